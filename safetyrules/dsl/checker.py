@@ -1,0 +1,402 @@
+"""Names, types and units: a parsed expression + a vocabulary → a checked AST.
+
+The checked AST has a :class:`~safetyrules.dsl.types.Type` on every node, and
+every number literal already in the unit of what it is compared with (so
+``0.03 km`` against a fact in ``m`` becomes ``30``); facts of one dimension
+in different units are scaled to a common unit.  After checking, no run-time
+type error is possible for facts that conform to the vocabulary.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import attrs
+
+from .. import units
+from ..errors import CheckError
+from . import ast as A
+from .types import ANY, BOOL, DATE, FLEX, PLAIN_INT, STRING, FactSpec, Type, type_of_spec
+
+__all__ = ["check"]
+
+_DAY = units.lookup("d")
+
+
+def _err(msg: str, node: A.Node, hint: Optional[str] = None) -> CheckError:
+    s = node.span
+    return CheckError(
+        msg, line=s.line, column=s.column, end_line=s.end_line, end_column=s.end_column, hint=hint
+    )
+
+
+def _suggest(word: str, choices) -> Optional[str]:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _typed(node: A.Node, ty: Type, **changes) -> A.Node:
+    return attrs.evolve(node, ty=ty, **changes)
+
+
+def _is_unit_literal(node: A.Node) -> bool:
+    return isinstance(node, A.Number) and node.unit is not None
+
+
+class _Checker:
+    def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
+        self.vocab = vocabulary
+        self._types: Dict[str, Type] = {}
+
+    # -- names ---------------------------------------------------------
+    def fact_type(self, name: str) -> Optional[Type]:
+        t = self._types.get(name)
+        if t is None:
+            spec = self.vocab.get(name)
+            if spec is None:
+                return None
+            t = spec if isinstance(spec, Type) else type_of_spec(spec, name)
+            self._types[name] = t
+        return t
+
+    def path(self, node: A.Path, scope: Dict[str, Type]) -> A.Node:
+        head, rest = node.head, node.rest
+        if head in scope:
+            t = scope[head]
+            if rest is None:
+                return _typed(node, t)
+            if t.kind != "record":
+                raise _err(f"'{head}' is {t.describe()}, it has no field '{rest}'", node)
+            ft = t.field(rest)
+            if ft is None:
+                names = [k for k, _ in t.fields or ()]
+                raise _err(
+                    f"list items of this list have no field '{rest}'",
+                    node,
+                    _suggest(rest, names) or (f"fields: {', '.join(names)}" if names else None),
+                )
+            return _typed(node, ft)
+        t = self.fact_type(node.name)
+        if t is None:
+            under = sorted(k for k in self.vocab if k.startswith(node.name + "."))
+            hint = _suggest(node.name, self.vocab)
+            if hint is None and under:
+                hint = "did you mean " + " or ".join(f"'{k}'" for k in under[:3]) + "?"
+            raise _err(f"unknown fact '{node.name}'", node, hint)
+        return _typed(node, t)
+
+    # -- numbers and units ---------------------------------------------
+    def _scale(self, node: A.Node, src: units.Unit, dst: units.Unit) -> A.Node:
+        """``node`` (in src) expressed in dst, as checked arithmetic."""
+        r = units.ratio(src, dst)
+        ty = Type("number", unit=dst)
+        out = node
+        if r.numerator != 1:
+            out = A.Arith("*", out, A.Number(r.numerator, span=node.span, ty=PLAIN_INT), span=node.span, ty=ty)
+        if r.denominator != 1:
+            out = A.Arith("/", out, A.Number(r.denominator, span=node.span, ty=PLAIN_INT), span=node.span, ty=ty)
+        return out
+
+    def _adopt(self, node: A.Node, target: Type) -> A.Node:
+        return _typed(node, Type("number", unit=target.unit, integer=node.ty.integer))
+
+    def _unify(self, left: A.Node, right: A.Node, where: A.Node) -> Tuple[A.Node, A.Node, Type]:
+        """Two numbers brought to one unit; returns them and the common type."""
+        lt, rt = left.ty, right.ty
+        integer = lt.integer and rt.integer
+        if lt.flex and rt.flex:
+            return left, right, Type("number", flex=True, integer=integer)
+        if lt.flex:
+            return self._adopt(left, rt), right, Type("number", unit=rt.unit, integer=integer)
+        if rt.flex:
+            return left, self._adopt(right, lt), Type("number", unit=lt.unit, integer=integer)
+        lu, ru = lt.unit, rt.unit
+        if lu is None and ru is None:
+            return left, right, Type("number", integer=integer)
+        if lu is None or ru is None:
+            fact_node, lit_node = (left, right) if lu is None else (right, left)
+            fact = fact_node.ty.fact or "this value"
+            raise _err(
+                f"'{fact}' has no unit, so it cannot be compared or combined with {lit_node.ty.describe()}",
+                lit_node,
+                "write a plain number" if _is_unit_literal(lit_node) else None,
+            )
+        if lu.dimension != ru.dimension:
+            raise _err(
+                f"cannot combine {lt.describe()} with {rt.describe()}: "
+                f"{units.dimension_name(lu.dimension)} and {units.dimension_name(ru.dimension)} are different quantities",
+                where,
+            )
+        if lu.factor == ru.factor:
+            return left, right, Type("number", unit=lu, integer=integer)
+        if _is_unit_literal(right) or isinstance(right, A.Number):
+            return left, self._convert_literal_to(right, lu), Type("number", unit=lu)
+        if _is_unit_literal(left) or isinstance(left, A.Number):
+            return self._convert_literal_to(left, ru), right, Type("number", unit=ru)
+        return left, self._scale(right, ru, lu), Type("number", unit=lu)
+
+    def _convert_literal_to(self, node: A.Number, target: units.Unit) -> A.Node:
+        src = node.ty.unit
+        value = units.convert(node.value, src, target)
+        return A.Number(value, None, span=node.span, ty=Type("number", unit=target))
+
+    # -- expressions ---------------------------------------------------
+    def visit(self, node: A.Node, scope: Dict[str, Type]) -> A.Node:
+        method = getattr(self, "_" + type(node).__name__)
+        return method(node, scope)
+
+    def _Number(self, node: A.Number, scope) -> A.Node:
+        integer = isinstance(node.value, int)
+        if node.unit is None:
+            return _typed(node, Type("number", flex=True, integer=integer))
+        unit = units.lookup(node.unit)
+        # The literal keeps its own unit as its type, its value unchanged; the
+        # unit name is dropped so every checked number is "in ty.unit".
+        return _typed(node, Type("number", unit=unit, integer=integer))
+
+    def _String(self, node, scope):
+        return _typed(node, STRING)
+
+    def _Boolean(self, node, scope):
+        return _typed(node, BOOL)
+
+    def _Date(self, node, scope):
+        return _typed(node, DATE)
+
+    def _Path(self, node, scope):
+        return self.path(node, scope)
+
+    def _ListLit(self, node: A.ListLit, scope):
+        items = tuple(self.visit(i, scope) for i in node.items)
+        elem = items[0].ty if items else ANY
+        return _typed(node, Type("list", elem=elem), items=items)
+
+    def _bool(self, node: A.Node, scope, what: str) -> A.Node:
+        out = self.visit(node, scope)
+        if out.ty.kind not in ("bool", "any"):
+            raise _err(f"{what} needs a condition (true/false), but this is {out.ty.describe()}", node)
+        return out
+
+    def _Not(self, node: A.Not, scope):
+        return _typed(node, BOOL, operand=self._bool(node.operand, scope, "'not'"))
+
+    def _And(self, node: A.And, scope):
+        ops = tuple(self._bool(o, scope, "'and'") for o in node.operands)
+        return _typed(node, BOOL, operands=ops)
+
+    def _Or(self, node: A.Or, scope):
+        ops = tuple(self._bool(o, scope, "'or'") for o in node.operands)
+        return _typed(node, BOOL, operands=ops)
+
+    def _number(self, node: A.Node, scope, what: str) -> A.Node:
+        out = self.visit(node, scope)
+        if out.ty.kind not in ("number", "any"):
+            raise _err(f"{what} needs a number, but this is {out.ty.describe()}", node)
+        return out
+
+    def _pair_for_equality(self, left: A.Node, right: A.Node, where: A.Node) -> Tuple[A.Node, A.Node]:
+        lt, rt = left.ty, right.ty
+        if lt.kind == "any" or rt.kind == "any":
+            return left, right
+        if lt.kind != rt.kind:
+            raise _err(f"cannot compare {lt.describe()} with {rt.describe()}", where)
+        if lt.kind == "number":
+            left, right, _ = self._unify(left, right, where)
+            return left, right
+        if lt.kind == "string":
+            self._enum_literal(left, right)
+            self._enum_literal(right, left)
+        if lt.kind == "list" and lt.elem is not None and rt.elem is not None:
+            if lt.elem.kind not in ("any",) and rt.elem.kind not in ("any",) and lt.elem.kind != rt.elem.kind:
+                raise _err(f"cannot compare a list of {lt.elem.describe()} with a list of {rt.elem.describe()}", where)
+        return left, right
+
+    def _enum_literal(self, enum_side: A.Node, lit: A.Node) -> None:
+        values = enum_side.ty.values
+        if values is None or not isinstance(lit, A.String):
+            return
+        if lit.value not in values:
+            fact = enum_side.ty.fact or "this fact"
+            shown = ", ".join(values[:12]) + (", …" if len(values) > 12 else "")
+            raise _err(
+                f"'{lit.value}' is not a declared value of '{fact}'",
+                lit,
+                _suggest(lit.value, values) or f"values: {shown}",
+            )
+
+    def _Compare(self, node: A.Compare, scope):
+        left = self.visit(node.left, scope)
+        right = self.visit(node.right, scope)
+        op = node.op
+        if op in ("in", "not in"):
+            rt = right.ty
+            if rt.kind not in ("list", "any"):
+                raise _err(f"'{op}' needs a list on its right, but this is {rt.describe()}", node.right)
+            if isinstance(right, A.ListLit):
+                items = []
+                for item in right.items:
+                    _, conv = self._pair_for_equality(left, item, item)
+                    items.append(conv)
+                right = _typed(right, Type("list", elem=left.ty), items=tuple(items))
+            elif rt.elem is not None and rt.elem.kind not in ("any", left.ty.kind) and left.ty.kind != "any":
+                raise _err(f"cannot look for {left.ty.describe()} in a list of {rt.elem.describe()}", node)
+            return _typed(node, BOOL, left=left, right=right)
+        if op in ("==", "!="):
+            left, right = self._pair_for_equality(left, right, node)
+            return _typed(node, BOOL, left=left, right=right)
+        lt, rt = left.ty, right.ty
+        if lt.kind != "any" and rt.kind != "any":
+            if lt.kind != rt.kind:
+                raise _err(f"cannot order {lt.describe()} and {rt.describe()} with '{op}'", node)
+            if lt.kind not in ("number", "string", "date"):
+                raise _err(f"{lt.describe()} has no order; '{op}' needs numbers, dates or text", node)
+            if lt.kind == "string" and (lt.values is not None or rt.values is not None):
+                raise _err(f"enum values have no order; compare with '==' or 'in'", node)
+            if lt.kind == "number":
+                left, right, _ = self._unify(left, right, node)
+        return _typed(node, BOOL, left=left, right=right)
+
+    def _Arith(self, node: A.Arith, scope):
+        left = self._number(node.left, scope, f"'{node.op}'")
+        right = self._number(node.right, scope, f"'{node.op}'")
+        lt, rt = left.ty, right.ty
+        if lt.kind == "any" or rt.kind == "any":
+            return _typed(node, Type("number"), left=left, right=right)
+        op = node.op
+        if op in ("+", "-"):
+            left, right, ty = self._unify(left, right, node)
+            return _typed(node, ty, left=left, right=right)
+        integer = lt.integer and rt.integer and op == "*"
+        if lt.flex and rt.flex:
+            return _typed(node, Type("number", flex=True, integer=integer), left=left, right=right)
+        lu = None if lt.flex else lt.unit
+        ru = None if rt.flex else rt.unit
+        if op == "/" and lu is not None and ru is not None and lu.dimension == ru.dimension:
+            if lu.factor != ru.factor:
+                if isinstance(right, A.Number):
+                    right = self._convert_literal_to(right, lu)
+                else:
+                    right = self._scale(right, ru, lu)
+            return _typed(node, Type("number"), left=left, right=right)
+        if lu is None and ru is None:
+            unit = None
+        elif ru is None:
+            unit = lu
+        elif lu is None and op == "*":
+            unit = ru
+        else:
+            a = lu or units.Unit("1", units.DIMENSIONLESS, units.exact(1))
+            sign = 1 if op == "*" else -1
+            dim = units.multiply(a.dimension, ru.dimension, sign)
+            factor = a.factor * ru.factor if op == "*" else a.factor / ru.factor
+            name = f"{a.name}{'·' if op == '*' else '/'}{ru.name}"
+            unit = units.Unit(name, dim, factor) if dim else (
+                None if factor == 1 else units.Unit(name, dim, factor)
+            )
+        return _typed(node, Type("number", unit=unit, integer=integer), left=left, right=right)
+
+    def _Neg(self, node: A.Neg, scope):
+        inner = self._number(node.operand, scope, "'-'")
+        return _typed(node, inner.ty, operand=inner)
+
+    def _Call(self, node: A.Call, scope):
+        name = node.name
+        if name == "known":
+            arg = self.visit(node.args[0], scope)
+            return _typed(node, BOOL, args=(arg,))
+        if name == "at_least":
+            n = self._number(node.args[0], scope, "at_least()")
+            if n.ty.unit is not None and not n.ty.flex:
+                raise _err("at_least() counts conditions; its first argument is a plain number", node.args[0])
+            conds = tuple(self._bool(a, scope, "at_least()") for a in node.args[1:])
+            return _typed(node, BOOL, args=(n,) + conds)
+        if name in ("min", "max"):
+            args = [self.visit(a, scope) for a in node.args]
+            first = args[0].ty
+            if first.kind not in ("number", "date", "string", "any"):
+                raise _err(f"{name}() needs numbers or dates, but this is {first.describe()}", node.args[0])
+            out: List[A.Node] = [args[0]]
+            ty = first
+            for a in args[1:]:
+                if a.ty.kind != ty.kind and "any" not in (a.ty.kind, ty.kind):
+                    raise _err(f"{name}() needs values of one kind: {ty.describe()} and {a.ty.describe()}", a)
+                if ty.kind == "number":
+                    # bring every argument to the unit of the first one seen
+                    base = A.Number(0, span=a.span, ty=ty)
+                    _, conv, ty2 = self._unify(base, a, a)
+                    out.append(conv)
+                    if ty.flex and not ty2.flex:
+                        out = [self._adopt(x, ty2) if x.ty.flex else x for x in out]
+                        ty = ty2
+                else:
+                    out.append(a)
+            return _typed(node, attrs.evolve(ty, fact=None), args=tuple(out))
+        if name == "abs":
+            arg = self._number(node.args[0], scope, "abs()")
+            return _typed(node, attrs.evolve(arg.ty, fact=None), args=(arg,))
+        if name == "len":
+            arg = self.visit(node.args[0], scope)
+            if arg.ty.kind not in ("list", "any"):
+                raise _err(f"len() needs a list, but this is {arg.ty.describe()}", node.args[0])
+            return _typed(node, PLAIN_INT, args=(arg,))
+        if name == "days":
+            args = []
+            for a in node.args:
+                v = self.visit(a, scope)
+                if v.ty.kind not in ("date", "any"):
+                    raise _err(f"days() needs dates, but this is {v.ty.describe()}", a)
+                args.append(v)
+            return _typed(node, Type("number", unit=_DAY, integer=True), args=tuple(args))
+        raise _err(f"unknown function '{name}'", node)  # pragma: no cover - parser refuses
+
+    def _Quantifier(self, node: A.Quantifier, scope):
+        source = self.visit(node.source, scope)
+        st = source.ty
+        if st.kind not in ("list", "any"):
+            raise _err(f"{node.kind}() needs a list to range over, but this is {st.describe()}", node.source)
+        inner = dict(scope)
+        inner[node.var] = st.elem if st.elem is not None else ANY
+        if node.kind == "sum":
+            body = self._number(node.body, inner, "sum()")
+            ty = attrs.evolve(body.ty, fact=None, flex=False)
+        else:
+            body = self._bool(node.body, inner, f"{node.kind}()")
+            ty = PLAIN_INT if node.kind == "count" else BOOL
+        return _typed(node, ty, source=source, body=body)
+
+
+def _fix_literals(node: A.Node) -> A.Node:
+    """Drop remaining unit names from number literals (their value is now in
+    ``ty.unit``) so the evaluator does not convert them again."""
+    if isinstance(node, A.Number):
+        return attrs.evolve(node, unit=None) if node.unit is not None else node
+    kids = A.children(node)
+    if not kids:
+        return node
+    if isinstance(node, (A.And, A.Or)):
+        return attrs.evolve(node, operands=tuple(_fix_literals(k) for k in kids))
+    if isinstance(node, (A.Compare, A.Arith)):
+        return attrs.evolve(node, left=_fix_literals(node.left), right=_fix_literals(node.right))
+    if isinstance(node, (A.Not, A.Neg)):
+        return attrs.evolve(node, operand=_fix_literals(node.operand))
+    if isinstance(node, A.Call):
+        return attrs.evolve(node, args=tuple(_fix_literals(k) for k in kids))
+    if isinstance(node, A.ListLit):
+        return attrs.evolve(node, items=tuple(_fix_literals(k) for k in kids))
+    if isinstance(node, A.Quantifier):
+        return attrs.evolve(node, source=_fix_literals(node.source), body=_fix_literals(node.body))
+    return node  # pragma: no cover
+
+
+def check(node: A.Node, vocabulary: Mapping[str, FactSpec], expect: Optional[str] = "bool") -> A.Node:
+    """Check ``node`` against ``vocabulary`` (fact path → FactSpec or Type).
+
+    Returns the checked AST (types on every node, units converted).  With
+    ``expect='bool'`` the whole expression must be a condition.  Raises
+    :class:`CheckError` with the position of the offending token.
+    """
+    out = _Checker(vocabulary).visit(node, {})
+    if expect == "bool" and out.ty.kind not in ("bool", "any"):
+        raise _err(f"a condition must be true or false, but this is {out.ty.describe()}", node)
+    return _fix_literals(out)

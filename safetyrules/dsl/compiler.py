@@ -1,0 +1,357 @@
+"""Checked AST → one Python function, generated from the AST only.
+
+The generated function reads every fact it needs once into a local, then
+runs straight-line code with temporaries; ``and``/``or`` become guarded
+blocks (they stop at the first false/true, like the evaluator), quantifiers
+become loops.  Nodes with a static type (from the checker) get inlined
+operations; untyped nodes call :mod:`runtime`, the same functions the
+evaluator uses, so the two agree by construction.
+
+No text from a rule file reaches the generated source except through
+``repr()`` of checked literal values and fact names: identifiers in the
+source are generated (``v1``, ``t2``), never taken from the rules.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..errors import EvaluationError, SafetyRulesError
+from . import ast as A
+from . import evaluator
+from . import runtime as R
+
+__all__ = ["compile_expr", "compile_many", "CompiledProgram"]
+
+_CONSTANT_NODES = (A.Number, A.String, A.Boolean, A.Date)
+_counter = itertools.count()
+
+
+class _Gen:
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+        self.ns: Dict[str, Any] = {"R": R, "EvaluationError": EvaluationError}
+        self.n = 0
+        self.facts: Dict[str, str] = {}
+
+    # -- names -----------------------------------------------------------
+    def tmp(self, prefix: str = "t") -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    def const(self, value: Any) -> str:
+        name = self.tmp("c")
+        self.ns[name] = value
+        return name
+
+    def span(self, node: A.Node) -> str:
+        return self.const(node.span)
+
+    def fact(self, path: str) -> str:
+        name = self.facts.get(path)
+        if name is None:
+            name = self.facts[path] = self.tmp("v")
+        return name
+
+    def emit(self, ind: int, line: str) -> None:
+        self.lines.append("    " * ind + line)
+
+    # -- expressions -------------------------------------------------------
+    def expr(self, node: A.Node, ind: int, scope: Dict[str, str]) -> str:
+        """Emit statements for ``node`` at indentation ``ind``; return a
+        Python expression (a name or a literal) holding its value."""
+        return getattr(self, "_" + type(node).__name__)(node, ind, scope)
+
+    def _literal(self, value: Any) -> str:
+        if value is None or isinstance(value, (bool, str)):
+            return repr(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = repr(value)
+            return f"({text})" if text.startswith("-") or text in ("inf", "nan") else text
+        return self.const(value)
+
+    def _Number(self, node, ind, scope):
+        value = evaluator.literal_value(node)
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            return self.const(value)
+        return self._literal(value)
+
+    def _String(self, node, ind, scope):
+        return repr(node.value)
+
+    def _Boolean(self, node, ind, scope):
+        return "True" if node.value else "False"
+
+    def _Date(self, node, ind, scope):
+        return self.const(node.value)
+
+    def _Path(self, node: A.Path, ind, scope):
+        head = node.head
+        if head in scope:
+            item = scope[head]
+            if node.rest is None:
+                return item
+            t = self.tmp()
+            if node.ty is not None:
+                self.emit(ind, f"{t} = None if {item} is None else {item}.get({node.rest!r})")
+            else:
+                self.emit(ind, f"{t} = R.field({item}, {node.rest!r}, {head!r}, {self.span(node)})")
+            return t
+        return self.fact(node.name)
+
+    def _ListLit(self, node: A.ListLit, ind, scope):
+        if all(isinstance(i, _CONSTANT_NODES) for i in node.items):
+            return self.const(tuple(self._const_value(i) for i in node.items))
+        parts = [self.expr(i, ind, scope) for i in node.items]
+        t = self.tmp()
+        self.emit(ind, f"{t} = [{', '.join(parts)}]")
+        return t
+
+    @staticmethod
+    def _const_value(node: A.Node) -> Any:
+        if isinstance(node, A.Number):
+            return evaluator.literal_value(node)
+        return node.value
+
+    def _Not(self, node: A.Not, ind, scope):
+        a = self.expr(node.operand, ind, scope)
+        t = self.tmp()
+        if node.ty is None:
+            self.emit(ind, f"{t} = R.truth({a}, 'not', {self.span(node)})")
+            self.emit(ind, f"{t} = None if {t} is None else not {t}")
+        else:
+            self.emit(ind, f"{t} = None if {a} is None else not {a}")
+        return t
+
+    def _junction(self, node, ind, scope, stop: str, word: str):
+        r = self.tmp("r")
+        other = "True" if stop == "False" else "False"
+        self.emit(ind, f"{r} = {other}")
+        for k, op in enumerate(node.operands):
+            inner = ind
+            if k:
+                self.emit(ind, f"if {r} is not {stop}:")
+                inner = ind + 1
+            a = self.expr(op, inner, scope)
+            if op.ty is None:
+                self.emit(inner, f"R.truth({a}, {word!r}, {self.span(op)})")
+            self.emit(inner, f"if {a} is {stop}: {r} = {stop}")
+            self.emit(inner, f"elif {a} is None: {r} = None")
+        return r
+
+    def _And(self, node, ind, scope):
+        return self._junction(node, ind, scope, "False", "and")
+
+    def _Or(self, node, ind, scope):
+        return self._junction(node, ind, scope, "True", "or")
+
+    def _Compare(self, node: A.Compare, ind, scope):
+        op = node.op
+        typed = node.ty is not None and node.left.ty is not None and node.right.ty is not None
+        if op in ("in", "not in"):
+            left = self.expr(node.left, ind, scope)
+            t = self.tmp()
+            right_node = node.right
+            fast = (
+                typed
+                and isinstance(right_node, A.ListLit)
+                and node.left.ty.kind in ("number", "string", "date", "bool")
+                and all(isinstance(i, _CONSTANT_NODES) for i in right_node.items)
+            )
+            if fast:
+                values = [self._const_value(i) for i in right_node.items]
+                kinds = {R.kind_of(v) for v in values}
+                fast = kinds <= {node.left.ty.kind}
+            if fast:
+                s = self.const(frozenset(values))
+                neg = "not " if op == "not in" else ""
+                self.emit(ind, f"{t} = None if {left} is None else ({left} {neg}in {s})")
+                return t
+            right = self.expr(right_node, ind, scope)
+            self.emit(ind, f"{t} = R.member({left}, {right}, {self.span(node)})")
+            if op == "not in":
+                self.emit(ind, f"{t} = None if {t} is None else not {t}")
+            return t
+        left = self.expr(node.left, ind, scope)
+        right = self.expr(node.right, ind, scope)
+        t = self.tmp()
+        simple = typed and node.left.ty.kind in ("number", "string", "date", "bool")
+        if simple:
+            guard = self._guard(node.left, left, node.right, right)
+            if guard:
+                self.emit(ind, f"{t} = None if {guard} else ({left} {op} {right})")
+            else:
+                self.emit(ind, f"{t} = ({left} {op} {right})")
+            return t
+        if op == "==":
+            self.emit(ind, f"{t} = R.eq({left}, {right})")
+        elif op == "!=":
+            self.emit(ind, f"{t} = R.ne({left}, {right})")
+        else:
+            self.emit(ind, f"{t} = R.compare({op!r}, {left}, {right}, {self.span(node)})")
+        return t
+
+    @staticmethod
+    def _guard(ln: A.Node, lv: str, rn: A.Node, rv: str) -> str:
+        parts = [f"{v} is None" for n, v in ((ln, lv), (rn, rv)) if not isinstance(n, _CONSTANT_NODES)]
+        return " or ".join(parts)
+
+    def _Arith(self, node: A.Arith, ind, scope):
+        left = self.expr(node.left, ind, scope)
+        right = self.expr(node.right, ind, scope)
+        t = self.tmp()
+        if node.ty is not None and node.left.ty is not None and node.right.ty is not None:
+            if node.op == "/":
+                self.emit(ind, f"{t} = R.div({left}, {right}, w, {self.span(node)})")
+                return t
+            guard = self._guard(node.left, left, node.right, right)
+            expr = f"({left} {node.op} {right})"
+            self.emit(ind, f"{t} = None if {guard} else {expr}" if guard else f"{t} = {expr}")
+            return t
+        self.emit(ind, f"{t} = R.arith({node.op!r}, {left}, {right}, w, {self.span(node)})")
+        return t
+
+    def _Neg(self, node: A.Neg, ind, scope):
+        a = self.expr(node.operand, ind, scope)
+        t = self.tmp()
+        if node.ty is not None:
+            self.emit(ind, f"{t} = None if {a} is None else -{a}")
+        else:
+            self.emit(ind, f"{t} = R.neg({a}, {self.span(node)})")
+        return t
+
+    def _Call(self, node: A.Call, ind, scope):
+        name = node.name
+        if name == "known":
+            a = self.expr(node.args[0], ind, scope)
+            t = self.tmp()
+            self.emit(ind, f"{t} = {a} is not None")
+            return t
+        args = [self.expr(a, ind, scope) for a in node.args]
+        t = self.tmp()
+        s = self.span(node)
+        if name == "at_least":
+            self.emit(ind, f"{t} = R.fn_at_least({args[0]}, [{', '.join(args[1:])}], {s})")
+        elif name in ("min", "max"):
+            self.emit(ind, f"{t} = R.fn_{name}([{', '.join(args)}], {s})")
+        elif name == "days":
+            self.emit(ind, f"{t} = R.fn_days({args[0]}, {args[1]}, {s})")
+        else:
+            self.emit(ind, f"{t} = R.fn_{name}({args[0]}, {s})")
+        return t
+
+    def _Quantifier(self, node: A.Quantifier, ind, scope):
+        typed = node.ty is not None
+        src = self.expr(node.source, ind, scope)
+        s = self.span(node)
+        r = self.tmp("r")
+        if not typed:
+            checked = self.tmp()
+            self.emit(ind, f"{checked} = R.as_list({src}, {node.kind + '()'!r}, {s})")
+            src = checked
+        self.emit(ind, f"if {src} is None: {r} = None")
+        self.emit(ind, "else:")
+        it = self.tmp("it")
+        inner_scope = dict(scope)
+        inner_scope[node.var] = it
+        kind = node.kind
+        b_span = self.span(node.body)
+        if kind in ("any", "all"):
+            stop = "True" if kind == "any" else "False"
+            self.emit(ind + 1, f"{r} = {'False' if kind == 'any' else 'True'}")
+            self.emit(ind + 1, f"for {it} in {src}:")
+            b = self.expr(node.body, ind + 2, inner_scope)
+            if node.body.ty is None:
+                self.emit(ind + 2, f"R.quant_truth({b}, {kind!r}, {b_span})")
+            self.emit(ind + 2, f"if {b} is {stop}:")
+            self.emit(ind + 3, f"{r} = {stop}")
+            self.emit(ind + 3, "break")
+            self.emit(ind + 2, f"if {b} is None: {r} = None")
+            return r
+        u = self.tmp("u")
+        self.emit(ind + 1, f"{r} = 0")
+        self.emit(ind + 1, f"{u} = False")
+        self.emit(ind + 1, f"for {it} in {src}:")
+        b = self.expr(node.body, ind + 2, inner_scope)
+        if kind == "count":
+            if node.body.ty is None:
+                self.emit(ind + 2, f"R.quant_truth({b}, 'count', {b_span})")
+            self.emit(ind + 2, f"if {b} is True: {r} += 1")
+            self.emit(ind + 2, f"elif {b} is None: {u} = True")
+        else:
+            if node.body.ty is None:
+                self.emit(ind + 2, f"R.sum_term({b}, {b_span})")
+            self.emit(ind + 2, f"if {b} is None: {u} = True")
+            if typed and node.body.ty is not None:
+                self.emit(ind + 2, f"elif not {u}: {r} = {r} + {b}")
+            else:
+                self.emit(ind + 2, f"elif not {u}: {r} = R.arith('+', {r}, {b}, w, {s})")
+        self.emit(ind + 1, f"if {u}: {r} = None")
+        return r
+
+
+class CompiledProgram:
+    """A generated function for several expressions.
+
+    ``program(facts, warnings=None)`` returns a tuple with one value per
+    expression (``None`` = unknown).  ``facts`` is a flat mapping; warnings
+    (division by zero) are appended to ``warnings`` when it is a list.
+    ``source`` is the generated Python, for inspection.
+    """
+
+    def __init__(self, nodes: Sequence[A.Node]) -> None:
+        self.nodes = tuple(nodes)
+        self.source, self._fn = _build(self.nodes)
+
+    def __call__(self, facts: Mapping[str, Any], warnings: Optional[list] = None) -> tuple:
+        return self._fn(facts, warnings)
+
+
+def _build(nodes: Tuple[A.Node, ...]):
+    gen = _Gen()
+    body: List[str] = []
+    gen.lines = body
+    results = [gen.expr(n, 2, {}) for n in nodes]
+    head = ["def _program(f, w=None):", "    _get = f.get", "    try:"]
+    head += [f"        {v} = _get({p!r})" for p, v in gen.facts.items()]
+    tail = [
+        f"        return ({', '.join(results)}{',' if len(results) == 1 else ''})",
+        "    except OverflowError:",
+        "        raise EvaluationError('a number is too large to compute with') from None",
+    ]
+    source = "\n".join(head + body + tail) + "\n"
+    try:
+        code = compile(source, f"<safetyrules-compiled-{next(_counter)}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        # Too deep for Python's own compiler (indentation limit): fall back to
+        # the evaluator, which has the same semantics.
+        return source, _interpreted(nodes)
+    ns = dict(gen.ns)
+    exec(code, ns)  # noqa: S102 - source generated from the checked AST only
+    return source, ns["_program"]
+
+
+def _interpreted(nodes: Tuple[A.Node, ...]) -> Callable:
+    def run(facts, warnings=None):
+        return tuple(evaluator.evaluate(n, facts, warnings) for n in nodes)
+
+    return run
+
+
+def compile_many(nodes: Sequence[A.Node]) -> CompiledProgram:
+    """One generated function for several expressions (each fact read once)."""
+    return CompiledProgram(nodes)
+
+
+def compile_expr(node: A.Node) -> Callable[..., Any]:
+    """A callable ``fn(facts, warnings=None) -> value`` for one expression."""
+    program = CompiledProgram([node])
+    fn = program._fn
+
+    def run(facts: Mapping[str, Any], warnings: Optional[list] = None) -> Any:
+        return fn(facts, warnings)[0]
+
+    run.source = program.source  # type: ignore[attr-defined]
+    return run

@@ -1,0 +1,290 @@
+"""The tree-walking evaluator: the reference semantics of SPEC §3.
+
+Slow but plain; the compiler must agree with it on every input (a property
+test checks that).  It also answers *which missing facts could change an
+unknown result* (:func:`missing`), which the engine reports for undetermined
+clauses.
+
+Facts are a flat mapping of dotted paths to values (see :func:`flatten`).
+Number literals written with a unit are converted to the SI base unit here;
+checked expressions have had their literals converted to the facts' units
+already, and carry no unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from .. import units
+from ..errors import EvaluationError, SafetyRulesError
+from . import ast as A
+from . import runtime as R
+
+__all__ = ["evaluate", "missing", "flatten", "literal_value"]
+
+
+def literal_value(node: A.Number) -> Any:
+    """A number literal's value, converted to its dimension's base unit."""
+    if node.unit is None:
+        return node.value
+    unit = units.lookup(node.unit)
+    return units.to_number(units.exact(node.value) * unit.factor)
+
+
+class _Ctx:
+    __slots__ = ("facts", "warnings")
+
+    def __init__(self, facts: Mapping[str, Any], warnings: Optional[List[dict]]) -> None:
+        self.facts = facts
+        self.warnings = warnings
+
+
+def _ev(node: A.Node, ctx: _Ctx, bound: Dict[str, Any]) -> Any:
+    return _DISPATCH[type(node)](node, ctx, bound)
+
+
+def _path(node: A.Path, ctx: _Ctx, bound) -> Any:
+    head = node.head
+    if head in bound:
+        return R.field(bound[head], node.rest, head, node.span)
+    return ctx.facts.get(node.name)
+
+
+def _number(node: A.Number, ctx, bound) -> Any:
+    return literal_value(node)
+
+
+def _const(node, ctx, bound) -> Any:
+    return node.value
+
+
+def _list(node: A.ListLit, ctx, bound) -> Any:
+    return [_ev(i, ctx, bound) for i in node.items]
+
+
+def _not(node: A.Not, ctx, bound) -> Any:
+    v = R.truth(_ev(node.operand, ctx, bound), "not", node.span)
+    return None if v is None else not v
+
+
+def _and(node: A.And, ctx, bound) -> Any:
+    result: Optional[bool] = True
+    for op in node.operands:
+        v = R.truth(_ev(op, ctx, bound), "and", op.span)
+        if v is False:
+            return False
+        if v is None:
+            result = None
+    return result
+
+
+def _or(node: A.Or, ctx, bound) -> Any:
+    result: Optional[bool] = False
+    for op in node.operands:
+        v = R.truth(_ev(op, ctx, bound), "or", op.span)
+        if v is True:
+            return True
+        if v is None:
+            result = None
+    return result
+
+
+def _compare(node: A.Compare, ctx, bound) -> Any:
+    a = _ev(node.left, ctx, bound)
+    b = _ev(node.right, ctx, bound)
+    op = node.op
+    if op == "==":
+        return R.eq(a, b)
+    if op == "!=":
+        return R.ne(a, b)
+    if op == "in":
+        return R.member(a, b, node.span)
+    if op == "not in":
+        m = R.member(a, b, node.span)
+        return None if m is None else not m
+    return R.compare(op, a, b, node.span)
+
+
+def _arith(node: A.Arith, ctx, bound) -> Any:
+    a = _ev(node.left, ctx, bound)
+    b = _ev(node.right, ctx, bound)
+    return R.arith(node.op, a, b, ctx.warnings, node.span)
+
+
+def _neg(node: A.Neg, ctx, bound) -> Any:
+    return R.neg(_ev(node.operand, ctx, bound), node.span)
+
+
+def _call(node: A.Call, ctx, bound) -> Any:
+    name = node.name
+    if name == "known":
+        return _ev(node.args[0], ctx, bound) is not None
+    args = [_ev(a, ctx, bound) for a in node.args]
+    if name == "at_least":
+        return R.fn_at_least(args[0], args[1:], node.span)
+    if name == "min":
+        return R.fn_min(args, node.span)
+    if name == "max":
+        return R.fn_max(args, node.span)
+    if name == "abs":
+        return R.fn_abs(args[0], node.span)
+    if name == "len":
+        return R.fn_len(args[0], node.span)
+    if name == "days":
+        return R.fn_days(args[0], args[1], node.span)
+    raise EvaluationError(f"unknown function '{name}'")  # pragma: no cover - parser refuses
+
+
+def _quant(node: A.Quantifier, ctx, bound) -> Any:
+    src = R.as_list(_ev(node.source, ctx, bound), node.kind + "()", node.span)
+    if src is None:
+        return None
+    kind = node.kind
+    inner = dict(bound)
+    if kind == "any" or kind == "all":
+        stop = kind == "any"  # any stops at the first true, all at the first false
+        result: Optional[bool] = not stop
+        for item in src:
+            inner[node.var] = item
+            v = R.quant_truth(_ev(node.body, ctx, inner), kind, node.body.span)
+            if v is stop:
+                return stop
+            if v is None:
+                result = None
+        return result
+    if kind == "count":
+        n, unknown = 0, False
+        for item in src:
+            inner[node.var] = item
+            v = R.quant_truth(_ev(node.body, ctx, inner), kind, node.body.span)
+            if v is True:
+                n += 1
+            elif v is None:
+                unknown = True
+        return None if unknown else n
+    total: Any = 0
+    unknown = False
+    for item in src:
+        inner[node.var] = item
+        v = R.sum_term(_ev(node.body, ctx, inner), node.body.span)
+        if v is None:
+            unknown = True
+        elif not unknown:
+            total = R.arith("+", total, v, ctx.warnings, node.span)
+    return None if unknown else total
+
+
+_DISPATCH = {
+    A.Path: _path,
+    A.Number: _number,
+    A.String: _const,
+    A.Boolean: _const,
+    A.Date: _const,
+    A.ListLit: _list,
+    A.Not: _not,
+    A.And: _and,
+    A.Or: _or,
+    A.Compare: _compare,
+    A.Arith: _arith,
+    A.Neg: _neg,
+    A.Call: _call,
+    A.Quantifier: _quant,
+}
+
+
+def evaluate(
+    node: A.Node,
+    facts: Mapping[str, Any],
+    warnings: Optional[List[dict]] = None,
+) -> Any:
+    """Evaluate ``node`` over flat ``facts``; ``None`` means unknown.
+
+    Division by zero appends a warning to ``warnings`` (when given).  Raises
+    :class:`EvaluationError` for a run-time type error.
+    """
+    try:
+        return _ev(node, _Ctx(facts, warnings), {})
+    except SafetyRulesError:
+        raise
+    except OverflowError:
+        raise EvaluationError("a number is too large to compute with") from None
+    except RecursionError:
+        raise EvaluationError("expression is nested too deeply to evaluate") from None
+
+
+def missing(node: A.Node, facts: Mapping[str, Any]) -> Tuple[str, ...]:
+    """The unknown input facts that could change ``node``'s unknown result,
+    sorted; empty when the result is known.  Items of list facts are named
+    with their 0-based index: ``cranes[1].age``."""
+    ctx = _Ctx(facts, None)
+    out: set = set()
+
+    def value(n, bound) -> Any:
+        try:
+            return _ev(n, ctx, bound)
+        except (SafetyRulesError, OverflowError):
+            return None
+
+    def visit(n: A.Node, bound: Dict[str, Any], labels: Dict[str, str]) -> None:
+        if value(n, bound) is not None:
+            return
+        if isinstance(n, A.Path):
+            if n.head in bound:
+                label = labels[n.head]
+                out.add(label + ("." + n.rest if n.rest else ""))
+            else:
+                out.add(n.name)
+            return
+        if isinstance(n, A.Quantifier):
+            src = value(n.source, bound)
+            if src is None or not isinstance(src, (list, tuple)):
+                visit(n.source, bound, labels)
+                return
+            base = n.source.name if isinstance(n.source, A.Path) and n.source.head not in bound else None
+            if isinstance(n.source, A.Path) and n.source.head in bound:
+                base = labels[n.source.head] + ("." + n.source.rest if n.source.rest else "")
+            for i, item in enumerate(src):
+                inner = dict(bound)
+                inner[n.var] = item
+                lab = dict(labels)
+                lab[n.var] = f"{base}[{i}]" if base else f"{n.var}[{i}]"
+                if value(n.body, inner) is None:
+                    visit(n.body, inner, lab)
+            return
+        for c in A.children(n):
+            visit(c, bound, labels)
+
+    visit(node, {}, {})
+    return tuple(sorted(out))
+
+
+def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
+    """Nested mappings → one flat mapping with dotted keys.
+
+    List items (mappings) are flattened the same way.  Giving one fact both
+    nested and dotted is an error.
+    """
+    from ..errors import FactsError
+
+    out: Dict[str, Any] = {}
+
+    def put(key: str, value: Any) -> None:
+        if key in out:
+            raise FactsError(f"fact '{key}' is given twice (nested and dotted)", fact=key)
+        out[key] = value
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            if not value and prefix:
+                put(prefix, None)
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise FactsError(f"fact names must be text, got {k!r}", fact=prefix or None)
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, (list, tuple)):
+            put(prefix, [flatten(v) if isinstance(v, Mapping) else v for v in value])
+        else:
+            put(prefix, value)
+
+    walk("", facts)
+    return out
