@@ -4,6 +4,9 @@ testable rules, and the decisions they give."""
 from __future__ import annotations
 
 from . import dsl
+from .decision import Decision, Finding, Undetermined
+from .engine import RuleSet
+from .ruleset import bundled_path, load
 from .errors import (
     CheckError,
     EvaluationError,
@@ -18,6 +21,12 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "load",
+    "bundled_path",
+    "RuleSet",
+    "Decision",
+    "Finding",
+    "Undetermined",
     "dsl",
     "SafetyRulesError",
     "ExpressionError",

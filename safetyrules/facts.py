@@ -1,0 +1,185 @@
+"""Input facts: read (YAML, JSON, JSON Lines) and check against the vocabulary.
+
+Checked facts are a flat dict of dotted path → value in the form the
+compiled rules expect: ``int``/``float`` numbers (integers as ``int``),
+``datetime.date`` dates, lists of flat dicts.  ``None`` and absence both mean
+unknown, so ``None`` values are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+from .dsl.evaluator import flatten
+from .dsl.types import FactSpec
+from .errors import FactsError, RuleFileError, SafetyRulesError
+
+__all__ = ["check_facts", "read_facts_file", "iter_jsonl"]
+
+_RESERVED_INPUT = ("findings.", "as_of")
+
+
+def _bad(msg: str, fact: str, **kw) -> FactsError:
+    return FactsError(msg, fact=fact, **kw)
+
+
+def _suggest(word: str, choices) -> Optional[str]:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.7)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def _scalar(value: Any, spec: FactSpec, name: str) -> Any:
+    t = spec.type
+    if t == "bool":
+        if value is True or value is False:
+            return value
+        raise _bad(f"fact '{name}' must be true or false, got {value!r}", name)
+    if t in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _bad(f"fact '{name}' must be a number, got {value!r}", name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _bad(f"fact '{name}' must be a finite number, got {value!r}", name)
+        if t == "integer":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise _bad(f"fact '{name}' must be a whole number, got {value!r}", name)
+                value = int(value)
+        if spec.min is not None and value < spec.min:
+            raise _bad(f"fact '{name}' must be at least {spec.min}, got {value!r}", name)
+        if spec.max is not None and value > spec.max:
+            raise _bad(f"fact '{name}' must be at most {spec.max}, got {value!r}", name)
+        return value
+    if t == "string":
+        if not isinstance(value, str):
+            raise _bad(f"fact '{name}' must be text, got {value!r}", name)
+        return value
+    if t == "enum":
+        if not isinstance(value, str) or value not in (spec.values or ()):
+            shown = ", ".join(spec.values or ())
+            raise FactsError(
+                f"fact '{name}' has value {value!r}, not one of: {shown}",
+                fact=name,
+                hint=_suggest(str(value), spec.values or ()),
+            )
+        return value
+    if t == "date":
+        if isinstance(value, datetime.datetime):
+            raise _bad(f"fact '{name}' must be a date, not a date and time", name)
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise _bad(f"fact '{name}' must be a date like 2024-03-01, got {value!r}", name)
+    raise _bad(f"fact '{name}' has an unsupported type {t}", name)  # pragma: no cover
+
+
+def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
+    if not isinstance(value, (list, tuple)):
+        raise _bad(f"fact '{name}' must be a list of items, got {value!r}", name)
+    out = []
+    fields = spec.item or {}
+    for i, item in enumerate(value):
+        where = f"{name}[{i}]"
+        if not isinstance(item, Mapping):
+            raise _bad(f"fact '{where}' must be a mapping of fields, got {item!r}", where)
+        flat = flatten(item)
+        checked: Dict[str, Any] = {}
+        for k, v in flat.items():
+            fs = fields.get(k)
+            if fs is None:
+                raise FactsError(
+                    f"fact '{where}.{k}' is not a declared field of '{name}' items",
+                    fact=f"{where}.{k}",
+                    hint=_suggest(k, fields) or (f"fields: {', '.join(fields)}" if fields else None),
+                )
+            if v is None:
+                continue
+            checked[k] = _scalar(v, fs, f"{where}.{k}")
+        out.append(checked)
+    return out
+
+
+def check_facts(facts: Mapping[str, Any], vocabulary: Mapping[str, FactSpec]) -> Dict[str, Any]:
+    """Validate and normalise one entity's facts (nested or dotted).
+
+    Raises :class:`FactsError` naming the dotted path of the first bad fact.
+    """
+    if not isinstance(facts, Mapping):
+        raise FactsError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
+    flat = flatten(facts)
+    out: Dict[str, Any] = {}
+    for name, value in flat.items():
+        spec = vocabulary.get(name)
+        if spec is None or name.startswith(_RESERVED_INPUT):
+            if name == "as_of" or name.startswith("findings."):
+                raise FactsError(f"'{name}' is computed by the engine and cannot be given as a fact", fact=name)
+            raise FactsError(f"unknown fact '{name}'", fact=name, hint=_suggest(name, vocabulary))
+        if value is None:
+            continue
+        if spec.type == "list":
+            out[name] = _list(value, spec, name)
+        else:
+            out[name] = _scalar(value, spec, name)
+    return out
+
+
+def _no_dupes(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key '{k}'")
+        out[k] = v
+    return out
+
+
+def read_facts_file(path: str) -> Any:
+    """Read one facts file (YAML or JSON mapping).  Raises SafetyRulesError."""
+    from .loader import load_yaml
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        text = raw.decode("utf-8-sig")
+    except OSError as exc:
+        raise FactsError(f"cannot read facts file: {exc.strerror}", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise FactsError(f"facts file is not UTF-8 (byte {exc.start})", path=path) from None
+    if path.endswith(".json"):
+        try:
+            return json.loads(text, object_pairs_hook=_no_dupes)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            col = getattr(exc, "colno", None)
+            msg = getattr(exc, "msg", str(exc))
+            raise FactsError(f"JSON: {msg}", path=path, line=line, column=col) from None
+    try:
+        doc = load_yaml(text, path)
+    except RuleFileError as err:
+        raise FactsError(err.message, path=path, line=err.line, column=err.column) from None
+    return doc.data
+
+
+def iter_jsonl(stream) -> Iterator[Tuple[int, Any, Optional[SafetyRulesError]]]:
+    """Yield ``(line_number, data, error)`` per non-blank line of a JSON Lines stream."""
+    for n, line in enumerate(stream, 1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                yield n, None, FactsError("line is not UTF-8", line=n)
+                continue
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line, object_pairs_hook=_no_dupes), None
+        except ValueError as exc:
+            msg = getattr(exc, "msg", str(exc))
+            yield n, None, FactsError(f"JSON: {msg}", line=n, column=getattr(exc, "colno", None))

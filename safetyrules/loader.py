@@ -1,0 +1,274 @@
+"""Safe YAML with positions.
+
+Rule files and fact files are untrusted input.  This loader:
+
+* accepts YAML 1.2 core-schema scalars only (``yes``/``on`` stay text,
+  ``2023-05-15`` stays text for the schema layer to read as a date);
+* refuses tags, anchors, aliases and merge keys (so "billion laughs" fails on
+  its first anchor) and duplicate keys;
+* bounds nesting depth and document size;
+* keeps the 1-based position of every key and value, and can map a position
+  inside a scalar (an expression) back to the file, whatever the scalar's
+  style (plain, quoted, ``|`` or ``>`` block).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+import attrs
+import yaml
+
+from .errors import RuleFileError
+
+__all__ = ["Document", "load_yaml", "Loc"]
+
+MAX_DEPTH = 64
+MAX_BYTES = 16 * 1024 * 1024
+
+Path = Tuple[Any, ...]
+
+
+@attrs.frozen
+class Loc:
+    """A 1-based position in a file."""
+
+    line: int
+    column: int
+
+
+@attrs.define
+class _Scalar:
+    start: int  # 0-based index of the scalar's first source character
+    end: int
+    style: Optional[str]
+
+
+@attrs.define
+class Document:
+    """A parsed YAML document: ``data`` plus positions by JSON path."""
+
+    path: str
+    text: str
+    data: Any
+    values: Dict[Path, Loc] = attrs.field(factory=dict)
+    keys: Dict[Path, Loc] = attrs.field(factory=dict)
+    scalars: Dict[Path, _Scalar] = attrs.field(factory=dict)
+    _line_starts: Optional[List[int]] = None
+
+    def loc(self, path: Path, key: bool = False) -> Loc:
+        """Position of the value (or, with ``key=True``, the key) at ``path``;
+        falls back to the nearest enclosing node."""
+        table = self.keys if key else self.values
+        p = tuple(path)
+        while True:
+            if p in table:
+                return table[p]
+            if p in self.values:
+                return self.values[p]
+            if not p:
+                return Loc(1, 1)
+            p = p[:-1]
+
+    def error(self, message: str, path: Path = (), *, key: bool = False, code: str = "E-SCHEMA", hint=None) -> RuleFileError:
+        loc = self.loc(path, key)
+        return RuleFileError(message, path=self.path, line=loc.line, column=loc.column, code=code, hint=hint)
+
+    # -- positions inside scalars --------------------------------------
+    def _pos(self, index: int) -> Loc:
+        if self._line_starts is None:
+            starts = [0]
+            for m in re.finditer("\n", self.text):
+                starts.append(m.end())
+            self._line_starts = starts
+        import bisect
+
+        i = bisect.bisect_right(self._line_starts, index) - 1
+        return Loc(i + 1, index - self._line_starts[i] + 1)
+
+    def scalar_mapper(self, path: Path):
+        """A function (line, column within the scalar's value) → file Loc."""
+        info = self.scalars.get(tuple(path))
+        value = self._value_at(path)
+        if info is None or not isinstance(value, str):
+            base = self.loc(path)
+            return lambda ln, col: base
+        offsets = _align(value, self.text, info.start, info.end, info.style)
+        line_starts = [0] + [m.end() for m in re.finditer("\n", value)]
+
+        def mapper(ln: int, col: int) -> Loc:
+            ln = max(1, min(ln, len(line_starts)))
+            i = line_starts[ln - 1] + max(col, 1) - 1
+            if not offsets:
+                return self._pos(info.start)
+            if i >= len(offsets):
+                return self._pos(min(offsets[-1] + 1 + (i - len(offsets)), info.end))
+            return self._pos(offsets[i])
+
+        return mapper
+
+    def _value_at(self, path: Path) -> Any:
+        node = self.data
+        for k in path:
+            try:
+                node = node[k]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+
+def _align(value: str, text: str, start: int, end: int, style: Optional[str]) -> List[int]:
+    """Source offset of each character of a scalar's value.
+
+    Walks value and source together; source characters with no counterpart
+    (quotes, indentation, folded line breaks, escape backslashes) are
+    skipped.  Exact for plain and block scalars, close for escapes.
+    """
+    j = start
+    if style in ("'", '"'):
+        j += 1
+    elif style in ("|", ">"):
+        nl = text.find("\n", j, end)
+        j = nl + 1 if nl >= 0 else end
+    out: List[int] = []
+    for ch in value:
+        k = j
+        limit = min(end, j + 200)
+        while k < limit and text[k] != ch and not (ch == " " and text[k] in "\n"):
+            k += 1
+        if k >= limit:
+            k = j if j < end else max(end - 1, start)
+        out.append(k)
+        j = k + 1
+    return out
+
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL)?$")
+_BOOL_T = {"true", "True", "TRUE"}
+_BOOL_F = {"false", "False", "FALSE"}
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+def _resolve_plain(text: str) -> Any:
+    """YAML 1.2 core schema for plain scalars."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL_T:
+        return True
+    if text in _BOOL_F:
+        return False
+    if _INT.match(text):
+        return int(text)
+    if _OCT.match(text):
+        return int(text[2:], 8)
+    if _HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
+
+
+class _Composer(yaml.SafeLoader):
+    """PyYAML's composer, refusing anchors, aliases and tags as it goes."""
+
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused("YAML aliases (*name) are not allowed in rule files", event.start_mark)
+        if getattr(event, "anchor", None) is not None:
+            raise _Refused("YAML anchors (&name) are not allowed in rule files", event.start_mark)
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            raise _Refused(f"YAML tags ({tag}) are not allowed in rule files", event.start_mark)
+        depth = getattr(self, "_sr_depth", 0)
+        if depth > MAX_DEPTH:
+            raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        self._sr_depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._sr_depth = depth
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, mark) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
+def _mark_loc(mark) -> Loc:
+    return Loc(mark.line + 1, mark.column + 1)
+
+
+def load_yaml(text: str, path: str = "<string>") -> Document:
+    """Parse one YAML document safely; raise :class:`RuleFileError` with a
+    position on any problem."""
+    if len(text) > MAX_BYTES:
+        raise RuleFileError(f"file is larger than {MAX_BYTES} bytes", path=path, line=1, column=1, code="E-YAML")
+    loader = _Composer(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        loc = _mark_loc(exc.mark)
+        raise RuleFileError(exc.message, path=path, line=loc.line, column=loc.column, code="E-YAML") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        loc = _mark_loc(mark) if mark is not None else Loc(1, 1)
+        msg = (exc.problem or exc.context or "malformed YAML").strip()
+        raise RuleFileError(f"YAML: {msg}", path=path, line=loc.line, column=loc.column, code="E-YAML") from None
+    except yaml.YAMLError as exc:
+        raise RuleFileError(f"YAML: {exc}", path=path, line=1, column=1, code="E-YAML") from None
+    except RecursionError:
+        raise RuleFileError("YAML nesting is too deep", path=path, line=1, column=1, code="E-YAML") from None
+    doc = Document(path=path, text=text, data=None)
+    if node is None:
+        return doc
+    doc.data = _construct(doc, node, ())
+    return doc
+
+
+def _construct(doc: Document, node, path: Path) -> Any:
+    # Iterative over siblings, recursive over depth (bounded by MAX_DEPTH).
+    doc.values[path] = _mark_loc(node.start_mark)
+    if isinstance(node, yaml.ScalarNode):
+        doc.scalars[path] = _Scalar(node.start_mark.index, node.end_mark.index, node.style)
+        if node.style is None:
+            return _resolve_plain(node.value)
+        return node.value
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(doc, item, path + (i,)) for i, item in enumerate(node.value)]
+    if isinstance(node, yaml.MappingNode):
+        out: Dict[Any, Any] = {}
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode):
+                loc = _mark_loc(knode.start_mark)
+                raise RuleFileError("mapping keys must be plain text", path=doc.path, line=loc.line, column=loc.column, code="E-YAML")
+            key = knode.value if knode.style is not None else _resolve_plain(knode.value)
+            if knode.style is None and knode.value == "<<":
+                loc = _mark_loc(knode.start_mark)
+                raise RuleFileError("YAML merge keys (<<) are not allowed in rule files", path=doc.path, line=loc.line, column=loc.column, code="E-YAML")
+            if not isinstance(key, str):
+                key = knode.value  # keys are names: `1`, `true` are text here
+            if key in out:
+                loc = _mark_loc(knode.start_mark)
+                first = doc.keys.get(path + (key,))
+                where = f" (first at line {first.line})" if first else ""
+                raise RuleFileError(f"duplicate key '{key}'{where}", path=doc.path, line=loc.line, column=loc.column, code="E-YAML")
+            doc.keys[path + (key,)] = _mark_loc(knode.start_mark)
+            out[key] = _construct(doc, vnode, path + (key,))
+        return out
+    raise RuleFileError("unsupported YAML node", path=doc.path, line=1, column=1, code="E-YAML")  # pragma: no cover

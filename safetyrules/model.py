@@ -1,0 +1,340 @@
+"""Rule-file records: schema-valid YAML → immutable attrs objects.
+
+Expressions are parsed here (syntax errors are located in the file, at the
+offending token); names, types and units are checked later, when the whole
+rule set's vocabulary is known (:mod:`safetyrules.ruleset`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+import attrs
+
+from . import dsl
+from .dsl.types import FactSpec
+from .errors import ExpressionError, RuleFileError
+from .loader import Document, Loc
+
+__all__ = [
+    "Expr",
+    "Example",
+    "Clause",
+    "Standard",
+    "Row",
+    "Table",
+    "Vocabulary",
+    "Manifest",
+    "build",
+]
+
+
+@attrs.frozen
+class Expr:
+    """An expression from a rule file: its text, parsed AST, and where it is."""
+
+    text: str
+    node: Any
+    path: str
+    loc: Loc
+    mapper: Callable = attrs.field(eq=False, repr=False)
+
+    def relocate(self, err: ExpressionError) -> ExpressionError:
+        """Map an expression-relative error position into the rule file."""
+        return err.relocate(
+            self.path,
+            lambda ln, col: self.mapper(ln, col).line,
+            lambda ln, col: self.mapper(ln, col).column,
+        )
+
+
+@attrs.frozen
+class Example:
+    name: Optional[str]
+    facts: Mapping[str, Any]
+    expect: Any
+    path: str
+    loc: Loc
+    index: int
+
+
+@attrs.frozen
+class Clause:
+    id: str
+    cite: str
+    severity: str
+    when: Expr
+    unless: Optional[Expr] = None
+    category: Optional[str] = None
+    title: Mapping[str, str] = attrs.field(factory=dict)
+    status: str = "verified"
+    source: Optional[str] = None
+    note: Optional[str] = None
+    examples: Tuple[Example, ...] = ()
+    loc: Loc = Loc(1, 1)
+
+
+@attrs.frozen
+class Standard:
+    id: str
+    version: str
+    clauses: Tuple[Clause, ...]
+    title: Mapping[str, str] = attrs.field(factory=dict)
+    document: Optional[str] = None
+    source: Optional[str] = None
+    status: str = "verified"
+    effective_from: Optional[datetime.date] = None
+    effective_until: Optional[datetime.date] = None
+    supersedes: Tuple[str, ...] = ()
+    applies_when: Optional[Expr] = None
+    path: str = ""
+    loc: Loc = Loc(1, 1)
+
+    def in_force(self, day: datetime.date) -> bool:
+        """True when ``day`` is inside ``effective`` (from inclusive, until exclusive)."""
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        if self.effective_until is not None and day >= self.effective_until:
+            return False
+        return True
+
+
+@attrs.frozen
+class Row:
+    when: Expr
+    then: Any
+    id: Optional[str] = None
+    cite: Optional[str] = None
+    title: Mapping[str, str] = attrs.field(factory=dict)
+    loc: Loc = Loc(1, 1)
+
+
+_NO_DEFAULT = object()
+
+
+@attrs.frozen
+class Table:
+    id: str
+    output: str
+    rows: Tuple[Row, ...]
+    hit: str = "first"
+    default: Any = None
+    has_default: bool = False
+    version: Optional[str] = None
+    title: Mapping[str, str] = attrs.field(factory=dict)
+    document: Optional[str] = None
+    source: Optional[str] = None
+    status: str = "verified"
+    examples: Tuple[Example, ...] = ()
+    path: str = ""
+    loc: Loc = Loc(1, 1)
+
+
+@attrs.frozen
+class Vocabulary:
+    id: str
+    facts: Mapping[str, FactSpec]
+    title: Mapping[str, str] = attrs.field(factory=dict)
+    path: str = ""
+    loc: Loc = Loc(1, 1)
+
+
+@attrs.frozen
+class Manifest:
+    id: str
+    include: Tuple[str, ...]
+    decision: Mapping[str, str] = attrs.field(factory=dict)
+    title: Mapping[str, str] = attrs.field(factory=dict)
+    path: str = ""
+    loc: Loc = Loc(1, 1)
+
+
+# ---------------------------------------------------------------------------
+# building
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.errors: List[RuleFileError] = []
+
+    def expr(self, value: str, path: Tuple) -> Optional[Expr]:
+        mapper = self.doc.scalar_mapper(path)
+        loc = self.doc.loc(path)
+        try:
+            node = dsl.parse(value)
+        except ExpressionError as err:
+            e = Expr(value, None, self.doc.path, loc, mapper)
+            self.errors.append(e.relocate(err))
+            return None
+        return Expr(value, node, self.doc.path, loc, mapper)
+
+    def examples(self, items, path) -> Tuple[Example, ...]:
+        out = []
+        for i, ex in enumerate(items or ()):
+            out.append(
+                Example(
+                    name=ex.get("name"),
+                    facts=ex.get("facts") or {},
+                    expect=ex.get("expect"),
+                    path=self.doc.path,
+                    loc=self.doc.loc(path + (i,)),
+                    index=i,
+                )
+            )
+        return tuple(out)
+
+    def date(self, value: Optional[str], path) -> Optional[datetime.date]:
+        if value is None:
+            return None
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            self.errors.append(self.doc.error(f"'{value}' is not a calendar date", path))
+            return None
+
+    def unique(self, items, what: str, path) -> None:
+        seen: Dict[str, int] = {}
+        for i, item in enumerate(items):
+            ident = item.get("id")
+            if ident is None:
+                continue
+            if ident in seen:
+                first = self.doc.loc(path + (seen[ident], "id"))
+                self.errors.append(
+                    self.doc.error(
+                        f"duplicate {what} id '{ident}' (first at line {first.line})",
+                        path + (i, "id"),
+                        code="E-DUPLICATE",
+                    )
+                )
+            else:
+                seen[ident] = i
+
+
+def _spec(data: Mapping[str, Any], doc: Document, path) -> FactSpec:
+    item = data.get("item")
+    return FactSpec(
+        type=data["type"],
+        unit=data.get("unit"),
+        values=tuple(data["values"]) if data.get("values") is not None else None,
+        item={k: _spec(v, doc, path + ("item", k)) for k, v in item.items()} if item else None,
+        min=data.get("min"),
+        max=data.get("max"),
+        title=data.get("title"),
+        description=data.get("description"),
+        source=(doc.path, doc.loc(path, key=True)),
+    )
+
+
+def _check_units(b: _Builder, data, path) -> None:
+    from . import units
+
+    unit = data.get("unit")
+    if unit is not None:
+        if data.get("type") not in ("integer", "number"):
+            b.errors.append(b.doc.error(f"only integer and number facts take a unit, not {data.get('type')}", path + ("unit",)))
+        elif units.lookup(unit) is None:
+            import difflib
+
+            close = difflib.get_close_matches(unit, units.known_unit_names(), n=1)
+            b.errors.append(
+                b.doc.error(
+                    f"unknown unit '{unit}'",
+                    path + ("unit",),
+                    code="E-UNIT",
+                    hint=f"did you mean '{close[0]}'?" if close else "see docs/expressions.md for the units",
+                )
+            )
+    for k, v in (data.get("item") or {}).items():
+        _check_units(b, v, path + ("item", k))
+
+
+def build(doc: Document) -> Tuple[Any, List[RuleFileError]]:
+    """A schema-valid document → its record, plus errors found on the way."""
+    b = _Builder(doc)
+    d = doc.data
+    kind = d["kind"]
+    loc = doc.loc(())
+    if kind == "vocabulary":
+        facts = {}
+        for name, spec in d["facts"].items():
+            _check_units(b, spec, ("facts", name))
+            facts[name] = _spec(spec, doc, ("facts", name))
+        return Vocabulary(d["id"], facts, d.get("title") or {}, doc.path, loc), b.errors
+    if kind == "ruleset":
+        return Manifest(d["id"], tuple(d["include"]), d.get("decision") or {}, d.get("title") or {}, doc.path, loc), b.errors
+    if kind == "table":
+        rows = []
+        b.unique(d["rows"], "row", ("rows",))
+        for i, r in enumerate(d["rows"]):
+            e = b.expr(r["when"], ("rows", i, "when"))
+            rows.append(Row(e, r["then"], r.get("id"), r.get("cite"), r.get("title") or {}, doc.loc(("rows", i))))
+        return (
+            Table(
+                id=d["id"],
+                output=d["output"],
+                rows=tuple(rows),
+                hit=d.get("hit", "first"),
+                default=d.get("default"),
+                has_default="default" in d,
+                version=str(d["version"]) if d.get("version") is not None else None,
+                title=d.get("title") or {},
+                document=d.get("document"),
+                source=d.get("source"),
+                status=d.get("status", "verified"),
+                examples=b.examples(d.get("examples"), ("examples",)),
+                path=doc.path,
+                loc=loc,
+            ),
+            b.errors,
+        )
+    # standard
+    status = d.get("status", "verified")
+    b.unique(d["clauses"], "clause", ("clauses",))
+    clauses = []
+    for i, c in enumerate(d["clauses"]):
+        p = ("clauses", i)
+        when = b.expr(c["when"], p + ("when",))
+        unless = b.expr(c["unless"], p + ("unless",)) if c.get("unless") is not None else None
+        clauses.append(
+            Clause(
+                id=c["id"],
+                cite=c["cite"],
+                severity=c["severity"],
+                when=when,
+                unless=unless,
+                category=c.get("category"),
+                title=c.get("title") or {},
+                status=c.get("status", status),
+                source=c.get("source"),
+                note=c.get("note"),
+                examples=b.examples(c.get("examples"), p + ("examples",)),
+                loc=doc.loc(p),
+            )
+        )
+    eff = d.get("effective") or {}
+    applies = b.expr(d["applies_when"], ("applies_when",)) if d.get("applies_when") else None
+    frm = b.date(eff.get("from"), ("effective", "from"))
+    until = b.date(eff.get("until"), ("effective", "until"))
+    if frm and until and until <= frm:
+        b.errors.append(doc.error("effective.until must be after effective.from", ("effective", "until")))
+    return (
+        Standard(
+            id=d["id"],
+            version=str(d["version"]),
+            clauses=tuple(clauses),
+            title=d.get("title") or {},
+            document=d.get("document"),
+            source=d.get("source"),
+            status=status,
+            effective_from=frm,
+            effective_until=until,
+            supersedes=tuple(eff.get("supersedes") or ()),
+            applies_when=applies,
+            path=doc.path,
+            loc=loc,
+        ),
+        b.errors,
+    )

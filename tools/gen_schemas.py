@@ -1,0 +1,203 @@
+"""Writes safetyrules/schemas/*.json (draft 2020-12).  Run after editing:
+    python tools/gen_schemas.py
+A test checks the shipped files are up to date."""
+
+import json
+import pathlib
+
+D = "https://json-schema.org/draft/2020-12/schema"
+BASE = "https://safetyrules.invalid/schemas/"
+
+ID = {"type": "string", "pattern": r"^[A-Za-z0-9_\u0080-\uffff][A-Za-z0-9_.\-\u0080-\uffff]*$", "description": "An identifier: letters, digits, '_', '.', '-'."}
+TITLE = {
+    "type": "object",
+    "description": "Titles by language code: zh, en.",
+    "properties": {"zh": {"type": "string"}, "en": {"type": "string"}},
+    "patternProperties": {"^[a-z]{2}(-[A-Za-z]{2,4})?$": {"type": "string"}},
+    "additionalProperties": False,
+}
+EXPR = {"type": "string", "minLength": 1, "description": "An expression (docs/expressions.md)."}
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "description": "An ISO 8601 date, e.g. 2023-05-15."}
+STATUS = {"enum": ["verified", "provisional"], "description": "provisional: encoded from a partly verified text; carried into findings."}
+VERSION = {"type": ["string", "integer", "number"], "description": "The edition, e.g. \"2023\"."}
+SCALAR = {"type": ["string", "number", "integer", "boolean"]}
+FACTS = {"type": "object", "description": "Facts: dotted keys or nested mappings."}
+
+SCALAR_TYPES = ["bool", "integer", "number", "string", "enum", "date"]
+
+
+def fact_spec(allow_list):
+    props = {
+        "type": {"enum": SCALAR_TYPES + (["list"] if allow_list else [])},
+        "unit": {"type": "string", "description": "A unit from docs/expressions.md, e.g. m, t, MPa, person, 10k_CNY."},
+        "values": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+        "min": {"type": "number"},
+        "max": {"type": "number"},
+        "title": {"$ref": "#/$defs/title"},
+        "description": {"type": "string"},
+    }
+    conds = [{"if": {"properties": {"type": {"const": "enum"}}}, "then": {"required": ["values"]}}]
+    if allow_list:
+        props["item"] = {"type": "object", "additionalProperties": {"$ref": "#/$defs/item_fact"}, "minProperties": 1}
+        conds.append({"if": {"properties": {"type": {"const": "list"}}}, "then": {"required": ["item"]}})
+    return {"type": "object", "properties": props, "required": ["type"], "additionalProperties": False, "allOf": conds}
+
+
+def doc(kind, title, props, required, defs=None):
+    d = {
+        "$schema": D,
+        "$id": BASE + kind + ".json",
+        "title": title,
+        "type": "object",
+        "properties": {"kind": {"const": kind}, **props},
+        "required": ["kind"] + required,
+        "additionalProperties": False,
+        "$defs": {"title": TITLE, **(defs or {})},
+    }
+    return d
+
+
+vocabulary = doc(
+    "vocabulary",
+    "safetyrules vocabulary: declares facts",
+    {
+        "id": ID,
+        "title": {"$ref": "#/$defs/title"},
+        "description": {"type": "string"},
+        "facts": {
+            "type": "object",
+            "propertyNames": {"pattern": r"^[^\W\d][\w]*(\.[^\W\d][\w]*)*$"},
+            "additionalProperties": {"$ref": "#/$defs/fact"},
+        },
+    },
+    ["id", "facts"],
+    {"fact": fact_spec(True), "item_fact": fact_spec(False)},
+)
+
+table = doc(
+    "table",
+    "safetyrules table: a classification list / decision table",
+    {
+        "id": ID,
+        "version": VERSION,
+        "title": {"$ref": "#/$defs/title"},
+        "document": {"type": "string"},
+        "source": {"type": "string"},
+        "status": STATUS,
+        "description": {"type": "string"},
+        "note": {"type": "string"},
+        "output": {"type": "string"},
+        "hit": {"enum": ["first", "unique", "priority", "collect"]},
+        "default": SCALAR,
+        "rows": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/row"}},
+        "examples": {"type": "array", "items": {"$ref": "#/$defs/table_example"}},
+    },
+    ["id", "output", "rows"],
+    {
+        "row": {
+            "type": "object",
+            "properties": {
+                "id": ID,
+                "when": EXPR,
+                "then": SCALAR,
+                "title": {"$ref": "#/$defs/title"},
+                "cite": {"type": "string"},
+                "note": {"type": "string"},
+            },
+            "required": ["when", "then"],
+            "additionalProperties": False,
+        },
+        "table_example": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "facts": FACTS,
+                "expect": {"type": ["string", "number", "integer", "boolean", "array", "null"]},
+            },
+            "required": ["facts", "expect"],
+            "additionalProperties": False,
+        },
+    },
+)
+
+standard = doc(
+    "standard",
+    "safetyrules standard: a versioned judgment standard",
+    {
+        "id": ID,
+        "version": VERSION,
+        "title": {"$ref": "#/$defs/title"},
+        "document": {"type": "string"},
+        "source": {"type": "string"},
+        "status": STATUS,
+        "description": {"type": "string"},
+        "note": {"type": "string"},
+        "effective": {
+            "type": "object",
+            "properties": {
+                "from": DATE,
+                "until": DATE,
+                "supersedes": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["from"],
+            "additionalProperties": False,
+        },
+        "applies_when": EXPR,
+        "clauses": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/clause"}},
+    },
+    ["id", "version", "clauses"],
+    {
+        "clause": {
+            "type": "object",
+            "properties": {
+                "id": ID,
+                "cite": {"type": "string", "minLength": 1},
+                "severity": {"enum": ["major", "general"]},
+                "category": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)+$"},
+                "title": {"$ref": "#/$defs/title"},
+                "status": STATUS,
+                "source": {"type": "string"},
+                "note": {"type": "string"},
+                "description": {"type": "string"},
+                "when": EXPR,
+                "unless": EXPR,
+                "examples": {"type": "array", "items": {"$ref": "#/$defs/clause_example"}},
+            },
+            "required": ["id", "cite", "severity", "when"],
+            "additionalProperties": False,
+        },
+        "clause_example": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "facts": FACTS,
+                "expect": {"enum": [True, False, "unknown", None]},
+            },
+            "required": ["facts", "expect"],
+            "additionalProperties": False,
+        },
+    },
+)
+
+ruleset = doc(
+    "ruleset",
+    "safetyrules rule set manifest",
+    {
+        "id": ID,
+        "title": {"$ref": "#/$defs/title"},
+        "description": {"type": "string"},
+        "include": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+        "decision": {
+            "type": "object",
+            "properties": {"level": {"type": "string"}, "tier": {"type": "string"}, "inspection": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    },
+    ["id", "include"],
+)
+
+out = pathlib.Path(__file__).resolve().parent.parent / "safetyrules" / "schemas"
+out.mkdir(exist_ok=True)
+for name, schema in [("vocabulary", vocabulary), ("table", table), ("standard", standard), ("ruleset", ruleset)]:
+    (out / f"{name}.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+print("wrote", out)
