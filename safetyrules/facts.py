@@ -140,8 +140,10 @@ def _no_dupes(pairs):
     return out
 
 
-def read_facts_file(path: str) -> Any:
-    """Read one facts file (YAML or JSON mapping).  Raises SafetyRulesError."""
+def read_facts_file(path: str):
+    """Read one facts file (YAML or JSON) → ``(data, positions)``, where
+    positions maps key paths to file positions (YAML only, else None).
+    Raises :class:`SafetyRulesError`."""
     from .loader import load_yaml
 
     try:
@@ -154,7 +156,7 @@ def read_facts_file(path: str) -> Any:
         raise FactsError(f"facts file is not UTF-8 (byte {exc.start})", path=path) from None
     if path.endswith(".json"):
         try:
-            return json.loads(text, object_pairs_hook=_no_dupes)
+            return json.loads(text, object_pairs_hook=_no_dupes), None
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "colno", None)
@@ -164,7 +166,7 @@ def read_facts_file(path: str) -> Any:
         doc = load_yaml(text, path)
     except RuleFileError as err:
         raise FactsError(err.message, path=path, line=err.line, column=err.column) from None
-    return doc.data
+    return doc.data, doc.values
 
 
 def iter_jsonl(stream) -> Iterator[Tuple[int, Any, Optional[SafetyRulesError]]]:

@@ -480,7 +480,9 @@ def load(path: Optional[str] = None) -> "RuleSet":
     from .engine import RuleSet as _RuleSet
 
     manifest, records, linker, linked, digest, base = load_parts(path)
-    return _RuleSet(manifest, records, linker, linked, digest, base)
+    rules = _RuleSet(manifest, records, linker, linked, digest, base)
+    rules.load_path = path
+    return rules
 
 
 def __getattr__(name):  # pragma: no cover - convenience re-export

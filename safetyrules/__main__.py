@@ -1,0 +1,5 @@
+"""``python -m safetyrules`` is the ``safetyrules`` command."""
+
+from .cli import entry
+
+entry()

@@ -1,0 +1,422 @@
+"""The ``safetyrules`` command line (SPEC §6).
+
+Only this module and :mod:`safetyrules.report` print.  Every user mistake
+ends as ``PATH:LINE:COL: error: message`` on stderr and an exit code, never a
+Python traceback (set ``SAFETYRULES_DEBUG=1`` to see one for a real bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import sys
+import time
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .errors import FactsError, RuleSetError, SafetyRulesError
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _print_errors(exc: SafetyRulesError) -> None:
+    errors = getattr(exc, "errors", None) or [exc]
+    for e in errors:
+        _err(e.format())
+    if len(errors) > 1:
+        _err(f"{len(errors)} errors")
+
+
+def _load_rules(path: Optional[str]):
+    from .ruleset import load
+
+    return load(path)
+
+
+# ---------------------------------------------------------------------------
+# evaluate
+
+
+class _Progress:
+    """A one-line progress counter on stderr, shown only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.n = 0
+        self.bad = 0
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def tick(self, bad: bool = False) -> None:
+        self.n += 1
+        self.bad += bad
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last >= 0.2:
+            self.last = now
+            rate = self.n / max(now - self.t0, 1e-9)
+            sys.stderr.write(f"\r{self.n:,} entities decided, {self.bad:,} bad, {rate:,.0f}/s ")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.n:
+            rate = self.n / max(time.monotonic() - self.t0, 1e-9)
+            sys.stderr.write(f"\r{self.n:,} entities decided, {self.bad:,} bad, {rate:,.0f}/s\n")
+            sys.stderr.flush()
+
+
+def _is_stream(path: str) -> bool:
+    return path == "-" or path.endswith((".jsonl", ".ndjson"))
+
+
+def _locate_fact(doc_values, fact: Optional[str]):
+    if not fact or doc_values is None:
+        return None
+    base = fact.split("[", 1)[0]
+    for p, loc in doc_values.items():
+        if ".".join(str(x) for x in p) == base:
+            return loc
+    return None
+
+
+def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
+    """(label, facts, error) for every entity of every input, in order."""
+    from .facts import iter_jsonl, read_facts_file
+
+    for path in paths:
+        if _is_stream(path):
+            if path == "-":
+                stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
+                name = "<stdin>"
+            else:
+                try:
+                    stream = open(path, encoding="utf-8-sig")
+                except OSError as exc:
+                    yield path, None, FactsError(f"cannot read facts file: {exc.strerror}", path=path)
+                    continue
+                name = path
+            with stream:
+                for n, data, error in iter_jsonl(stream):
+                    if error is not None:
+                        error.path = name
+                    yield f"{name}:{n}", data, error
+            continue
+        try:
+            data, values = read_facts_file(path)
+        except SafetyRulesError as err:
+            err.path = err.path or path
+            yield path, None, err
+            continue
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield f"{path}[{i}]", (item, values, (i,)), None
+        else:
+            yield path, (data, values, ()), None
+
+
+def _cmd_evaluate(args) -> int:
+    from .report import format_markdown, format_text
+
+    try:
+        rules = _load_rules(args.rules)
+    except SafetyRulesError as exc:
+        _print_errors(exc)
+        return EXIT_BAD_INPUT
+    try:
+        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()
+    except ValueError:
+        _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
+        return EXIT_BAD_INPUT
+    streaming = any(_is_stream(p) for p in args.facts) or len(args.facts) > 1
+    progress = _Progress(streaming and sys.stderr.isatty() and not args.quiet)
+    bad = 0
+    out = sys.stdout
+    fmt = args.format
+    first = True
+
+    def emit(label: str, decision) -> None:
+        nonlocal first
+        if fmt == "json":
+            if streaming:
+                out.write(decision.to_json() + "\n")
+            else:
+                out.write(decision.to_json(indent=2) + "\n")
+        elif fmt == "markdown":
+            out.write(("" if first else "\n") + format_markdown(decision, label if streaming else None))
+        else:
+            out.write(("" if first else "\n") + format_text(decision, label if streaming else None))
+            if args.explain:
+                out.write("\nExplanation:\n" + decision.explain())
+        first = False
+
+    def report_bad(label: str, err: SafetyRulesError) -> None:
+        nonlocal bad
+        bad += 1
+        if err.path is None and err.line is None:
+            _err(f"{label}: error: {err.message}" + (f" ({err.hint})" if err.hint else ""))
+        else:
+            _err(err.format())
+
+    def jobs_iter():
+        for label, payload, error in _entities(args.facts):
+            if error is not None:
+                yield label, None, error
+                continue
+            facts, values, prefix = payload if isinstance(payload, tuple) else (payload, None, ())
+            yield label, (facts, values, prefix), None
+
+    items = jobs_iter()
+    if args.jobs and args.jobs > 1:
+        results = _parallel(rules, items, as_of, args.jobs)
+    else:
+        results = _serial(rules, items, as_of)
+    try:
+        for label, decision, err in results:
+            if err is not None:
+                report_bad(label, err)
+                progress.tick(True)
+            else:
+                emit(label, decision)
+                progress.tick()
+    finally:
+        progress.done()
+    out.flush()
+    return EXIT_BAD_INPUT if bad else EXIT_OK
+
+
+def _with_position(label: str, err: SafetyRulesError, values, prefix) -> SafetyRulesError:
+    if isinstance(err, FactsError) and err.line is None:
+        loc = None
+        if values is not None:
+            fact = err.fact
+            if fact and prefix:
+                fact = ".".join(str(x) for x in prefix) + "." + fact
+            loc = _locate_fact(values, fact)
+        path, _, line = label.rpartition(":")
+        if loc is not None:
+            err.path = label.split("[", 1)[0]
+            err.line, err.column = loc.line, loc.column
+        elif line.isdigit() and path:
+            err.path, err.line = path, int(line)
+        else:
+            err.path = label
+    return err
+
+
+def _serial(rules, items, as_of):
+    for label, payload, error in items:
+        if error is not None:
+            yield label, None, error
+            continue
+        facts, values, prefix = payload
+        try:
+            yield label, rules.evaluate(facts, as_of=as_of), None
+        except SafetyRulesError as err:
+            yield label, None, _with_position(label, err, values, prefix)
+
+
+def _parallel(rules, items, as_of, jobs):
+    from collections import deque
+
+    from .batch import parallel_decisions
+
+    # Results come back in input order, and an input is always consumed
+    # before its result is produced, so a queue pairs them up.
+    pending: deque = deque()
+
+    def records():
+        for label, payload, error in items:
+            pending.append((label, payload, error))
+            yield None if error is not None else payload[0]
+
+    for result in parallel_decisions(rules, records(), as_of, jobs, 256):
+        label, payload, error = pending.popleft()
+        if error is not None:
+            yield label, None, error
+        elif isinstance(result, SafetyRulesError):
+            yield label, None, _with_position(label, result, payload[1], payload[2])
+        else:
+            yield label, result, None
+
+
+# ---------------------------------------------------------------------------
+# validate / test / schema
+
+
+def _cmd_validate(args) -> int:
+    from .ruleset import bundled_path
+
+    paths = args.paths or [bundled_path()]
+    failed = False
+    for p in paths:
+        try:
+            rules = _load_rules(p)
+        except SafetyRulesError as exc:
+            _print_errors(exc)
+            failed = True
+            continue
+        n_clauses = sum(len(s.clauses) for s in rules.standards)
+        print(
+            f"{p}: ok — {len(rules.vocabulary)} facts, {len(rules.tables)} tables, "
+            f"{len(rules.standards)} standards, {n_clauses} clauses"
+        )
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _cmd_test(args) -> int:
+    from .ruleset import bundled_path
+    from .testing import run_examples, write_junit
+
+    paths = args.paths or [bundled_path()]
+    all_results = []
+    load_failed = False
+    for p in paths:
+        try:
+            rules = _load_rules(p)
+        except SafetyRulesError as exc:
+            _print_errors(exc)
+            load_failed = True
+            continue
+        results = run_examples(rules)
+        all_results.extend(results)
+        for r in results:
+            if not r.passed:
+                _err(f"{r.path}:{r.line}:{r.column}: error: {r.message}")
+        if getattr(args, "coverage", False):
+            from .coverage import format_coverage, measure
+
+            cov = measure(rules, results)
+            print(format_coverage(cov))
+            if args.fail_under is not None and cov.overall < args.fail_under:
+                _err(f"error: coverage {cov.overall:.1f}% is under --fail-under {args.fail_under}")
+                load_failed = True
+    if args.junit:
+        write_junit(all_results, args.junit)
+    passed = sum(r.passed for r in all_results)
+    failed = len(all_results) - passed
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_FAIL if failed or load_failed else EXIT_OK
+
+
+def _cmd_schema(args) -> int:
+    from .schema import KINDS, schema_for
+
+    kinds = args.kinds or []
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        for k in KINDS:
+            with open(os.path.join(args.out, f"{k}.schema.json"), "w", encoding="utf-8") as fh:
+                json.dump(schema_for(k), fh, indent=2, ensure_ascii=False)
+                fh.write("\n")
+        print(f"wrote {len(KINDS)} schemas to {args.out}")
+        return EXIT_OK
+    if not kinds:
+        print("kinds: " + ", ".join(KINDS))
+        print("usage: safetyrules schema KIND   (or --out DIR to write them all)")
+        return EXIT_OK
+    for k in kinds:
+        if k not in KINDS:
+            _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS)}")
+            return EXIT_BAD_INPUT
+        print(json.dumps(schema_for(k), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="safetyrules",
+        description="Workplace-safety judgment standards as checked, testable rules.",
+    )
+    p.add_argument("--version", action="version", version=f"safetyrules {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    ev = sub.add_parser("evaluate", help="decide entities from their facts")
+    ev.add_argument("facts", nargs="+", metavar="FACTS", help="YAML/JSON facts files, or .jsonl streams ('-' for stdin)")
+    ev.add_argument("--rules", metavar="PATH", help="rule set: manifest, directory with ruleset.yaml, or directory of rule files (default: bundled)")
+    ev.add_argument("--as-of", metavar="DATE", help="decision date, YYYY-MM-DD (default: today)")
+    ev.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    ev.add_argument("--explain", action="store_true", help="with text output: show each condition's value")
+    ev.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for large batches")
+    ev.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    ev.set_defaults(func=_cmd_evaluate)
+
+    va = sub.add_parser("validate", help="check rule files: schema, expressions, names, types, units, tables")
+    va.add_argument("paths", nargs="*", metavar="PATH")
+    va.set_defaults(func=_cmd_validate)
+
+    te = sub.add_parser("test", help="run every examples: entry")
+    te.add_argument("paths", nargs="*", metavar="PATH")
+    te.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
+    te.add_argument("--coverage", action="store_true", help="report clause, outcome and MC/DC coverage")
+    te.add_argument("--fail-under", type=float, metavar="N", help="with --coverage: fail below N percent")
+    te.set_defaults(func=_cmd_test)
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of a rule-file kind")
+    sc.add_argument("kinds", nargs="*", metavar="KIND")
+    sc.add_argument("--out", metavar="DIR", help="write every schema into DIR")
+    sc.set_defaults(func=_cmd_schema)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return p
+
+
+def _extra_commands():
+    """Commands that live in their own modules (lint, diff, fmt) register here."""
+    out = []
+    for mod in ("lint", "diff", "fmt"):
+        try:
+            module = __import__(f"safetyrules.{mod}", fromlist=["register"])
+        except ImportError:
+            continue
+        if hasattr(module, "register"):
+            out.append(module.register)
+    return out
+
+
+_EXTRA_COMMANDS: list = []
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit code."""
+    global _EXTRA_COMMANDS
+    _EXTRA_COMMANDS = _extra_commands()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SafetyRulesError as exc:
+        _print_errors(exc)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout.close()
+        except Exception:
+            pass
+        return EXIT_OK
+    except Exception as exc:  # a bug of ours, not a user mistake
+        if os.environ.get("SAFETYRULES_DEBUG"):
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (set SAFETYRULES_DEBUG=1 for details; please report it)")
+        return EXIT_INTERNAL
+
+
+def entry() -> None:  # console script
+    sys.exit(main())

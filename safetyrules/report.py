@@ -1,0 +1,120 @@
+"""Decisions as text a person reads at a glance, or as Markdown."""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+from .decision import Decision
+
+__all__ = ["format_text", "format_markdown"]
+
+_YES = {True: "yes", False: "no", None: "undetermined"}
+
+
+def _title(t) -> str:
+    en, zh = t.get("en"), t.get("zh")
+    if en and zh:
+        return f"{en} / {zh}"
+    return en or zh or ""
+
+
+def _v(x: Any) -> str:
+    return "unknown" if x is None else str(x)
+
+
+def format_text(d: Decision, label: Optional[str] = None) -> str:
+    """Level, tier and inspection frequency first; then findings by severity
+    with their citations; then the questions still to ask."""
+    out: List[str] = []
+    if label:
+        out.append(f"== {label}")
+    out.append(
+        f"level: {_v(d.level)}   tier: {_v(d.tier)}   inspection: {_v(d.inspection)}   "
+        f"major accident hazard: {_YES[d.major_hazard]}"
+    )
+    out.append(f"rules: {d.ruleset_id} ({d.digest[:19]}…)   as of {d.as_of.isoformat()}")
+    if d.findings:
+        out.append("")
+        out.append(f"Findings ({len(d.findings)})")
+        for sev in ("major", "general"):
+            group = [f for f in d.findings if f.severity == sev]
+            if not group:
+                continue
+            out.append(f"  {sev.upper()}")
+            for f in group:
+                prov = "  [provisional]" if f.status == "provisional" else ""
+                out.append(f"    {f.standard} {f.clause}  [{f.cite}]{prov}")
+                if _title(f.title):
+                    out.append(f"      {_title(f.title)}")
+    else:
+        out.append("")
+        out.append("Findings: none")
+    if d.undetermined:
+        out.append("")
+        out.append(f"Undetermined ({len(d.undetermined)})")
+        for u in d.undetermined:
+            out.append(f"    {u.standard} {u.clause}  [{u.cite}] ({u.severity})  needs: {', '.join(u.missing) or '-'}")
+    if d.missing:
+        out.append("")
+        out.append("Still to ask: " + ", ".join(d.missing))
+    if d.given:
+        out.append("")
+        out.append("Given instead of derived: " + ", ".join(d.given))
+    if d.warnings:
+        out.append("")
+        out.append("Warnings:")
+        for w in d.warnings:
+            where = " ".join(str(w[k]) for k in ("standard", "clause", "table") if w.get(k))
+            out.append(f"    {w.get('code')}: {w.get('message')}" + (f" ({where})" if where else ""))
+    return "\n".join(out) + "\n"
+
+
+def _md_cell(s: Any) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def format_markdown(d: Decision, label: Optional[str] = None) -> str:
+    """The decision as Markdown, ready to paste into a report or review."""
+    out: List[str] = []
+    out.append(f"## {label}" if label else "## Decision")
+    out.append("")
+    out.append("| level | tier | inspection | major accident hazard | as of |")
+    out.append("|---|---|---|---|---|")
+    out.append(f"| {_v(d.level)} | {_v(d.tier)} | {_v(d.inspection)} | {_YES[d.major_hazard]} | {d.as_of.isoformat()} |")
+    out.append("")
+    out.append(f"Rules: `{d.ruleset_id}` `{d.digest}`")
+    out.append("")
+    if d.findings:
+        out.append("### Findings")
+        out.append("")
+        out.append("| severity | standard | clause | citation | title | status |")
+        out.append("|---|---|---|---|---|---|")
+        for f in sorted(d.findings, key=lambda f: (f.severity != "major",)):
+            out.append(
+                f"| {f.severity} | {_md_cell(f.standard)} | {_md_cell(f.clause)} | {_md_cell(f.cite)} | {_md_cell(_title(f.title))} | {f.status} |"
+            )
+        out.append("")
+    else:
+        out.append("No findings.")
+        out.append("")
+    if d.undetermined:
+        out.append("### Undetermined")
+        out.append("")
+        out.append("| severity | standard | clause | citation | needs |")
+        out.append("|---|---|---|---|---|")
+        for u in d.undetermined:
+            out.append(
+                f"| {u.severity} | {_md_cell(u.standard)} | {_md_cell(u.clause)} | {_md_cell(u.cite)} | {_md_cell(', '.join(u.missing))} |"
+            )
+        out.append("")
+    if d.missing:
+        out.append("### Still to ask")
+        out.append("")
+        out.extend(f"- `{m}`" for m in d.missing)
+        out.append("")
+    if d.warnings:
+        out.append("### Warnings")
+        out.append("")
+        out.extend(f"- **{w.get('code')}**: {_md_cell(w.get('message'))}" for w in d.warnings)
+        out.append("")
+    return "\n".join(out)

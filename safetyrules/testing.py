@@ -1,0 +1,166 @@
+"""Run the ``examples:`` written next to the rules (``safetyrules test``).
+
+A clause example evaluates the clause's own condition (``when`` and not
+``unless``; ``applies_when`` is not part of it) on the example's facts; a
+table example evaluates the table alone and applies its hit policy.  Failures
+are reported against the example's own file and line, as an author wrote it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import Any, Dict, List, Optional, Tuple
+from xml.etree import ElementTree as ET
+
+import attrs
+
+from . import dsl
+from .dsl import ast as A
+from .dsl.types import BOOL
+from .errors import SafetyRulesError
+from .facts import check_facts
+
+__all__ = ["ExampleResult", "run_examples", "write_junit"]
+
+_EXPECT_WORDS = {True: "true", False: "false", None: "unknown"}
+
+
+@attrs.frozen
+class ExampleResult:
+    """One example's outcome."""
+
+    suite: str  # standard or table id
+    case: str  # clause id / table id, plus the example's name or number
+    path: str
+    line: int
+    column: int
+    passed: bool
+    message: str = ""
+    seconds: float = 0.0
+    # for coverage: what the example exercised
+    kind: str = "clause"  # clause | table
+    target: str = ""
+    value: Any = None
+
+
+def _show(v: Any) -> str:
+    if v is None or v is True or v is False:
+        return _EXPECT_WORDS[v]
+    if isinstance(v, list):
+        return "[" + ", ".join(map(str, v)) + "]"
+    return repr(v) if isinstance(v, str) else str(v)
+
+
+def _same(got: Any, want: Any) -> bool:
+    """Example equality: unknown only equals unknown; numbers by value;
+    otherwise same type and value (so ``true`` never equals ``1``)."""
+    if got is None or want is None:
+        return got is want
+    num = (int, float)
+    if isinstance(got, num) and isinstance(want, num) and not isinstance(got, bool) and not isinstance(want, bool):
+        return got == want
+    if isinstance(got, list) and isinstance(want, list):
+        return len(got) == len(want) and all(_same(a, b) for a, b in zip(got, want))
+    return type(got) is type(want) and got == want
+
+
+def _env(rules, facts) -> Dict[str, Any]:
+    facts = dict(facts or {})
+    as_of = facts.pop("as_of", None)
+    builtin = {k: facts.pop(k) for k in list(facts) if isinstance(k, str) and k.startswith("findings.")}
+    env = check_facts(facts, rules.vocabulary)
+    for k, v in builtin.items():
+        if k not in rules.vocabulary or isinstance(v, bool) or not isinstance(v, int):
+            from .errors import FactsError
+
+            raise FactsError(f"'{k}' must be a whole number (a findings count)", fact=k)
+        env[k] = v
+    env["as_of"] = datetime.date.fromisoformat(str(as_of)) if as_of else datetime.date.today()
+    return env
+
+
+def _clause_node(lc) -> A.Node:
+    if lc.unless is None:
+        return lc.when
+    return A.And((lc.when, A.Not(lc.unless, span=lc.unless.span, ty=BOOL)), span=lc.when.span, ty=BOOL)
+
+
+def run_examples(rules) -> List[ExampleResult]:
+    """Run every example of every clause and table of a loaded rule set."""
+    from .engine import _decide_table
+
+    results: List[ExampleResult] = []
+    for lc in rules._clauses:
+        node = _clause_node(lc)
+        s, c = lc.standard, lc.clause
+        for ex in c.examples:
+            label = f"{c.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
+            t0 = time.perf_counter()
+            try:
+                env = _env(rules, ex.facts)
+                got = dsl.evaluate_ast(node, env)
+                want = None if ex.expect in (None, "unknown") else ex.expect
+                ok = got is want
+                msg = "" if ok else f"{label}: expected {_show(want)}, got {_show(got)}"
+                if not ok and got is None:
+                    miss = dsl.missing(node, env)
+                    if miss:
+                        msg += f" (missing: {', '.join(miss)})"
+            except SafetyRulesError as err:
+                ok, got, msg = False, None, f"{label}: {err.message}"
+            results.append(
+                ExampleResult(s.id, label, ex.path, ex.loc.line, ex.loc.column, ok, msg,
+                              time.perf_counter() - t0, "clause", f"{s.id}/{c.id}", got)
+            )
+    for lt in rules._pre + rules._post:
+        t = lt.table
+        for ex in t.examples:
+            label = f"{t.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
+            t0 = time.perf_counter()
+            try:
+                env = _env(rules, ex.facts)
+                vals = [dsl.evaluate_ast(n, env) for n in lt.rows]
+                res = _decide_table(lt, vals, [])
+                got = res.value if res.known else None
+                want = None if ex.expect in (None, "unknown") else ex.expect
+                ok = _same(got, want)
+                msg = "" if ok else f"{label}: expected {_show(want)}, got {_show(got)}"
+            except SafetyRulesError as err:
+                ok, got, msg = False, None, f"{label}: {err.message}"
+            results.append(
+                ExampleResult(t.id, label, ex.path, ex.loc.line, ex.loc.column, ok, msg,
+                              time.perf_counter() - t0, "table", t.id, got)
+            )
+    return results
+
+
+def write_junit(results: List[ExampleResult], path: str) -> None:
+    """Write results as JUnit XML (one testsuite per standard/table)."""
+    suites: Dict[str, List[ExampleResult]] = {}
+    for r in results:
+        suites.setdefault(r.suite, []).append(r)
+    root = ET.Element(
+        "testsuites",
+        name="safetyrules",
+        tests=str(len(results)),
+        failures=str(sum(not r.passed for r in results)),
+    )
+    for name in sorted(suites):
+        rs = suites[name]
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=name,
+            tests=str(len(rs)),
+            failures=str(sum(not r.passed for r in rs)),
+            time=f"{sum(r.seconds for r in rs):.6f}",
+        )
+        for r in rs:
+            case = ET.SubElement(
+                suite, "testcase", classname=name, name=r.case, file=r.path, line=str(r.line), time=f"{r.seconds:.6f}"
+            )
+            if not r.passed:
+                fail = ET.SubElement(case, "failure", message=r.message)
+                fail.text = f"{r.path}:{r.line}:{r.column}: {r.message}"
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
