@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import dsl
 from .decision import Decision, Finding, Undetermined
 from .engine import RuleSet
+from .facts import read_facts
 from .ruleset import bundled_path, load
 from .errors import (
     CheckError,
@@ -24,6 +25,7 @@ __all__ = [
     "load",
     "bundled_path",
     "RuleSet",
+    "read_facts",
     "Decision",
     "Finding",
     "Undetermined",

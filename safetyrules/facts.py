@@ -17,7 +17,7 @@ from .dsl.evaluator import flatten
 from .dsl.types import FactSpec
 from .errors import FactsError, RuleFileError, SafetyRulesError
 
-__all__ = ["check_facts", "read_facts_file", "iter_jsonl"]
+__all__ = ["check_facts", "read_facts", "read_facts_file", "iter_jsonl"]
 
 _RESERVED_INPUT = ("findings.", "as_of")
 
@@ -107,6 +107,20 @@ def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
     return out
 
 
+def _unknown(name: str, vocabulary: Mapping[str, FactSpec]) -> None:
+    """Raise the most helpful error for an undeclared fact path."""
+    parts = name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:i])
+        spec = vocabulary.get(prefix)
+        if spec is None:
+            continue
+        if spec.type == "list":
+            raise FactsError(f"fact '{prefix}' must be a list of items, not a mapping", fact=prefix)
+        raise FactsError(f"fact '{prefix}' is {spec.type}, it has no part '{'.'.join(parts[i:])}'", fact=name)
+    raise FactsError(f"unknown fact '{name}'", fact=name, hint=_suggest(name, vocabulary))
+
+
 def check_facts(facts: Mapping[str, Any], vocabulary: Mapping[str, FactSpec]) -> Dict[str, Any]:
     """Validate and normalise one entity's facts (nested or dotted).
 
@@ -121,7 +135,7 @@ def check_facts(facts: Mapping[str, Any], vocabulary: Mapping[str, FactSpec]) ->
         if spec is None or name.startswith(_RESERVED_INPUT):
             if name == "as_of" or name.startswith("findings."):
                 raise FactsError(f"'{name}' is computed by the engine and cannot be given as a fact", fact=name)
-            raise FactsError(f"unknown fact '{name}'", fact=name, hint=_suggest(name, vocabulary))
+            _unknown(name, vocabulary)
         if value is None:
             continue
         if spec.type == "list":
@@ -167,6 +181,11 @@ def read_facts_file(path: str):
     except RuleFileError as err:
         raise FactsError(err.message, path=path, line=err.line, column=err.column) from None
     return doc.data, doc.values
+
+
+def read_facts(path: str) -> Any:
+    """Read a YAML or JSON facts file (one entity, or a list of entities)."""
+    return read_facts_file(path)[0]
 
 
 def iter_jsonl(stream) -> Iterator[Tuple[int, Any, Optional[SafetyRulesError]]]:
