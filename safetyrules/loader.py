@@ -207,6 +207,11 @@ class _Refused(Exception):
         self.mark = mark
 
 
+def _line_col_of(text: str, index: int):
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
 def _mark_loc(mark) -> Loc:
     return Loc(mark.line + 1, mark.column + 1)
 
@@ -216,8 +221,8 @@ def load_yaml(text: str, path: str = "<string>") -> Document:
     position on any problem."""
     if len(text) > MAX_BYTES:
         raise RuleFileError(f"file is larger than {MAX_BYTES} bytes", path=path, line=1, column=1, code="E-YAML")
-    loader = _Composer(text)
     try:
+        loader = _Composer(text)  # the reader already rejects control characters here
         try:
             node = loader.get_single_node()
         finally:
@@ -230,6 +235,11 @@ def load_yaml(text: str, path: str = "<string>") -> Document:
         loc = _mark_loc(mark) if mark is not None else Loc(1, 1)
         msg = (exc.problem or exc.context or "malformed YAML").strip()
         raise RuleFileError(f"YAML: {msg}", path=path, line=loc.line, column=loc.column, code="E-YAML") from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col_of(text, exc.position)
+        raise RuleFileError(
+            f"YAML: character {exc.character!r} is not allowed", path=path, line=line, column=col, code="E-YAML"
+        ) from None
     except yaml.YAMLError as exc:
         raise RuleFileError(f"YAML: {exc}", path=path, line=1, column=1, code="E-YAML") from None
     except RecursionError:
