@@ -1,0 +1,381 @@
+"""``safetyrules lint``: everything ``validate`` checks, plus warnings.
+
+Each warning has a stable code and name (documented with a bad and a good
+example in ``docs/lint.md``):
+
+====  =====================  ==================================================
+W101  constant-condition     a condition, or part of one, is always true/false
+W201  table-gap              an input no row of the table matches (no default)
+W202  table-overlap          an input two rows of a ``unique`` table match
+W203  masked-row             a row of a ``first`` table that earlier rows hide
+W204  table-not-verified     the table has too many combinations to verify
+W301  missing-citation       a clause's ``cite`` is a placeholder
+W302  no-examples            a clause has no ``examples:``
+W303  no-false-example       no example shows the clause *not* found
+W401  unused-fact            a declared fact nothing reads
+W402  exact-measurement      ``==``/``!=`` on a measured number
+====  =====================  ==================================================
+
+:func:`lint` returns :class:`LintWarning` records; only the command prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import attrs
+
+from .dsl import ast as A
+from .dsl.printer import unparse
+from .errors import SafetyRulesError
+
+__all__ = ["LintWarning", "CODES", "lint", "register"]
+
+CODES: Dict[str, Tuple[str, str]] = {
+    "W101": ("constant-condition", "A condition, or part of one, is always true or always false."),
+    "W201": ("table-gap", "Some input matches no row of a table that has no default."),
+    "W202": ("table-overlap", "Some input matches two rows of a 'unique' table."),
+    "W203": ("masked-row", "A row of a 'first' table can never be reached: earlier rows match every input it matches."),
+    "W204": ("table-not-verified", "The table has too many combinations of values to verify."),
+    "W301": ("missing-citation", "A clause's citation is empty or a placeholder."),
+    "W302": ("no-examples", "A clause has no examples."),
+    "W303": ("no-false-example", "A clause has no example where it is not found (expect: false)."),
+    "W401": ("unused-fact", "A declared fact is read by no table, clause or decision."),
+    "W402": ("exact-measurement", "'==' or '!=' compares a measured number (a fact with a unit) exactly."),
+}
+PLACEHOLDER_CITES = {"", "?", "-", "todo", "tbd", "n/a", "na", "none", "xxx"}
+DOCS_URL = "https://github.com/safetyrules/safetyrules/blob/main/docs/lint.md"
+
+
+@attrs.frozen
+class LintWarning:
+    code: str
+    message: str
+    path: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    end_line: Optional[int] = None
+    end_column: Optional[int] = None
+    example: Optional[Dict[str, Any]] = None
+
+    @property
+    def name(self) -> str:
+        return CODES[self.code][0]
+
+    def format(self) -> str:
+        loc = ":".join(str(x) for x in (self.path, self.line, self.column) if x is not None)
+        return f"{loc}: warning: {self.message} [{self.code} {self.name}]"
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = {
+            "code": self.code,
+            "name": self.name,
+            "severity": "warning",
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+        }
+        if self.end_line is not None:
+            d["end_line"], d["end_column"] = self.end_line, self.end_column
+        if self.example is not None:
+            d["example"] = self.example
+        return d
+
+
+# ---------------------------------------------------------------------------
+# checks
+
+
+def _at_node(code: str, msg: str, expr, node: Optional[A.Node], example=None) -> LintWarning:
+    """A warning at ``node`` inside the rule-file expression ``expr``."""
+    if node is None or node.span.line < 1:
+        return LintWarning(code, msg, expr.path, expr.loc.line, expr.loc.column, example=example)
+    try:
+        start = expr.mapper(node.span.line, node.span.column)
+        end = expr.mapper(node.span.end_line, node.span.end_column)
+        return LintWarning(code, msg, expr.path, start.line, start.column, end.line, end.column, example)
+    except Exception:  # a position we cannot map: fall back to the scalar
+        return LintWarning(code, msg, expr.path, expr.loc.line, expr.loc.column, example=example)
+
+
+def _constant(expr, node: A.Node, vocab, what: str, skip_true: bool = False) -> List[LintWarning]:
+    from .verify import constant_parts
+
+    out = []
+    for sub, value in constant_parts(node, vocab):
+        whole = sub is node
+        if whole and value and skip_true:
+            continue
+        word = "true" if value else "false"
+        if whole:
+            msg = f"{what} is always {word}: '{_short(unparse(sub))}'"
+        else:
+            msg = f"'{_short(unparse(sub))}' in {what} is always {word}"
+        if not value and whole:
+            msg += " (it can never hold)"
+        out.append(_at_node("W101", msg, expr, sub))
+    return out
+
+
+def _short(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _check_clauses(rules, vocab) -> List[LintWarning]:
+    out: List[LintWarning] = []
+    seen_applies = set()
+    for lc in rules._clauses:
+        s, c = lc.standard, lc.clause
+        if s.applies_when is not None and s.id not in seen_applies:
+            seen_applies.add(s.id)
+            applies = lc.combined.operands[0] if isinstance(lc.combined, A.And) else lc.combined
+            out += _constant(s.applies_when, applies, vocab, f"applies_when of '{s.id}'")
+        out += _constant(c.when, lc.when, vocab, f"when of clause '{c.id}'")
+        if lc.unless is not None:
+            out += _constant(c.unless, lc.unless, vocab, f"unless of clause '{c.id}'")
+        for expr, node in ((c.when, lc.when), (c.unless, lc.unless)):
+            if node is not None:
+                out += _exact(expr, node)
+        where = (s.path, c.loc.line, c.loc.column)
+        if (c.cite or "").strip().lower().strip(".") in PLACEHOLDER_CITES:
+            out.append(LintWarning("W301", f"clause '{c.id}' has no real citation ('{c.cite}'); cite the article or item", *where))
+        if not c.examples:
+            out.append(LintWarning("W302", f"clause '{c.id}' has no examples; add one where it is found and one where it is not", *where))
+        elif not any(ex.expect is False for ex in c.examples):
+            out.append(LintWarning("W303", f"clause '{c.id}' has no example with 'expect: false'; add one showing it is not found", *where))
+    return out
+
+
+def _exact(expr, node: A.Node) -> List[LintWarning]:
+    out = []
+    for n in A.walk(node):
+        if not isinstance(n, A.Compare) or n.op not in ("==", "!="):
+            continue
+        for side in (n.left, n.right):
+            ty = getattr(side, "ty", None)
+            if isinstance(side, A.Path) and ty is not None and ty.kind == "number" and ty.unit is not None and not ty.integer:
+                op = "<= or >=" if n.op == "==" else "< or >"
+                out.append(
+                    _at_node(
+                        "W402",
+                        f"'{_short(unparse(n))}' compares the measured number '{side.name}' ({ty.unit.name}) with '{n.op}'; "
+                        f"a threshold should use {op}",
+                        expr,
+                        n,
+                    )
+                )
+                break
+    return out
+
+
+def _table_where(rules, t, key: Tuple) -> Tuple[str, int, int]:
+    for rec, doc in getattr(rules, "records", ()) or ():
+        if rec is t:
+            loc = doc.loc(key)
+            return t.path, loc.line, loc.column
+    return t.path, t.loc.line, t.loc.column
+
+
+def _row_name(t, i: int) -> str:
+    rid = t.rows[i].id
+    return f"row '{rid}'" if rid else f"row {i + 1}"
+
+
+def _check_tables(rules, vocab) -> List[LintWarning]:
+    from .domains import jsonable_assignment, show_assignment
+    from .verify import verify_table
+
+    out: List[LintWarning] = []
+    for lt in list(rules._pre) + list(rules._post):
+        t = lt.table
+        always_false = set()
+        for i, (row, node) in enumerate(zip(t.rows, lt.rows)):
+            if node is None:
+                continue
+            ws = _constant(row.when, node, vocab, f"{_row_name(t, i)} of table '{t.id}'", skip_true=True)
+            for w in ws:
+                if w.message.endswith("(it can never hold)"):
+                    always_false.add(i)
+            out += ws
+            out += _exact(row.when, node)
+        for issue in verify_table(lt, vocab):
+            if issue.kind == "gap":
+                path, line, col = _table_where(rules, t, ("rows",))
+                region = issue.region or show_assignment(issue.example)
+                out.append(
+                    LintWarning(
+                        "W201",
+                        f"no row of table '{t.id}' matches {region} (e.g. {show_assignment(issue.example)}); "
+                        f"add a row or a default",
+                        path, line, col, example=jsonable_assignment(issue.example),
+                    )
+                )
+            elif issue.kind == "overlap":
+                i, j = issue.rows
+                row = t.rows[j]
+                out.append(
+                    LintWarning(
+                        "W202",
+                        f"{_row_name(t, i)} and {_row_name(t, j)} of unique table '{t.id}' both match "
+                        f"{show_assignment(issue.example)}",
+                        row.when.path, row.when.loc.line, row.when.loc.column,
+                        example=jsonable_assignment(issue.example),
+                    )
+                )
+            elif issue.kind == "masked":
+                j = issue.rows[0]
+                if j in always_false:
+                    continue
+                row = t.rows[j]
+                by = ", ".join(_row_name(t, i) for i in issue.rows[1:]) or "earlier rows"
+                out.append(
+                    LintWarning(
+                        "W203",
+                        f"{_row_name(t, j)} of table '{t.id}' is never reached: {by} match every input it matches",
+                        row.when.path, row.when.loc.line, row.when.loc.column,
+                    )
+                )
+            elif issue.kind == "incomplete":
+                path, line, col = _table_where(rules, t, ())
+                out.append(LintWarning("W204", f"table '{t.id}' has too many combinations to verify; split it or simplify rows", path, line, col))
+    return out
+
+
+def _check_facts(rules) -> List[LintWarning]:
+    from .dsl import fact_paths
+
+    used = set()
+    for lt in list(rules._pre) + list(rules._post):
+        used.add(lt.table.output)
+        for n in lt.rows:
+            if n is not None:
+                used.update(fact_paths(n))
+    for lc in rules._clauses:
+        used.update(fact_paths(lc.combined))
+    used.update(getattr(rules, "decision_map", {}).values())
+    out = []
+    for voc in getattr(rules, "vocabularies", []):
+        for name, spec in voc.facts.items():
+            if name in used:
+                continue
+            src = spec.source
+            path, loc = (src if src else (voc.path, voc.loc))
+            out.append(
+                LintWarning(
+                    "W401",
+                    f"fact '{name}' is declared but no table, clause or decision reads it; use it or remove it",
+                    path, loc.line, loc.column,
+                )
+            )
+    return out
+
+
+def lint(rules, *, disable: Iterable[str] = ()) -> List[LintWarning]:
+    """Every lint warning of a loaded rule set, in file order."""
+    vocab = rules.vocabulary
+    out = _check_clauses(rules, vocab) + _check_tables(rules, vocab) + _check_facts(rules)
+    off = set(disable)
+    out = [w for w in out if w.code not in off and w.name not in off]
+    uniq = {}
+    for w in out:
+        uniq.setdefault((w.code, w.path, w.line, w.column, w.message), w)
+    return sorted(uniq.values(), key=lambda w: (str(w.path), w.line or 0, w.column or 0, w.code))
+
+
+# ---------------------------------------------------------------------------
+# command
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "lint",
+        help="validate, then warn about constant conditions, table gaps/overlaps, missing examples, unused facts",
+        description="Everything validate checks, plus warnings with stable codes (see docs/lint.md).",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="rule sets (default: the bundled one)")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
+    p.add_argument("--disable", metavar="CODES", default="", help="comma-separated codes or names to skip, e.g. W302,no-false-example")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.set_defaults(func=_cmd_lint)
+
+
+def _error_dict(e: SafetyRulesError) -> Dict[str, Any]:
+    return {
+        "code": e.code,
+        "severity": "error",
+        "message": e.message + (f" ({e.hint})" if e.hint else ""),
+        "path": e.path,
+        "line": e.line,
+        "column": e.column,
+    }
+
+
+def run(paths: Sequence[str], disable: Iterable[str] = ()) -> Tuple[List[SafetyRulesError], List[LintWarning], List[str]]:
+    """Lint rule-set paths → (errors, warnings, summary lines)."""
+    from .ruleset import load
+
+    errors: List[SafetyRulesError] = []
+    warnings: List[LintWarning] = []
+    summary: List[str] = []
+    for p in paths:
+        try:
+            rules = load(p)
+        except SafetyRulesError as exc:
+            errs = getattr(exc, "errors", None) or [exc]
+            errors.extend(errs)
+            summary.append(f"{p}: {len(errs)} error{'s' if len(errs) != 1 else ''}")
+            continue
+        ws = lint(rules, disable=disable)
+        warnings.extend(ws)
+        counts: Dict[str, int] = {}
+        for w in ws:
+            counts[w.code] = counts.get(w.code, 0) + 1
+        detail = ", ".join(f"{k} {CODES[k][0]} ×{v}" for k, v in sorted(counts.items()))
+        summary.append(f"{p}: {len(ws)} warning{'s' if len(ws) != 1 else ''}" + (f" ({detail})" if detail else ""))
+    return errors, warnings, summary
+
+
+def _cmd_lint(args) -> int:
+    from .ruleset import bundled_path
+
+    paths = args.paths or [bundled_path()]
+    disable = [c.strip() for c in args.disable.split(",") if c.strip()]
+    unknown = [c for c in disable if c not in CODES and c not in {v[0] for v in CODES.values()}]
+    if unknown:
+        print(f"error: --disable: unknown code {unknown[0]!r}; codes are {', '.join(CODES)}", file=sys.stderr)
+        return 2
+    errors, warnings, summary = run(paths, disable)
+    if args.format == "text":
+        text = "".join(w.format() + "\n" for w in warnings) + "".join(s + "\n" for s in summary)
+        for e in errors:
+            print(e.format(), file=sys.stderr)
+    elif args.format == "json":
+        data = {
+            "version": 1,
+            "paths": list(paths),
+            "errors": [_error_dict(e) for e in errors],
+            "warnings": [w.to_dict() for w in warnings],
+            "summary": summary,
+        }
+        text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    else:
+        from .sarif import sarif_log
+
+        text = json.dumps(sarif_log(errors, warnings), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if args.format != "text":
+            for s in summary:
+                print(s, file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if errors:
+        return 1
+    if warnings and args.strict:
+        return 1
+    return 0
