@@ -1,0 +1,169 @@
+"""Reference pages for rule sets, generated from the rule files.
+
+One Markdown page per standard and table: each clause with its citation,
+severity, category, status, the condition in canonical form and, beneath it,
+the facts it reads with their titles and units — so a reviewer who does not
+read expressions can still check it against the document.  The pages in
+``docs/standards/`` are made by ``python tools/gen_standard_docs.py``; a test
+fails when they are stale.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, List
+
+from . import dsl
+from .dsl.printer import unparse
+
+__all__ = ["render_standard", "render_table", "render_index", "render_all"]
+
+
+def _title(t) -> str:
+    zh, en = t.get("zh"), t.get("en")
+    if zh and en:
+        return f"{zh} — {en}"
+    return zh or en or ""
+
+
+def _cell(s) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def _fact_line(rules, path: str) -> str:
+    spec = rules.vocabulary.get(path)
+    if spec is None:
+        return f"`{path}`"
+    title = _title(spec.title or {})
+    kind = spec.type + (f", {spec.unit}" if spec.unit else "")
+    if spec.values:
+        kind += ": " + ", ".join(spec.values[:8]) + (" …" if len(spec.values) > 8 else "")
+    return f"`{path}` ({kind})" + (f" — {title}" if title else "")
+
+
+def _facts_block(rules, nodes) -> List[str]:
+    paths: Dict[str, None] = {}
+    for n in nodes:
+        if n is not None:
+            for p in dsl.fact_paths(n):
+                paths[p] = None
+    return [f"  - {_fact_line(rules, p)}" for p in paths]
+
+
+def render_standard(rules, standard) -> str:
+    """One standard as a Markdown reference page."""
+    s = standard
+    out = [f"# {_title(s.title) or s.id}", ""]
+    out.append("| | |")
+    out.append("|---|---|")
+    out.append(f"| id | `{s.id}` |")
+    out.append(f"| version | {s.version} |")
+    if s.document:
+        out.append(f"| document | {_cell(s.document)} |")
+    eff = "from " + s.effective_from.isoformat() if s.effective_from else "always"
+    if s.effective_until:
+        eff += f", until {s.effective_until.isoformat()} (exclusive)"
+    out.append(f"| in force | {eff} |")
+    out.append(f"| status | {s.status} |")
+    if s.source:
+        out.append(f"| source | {_cell(s.source)} |")
+    out.append(f"| file | `{os.path.relpath(s.path, rules.base).replace(os.sep, '/')}` |")
+    out.append("")
+    linked = {lc.clause.id: lc for lc in rules._clauses if lc.standard.id == s.id}
+    if s.applies_when is not None:
+        out.append("**Applies when:** `" + unparse(s.applies_when.node) + "`")
+        out.append("")
+    out.append("| clause | citation | severity | category | status | title |")
+    out.append("|---|---|---|---|---|---|")
+    for c in s.clauses:
+        out.append(
+            f"| {c.id} | {_cell(c.cite)} | {c.severity} | {c.category or ''} | {c.status} | {_cell(_title(c.title))} |"
+        )
+    out.append("")
+    for c in s.clauses:
+        out.append(f"## {c.id} — {_cell(c.cite)}")
+        out.append("")
+        if _title(c.title):
+            out.append(_title(c.title))
+            out.append("")
+        flag = " **(provisional: encoded from a partly verified text)**" if c.status == "provisional" else ""
+        out.append(f"Severity: **{c.severity}**; category: `{c.category or '-'}`; status: {c.status}{flag}.")
+        out.append("")
+        lc = linked.get(c.id)
+        out.append("- Hazard when: `" + unparse(c.when.node) + "`")
+        if c.unless is not None:
+            out.append("- Unless: `" + unparse(c.unless.node) + "`")
+        nodes = [lc.when, lc.unless] if lc is not None else []
+        facts = _facts_block(rules, nodes)
+        if facts:
+            out.append("- Facts read:")
+            out.extend(facts)
+        if c.source:
+            out.append(f"- Source: {_cell(c.source)}")
+        if c.note:
+            out.append(f"- Note: {_cell(c.note)}")
+        n = {True: 0, False: 0, "unknown": 0}
+        for e in c.examples:
+            n["unknown" if e.expect in (None, "unknown") else e.expect] += 1
+        out.append(f"- Examples: {n[True]} true, {n[False]} false, {n['unknown']} unknown")
+        out.append("")
+    return "\n".join(out)
+
+
+def render_table(rules, lt) -> str:
+    """One classification or grading table as a Markdown reference page."""
+    t = lt.table
+    out = [f"# {_title(t.title) or t.id}", ""]
+    out.append(f"Table `{t.id}` → `{t.output}`; hit policy **{t.hit}**; status {t.status}.")
+    if t.document:
+        out.append(f"Document: {_cell(t.document)}.")
+    if t.has_default:
+        out.append(f"Default when no row matches: `{t.default}`.")
+    out.append("")
+    out.append("| # | row | then | condition |")
+    out.append("|---|---|---|---|")
+    for i, r in enumerate(t.rows, 1):
+        out.append(f"| {i} | {r.id or ''} | `{r.then}` | `{_cell(unparse(r.when.node))}` |")
+    out.append("")
+    facts = _facts_block(rules, lt.rows)
+    if facts:
+        out.append("Facts read:")
+        out.append("")
+        out.extend(f.lstrip() for f in facts)
+        out.append("")
+    return "\n".join(out)
+
+
+def _page_name(ident: str) -> str:
+    return ident.replace("/", "_") + ".md"
+
+
+def render_index(rules) -> str:
+    out = [f"# Reference: {_title(rules.title) or rules.id}", ""]
+    out.append("Generated from the rule files by `python tools/gen_standard_docs.py`; do not edit by hand.")
+    out.append("Items of the digest that are not encoded are listed in [not-encoded.md](not-encoded.md).")
+    out.append("")
+    out.append("| standard | version | clauses | major | provisional | in force from |")
+    out.append("|---|---|---|---|---|---|")
+    for s in sorted(rules.standards, key=lambda s: s.id):
+        major = sum(c.severity == "major" for c in s.clauses)
+        prov = sum(c.status == "provisional" for c in s.clauses)
+        frm = s.effective_from.isoformat() if s.effective_from else "-"
+        out.append(f"| [{s.id}]({_page_name(s.id)}) | {s.version} | {len(s.clauses)} | {major} | {prov} | {frm} |")
+    out.append("")
+    out.append("| table | output | hit | rows |")
+    out.append("|---|---|---|---|")
+    for lt in sorted(rules._pre + rules._post, key=lambda lt: lt.table.id):
+        out.append(f"| [{lt.table.id}]({_page_name(lt.table.id)}) | `{lt.table.output}` | {lt.table.hit} | {len(lt.table.rows)} |")
+    out.append("")
+    return "\n".join(out)
+
+
+def render_all(rules) -> Dict[str, str]:
+    """File name → page text for every standard and table, plus the index."""
+    pages = {"index.md": render_index(rules)}
+    for s in rules.standards:
+        pages[_page_name(s.id)] = render_standard(rules, s)
+    for lt in rules._pre + rules._post:
+        pages[_page_name(lt.table.id)] = render_table(rules, lt)
+    return pages
