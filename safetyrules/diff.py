@@ -1,0 +1,568 @@
+"""``safetyrules diff OLD NEW``: what a revision of the rules changes.
+
+1. **Structure** — standards, clauses, tables, rows and facts added, removed
+   or changed; expressions are compared after normalising with the printer
+   (so spacing and redundant parentheses are not changes); moved thresholds,
+   editions, effective dates and citations are named.
+2. **Meaning** — for every changed condition, a fact set on which the old and
+   the new condition disagree, found by searching the boundary values of
+   every constant in both (``c-1, c, c+1`` for integers, ``c±0.01`` for
+   numbers, every enum value, true/false, and *missing*); or the statement
+   that they agree on all those points.
+3. **Entities** — with ``--facts CORPUS`` (a directory of YAML/JSON facts
+   files, or a JSON Lines file), the entities whose findings, level, tier or
+   inspection frequency change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import attrs
+
+from . import dsl
+from .dsl import ast as A
+from .errors import FactsError, SafetyRulesError
+
+__all__ = ["diff_rules", "counterexample", "threshold_moves", "corpus_changes", "register"]
+
+
+# ---------------------------------------------------------------------------
+# expressions
+
+
+def _norm(expr) -> Optional[str]:
+    if expr is None:
+        return None
+    if expr.node is None:
+        return expr.text
+    return dsl.unparse(expr.node)
+
+
+def threshold_moves(old: A.Node, new: A.Node) -> Optional[List[Dict[str, str]]]:
+    """When two expressions differ only in number literals: each moved
+    number with its comparison before and after; else None."""
+    moves: List[Dict[str, str]] = []
+
+    def same(a, b, ctx_a, ctx_b) -> bool:
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, A.Compare):
+            ctx_a, ctx_b = a, b
+        if isinstance(a, A.Number):
+            if a.unit != b.unit:
+                return False
+            if a.value != b.value:
+                moves.append(
+                    {
+                        "old": dsl.unparse(a),
+                        "new": dsl.unparse(b),
+                        "old_condition": dsl.unparse(ctx_a) if ctx_a is not None else dsl.unparse(a),
+                        "new_condition": dsl.unparse(ctx_b) if ctx_b is not None else dsl.unparse(b),
+                    }
+                )
+            return True
+        for f in attrs.fields(type(a)):
+            if not f.eq:
+                continue
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            if isinstance(x, A.Node):
+                if not same(x, y, ctx_a, ctx_b):
+                    return False
+            elif isinstance(x, tuple) and x and isinstance(x[0], A.Node):
+                if not isinstance(y, tuple) or len(x) != len(y):
+                    return False
+                if not all(same(p, q, ctx_a, ctx_b) for p, q in zip(x, y)):
+                    return False
+            elif x != y:
+                return False
+        return True
+
+    if old is None or new is None or not same(old, new, None, None):
+        return None
+    return moves
+
+
+def counterexample(old: Optional[A.Node], new: Optional[A.Node], vocab) -> Dict[str, Any]:
+    """Search for facts on which two checked conditions disagree.
+
+    Returns ``{"found": True, "facts": {...}, "old": v, "new": v}`` (values
+    true/false/null for unknown; facts left out may take any value), or
+    ``{"found": False, "complete": bool}`` (``complete``: every combination of
+    boundary values was tried).
+    """
+    from .domains import MISSING, Incomplete, Problem, jsonable_assignment
+
+    nodes = [old if old is not None else A.Boolean(False), new if new is not None else A.Boolean(False)]
+    prob = Problem(nodes, vocab, missing=True, budget=100_000)
+
+    def decided(r) -> bool:
+        return r is True or r is False or r is None
+
+    def goal(fs):
+        a, b = fs
+        if decided(a) and decided(b):
+            return a is not b
+        return None
+
+    try:
+        hits = prob.search(goal)
+    except Incomplete:
+        return {"found": False, "complete": False}
+    if not hits:
+        return {"found": False, "complete": True}
+    hit = hits[0]
+    ov = prob.reduce(prob.formulas[0], hit)
+    nv = prob.reduce(prob.formulas[1], hit)
+    facts = {k: v for k, v in hit.items() if not k.startswith("⟨")}
+    assumed = {k[1:-1]: (None if v is MISSING else v) for k, v in hit.items() if k.startswith("⟨")}
+    out = {"found": True, "facts": jsonable_assignment(facts), "old": ov, "new": nv}
+    if assumed:
+        out["assuming"] = assumed
+    return out
+
+
+# ---------------------------------------------------------------------------
+# structure
+
+
+def _change(kind: str, action: str, where: str, ident: str, **kw) -> Dict[str, Any]:
+    d = {"kind": kind, "action": action, "in": where, "id": ident}
+    d.update({k: v for k, v in kw.items() if v is not None})
+    return d
+
+
+def _fmt_date(d: Optional[datetime.date]) -> Optional[str]:
+    return d.isoformat() if d else None
+
+
+def _clause_node(lc):
+    from .testing import _clause_node as cn
+
+    return cn(lc)
+
+
+def _cond_change(old_expr, new_expr, old_node, new_node, vocab) -> Dict[str, Any]:
+    d: Dict[str, Any] = {"old": _norm(old_expr), "new": _norm(new_expr)}
+    moves = threshold_moves(old_expr.node if old_expr else None, new_expr.node if new_expr else None)
+    if moves:
+        d["thresholds"] = moves
+    return d
+
+
+def diff_rules(old, new) -> List[Dict[str, Any]]:
+    """Structural and semantic changes from rule set ``old`` to ``new``."""
+    vocab = {**old.vocabulary, **new.vocabulary}
+    changes: List[Dict[str, Any]] = []
+    # facts
+    for name in sorted(set(old.vocabulary) | set(new.vocabulary)):
+        a, b = old.vocabulary.get(name), new.vocabulary.get(name)
+        if a is None:
+            changes.append(_change("fact", "added", "vocabulary", name, new=b.type))
+        elif b is None:
+            changes.append(_change("fact", "removed", "vocabulary", name, old=a.type))
+        elif (a.type, a.unit, a.values, a.min, a.max) != (b.type, b.unit, b.values, b.min, b.max):
+            changes.append(
+                _change("fact", "changed", "vocabulary", name, field="declaration",
+                        old=_spec_text(a), new=_spec_text(b))
+            )
+    # standards and clauses
+    olds = {s.id: s for s in old.standards}
+    news = {s.id: s for s in new.standards}
+    oclauses = {(lc.standard.id, lc.clause.id): lc for lc in old._clauses}
+    nclauses = {(lc.standard.id, lc.clause.id): lc for lc in new._clauses}
+    for sid in sorted(set(olds) | set(news)):
+        a, b = olds.get(sid), news.get(sid)
+        if a is None:
+            changes.append(_change("standard", "added", sid, sid, new=b.version, clauses=len(b.clauses)))
+            continue
+        if b is None:
+            changes.append(_change("standard", "removed", sid, sid, old=a.version, clauses=len(a.clauses)))
+            continue
+        for field, x, y in (
+            ("version", a.version, b.version),
+            ("document", a.document, b.document),
+            ("effective.from", _fmt_date(a.effective_from), _fmt_date(b.effective_from)),
+            ("effective.until", _fmt_date(a.effective_until), _fmt_date(b.effective_until)),
+            ("supersedes", list(a.supersedes), list(b.supersedes)),
+            ("status", a.status, b.status),
+        ):
+            if x != y:
+                changes.append(_change("standard", "changed", sid, sid, field=field, old=x, new=y))
+        if _norm(a.applies_when) != _norm(b.applies_when):
+            d = _cond_change(a.applies_when, b.applies_when, None, None, vocab)
+            oa = _applies(old, sid)
+            na = _applies(new, sid)
+            d["counterexample"] = counterexample(oa if oa is not None else A.Boolean(True),
+                                                 na if na is not None else A.Boolean(True), vocab)
+            changes.append(_change("standard", "changed", sid, sid, field="applies_when", **d))
+        a_ids = [c.id for c in a.clauses]
+        b_ids = [c.id for c in b.clauses]
+        for cid in a_ids + [i for i in b_ids if i not in a_ids]:
+            ca = next((c for c in a.clauses if c.id == cid), None)
+            cb = next((c for c in b.clauses if c.id == cid), None)
+            if ca is None:
+                changes.append(_change("clause", "added", sid, cid, severity=cb.severity, cite=cb.cite,
+                                       new=_norm(cb.when) + (f" unless {_norm(cb.unless)}" if cb.unless else "")))
+                continue
+            if cb is None:
+                changes.append(_change("clause", "removed", sid, cid, severity=ca.severity, cite=ca.cite,
+                                       old=_norm(ca.when) + (f" unless {_norm(ca.unless)}" if ca.unless else "")))
+                continue
+            for field, x, y in (("cite", ca.cite, cb.cite), ("severity", ca.severity, cb.severity),
+                                ("category", ca.category, cb.category), ("status", ca.status, cb.status)):
+                if x != y:
+                    changes.append(_change("clause", "changed", sid, cid, field=field, old=x, new=y))
+            cond_changed = False
+            for field in ("when", "unless"):
+                x, y = getattr(ca, field), getattr(cb, field)
+                if _norm(x) != _norm(y):
+                    cond_changed = True
+                    changes.append(_change("clause", "changed", sid, cid, field=field,
+                                           **_cond_change(x, y, None, None, vocab)))
+            if cond_changed:
+                la, lb = oclauses.get((sid, cid)), nclauses.get((sid, cid))
+                if la is not None and lb is not None:
+                    changes[-1]["counterexample"] = counterexample(_clause_node(la), _clause_node(lb), vocab)
+    # tables and rows
+    otabs = {lt.table.id: lt for lt in list(old._pre) + list(old._post)}
+    ntabs = {lt.table.id: lt for lt in list(new._pre) + list(new._post)}
+    for tid in sorted(set(otabs) | set(ntabs)):
+        la, lb = otabs.get(tid), ntabs.get(tid)
+        if la is None:
+            changes.append(_change("table", "added", tid, tid, output=lb.table.output, rows=len(lb.table.rows)))
+            continue
+        if lb is None:
+            changes.append(_change("table", "removed", tid, tid, output=la.table.output, rows=len(la.table.rows)))
+            continue
+        a, b = la.table, lb.table
+        for field, x, y in (("output", a.output, b.output), ("hit", a.hit, b.hit), ("version", a.version, b.version),
+                            ("document", a.document, b.document),
+                            ("default", a.default if a.has_default else None, b.default if b.has_default else None)):
+            if x != y:
+                changes.append(_change("table", "changed", tid, tid, field=field, old=x, new=y))
+        akeys = [r.id or f"#{i + 1}" for i, r in enumerate(a.rows)]
+        bkeys = [r.id or f"#{i + 1}" for i, r in enumerate(b.rows)]
+        common_a = [k for k in akeys if k in bkeys]
+        common_b = [k for k in bkeys if k in akeys]
+        if common_a != common_b and a.hit in ("first",):
+            changes.append(_change("table", "changed", tid, tid, field="row order", old=common_a, new=common_b))
+        for key in akeys + [k for k in bkeys if k not in akeys]:
+            ra = a.rows[akeys.index(key)] if key in akeys else None
+            rb = b.rows[bkeys.index(key)] if key in bkeys else None
+            if ra is None:
+                changes.append(_change("row", "added", tid, key, new=f"{_norm(rb.when)} → {rb.then}"))
+                continue
+            if rb is None:
+                changes.append(_change("row", "removed", tid, key, old=f"{_norm(ra.when)} → {ra.then}"))
+                continue
+            if ra.then != rb.then:
+                changes.append(_change("row", "changed", tid, key, field="then", old=ra.then, new=rb.then))
+            if _norm(ra.when) != _norm(rb.when):
+                d = _cond_change(ra.when, rb.when, None, None, vocab)
+                d["counterexample"] = counterexample(la.rows[akeys.index(key)], lb.rows[bkeys.index(key)], vocab)
+                changes.append(_change("row", "changed", tid, key, field="when", **d))
+            if ra.cite != rb.cite:
+                changes.append(_change("row", "changed", tid, key, field="cite", old=ra.cite, new=rb.cite))
+    return changes
+
+
+def _applies(rules, sid: str) -> Optional[A.Node]:
+    for lc in rules._clauses:
+        if lc.standard.id == sid and lc.standard.applies_when is not None:
+            return lc.combined.operands[0] if isinstance(lc.combined, A.And) else lc.combined
+    return None
+
+
+def _spec_text(s) -> str:
+    parts = [s.type]
+    if s.unit:
+        parts.append(f"unit {s.unit}")
+    if s.values:
+        parts.append("values [" + ", ".join(s.values) + "]")
+    if s.min is not None:
+        parts.append(f"min {s.min}")
+    if s.max is not None:
+        parts.append(f"max {s.max}")
+    return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# corpus
+
+
+def iter_corpus(path: str) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
+    """(label, facts, error) for each entity of a directory of YAML/JSON facts
+    files, a single facts file, or a JSON Lines file."""
+    from .facts import iter_jsonl, read_facts_file
+
+    if os.path.isdir(path):
+        files = sorted(
+            os.path.join(dp, f) for dp, _, fn in os.walk(path) for f in fn
+            if f.endswith((".yaml", ".yml", ".json", ".jsonl", ".ndjson"))
+        )
+    elif os.path.isfile(path):
+        files = [path]
+    else:
+        yield path, None, FactsError("no such file or directory", path=path)
+        return
+    for f in files:
+        if f.endswith((".jsonl", ".ndjson")):
+            with open(f, encoding="utf-8-sig") as fh:
+                for n, data, err in iter_jsonl(fh):
+                    if err is not None:
+                        err.path = f
+                    yield f"{f}:{n}", data, err
+            continue
+        try:
+            data, _ = read_facts_file(f)
+        except SafetyRulesError as err:
+            err.path = err.path or f
+            yield f, None, err
+            continue
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield f"{f}[{i}]", item, None
+        else:
+            yield f, data, None
+
+
+def _summary(decision) -> Dict[str, Any]:
+    return {
+        "findings": sorted(f"{f.standard}/{f.clause}" for f in decision.findings),
+        "undetermined": sorted(f"{u.standard}/{u.clause}" for u in decision.undetermined),
+        "level": decision.level,
+        "tier": decision.tier,
+        "inspection": decision.inspection,
+        "major_hazard": decision.major_hazard,
+    }
+
+
+def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
+    """Entities of a corpus whose decision differs between two rule sets."""
+    total = 0
+    changed: List[Dict[str, Any]] = []
+    errors: List[Dict[str, Any]] = []
+    counts = {"findings": 0, "level": 0, "tier": 0, "inspection": 0}
+    for label, facts, err in iter_corpus(path):
+        total += 1
+        if err is not None:
+            errors.append({"entity": label, "error": err.format()})
+            continue
+        try:
+            a = _summary(old.evaluate(facts, as_of=as_of))
+        except SafetyRulesError as e:
+            errors.append({"entity": label, "error": f"OLD: {e.message}"})
+            continue
+        try:
+            b = _summary(new.evaluate(facts, as_of=as_of))
+        except SafetyRulesError as e:
+            errors.append({"entity": label, "error": f"NEW: {e.message}"})
+            continue
+        delta: Dict[str, Any] = {}
+        for k in ("level", "tier", "inspection", "major_hazard"):
+            if a[k] != b[k]:
+                delta[k] = {"old": a[k], "new": b[k]}
+        for k in ("findings", "undetermined"):
+            plus = [x for x in b[k] if x not in a[k]]
+            minus = [x for x in a[k] if x not in b[k]]
+            if plus or minus:
+                delta[k] = {"added": plus, "removed": minus}
+        if delta:
+            for k in counts:
+                counts[k] += k in delta
+            changed.append({"entity": label, "changes": delta})
+    return {"path": path, "as_of": as_of.isoformat(), "entities": total, "changed": len(changed),
+            "counts": counts, "items": changed, "errors": errors}
+
+
+# ---------------------------------------------------------------------------
+# reports
+
+
+def _v(x) -> str:
+    if x is None:
+        return "unknown"
+    if x is True:
+        return "true"
+    if x is False:
+        return "false"
+    return str(x)
+
+
+def _cx_text(cx: Dict[str, Any]) -> str:
+    from .domains import show_value
+
+    if cx.get("found"):
+        facts = ", ".join(f"{k} = {'missing' if v is None else show_value(v)}" for k, v in cx["facts"].items()) or "any facts"
+        s = f"counterexample: {facts} → old {_v(cx['old'])}, new {_v(cx['new'])}"
+        if cx.get("assuming"):
+            s += " (assuming " + ", ".join(f"{k} is {_v(v)}" for k, v in cx["assuming"].items()) + ")"
+        return s
+    if cx.get("complete"):
+        return "old and new agree on every combination of boundary values (no counterexample)"
+    return "no counterexample found before the search limit (not proven equivalent)"
+
+
+def _line(c: Dict[str, Any]) -> str:
+    what = {"standard": "standard", "clause": "clause", "table": "table", "row": "row", "fact": "fact"}[c["kind"]]
+    head = f"{c['action']} {what} {c['id']}" if c["kind"] in ("standard", "table", "fact") else f"{c['action']} {what} {c['in']} / {c['id']}"
+    if c["action"] == "changed":
+        head += f" — {c['field']}: {_short(c.get('old'))} → {_short(c.get('new'))}"
+    elif c["action"] == "added" and "new" in c:
+        head += f": {_short(c['new'])}"
+    elif c["action"] == "removed" and "old" in c:
+        head += f": {_short(c['old'])}"
+    return head
+
+
+def _short(x, n: int = 160) -> str:
+    s = _v(x) if not isinstance(x, list) else "[" + ", ".join(map(str, x)) + "]"
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _entity_line(e: Dict[str, Any]) -> str:
+    parts = []
+    for k in ("level", "tier", "inspection", "major_hazard"):
+        if k in e["changes"]:
+            d = e["changes"][k]
+            parts.append(f"{k} {_v(d['old'])} → {_v(d['new'])}")
+    for k in ("findings", "undetermined"):
+        if k in e["changes"]:
+            d = e["changes"][k]
+            parts.append(f"{k} " + " ".join(["+" + x for x in d["added"]] + ["−" + x for x in d["removed"]]))
+    return f"{e['entity']}: " + "; ".join(parts)
+
+
+def format_text(report: Dict[str, Any]) -> str:
+    lines = [f"diff {report['old']['path']} → {report['new']['path']}: {len(report['changes'])} change(s)"]
+    for c in report["changes"]:
+        lines.append("  " + _line(c))
+        for m in c.get("thresholds", []):
+            lines.append(f"      threshold moved: {m['old_condition']} → {m['new_condition']}")
+        if "counterexample" in c:
+            lines.append("      " + _cx_text(c["counterexample"]))
+    corpus = report.get("corpus")
+    if corpus:
+        lines.append(f"entities: {corpus['changed']} of {corpus['entities']} change "
+                     f"(level {corpus['counts']['level']}, tier {corpus['counts']['tier']}, "
+                     f"inspection {corpus['counts']['inspection']}, findings {corpus['counts']['findings']})")
+        for e in corpus["items"]:
+            lines.append("  " + _entity_line(e))
+        for e in corpus["errors"]:
+            lines.append(f"  {e['entity']}: cannot compare: {e['error']}")
+    return "\n".join(lines) + "\n"
+
+
+def format_markdown(report: Dict[str, Any]) -> str:
+    out = [f"### Rule changes: `{report['old']['path']}` → `{report['new']['path']}`", ""]
+    if not report["changes"]:
+        out.append("No changes to standards, clauses, tables, rows or facts.")
+    for c in report["changes"]:
+        out.append(f"- {_md(_line(c))}")
+        for m in c.get("thresholds", []):
+            out.append(f"  - threshold moved: `{m['old_condition']}` → `{m['new_condition']}`")
+        if "counterexample" in c:
+            out.append(f"  - {_md(_cx_text(c['counterexample']))}")
+    corpus = report.get("corpus")
+    if corpus:
+        out += ["", f"**{corpus['changed']} of {corpus['entities']} entities change** "
+                    f"(level {corpus['counts']['level']}, tier {corpus['counts']['tier']}, "
+                    f"inspection {corpus['counts']['inspection']}, findings {corpus['counts']['findings']})", ""]
+        if corpus["items"]:
+            out += ["| entity | change |", "|---|---|"]
+            for e in corpus["items"]:
+                ent, _, rest = _entity_line(e).partition(": ")
+                out.append(f"| `{ent}` | {_md(rest)} |")
+        for e in corpus["errors"]:
+            out.append(f"- `{e['entity']}`: cannot compare: {_md(e['error'])}")
+    return "\n".join(out) + "\n"
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, datetime.date):
+        return x.isoformat()
+    return x
+
+
+# ---------------------------------------------------------------------------
+# command
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "diff",
+        help="what changes between two rule sets: structure, counterexamples, affected entities",
+        description="Compare rule sets OLD and NEW (manifests or directories). See docs/diff.md.",
+    )
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--facts", metavar="CORPUS", help="directory of YAML/JSON facts files, or a JSON Lines file")
+    p.add_argument("--as-of", metavar="DATE", help="decision date for the corpus (default: today)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--fail-on", choices=("any", "level", "tier"),
+                   help="exit 1 on any change, or when some entity's level / tier changes (needs --facts)")
+    p.set_defaults(func=_cmd_diff)
+
+
+def _cmd_diff(args) -> int:
+    from .ruleset import load
+
+    if args.fail_on in ("level", "tier") and not args.facts:
+        print(f"error: --fail-on {args.fail_on} needs --facts CORPUS (the entities to decide)", file=sys.stderr)
+        return 2
+    try:
+        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()
+    except ValueError:
+        print(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}", file=sys.stderr)
+        return 2
+    sets = []
+    bad = False
+    for label, path in (("OLD", args.old), ("NEW", args.new)):
+        try:
+            sets.append(load(path))
+        except SafetyRulesError as exc:
+            bad = True
+            for e in getattr(exc, "errors", None) or [exc]:
+                print(e.format(), file=sys.stderr)
+            print(f"error: {label} rule set {path} does not load", file=sys.stderr)
+    if bad:
+        return 2
+    old, new = sets
+    report: Dict[str, Any] = {
+        "old": {"path": args.old, "id": old.id, "digest": old.digest},
+        "new": {"path": args.new, "id": new.id, "digest": new.digest},
+        "changes": diff_rules(old, new),
+    }
+    if args.facts:
+        report["corpus"] = corpus_changes(old, new, args.facts, as_of)
+    report = _jsonable(report)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(format_markdown(report))
+    else:
+        sys.stdout.write(format_text(report))
+    corpus = report.get("corpus") or {}
+    if corpus.get("errors"):
+        for e in corpus["errors"]:
+            print(f"{e['entity']}: error: {e['error']}", file=sys.stderr)
+    if args.fail_on == "any" and (report["changes"] or corpus.get("changed")):
+        return 1
+    if args.fail_on in ("level", "tier") and corpus.get("counts", {}).get(args.fail_on):
+        return 1
+    if corpus.get("errors"):
+        return 2
+    return 0
