@@ -138,6 +138,14 @@ def _cmd_evaluate(args) -> int:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT
     streaming = any(_is_stream(p) for p in args.facts) or len(args.facts) > 1
+    if not streaming:
+        # one YAML/JSON file: a list of entities prints JSON Lines too
+        from .facts import read_facts_file
+
+        try:
+            streaming = isinstance(read_facts_file(args.facts[0])[0], list)
+        except SafetyRulesError:
+            pass  # reported below, in order
     progress = _Progress(streaming and sys.stderr.isatty() and not args.quiet)
     bad = 0
     out = sys.stdout

@@ -206,8 +206,9 @@ class RuleSet:
         undetermined: List[Undetermined] = []
         undetermined_idx: List[int] = []
         n_major = n_general = n_und = n_major_und = 0
+        in_force = self._in_force(day)
         for s, idxs in self._standard_ranges:
-            if not s.in_force(day):
+            if s.id not in in_force:
                 continue
             for i in idxs:
                 v = vals[i]
@@ -275,6 +276,20 @@ class RuleSet:
             missing=tuple(sorted(missing_all)),
             explainer=_Explainer(self, env),
         )
+
+    def _in_force(self, day: datetime.date) -> frozenset:
+        """Ids of the standards that apply on ``day``: inside their effective
+        range and not superseded by another standard in force that day."""
+        cache = self.__dict__.setdefault("_in_force_cache", {})
+        ids = cache.get(day)
+        if ids is None:
+            active = [s for s in self.standards if s.in_force(day)]
+            superseded = {x for s in active for x in s.supersedes}
+            ids = frozenset(s.id for s in active if s.id not in superseded)
+            if len(cache) > 1024:
+                cache.clear()
+            cache[day] = ids
+        return ids
 
     def _run_table(self, lt: LinkedTable, env, warnings, results, given) -> None:
         out = lt.table.output

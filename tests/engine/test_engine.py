@@ -255,3 +255,12 @@ def test_provisional_status_is_carried_into_findings(write):
     d = ev(rules, {**MET, "contractors.present": True, "contractors.coordinated": False})
     assert [f.status for f in d.findings] == ["provisional"]
     assert d.to_dict()["findings"][0]["status"] == "provisional"
+
+
+def test_supersedes_drops_the_older_standard_while_the_newer_is_in_force(write):
+    old = STANDARD.replace("id: s1", "id: old").replace("effective: {from: 2023-05-15}", "effective: {from: 2017-01-01}")
+    new = STANDARD.replace("effective: {from: 2023-05-15}", "effective: {from: 2023-05-15, supersedes: [old]}")
+    rules = safetyrules.load(str(write({"v.yaml": VOCAB, "old.yaml": old, "s1.yaml": new})))
+    facts = {**MET, "contractors.present": True, "contractors.coordinated": False}
+    assert [f.standard for f in ev(rules, facts, datetime.date(2020, 1, 1)).findings] == ["old"]
+    assert [f.standard for f in ev(rules, facts, datetime.date(2024, 1, 1)).findings] == ["s1"]
