@@ -1,0 +1,266 @@
+"""``safetyrules fmt``: rewrite rule files in canonical form, keeping comments.
+
+Canonical form: keys in the order of the kind's JSON Schema (``kind, id,
+version, title, ...``; clauses ``id, cite, severity, ...``; rows ``id, when,
+then, ...``), and every expression in a plain, quoted or flow scalar printed
+by the expression printer (``unparse``) — but only when that keeps its
+meaning (``parse(unparse(x)) == parse(x)``).  Block scalars (``>-``, ``|``)
+keep the author's line breaks.
+
+Keeping comments needs a round-trip YAML library: ruamel.yaml, an optional
+extra (``pip install 'safetyrules[fmt]'``), imported only here.  Before a
+file is written, the new text is loaded back with the rule-file loader and
+must hold the same data and the same expressions; otherwise it is left alone
+and reported.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from . import dsl
+from .errors import ExpressionError, RuleFileError, SafetyRulesError
+
+__all__ = ["format_text", "register", "FmtError", "KEY_ORDER"]
+
+_TITLE = ("zh", "en")
+_EXAMPLE = ("name", "facts", "expect")
+KEY_ORDER: Dict[str, Tuple[str, ...]] = {
+    "standard": ("kind", "id", "version", "title", "document", "source", "status", "description", "note",
+                 "effective", "applies_when", "clauses"),
+    "clause": ("id", "cite", "severity", "category", "title", "status", "source", "note", "description",
+               "when", "unless", "examples"),
+    "effective": ("from", "until", "supersedes"),
+    "table": ("kind", "id", "version", "title", "document", "source", "status", "description", "note",
+              "output", "hit", "default", "rows", "examples"),
+    "row": ("id", "when", "then", "title", "cite", "note"),
+    "vocabulary": ("kind", "id", "title", "description", "facts"),
+    "fact": ("type", "unit", "values", "min", "max", "title", "description", "item"),
+    "ruleset": ("kind", "id", "title", "description", "include", "decision"),
+    "decision": ("level", "tier", "inspection"),
+    "title": _TITLE,
+    "example": _EXAMPLE,
+}
+
+
+class FmtError(SafetyRulesError):
+    code = "E-FMT"
+
+
+def _ruamel():
+    try:
+        from ruamel.yaml import YAML
+    except ImportError:
+        raise FmtError(
+            "safetyrules fmt needs ruamel.yaml to keep comments; install it with: pip install 'safetyrules[fmt]'"
+        ) from None
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def _reorder(m, order: Sequence[str]) -> bool:
+    """Put the keys of ruamel mapping ``m`` in ``order`` (unknown keys after,
+    in their order); comments travel with their keys.  True if moved."""
+    keys = list(m.keys())
+    rank = {k: i for i, k in enumerate(order)}
+    want = sorted(keys, key=lambda k: (rank.get(k, len(rank)), keys.index(k)))
+    if want == keys:
+        return False
+    for k in want:
+        m.move_to_end(k)
+    return True
+
+
+def _expr(container, key, changes: List[str]) -> None:
+    from ruamel.yaml.scalarstring import (
+        DoubleQuotedScalarString,
+        FoldedScalarString,
+        LiteralScalarString,
+        SingleQuotedScalarString,
+    )
+
+    text = container.get(key) if hasattr(container, "get") else container[key]
+    if not isinstance(text, str) or isinstance(text, (FoldedScalarString, LiteralScalarString)):
+        return
+    try:
+        node = dsl.parse(str(text))
+        canon = dsl.unparse(node)
+        if dsl.parse(canon) != node:
+            return
+    except ExpressionError:
+        return
+    if canon == str(text):
+        return
+    if isinstance(text, DoubleQuotedScalarString) or '"' not in canon and not isinstance(text, SingleQuotedScalarString):
+        new = DoubleQuotedScalarString(canon)
+    else:
+        new = SingleQuotedScalarString(canon)
+    container[key] = new
+    changes.append(f"expression '{text}' → '{canon}'")
+
+
+def _canon(data, changes: List[str]) -> None:
+    kind = data.get("kind")
+    if kind not in ("standard", "table", "vocabulary", "ruleset"):
+        return
+    _reorder(data, KEY_ORDER[kind])
+    if isinstance(data.get("title"), dict):
+        _reorder(data["title"], _TITLE)
+    if kind == "standard":
+        if isinstance(data.get("effective"), dict):
+            _reorder(data["effective"], KEY_ORDER["effective"])
+        if "applies_when" in data:
+            _expr(data, "applies_when", changes)
+        for c in data.get("clauses") or ():
+            if isinstance(c, dict):
+                _reorder(c, KEY_ORDER["clause"])
+                if isinstance(c.get("title"), dict):
+                    _reorder(c["title"], _TITLE)
+                for k in ("when", "unless"):
+                    if k in c:
+                        _expr(c, k, changes)
+                for ex in c.get("examples") or ():
+                    if isinstance(ex, dict):
+                        _reorder(ex, _EXAMPLE)
+    elif kind == "table":
+        for r in data.get("rows") or ():
+            if isinstance(r, dict):
+                _reorder(r, KEY_ORDER["row"])
+                if isinstance(r.get("title"), dict):
+                    _reorder(r["title"], _TITLE)
+                if "when" in r:
+                    _expr(r, "when", changes)
+        for ex in data.get("examples") or ():
+            if isinstance(ex, dict):
+                _reorder(ex, _EXAMPLE)
+    elif kind == "vocabulary":
+        for spec in (data.get("facts") or {}).values():
+            if isinstance(spec, dict):
+                _reorder(spec, KEY_ORDER["fact"])
+                if isinstance(spec.get("title"), dict):
+                    _reorder(spec["title"], _TITLE)
+                for sub in (spec.get("item") or {}).values():
+                    if isinstance(sub, dict):
+                        _reorder(sub, KEY_ORDER["fact"])
+    elif kind == "ruleset":
+        if isinstance(data.get("decision"), dict):
+            _reorder(data["decision"], KEY_ORDER["decision"])
+
+
+def _same_meaning(a, b) -> bool:
+    """Data equal, expressions compared by their parse trees."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_meaning(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_meaning(x, y) for x, y in zip(a, b))
+    if isinstance(a, str) and isinstance(b, str) and a != b:
+        try:
+            return dsl.parse(a) == dsl.parse(b)
+        except ExpressionError:
+            return False
+    return a == b and type(a) is type(b)
+
+
+def format_text(text: str, path: str = "<string>") -> Tuple[str, List[str]]:
+    """Canonical text of one rule file, and what changed.  Non-rule YAML
+    (no known ``kind:``) comes back unchanged.  Raises :class:`RuleFileError`
+    for YAML the rule-file loader refuses, :class:`FmtError` when the
+    canonical text would not mean the same."""
+    from .loader import load_yaml
+
+    before = load_yaml(text, path)  # the safe loader's verdict first
+    if not isinstance(before.data, dict) or before.data.get("kind") not in ("standard", "table", "vocabulary", "ruleset"):
+        return text, []
+    y = _ruamel()
+    data = y.load(text)
+    changes: List[str] = []
+    _canon(data, changes)
+    buf = io.StringIO()
+    y.dump(data, buf)
+    out = buf.getvalue()
+    if out == text:
+        return text, []
+    try:
+        after = load_yaml(out, path)
+    except RuleFileError as err:
+        raise FmtError(f"canonical form would not load ({err.message}); file left as is", path=path) from None
+    if not _same_meaning(before.data, after.data):
+        raise FmtError("canonical form would change the file's meaning; file left as is (please report it)", path=path)
+    if not changes:
+        changes.append("key order or layout")
+    return out, changes
+
+
+def _files(paths: Sequence[str]) -> List[str]:
+    out: List[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out += sorted(
+                os.path.join(dp, f) for dp, dn, fn in os.walk(p) for f in fn
+                if f.endswith((".yaml", ".yml")) and not f.startswith(".")
+            )
+        else:
+            out.append(p)
+    return out
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "fmt",
+        help="rewrite rule files in canonical form (key order, expression spacing), keeping comments",
+        description="Canonical key order and expression spacing; comments are kept. Needs ruamel.yaml "
+                    "(pip install 'safetyrules[fmt]'). See docs/fmt.md.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="rule files or directories")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not canonical")
+    p.add_argument("--diff", action="store_true", help="print a unified diff of what would change")
+    p.set_defaults(func=_cmd_fmt)
+
+
+def _cmd_fmt(args) -> int:
+    import difflib
+
+    try:
+        _ruamel()
+    except FmtError as err:
+        print(err.format(), file=sys.stderr)
+        return 2
+    changed = errors = 0
+    files = _files(args.paths)
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                text = fh.read().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"{f}: error: cannot read file ({exc})", file=sys.stderr)
+            errors += 1
+            continue
+        try:
+            out, what = format_text(text, f)
+        except SafetyRulesError as err:
+            err.path = err.path or f
+            print(err.format(), file=sys.stderr)
+            errors += 1
+            continue
+        if out == text:
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), out.splitlines(True), f, f + " (canonical)"))
+        if args.check:
+            print(f"{f}: not canonical: {what[0]}" + (f" (and {len(what) - 1} more)" if len(what) > 1 else ""))
+        else:
+            with open(f, "w", encoding="utf-8") as fh:
+                fh.write(out)
+            print(f"reformatted {f}")
+    verb = "would reformat" if args.check else "reformatted"
+    print(f"{len(files)} file(s) checked, {changed} {verb}, {errors} error(s)", file=sys.stderr)
+    if errors:
+        return 2 if not changed or not args.check else 1
+    return 1 if (args.check and changed) else 0
