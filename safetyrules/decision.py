@@ -31,9 +31,9 @@ class Finding:
     """A clause whose condition holds: a hazard, with its citation."""
 
     standard: str
-    version: str
+    version: Optional[str]
     clause: str
-    cite: str
+    cite: Optional[str]
     severity: str
     category: Optional[str]
     title: Mapping[str, str]
@@ -59,9 +59,9 @@ class Undetermined:
     """A clause that facts still missing could make a finding."""
 
     standard: str
-    version: str
+    version: Optional[str]
     clause: str
-    cite: str
+    cite: Optional[str]
     severity: str
     category: Optional[str]
     title: Mapping[str, str]

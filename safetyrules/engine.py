@@ -10,6 +10,7 @@ for what is unknown or asked for.
 from __future__ import annotations
 
 import datetime
+import os
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import dsl
@@ -120,7 +121,7 @@ class RuleSet:
     def __init__(self, manifest, records, linker, linked, digest: str, base: str) -> None:
         check_vocab, pre, clauses, post, by_output = linked
         self.manifest = manifest
-        self.id = manifest.id if manifest is not None else "(rule files)"
+        self.id = manifest.id if manifest is not None else os.path.basename(os.path.abspath(base)) or "rules"
         self.title = dict(manifest.title) if manifest is not None else {}
         self.digest = digest
         self.base = base

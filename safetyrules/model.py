@@ -62,7 +62,7 @@ class Example:
 @attrs.frozen
 class Clause:
     id: str
-    cite: str
+    cite: Optional[str]
     severity: str
     when: Expr
     unless: Optional[Expr] = None
@@ -78,7 +78,7 @@ class Clause:
 @attrs.frozen
 class Standard:
     id: str
-    version: str
+    version: Optional[str]
     clauses: Tuple[Clause, ...]
     title: Mapping[str, str] = attrs.field(factory=dict)
     document: Optional[str] = None
@@ -301,7 +301,7 @@ def build(doc: Document) -> Tuple[Any, List[RuleFileError]]:
         clauses.append(
             Clause(
                 id=c["id"],
-                cite=c["cite"],
+                cite=c.get("cite"),
                 severity=c["severity"],
                 when=when,
                 unless=unless,
@@ -323,7 +323,7 @@ def build(doc: Document) -> Tuple[Any, List[RuleFileError]]:
     return (
         Standard(
             id=d["id"],
-            version=str(d["version"]),
+            version=str(d["version"]) if d.get("version") is not None else None,
             clauses=tuple(clauses),
             title=d.get("title") or {},
             document=d.get("document"),

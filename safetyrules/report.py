@@ -43,7 +43,8 @@ def format_text(d: Decision, label: Optional[str] = None) -> str:
             out.append(f"  {sev.upper()}")
             for f in group:
                 prov = "  [provisional]" if f.status == "provisional" else ""
-                out.append(f"    {f.standard} {f.clause}  [{f.cite}]{prov}")
+                cite = f"  [{f.cite}]" if f.cite else ""
+                out.append(f"    {f.standard} {f.clause}{cite}{prov}")
                 if _title(f.title):
                     out.append(f"      {_title(f.title)}")
     else:
@@ -53,7 +54,8 @@ def format_text(d: Decision, label: Optional[str] = None) -> str:
         out.append("")
         out.append(f"Undetermined ({len(d.undetermined)})")
         for u in d.undetermined:
-            out.append(f"    {u.standard} {u.clause}  [{u.cite}] ({u.severity})  needs: {', '.join(u.missing) or '-'}")
+            cite = f"  [{u.cite}]" if u.cite else ""
+            out.append(f"    {u.standard} {u.clause}{cite} ({u.severity})  needs: {', '.join(u.missing) or '-'}")
     if d.missing:
         out.append("")
         out.append("Still to ask: " + ", ".join(d.missing))
@@ -91,7 +93,7 @@ def format_markdown(d: Decision, label: Optional[str] = None) -> str:
         out.append("|---|---|---|---|---|---|")
         for f in sorted(d.findings, key=lambda f: (f.severity != "major",)):
             out.append(
-                f"| {f.severity} | {_md_cell(f.standard)} | {_md_cell(f.clause)} | {_md_cell(f.cite)} | {_md_cell(_title(f.title))} | {f.status} |"
+                f"| {f.severity} | {_md_cell(f.standard)} | {_md_cell(f.clause)} | {_md_cell(f.cite or '')} | {_md_cell(_title(f.title))} | {f.status} |"
             )
         out.append("")
     else:
@@ -104,7 +106,7 @@ def format_markdown(d: Decision, label: Optional[str] = None) -> str:
         out.append("|---|---|---|---|---|")
         for u in d.undetermined:
             out.append(
-                f"| {u.severity} | {_md_cell(u.standard)} | {_md_cell(u.clause)} | {_md_cell(u.cite)} | {_md_cell(', '.join(u.missing))} |"
+                f"| {u.severity} | {_md_cell(u.standard)} | {_md_cell(u.clause)} | {_md_cell(u.cite or '')} | {_md_cell(', '.join(u.missing))} |"
             )
         out.append("")
     if d.missing:

@@ -145,7 +145,7 @@ standard = doc(
         "applies_when": EXPR,
         "clauses": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/clause"}},
     },
-    ["id", "version", "clauses"],
+    ["id", "clauses"],
     {
         "clause": {
             "type": "object",
@@ -163,7 +163,7 @@ standard = doc(
                 "unless": EXPR,
                 "examples": {"type": "array", "items": {"$ref": "#/$defs/clause_example"}},
             },
-            "required": ["id", "cite", "severity", "when"],
+            "required": ["id", "severity", "when"],
             "additionalProperties": False,
         },
         "clause_example": {
