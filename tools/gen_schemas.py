@@ -196,8 +196,19 @@ ruleset = doc(
     ["id", "include"],
 )
 
-out = pathlib.Path(__file__).resolve().parent.parent / "safetyrules" / "schemas"
-out.mkdir(exist_ok=True)
-for name, schema in [("vocabulary", vocabulary), ("table", table), ("standard", standard), ("ruleset", ruleset)]:
-    (out / f"{name}.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-print("wrote", out)
+def schemas():
+    """Kind → schema."""
+    return {"vocabulary": vocabulary, "table": table, "standard": standard, "ruleset": ruleset}
+
+
+def render(schema) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "safetyrules" / "schemas"
+
+if __name__ == "__main__":
+    OUT.mkdir(exist_ok=True)
+    for name, schema in schemas().items():
+        (OUT / f"{name}.json").write_text(render(schema), encoding="utf-8")
+    print("wrote", OUT)
