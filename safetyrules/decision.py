@@ -26,6 +26,20 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _clause_fields(item) -> Dict[str, Any]:
+    """What findings and undetermined clauses both say about their clause."""
+    return {
+        "standard": item.standard,
+        "version": item.version,
+        "clause": item.clause,
+        "cite": item.cite,
+        "severity": item.severity,
+        "category": item.category,
+        "title": dict(item.title),
+        "status": item.status,
+    }
+
+
 @attrs.frozen
 class Finding:
     """A clause whose condition holds: a hazard, with its citation."""
@@ -41,17 +55,7 @@ class Finding:
     facts: Mapping[str, Any]
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
-            "standard": self.standard,
-            "version": self.version,
-            "clause": self.clause,
-            "cite": self.cite,
-            "severity": self.severity,
-            "category": self.category,
-            "title": dict(self.title),
-            "status": self.status,
-            "facts": {k: jsonable(v) for k, v in sorted(self.facts.items())},
-        }
+        return {**_clause_fields(self), "facts": {k: jsonable(v) for k, v in sorted(self.facts.items())}}
 
 
 @attrs.frozen
@@ -69,17 +73,7 @@ class Undetermined:
     missing: Tuple[str, ...]
 
     def to_dict(self) -> Dict[str, Any]:
-        return {
-            "standard": self.standard,
-            "version": self.version,
-            "clause": self.clause,
-            "cite": self.cite,
-            "severity": self.severity,
-            "category": self.category,
-            "title": dict(self.title),
-            "status": self.status,
-            "missing": list(self.missing),
-        }
+        return {**_clause_fields(self), "missing": list(self.missing)}
 
 
 @attrs.frozen
