@@ -79,3 +79,30 @@ def test_missing_facts_never_look_safer(bundled):
     """An entity about which nothing is known is not blue."""
     d = bundled.evaluate({"entity.sector": "metallurgy"}, as_of=datetime.date(2024, 6, 1))
     assert d.level in ("red", None) and d.major_hazard is None and d.missing
+
+
+def _cli(*args):
+    import shutil
+
+    exe = shutil.which("safetyrules")
+    cmd = [exe] if exe else [sys.executable, "-m", "safetyrules"]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+def test_cli_validate_and_test_pass_on_the_bundled_standards():
+    p = _cli("validate", "standards/")
+    assert p.returncode == 0, p.stderr
+    p = _cli("test", "standards/")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip().endswith("0 failed")
+
+
+def test_readme_first_command_works_from_another_directory(tmp_path):
+    exe_args = ("evaluate", os.path.join(EXAMPLES, "facts", "restaurant-lpg.yaml"), "--as-of", "2025-06-01")
+    import shutil
+
+    exe = shutil.which("safetyrules")
+    cmd = [exe] if exe else [sys.executable, "-m", "safetyrules"]
+    p = subprocess.run(cmd + list(exe_args), capture_output=True, text=True, cwd=str(tmp_path), timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("level: yellow   tier: self_assessment   inspection: semiannual")
