@@ -24,6 +24,7 @@ from .domains import Incomplete, Problem
 __all__ = ["TableIssue", "verify_table", "constant_parts", "MAX_GAPS"]
 
 MAX_GAPS = 5
+TABLE_BUDGET = 200_000  # search steps per table before W204
 
 
 @attrs.frozen
@@ -71,14 +72,14 @@ def _reach_goal(fs) -> Optional[bool]:
     return None
 
 
-def verify_table(lt, vocab: Mapping[str, Any], *, budget: int = 200_000) -> List[TableIssue]:
+def verify_table(lt, vocab: Mapping[str, Any], *, budget: Optional[int] = None) -> List[TableIssue]:
     """Verify one linked table (``lt.table`` the record, ``lt.rows`` its
     checked row conditions)."""
     t = lt.table
     rows = list(lt.rows)
     if any(r is None for r in rows):
         return []
-    prob = Problem(rows, vocab, budget=budget)
+    prob = Problem(rows, vocab, budget=budget or TABLE_BUDGET)
     issues: List[TableIssue] = []
     try:
         if t.hit in ("first", "unique", "priority") and not t.has_default:
