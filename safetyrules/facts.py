@@ -13,7 +13,6 @@ import json
 import math
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from .dsl.evaluator import flatten
 from .dsl.types import FactSpec
 from .errors import FactsError, RuleFileError, SafetyRulesError
 
@@ -88,9 +87,9 @@ def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
     fields = spec.item or {}
     for i, item in enumerate(value):
         where = f"{name}[{i}]"
-        if not isinstance(item, Mapping):
+        if type(item) is not dict and not isinstance(item, Mapping):
             raise _bad(f"fact '{where}' must be a mapping of fields, got {item!r}", where)
-        flat = flatten(item)
+        flat = _flatten(item)
         checked: Dict[str, Any] = {}
         for k, v in flat.items():
             fs = fields.get(k)
@@ -121,14 +120,51 @@ def _unknown(name: str, vocabulary: Mapping[str, FactSpec]) -> None:
     raise FactsError(f"unknown fact '{name}'", fact=name, hint=_suggest(name, vocabulary))
 
 
+# Types that are never a mapping or a list: ``isinstance(x, Mapping)`` goes
+# through ABC machinery (microseconds a call), so the hot path asks ``type()``.
+_LEAF_TYPES = frozenset((str, int, float, bool, type(None), datetime.date))
+
+
+def _flatten(facts: Mapping[str, Any]) -> Dict[str, Any]:
+    """:func:`safetyrules.dsl.evaluator.flatten`, same results and errors,
+    with exact-type checks first (the per-record hot path)."""
+    out: Dict[str, Any] = {}
+    _walk("", facts, out)
+    return out
+
+
+def _walk(prefix: str, value: Mapping[str, Any], out: Dict[str, Any]) -> None:
+    if not value and prefix:
+        _put(out, prefix, None)
+    for k, v in value.items():
+        if type(k) is not str and not isinstance(k, str):
+            raise FactsError(f"fact names must be text, got {k!r}", fact=prefix or None)
+        key = f"{prefix}.{k}" if prefix else k
+        t = type(v)
+        if t in _LEAF_TYPES:
+            _put(out, key, v)
+        elif t is dict or (t is not list and t is not tuple and isinstance(v, Mapping)):
+            _walk(key, v, out)
+        elif t is list or t is tuple or isinstance(v, (list, tuple)):
+            _put(out, key, [_flatten(i) if type(i) is dict or isinstance(i, Mapping) else i for i in v])
+        else:
+            _put(out, key, v)
+
+
+def _put(out: Dict[str, Any], key: str, value: Any) -> None:
+    if key in out:
+        raise FactsError(f"fact '{key}' is given twice (nested and dotted)", fact=key)
+    out[key] = value
+
+
 def check_facts(facts: Mapping[str, Any], vocabulary: Mapping[str, FactSpec]) -> Dict[str, Any]:
     """Validate and normalise one entity's facts (nested or dotted).
 
     Raises :class:`FactsError` naming the dotted path of the first bad fact.
     """
-    if not isinstance(facts, Mapping):
+    if type(facts) is not dict and not isinstance(facts, Mapping):
         raise FactsError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
-    flat = flatten(facts)
+    flat = _flatten(facts)
     out: Dict[str, Any] = {}
     for name, value in flat.items():
         spec = vocabulary.get(name)
