@@ -126,6 +126,40 @@ def counterexample(old: Optional[A.Node], new: Optional[A.Node], vocab) -> Dict[
     return out
 
 
+def table_counterexample(old_lt, new_lt, vocab) -> Dict[str, Any]:
+    """Known facts on which two versions of a table give different outputs
+    (after their hit policies and defaults), or ``{"found": False, ...}``."""
+    from .domains import Incomplete, Problem, jsonable_assignment
+    from .engine import _decide_table
+
+    if any(n is None for n in list(old_lt.rows) + list(new_lt.rows)):
+        return {"found": False, "complete": False}
+    k = len(old_lt.rows)
+    prob = Problem(list(old_lt.rows) + list(new_lt.rows), vocab, budget=100_000)
+
+    def output(lt, vals):
+        res = _decide_table(lt, vals, [])
+        return res.value if res.known else None
+
+    def goal(fs):
+        if any(not (r is True or r is False or r is None) for r in fs):
+            return None
+        return output(old_lt, fs[:k]) != output(new_lt, fs[k:])
+
+    out = old_lt.table.output
+    try:
+        hits = prob.search(goal)
+    except Incomplete:
+        return {"found": False, "complete": False, "output": out}
+    if not hits:
+        return {"found": False, "complete": True, "output": out}
+    hit = hits[0]
+    vals = [prob.reduce(f, hit) for f in prob.formulas]
+    facts = {k2: v for k2, v in hit.items() if not k2.startswith("⟨")}
+    return {"found": True, "facts": jsonable_assignment(facts),
+            "old": output(old_lt, vals[:k]), "new": output(new_lt, vals[k:]), "output": out}
+
+
 # ---------------------------------------------------------------------------
 # structure
 
@@ -245,6 +279,7 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
                             ("default", a.default if a.has_default else None, b.default if b.has_default else None)):
             if x != y:
                 changes.append(_change("table", "changed", tid, tid, field=field, old=x, new=y))
+        n_before = len(changes)
         akeys = [r.id or f"#{i + 1}" for i, r in enumerate(a.rows)]
         bkeys = [r.id or f"#{i + 1}" for i, r in enumerate(b.rows)]
         common_a = [k for k in akeys if k in bkeys]
@@ -268,6 +303,9 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
                 changes.append(_change("row", "changed", tid, key, field="when", **d))
             if ra.cite != rb.cite:
                 changes.append(_change("row", "changed", tid, key, field="cite", old=ra.cite, new=rb.cite))
+        if any(c.get("field") not in ("cite", "version", "document") for c in changes[n_before:]):
+            changes.append(_change("table", "changed", tid, tid, field="output",
+                                   counterexample=table_counterexample(la, lb, vocab)))
     return changes
 
 
@@ -397,12 +435,17 @@ def _v(x) -> str:
 def _cx_text(cx: Dict[str, Any]) -> str:
     from .domains import show_value
 
+    if cx.get("found") and "output" in cx:
+        facts = ", ".join(f"{k} = {show_value(v)}" for k, v in cx["facts"].items()) or "any facts"
+        return f"counterexample: {facts} → {cx['output']} old {_v(cx['old'])}, new {_v(cx['new'])}"
     if cx.get("found"):
         facts = ", ".join(f"{k} = {'missing' if v is None else show_value(v)}" for k, v in cx["facts"].items()) or "any facts"
         s = f"counterexample: {facts} → old {_v(cx['old'])}, new {_v(cx['new'])}"
         if cx.get("assuming"):
             s += " (assuming " + ", ".join(f"{k} is {_v(v)}" for k, v in cx["assuming"].items()) + ")"
         return s
+    if cx.get("complete") and "output" in cx:
+        return "the table gives the same output on every combination of boundary values"
     if cx.get("complete"):
         return "old and new agree on every combination of boundary values (no counterexample)"
     return "no counterexample found before the search limit (not proven equivalent)"
@@ -411,7 +454,9 @@ def _cx_text(cx: Dict[str, Any]) -> str:
 def _line(c: Dict[str, Any]) -> str:
     what = {"standard": "standard", "clause": "clause", "table": "table", "row": "row", "fact": "fact"}[c["kind"]]
     head = f"{c['action']} {what} {c['id']}" if c["kind"] in ("standard", "table", "fact") else f"{c['action']} {what} {c['in']} / {c['id']}"
-    if c["action"] == "changed":
+    if c["action"] == "changed" and c["field"] == "output" and c["kind"] == "table":
+        head += " — its output, as a whole"
+    elif c["action"] == "changed":
         head += f" — {c['field']}: {_short(c.get('old'))} → {_short(c.get('new'))}"
     elif c["action"] == "added" and "new" in c:
         head += f": {_short(c['new'])}"

@@ -64,11 +64,13 @@ def corpus(tmp_path):
 def test_one_threshold_exact_counterexample_and_entities(tmp_path, run):
     old, new = pair(tmp_path, new_changes=[("t.yaml", "n >= 10", "n >= 8")])
     changes = diff_rules(load(old), load(new))
-    assert len(changes) == 1
-    c = changes[0]
+    assert len(changes) == 2
+    c, whole = changes
     assert (c["kind"], c["action"], c["in"], c["id"], c["field"]) == ("row", "changed", "t", "high", "when")
     assert c["thresholds"] == [{"old": "10", "new": "8", "old_condition": "n >= 10", "new_condition": "n >= 8"}]
     assert c["counterexample"] == {"found": True, "facts": {"n": 8}, "old": False, "new": True}
+    assert (whole["kind"], whole["id"], whole["field"]) == ("table", "t", "output")
+    assert whole["counterexample"] == {"found": True, "facts": {"n": 8}, "old": "mid", "new": "hi", "output": "out"}
 
     rep = corpus_changes(load(old), load(new), corpus(tmp_path), __import__("datetime").date(2024, 3, 1))
     assert rep["entities"] == 6 and rep["changed"] == 2 and rep["errors"] == []
@@ -93,6 +95,15 @@ def test_equivalent_rewrite_is_stated(tmp_path):
 def test_spacing_and_parentheses_are_not_changes(tmp_path):
     old, new = pair(tmp_path, new_changes=[("s.yaml", "flag and x > 5", "(flag)  and   (x > 5)")])
     assert diff_rules(load(old), load(new)) == []
+
+
+def test_reordered_rows_of_first_table(tmp_path):
+    old, new = pair(tmp_path, new_changes=[
+        ("t.yaml", '  - {id: high, when: "n >= 10", then: hi}\n  - {id: middle, when: "n >= 5", then: mid}\n',
+         '  - {id: middle, when: "n >= 5", then: mid}\n  - {id: high, when: "n >= 10", then: hi}\n')])
+    changes = diff_rules(load(old), load(new))
+    assert [(c["kind"], c["field"]) for c in changes] == [("table", "row order"), ("table", "output")]
+    assert changes[1]["counterexample"]["facts"] == {"n": 10}
 
 
 def test_unknown_is_a_value_in_the_search():
