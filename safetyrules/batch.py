@@ -7,8 +7,10 @@ loads the rule set again from its path.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import multiprocessing
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Deque, Iterable, Iterator, List
 
 import attrs
 
@@ -28,7 +30,7 @@ def _init_spawn(path, day) -> None:  # pragma: no cover - used where fork is una
     _DAY = day
 
 
-def _work(record: Any):
+def _decide_one(record: Any):
     if record is None:
         return None
     try:
@@ -39,10 +41,29 @@ def _work(record: Any):
     return attrs.evolve(decision, explainer=None)
 
 
+def _work_chunk(chunk: List[Any]) -> List[Any]:
+    return [_decide_one(r) for r in chunk]
+
+
+def _chunks(records: Iterable[Any], size: int) -> Iterator[List[Any]]:
+    it = iter(records)
+    while True:
+        chunk = list(itertools.islice(it, size))
+        if not chunk:
+            return
+        yield chunk
+
+
 def parallel_decisions(rules, records: Iterable[Any], day, jobs: int, chunksize: int = 256) -> Iterator[Any]:
     """Decide ``records`` in ``jobs`` processes; yields a Decision, a
-    SafetyRulesError, or None (for a None record), in input order."""
+    SafetyRulesError, or None (for a None record), in input order.
+
+    At most ``2 * jobs`` chunks are in flight: the input is read only as
+    fast as results are taken, so memory does not grow with the input
+    (``Pool.imap`` would read the whole input ahead in a feeder thread).
+    """
     global _RULES, _DAY
+    chunksize = max(1, int(chunksize))
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods:
         _RULES, _DAY = rules, day
@@ -51,8 +72,14 @@ def parallel_decisions(rules, records: Iterable[Any], day, jobs: int, chunksize:
     else:  # pragma: no cover
         ctx = multiprocessing.get_context("spawn")
         pool = ctx.Pool(jobs, initializer=_init_spawn, initargs=(getattr(rules, "load_path", None), day))
+    window: Deque[Any] = collections.deque()
     try:
-        yield from pool.imap(_work, records, chunksize)
+        for chunk in _chunks(records, chunksize):
+            window.append(pool.apply_async(_work_chunk, (chunk,)))
+            if len(window) >= 2 * jobs:
+                yield from window.popleft().get()
+        while window:
+            yield from window.popleft().get()
     finally:
         pool.terminate()
         pool.join()

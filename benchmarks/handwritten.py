@@ -1,0 +1,236 @@
+"""A hand-written Python function for 11 bundled clauses: the per-record limit.
+
+Same semantics as the rule files (SPEC §3 Kleene logic: ``None`` is
+unknown), written the way a careful programmer would by hand: each fact read
+once, no helper calls, short-circuits where Kleene logic allows.  It reads
+the same flat facts the compiled clause program reads (checked facts, with
+the derived facts of the pre tables, e.g. ``entity.high_risk_sector``).
+
+Clauses (``applies_when`` conjoined, as the engine does):
+  cn.mem.order10.general art3.1 art3.2 art3.3;
+  cn.mem.order10.metallurgy art4.1 art4.2 art4.5;
+  cn.npc.safety-production-law art24.1 art24.2 art31 art36.4 art40.
+"""
+
+from __future__ import annotations
+
+CLAUSES = [
+    ("cn.mem.order10.general", "art3.1"),
+    ("cn.mem.order10.general", "art3.2"),
+    ("cn.mem.order10.general", "art3.3"),
+    ("cn.mem.order10.metallurgy", "art4.1"),
+    ("cn.mem.order10.metallurgy", "art4.2"),
+    ("cn.mem.order10.metallurgy", "art4.5"),
+    ("cn.npc.safety-production-law", "art24.1"),
+    ("cn.npc.safety-production-law", "art24.2"),
+    ("cn.npc.safety-production-law", "art31"),
+    ("cn.npc.safety-production-law", "art36.4"),
+    ("cn.npc.safety-production-law", "art40"),
+]
+
+_ORDER10 = frozenset(
+    ["metallurgy", "nonferrous", "building_materials", "machinery", "light_industry", "textiles", "tobacco", "trade"]
+)
+_PITS = frozenset(["accident_pit", "slag_pit_under_furnace"])
+
+
+
+
+def decide(f):
+    g = f.get
+    sector = g("entity.sector")
+
+    # -- MEM Order No. 10, Art. 3 (applies_when: sector in the 8 sectors) --
+    s10 = None if sector is None else sector in _ORDER10
+
+    # art3.1: s10 and (contractors.present and not (unified_coordination and periodic_inspection))
+    if s10 is False:
+        a31 = a32 = a33 = False
+    else:
+        cp = g("contractors.present")
+        if cp is False:
+            a31 = False
+        else:
+            uc = g("contractors.unified_coordination")
+            pi = g("contractors.periodic_inspection")
+            if uc is False or pi is False:
+                inner = True
+            elif uc is None or pi is None:
+                inner = None
+            else:
+                inner = False
+            if inner is False:
+                a31 = False
+            elif cp is None or inner is None or s10 is None:
+                a31 = None
+            else:
+                a31 = True
+        # art3.2: s10 and any(w in special_operators: not w.certified)
+        ops = g("special_operators")
+        if ops is None:
+            anyw = None
+        else:
+            anyw = False
+            for w in ops:
+                c = w.get("certified")
+                if c is False:
+                    anyw = True
+                    break
+                if c is None:
+                    anyw = None
+        a32 = False if anyw is False else (None if anyw is None or s10 is None else True)
+        # art3.3: s10 and (metal_smelting and (not principal_assessed or any(m: not m.assessed)))
+        ms = g("entity.metal_smelting")
+        if ms is False:
+            a33 = False
+        else:
+            pa = g("management.principal_assessed")
+            if pa is False:
+                inner = True
+            else:
+                mgrs = g("management.safety_managers")
+                if mgrs is None:
+                    anym = None
+                else:
+                    anym = False
+                    for m in mgrs:
+                        a = m.get("assessed")
+                        if a is False:
+                            anym = True
+                            break
+                        if a is None:
+                            anym = None
+                if anym is True:
+                    inner = True
+                elif pa is None or anym is None:
+                    inner = None
+                else:
+                    inner = False
+            if inner is False:
+                a33 = False
+            elif ms is None or inner is None or s10 is None:
+                a33 = None
+            else:
+                a33 = True
+
+    # -- MEM Order No. 10, Art. 4 (metallurgy) --
+    met = None if sector is None else sector == "metallurgy"
+    if met is False:
+        a41 = a42 = a45 = False
+    else:
+        rooms = g("metallurgy.rooms")
+        if rooms is None:
+            r = None
+        else:
+            r = False
+            for room in rooms:
+                v = room.get("in_lifting_bay")
+                if v is True:
+                    r = True
+                    break
+                if v is None:
+                    r = None
+        a41 = False if r is False else (None if r is None or met is None else True)
+        inprod = g("metallurgy.in_production")
+        if inprod is False:
+            a42 = False
+        else:
+            areas = g("metallurgy.areas")
+            if areas is None:
+                r = None
+            else:
+                r = False
+                for ar in areas:
+                    sw = ar.get("standing_water")
+                    if sw is False:
+                        continue
+                    kind = ar.get("kind")
+                    pit = None if kind is None else kind in _PITS
+                    if pit is True:
+                        cond = True
+                    else:
+                        sr = ar.get("in_splash_range")
+                        cond = True if sr is True else (None if pit is None or sr is None else False)
+                    if cond is False:
+                        continue
+                    if sw is True and cond is True:
+                        r = True
+                        break
+                    r = None
+            a42 = False if r is False else (None if r is None or inprod is None or met is None else True)
+        bfp = g("metallurgy.blast_furnace.in_production")
+        if bfp is False:
+            a45 = False
+        else:
+            top = g("metallurgy.blast_furnace.top_pressure_setpoint")
+            cap = g("metallurgy.blast_furnace.design_max_working_pressure")
+            over = None if top is None or cap is None else top > cap
+            if over is False:
+                a45 = False
+            elif bfp is None or over is None or met is None:
+                a45 = None
+            else:
+                a45 = True
+
+    # -- Safety Production Law --
+    hrs = g("entity.high_risk_sector")
+    emp = g("entity.employees")
+    nbs = g("entity.nbs_sector")
+    if hrs is True or sector == "construction" or nbs == "transport" or (emp is not None and emp > 100):
+        big = True
+    elif hrs is None or sector is None or nbs is None or emp is None:
+        big = None
+    else:
+        big = False
+    ds = g("safety.dedicated_staffing")
+    a241 = False if big is False or ds is True else (None if big is None or ds is None else True)
+    anys = g("safety.any_staff")
+    a242 = False if big is True or anys is True else (None if big is None or anys is None else True)
+    kind = g("project.kind")
+    if kind == "none":
+        a31p = False
+    else:
+        d = g("project.safety_facilities_designed_simultaneously")
+        b = g("project.safety_facilities_built_simultaneously")
+        c = g("project.safety_facilities_commissioned_simultaneously")
+        allthree = False if (d is False or b is False or c is False) else (None if (d is None or b is None or c is None) else True)
+        if allthree is True:
+            a31p = False
+        elif kind is None or allthree is None:
+            a31p = None
+        else:
+            a31p = True
+    if sector is not None and sector != "catering":
+        a364 = False
+    else:
+        fuel = g("gas.fuel_used")
+        if fuel is False:
+            a364 = False
+        else:
+            ai = g("gas.alarm.installed")
+            aw = g("gas.alarm.working")
+            ok = False if (ai is False or aw is False) else (None if (ai is None or aw is None) else True)
+            if ok is True:
+                a364 = False
+            elif sector is None or fuel is None or ok is None:
+                a364 = None
+            else:
+                a364 = True
+    mhs = g("entity.major_hazard_source")
+    if mhs is False:
+        a40 = False
+    else:
+        vals = (
+            g("mhs.registered"),
+            g("mhs.tested_assessed_monitored"),
+            g("mhs.emergency_plan"),
+            g("mhs.workers_informed"),
+            g("mhs.filed"),
+        )
+        if False in vals:
+            a40 = None if mhs is None else True
+        elif None in vals:
+            a40 = None
+        else:
+            a40 = False
+    return (a31, a32, a33, a41, a42, a45, a241, a242, a31p, a364, a40)
