@@ -17,6 +17,7 @@ import attrs
 from .. import units
 from ..errors import CheckError
 from . import ast as A
+from .printer import unparse
 from .types import ANY, BOOL, DATE, FLEX, PLAIN_INT, STRING, FactSpec, Type, type_of_spec
 
 __all__ = ["check"]
@@ -34,6 +35,10 @@ def _err(msg: str, node: A.Node, hint: Optional[str] = None) -> CheckError:
 def _suggest(word: str, choices) -> Optional[str]:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _typed(node: A.Node, ty: Type, **changes) -> A.Node:
@@ -116,7 +121,7 @@ class _Checker:
             return left, right, Type("number", integer=integer)
         if lu is None or ru is None:
             fact_node, lit_node = (left, right) if lu is None else (right, left)
-            fact = fact_node.ty.fact or "this value"
+            fact = fact_node.ty.fact or _shorten(unparse(fact_node))
             raise _err(
                 f"'{fact}' has no unit, so it cannot be compared or combined with {lit_node.ty.describe()}",
                 lit_node,
@@ -168,9 +173,35 @@ class _Checker:
         return self.path(node, scope)
 
     def _ListLit(self, node: A.ListLit, scope):
-        items = tuple(self.visit(i, scope) for i in node.items)
+        items = [self.visit(i, scope) for i in node.items]
         elem = items[0].ty if items else ANY
-        return _typed(node, Type("list", elem=elem), items=items)
+        if elem.kind == "number" and all(i.ty.kind == "number" for i in items):
+            # Numbers in one list share one unit, so the list's value is in
+            # ``elem.unit`` item by item ([1 km, 500 m] is [1, 0.5] in km).
+            elem = self._common_number(items)
+            items = [self._to_unit(i, elem) for i in items]
+        return _typed(node, Type("list", elem=elem), items=tuple(items))
+
+    def _common_number(self, items: List[A.Node]) -> Type:
+        ty = items[0].ty
+        for i in items[1:]:
+            _, _, ty2 = self._unify(attrs.evolve(items[0], ty=ty), i, i)
+            if ty.flex and not ty2.flex:
+                ty = ty2
+        return Type("number", unit=ty.unit, flex=ty.flex)
+
+    def _to_unit(self, node: A.Node, target: Type) -> A.Node:
+        """A number node expressed in ``target``'s unit (same dimension)."""
+        ty = node.ty
+        if target.flex or ty.kind != "number":
+            return node
+        if ty.flex:
+            return self._adopt(node, target)
+        if ty.unit is None or target.unit is None or ty.unit.factor == target.unit.factor:
+            return node
+        if isinstance(node, A.Number):
+            return self._convert_literal_to(node, target.unit)
+        return self._scale(node, ty.unit, target.unit)
 
     def _bool(self, node: A.Node, scope, what: str) -> A.Node:
         out = self.visit(node, scope)
@@ -208,9 +239,26 @@ class _Checker:
             self._enum_literal(left, right)
             self._enum_literal(right, left)
         if lt.kind == "list" and lt.elem is not None and rt.elem is not None:
-            if lt.elem.kind not in ("any",) and rt.elem.kind not in ("any",) and lt.elem.kind != rt.elem.kind:
-                raise _err(f"cannot compare a list of {lt.elem.describe()} with a list of {rt.elem.describe()}", where)
+            le, re_ = lt.elem, rt.elem
+            if le.kind not in ("any",) and re_.kind not in ("any",) and le.kind != re_.kind:
+                raise _err(f"cannot compare a list of {le.describe()} with a list of {re_.describe()}", where)
+            if le.kind == "number" and re_.kind == "number":
+                # element by element in one unit: [h] == [1 km] with h in m
+                _, _, common = self._unify(attrs.evolve(left, ty=le), attrs.evolve(right, ty=re_), where)
+                target = Type("number", unit=common.unit, flex=common.flex)
+                left, right = self._list_to_unit(left, target), self._list_to_unit(right, target)
         return left, right
+
+    def _list_to_unit(self, node: A.Node, target: Type) -> A.Node:
+        elem = node.ty.elem
+        if target.flex or elem.flex and target.unit is None:
+            return node
+        if isinstance(node, A.ListLit):
+            items = tuple(self._to_unit(i, target) for i in node.items)
+            return _typed(node, Type("list", elem=target), items=items)
+        if elem.unit is not None and target.unit is not None and elem.unit.factor != target.unit.factor:
+            raise _err("cannot compare lists of numbers in different units; write the list out", node)
+        return node
 
     def _enum_literal(self, enum_side: A.Node, lit: A.Node) -> None:
         values = enum_side.ty.values
@@ -323,7 +371,7 @@ class _Checker:
                     raise _err(f"{name}() needs values of one kind: {ty.describe()} and {a.ty.describe()}", a)
                 if ty.kind == "number":
                     # bring every argument to the unit of the first one seen
-                    base = A.Number(0, span=a.span, ty=ty)
+                    base = attrs.evolve(args[0], ty=ty)
                     _, conv, ty2 = self._unify(base, a, a)
                     out.append(conv)
                     if ty.flex and not ty2.flex:

@@ -14,8 +14,8 @@ source are generated (``v1``, ``t2``), never taken from the rules.
 
 from __future__ import annotations
 
-import datetime
 import itertools
+import warnings as _warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import EvaluationError, SafetyRulesError
@@ -27,6 +27,21 @@ __all__ = ["compile_expr", "compile_many", "CompiledProgram"]
 
 _CONSTANT_NODES = (A.Number, A.String, A.Boolean, A.Date)
 _counter = itertools.count()
+_SIMPLE_KINDS = ("number", "string", "date", "bool")
+
+
+def _kind(node: A.Node) -> Optional[str]:
+    """The checked static kind of ``node``; None when unchecked or ``any``
+    (then the compiled code goes through :mod:`runtime`, which type-checks
+    at run time exactly as the evaluator does)."""
+    ty = node.ty
+    if ty is None or ty.kind == "any":
+        return None
+    return ty.kind
+
+
+def _is_constant_list(node: A.Node) -> bool:
+    return isinstance(node, A.ListLit) and all(isinstance(i, _CONSTANT_NODES) for i in node.items)
 
 
 class _Gen:
@@ -102,8 +117,8 @@ class _Gen:
         return self.fact(node.name)
 
     def _ListLit(self, node: A.ListLit, ind, scope):
-        if all(isinstance(i, _CONSTANT_NODES) for i in node.items):
-            return self.const(tuple(self._const_value(i) for i in node.items))
+        # A fresh list on every run, as the evaluator gives: callers may keep
+        # or change the value, so a shared constant would leak between runs.
         parts = [self.expr(i, ind, scope) for i in node.items]
         t = self.tmp()
         self.emit(ind, f"{t} = [{', '.join(parts)}]")
@@ -118,7 +133,7 @@ class _Gen:
     def _Not(self, node: A.Not, ind, scope):
         a = self.expr(node.operand, ind, scope)
         t = self.tmp()
-        if node.ty is None:
+        if _kind(node.operand) != "bool":
             self.emit(ind, f"{t} = R.truth({a}, 'not', {self.span(node)})")
             self.emit(ind, f"{t} = None if {t} is None else not {t}")
         else:
@@ -135,7 +150,7 @@ class _Gen:
                 self.emit(ind, f"if {r} is not {stop}:")
                 inner = ind + 1
             a = self.expr(op, inner, scope)
-            if op.ty is None:
+            if _kind(op) != "bool":
                 self.emit(inner, f"R.truth({a}, {word!r}, {self.span(op)})")
             self.emit(inner, f"if {a} is {stop}: {r} = {stop}")
             self.emit(inner, f"elif {a} is None: {r} = None")
@@ -149,27 +164,25 @@ class _Gen:
 
     def _Compare(self, node: A.Compare, ind, scope):
         op = node.op
-        typed = node.ty is not None and node.left.ty is not None and node.right.ty is not None
+        lk, rk = _kind(node.left), _kind(node.right)
         if op in ("in", "not in"):
             left = self.expr(node.left, ind, scope)
             t = self.tmp()
             right_node = node.right
-            fast = (
-                typed
-                and isinstance(right_node, A.ListLit)
-                and node.left.ty.kind in ("number", "string", "date", "bool")
-                and all(isinstance(i, _CONSTANT_NODES) for i in right_node.items)
-            )
+            fast = lk in _SIMPLE_KINDS and _is_constant_list(right_node)
             if fast:
                 values = [self._const_value(i) for i in right_node.items]
                 kinds = {R.kind_of(v) for v in values}
-                fast = kinds <= {node.left.ty.kind}
+                fast = kinds <= {lk}
             if fast:
                 s = self.const(frozenset(values))
                 neg = "not " if op == "not in" else ""
                 self.emit(ind, f"{t} = None if {left} is None else ({left} {neg}in {s})")
                 return t
-            right = self.expr(right_node, ind, scope)
+            if _is_constant_list(right_node):
+                right = self.const(tuple(self._const_value(i) for i in right_node.items))
+            else:
+                right = self.expr(right_node, ind, scope)
             self.emit(ind, f"{t} = R.member({left}, {right}, {self.span(node)})")
             if op == "not in":
                 self.emit(ind, f"{t} = None if {t} is None else not {t}")
@@ -177,7 +190,9 @@ class _Gen:
         left = self.expr(node.left, ind, scope)
         right = self.expr(node.right, ind, scope)
         t = self.tmp()
-        simple = typed and node.left.ty.kind in ("number", "string", "date", "bool")
+        # Inline only when both sides are checked to be of one simple kind:
+        # Python's own ``True == 1`` or ``1 < 'a'`` differ from SPEC §3.
+        simple = lk is not None and lk == rk and lk in _SIMPLE_KINDS
         if simple:
             guard = self._guard(node.left, left, node.right, right)
             if guard:
@@ -202,7 +217,7 @@ class _Gen:
         left = self.expr(node.left, ind, scope)
         right = self.expr(node.right, ind, scope)
         t = self.tmp()
-        if node.ty is not None and node.left.ty is not None and node.right.ty is not None:
+        if _kind(node.left) == "number" and _kind(node.right) == "number":
             if node.op == "/":
                 self.emit(ind, f"{t} = R.div({left}, {right}, w, {self.span(node)})")
                 return t
@@ -216,7 +231,7 @@ class _Gen:
     def _Neg(self, node: A.Neg, ind, scope):
         a = self.expr(node.operand, ind, scope)
         t = self.tmp()
-        if node.ty is not None:
+        if _kind(node.operand) == "number":
             self.emit(ind, f"{t} = None if {a} is None else -{a}")
         else:
             self.emit(ind, f"{t} = R.neg({a}, {self.span(node)})")
@@ -243,7 +258,7 @@ class _Gen:
         return t
 
     def _Quantifier(self, node: A.Quantifier, ind, scope):
-        typed = node.ty is not None
+        typed = _kind(node.source) == "list"
         src = self.expr(node.source, ind, scope)
         s = self.span(node)
         r = self.tmp("r")
@@ -263,7 +278,7 @@ class _Gen:
             self.emit(ind + 1, f"{r} = {'False' if kind == 'any' else 'True'}")
             self.emit(ind + 1, f"for {it} in {src}:")
             b = self.expr(node.body, ind + 2, inner_scope)
-            if node.body.ty is None:
+            if _kind(node.body) != "bool":
                 self.emit(ind + 2, f"R.quant_truth({b}, {kind!r}, {b_span})")
             self.emit(ind + 2, f"if {b} is {stop}:")
             self.emit(ind + 3, f"{r} = {stop}")
@@ -276,15 +291,16 @@ class _Gen:
         self.emit(ind + 1, f"for {it} in {src}:")
         b = self.expr(node.body, ind + 2, inner_scope)
         if kind == "count":
-            if node.body.ty is None:
+            if _kind(node.body) != "bool":
                 self.emit(ind + 2, f"R.quant_truth({b}, 'count', {b_span})")
             self.emit(ind + 2, f"if {b} is True: {r} += 1")
             self.emit(ind + 2, f"elif {b} is None: {u} = True")
         else:
-            if node.body.ty is None:
+            body_number = _kind(node.body) == "number"
+            if not body_number:
                 self.emit(ind + 2, f"R.sum_term({b}, {b_span})")
             self.emit(ind + 2, f"if {b} is None: {u} = True")
-            if typed and node.body.ty is not None:
+            if body_number:
                 self.emit(ind + 2, f"elif not {u}: {r} = {r} + {b}")
             else:
                 self.emit(ind + 2, f"elif not {u}: {r} = R.arith('+', {r}, {b}, w, {s})")
@@ -323,7 +339,11 @@ def _build(nodes: Tuple[A.Node, ...]):
     ]
     source = "\n".join(head + body + tail) + "\n"
     try:
-        code = compile(source, f"<safetyrules-compiled-{next(_counter)}>", "exec")
+        with _warnings.catch_warnings():
+            # ``1 is None`` on an inlined literal is correct (always false)
+            # but makes Python warn; the warning is noise for our users.
+            _warnings.simplefilter("ignore", SyntaxWarning)
+            code = compile(source, f"<safetyrules-compiled-{next(_counter)}>", "exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError):
         # Too deep for Python's own compiler (indentation limit): fall back to
         # the evaluator, which has the same semantics.

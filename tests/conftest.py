@@ -1,0 +1,26 @@
+"""Hypothesis profiles.
+
+``ci`` (selected when the environment variable ``CI`` is set): derandomised,
+no deadline, and enough examples that every property runs at least 2,000
+cases.  ``dev`` (the default) runs fewer, for a quick local loop.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=2000,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    max_examples=200,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
