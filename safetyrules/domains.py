@@ -362,6 +362,10 @@ def show_value(v: Any) -> str:
         return repr(v)
     if isinstance(v, datetime.date):
         return v.isoformat()
+    if isinstance(v, (list, dict)):
+        import json
+
+        return json.dumps(v, ensure_ascii=False, default=str)
     return str(v)
 
 

@@ -204,12 +204,13 @@ def _check_tables(rules, vocab) -> List[LintWarning]:
         for issue in verify_table(lt, vocab):
             if issue.kind == "gap":
                 path, line, col = _table_where(rules, t, ("rows",))
-                region = issue.region or show_assignment(issue.example)
+                example = show_assignment(issue.example)
+                region = issue.region or example
+                eg = f" (e.g. {example})" if region != example else ""
                 out.append(
                     LintWarning(
                         "W201",
-                        f"no row of table '{t.id}' matches {region} (e.g. {show_assignment(issue.example)}); "
-                        f"add a row or a default",
+                        f"no row of table '{t.id}' matches {region}{eg}; add a row or a default",
                         path, line, col, example=jsonable_assignment(issue.example),
                     )
                 )

@@ -83,11 +83,14 @@ def verify_table(lt, vocab: Mapping[str, Any], *, budget: Optional[int] = None) 
     issues: List[TableIssue] = []
     try:
         if t.hit in ("first", "unique", "priority") and not t.has_default:
-            for gap, region in _regions(prob, prob.search(_gap_goal, limit=500))[:MAX_GAPS]:
+            hits = [h for h in (realize(prob, h) for h in prob.search(_gap_goal, limit=500)) if h is not None]
+            for gap, region in _regions(prob, hits)[:MAX_GAPS]:
                 issues.append(TableIssue("gap", (), gap, region))
         if t.hit == "unique":
             seen = set()
             for hit in prob.search(_overlap_goal, limit=50):
+                if realize(prob, hit) is None:
+                    continue
                 both = tuple(i for i, f in enumerate(prob.formulas) if prob.reduce(f, hit) is True)
                 pair = both[:2]
                 if pair in seen:
@@ -111,6 +114,82 @@ def verify_table(lt, vocab: Mapping[str, Any], *, budget: Optional[int] = None) 
     except Incomplete:
         issues.append(TableIssue("incomplete"))
     return issues
+
+
+MAX_CANDIDATES = 20_000
+
+
+def realize(prob: Problem, hit: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """Turn the opaque conditions of a search hit (quantifiers over a list,
+    its length) into a concrete list value that gives each of them the value
+    the hit assumed, trying the empty list and every one-item list built from
+    the constants in those conditions.  Returns the hit with the list in
+    place of the opaque conditions, the hit itself if it has none, or None
+    when no such list was found (the hit is then taken to be spurious)."""
+    import itertools
+
+    from . import dsl
+    from .domains import MISSING
+
+    opaque = {k: v for k, v in hit.items() if k.startswith("⟨")}
+    if not opaque:
+        return hit
+    nodes = {}
+    for vars_, node, is_opaque in prob.atoms:
+        if is_opaque and vars_[0] in opaque:
+            nodes[vars_[0]] = node
+    lists = {f for n in nodes.values() for f in dsl.fact_paths(n)
+             if prob.vocab.get(f) is not None and prob.vocab[f].type == "list"}
+    if len(lists) != 1 or len(nodes) != len(opaque):
+        return None
+    (lst,) = lists
+    spec = prob.vocab[lst]
+    fields = dict(spec.item or {})
+    consts: Dict[str, list] = {}
+    for n in nodes.values():
+        for q in A.walk(n):
+            if not isinstance(q, A.Quantifier):
+                continue
+            for c in A.walk(q.body):
+                if not isinstance(c, A.Compare):
+                    continue
+                for side, other in ((c.left, c.right), (c.right, c.left)):
+                    names = {p.name.split(".", 1)[1] for p in A.walk(side)
+                             if isinstance(p, A.Path) and p.head == q.var and "." in p.name}
+                    if not names or dsl.fact_paths(other):
+                        continue
+                    try:
+                        value = dsl.evaluate_ast(other, {})
+                    except Exception:
+                        continue
+                    vals = value if isinstance(value, (list, tuple)) else [value]
+                    for name in names:
+                        consts.setdefault(name, []).extend([0] + list(vals) if len(names) > 1 else vals)
+    names = sorted(fields)
+    domains = [Problem._fact_domain(name, fields[name], consts.get(name, [])) if fields[name].type != "list" else [[]]
+               for name in names]
+    env = {k: v for k, v in hit.items() if not k.startswith("⟨") and v is not MISSING}
+
+    def fits(value) -> bool:
+        e = dict(env)
+        e[lst] = value
+        for var, node in nodes.items():
+            try:
+                r = dsl.evaluate_ast(node, e)
+            except Exception:
+                return False
+            want = opaque[var]
+            if (None if want is MISSING else want) is not r:
+                return False
+        return True
+
+    candidates = itertools.chain([[]], ([dict(zip(names, combo))] for combo in itertools.product(*domains)))
+    for cand in itertools.islice(candidates, MAX_CANDIDATES):
+        if fits(cand):
+            out = {k: v for k, v in hit.items() if not k.startswith("⟨")}
+            out[lst] = cand
+            return out
+    return None
 
 
 def _regions(prob: Problem, hits: List[Dict[str, Any]]) -> List[Tuple[Dict[str, Any], str]]:

@@ -202,6 +202,41 @@ rows:
     assert [(o.rows, o.example) for o in overlaps] == [((0, 1), {"flag": True, "n": 20})]
 
 
+LIST_VOCAB = """\
+kind: vocabulary
+id: lv
+facts:
+  items: {type: list, item: {d: {type: number, unit: m}}}
+  grade: {type: enum, values: [hi, lo]}
+"""
+
+LIST_TABLE = """\
+kind: table
+id: lt
+output: grade
+rows:
+  - {id: any-high, when: "any(i in items: i.d > 10 m)", then: hi}
+  - {id: all-low, when: "len(items) > 0 and all(i in items: i.d <= 10 m)", then: lo}
+"""
+
+
+def test_w201_list_conditions_only_real_gaps(rules_dir):
+    # taken as independent true/false conditions, 'any(d > 10)' false with
+    # 'all(d <= 10)' false would look like a gap; no list shows it, so only
+    # the empty list (a real gap) is reported, as a concrete value
+    files = base(**{"lv.yaml": LIST_VOCAB, "lt.yaml": LIST_TABLE, "s.yaml": GOOD_STANDARD})
+    ws = [w for w in lint(load(rules_dir(files))) if w.code == "W201"]
+    assert [(w.message, w.example) for w in ws] == [
+        ("no row of table 'lt' matches items = []; add a row or a default", {"items": []})
+    ]
+
+
+def test_w201_list_gap_closed(rules_dir):
+    table = LIST_TABLE.replace("len(items) > 0 and all(", "all(")
+    files = base(**{"lv.yaml": LIST_VOCAB, "lt.yaml": table, "s.yaml": GOOD_STANDARD})
+    assert "W201" not in [w.code for w in lint(load(rules_dir(files)))]
+
+
 def test_bundled_size_table_is_complete():
     rules = load()
     lt = next(lt for lt in rules._pre if lt.table.id == "cn.nbs.enterprise-size.2017")
