@@ -235,7 +235,8 @@ PEERS = [
     ("panzi-json-logic", engine_jsonlogic),
 ]
 #: records timed per engine: slow engines get fewer (throughput is per record)
-SAMPLE = {"cel-python": 300, "rule-engine": 2000, "JsonLogic (panzi-json-logic)": 2000}
+SAMPLE = {"cel-python": 100, "rule-engine": 2000, "JsonLogic (panzi-json-logic)": 2000,
+          "zen-engine (one decision graph call)": 5000, "zen-engine (80 compiled expressions)": 2000}
 
 
 def main() -> None:
@@ -282,8 +283,7 @@ def main() -> None:
         return run
 
     timed = [("safetyrules (compiled program, pre-checked facts)", bare, envs)]
-    timed += [(name, fn, records[: SAMPLE.get(name.split(" (")[0] if name.startswith("cel") else name, args.n)])
-              for name, fn in engines.items()]
+    timed += [(name, fn, records[: min(args.n, SAMPLE.get(name, args.n))]) for name, fn in engines.items()]
     for name, fn, recs in timed:
         t = C.median_time(timer(fn, recs), runs=args.runs)
         results[name] = {**t, "records": len(recs), "records_per_s": len(recs) / t["median_s"]}
