@@ -178,8 +178,8 @@ def _resolve_plain(text: str) -> Any:
     return text
 
 
-class _Composer(yaml.SafeLoader):
-    """PyYAML's composer, refusing anchors, aliases and tags as it goes."""
+class _Guard:
+    """A composer hook refusing anchors, aliases and tags as it goes."""
 
     def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
         event = self.peek_event()
@@ -198,6 +198,29 @@ class _Composer(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._sr_depth = depth
+
+
+class _PyComposer(_Guard, yaml.SafeLoader):
+    """Pure-Python scanner and parser."""
+
+
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CComposer(_Guard, yaml.composer.Composer, yaml._yaml.CParser, yaml.resolver.Resolver):
+        """libyaml's scanner and parser (about 10x faster), with PyYAML's own
+        composer on top so every event still passes the guard."""
+
+        def __init__(self, stream) -> None:
+            yaml._yaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def dispose(self) -> None:
+            pass
+
+    _Composer = _CComposer
+else:  # pragma: no cover - PyYAML built without libyaml
+    _Composer = _PyComposer
 
 
 class _Refused(Exception):
@@ -255,8 +278,9 @@ def _construct(doc: Document, node, path: Path) -> Any:
     # Iterative over siblings, recursive over depth (bounded by MAX_DEPTH).
     doc.values[path] = _mark_loc(node.start_mark)
     if isinstance(node, yaml.ScalarNode):
-        doc.scalars[path] = _Scalar(node.start_mark.index, node.end_mark.index, node.style)
-        if node.style is None:
+        style = node.style or None  # libyaml says '' for plain, PyYAML None
+        doc.scalars[path] = _Scalar(node.start_mark.index, node.end_mark.index, style)
+        if style is None:
             return _resolve_plain(node.value)
         return node.value
     if isinstance(node, yaml.SequenceNode):
@@ -267,8 +291,9 @@ def _construct(doc: Document, node, path: Path) -> Any:
             if not isinstance(knode, yaml.ScalarNode):
                 loc = _mark_loc(knode.start_mark)
                 raise RuleFileError("mapping keys must be plain text", path=doc.path, line=loc.line, column=loc.column, code="E-YAML")
-            key = knode.value if knode.style is not None else _resolve_plain(knode.value)
-            if knode.style is None and knode.value == "<<":
+            plain = not knode.style
+            key = knode.value if not plain else _resolve_plain(knode.value)
+            if plain and knode.value == "<<":
                 loc = _mark_loc(knode.start_mark)
                 raise RuleFileError("YAML merge keys (<<) are not allowed in rule files", path=doc.path, line=loc.line, column=loc.column, code="E-YAML")
             if not isinstance(key, str):

@@ -5,8 +5,18 @@ import time
 
 import pytest
 
+from safetyrules import loader
 from safetyrules.errors import RuleFileError, SafetyRulesError
 from safetyrules.loader import load_yaml
+
+
+@pytest.fixture(autouse=True, params=["libyaml", "python"])
+def composer(request, monkeypatch):
+    """Every test runs with libyaml's parser (when built) and the pure-Python one."""
+    if request.param == "python":
+        monkeypatch.setattr(loader, "_Composer", loader._PyComposer)
+    elif not hasattr(loader, "_CComposer"):
+        pytest.skip("PyYAML without libyaml")
 
 
 @pytest.mark.parametrize(
