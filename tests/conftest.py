@@ -15,6 +15,7 @@ settings.register_profile(
     deadline=None,
     max_examples=2000,
     print_blob=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(

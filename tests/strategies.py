@@ -57,11 +57,11 @@ def _leaves(names=FACT_NAMES + VAR_NAMES):
     )
 
 
-def _extend(children):
+def _extend(children, names=FACT_NAMES):
     def tup(lo, hi):
         return st.lists(children, min_size=lo, max_size=hi).map(tuple)
 
-    paths = st.sampled_from(FACT_NAMES + VAR_NAMES + ("x.f",)).map(A.Path)
+    paths = st.sampled_from(tuple(names) + VAR_NAMES + ("x.f",)).map(A.Path)
     calls = st.one_of(
         paths.map(lambda p: A.Call("known", (p,))),
         st.builds(lambda n, cs: A.Call("at_least", (n,) + cs), children, tup(1, 3)),
@@ -82,10 +82,14 @@ def _extend(children):
     )
 
 
-def exprs(max_leaves: int = 12):
+def exprs(max_leaves: int = 12, names=FACT_NAMES):
     """Random ASTs of every node kind, as the parser would build them
-    (non-negative numbers, no reserved words, valid call shapes)."""
-    return st.recursive(_leaves(), _extend, max_leaves=max_leaves)
+    (non-negative numbers, no reserved words, valid call shapes), reading
+    the fact paths ``names``."""
+    names = tuple(names)
+    return st.recursive(
+        _leaves(names + VAR_NAMES), lambda c: _extend(c, names), max_leaves=max_leaves
+    )
 
 
 def bool_exprs(names=("a", "b", "c"), max_leaves: int = 10):
@@ -134,6 +138,9 @@ _UNITS_OF = {"length": LENGTH_UNITS, "mass": MASS_UNITS}
 ENUM_WORDS = ("low", "high", "高", "mid", "none")
 
 
+VOCAB_NAMES = ("p.ok", "p.done", "高度", "depth", "load", "workers", "ratio", "name", "level", "since", "cranes")
+
+
 @st.composite
 def vocabularies(draw):
     """A vocabulary with a fact of every type, units and enum values drawn."""
@@ -157,6 +164,7 @@ def vocabularies(draw):
             },
         ),
     }
+    assert tuple(vocab) == VOCAB_NAMES
     return vocab
 
 
@@ -173,126 +181,134 @@ def _facts_of(vocab, kind, dim=None):
     return out
 
 
-class _Typed:
-    """Strategies for well-typed expressions over one vocabulary; ``var``
-    names a bound list item (fields of ``cranes``) inside a quantifier."""
+class _TypedGen:
+    """Draws one well-typed expression over ``vocab``, node by node, with a
+    budget of nodes so trees stay small.  ``var`` names a bound list item
+    (a ``cranes`` item: fields ``h`` length, ``n`` plain, ``ok`` bool)."""
 
-    def __init__(self, vocab, var=None, depth=0):
+    def __init__(self, draw, vocab, budget):
+        self.draw = draw
         self.vocab = vocab
-        self.var = var
-        self.depth = depth
-        self.bool = st.deferred(lambda: self._bool())
-        self.num = {d: st.deferred(lambda d=d: self._num(d)) for d in DIMENSIONS}
+        self.budget = budget
+        self.facts = {("bool", None): _facts_of(vocab, "bool")}
+        for d in DIMENSIONS:
+            self.facts[("num", d)] = _facts_of(vocab, "num", d)
 
-    def _inner(self):
-        return _Typed(self.vocab, var=("x", "y")[self.depth % 2], depth=self.depth + 1)
+    def pick(self, options):
+        return self.draw(st.sampled_from(options))
 
-    def _literal(self, dim):
-        plain = st.builds(A.Number, non_negative_numbers)
+    def grow(self) -> bool:
+        """Whether to build an inner node (while budget lasts)."""
+        if self.budget <= 0:
+            return False
+        if self.draw(st.integers(0, 2)) == 0:
+            return False
+        self.budget -= 1
+        return True
+
+    def number(self, dim, unit_only=False):
+        value = self.draw(non_negative_numbers)
+        if dim == "plain" or (not unit_only and self.draw(st.booleans())):
+            return A.Number(value)
+        return A.Number(value, self.pick(_UNITS_OF[dim]))
+
+    def num(self, dim, var=None, depth=0):
+        if not self.grow():
+            facts = list(self.facts[("num", dim)])
+            if var and dim == "length":
+                facts.append(f"{var}.h")
+            if var and dim == "plain":
+                facts.append(f"{var}.n")
+            if facts and self.draw(st.booleans()):
+                return A.Path(self.pick(facts))
+            return self.number(dim)
+        me = lambda: self.num(dim, var, depth)  # noqa: E731
+        choices = ["addsub", "mul", "div", "neg", "abs", "minmax"]
         if dim == "plain":
-            return plain
-        return st.one_of(plain, st.builds(A.Number, non_negative_numbers, st.sampled_from(_UNITS_OF[dim])))
+            choices += ["len", "ratio_of_lengths", "div_fact", "count"]
+        if dim in ("plain", "length") and depth < 2:
+            choices.append("sum")
+        c = self.pick(choices)
+        if c == "addsub":
+            return A.Arith(self.pick(("+", "-")), me(), me())
+        if c == "mul":
+            return A.Arith("*", me(), A.Number(self.draw(non_negative_numbers)))
+        if c == "div":
+            return A.Arith("/", me(), A.Number(self.draw(st.integers(0, 3))))
+        if c == "neg":
+            return A.Neg(me())
+        if c == "abs":
+            return A.Call("abs", (me(),))
+        if c == "minmax":
+            n = self.draw(st.integers(1, 3))
+            return A.Call(self.pick(("min", "max")), tuple(me() for _ in range(n)))
+        if c == "len":
+            return A.Call("len", (A.Path("cranes"),))
+        if c == "ratio_of_lengths":
+            lengths = self.facts[("num", "length")]
+            def unit_length():
+                return A.Path(self.pick(lengths)) if self.draw(st.booleans()) else self.number("length", unit_only=True)
+            return A.Arith("/", unit_length(), unit_length())
+        if c == "div_fact":
+            return A.Arith("/", me(), A.Path("ratio"))
+        inner = ("x", "y")[depth % 2]
+        if c == "count":
+            return A.Quantifier("count", inner, A.Path("cranes"), self.bool(inner, depth + 1))
+        body = self.num(dim, inner, depth + 1)
+        if dim == "length":
+            # a sum of bare numbers is a plain number: anchor the body to a field
+            body = A.Arith(self.pick(("+", "-")), A.Path(f"{inner}.h"), body)
+        return A.Quantifier("sum", inner, A.Path("cranes"), body)
 
-    def _num(self, dim):
-        leaves = [self._literal(dim)]
-        facts = _facts_of(self.vocab, "num", dim)
-        if self.var is not None:
-            if dim == "length":
-                facts = facts + [f"{self.var}.h"]
-            if dim == "plain":
-                facts = facts + [f"{self.var}.n"]
-        if facts:
-            leaves.append(st.sampled_from(facts).map(A.Path))
-        me = self.num[dim]
-        plain = self.num["plain"]
-        branches = [
-            st.builds(A.Arith, st.sampled_from(("+", "-")), me, me),
-            st.builds(A.Arith, st.just("*"), me, st.builds(A.Number, non_negative_numbers)),
-            st.builds(A.Arith, st.just("/"), me, st.builds(A.Number, st.integers(0, 3))),
-            st.builds(A.Neg, me),
-            st.builds(lambda x: A.Call("abs", (x,)), me),
-            st.builds(lambda f, xs: A.Call(f, tuple(xs)), st.sampled_from(("min", "max")), st.lists(me, min_size=1, max_size=3)),
-        ]
-        if dim == "plain":
-            branches.append(st.just(A.Call("len", (A.Path("cranes"),))))
-            unit_length = st.one_of(
-                st.builds(A.Number, st.integers(1, 100), st.sampled_from(LENGTH_UNITS)),
-                st.sampled_from(_facts_of(self.vocab, "num", "length")).map(A.Path),
-            )
-            branches.append(st.builds(A.Arith, st.just("/"), unit_length, unit_length))
-            branches.append(st.builds(A.Arith, st.just("/"), me, st.just(A.Path("ratio"))))
-        if self.depth < 2:
-            inner = self._inner()
-            if dim == "plain":
-                branches.append(st.builds(lambda b: A.Quantifier("count", inner.var, A.Path("cranes"), b), inner.bool))
-            if dim == "plain":
-                body = inner.num[dim]
-            elif dim == "length":
-                # a sum of bare numbers is a plain number: anchor the body to a field
-                body = st.builds(A.Arith, st.sampled_from(("+", "-")), st.just(A.Path(f"{inner.var}.h")), inner.num[dim])
-            else:
-                body = None
-            if body is not None:
-                branches.append(st.builds(lambda b: A.Quantifier("sum", inner.var, A.Path("cranes"), b), body))
-        return st.one_of(*leaves, *branches)
-
-    def _bool(self):
-        bools = _facts_of(self.vocab, "bool")
-        if self.var is not None:
-            bools = bools + [f"{self.var}.ok"]
+    def bool(self, var=None, depth=0):
         level = self.vocab["level"].values
-        leaves = [
-            st.builds(A.Boolean, st.booleans()),
-            st.sampled_from(bools).map(A.Path),
-            st.builds(A.Compare, st.sampled_from(("==", "!=")), st.just(A.Path("level")), st.sampled_from(level).map(A.String)),
-            st.builds(
-                A.Compare,
-                st.sampled_from(("in", "not in")),
-                st.just(A.Path("level")),
-                st.lists(st.sampled_from(level).map(A.String), max_size=3).map(lambda xs: A.ListLit(tuple(xs))),
-            ),
-            st.builds(A.Compare, st.sampled_from(("==", "<", ">=")), st.just(A.Path("name")), st.builds(A.String, text_values)),
-            st.builds(A.Compare, st.sampled_from(("<", "<=", "==")), st.just(A.Path("since")), st.builds(A.Date, dates)),
-        ]
-        me = self.bool
-        ops = st.lists(me, min_size=2, max_size=3).map(tuple)
-        num_cmp = [
-            st.builds(A.Compare, st.sampled_from(("==", "!=", "<", "<=", ">", ">=")), self.num[d], self.num[d])
-            for d in DIMENSIONS
-        ]
-        num_in = st.builds(
-            A.Compare,
-            st.sampled_from(("in", "not in")),
-            self.num["length"],
-            st.lists(self._literal("length"), max_size=3).map(lambda xs: A.ListLit(tuple(xs))),
-        )
-        branches = [
-            st.builds(A.Not, me),
-            st.builds(A.And, ops),
-            st.builds(A.Or, ops),
-            *num_cmp,
-            num_in,
-            st.builds(
-                lambda n, cs: A.Call("at_least", (A.Number(n),) + tuple(cs)),
-                st.integers(0, 4),
-                st.lists(me, min_size=1, max_size=4),
-            ),
-        ]
-        if self.depth < 2:
-            inner = self._inner()
-            branches.append(
-                st.builds(lambda k, b: A.Quantifier(k, inner.var, A.Path("cranes"), b), st.sampled_from(("any", "all")), inner.bool)
-            )
-        return st.one_of(*leaves, *branches)
+        if not self.grow():
+            c = self.pick(["lit", "fact", "enum_eq", "enum_in", "string", "date"])
+            if c == "lit":
+                return A.Boolean(self.draw(st.booleans()))
+            if c == "fact":
+                facts = self.facts[("bool", None)] + ([f"{var}.ok"] if var else [])
+                return A.Path(self.pick(facts))
+            if c == "enum_eq":
+                return A.Compare(self.pick(("==", "!=")), A.Path("level"), A.String(self.pick(level)))
+            if c == "enum_in":
+                values = self.draw(st.lists(st.sampled_from(level), max_size=3))
+                return A.Compare(self.pick(("in", "not in")), A.Path("level"), A.ListLit(tuple(map(A.String, values))))
+            if c == "string":
+                return A.Compare(self.pick(("==", "<", ">=")), A.Path("name"), A.String(self.draw(text_values)))
+            return A.Compare(self.pick(("<", "<=", "==")), A.Path("since"), A.Date(self.draw(dates)))
+        me = lambda: self.bool(var, depth)  # noqa: E731
+        choices = ["not", "and", "or", "cmp", "cmp", "in", "at_least"]
+        if depth < 2:
+            choices.append("quant")
+        c = self.pick(choices)
+        if c == "not":
+            return A.Not(me())
+        if c in ("and", "or"):
+            ops = tuple(me() for _ in range(self.draw(st.integers(2, 3))))
+            return (A.And if c == "and" else A.Or)(ops)
+        if c == "cmp":
+            dim = self.pick(DIMENSIONS)
+            op = self.pick(("==", "!=", "<", "<=", ">", ">="))
+            return A.Compare(op, self.num(dim, var, depth), self.num(dim, var, depth))
+        if c == "in":
+            items = tuple(self.number("length") for _ in range(self.draw(st.integers(0, 3))))
+            return A.Compare(self.pick(("in", "not in")), self.num("length", var, depth), A.ListLit(items))
+        if c == "at_least":
+            conds = tuple(me() for _ in range(self.draw(st.integers(1, 4))))
+            return A.Call("at_least", (A.Number(self.draw(st.integers(0, 4))),) + conds)
+        inner = ("x", "y")[depth % 2]
+        return A.Quantifier(self.pick(("any", "all")), inner, A.Path("cranes"), self.bool(inner, depth + 1))
 
 
-def typed_bools(vocab, with_known: bool = True):
-    """Well-typed conditions over ``vocab`` (the checker accepts them)."""
-    strat = _Typed(vocab).bool
-    if with_known:
-        known = st.sampled_from(sorted(vocab)).map(lambda n: A.Call("known", (A.Path(n),)))
-        strat = st.one_of(strat, known, st.builds(A.And, st.tuples(known, strat)))
-    return strat
+@st.composite
+def typed_bools(draw, vocab, with_known: bool = True, budget: int = 12):
+    """A well-typed condition over ``vocab`` (the checker accepts it)."""
+    node = _TypedGen(draw, vocab, budget).bool()
+    if with_known and draw(st.integers(0, 3)) == 0:
+        known = A.Call("known", (A.Path(draw(st.sampled_from(sorted(vocab)))),))
+        node = draw(st.sampled_from([known, A.And((known, node)), A.Or((A.Not(known), node))]))
+    return node
 
 
 def _value_of(spec):
