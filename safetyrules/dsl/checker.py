@@ -444,7 +444,14 @@ def check(node: A.Node, vocabulary: Mapping[str, FactSpec], expect: Optional[str
     ``expect='bool'`` the whole expression must be a condition.  Raises
     :class:`CheckError` with the position of the offending token.
     """
-    out = _Checker(vocabulary).visit(node, {})
+    try:
+        out = _Checker(vocabulary).visit(node, {})
+    except RecursionError:
+        # Only hand-built trees get here: parsed ones are at most MAX_DEPTH deep.
+        raise CheckError(f"expression is nested too deeply to check (the limit is {A.MAX_DEPTH} levels)") from None
     if expect == "bool" and out.ty.kind not in ("bool", "any"):
         raise _err(f"a condition must be true or false, but this is {out.ty.describe()}", node)
-    return _fix_literals(out)
+    try:
+        return _fix_literals(out)
+    except RecursionError:  # pragma: no cover - same depth as the visit above
+        raise CheckError(f"expression is nested too deeply to check (the limit is {A.MAX_DEPTH} levels)") from None

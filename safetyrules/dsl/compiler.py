@@ -18,7 +18,7 @@ import itertools
 import warnings as _warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..errors import EvaluationError, SafetyRulesError
+from ..errors import EvaluationError, ExpressionError
 from . import ast as A
 from . import evaluator
 from . import runtime as R
@@ -329,7 +329,11 @@ def _build(nodes: Tuple[A.Node, ...]):
     gen = _Gen()
     body: List[str] = []
     gen.lines = body
-    results = [gen.expr(n, 2, {}) for n in nodes]
+    try:
+        results = [gen.expr(n, 2, {}) for n in nodes]
+    except RecursionError:
+        # Only hand-built trees get here: parsed ones are at most MAX_DEPTH deep.
+        raise ExpressionError(f"expression is nested too deeply to compile (the limit is {A.MAX_DEPTH} levels)") from None
     head = ["def _program(f, w=None):", "    _get = f.get", "    try:"]
     head += [f"        {v} = _get({p!r})" for p, v in gen.facts.items()]
     tail = [

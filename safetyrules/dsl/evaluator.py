@@ -254,7 +254,10 @@ def missing(node: A.Node, facts: Mapping[str, Any]) -> Tuple[str, ...]:
         for c in A.children(n):
             visit(c, bound, labels)
 
-    visit(node, {}, {})
+    try:
+        visit(node, {}, {})
+    except RecursionError:
+        raise EvaluationError("expression is nested too deeply to evaluate") from None
     return tuple(sorted(out))
 
 

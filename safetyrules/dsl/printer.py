@@ -4,6 +4,7 @@ compares."""
 
 from __future__ import annotations
 
+from ..errors import ExpressionError
 from . import ast as A
 
 __all__ = ["unparse"]
@@ -28,7 +29,7 @@ def _prec(node: A.Node) -> int:
 
 
 def _wrap(node: A.Node, need: bool) -> str:
-    text = unparse(node)
+    text = _unparse(node)
     return f"({text})" if need else text
 
 
@@ -47,6 +48,14 @@ def _string(value: str) -> str:
 
 def unparse(node: A.Node) -> str:
     """The canonical text of an expression."""
+    try:
+        return _unparse(node)
+    except RecursionError:
+        # Only hand-built trees get here: parsed ones are at most MAX_DEPTH deep.
+        raise ExpressionError(f"expression is nested too deeply to print (the limit is {A.MAX_DEPTH} levels)") from None
+
+
+def _unparse(node: A.Node) -> str:
     if isinstance(node, A.Or):
         return " or ".join(_wrap(op, _prec(op) <= _PREC_OR) for op in node.operands)
     if isinstance(node, A.And):
@@ -75,12 +84,12 @@ def unparse(node: A.Node) -> str:
     if isinstance(node, A.Date):
         return node.value.isoformat()
     if isinstance(node, A.ListLit):
-        return "[" + ", ".join(unparse(i) for i in node.items) + "]"
+        return "[" + ", ".join(_unparse(i) for i in node.items) + "]"
     if isinstance(node, A.Path):
         return node.name
     if isinstance(node, A.Call):
-        return f"{node.name}(" + ", ".join(unparse(a) for a in node.args) + ")"
+        return f"{node.name}(" + ", ".join(_unparse(a) for a in node.args) + ")"
     if isinstance(node, A.Quantifier):
         src = _wrap(node.source, _prec(node.source) <= _PREC_CMP)
-        return f"{node.kind}({node.var} in {src}: {unparse(node.body)})"
+        return f"{node.kind}({node.var} in {src}: {_unparse(node.body)})"
     raise TypeError(f"not an expression node: {node!r}")
