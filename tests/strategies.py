@@ -345,3 +345,51 @@ def conforming_value(spec):
 #: Characters from which random expression text is drawn: the language's own
 #: punctuation, digits, letters, keywords' letters, quotes and Unicode.
 TEXT_ALPHABET = string.digits + "abdinortuefkm .,:()[]'\"\\+-*/<>=!%_风险\n\t²°"
+
+
+# -- boolean/arithmetic expressions for the SQLite NULL oracle -----------------
+
+SQL_BOOLS = ("p", "q")
+SQL_NUMS = ("m", "n")
+
+
+def sql_exprs(max_leaves: int = 10):
+    """(kind, AST) pairs: ``bool`` or ``num`` expressions over bool facts p, q
+    and number facts m, n, using only operations SQLite shares with SPEC §3."""
+    num_leaves = st.one_of(
+        st.sampled_from(SQL_NUMS).map(A.Path),
+        st.builds(A.Number, st.one_of(st.integers(0, 20), st.sampled_from([0.5, 2.25]))),
+    )
+    bool_leaves = st.one_of(st.sampled_from(SQL_BOOLS).map(A.Path), st.builds(A.Boolean, st.booleans()))
+
+    def extend(children):
+        nums = children.filter(lambda k_n: k_n[0] == "num").map(lambda k_n: k_n[1])
+        bools = children.filter(lambda k_n: k_n[0] == "bool").map(lambda k_n: k_n[1])
+        tag = lambda k: (lambda node: (k, node))  # noqa: E731
+        return st.one_of(
+            st.builds(A.Arith, st.sampled_from(("+", "-", "*", "/")), nums, nums).map(tag("num")),
+            st.builds(A.Neg, nums).map(tag("num")),
+            st.builds(lambda x: A.Call("abs", (x,)), nums).map(tag("num")),
+            st.builds(lambda f, xs: A.Call(f, tuple(xs)), st.sampled_from(("min", "max")), st.lists(nums, min_size=2, max_size=3)).map(tag("num")),
+            st.builds(A.Not, bools).map(tag("bool")),
+            st.builds(A.And, st.lists(bools, min_size=2, max_size=3).map(tuple)).map(tag("bool")),
+            st.builds(A.Or, st.lists(bools, min_size=2, max_size=3).map(tuple)).map(tag("bool")),
+            st.builds(A.Compare, st.sampled_from(("==", "!=", "<", "<=", ">", ">=")), nums, nums).map(tag("bool")),
+            st.builds(A.Compare, st.sampled_from(("==", "!=")), bools, bools).map(tag("bool")),
+            st.builds(
+                # SQLite says NULL IN () is false; SPEC §3 says `unknown in [...]`
+                # is unknown for every list, so empty lists are left out here
+                # (test_dsl_sqlite_oracle.py pins the difference).
+                A.Compare, st.sampled_from(("in", "not in")), nums, st.lists(nums, min_size=1, max_size=3).map(lambda xs: A.ListLit(tuple(xs)))
+            ).map(tag("bool")),
+            st.sampled_from(SQL_BOOLS + SQL_NUMS).map(lambda n: ("bool", A.Call("known", (A.Path(n),)))),
+        )
+
+    leaves = st.one_of(num_leaves.map(lambda n: ("num", n)), bool_leaves.map(lambda b: ("bool", b)))
+    return st.recursive(leaves, extend, max_leaves=max_leaves)
+
+
+def sql_facts():
+    tri = st.sampled_from([True, False, None])
+    num = st.one_of(st.none(), st.integers(-5, 5), st.sampled_from([0.5, -1.5, 0.0]))
+    return st.fixed_dictionaries({"p": tri, "q": tri, "m": num, "n": num})
