@@ -50,14 +50,14 @@ def test_compiler_matches_evaluator_typed(data):
 
 
 @given(st.data())
-def test_compile_many_matches_single_compiles(data):
+def test_compile_many_matches_the_evaluator_clause_by_clause(data):
     vocab = data.draw(S.vocabularies())
     nodes = [dsl.check(n, vocab) for n in data.draw(st.lists(S.typed_bools(vocab), min_size=2, max_size=3))]
     facts = data.draw(S.conforming_facts(vocab))
     program = dsl.compile_many(nodes)
     w_many, w_one = [], []
     many = program(facts, w_many)
-    one = tuple(dsl.compile_expr(n)(facts, w_one) for n in nodes)
+    one = tuple(dsl.evaluate_ast(n, facts, w_one) for n in nodes)
     assert repr(many) == repr(one)
     assert w_many == w_one
 
@@ -121,11 +121,12 @@ def test_adding_a_missing_fact_never_flips_a_known_result(data):
     vocab = data.draw(S.vocabularies())
     node = dsl.check(data.draw(S.typed_bools(vocab, with_known=False)), vocab)
     more = data.draw(S.conforming_facts(vocab))
-    less = {k: v for k, v in more.items() if data.draw(st.booleans())}
+    # forget about a quarter of the facts, so that most results stay known
+    less = {k: v for k, v in more.items() if data.draw(st.integers(0, 3))}
     # also forget single fields of list items
     if less.get("cranes"):
         less["cranes"] = [
-            {k: v for k, v in item.items() if data.draw(st.booleans())} for item in less["cranes"]
+            {k: v for k, v in item.items() if data.draw(st.integers(0, 3))} for item in less["cranes"]
         ]
     before = dsl.evaluate_ast(node, less)
     assume(before is not None)
