@@ -44,12 +44,16 @@ def _is_constant_list(node: A.Node) -> bool:
     return isinstance(node, A.ListLit) and all(isinstance(i, _CONSTANT_NODES) for i in node.items)
 
 
+_TOP = 2  # indentation of the generated function's top-level statements
+
+
 class _Gen:
     def __init__(self) -> None:
         self.lines: List[str] = []
         self.ns: Dict[str, Any] = {"R": R, "EvaluationError": EvaluationError}
         self.n = 0
         self.facts: Dict[str, str] = {}
+        self.memo: Dict[int, str] = {}
 
     # -- names -----------------------------------------------------------
     def tmp(self, prefix: str = "t") -> str:
@@ -76,8 +80,21 @@ class _Gen:
     # -- expressions -------------------------------------------------------
     def expr(self, node: A.Node, ind: int, scope: Dict[str, str]) -> str:
         """Emit statements for ``node`` at indentation ``ind``; return a
-        Python expression (a name or a literal) holding its value."""
-        return getattr(self, "_" + type(node).__name__)(node, ind, scope)
+        Python expression (a name or a literal) holding its value.
+
+        A node object met again at the function's top level (one
+        ``applies_when`` shared by every clause of a standard) is computed
+        once: top-level statements always run, in order, so the earlier
+        result is there to reuse."""
+        top = ind == _TOP and not scope
+        if top:
+            done = self.memo.get(id(node))
+            if done is not None:
+                return done
+        out = getattr(self, "_" + type(node).__name__)(node, ind, scope)
+        if top:
+            self.memo[id(node)] = out
+        return out
 
     def _literal(self, value: Any) -> str:
         if value is None or isinstance(value, (bool, str)):
@@ -330,7 +347,7 @@ def _build(nodes: Tuple[A.Node, ...]):
     body: List[str] = []
     gen.lines = body
     try:
-        results = [gen.expr(n, 2, {}) for n in nodes]
+        results = [gen.expr(n, _TOP, {}) for n in nodes]
     except RecursionError:
         # Only hand-built trees get here: parsed ones are at most MAX_DEPTH deep.
         raise ExpressionError(f"expression is nested too deeply to compile (the limit is {A.MAX_DEPTH} levels)") from None
