@@ -15,8 +15,13 @@ import attrs
 __all__ = ["Finding", "Undetermined", "Decision", "jsonable"]
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def jsonable(value: Any) -> Any:
     """Facts → JSON-ready values (dates as ISO text)."""
+    if type(value) in _PLAIN:  # the common case, without ABC checks
+        return value
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):

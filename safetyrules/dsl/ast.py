@@ -120,15 +120,14 @@ class Path(Node):
     name: str
     span: Span = _span()
     ty: Any = _ty()
+    # First segment and the rest, split once (evaluation reads them often).
+    head: str = attrs.field(init=False, eq=False, repr=False)
+    rest: Optional[str] = attrs.field(init=False, eq=False, repr=False)
 
-    @property
-    def head(self) -> str:
-        return self.name.split(".", 1)[0]
-
-    @property
-    def rest(self) -> Optional[str]:
+    def __attrs_post_init__(self) -> None:
         parts = self.name.split(".", 1)
-        return parts[1] if len(parts) > 1 else None
+        object.__setattr__(self, "head", parts[0])
+        object.__setattr__(self, "rest", parts[1] if len(parts) > 1 else None)
 
 
 @attrs.frozen
