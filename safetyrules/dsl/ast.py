@@ -232,18 +232,17 @@ def fact_paths(node: Node) -> Tuple[str, ...]:
     left out; ``known(p)`` reads ``p``.
     """
     out: dict = {}
-
-    def visit(n: Node, bound: frozenset) -> None:
+    # Iterative (explicit stack, children pushed in reverse to keep source
+    # order), so a hand-built tree of any depth cannot exhaust the stack.
+    stack = [(node, frozenset())]
+    while stack:
+        n, bound = stack.pop()
         if isinstance(n, Path):
             if n.head not in bound:
                 out.setdefault(n.name, None)
-            return
-        if isinstance(n, Quantifier):
-            visit(n.source, bound)
-            visit(n.body, bound | {n.var})
-            return
-        for c in children(n):
-            visit(c, bound)
-
-    visit(node, frozenset())
+        elif isinstance(n, Quantifier):
+            stack.append((n.body, bound | {n.var}))
+            stack.append((n.source, bound))
+        else:
+            stack.extend((c, bound) for c in reversed(children(n)))
     return tuple(out)
