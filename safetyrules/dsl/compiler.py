@@ -54,6 +54,8 @@ class _Gen:
         self.n = 0
         self.facts: Dict[str, str] = {}
         self.memo: Dict[int, str] = {}
+        self.fallback = 0  # inside a fast path's three-valued branch
+        self.no_fast: set = set()  # node ids that must not take the fast path
 
     # -- names -----------------------------------------------------------
     def tmp(self, prefix: str = "t") -> str:
@@ -91,10 +93,97 @@ class _Gen:
             done = self.memo.get(id(node))
             if done is not None:
                 return done
-        out = getattr(self, "_" + type(node).__name__)(node, ind, scope)
+        out = None
+        if not scope and not self.fallback and isinstance(node, (A.And, A.Or, A.Not)) and id(node) not in self.no_fast:
+            out = self._fast(node, ind, scope)
+        if out is None:
+            out = getattr(self, "_" + type(node).__name__)(node, ind, scope)
         if top:
             self.memo[id(node)] = out
         return out
+
+    # -- the all-known fast path ------------------------------------------
+    def _fast(self, node: A.Node, ind: int, scope) -> Optional[str]:
+        """When every fact a condition reads is known, Kleene logic is
+        Python's own (same values, same left-to-right stops), so emit
+        ``if all known: plain Python else: three-valued code``.  Only for
+        checked nodes whose every operation is total on known values (no
+        division, lists, quantifiers or functions)."""
+        needed: Dict[str, None] = {}
+        plain = self._plain(node, needed)
+        if plain is None:
+            return None
+        t = self.tmp("r")
+        if not needed:
+            self.emit(ind, f"{t} = {plain}")
+            return t
+        self.emit(ind, "if " + " and ".join(f"{v} is not None" for v in needed) + ":")
+        self.emit(ind + 1, f"{t} = {plain}")
+        self.emit(ind, "else:")
+        self.fallback += 1
+        try:
+            slow = getattr(self, "_" + type(node).__name__)(node, ind + 1, scope)
+        finally:
+            self.fallback -= 1
+        self.emit(ind + 1, f"{t} = {slow}")
+        return t
+
+    def _plain(self, node: A.Node, needed: Dict[str, None]) -> Optional[str]:
+        """Plain Python for ``node`` assuming its facts are known, or None."""
+        if isinstance(node, A.Path):
+            if _kind(node) not in _SIMPLE_KINDS:
+                return None
+            v = self.fact(node.name)
+            needed[v] = None
+            return v
+        if isinstance(node, _CONSTANT_NODES):
+            return self.expr(node, _TOP, {})
+        if isinstance(node, (A.And, A.Or)):
+            if any(_kind(o) != "bool" for o in node.operands):
+                return None
+            parts = [self._plain(o, needed) for o in node.operands]
+            if any(p is None for p in parts):
+                return None
+            return "(" + (" and " if isinstance(node, A.And) else " or ").join(parts) + ")"
+        if isinstance(node, A.Not):
+            if _kind(node.operand) != "bool":
+                return None
+            x = self._plain(node.operand, needed)
+            return None if x is None else f"(not {x})"
+        if isinstance(node, A.Compare):
+            lk, rk = _kind(node.left), _kind(node.right)
+            if node.op in ("in", "not in"):
+                if lk not in _SIMPLE_KINDS or not _is_constant_list(node.right):
+                    return None
+                values = [self._const_value(i) for i in node.right.items]
+                if not {R.kind_of(v) for v in values} <= {lk}:
+                    return None
+                left = self._plain(node.left, needed)
+                if left is None:
+                    return None
+                return f"({left} {node.op} {self.const(frozenset(values))})"
+            if lk is None or lk != rk or lk not in _SIMPLE_KINDS:
+                return None
+            left, right = self._plain(node.left, needed), self._plain(node.right, needed)
+            if left is None or right is None:
+                return None
+            return f"({left} {node.op} {right})"
+        if isinstance(node, A.Arith):
+            if node.op == "/" or _kind(node.left) != "number" or _kind(node.right) != "number":
+                return None
+            left, right = self._plain(node.left, needed), self._plain(node.right, needed)
+            if left is None or right is None:
+                return None
+            return f"({left} {node.op} {right})"
+        if isinstance(node, A.Neg):
+            if _kind(node.operand) != "number":
+                return None
+            x = self._plain(node.operand, needed)
+            return None if x is None else f"(-{x})"
+        if isinstance(node, A.Call) and node.name == "known" and isinstance(node.args[0], A.Path):
+            needed[self.fact(node.args[0].name)] = None
+            return "True"
+        return None
 
     def _literal(self, value: Any) -> str:
         if value is None or isinstance(value, (bool, str)):
@@ -346,6 +435,14 @@ def _build(nodes: Tuple[A.Node, ...]):
     gen = _Gen()
     body: List[str] = []
     gen.lines = body
+    # A top-level `and` that shares an operand with another (one standard's
+    # applies_when in every clause) keeps its three-valued form, so the shared
+    # operand is computed once at top level (see _Gen.expr).
+    uses: Dict[int, int] = {}
+    for n in nodes:
+        for op in n.operands if isinstance(n, A.And) else ():
+            uses[id(op)] = uses.get(id(op), 0) + 1
+    gen.no_fast = {id(n) for n in nodes if isinstance(n, A.And) and any(uses[id(op)] > 1 for op in n.operands)}
     try:
         results = [gen.expr(n, _TOP, {}) for n in nodes]
     except RecursionError:

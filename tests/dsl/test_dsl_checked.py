@@ -189,3 +189,60 @@ def test_hand_built_deep_ast_gives_a_safetyrules_error_not_recursion_error():
             fn()
         except SafetyRulesError:
             pass
+
+
+# -- the all-known fast path of the compiler ----------------------------------
+
+from safetyrules.dsl import FactSpec  # noqa: E402
+
+_FAST_VOCAB = {
+    "a": FactSpec("bool"),
+    "b": FactSpec("bool"),
+    "n": FactSpec("number", unit="m"),
+    "k": FactSpec("integer"),
+    "e": FactSpec("enum", values=("x", "y", "z")),
+}
+_FAST_EXPRS = [
+    "a and (n > 3 km or not b)",
+    "not (a or b) or e in ['x', 'y']",
+    "(k * 2 - 1 >= 5 and e != 'z') or known(a)",
+    "a and n / k > 1",  # division: no fast path, still correct
+]
+
+
+@pytest.mark.parametrize("text", _FAST_EXPRS)
+def test_fast_path_agrees_with_the_evaluator_on_every_combination(text):
+    import itertools
+
+    node = dsl.check(dsl.parse(text), _FAST_VOCAB)
+    fn = dsl.compile_expr(node)
+    values = {"a": [True, False, None], "b": [True, False, None], "n": [0, 2999, 3001.5, None],
+              "k": [0, 3, None], "e": ["x", "z", None]}
+    names = sorted(values)
+    for combo in itertools.product(*(values[n] for n in names)):
+        facts = {n: v for n, v in zip(names, combo) if v is not None}
+        w1, w2 = [], []
+        assert fn(facts, w1) == dsl.evaluate_ast(node, facts, w2), facts
+        assert w1 == w2
+
+
+def test_fast_path_is_taken_for_total_conditions_only():
+    fast = dsl.compile_expr(dsl.check(dsl.parse(_FAST_EXPRS[0]), _FAST_VOCAB))
+    assert " is not None and " in fast.source
+    slow = dsl.compile_expr(dsl.check(dsl.parse("a and n / k > 1"), _FAST_VOCAB))
+    assert " is not None and " not in slow.source
+
+
+def test_shared_operand_is_computed_once():
+    shared = dsl.check(dsl.parse("e in ['x', 'y']"), _FAST_VOCAB)
+    c1 = dsl.check(dsl.parse("a"), _FAST_VOCAB)
+    c2 = dsl.check(dsl.parse("b"), _FAST_VOCAB)
+    from safetyrules.dsl import ast as A
+    from safetyrules.dsl.types import BOOL
+
+    nodes = [A.And((shared, c1), ty=BOOL), A.And((shared, c2), ty=BOOL)]
+    program = dsl.compile_many(nodes)
+    assert program.source.count("in c") == 1  # the membership test appears once
+    assert program({"e": "x", "a": True, "b": False}) == (True, False)
+    assert program({"e": "z", "a": True}) == (False, False)
+    assert program({"a": True, "b": True}) == (None, None)
