@@ -18,7 +18,7 @@ from .decision import Decision, Finding, Undetermined, jsonable
 from .dsl import ast as A
 from .dsl.printer import unparse
 from .errors import FactsError, SafetyRulesError
-from .facts import check_facts
+from .facts import check_facts, fast_table
 from .ruleset import FINDINGS_FACTS, LinkedClause, LinkedTable
 
 __all__ = ["RuleSet"]
@@ -127,6 +127,7 @@ class RuleSet:
         self.base = base
         self.source_path = manifest.path if manifest is not None else base
         self.vocabulary = dict(linker.vocab)
+        self._fast_facts = fast_table(self.vocabulary)
         self.checker_vocabulary = check_vocab
         self.standards = list(linker.standards)
         self.tables = [lt.table for lt in pre + post]
@@ -153,7 +154,7 @@ class RuleSet:
     # -- facts ---------------------------------------------------------
     def check_facts(self, facts: Mapping[str, Any]) -> Dict[str, Any]:
         """Validate and normalise facts (raises :class:`FactsError`)."""
-        return check_facts(facts, self.vocabulary)
+        return check_facts(facts, self.vocabulary, self._fast_facts)
 
     # -- evaluation ------------------------------------------------------
     def evaluate(self, facts: Mapping[str, Any], as_of: Optional[Union[datetime.date, str]] = None) -> Decision:

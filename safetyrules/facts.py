@@ -157,16 +157,64 @@ def _put(out: Dict[str, Any], key: str, value: Any) -> None:
     out[key] = value
 
 
-def check_facts(facts: Mapping[str, Any], vocabulary: Mapping[str, FactSpec]) -> Dict[str, Any]:
+_FAST_BOOL, _FAST_NUMBER, _FAST_INT, _FAST_STR, _FAST_ENUM = range(5)
+
+
+def fast_table(vocabulary: Mapping[str, FactSpec]) -> Dict[str, Tuple[int, Any]]:
+    """Per declared input fact, a cheap acceptance test for the common,
+    already-normal value (a bool, an in-range number, an enum value); any
+    other value takes the full check in :func:`_scalar` / :func:`_list`,
+    which converts it or raises.  Build once per rule set."""
+    table: Dict[str, Tuple[int, Any]] = {}
+    for name, spec in vocabulary.items():
+        if name.startswith(_RESERVED_INPUT):
+            continue
+        t = spec.type
+        if t == "bool":
+            table[name] = (_FAST_BOOL, None)
+        elif t in ("integer", "number") and spec.min is None and spec.max is None:
+            table[name] = (_FAST_INT if t == "integer" else _FAST_NUMBER, None)
+        elif t == "string":
+            table[name] = (_FAST_STR, None)
+        elif t == "enum":
+            table[name] = (_FAST_ENUM, frozenset(spec.values or ()))
+    return table
+
+
+def _fast_ok(code: int, payload: Any, value: Any) -> bool:
+    tv = type(value)
+    if code == _FAST_BOOL:
+        return tv is bool
+    if code == _FAST_ENUM:
+        return tv is str and value in payload
+    if code == _FAST_INT:
+        return tv is int
+    if code == _FAST_NUMBER:
+        return tv is int or (tv is float and math.isfinite(value))
+    return tv is str
+
+
+def check_facts(
+    facts: Mapping[str, Any],
+    vocabulary: Mapping[str, FactSpec],
+    fast: Optional[Mapping[str, Tuple[int, Any]]] = None,
+) -> Dict[str, Any]:
     """Validate and normalise one entity's facts (nested or dotted).
 
-    Raises :class:`FactsError` naming the dotted path of the first bad fact.
+    ``fast`` (from :func:`fast_table`) skips the full check for values that
+    are already normal.  Raises :class:`FactsError` naming the dotted path of
+    the first bad fact.
     """
     if type(facts) is not dict and not isinstance(facts, Mapping):
         raise FactsError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
     flat = _flatten(facts)
     out: Dict[str, Any] = {}
+    fast = fast or {}
     for name, value in flat.items():
+        quick = fast.get(name)
+        if quick is not None and _fast_ok(quick[0], quick[1], value):
+            out[name] = value
+            continue
         spec = vocabulary.get(name)
         if spec is None or name.startswith(_RESERVED_INPUT):
             if name == "as_of" or name.startswith("findings."):
