@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import io
 import json
 import os
 import sys
@@ -76,7 +75,9 @@ class _Progress:
 
 
 def _is_stream(path: str) -> bool:
-    return path == "-" or path.endswith((".jsonl", ".ndjson"))
+    from .facts import STREAM_SUFFIXES
+
+    return path == "-" or path.endswith(STREAM_SUFFIXES)
 
 
 def _locate_fact(doc_values, fact: Optional[str]):
@@ -90,38 +91,11 @@ def _locate_fact(doc_values, fact: Optional[str]):
 
 
 def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
-    """(label, facts, error) for every entity of every input, in order."""
-    from .facts import iter_jsonl, read_facts_file
+    """(label, (facts, positions, prefix), error) for every entity, in order."""
+    from .facts import iter_entities
 
-    for path in paths:
-        if _is_stream(path):
-            if path == "-":
-                stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
-                name = "<stdin>"
-            else:
-                try:
-                    stream = open(path, encoding="utf-8-sig")
-                except OSError as exc:
-                    yield path, None, FactsError(f"cannot read facts file: {exc.strerror}", path=path)
-                    continue
-                name = path
-            with stream:
-                for n, data, error in iter_jsonl(stream):
-                    if error is not None:
-                        error.path = name
-                    yield f"{name}:{n}", data, error
-            continue
-        try:
-            data, values = read_facts_file(path)
-        except SafetyRulesError as err:
-            err.path = err.path or path
-            yield path, None, err
-            continue
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                yield f"{path}[{i}]", (item, values, (i,)), None
-        else:
-            yield path, (data, values, ()), None
+    for label, data, positions, prefix, error in iter_entities(paths):
+        yield label, (None if error is not None else (data, positions, prefix)), error
 
 
 def _cmd_evaluate(args) -> int:
@@ -175,15 +149,7 @@ def _cmd_evaluate(args) -> int:
         else:
             _err(err.format())
 
-    def jobs_iter():
-        for label, payload, error in _entities(args.facts):
-            if error is not None:
-                yield label, None, error
-                continue
-            facts, values, prefix = payload if isinstance(payload, tuple) else (payload, None, ())
-            yield label, (facts, values, prefix), None
-
-    items = jobs_iter()
+    items = _entities(args.facts)
     if args.jobs and args.jobs > 1:
         results = _parallel(rules, items, as_of, args.jobs)
     else:

@@ -31,23 +31,9 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _clause_fields(item) -> Dict[str, Any]:
-    """What findings and undetermined clauses both say about their clause."""
-    return {
-        "standard": item.standard,
-        "version": item.version,
-        "clause": item.clause,
-        "cite": item.cite,
-        "severity": item.severity,
-        "category": item.category,
-        "title": dict(item.title),
-        "status": item.status,
-    }
-
-
 @attrs.frozen
-class Finding:
-    """A clause whose condition holds: a hazard, with its citation."""
+class _ClauseResult:
+    """What findings and undetermined clauses both say about their clause."""
 
     standard: str
     version: Optional[str]
@@ -57,28 +43,40 @@ class Finding:
     category: Optional[str]
     title: Mapping[str, str]
     status: str
+
+    def _fields(self) -> Dict[str, Any]:
+        return {
+            "standard": self.standard,
+            "version": self.version,
+            "clause": self.clause,
+            "cite": self.cite,
+            "severity": self.severity,
+            "category": self.category,
+            "title": dict(self.title),
+            "status": self.status,
+        }
+
+
+@attrs.frozen
+class Finding(_ClauseResult):
+    """A clause whose condition holds: a hazard, with its citation and the
+    known facts its condition read."""
+
     facts: Mapping[str, Any]
 
     def to_dict(self) -> Dict[str, Any]:
-        return {**_clause_fields(self), "facts": {k: jsonable(v) for k, v in sorted(self.facts.items())}}
+        return {**self._fields(), "facts": {k: jsonable(v) for k, v in sorted(self.facts.items())}}
 
 
 @attrs.frozen
-class Undetermined:
-    """A clause that facts still missing could make a finding."""
+class Undetermined(_ClauseResult):
+    """A clause that facts still missing could make a finding; ``missing``
+    names them."""
 
-    standard: str
-    version: Optional[str]
-    clause: str
-    cite: Optional[str]
-    severity: str
-    category: Optional[str]
-    title: Mapping[str, str]
-    status: str
     missing: Tuple[str, ...]
 
     def to_dict(self) -> Dict[str, Any]:
-        return {**_clause_fields(self), "missing": list(self.missing)}
+        return {**self._fields(), "missing": list(self.missing)}
 
 
 @attrs.frozen

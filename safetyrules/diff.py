@@ -336,7 +336,7 @@ def _spec_text(s) -> str:
 def iter_corpus(path: str) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
     """(label, facts, error) for each entity of a directory of YAML/JSON facts
     files, a single facts file, or a JSON Lines file."""
-    from .facts import iter_jsonl, read_facts_file
+    from .facts import iter_entities
 
     if os.path.isdir(path):
         files = sorted(
@@ -348,25 +348,8 @@ def iter_corpus(path: str) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError
     else:
         yield path, None, FactsError("no such file or directory", path=path)
         return
-    for f in files:
-        if f.endswith((".jsonl", ".ndjson")):
-            with open(f, encoding="utf-8-sig") as fh:
-                for n, data, err in iter_jsonl(fh):
-                    if err is not None:
-                        err.path = f
-                    yield f"{f}:{n}", data, err
-            continue
-        try:
-            data, _ = read_facts_file(f)
-        except SafetyRulesError as err:
-            err.path = err.path or f
-            yield f, None, err
-            continue
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                yield f"{f}[{i}]", item, None
-        else:
-            yield f, data, None
+    for label, data, _positions, _prefix, err in iter_entities(files):
+        yield label, data, err
 
 
 def _summary(decision) -> Dict[str, Any]:

@@ -16,7 +16,9 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 from .dsl.types import FactSpec
 from .errors import FactsError, RuleFileError, SafetyRulesError
 
-__all__ = ["check_facts", "read_facts", "read_facts_file", "iter_jsonl"]
+__all__ = ["check_facts", "read_facts", "read_facts_file", "iter_jsonl", "iter_entities", "STREAM_SUFFIXES"]
+
+STREAM_SUFFIXES = (".jsonl", ".ndjson")
 
 _RESERVED_INPUT = ("findings.", "as_of")
 
@@ -288,3 +290,46 @@ def iter_jsonl(stream) -> Iterator[Tuple[int, Any, Optional[SafetyRulesError]]]:
         except ValueError as exc:
             msg = getattr(exc, "msg", str(exc))
             yield n, None, FactsError(f"JSON: {msg}", line=n, column=getattr(exc, "colno", None))
+
+
+def iter_entities(paths) -> Iterator[Tuple[str, Any, Any, Tuple, Optional[SafetyRulesError]]]:
+    """Every entity of every input, in order, as ``(label, facts, positions,
+    prefix, error)``.
+
+    A path is a YAML/JSON facts file (one entity, or a list of them), or a
+    JSON Lines stream (``.jsonl``, ``.ndjson``; ``-`` is stdin) read one line
+    at a time.  ``label`` is ``path``, ``path[i]`` or ``path:line``;
+    ``positions`` maps key paths to file positions (YAML files only) and
+    ``prefix`` is the key path of a list item inside them.  A bad entity
+    comes with its error instead of facts, and the iteration goes on.
+    """
+    import io
+    import sys
+
+    for path in paths:
+        if path == "-" or path.endswith(STREAM_SUFFIXES):
+            if path == "-":
+                stream, name = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig"), "<stdin>"
+            else:
+                try:
+                    stream, name = open(path, encoding="utf-8-sig"), path
+                except OSError as exc:
+                    yield path, None, None, (), FactsError(f"cannot read facts file: {exc.strerror}", path=path)
+                    continue
+            with stream:
+                for n, data, error in iter_jsonl(stream):
+                    if error is not None:
+                        error.path = name
+                    yield f"{name}:{n}", data, None, (), error
+            continue
+        try:
+            data, positions = read_facts_file(path)
+        except SafetyRulesError as err:
+            err.path = err.path or path
+            yield path, None, None, (), err
+            continue
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield f"{path}[{i}]", item, positions, (i,), None
+        else:
+            yield path, data, positions, (), None
