@@ -209,9 +209,20 @@ def check_facts(
     """
     if type(facts) is not dict and not isinstance(facts, Mapping):
         raise FactsError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
-    flat = _flatten(facts)
-    out: Dict[str, Any] = {}
     fast = fast or {}
+    if fast and type(facts) is dict:
+        # A flat record of already-normal values (the common batch input)
+        # needs no flattening: one pass, else start over on the full path.
+        out: Dict[str, Any] = {}
+        for name, value in facts.items():
+            quick = fast.get(name)
+            if quick is None or not _fast_ok(quick[0], quick[1], value):
+                break
+            out[name] = value
+        else:
+            return out
+    flat = _flatten(facts)
+    out = {}
     for name, value in flat.items():
         quick = fast.get(name)
         if quick is not None and _fast_ok(quick[0], quick[1], value):
