@@ -129,10 +129,9 @@ def _cmd_evaluate(args) -> int:
     def emit(label: str, decision) -> None:
         nonlocal first
         if fmt == "json":
-            if streaming:
-                out.write(decision.to_json() + "\n")
-            else:
-                out.write(decision.to_json(indent=2) + "\n")
+            # One compact line per entity: a single entity is one JSON object,
+            # several are JSON Lines.
+            out.write(decision.to_json() + "\n")
         elif fmt == "markdown":
             out.write(("" if first else "\n") + format_markdown(decision, label if streaming else None))
         else:
