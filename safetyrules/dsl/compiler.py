@@ -54,6 +54,7 @@ class _Gen:
         self.n = 0
         self.facts: Dict[str, str] = {}
         self.memo: Dict[int, str] = {}
+        self.local_facts: Dict[str, str] = {}  # read inside the current group block
         self.fallback = 0  # inside a fast path's three-valued branch
         self.no_fast: set = set()  # node ids that must not take the fast path
 
@@ -71,6 +72,9 @@ class _Gen:
         return self.const(node.span)
 
     def fact(self, path: str) -> str:
+        local = self.local_facts.get(path)
+        if local is not None:
+            return local
         name = self.facts.get(path)
         if name is None:
             name = self.facts[path] = self.tmp("v")
@@ -89,7 +93,9 @@ class _Gen:
         once: top-level statements always run, in order, so the earlier
         result is there to reuse."""
         top = ind == _TOP and not scope
-        if top:
+        if not scope:
+            # A result stored at top level was computed before anything
+            # emitted after it, so it can be reused at any depth.
             done = self.memo.get(id(node))
             if done is not None:
                 return done
@@ -431,6 +437,66 @@ class CompiledProgram:
         return self._fn(facts, warnings)
 
 
+def _groups(nodes: Tuple[A.Node, ...]):
+    """Top-level ``and`` nodes whose first operand is one shared node (a
+    standard's ``applies_when``), grouped by it, and for each group the
+    facts that only its nodes read (so they can be read inside its block)."""
+    first: Dict[int, List[int]] = {}
+    for i, n in enumerate(nodes):
+        if isinstance(n, A.And):
+            first.setdefault(id(n.operands[0]), []).append(i)
+    groups = {k: v for k, v in first.items() if len(v) > 1}
+    group_of = {i: k for k, idxs in groups.items() for i in idxs}
+    readers: Dict[str, set] = {}
+    for i, n in enumerate(nodes):
+        parts = n.operands[1:] if i in group_of else (n,)
+        for part in parts:
+            for p in A.fact_paths(part):
+                readers.setdefault(p, set()).add(group_of.get(i, ("alone", i)))
+        if i in group_of:
+            for p in A.fact_paths(n.operands[0]):
+                readers.setdefault(p, set()).add(("shared", i))
+    local: Dict[int, List[str]] = {k: [] for k in groups}
+    for p, who in readers.items():
+        if len(who) == 1:
+            (g,) = who
+            if g in local:
+                local[g].append(p)
+    return groups, group_of, local
+
+
+def _emit_all(gen: "_Gen", nodes: Tuple[A.Node, ...]) -> List[str]:
+    """Emit every node; the clauses of one standard go in one block that is
+    skipped when their shared ``applies_when`` is false, and facts only they
+    read are read inside it."""
+    groups, group_of, local = _groups(nodes)
+    results: List[Optional[str]] = [None] * len(nodes)
+    for i, n in enumerate(nodes):
+        if results[i] is not None:
+            continue
+        g = group_of.get(i)
+        if g is None:
+            results[i] = gen.expr(n, _TOP, {})
+            continue
+        shared = gen.expr(n.operands[0], _TOP, {})
+        outs = [gen.tmp("r") for _ in groups[g]]
+        gen.emit(_TOP, f"if {shared} is False:")
+        for r in outs:
+            gen.emit(_TOP + 1, f"{r} = False")
+        gen.emit(_TOP, "else:")
+        for p in local[g]:
+            v = gen.tmp("v")
+            gen.local_facts[p] = v
+            gen.emit(_TOP + 1, f"{v} = _get({p!r})")
+        for r, j in zip(outs, groups[g]):
+            out = gen.expr(nodes[j], _TOP + 1, {})
+            gen.emit(_TOP + 1, f"{r} = {out}")
+            results[j] = r
+        for p in local[g]:
+            del gen.local_facts[p]
+    return results
+
+
 def _build(nodes: Tuple[A.Node, ...]):
     gen = _Gen()
     body: List[str] = []
@@ -444,7 +510,7 @@ def _build(nodes: Tuple[A.Node, ...]):
             uses[id(op)] = uses.get(id(op), 0) + 1
     gen.no_fast = {id(n) for n in nodes if isinstance(n, A.And) and any(uses[id(op)] > 1 for op in n.operands)}
     try:
-        results = [gen.expr(n, _TOP, {}) for n in nodes]
+        results = _emit_all(gen, nodes)
     except RecursionError:
         # Only hand-built trees get here: parsed ones are at most MAX_DEPTH deep.
         raise ExpressionError(f"expression is nested too deeply to compile (the limit is {A.MAX_DEPTH} levels)") from None

@@ -62,6 +62,26 @@ def test_compile_many_matches_the_evaluator_clause_by_clause(data):
     assert w_many == w_one
 
 
+@given(st.data())
+def test_compile_many_with_a_shared_guard_matches_the_evaluator(data):
+    """The engine joins a standard's applies_when to every clause as one
+    shared node; the compiler then computes it once and skips the group when
+    it is false.  Values must not change (warnings of the shared node are
+    reported once, by design)."""
+    from safetyrules.dsl import ast as A
+    from safetyrules.dsl.types import BOOL
+
+    vocab = data.draw(S.vocabularies())
+    guard = dsl.check(data.draw(S.typed_bools(vocab)), vocab)
+    whens = [dsl.check(n, vocab) for n in data.draw(st.lists(S.typed_bools(vocab), min_size=2, max_size=4))]
+    other = dsl.check(data.draw(S.typed_bools(vocab)), vocab)
+    nodes = [A.And((guard, w), ty=BOOL) for w in whens] + [other]
+    facts = data.draw(S.conforming_facts(vocab))
+    many = dsl.compile_many(nodes)(facts, [])
+    one = tuple(dsl.evaluate_ast(n, facts, []) for n in nodes)
+    assert repr(many) == repr(one)
+
+
 # -- Kleene laws -------------------------------------------------------------
 
 TRI = st.sampled_from([True, False, None])
