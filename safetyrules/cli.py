@@ -226,40 +226,36 @@ def _parallel(rules, items, as_of, jobs):
 # validate / test / schema
 
 
-def _cmd_validate(args) -> int:
+def _each_rule_set(paths, failures: list):
+    """Load each rules PATH (the bundled set when none); print the errors of
+    those that fail, note them in ``failures``, and yield the others."""
     from .ruleset import bundled_path
 
-    paths = args.paths or [bundled_path()]
-    failed = False
-    for p in paths:
+    for p in paths or [bundled_path()]:
         try:
-            rules = _load_rules(p)
+            yield p, _load_rules(p)
         except SafetyRulesError as exc:
             _print_errors(exc)
-            failed = True
-            continue
+            failures.append(p)
+
+
+def _cmd_validate(args) -> int:
+    failures: list = []
+    for p, rules in _each_rule_set(args.paths, failures):
         n_clauses = sum(len(s.clauses) for s in rules.standards)
         print(
             f"{p}: ok — {len(rules.vocabulary)} facts, {len(rules.tables)} tables, "
             f"{len(rules.standards)} standards, {n_clauses} clauses"
         )
-    return EXIT_FAIL if failed else EXIT_OK
+    return EXIT_FAIL if failures else EXIT_OK
 
 
 def _cmd_test(args) -> int:
-    from .ruleset import bundled_path
     from .testing import run_examples, write_junit
 
-    paths = args.paths or [bundled_path()]
     all_results = []
-    load_failed = False
-    for p in paths:
-        try:
-            rules = _load_rules(p)
-        except SafetyRulesError as exc:
-            _print_errors(exc)
-            load_failed = True
-            continue
+    failures: list = []
+    for p, rules in _each_rule_set(args.paths, failures):
         results = run_examples(rules)
         all_results.extend(results)
         for r in results:
@@ -272,13 +268,13 @@ def _cmd_test(args) -> int:
             print(format_coverage(cov))
             if args.fail_under is not None and cov.overall < args.fail_under:
                 _err(f"error: coverage {cov.overall:.1f}% is under --fail-under {args.fail_under}")
-                load_failed = True
+                failures.append(p)
     if args.junit:
         write_junit(all_results, args.junit)
     passed = sum(r.passed for r in all_results)
     failed = len(all_results) - passed
     print(f"{passed} passed, {failed} failed")
-    return EXIT_FAIL if failed or load_failed else EXIT_OK
+    return EXIT_FAIL if failed or failures else EXIT_OK
 
 
 def _cmd_schema(args) -> int:

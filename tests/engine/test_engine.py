@@ -8,7 +8,7 @@ import pytest
 import safetyrules
 from safetyrules.errors import FactsError
 
-from conftest import GRADING, MANIFEST, STANDARD, VOCAB
+from engine_fixtures import GRADING, MANIFEST, STANDARD, VOCAB
 
 DAY = datetime.date(2024, 3, 1)
 MET = {"entity.sector": "metallurgy"}
@@ -125,7 +125,6 @@ ROWS = [("entity.employees >= 100", "large"), ("entity.revenue >= 10", "small"),
     ],
 )
 def test_hit_policies(write, hit, facts, expected):
-    vocab_extra = hit == "collect"
     rules = _table(write, hit, ROWS)
     d = ev(rules, facts)
     assert d.outputs["entity.scale"] == expected

@@ -5,7 +5,7 @@ import pytest
 import safetyrules
 from safetyrules.errors import RuleFileError, RuleSetError
 
-from conftest import GRADING, MANIFEST, STANDARD, VOCAB
+from engine_fixtures import GRADING, MANIFEST, STANDARD, VOCAB
 
 
 def _errors(write, files):

@@ -14,7 +14,7 @@ from safetyrules.loader import load_yaml
 from safetyrules.model import build
 from safetyrules.schema import validate_document
 
-from conftest import GRADING, STANDARD, VOCAB
+from engine_fixtures import GRADING, STANDARD, VOCAB
 
 TOKENS = ["kind:", " standard", " table", "\n", "  ", "- ", "id:", " x", "when:", ' "a and"', "{", "}", "[", "]",
           ",", ":", "&a", "*a", "!!str", "|", ">", "'", '"', "#", "clauses:", "rows:", "then:", "1", "true", "null",

@@ -6,7 +6,7 @@ from safetyrules import dsl, load
 from safetyrules.coverage import atoms, format_coverage, mcdc, measure
 from safetyrules.testing import run_examples
 
-from conftest import VOCAB
+from tools_fixtures import VOCAB
 
 
 def _envs(*rows):

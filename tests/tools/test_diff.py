@@ -6,7 +6,7 @@ from safetyrules import load
 from safetyrules.diff import corpus_changes, counterexample, diff_rules, threshold_moves
 from safetyrules import dsl
 
-from conftest import VOCAB, write_rules
+from tools_fixtures import VOCAB, write_rules
 
 STD = """\
 kind: standard

@@ -9,7 +9,7 @@ from safetyrules import verify as verify_mod
 from safetyrules.lint import CODES, lint, run as lint_run
 from safetyrules.verify import verify_table
 
-from conftest import GOOD_STANDARD, VOCAB
+from tools_fixtures import GOOD_STANDARD, VOCAB
 
 # a table reading every fact, so only the fact under test is unused
 USE_ALL = """\

@@ -13,7 +13,7 @@ import os
 import jsonschema
 import pytest
 
-from conftest import GOOD_STANDARD, VOCAB
+from tools_fixtures import GOOD_STANDARD, VOCAB
 
 SCHEMA = os.path.join(os.path.dirname(__file__), "data", "sarif-2.1.0-subset.schema.json")
 

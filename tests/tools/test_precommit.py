@@ -19,7 +19,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import GOOD_STANDARD, VOCAB, write_rules
+from tools_fixtures import GOOD_STANDARD, VOCAB, write_rules
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HOOKS_FILE = os.path.join(ROOT, ".pre-commit-hooks.yaml")
