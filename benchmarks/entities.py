@@ -28,7 +28,7 @@ MISSING = 0.05
 
 
 def examples() -> List[Tuple[str, Dict[str, Any]]]:
-    from safetyrules.facts import read_facts
+    from safetyrules.engine.facts import read_facts
 
     out = []
     for path in sorted(glob.glob(os.path.join(ROOT, "examples", "facts", "*.yaml"))):

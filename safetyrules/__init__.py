@@ -3,12 +3,12 @@ testable rules, and the decisions they give."""
 
 from __future__ import annotations
 
-from . import dsl
-from .decision import Decision, Finding, Undetermined
-from .engine import RuleSet
-from .facts import read_facts
-from .ruleset import bundled_path, load
-from .errors import (
+from safetyrules import dsl
+from safetyrules.engine.decision import Decision, Finding, Undetermined
+from safetyrules.engine.ruleset import RuleSet
+from safetyrules.engine.facts import read_facts
+from safetyrules.engine.ruleset import bundled_path, load
+from safetyrules.errors import (
     CheckError,
     EvaluationError,
     ExpressionError,

@@ -1,5 +1,5 @@
 """``python -m safetyrules`` is the ``safetyrules`` command."""
 
-from .cli import entry
+from safetyrules.cli.main import entry
 
 entry()

@@ -1,4 +1,4 @@
-"""Writes safetyrules/schemas/*.json (draft 2020-12).  Run after editing:
+"""Writes safetyrules/source/schemas/*.json (draft 2020-12).  Run after editing:
     python tools/gen_schemas.py
 A test checks the shipped files are up to date."""
 
@@ -205,7 +205,7 @@ def render(schema) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "safetyrules" / "schemas"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "safetyrules" / "source" / "schemas"
 
 if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)

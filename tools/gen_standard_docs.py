@@ -11,7 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import safetyrules  # noqa: E402
-from safetyrules.refdocs import render_all  # noqa: E402
+from safetyrules.authoring.refdocs import render_all  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(HERE), "docs", "standards")
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import safetyrules
-from safetyrules.testing import run_examples
+from safetyrules.authoring.testing import run_examples
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(REPO, "examples")
@@ -112,7 +112,7 @@ def test_readme_first_command_works_from_another_directory(tmp_path):
 def test_bundled_examples_reach_full_coverage(path):
     """Every clause seen true and false, every level/tier/frequency reached,
     and every atomic condition shown to decide alone (MC/DC)."""
-    from safetyrules.coverage import measure
+    from safetyrules.authoring.coverage import measure
 
     rules = safetyrules.load(path)
     cov = measure(rules, run_examples(rules))

@@ -3,7 +3,7 @@
 import os
 
 import safetyrules
-from safetyrules.refdocs import render_all
+from safetyrules.authoring.refdocs import render_all
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(REPO, "docs", "standards")

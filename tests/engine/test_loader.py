@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from safetyrules import loader
+from safetyrules.source import loader
 from safetyrules.errors import RuleFileError, SafetyRulesError
-from safetyrules.loader import load_yaml
+from safetyrules.source.loader import load_yaml
 
 
 @pytest.fixture(autouse=True, params=["libyaml", "python"])

@@ -9,8 +9,8 @@ import os
 import jsonschema
 import pytest
 
-from safetyrules.loader import load_yaml
-from safetyrules.schema import KINDS, schema_for
+from safetyrules.source.loader import load_yaml
+from safetyrules.source.schema import KINDS, schema_for
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -26,7 +26,7 @@ def _generator():
 def test_schema_is_valid_and_current(kind):
     jsonschema.Draft202012Validator.check_schema(schema_for(kind))
     gen = _generator()
-    with open(os.path.join(REPO, "safetyrules", "schemas", f"{kind}.json"), encoding="utf-8") as fh:
+    with open(os.path.join(REPO, "safetyrules", "source", "schemas", f"{kind}.json"), encoding="utf-8") as fh:
         assert fh.read() == gen.render(gen.schemas()[kind]), "run python tools/gen_schemas.py"
 
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 import safetyrules
 from safetyrules.errors import SafetyRulesError
-from safetyrules.loader import load_yaml
-from safetyrules.model import build
-from safetyrules.schema import validate_document
+from safetyrules.source.loader import load_yaml
+from safetyrules.source.model import build
+from safetyrules.source.schema import validate_document
 
 from engine_fixtures import GRADING, STANDARD, VOCAB
 

@@ -169,7 +169,7 @@ def _with_bad(good, rng):
 
 
 def _bundled_records(rng, n):
-    from safetyrules.facts import read_facts
+    from safetyrules.engine.facts import read_facts
 
     bases = [read_facts(p) for p in sorted(glob.glob(os.path.join(REPO, "examples", "facts", "*.yaml")))]
     bases = [json.loads(json.dumps(b, default=str)) for b in bases]

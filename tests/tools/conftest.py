@@ -3,7 +3,7 @@ running the command line in-process."""
 
 import pytest
 
-from safetyrules.cli import main
+from safetyrules.cli.main import main
 from tools_fixtures import GOOD_STANDARD, VOCAB, write_rules  # noqa: F401
 
 

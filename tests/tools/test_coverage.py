@@ -3,8 +3,8 @@
 import pytest
 
 from safetyrules import dsl, load
-from safetyrules.coverage import atoms, format_coverage, mcdc, measure
-from safetyrules.testing import run_examples
+from safetyrules.authoring.coverage import atoms, format_coverage, mcdc, measure
+from safetyrules.authoring.testing import run_examples
 
 from tools_fixtures import VOCAB
 

@@ -3,7 +3,7 @@
 import json
 
 from safetyrules import load
-from safetyrules.diff import corpus_changes, counterexample, diff_rules, threshold_moves
+from safetyrules.authoring.diff import corpus_changes, counterexample, diff_rules, threshold_moves
 from safetyrules import dsl
 
 from tools_fixtures import VOCAB, write_rules

@@ -8,9 +8,9 @@ import pytest
 pytest.importorskip("ruamel.yaml", reason="safetyrules fmt needs the 'fmt' extra (ruamel.yaml)")
 
 from safetyrules import load  # noqa: E402
-from safetyrules.fmt import format_text  # noqa: E402
-from safetyrules.ruleset import bundled_path  # noqa: E402
-from safetyrules.testing import run_examples  # noqa: E402
+from safetyrules.authoring.fmt import format_text  # noqa: E402
+from safetyrules.source.files import bundled_path  # noqa: E402
+from safetyrules.authoring.testing import run_examples  # noqa: E402
 
 MESSY = """\
 # A standard with keys out of order.

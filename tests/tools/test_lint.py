@@ -5,9 +5,9 @@ import json
 import pytest
 
 from safetyrules import load
-from safetyrules import verify as verify_mod
-from safetyrules.lint import CODES, lint, run as lint_run
-from safetyrules.verify import verify_table
+from safetyrules.authoring import verify as verify_mod
+from safetyrules.authoring.lint import CODES, lint, run as lint_run
+from safetyrules.authoring.verify import verify_table
 
 from tools_fixtures import GOOD_STANDARD, VOCAB
 
@@ -193,7 +193,7 @@ rows:
   - {id: r3, when: "n < 10", then: lo}
 """
     rules = load(rules_dir(base(**{"t.yaml": table, "s.yaml": GOOD_STANDARD})))
-    lt = next(lt for lt in rules._pre + rules._post if lt.table.id == "t")
+    lt = rules.plan.table_for(next(t.output for t in rules.plan.tables if t.id == "t"))
     issues = verify_table(lt, rules.vocabulary)
     gaps = [i for i in issues if i.kind == "gap"]
     overlaps = [i for i in issues if i.kind == "overlap"]
@@ -239,8 +239,8 @@ def test_w201_list_gap_closed(rules_dir):
 
 def test_bundled_size_table_is_complete():
     rules = load()
-    lt = next(lt for lt in rules._pre if lt.table.id == "cn.nbs.enterprise-size.2017")
-    assert not lt.table.has_default
+    lt = next(t for t in rules.plan.tables if t.id == "cn.nbs.enterprise-size.2017")
+    assert not lt.has_default
     assert verify_table(lt, rules.vocabulary) == []
 
 

@@ -26,9 +26,9 @@ import datetime
 import math
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from . import dsl
-from .dsl import ast as A
-from .errors import SafetyRulesError
+from safetyrules import dsl
+from safetyrules.dsl import ast as A
+from safetyrules.errors import SafetyRulesError
 
 __all__ = ["MISSING", "Problem", "Incomplete", "show_value", "show_assignment"]
 

@@ -1,6 +1,6 @@
 """The ``safetyrules`` command line (SPEC §6).
 
-Only this module and :mod:`safetyrules.report` print.  Every user mistake
+Only this module and :mod:`safetyrules.report.text` print.  Every user mistake
 ends as ``PATH:LINE:COL: error: message`` on stderr and an exit code, never a
 Python traceback (set ``SAFETYRULES_DEBUG=1`` to see one for a real bug).
 """
@@ -15,8 +15,8 @@ import sys
 import time
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from . import __version__
-from .errors import FactsError, RuleSetError, SafetyRulesError
+from safetyrules import __version__
+from safetyrules.errors import FactsError, RuleSetError, SafetyRulesError
 
 __all__ = ["main"]
 
@@ -36,7 +36,7 @@ def _print_errors(exc: SafetyRulesError) -> None:
 
 
 def _load_rules(path: Optional[str]):
-    from .ruleset import load
+    from safetyrules.engine.ruleset import load
 
     return load(path)
 
@@ -75,7 +75,7 @@ class _Progress:
 
 
 def _is_stream(path: str) -> bool:
-    from .facts import STREAM_SUFFIXES
+    from safetyrules.engine.facts import STREAM_SUFFIXES
 
     return path == "-" or path.endswith(STREAM_SUFFIXES)
 
@@ -92,14 +92,14 @@ def _locate_fact(doc_values, fact: Optional[str]):
 
 def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
     """(label, (facts, positions, prefix), error) for every entity, in order."""
-    from .facts import iter_entities
+    from safetyrules.engine.facts import iter_entities
 
     for label, data, positions, prefix, error in iter_entities(paths):
         yield label, (None if error is not None else (data, positions, prefix)), error
 
 
 def _cmd_evaluate(args) -> int:
-    from .report import format_markdown, format_text
+    from safetyrules.report.text import format_markdown, format_text
 
     try:
         rules = _load_rules(args.rules)
@@ -114,7 +114,7 @@ def _cmd_evaluate(args) -> int:
     streaming = any(_is_stream(p) for p in args.facts) or len(args.facts) > 1
     if not streaming:
         # one YAML/JSON file: a list of entities prints JSON Lines too
-        from .facts import read_facts_file
+        from safetyrules.engine.facts import read_facts_file
 
         try:
             streaming = isinstance(read_facts_file(args.facts[0])[0], list)
@@ -201,7 +201,7 @@ def _serial(rules, items, as_of):
 def _parallel(rules, items, as_of, jobs):
     from collections import deque
 
-    from .batch import parallel_decisions
+    from safetyrules.engine.batch import parallel_decisions
 
     # Results come back in input order, and an input is always consumed
     # before its result is produced, so a queue pairs them up.
@@ -229,7 +229,7 @@ def _parallel(rules, items, as_of, jobs):
 def _each_rule_set(paths, failures: list):
     """Load each rules PATH (the bundled set when none); print the errors of
     those that fail, note them in ``failures``, and yield the others."""
-    from .ruleset import bundled_path
+    from safetyrules.source.files import bundled_path
 
     for p in paths or [bundled_path()]:
         try:
@@ -251,7 +251,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_test(args) -> int:
-    from .testing import run_examples, write_junit
+    from safetyrules.authoring.testing import run_examples, write_junit
 
     all_results = []
     failures: list = []
@@ -262,7 +262,7 @@ def _cmd_test(args) -> int:
             if not r.passed:
                 _err(f"{r.path}:{r.line}:{r.column}: error: {r.message}")
         if getattr(args, "coverage", False):
-            from .coverage import format_coverage, measure
+            from safetyrules.authoring.coverage import format_coverage, measure
 
             cov = measure(rules, results)
             print(format_coverage(cov))
@@ -278,7 +278,7 @@ def _cmd_test(args) -> int:
 
 
 def _cmd_schema(args) -> int:
-    from .schema import KINDS, schema_for
+    from safetyrules.source.schema import KINDS, schema_for
 
     kinds = args.kinds or []
     if args.out:
@@ -344,17 +344,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Modules that add subcommands: each has ``register(subparsers)``.  A module
+#: whose optional dependency is missing must still import (import the extra
+#: inside the command) so that ``--help`` lists every command.
+COMMAND_MODULES = (
+    "safetyrules.authoring.lint",
+    "safetyrules.authoring.diff",
+    "safetyrules.authoring.fmt",
+)
+
+
 def _extra_commands():
-    """Commands that live in their own modules (lint, diff, fmt) register here."""
-    out = []
-    for mod in ("lint", "diff", "fmt"):
-        try:
-            module = __import__(f"safetyrules.{mod}", fromlist=["register"])
-        except ImportError:
-            continue
-        if hasattr(module, "register"):
-            out.append(module.register)
-    return out
+    """Commands that live in their own modules register here."""
+    import importlib
+
+    return [importlib.import_module(mod).register for mod in COMMAND_MODULES]
 
 
 _EXTRA_COMMANDS: list = []

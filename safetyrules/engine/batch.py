@@ -14,7 +14,7 @@ from typing import Any, Deque, Iterable, Iterator, List
 
 import attrs
 
-from .errors import SafetyRulesError
+from safetyrules.errors import SafetyRulesError
 
 __all__ = ["parallel_decisions"]
 
@@ -24,7 +24,7 @@ _DAY = None
 
 def _init_spawn(path, day) -> None:  # pragma: no cover - used where fork is unavailable
     global _RULES, _DAY
-    from .ruleset import load
+    from safetyrules.engine.ruleset import load
 
     _RULES = load(path)
     _DAY = day
@@ -34,7 +34,7 @@ def _decide_one(record: Any):
     if record is None:
         return None
     try:
-        decision = _RULES._decide(_RULES.check_facts(record), _DAY)
+        decision = _RULES.evaluate(record, _DAY)
     except SafetyRulesError as err:
         return err
     # The explainer holds the whole rule set; it does not cross processes.

@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import attrs
 import yaml
 
-from .errors import RuleFileError
+from safetyrules.errors import RuleFileError
 
 __all__ = ["Document", "load_yaml", "Loc"]
 

@@ -15,13 +15,15 @@ from xml.etree import ElementTree as ET
 
 import attrs
 
-from . import dsl
-from .dsl import ast as A
-from .dsl.types import BOOL
-from .errors import SafetyRulesError
-from .facts import check_facts
+from safetyrules import dsl
+from safetyrules.dsl import ast as A
+from safetyrules.dsl.types import BOOL
+from safetyrules.errors import SafetyRulesError
+from safetyrules.engine.facts import check_facts
+from safetyrules.engine.ruleset import decide_table
+from safetyrules.frozen import thaw
 
-__all__ = ["ExampleResult", "run_examples", "write_junit"]
+__all__ = ["ExampleResult", "run_examples", "write_junit", "example_env"]
 
 _EXPECT_WORDS = {True: "true", False: "false", None: "unknown"}
 
@@ -65,14 +67,16 @@ def _same(got: Any, want: Any) -> bool:
     return type(got) is type(want) and got == want
 
 
-def _env(rules, facts) -> Dict[str, Any]:
-    facts = dict(facts or {})
+def example_env(rules, facts) -> Dict[str, Any]:
+    """The checked facts of an ``examples:`` entry (``as_of`` and
+    ``findings.*`` counts allowed), ready for :func:`dsl.evaluate_ast`."""
+    facts = thaw(facts or {})
     as_of = facts.pop("as_of", None)
     builtin = {k: facts.pop(k) for k in list(facts) if isinstance(k, str) and k.startswith("findings.")}
     env = check_facts(facts, rules.vocabulary)
     for k, v in builtin.items():
         if k not in rules.vocabulary or isinstance(v, bool) or not isinstance(v, int):
-            from .errors import FactsError
+            from safetyrules.errors import FactsError
 
             raise FactsError(f"'{k}' must be a whole number (a findings count)", fact=k)
         env[k] = v
@@ -80,25 +84,16 @@ def _env(rules, facts) -> Dict[str, Any]:
     return env
 
 
-def _clause_node(lc) -> A.Node:
-    if lc.unless is None:
-        return lc.when
-    return A.And((lc.when, A.Not(lc.unless, span=lc.unless.span, ty=BOOL)), span=lc.when.span, ty=BOOL)
-
-
 def run_examples(rules) -> List[ExampleResult]:
     """Run every example of every clause and table of a loaded rule set."""
-    from .engine import _decide_table
-
     results: List[ExampleResult] = []
-    for lc in rules._clauses:
-        node = _clause_node(lc)
-        s, c = lc.standard, lc.clause
+    for c in rules.plan.clauses:
+        node = c.own_condition
         for ex in c.examples:
             label = f"{c.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
             t0 = time.perf_counter()
             try:
-                env = _env(rules, ex.facts)
+                env = example_env(rules, ex.facts)
                 got = dsl.evaluate_ast(node, env)
                 want = None if ex.expect in (None, "unknown") else ex.expect
                 ok = got is want
@@ -110,26 +105,25 @@ def run_examples(rules) -> List[ExampleResult]:
             except SafetyRulesError as err:
                 ok, got, msg = False, None, f"{label}: {err.message}"
             results.append(
-                ExampleResult(s.id, label, ex.path, ex.loc.line, ex.loc.column, ok, msg,
-                              time.perf_counter() - t0, "clause", f"{s.id}/{c.id}", got)
+                ExampleResult(c.standard, label, ex.position.path, ex.position.line, ex.position.column, ok, msg,
+                              time.perf_counter() - t0, "clause", f"{c.standard}/{c.id}", got)
             )
-    for lt in rules._pre + rules._post:
-        t = lt.table
+    for t in rules.plan.tables:
         for ex in t.examples:
             label = f"{t.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
             t0 = time.perf_counter()
             try:
-                env = _env(rules, ex.facts)
-                vals = [dsl.evaluate_ast(n, env) for n in lt.rows]
-                res = _decide_table(lt, vals, [])
+                env = example_env(rules, ex.facts)
+                vals = [dsl.evaluate_ast(n, env) for n in t.conditions]
+                res = decide_table(t, vals, [])
                 got = res.value if res.known else None
-                want = None if ex.expect in (None, "unknown") else ex.expect
+                want = None if ex.expect in (None, "unknown") else thaw(ex.expect)
                 ok = _same(got, want)
                 msg = "" if ok else f"{label}: expected {_show(want)}, got {_show(got)}"
             except SafetyRulesError as err:
                 ok, got, msg = False, None, f"{label}: {err.message}"
             results.append(
-                ExampleResult(t.id, label, ex.path, ex.loc.line, ex.loc.column, ok, msg,
+                ExampleResult(t.id, label, ex.position.path, ex.position.line, ex.position.column, ok, msg,
                               time.perf_counter() - t0, "table", t.id, got)
             )
     return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from .decision import Decision
+from safetyrules.engine.decision import Decision
 
 __all__ = ["format_text", "format_markdown"]
 

@@ -7,7 +7,7 @@
   false (constant folding plus interval reasoning over comparisons).
 
 Both work on *known* inputs: every fact has a value (unknown facts are the
-engine's business, reported per decision).  See :mod:`safetyrules.domains`
+engine's business, reported per decision).  See :mod:`safetyrules.authoring.domains`
 for why a search over representative values is exact for comparisons with
 constants.
 """
@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
-from .dsl import ast as A
-from .domains import Incomplete, Problem
+from safetyrules.dsl import ast as A
+from safetyrules.authoring.domains import Incomplete, Problem
 
 __all__ = ["TableIssue", "verify_table", "constant_parts", "MAX_GAPS"]
 
@@ -72,11 +72,9 @@ def _reach_goal(fs) -> Optional[bool]:
     return None
 
 
-def verify_table(lt, vocab: Mapping[str, Any], *, budget: Optional[int] = None) -> List[TableIssue]:
-    """Verify one linked table (``lt.table`` the record, ``lt.rows`` its
-    checked row conditions)."""
-    t = lt.table
-    rows = list(lt.rows)
+def verify_table(t, vocab: Mapping[str, Any], *, budget: Optional[int] = None) -> List[TableIssue]:
+    """Verify one table of a plan (:class:`~safetyrules.plan.model.PlanTable`)."""
+    rows = list(t.conditions)
     if any(r is None for r in rows):
         return []
     prob = Problem(rows, vocab, budget=budget or TABLE_BUDGET)
@@ -128,8 +126,8 @@ def realize(prob: Problem, hit: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     when no such list was found (the hit is then taken to be spurious)."""
     import itertools
 
-    from . import dsl
-    from .domains import MISSING
+    from safetyrules import dsl
+    from safetyrules.authoring.domains import MISSING
 
     opaque = {k: v for k, v in hit.items() if k.startswith("⟨")}
     if not opaque:
@@ -254,7 +252,7 @@ def _num(x: float) -> str:
 
 
 def _show(prob: Problem, h: Mapping[str, Any], var: Optional[str], text: Optional[str]) -> str:
-    from .domains import show_assignment
+    from safetyrules.authoring.domains import show_assignment
 
     rest = {k: v for k, v in h.items() if k != var}
     parts = [show_assignment(rest)] if rest else []

@@ -1,6 +1,6 @@
 """JSON Schema validation of rule files, with errors located in the file.
 
-One schema per file ``kind`` ships in ``safetyrules/schemas/`` (draft
+One schema per file ``kind`` ships in ``safetyrules/source/schemas/`` (draft
 2020-12); ``safetyrules schema KIND`` prints it for editors.  Errors are
 turned into one-sentence messages pointing at the offending key or value,
 with a did-you-mean for misspelt keys and enum values.
@@ -17,8 +17,8 @@ from typing import Any, Dict, List
 import jsonschema
 from jsonschema.exceptions import relevance
 
-from .errors import RuleFileError
-from .loader import Document
+from safetyrules.errors import RuleFileError
+from safetyrules.source.loader import Document
 
 __all__ = ["KINDS", "schema_for", "validate_document"]
 
@@ -28,7 +28,7 @@ KINDS = ("vocabulary", "table", "standard", "ruleset")
 @functools.lru_cache(maxsize=None)
 def schema_for(kind: str) -> Dict[str, Any]:
     """The JSON Schema for one file kind."""
-    text = resources.files("safetyrules").joinpath("schemas", f"{kind}.json").read_text(encoding="utf-8")
+    text = resources.files("safetyrules.source").joinpath("schemas", f"{kind}.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from typing import Dict, List
 
-from . import dsl
-from .dsl.printer import unparse
+from safetyrules import dsl
+from safetyrules.dsl.printer import unparse
 
 __all__ = ["render_standard", "render_table", "render_index", "render_all"]
 
@@ -67,11 +67,10 @@ def render_standard(rules, standard) -> str:
     out.append(f"| status | {s.status} |")
     if s.source:
         out.append(f"| source | {_cell(s.source)} |")
-    out.append(f"| file | `{os.path.relpath(s.path, rules.base).replace(os.sep, '/')}` |")
+    out.append(f"| file | `{os.path.relpath(s.position.path, rules.base).replace(os.sep, '/')}` |")
     out.append("")
-    linked = {lc.clause.id: lc for lc in rules._clauses if lc.standard.id == s.id}
     if s.applies_when is not None:
-        out.append("**Applies when:** `" + unparse(s.applies_when.node) + "`")
+        out.append("**Applies when:** `" + unparse(s.applies_when.written()) + "`")
         out.append("")
     out.append("| clause | citation | severity | category | status | title |")
     out.append("|---|---|---|---|---|---|")
@@ -89,11 +88,10 @@ def render_standard(rules, standard) -> str:
         flag = " **(provisional: encoded from a partly verified text)**" if c.status == "provisional" else ""
         out.append(f"Severity: **{c.severity}**; category: `{c.category or '-'}`; status: {c.status}{flag}.")
         out.append("")
-        lc = linked.get(c.id)
-        out.append("- Hazard when: `" + unparse(c.when.node) + "`")
+        out.append("- Hazard when: `" + unparse(c.when.written()) + "`")
         if c.unless is not None:
-            out.append("- Unless: `" + unparse(c.unless.node) + "`")
-        nodes = [lc.when, lc.unless] if lc is not None else []
+            out.append("- Unless: `" + unparse(c.unless.written()) + "`")
+        nodes = [c.when.node, c.unless.node if c.unless is not None else None]
         facts = _facts_block(rules, nodes)
         if facts:
             out.append("- Facts read:")
@@ -110,9 +108,8 @@ def render_standard(rules, standard) -> str:
     return "\n".join(out)
 
 
-def render_table(rules, lt) -> str:
+def render_table(rules, t) -> str:
     """One classification or grading table as a Markdown reference page."""
-    t = lt.table
     out = [f"# {_title(t.title) or t.id}", ""]
     out.append(f"Table `{t.id}` → `{t.output}`; hit policy **{t.hit}**; status {t.status}.")
     if t.document:
@@ -123,9 +120,9 @@ def render_table(rules, lt) -> str:
     out.append("| # | row | then | condition |")
     out.append("|---|---|---|---|")
     for i, r in enumerate(t.rows, 1):
-        out.append(f"| {i} | {r.id or ''} | `{r.then}` | `{_cell(unparse(r.when.node))}` |")
+        out.append(f"| {i} | {r.id or ''} | `{r.then}` | `{_cell(unparse(r.when.written()))}` |")
     out.append("")
-    facts = _facts_block(rules, lt.rows)
+    facts = _facts_block(rules, t.conditions)
     if facts:
         out.append("Facts read:")
         out.append("")
@@ -153,8 +150,8 @@ def render_index(rules) -> str:
     out.append("")
     out.append("| table | output | hit | rows |")
     out.append("|---|---|---|---|")
-    for lt in sorted(rules._pre + rules._post, key=lambda lt: lt.table.id):
-        out.append(f"| [{lt.table.id}]({_page_name(lt.table.id)}) | `{lt.table.output}` | {lt.table.hit} | {len(lt.table.rows)} |")
+    for t in sorted(rules.plan.tables, key=lambda t: t.id):
+        out.append(f"| [{t.id}]({_page_name(t.id)}) | `{t.output}` | {t.hit} | {len(t.rows)} |")
     out.append("")
     return "\n".join(out)
 
@@ -164,6 +161,6 @@ def render_all(rules) -> Dict[str, str]:
     pages = {"index.md": render_index(rules)}
     for s in rules.standards:
         pages[_page_name(s.id)] = render_standard(rules, s)
-    for lt in rules._pre + rules._post:
-        pages[_page_name(lt.table.id)] = render_table(rules, lt)
+    for t in rules.plan.tables:
+        pages[_page_name(t.id)] = render_table(rules, t)
     return pages

@@ -13,18 +13,22 @@ import datetime
 import os
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import dsl
-from .decision import Decision, Finding, Undetermined, jsonable
-from .dsl import ast as A
-from .dsl.printer import unparse
-from .errors import FactsError, SafetyRulesError
-from .facts import check_facts, fast_table
-from .ruleset import FINDINGS_FACTS, LinkedClause, LinkedTable
+from safetyrules import dsl
+from safetyrules.engine.decision import Decision, Finding, Undetermined, jsonable
+from safetyrules.dsl import ast as A
+from safetyrules.dsl.printer import unparse
+from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.engine.facts import check_facts, fast_table
+from safetyrules.plan.build import load_plan
+from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanClause, PlanTable
+from safetyrules.source.files import bundled_path
 
-__all__ = ["RuleSet"]
+__all__ = ["RuleSet", "load", "bundled_path", "decide_table", "TableResult"]
 
 
-class _TableResult:
+class TableResult:
+    """A table's output for one entity: value, whether known, the rows left unknown."""
+
     __slots__ = ("value", "known", "unknown_rows")
 
     def __init__(self, value: Any, known: bool, unknown_rows: Tuple[int, ...]) -> None:
@@ -33,9 +37,8 @@ class _TableResult:
         self.unknown_rows = unknown_rows
 
 
-def _decide_table(lt: LinkedTable, vals: Sequence[Optional[bool]], warnings: List[dict]) -> _TableResult:
-    """Apply the hit policy to row values (SPEC §4)."""
-    t = lt.table
+def decide_table(t: PlanTable, vals: Sequence[Optional[bool]], warnings: List[dict]) -> TableResult:
+    """Apply ``t``'s hit policy to its row values (SPEC §4)."""
     rows = t.rows
     hit = t.hit
     if hit == "first":
@@ -43,25 +46,25 @@ def _decide_table(lt: LinkedTable, vals: Sequence[Optional[bool]], warnings: Lis
         for i, v in enumerate(vals):
             if v is True:
                 if unknown:
-                    return _TableResult(None, False, tuple(unknown))
-                return _TableResult(rows[i].then, True, ())
+                    return TableResult(None, False, tuple(unknown))
+                return TableResult(rows[i].then, True, ())
             if v is None:
                 unknown.append(i)
         if unknown:
-            return _TableResult(None, False, tuple(unknown))
-        return _no_row(lt, warnings)
+            return TableResult(None, False, tuple(unknown))
+        return _no_row(t, warnings)
     true_rows = [i for i, v in enumerate(vals) if v is True]
     unknown = [i for i, v in enumerate(vals) if v is None]
     if hit == "collect":
         if unknown:
-            return _TableResult(None, False, tuple(unknown))
+            return TableResult(None, False, tuple(unknown))
         outs = {rows[i].then for i in true_rows}
-        order = _output_order(lt)
+        order = t.output_values
         if order is not None:
             value = [o for o in order if o in outs]
         else:
             value = sorted(outs, key=lambda o: (str(type(o)), o))
-        return _TableResult(value, True, ())
+        return TableResult(value, True, ())
     if hit == "unique":
         distinct = {rows[i].then for i in true_rows}
         if len(true_rows) > 1:
@@ -74,35 +77,30 @@ def _decide_table(lt: LinkedTable, vals: Sequence[Optional[bool]], warnings: Lis
                     "table": t.id,
                 }
             )
-            return _TableResult(None, False, ())
+            return TableResult(None, False, ())
         if true_rows and not unknown:
-            return _TableResult(rows[true_rows[0]].then, True, ())
+            return TableResult(rows[true_rows[0]].then, True, ())
         if unknown:
-            return _TableResult(None, False, tuple(unknown))
-        return _no_row(lt, warnings)
+            return TableResult(None, False, tuple(unknown))
+        return _no_row(t, warnings)
     # priority: the true row whose output comes first in the declared values
-    order = _output_order(lt) or []
+    order = t.output_values or []
     rank = {v: k for k, v in enumerate(order)}
     if true_rows:
         best = min(true_rows, key=lambda i: (rank.get(rows[i].then, len(rank)), i))
         best_rank = rank.get(rows[best].then, len(rank))
         blocking = tuple(i for i in unknown if rank.get(rows[i].then, len(rank)) < best_rank)
         if blocking:
-            return _TableResult(None, False, blocking)
-        return _TableResult(rows[best].then, True, ())
+            return TableResult(None, False, blocking)
+        return TableResult(rows[best].then, True, ())
     if unknown:
-        return _TableResult(None, False, tuple(unknown))
-    return _no_row(lt, warnings)
+        return TableResult(None, False, tuple(unknown))
+    return _no_row(t, warnings)
 
 
-def _output_order(lt: LinkedTable) -> Optional[List[Any]]:
-    return getattr(lt, "output_values", None)
-
-
-def _no_row(lt: LinkedTable, warnings: List[dict]) -> _TableResult:
-    t = lt.table
+def _no_row(t: PlanTable, warnings: List[dict]) -> TableResult:
     if t.has_default:
-        return _TableResult(t.default, True, ())
+        return TableResult(t.default, True, ())
     warnings.append(
         {
             "code": "W-NO-ROW",
@@ -111,45 +109,50 @@ def _no_row(lt: LinkedTable, warnings: List[dict]) -> _TableResult:
             "table": t.id,
         }
     )
-    return _TableResult(None, False, ())
+    return TableResult(None, False, ())
 
 
 class RuleSet:
     """A loaded, checked and compiled rule set.  Build it with
-    :func:`safetyrules.load`; evaluate entities with :meth:`evaluate`."""
+    :func:`safetyrules.load`; evaluate entities with :meth:`evaluate`.
 
-    def __init__(self, manifest, records, linker, linked, digest: str, base: str) -> None:
-        check_vocab, pre, clauses, post, by_output = linked
-        self.manifest = manifest
-        self.id = manifest.id if manifest is not None else os.path.basename(os.path.abspath(base)) or "rules"
-        self.title = dict(manifest.title) if manifest is not None else {}
-        self.digest = digest
+    Immutable after load (the compiled programs are built here, once) and
+    safe to share between threads.  ``plan`` is the frozen
+    :class:`~safetyrules.plan.model.Plan` every other part reads."""
+
+    def __init__(self, plan: Plan, base: str, load_path: Optional[str] = None) -> None:
+        self.plan = plan
+        self.id = plan.id
+        self.title = dict(plan.title)
+        self.digest = plan.digest
         self.base = base
-        self.source_path = manifest.path if manifest is not None else base
-        self.vocabulary = dict(linker.vocab)
+        self.load_path = load_path
+        self.source_path = plan.manifest.path if plan.manifest is not None else base
+        self.vocabulary = plan.facts
+        self.decision_map = plan.decision
         self._fast_facts = fast_table(self.vocabulary)
-        self.checker_vocabulary = check_vocab
-        self.standards = list(linker.standards)
-        self.tables = [lt.table for lt in pre + post]
-        self.vocabularies = list(linker.vocabularies)
-        self.decision_map = dict(manifest.decision) if manifest is not None else {}
-        self._pre = pre
-        self._post = post
-        self._by_output = by_output
-        self._clauses: List[LinkedClause] = clauses
-        for lt in pre + post:
-            spec = self.vocabulary.get(lt.table.output)
-            lt.output_values = list(spec.values) if spec is not None and spec.values else None
-            lt.program = dsl.compile_many([n for n in lt.rows])
-        self._clause_program = dsl.compile_many([c.combined for c in clauses])
+        self._in_force_by_day: Dict[datetime.date, frozenset] = {}
+        self._pre = [(t, dsl.compile_many([r.when.node for r in t.rows])) for t in plan.tables_before]
+        self._post = [(t, dsl.compile_many([r.when.node for r in t.rows])) for t in plan.tables_after]
+        self._by_output = {t.output: t for t in plan.tables}
+        self._clauses: List[PlanClause] = list(plan.clauses)
+        self._clause_program = dsl.compile_many([c.condition for c in self._clauses])
         # per standard: the indexes of its clauses in the program's results
         self._standard_ranges: List[Tuple[Any, List[int]]] = []
-        index: Dict[str, List[int]] = {}
-        for i, c in enumerate(clauses):
-            index.setdefault(c.standard.id, []).append(i)
-        for s in sorted(self.standards, key=lambda s: s.id):
-            self._standard_ranges.append((s, index.get(s.id, [])))
-        self.records = records
+        k = 0
+        for s in plan.standards:
+            self._standard_ranges.append((s, list(range(k, k + len(s.clauses)))))
+            k += len(s.clauses)
+
+    @property
+    def standards(self):
+        """The plan's standards (every day's)."""
+        return self.plan.standards
+
+    @property
+    def tables(self):
+        """The plan's tables, in dependency order."""
+        return self.plan.tables
 
     # -- facts ---------------------------------------------------------
     def check_facts(self, facts: Mapping[str, Any]) -> Dict[str, Any]:
@@ -182,7 +185,7 @@ class RuleSet:
         """
         day = _as_date(as_of)
         if jobs and jobs > 1:
-            from .batch import parallel_decisions
+            from safetyrules.engine.batch import parallel_decisions
 
             yield from parallel_decisions(self, records, day, jobs, chunksize)
             return
@@ -196,10 +199,10 @@ class RuleSet:
         given_inputs = dict(env)
         env["as_of"] = day
         warnings: List[dict] = []
-        results: Dict[str, _TableResult] = {}
+        results: Dict[str, TableResult] = {}
         given: List[str] = []
-        for lt in self._pre:
-            self._run_table(lt, env, warnings, results, given)
+        for t, prog in self._pre:
+            self._run_table(t, prog, env, warnings, results, given)
         w: List[dict] = []
         vals = self._clause_program(env, w)
         if w:
@@ -216,10 +219,9 @@ class RuleSet:
                 v = vals[i]
                 if v is False:
                     continue
-                lc = self._clauses[i]
-                c = lc.clause
+                c = self._clauses[i]
                 if v is True:
-                    facts = {p: env[p] for p in lc.reads if env.get(p) is not None}
+                    facts = {p: env[p] for p in c.reads if env.get(p) is not None}
                     findings.append(
                         Finding(s.id, s.version, c.id, c.cite, c.severity, c.category, c.title, c.status, facts)
                     )
@@ -236,15 +238,14 @@ class RuleSet:
         env["findings.general"] = n_general
         env["findings.undetermined"] = n_und
         env["findings.major_undetermined"] = n_major_und
-        for lt in self._post:
-            self._run_table(lt, env, warnings, results, given)
+        for t, prog in self._post:
+            self._run_table(t, prog, env, warnings, results, given)
         cache: Dict[str, Tuple[str, ...]] = {}
         for i in undetermined_idx:
-            lc = self._clauses[i]
-            s, c = lc.standard, lc.clause
-            missing = self._expand_missing(dsl.missing(lc.combined, env), env, results, cache)
+            c = self._clauses[i]
+            missing = self._expand_missing(dsl.missing(c.condition, env), env, results, cache)
             undetermined.append(
-                Undetermined(s.id, s.version, c.id, c.cite, c.severity, c.category, c.title, c.status, missing)
+                Undetermined(c.standard, c.version, c.id, c.cite, c.severity, c.category, c.title, c.status, missing)
             )
         if n_major:
             major_hazard: Optional[bool] = True
@@ -280,29 +281,27 @@ class RuleSet:
         )
 
     def _in_force(self, day: datetime.date) -> frozenset:
-        """Ids of the standards that apply on ``day``: inside their effective
-        range and not superseded by another standard in force that day."""
-        cache = self.__dict__.setdefault("_in_force_cache", {})
-        ids = cache.get(day)
+        """Ids of the standards that apply on ``day`` (see :meth:`Plan.in_force`)."""
+        # A pure function of the day; entries are written whole, so threads
+        # at worst compute one twice.
+        ids = self._in_force_by_day.get(day)
         if ids is None:
-            active = [s for s in self.standards if s.in_force(day)]
-            superseded = {x for s in active for x in s.supersedes}
-            ids = frozenset(s.id for s in active if s.id not in superseded)
-            if len(cache) > 1024:
-                cache.clear()
-            cache[day] = ids
+            ids = frozenset(self.plan.in_force(day))
+            if len(self._in_force_by_day) > 4096:
+                self._in_force_by_day = {}
+            self._in_force_by_day[day] = ids
         return ids
 
-    def _run_table(self, lt: LinkedTable, env, warnings, results, given) -> None:
-        out = lt.table.output
+    def _run_table(self, t: PlanTable, program, env, warnings, results, given) -> None:
+        out = t.output
         if env.get(out) is not None:
             given.append(out)
             return
         w: List[dict] = []
-        vals = lt.program(env, w)
+        vals = program(env, w)
         for item in w:
-            warnings.append({**item, "table": lt.table.id})
-        res = _decide_table(lt, vals, warnings)
+            warnings.append({**item, "table": t.id})
+        res = decide_table(t, vals, warnings)
         results[out] = res
         if res.known:
             env[out] = res.value
@@ -310,25 +309,26 @@ class RuleSet:
             env.pop(out, None)
 
     def _attribute_warnings(self, env, warnings) -> None:
-        for lc in self._clauses:
+        for c in self._clauses:
             w: List[dict] = []
             try:
-                dsl.evaluate_ast(lc.combined, env, w)
+                dsl.evaluate_ast(c.condition, env, w)
             except SafetyRulesError:
                 continue
             for item in w:
-                warnings.append({**item, "standard": lc.standard.id, "clause": lc.clause.id})
+                warnings.append({**item, "standard": c.standard, "clause": c.id})
 
     def _table_missing(self, out: str, env, results, cache) -> Tuple[str, ...]:
         if out in cache:
             return cache[out]
         cache[out] = ()  # cycle guard (the graph is acyclic, but be safe)
         res = results.get(out)
-        lt = self._by_output[out]
+        t = self._by_output[out]
+        conds = t.conditions
         raw: List[str] = []
-        rows = res.unknown_rows if res is not None and res.unknown_rows else range(len(lt.rows))
+        rows = res.unknown_rows if res is not None and res.unknown_rows else range(len(conds))
         for i in rows:
-            node = lt.rows[i]
+            node = conds[i]
             if node is not None and dsl.evaluate_ast(node, env) is None:
                 raw.extend(dsl.missing(node, env))
         cache[out] = self._expand_missing(tuple(raw), env, results, cache)
@@ -370,28 +370,27 @@ class _Explainer:
         wanted = {(f.standard, f.clause): "FOUND" for f in decision.findings}
         wanted.update({(u.standard, u.clause): "UNDETERMINED" for u in decision.undetermined})
         lines: List[str] = []
-        for lc in self.rules._clauses:
-            key = (lc.standard.id, lc.clause.id)
+        for c in self.rules.plan.clauses:
+            key = (c.standard, c.id)
             if key not in wanted:
                 continue
-            c = lc.clause
             title = c.title.get("en") or c.title.get("zh") or ""
-            lines.append(f"{lc.standard.id} {c.id} [{c.cite}] {wanted[key]} ({c.severity}) {title}".rstrip())
-            if lc.standard.applies_when is not None:
+            lines.append(f"{c.standard} {c.id} [{c.cite}] {wanted[key]} ({c.severity}) {title}".rstrip())
+            if c.applies is not None:
                 lines.append("  applies when:")
-                self._tree(lc.combined.operands[0] if isinstance(lc.combined, A.And) else lc.combined, 2, lines)
+                self._tree(c.applies.node, 2, lines)
             lines.append("  when:")
-            self._tree(lc.when, 2, lines)
-            if lc.unless is not None:
+            self._tree(c.when.node, 2, lines)
+            if c.unless is not None:
                 lines.append("  unless:")
-                self._tree(lc.unless, 2, lines)
+                self._tree(c.unless.node, 2, lines)
         for out, res in sorted(self._table_lines().items()):
             lines.append(res)
         return "\n".join(lines) + ("\n" if lines else "")
 
     def _table_lines(self) -> Dict[str, str]:
         out = {}
-        for o in self.rules._by_output:
+        for o in self.rules.plan.outputs:
             out[o] = f"{o} = {_show(self.env.get(o))}"
         return out
 
@@ -421,3 +420,15 @@ def _show(v: Any) -> str:
     if v is False:
         return "false"
     return str(jsonable(v))
+
+
+def load(path: Optional[str] = None) -> RuleSet:
+    """Load, check and compile a rule set.
+
+    ``path`` is a manifest (``kind: ruleset``), a directory holding
+    ``ruleset.yaml``, or a directory of rule files loaded together; ``None``
+    loads the bundled national rule set.  Raises :class:`RuleSetError`
+    (a :class:`RuleFileError`) listing every error found, best first.
+    """
+    plan, base = load_plan(path)
+    return RuleSet(plan, base, load_path=path)

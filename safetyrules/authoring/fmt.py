@@ -21,8 +21,8 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from . import dsl
-from .errors import ExpressionError, RuleFileError, SafetyRulesError
+from safetyrules import dsl
+from safetyrules.errors import ExpressionError, RuleFileError, SafetyRulesError
 
 __all__ = ["format_text", "register", "FmtError", "KEY_ORDER"]
 
@@ -172,7 +172,7 @@ def format_text(text: str, path: str = "<string>") -> Tuple[str, List[str]]:
     (no known ``kind:``) comes back unchanged.  Raises :class:`RuleFileError`
     for YAML the rule-file loader refuses, :class:`FmtError` when the
     canonical text would not mean the same."""
-    from .loader import load_yaml
+    from safetyrules.source.loader import load_yaml
 
     before = load_yaml(text, path)  # the safe loader's verdict first
     if not isinstance(before.data, dict) or before.data.get("kind") not in ("standard", "table", "vocabulary", "ruleset"):

@@ -24,9 +24,9 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import attrs
 
-from . import dsl
-from .dsl import ast as A
-from .errors import FactsError, SafetyRulesError
+from safetyrules import dsl
+from safetyrules.dsl import ast as A
+from safetyrules.errors import FactsError, SafetyRulesError
 
 __all__ = ["diff_rules", "counterexample", "threshold_moves", "corpus_changes", "register"]
 
@@ -35,12 +35,24 @@ __all__ = ["diff_rules", "counterexample", "threshold_moves", "corpus_changes", 
 # expressions
 
 
+def _parsed(expr) -> Optional[A.Node]:
+    """The expression as written (parsed, not checked: units and literals as
+    the author wrote them)."""
+    if expr is None:
+        return None
+    try:
+        return expr.written()
+    except SafetyRulesError:
+        return None
+
+
 def _norm(expr) -> Optional[str]:
     if expr is None:
         return None
-    if expr.node is None:
+    node = _parsed(expr)
+    if node is None:
         return expr.text
-    return dsl.unparse(expr.node)
+    return dsl.unparse(node)
 
 
 def threshold_moves(old: A.Node, new: A.Node) -> Optional[List[Dict[str, str]]]:
@@ -95,7 +107,7 @@ def counterexample(old: Optional[A.Node], new: Optional[A.Node], vocab) -> Dict[
     ``{"found": False, "complete": bool}`` (``complete``: every combination of
     boundary values was tried).
     """
-    from .domains import MISSING, Incomplete, Problem, jsonable_assignment
+    from safetyrules.authoring.domains import MISSING, Incomplete, Problem, jsonable_assignment
 
     nodes = [old if old is not None else A.Boolean(False), new if new is not None else A.Boolean(False)]
     prob = Problem(nodes, vocab, missing=True, budget=100_000)
@@ -129,16 +141,17 @@ def counterexample(old: Optional[A.Node], new: Optional[A.Node], vocab) -> Dict[
 def table_counterexample(old_lt, new_lt, vocab) -> Dict[str, Any]:
     """Known facts on which two versions of a table give different outputs
     (after their hit policies and defaults), or ``{"found": False, ...}``."""
-    from .domains import Incomplete, Problem, jsonable_assignment
-    from .engine import _decide_table
+    from safetyrules.authoring.domains import Incomplete, Problem, jsonable_assignment
+    from safetyrules.engine.ruleset import decide_table
 
-    if any(n is None for n in list(old_lt.rows) + list(new_lt.rows)):
+    old_rows, new_rows = list(old_lt.conditions), list(new_lt.conditions)
+    if any(n is None for n in old_rows + new_rows):
         return {"found": False, "complete": False}
-    k = len(old_lt.rows)
-    prob = Problem(list(old_lt.rows) + list(new_lt.rows), vocab, budget=100_000)
+    k = len(old_rows)
+    prob = Problem(old_rows + new_rows, vocab, budget=100_000)
 
     def output(lt, vals):
-        res = _decide_table(lt, vals, [])
+        res = decide_table(lt, vals, [])
         return res.value if res.known else None
 
     def goal(fs):
@@ -146,7 +159,7 @@ def table_counterexample(old_lt, new_lt, vocab) -> Dict[str, Any]:
             return None
         return output(old_lt, fs[:k]) != output(new_lt, fs[k:])
 
-    out = old_lt.table.output
+    out = old_lt.output
     try:
         hits = prob.search(goal)
     except Incomplete:
@@ -174,15 +187,9 @@ def _fmt_date(d: Optional[datetime.date]) -> Optional[str]:
     return d.isoformat() if d else None
 
 
-def _clause_node(lc):
-    from .testing import _clause_node as cn
-
-    return cn(lc)
-
-
 def _cond_change(old_expr, new_expr, old_node, new_node, vocab) -> Dict[str, Any]:
     d: Dict[str, Any] = {"old": _norm(old_expr), "new": _norm(new_expr)}
-    moves = threshold_moves(old_expr.node if old_expr else None, new_expr.node if new_expr else None)
+    moves = threshold_moves(_parsed(old_expr), _parsed(new_expr))
     if moves:
         d["thresholds"] = moves
     return d
@@ -207,8 +214,8 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
     # standards and clauses
     olds = {s.id: s for s in old.standards}
     news = {s.id: s for s in new.standards}
-    oclauses = {(lc.standard.id, lc.clause.id): lc for lc in old._clauses}
-    nclauses = {(lc.standard.id, lc.clause.id): lc for lc in new._clauses}
+    oclauses = {(c.standard, c.id): c for c in old.plan.clauses}
+    nclauses = {(c.standard, c.id): c for c in new.plan.clauses}
     for sid in sorted(set(olds) | set(news)):
         a, b = olds.get(sid), news.get(sid)
         if a is None:
@@ -261,19 +268,19 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
             if cond_changed:
                 la, lb = oclauses.get((sid, cid)), nclauses.get((sid, cid))
                 if la is not None and lb is not None:
-                    changes[-1]["counterexample"] = counterexample(_clause_node(la), _clause_node(lb), vocab)
+                    changes[-1]["counterexample"] = counterexample(la.own_condition, lb.own_condition, vocab)
     # tables and rows
-    otabs = {lt.table.id: lt for lt in list(old._pre) + list(old._post)}
-    ntabs = {lt.table.id: lt for lt in list(new._pre) + list(new._post)}
+    otabs = {t.id: t for t in old.plan.tables}
+    ntabs = {t.id: t for t in new.plan.tables}
     for tid in sorted(set(otabs) | set(ntabs)):
         la, lb = otabs.get(tid), ntabs.get(tid)
         if la is None:
-            changes.append(_change("table", "added", tid, tid, output=lb.table.output, rows=len(lb.table.rows)))
+            changes.append(_change("table", "added", tid, tid, output=lb.output, rows=len(lb.rows)))
             continue
         if lb is None:
-            changes.append(_change("table", "removed", tid, tid, output=la.table.output, rows=len(la.table.rows)))
+            changes.append(_change("table", "removed", tid, tid, output=la.output, rows=len(la.rows)))
             continue
-        a, b = la.table, lb.table
+        a, b = la, lb
         for field, x, y in (("output", a.output, b.output), ("hit", a.hit, b.hit), ("version", a.version, b.version),
                             ("document", a.document, b.document),
                             ("default", a.default if a.has_default else None, b.default if b.has_default else None)):
@@ -299,7 +306,7 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
                 changes.append(_change("row", "changed", tid, key, field="then", old=ra.then, new=rb.then))
             if _norm(ra.when) != _norm(rb.when):
                 d = _cond_change(ra.when, rb.when, None, None, vocab)
-                d["counterexample"] = counterexample(la.rows[akeys.index(key)], lb.rows[bkeys.index(key)], vocab)
+                d["counterexample"] = counterexample(la.conditions[akeys.index(key)], lb.conditions[bkeys.index(key)], vocab)
                 changes.append(_change("row", "changed", tid, key, field="when", **d))
             if ra.cite != rb.cite:
                 changes.append(_change("row", "changed", tid, key, field="cite", old=ra.cite, new=rb.cite))
@@ -310,10 +317,10 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
 
 
 def _applies(rules, sid: str) -> Optional[A.Node]:
-    for lc in rules._clauses:
-        if lc.standard.id == sid and lc.standard.applies_when is not None:
-            return lc.combined.operands[0] if isinstance(lc.combined, A.And) else lc.combined
-    return None
+    s = rules.plan.standard(sid)
+    if s is None or s.applies_when is None:
+        return None
+    return s.applies_when.node
 
 
 def _spec_text(s) -> str:
@@ -336,7 +343,7 @@ def _spec_text(s) -> str:
 def iter_corpus(path: str) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
     """(label, facts, error) for each entity of a directory of YAML/JSON facts
     files, a single facts file, or a JSON Lines file."""
-    from .facts import iter_entities
+    from safetyrules.engine.facts import iter_entities
 
     if os.path.isdir(path):
         files = sorted(
@@ -416,7 +423,7 @@ def _v(x) -> str:
 
 
 def _cx_text(cx: Dict[str, Any]) -> str:
-    from .domains import show_value
+    from safetyrules.authoring.domains import show_value
 
     if cx.get("found") and "output" in cx:
         facts = ", ".join(f"{k} = {show_value(v)}" for k, v in cx["facts"].items()) or "any facts"
@@ -546,7 +553,7 @@ def register(sub) -> None:
 
 
 def _cmd_diff(args) -> int:
-    from .ruleset import load
+    from safetyrules.engine.ruleset import load
 
     if args.fail_on in ("level", "tier") and not args.facts:
         print(f"error: --fail-on {args.fail_on} needs --facts CORPUS (the entities to decide)", file=sys.stderr)

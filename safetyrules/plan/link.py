@@ -5,32 +5,32 @@ in one run):
 
 1. find the files (a manifest, a directory holding ``ruleset.yaml``, or a
    directory of rule files);
-2. YAML → :class:`~safetyrules.loader.Document` → schema → records;
+2. YAML → :class:`~safetyrules.source.loader.Document` → schema → records;
 3. link: merge vocabularies, check every expression against them, check table
    outputs and values, build the dependency graph (facts → tables →
    standards → tables that read ``findings.*``), refuse cycles;
-4. compile: hand the ordered, checked plan to :mod:`safetyrules.engine`.
+4. compile: hand the ordered, checked plan to :mod:`safetyrules.engine.ruleset`.
 """
 
 from __future__ import annotations
 
 import datetime
-import glob
-import hashlib
+import graphlib
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from . import dsl
-from .dsl import ast as A
-from .dsl.types import BOOL, FactSpec, Type, type_of_spec
-from .errors import ExpressionError, RuleFileError, RuleSetError, SafetyRulesError
-from .loader import Document, Loc, load_yaml
-from .model import Expr, Manifest, Standard, Table, Vocabulary, build
-from .schema import validate_document
+from safetyrules import dsl
+from safetyrules.dsl import ast as A
+from safetyrules.dsl.types import BOOL, FactSpec, Type, type_of_spec
+from safetyrules.errors import ExpressionError, RuleFileError, RuleSetError, SafetyRulesError
+from safetyrules.source.loader import Document, Loc, load_yaml
+from safetyrules.source.model import Expr, Manifest, Standard, Table, Vocabulary, build
+from safetyrules.source.files import bundled_path, digest, expand_includes, find_files, read_rule_file
+from safetyrules.source.schema import validate_document
+from safetyrules.plan.model import FINDINGS_FACTS, combine
 
-__all__ = ["RuleSet", "load", "bundled_path", "find_files", "BUILTIN_FACTS"]
+__all__ = ["load_parts", "link", "BUILTIN_FACTS", "FINDINGS_FACTS", "LinkedClause", "LinkedTable"]
 
-FINDINGS_FACTS = ("findings.major", "findings.general", "findings.undetermined", "findings.major_undetermined")
 BUILTIN_FACTS: Dict[str, FactSpec] = {
     **{
         name: FactSpec("integer", min=0, title={"en": name.replace("findings.", "findings: ").replace("_", " ")}, source=("<builtin>", Loc(1, 1)))
@@ -38,57 +38,6 @@ BUILTIN_FACTS: Dict[str, FactSpec] = {
     },
     "as_of": FactSpec("date", title={"en": "the date of the decision", "zh": "判定日期"}, source=("<builtin>", Loc(1, 1))),
 }
-RULE_FILE_SUFFIXES = (".yaml", ".yml")
-
-
-def bundled_path() -> str:
-    """The directory of the bundled rule set (installed with the package, or
-    ``standards/`` beside the package in a source checkout)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    installed = os.path.join(here, "standards")
-    if os.path.isfile(os.path.join(installed, "ruleset.yaml")):
-        return installed
-    return os.path.join(os.path.dirname(here), "standards")
-
-
-def find_files(path: str) -> Tuple[Optional[str], List[str], List[RuleFileError]]:
-    """Resolve a rules PATH → (manifest or None, rule files, errors)."""
-    errors: List[RuleFileError] = []
-    if os.path.isdir(path):
-        manifest = os.path.join(path, "ruleset.yaml")
-        if os.path.isfile(manifest):
-            return manifest, [], errors
-        files = sorted(
-            os.path.join(dp, f)
-            for dp, dn, fn in os.walk(path)
-            for f in fn
-            if f.endswith(RULE_FILE_SUFFIXES)
-        )
-        if not files:
-            errors.append(RuleFileError("no rule files (*.yaml) here", path=path, code="E-FILES"))
-        return None, files, errors
-    if os.path.isfile(path):
-        return None, [path], errors
-    errors.append(RuleFileError("no such file or directory", path=path, code="E-FILES"))
-    return None, [], errors
-
-
-def _read(path: str) -> Tuple[Optional[Document], List[RuleFileError]]:
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        return None, [RuleFileError(f"cannot read file: {exc.strerror}", path=path, code="E-FILES")]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [RuleFileError(f"file is not UTF-8 (byte {exc.start})", path=path, code="E-FILES")]
-    try:
-        return load_yaml(text, path), []
-    except RuleFileError as err:
-        return None, [err]
-
-
 def _rank(err: SafetyRulesError):
     # Errors in file order; within a position, the earlier stage first.
     return (str(err.path or ""), err.line or 0, err.column or 0)
@@ -182,26 +131,14 @@ class LinkedTable:
 
 
 class LinkedClause:
-    def __init__(self, standard: Standard, clause, when: A.Node, unless: Optional[A.Node], combined: A.Node) -> None:
+    """A clause after linking: its checked ``applies_when``, ``when``, ``unless``."""
+
+    def __init__(self, standard: Standard, clause, applies: Optional[A.Node], when: A.Node, unless: Optional[A.Node]) -> None:
         self.standard = standard
         self.clause = clause
+        self.applies = applies
         self.when = when
         self.unless = unless
-        self.combined = combined
-        self.reads = tuple(dict.fromkeys(dsl.fact_paths(when) + (dsl.fact_paths(unless) if unless is not None else ())))
-
-
-def _combine(applies: Optional[A.Node], when: A.Node, unless: Optional[A.Node]) -> A.Node:
-    """``applies_when and when and not unless`` (Kleene), as one checked node."""
-    parts = []
-    if applies is not None:
-        parts.append(applies)
-    parts.append(when)
-    if unless is not None:
-        parts.append(A.Not(unless, span=unless.span, ty=BOOL))
-    if len(parts) == 1:
-        return parts[0]
-    return A.And(tuple(parts), span=when.span, ty=BOOL)
 
 
 def _check_expr(linker: _Linker, expr: Expr, vocab: Mapping[str, Any]) -> Optional[A.Node]:
@@ -214,54 +151,26 @@ def _check_expr(linker: _Linker, expr: Expr, vocab: Mapping[str, Any]) -> Option
         return None
 
 
-def _cycle_path(graph: Dict[str, List[str]]) -> Optional[List[str]]:
-    """A cycle in ``graph`` (node → successors), or None; iterative DFS."""
-    WHITE, GREY, BLACK = 0, 1, 2
-    color = {n: WHITE for n in graph}
-    for start in sorted(graph):
-        if color[start] != WHITE:
-            continue
-        stack = [(start, iter(sorted(graph[start])))]
-        path = [start]
-        color[start] = GREY
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                color[node] = BLACK
-                stack.pop()
-                path.pop()
-                continue
-            if nxt not in color:
-                continue
-            if color[nxt] == GREY:
-                return path[path.index(nxt):] + [nxt]
-            if color[nxt] == WHITE:
-                color[nxt] = GREY
-                stack.append((nxt, iter(sorted(graph[nxt]))))
-                path.append(nxt)
-    return None
+def _order(graph: Dict[str, List[str]]) -> Tuple[Optional[List[str]], List[str]]:
+    """(a cycle or None, the nodes each after what it depends on) — graph: node → deps.
 
-
-def _toposort(graph: Dict[str, List[str]]) -> List[str]:
-    """Nodes so that each comes after what it depends on (graph: node → deps)."""
+    :mod:`graphlib` does the ordering; nodes are added in sorted order and
+    each ready batch is taken sorted, so the order is deterministic."""
+    ts = graphlib.TopologicalSorter()
+    for node in sorted(graph):
+        ts.add(node, *sorted(d for d in graph[node] if d in graph))
+    try:
+        ts.prepare()
+    except graphlib.CycleError as exc:
+        cycle = list(reversed(exc.args[1]))
+        # graphlib lists each node before the one that needs it; show "a needs b" instead
+        return cycle, []
     out: List[str] = []
-    done = set()
-    for start in sorted(graph):
-        if start in done:
-            continue
-        stack = [(start, iter(sorted(graph[start])))]
-        while stack:
-            node, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                stack.pop()
-                if node not in done:
-                    done.add(node)
-                    out.append(node)
-            elif nxt not in done and nxt in graph and all(nxt != s[0] for s in stack):
-                stack.append((nxt, iter(sorted(graph[nxt]))))
-    return out
+    while ts.is_active():
+        ready = sorted(ts.get_ready())
+        out.extend(ready)
+        ts.done(*ready)
+    return None, out
 
 
 def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], linker: _Linker):
@@ -323,9 +232,9 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
             unless = _check_expr(linker, c.unless, vocab) if c.unless is not None else None
             if when is None or (c.unless is not None and unless is None) or (s.applies_when is not None and applies is None):
                 continue
-            lc = LinkedClause(s, c, when, unless, _combine(applies, when, unless))
+            lc = LinkedClause(s, c, applies, when, unless)
             clauses.append(lc)
-            for p in dsl.fact_paths(lc.combined):
+            for p in dsl.fact_paths(combine(applies, when, unless)):
                 standard_reads[p] = None
 
     # dependency graph: node "table:<output>" and "standards"
@@ -339,7 +248,7 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
                 deps.append("standards")
         graph["table:" + out] = deps
     graph["standards"] = ["table:" + p for p in standard_reads if p in by_output]
-    cyc = _cycle_path({k: v for k, v in graph.items()})
+    cyc, order = _order(graph)
     if cyc:
         names = [c.replace("table:", "") for c in cyc]
         where = next((by_output[c[6:]].table for c in cyc if c.startswith("table:")), None)
@@ -353,7 +262,6 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
             )
         )
         return None
-    order = [n for n in _toposort(graph)]
     # which tables come after the standards (they read findings, directly or not)
     after: Dict[str, bool] = {}
     for n in order:
@@ -387,30 +295,6 @@ def _did_you_mean(word: str, choices) -> Optional[str]:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def _digest(base: str, files: Sequence[str]) -> str:
-    h = hashlib.sha256()
-    for rel, full in sorted((os.path.relpath(f, base).replace(os.sep, "/"), f) for f in files):
-        with open(full, "rb") as fh:
-            data = fh.read()
-        h.update(rel.encode("utf-8") + b"\0" + str(len(data)).encode() + b"\0" + data)
-    return "sha256:" + h.hexdigest()
-
-
-def _expand(manifest: Manifest, base: str) -> Tuple[List[str], List[RuleFileError]]:
-    files: List[str] = []
-    errors: List[RuleFileError] = []
-    for pattern in manifest.include:
-        matches = sorted(glob.glob(os.path.join(base, pattern), recursive=True))
-        matches = [m for m in matches if os.path.isfile(m)]
-        if not matches:
-            errors.append(RuleFileError(f"include '{pattern}' matches no file", path=manifest.path, line=manifest.loc.line, column=manifest.loc.column, code="E-FILES"))
-        for m in matches:
-            m = os.path.normpath(m)
-            if m not in files and os.path.abspath(m) != os.path.abspath(manifest.path):
-                files.append(m)
-    return files, errors
-
-
 def load_parts(path: Optional[str] = None):
     """Everything up to linking; raises RuleSetError with all errors."""
     path = path or bundled_path()
@@ -419,7 +303,7 @@ def load_parts(path: Optional[str] = None):
     manifest: Optional[Manifest] = None
     base = path if os.path.isdir(path) else os.path.dirname(path) or "."
     if manifest_path is None and len(files) == 1:
-        doc, errs = _read(files[0])
+        doc, errs = read_rule_file(files[0])
         errors += errs
         if doc is not None and isinstance(doc.data, dict) and doc.data.get("kind") == "ruleset":
             manifest_path = files[0]
@@ -427,7 +311,7 @@ def load_parts(path: Optional[str] = None):
     records: List[Tuple[Any, Document]] = []
     if manifest_path is not None:
         base = os.path.dirname(manifest_path) or "."
-        doc, errs = _read(manifest_path)
+        doc, errs = read_rule_file(manifest_path)
         errors += errs
         if doc is not None:
             schema_errors = validate_document(doc)
@@ -437,11 +321,11 @@ def load_parts(path: Optional[str] = None):
             if not schema_errors:
                 manifest, errs = build(doc)
                 errors += errs
-                more, errs = _expand(manifest, base)
+                more, errs = expand_includes(manifest, base)
                 files = more
                 errors += errs
     for f in files:
-        doc, errs = _read(f)
+        doc, errs = read_rule_file(f)
         errors += errs
         if doc is None:
             continue
@@ -465,29 +349,7 @@ def load_parts(path: Optional[str] = None):
     all_files = files
     if linker.errors:
         raise RuleSetError(sorted(linker.errors, key=_rank))
-    digest = _digest(base, all_files)
-    return manifest, records, linker, linked, digest, base
+    digest_ = digest(base, all_files, manifest_path)
+    return manifest, records, linker, linked, digest_, base
 
 
-def load(path: Optional[str] = None) -> "RuleSet":
-    """Load, check and compile a rule set.
-
-    ``path`` is a manifest (``kind: ruleset``), a directory holding
-    ``ruleset.yaml``, or a directory of rule files loaded together; ``None``
-    loads the bundled national rule set.  Raises :class:`RuleSetError`
-    (a :class:`RuleFileError`) listing every error found, best first.
-    """
-    from .engine import RuleSet as _RuleSet
-
-    manifest, records, linker, linked, digest, base = load_parts(path)
-    rules = _RuleSet(manifest, records, linker, linked, digest, base)
-    rules.load_path = path
-    return rules
-
-
-def __getattr__(name):  # pragma: no cover - convenience re-export
-    if name == "RuleSet":
-        from .engine import RuleSet as _RuleSet
-
-        return _RuleSet
-    raise AttributeError(name)

@@ -27,9 +27,9 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import attrs
 
-from .dsl import ast as A
-from .dsl.printer import unparse
-from .errors import SafetyRulesError
+from safetyrules.dsl import ast as A
+from safetyrules.dsl.printer import unparse
+from safetyrules.errors import SafetyRulesError
 
 __all__ = ["LintWarning", "CODES", "lint", "register"]
 
@@ -91,18 +91,19 @@ class LintWarning:
 
 def _at_node(code: str, msg: str, expr, node: Optional[A.Node], example=None) -> LintWarning:
     """A warning at ``node`` inside the rule-file expression ``expr``."""
+    pos = expr.position
     if node is None or node.span.line < 1:
-        return LintWarning(code, msg, expr.path, expr.loc.line, expr.loc.column, example=example)
+        return LintWarning(code, msg, pos.path, pos.line, pos.column, example=example)
     try:
-        start = expr.mapper(node.span.line, node.span.column)
-        end = expr.mapper(node.span.end_line, node.span.end_column)
-        return LintWarning(code, msg, expr.path, start.line, start.column, end.line, end.column, example)
+        start = expr.locate(node.span.line, node.span.column)
+        end = expr.locate(node.span.end_line, node.span.end_column)
+        return LintWarning(code, msg, pos.path, start.line, start.column, end.line, end.column, example)
     except Exception:  # a position we cannot map: fall back to the scalar
-        return LintWarning(code, msg, expr.path, expr.loc.line, expr.loc.column, example=example)
+        return LintWarning(code, msg, pos.path, pos.line, pos.column, example=example)
 
 
 def _constant(expr, node: A.Node, vocab, what: str, skip_true: bool = False) -> List[LintWarning]:
-    from .verify import constant_parts
+    from safetyrules.authoring.verify import constant_parts
 
     out = []
     for sub, value in constant_parts(node, vocab):
@@ -127,19 +128,17 @@ def _short(text: str, n: int = 80) -> str:
 def _check_clauses(rules, vocab) -> List[LintWarning]:
     out: List[LintWarning] = []
     seen_applies = set()
-    for lc in rules._clauses:
-        s, c = lc.standard, lc.clause
-        if s.applies_when is not None and s.id not in seen_applies:
-            seen_applies.add(s.id)
-            applies = lc.combined.operands[0] if isinstance(lc.combined, A.And) else lc.combined
-            out += _constant(s.applies_when, applies, vocab, f"applies_when of '{s.id}'")
-        out += _constant(c.when, lc.when, vocab, f"when of clause '{c.id}'")
-        if lc.unless is not None:
-            out += _constant(c.unless, lc.unless, vocab, f"unless of clause '{c.id}'")
-        for expr, node in ((c.when, lc.when), (c.unless, lc.unless)):
-            if node is not None:
-                out += _exact(expr, node)
-        where = (s.path, c.loc.line, c.loc.column)
+    for c in rules.plan.clauses:
+        if c.applies is not None and c.standard not in seen_applies:
+            seen_applies.add(c.standard)
+            out += _constant(c.applies, c.applies.node, vocab, f"applies_when of '{c.standard}'")
+        out += _constant(c.when, c.when.node, vocab, f"when of clause '{c.id}'")
+        if c.unless is not None:
+            out += _constant(c.unless, c.unless.node, vocab, f"unless of clause '{c.id}'")
+        for expr in (c.when, c.unless):
+            if expr is not None:
+                out += _exact(expr, expr.node)
+        where = (c.position.path, c.position.line, c.position.column)
         if (c.cite or "").strip().lower().strip(".") in PLACEHOLDER_CITES:
             out.append(LintWarning("W301", f"clause '{c.id}' has no real citation ('{c.cite}'); cite the article or item", *where))
         if not c.examples:
@@ -171,12 +170,9 @@ def _exact(expr, node: A.Node) -> List[LintWarning]:
     return out
 
 
-def _table_where(rules, t, key: Tuple) -> Tuple[str, int, int]:
-    for rec, doc in getattr(rules, "records", ()) or ():
-        if rec is t:
-            loc = doc.loc(key)
-            return t.path, loc.line, loc.column
-    return t.path, t.loc.line, t.loc.column
+def _table_where(t, key: Tuple) -> Tuple[str, int, int]:
+    pos = t.rows_position if key == ("rows",) else t.position
+    return pos.path, pos.line, pos.column
 
 
 def _row_name(t, i: int) -> str:
@@ -185,14 +181,13 @@ def _row_name(t, i: int) -> str:
 
 
 def _check_tables(rules, vocab) -> List[LintWarning]:
-    from .domains import jsonable_assignment, show_assignment
-    from .verify import verify_table
+    from safetyrules.authoring.domains import jsonable_assignment, show_assignment
+    from safetyrules.authoring.verify import verify_table
 
     out: List[LintWarning] = []
-    for lt in list(rules._pre) + list(rules._post):
-        t = lt.table
+    for t in rules.plan.tables:
         always_false = set()
-        for i, (row, node) in enumerate(zip(t.rows, lt.rows)):
+        for i, (row, node) in enumerate(zip(t.rows, t.conditions)):
             if node is None:
                 continue
             ws = _constant(row.when, node, vocab, f"{_row_name(t, i)} of table '{t.id}'", skip_true=True)
@@ -201,9 +196,9 @@ def _check_tables(rules, vocab) -> List[LintWarning]:
                     always_false.add(i)
             out += ws
             out += _exact(row.when, node)
-        for issue in verify_table(lt, vocab):
+        for issue in verify_table(t, vocab):
             if issue.kind == "gap":
-                path, line, col = _table_where(rules, t, ("rows",))
+                path, line, col = _table_where(t, ("rows",))
                 example = show_assignment(issue.example)
                 region = issue.region or example
                 eg = f" (e.g. {example})" if region != example else ""
@@ -222,7 +217,7 @@ def _check_tables(rules, vocab) -> List[LintWarning]:
                         "W202",
                         f"{_row_name(t, i)} and {_row_name(t, j)} of unique table '{t.id}' both match "
                         f"{show_assignment(issue.example)}",
-                        row.when.path, row.when.loc.line, row.when.loc.column,
+                        row.when.position.path, row.when.position.line, row.when.position.column,
                         example=jsonable_assignment(issue.example),
                     )
                 )
@@ -236,41 +231,39 @@ def _check_tables(rules, vocab) -> List[LintWarning]:
                     LintWarning(
                         "W203",
                         f"{_row_name(t, j)} of table '{t.id}' is never reached: {by} match every input it matches",
-                        row.when.path, row.when.loc.line, row.when.loc.column,
+                        row.when.position.path, row.when.position.line, row.when.position.column,
                     )
                 )
             elif issue.kind == "incomplete":
-                path, line, col = _table_where(rules, t, ())
+                path, line, col = _table_where(t, ())
                 out.append(LintWarning("W204", f"table '{t.id}' has too many combinations to verify; split it or simplify rows", path, line, col))
     return out
 
 
 def _check_facts(rules) -> List[LintWarning]:
-    from .dsl import fact_paths
+    from safetyrules.dsl import fact_paths
 
     used = set()
-    for lt in list(rules._pre) + list(rules._post):
-        used.add(lt.table.output)
-        for n in lt.rows:
+    plan = rules.plan
+    for t in plan.tables:
+        used.add(t.output)
+        for n in t.conditions:
             if n is not None:
                 used.update(fact_paths(n))
-    for lc in rules._clauses:
-        used.update(fact_paths(lc.combined))
-    used.update(getattr(rules, "decision_map", {}).values())
+    for c in plan.clauses:
+        used.update(fact_paths(c.condition))
+    used.update(plan.decision.values())
     out = []
-    for voc in getattr(rules, "vocabularies", []):
-        for name, spec in voc.facts.items():
-            if name in used:
-                continue
-            src = spec.source
-            path, loc = (src if src else (voc.path, voc.loc))
-            out.append(
-                LintWarning(
-                    "W401",
-                    f"fact '{name}' is declared but no table, clause or decision reads it; use it or remove it",
-                    path, loc.line, loc.column,
-                )
+    for name, pos in plan.fact_origins.items():
+        if name in used:
+            continue
+        out.append(
+            LintWarning(
+                "W401",
+                f"fact '{name}' is declared but no table, clause or decision reads it; use it or remove it",
+                pos.path, pos.line, pos.column,
             )
+        )
     return out
 
 
@@ -317,7 +310,7 @@ def _error_dict(e: SafetyRulesError) -> Dict[str, Any]:
 
 def run(paths: Sequence[str], disable: Iterable[str] = ()) -> Tuple[List[SafetyRulesError], List[LintWarning], List[str]]:
     """Lint rule-set paths → (errors, warnings, summary lines)."""
-    from .ruleset import load
+    from safetyrules.engine.ruleset import load
 
     errors: List[SafetyRulesError] = []
     warnings: List[LintWarning] = []
@@ -341,7 +334,7 @@ def run(paths: Sequence[str], disable: Iterable[str] = ()) -> Tuple[List[SafetyR
 
 
 def _cmd_lint(args) -> int:
-    from .ruleset import bundled_path
+    from safetyrules.source.files import bundled_path
 
     paths = args.paths or [bundled_path()]
     disable = [c.strip() for c in args.disable.split(",") if c.strip()]
@@ -364,7 +357,7 @@ def _cmd_lint(args) -> int:
         }
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     else:
-        from .sarif import sarif_log
+        from safetyrules.authoring.sarif import sarif_log
 
         text = json.dumps(sarif_log(errors, warnings), indent=2, ensure_ascii=False) + "\n"
     if args.output:

@@ -2,7 +2,7 @@
 
 Expressions are parsed here (syntax errors are located in the file, at the
 offending token); names, types and units are checked later, when the whole
-rule set's vocabulary is known (:mod:`safetyrules.ruleset`).
+rule set's vocabulary is known (:mod:`safetyrules.plan.link`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
-from . import dsl
-from .dsl.types import FactSpec
-from .errors import ExpressionError, RuleFileError
-from .loader import Document, Loc
+from safetyrules import dsl
+from safetyrules.dsl.types import FactSpec
+from safetyrules.errors import ExpressionError, RuleFileError
+from safetyrules.source.loader import Document, Loc
 
 __all__ = [
     "Expr",
@@ -229,7 +229,7 @@ def _spec(data: Mapping[str, Any], doc: Document, path) -> FactSpec:
 
 
 def _check_units(b: _Builder, data, path) -> None:
-    from . import units
+    from safetyrules import units
 
     unit = data.get("unit")
     if unit is not None:

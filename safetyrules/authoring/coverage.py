@@ -25,10 +25,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import attrs
 
-from . import dsl
-from .dsl import ast as A
-from .dsl.types import BOOL
-from .errors import SafetyRulesError
+from safetyrules import dsl
+from safetyrules.dsl import ast as A
+from safetyrules.dsl.types import BOOL
+from safetyrules.errors import SafetyRulesError
 
 __all__ = ["Coverage", "ClauseCoverage", "measure", "format_coverage", "atoms", "mcdc"]
 
@@ -147,28 +147,27 @@ def mcdc(node: A.Node, envs: List[Dict[str, Any]]) -> List[Tuple[str, bool]]:
 
 def measure(rules, results) -> Coverage:
     """Coverage of a loaded rule set by its examples (``results`` from
-    :func:`safetyrules.testing.run_examples`)."""
-    from .testing import _clause_node, _env
+    :func:`safetyrules.authoring.testing.run_examples`)."""
+    from safetyrules.authoring.testing import example_env
 
     cov = Coverage()
     by_target: Dict[str, List[Any]] = {}
     for r in results:
         if r.passed:
             by_target.setdefault(f"{r.kind}:{r.target}", []).append(r.value)
-    for lc in rules._clauses:
-        s, c = lc.standard, lc.clause
-        vals = by_target.get(f"clause:{s.id}/{c.id}", [])
-        cc = ClauseCoverage(s.id, c.id, any(v is True for v in vals), any(v is False for v in vals))
+    for c in rules.plan.clauses:
+        vals = by_target.get(f"clause:{c.standard}/{c.id}", [])
+        cc = ClauseCoverage(c.standard, c.id, any(v is True for v in vals), any(v is False for v in vals))
         envs = []
         for ex in c.examples:
             try:
-                envs.append(_env(rules, ex.facts))
+                envs.append(example_env(rules, ex.facts))
             except SafetyRulesError:
                 continue
-        cc.conditions = mcdc(_clause_node(lc), envs)
+        cc.conditions = mcdc(c.own_condition, envs)
         cov.clauses.append(cc)
-    tables = {lt.table.output: lt.table for lt in list(rules._pre) + list(rules._post)}
-    facts = list(dict.fromkeys(getattr(rules, "decision_map", {}).values()))
+    tables = {t.output: t for t in rules.plan.tables}
+    facts = list(dict.fromkeys(rules.plan.decision.values()))
     if not facts:
         facts = [o for o in tables if (rules.vocabulary.get(o) is not None and rules.vocabulary[o].values)]
     for fact in facts:

@@ -13,8 +13,8 @@ import json
 import math
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from .dsl.types import FactSpec
-from .errors import FactsError, RuleFileError, SafetyRulesError
+from safetyrules.dsl.types import FactSpec
+from safetyrules.errors import FactsError, RuleFileError, SafetyRulesError
 
 __all__ = ["check_facts", "read_facts", "read_facts_file", "iter_jsonl", "iter_entities", "STREAM_SUFFIXES"]
 
@@ -255,7 +255,7 @@ def read_facts_file(path: str):
     """Read one facts file (YAML or JSON) → ``(data, positions)``, where
     positions maps key paths to file positions (YAML only, else None).
     Raises :class:`SafetyRulesError`."""
-    from .loader import load_yaml
+    from safetyrules.source.loader import load_yaml
 
     try:
         with open(path, "rb") as fh:

@@ -1,0 +1,169 @@
+"""Linked rule files → the frozen :class:`~safetyrules.plan.model.Plan`.
+
+``load_plan(path)`` is the whole front half of the pipeline: find and read
+the files, build records, link and check them, and freeze the result.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional
+
+import attrs
+
+from safetyrules.dsl.types import FactSpec
+from safetyrules.frozen import FrozenDict, freeze
+from safetyrules.plan.link import LinkedClause, LinkedTable, load_parts
+from safetyrules.plan.model import (
+    Plan,
+    PlanClause,
+    PlanExample,
+    PlanExpr,
+    PlanRow,
+    PlanStandard,
+    PlanTable,
+    Position,
+)
+
+__all__ = ["load_plan", "build_plan", "freeze_spec"]
+
+
+def freeze_spec(spec: FactSpec) -> FactSpec:
+    """A FactSpec whose title, values and item fields are immutable."""
+    item = None
+    if spec.item is not None:
+        item = FrozenDict((k, freeze_spec(v)) for k, v in spec.item.items())
+    return attrs.evolve(
+        spec,
+        values=tuple(spec.values) if spec.values is not None else None,
+        item=item,
+        title=FrozenDict(spec.title) if spec.title is not None else None,
+    )
+
+
+def _pos(path: str, loc: Any) -> Position:
+    return Position(path or "", getattr(loc, "line", 1) or 1, getattr(loc, "column", 1) or 1)
+
+
+def _expr(expr: Any, node: Any) -> Optional[PlanExpr]:
+    if expr is None or node is None:
+        return None
+    return PlanExpr(expr.text, node, _pos(expr.path, expr.loc), expr.mapper)
+
+
+def _examples(items) -> tuple:
+    return tuple(
+        PlanExample(ex.name, freeze(dict(ex.facts or {})), freeze(ex.expect), _pos(ex.path, ex.loc), ex.index)
+        for ex in items
+    )
+
+
+def _clause(lc: LinkedClause, applies: Optional[PlanExpr]) -> PlanClause:
+    s, c = lc.standard, lc.clause
+    return PlanClause(
+        standard=s.id,
+        version=s.version,
+        id=c.id,
+        cite=c.cite,
+        severity=c.severity,
+        category=c.category,
+        title=FrozenDict(c.title or {}),
+        status=c.status,
+        source=c.source,
+        note=c.note,
+        when=_expr(c.when, lc.when),
+        unless=_expr(c.unless, lc.unless),
+        applies=applies,
+        examples=_examples(c.examples),
+        position=_pos(s.path, c.loc),
+    )
+
+
+def _table(lt: LinkedTable, spec: Optional[FactSpec], docs) -> PlanTable:
+    t = lt.table
+    doc = docs.get(id(t))
+    rows_pos = _pos(t.path, doc.loc(("rows",))) if doc is not None else _pos(t.path, t.loc)
+    rows = tuple(
+        PlanRow(r.id, _expr(r.when, node), freeze(r.then), r.cite, FrozenDict(r.title or {}), _pos(t.path, r.loc))
+        for r, node in zip(t.rows, lt.rows)
+    )
+    return PlanTable(
+        id=t.id,
+        output=t.output,
+        hit=t.hit,
+        rows=rows,
+        default=freeze(t.default),
+        has_default=t.has_default,
+        output_values=tuple(spec.values) if spec is not None and spec.values else None,
+        reads=tuple(lt.reads),
+        after_standards=lt.needs_findings,
+        version=t.version,
+        title=FrozenDict(t.title or {}),
+        document=t.document,
+        source=t.source,
+        status=t.status,
+        examples=_examples(t.examples),
+        position=_pos(t.path, t.loc),
+        rows_position=rows_pos,
+    )
+
+
+def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Plan:
+    """Freeze the linker's output into a :class:`Plan`."""
+    types, pre, clauses, post, _by_output = linked
+    facts = FrozenDict((name, freeze_spec(spec)) for name, spec in linker.vocab.items())
+    by_std: Dict[str, List[LinkedClause]] = {}
+    for lc in clauses:
+        by_std.setdefault(lc.standard.id, []).append(lc)
+    standards = []
+    for s in sorted(linker.standards, key=lambda s: s.id):
+        lcs = by_std.get(s.id, [])
+        applies = _expr(s.applies_when, lcs[0].applies) if lcs and s.applies_when is not None else None
+        standards.append(
+            PlanStandard(
+                id=s.id,
+                version=s.version,
+                title=FrozenDict(s.title or {}),
+                document=s.document,
+                source=s.source,
+                status=s.status,
+                effective_from=s.effective_from,
+                effective_until=s.effective_until,
+                supersedes=tuple(s.supersedes),
+                applies_when=applies,
+                clauses=tuple(_clause(lc, applies) for lc in lcs),
+                position=_pos(s.path, s.loc),
+            )
+        )
+    docs = {id(rec): doc for rec, doc in records}
+    tables = tuple(_table(lt, linker.vocab.get(lt.table.output), docs) for lt in list(pre) + list(post))
+    if manifest is not None:
+        pid = manifest.id
+        title = FrozenDict(manifest.title or {})
+        decision = FrozenDict(manifest.decision or {})
+        mpos: Optional[Position] = _pos(manifest.path, manifest.loc)
+    else:
+        pid = os.path.basename(os.path.abspath(base)) or "rules"
+        title, decision, mpos = FrozenDict(), FrozenDict(), None
+    origins = FrozenDict((n, _pos(p, loc)) for n, (p, loc) in linker.vocab_origin.items())
+    return Plan(
+        id=pid,
+        title=title,
+        digest=digest,
+        facts=facts,
+        types=FrozenDict((k, freeze_spec(v) if isinstance(v, FactSpec) else v) for k, v in types.items()),
+        tables=tables,
+        standards=tuple(standards),
+        decision=decision,
+        vocabularies=tuple((v.id, _pos(v.path, v.loc)) for v in linker.vocabularies),
+        fact_origins=origins,
+        manifest=mpos,
+    )
+
+
+def load_plan(path: Optional[str] = None):
+    """Read, check and link the rule set at ``path`` → ``(plan, base)``.
+
+    Raises :class:`~safetyrules.errors.RuleSetError` listing every error."""
+    manifest, records, linker, linked, digest, base = load_parts(path)
+    return build_plan(manifest, records, linker, linked, digest, base), base

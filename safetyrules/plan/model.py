@@ -1,0 +1,347 @@
+"""The plan of a rule set: one frozen description every later stage reads.
+
+``link`` checks and orders the rule files; :func:`build_plan` turns the result
+into a :class:`Plan`: the declared facts, the tables in dependency order, the
+standards with each clause's condition built once, and everything a decision
+or a report shows about a clause (citation, title, status) as static data.
+The engine, the code generators, the authoring tools and the service read
+only this public API.  ``Plan.specialise(as_of)`` gives the plan of one day:
+standards not in force that day are absent, so they neither run nor warn.
+
+A plan serialises to JSON and back (``to_json`` / ``from_json``) with
+byte-stable output; see :mod:`safetyrules.plan.serialise`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
+
+import attrs
+
+from safetyrules.dsl import ast as A
+from safetyrules.dsl.types import BOOL, FactSpec
+from safetyrules.frozen import EMPTY, FrozenDict
+
+__all__ = [
+    "Position",
+    "PlanExpr",
+    "PlanExample",
+    "PlanClause",
+    "PlanStandard",
+    "PlanRow",
+    "PlanTable",
+    "Plan",
+    "FINDINGS_FACTS",
+    "combine",
+]
+
+FINDINGS_FACTS = ("findings.major", "findings.general", "findings.undetermined", "findings.major_undetermined")
+
+
+@attrs.frozen
+class Position:
+    """Where something was written: ``path`` as loaded, 1-based line/column."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def _no_mapper(line: int, column: int):  # pragma: no cover - trivial
+    return None
+
+
+@attrs.frozen
+class PlanExpr:
+    """A checked expression with its text and where it stands in its file.
+
+    ``locate(line, column)`` maps a position inside the expression text to a
+    ``Position`` in the file (exact for plans built from files; the
+    expression's start for plans read back from JSON)."""
+
+    text: str
+    node: A.Node
+    position: Position
+    mapper: Any = attrs.field(default=None, eq=False, repr=False, hash=False)
+
+    def __reduce__(self):
+        # the mapper is a view of the source file; it does not travel
+        return (PlanExpr, (self.text, self.node, self.position))
+
+    def written(self) -> A.Node:
+        """The expression as the author wrote it (parsed, unchecked: literals
+        and units as written, for diffs and reference pages)."""
+        from safetyrules.dsl.parser import parse
+
+        return parse(self.text)
+
+    def locate(self, line: int, column: int) -> Position:
+        if self.mapper is not None:
+            loc = self.mapper(line, column)
+            if loc is not None:
+                return Position(self.position.path, loc.line, loc.column)
+        return self.position
+
+
+@attrs.frozen
+class PlanExample:
+    """One ``examples:`` entry: facts (deeply frozen), the expectation, where."""
+
+    name: Optional[str]
+    facts: FrozenDict
+    expect: Any
+    position: Position
+    index: int
+
+
+def combine(applies: Optional[A.Node], when: A.Node, unless: Optional[A.Node]) -> A.Node:
+    """``applies_when and when and not unless`` (Kleene), as one checked node.
+
+    The one place a clause's condition is built: the engine, the examples
+    runner, coverage and the code generators all read the result."""
+    parts = []
+    if applies is not None:
+        parts.append(applies)
+    parts.append(when)
+    if unless is not None:
+        parts.append(A.Not(unless, span=unless.span, ty=BOOL))
+    if len(parts) == 1:
+        return parts[0]
+    return A.And(tuple(parts), span=when.span, ty=BOOL)
+
+
+@attrs.frozen
+class PlanClause:
+    """One clause of one standard, with its condition built once."""
+
+    standard: str
+    version: Optional[str]
+    id: str
+    cite: Optional[str]
+    severity: str
+    category: Optional[str]
+    title: FrozenDict
+    status: str
+    source: Optional[str]
+    note: Optional[str]
+    when: PlanExpr
+    unless: Optional[PlanExpr]
+    applies: Optional[PlanExpr]
+    examples: Tuple[PlanExample, ...]
+    position: Position
+    #: ``applies_when and when and not unless``
+    condition: A.Node = attrs.field(init=False, eq=False, hash=False)
+    #: ``when and not unless`` (the clause's own condition, what examples test)
+    own_condition: A.Node = attrs.field(init=False, eq=False, hash=False)
+    #: the facts ``when``/``unless`` read (a finding's ``facts``), in order
+    reads: Tuple[str, ...] = attrs.field(init=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        from safetyrules.dsl.ast import fact_paths
+
+        w = self.when.node
+        u = self.unless.node if self.unless is not None else None
+        a = self.applies.node if self.applies is not None else None
+        object.__setattr__(self, "condition", combine(a, w, u))
+        object.__setattr__(self, "own_condition", combine(None, w, u))
+        reads = fact_paths(w) + (fact_paths(u) if u is not None else ())
+        object.__setattr__(self, "reads", tuple(dict.fromkeys(reads)))
+
+    @property
+    def key(self) -> str:
+        """``standard:clause``, the id used in registry output and reports."""
+        return f"{self.standard}:{self.id}"
+
+
+@attrs.frozen
+class PlanStandard:
+    """A judgment standard: metadata, effective dates, its clauses."""
+
+    id: str
+    version: Optional[str]
+    title: FrozenDict
+    document: Optional[str]
+    source: Optional[str]
+    status: str
+    effective_from: Optional[datetime.date]
+    effective_until: Optional[datetime.date]
+    supersedes: Tuple[str, ...]
+    applies_when: Optional[PlanExpr]
+    clauses: Tuple[PlanClause, ...]
+    position: Position
+
+    def in_force(self, day: datetime.date) -> bool:
+        """True when ``day`` is inside ``effective`` (from inclusive, until exclusive)."""
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        if self.effective_until is not None and day >= self.effective_until:
+            return False
+        return True
+
+
+@attrs.frozen
+class PlanRow:
+    """One table row: its checked condition (None if it failed to check) and output."""
+
+    id: Optional[str]
+    when: Optional[PlanExpr]
+    then: Any
+    cite: Optional[str]
+    title: FrozenDict
+    position: Position
+
+
+@attrs.frozen
+class PlanTable:
+    """A decision table deriving one output fact."""
+
+    id: str
+    output: str
+    hit: str
+    rows: Tuple[PlanRow, ...]
+    default: Any
+    has_default: bool
+    #: the output's declared enum values (priority / collect order), or None
+    output_values: Optional[Tuple[Any, ...]]
+    #: every fact the rows read, in order
+    reads: Tuple[str, ...]
+    #: True when the table reads findings (directly or through another table)
+    after_standards: bool
+    version: Optional[str]
+    title: FrozenDict
+    document: Optional[str]
+    source: Optional[str]
+    status: str
+    examples: Tuple[PlanExample, ...]
+    position: Position
+    #: where the ``rows:`` key stands (gaps are reported there)
+    rows_position: Optional[Position] = None
+
+    @property
+    def conditions(self) -> Tuple[Optional[A.Node], ...]:
+        """The checked row conditions, in row order."""
+        return tuple(r.when.node if r.when is not None else None for r in self.rows)
+
+
+@attrs.frozen
+class Plan:
+    """The whole checked, ordered rule set; deeply immutable and hashable.
+
+    ``as_of`` is None for the plan of every day, or the day it was
+    specialised to (then ``standards`` holds only those in force)."""
+
+    id: str
+    title: FrozenDict
+    digest: str
+    facts: FrozenDict  # name -> FactSpec (declared and builtin)
+    types: FrozenDict  # name -> dsl Type the checker used (collect tables give lists)
+    tables: Tuple[PlanTable, ...]  # dependency order
+    standards: Tuple[PlanStandard, ...]  # sorted by id
+    decision: FrozenDict  # level/tier/inspection -> fact
+    vocabularies: Tuple[Tuple[str, Position], ...] = ()
+    fact_origins: FrozenDict = EMPTY  # name -> Position of its declaration
+    as_of: Optional[datetime.date] = None
+    manifest: Optional[Position] = None
+
+    # -- lookups ---------------------------------------------------------
+    @property
+    def clauses(self) -> Tuple[PlanClause, ...]:
+        """Every clause, standards in id order, clauses in file order."""
+        return tuple(c for s in self.standards for c in s.clauses)
+
+    @property
+    def tables_before(self) -> Tuple[PlanTable, ...]:
+        """Tables that need only facts (run before the standards)."""
+        return tuple(t for t in self.tables if not t.after_standards)
+
+    @property
+    def tables_after(self) -> Tuple[PlanTable, ...]:
+        """Tables that read findings (run after the standards)."""
+        return tuple(t for t in self.tables if t.after_standards)
+
+    def table_for(self, output: str) -> Optional[PlanTable]:
+        """The table that derives ``output``, or None."""
+        for t in self.tables:
+            if t.output == output:
+                return t
+        return None
+
+    @property
+    def outputs(self) -> Tuple[str, ...]:
+        """The derived facts, in dependency order."""
+        return tuple(t.output for t in self.tables)
+
+    def standard(self, sid: str) -> Optional[PlanStandard]:
+        for s in self.standards:
+            if s.id == sid:
+                return s
+        return None
+
+    def clause(self, standard: str, clause: str) -> Optional[PlanClause]:
+        s = self.standard(standard)
+        if s is None:
+            return None
+        for c in s.clauses:
+            if c.id == clause:
+                return c
+        return None
+
+    def input_facts(self) -> Tuple[str, ...]:
+        """Declared facts an entity can give (not builtin, sorted)."""
+        return tuple(
+            sorted(
+                n for n, spec in self.facts.items() if n not in FINDINGS_FACTS and n != "as_of"
+            )
+        )
+
+    def iter_conditions(self) -> Iterator[Tuple[str, A.Node]]:
+        """(label, node) for every checked condition: table rows and clauses."""
+        for t in self.tables:
+            for i, r in enumerate(t.rows):
+                if r.when is not None:
+                    yield f"{t.id}#{r.id or i + 1}", r.when.node
+        for c in self.clauses:
+            yield c.key, c.condition
+
+    # -- specialisation ----------------------------------------------------
+    def in_force(self, day: datetime.date) -> Tuple[str, ...]:
+        """Ids of the standards that apply on ``day``: inside their effective
+        range and not superseded by another standard in force that day."""
+        active = [s for s in self.standards if s.in_force(day)]
+        superseded = {x for s in active for x in s.supersedes}
+        return tuple(s.id for s in active if s.id not in superseded)
+
+    def specialise(self, as_of: datetime.date) -> "Plan":
+        """The plan of one day: standards not in force are absent."""
+        keep = set(self.in_force(as_of))
+        return attrs.evolve(self, standards=tuple(s for s in self.standards if s.id in keep), as_of=as_of)
+
+    # -- serialisation -------------------------------------------------------
+    def to_json(self) -> str:
+        """Canonical JSON (byte-stable for the same plan)."""
+        from safetyrules.plan.serialise import dumps
+
+        return dumps(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        """Read back a plan written by :meth:`to_json` (raises ``SafetyRulesError``)."""
+        from safetyrules.plan.serialise import loads
+
+        plan = loads(text)
+        if not isinstance(plan, Plan):
+            from safetyrules.errors import SafetyRulesError
+
+            raise SafetyRulesError("not a safetyrules plan")
+        return plan
+
+
+def fact_spec_values(spec: FactSpec) -> Optional[Tuple[Any, ...]]:
+    return tuple(spec.values) if spec is not None and spec.values else None
+
+
+MapperFn = Callable[[int, int], Any]
