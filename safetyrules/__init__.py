@@ -19,7 +19,7 @@ from safetyrules.errors import (
     SafetyRulesError,
 )
 
-__version__ = "0.1.0"
+from safetyrules.version import __version__
 
 __all__ = [
     "load",

@@ -27,26 +27,14 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import attrs
 
+from safetyrules.authoring.codes import CODES, DOCS_URL
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 
 __all__ = ["LintWarning", "CODES", "lint", "register"]
 
-CODES: Dict[str, Tuple[str, str]] = {
-    "W101": ("constant-condition", "A condition, or part of one, is always true or always false."),
-    "W201": ("table-gap", "Some input matches no row of a table that has no default."),
-    "W202": ("table-overlap", "Some input matches two rows of a 'unique' table."),
-    "W203": ("masked-row", "A row of a 'first' table can never be reached: earlier rows match every input it matches."),
-    "W204": ("table-not-verified", "The table has too many combinations of values to verify."),
-    "W301": ("missing-citation", "A clause's citation is empty or a placeholder."),
-    "W302": ("no-examples", "A clause has no examples."),
-    "W303": ("no-false-example", "A clause has no example where it is not found (expect: false)."),
-    "W401": ("unused-fact", "A declared fact is read by no table, clause or decision."),
-    "W402": ("exact-measurement", "'==' or '!=' compares a measured number (a fact with a unit) exactly."),
-}
 PLACEHOLDER_CITES = {"", "?", "-", "todo", "tbd", "n/a", "na", "none", "xxx"}
-DOCS_URL = "https://github.com/safetyrules/safetyrules/blob/main/docs/lint.md"
 
 
 @attrs.frozen

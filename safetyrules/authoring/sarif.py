@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional, Sequence
 
-from safetyrules import __version__
+from safetyrules.authoring.codes import CODES, DOCS_URL
+from safetyrules.version import __version__
 
 __all__ = ["sarif_log", "SARIF_SCHEMA", "SARIF_VERSION"]
 
@@ -43,8 +44,6 @@ def _location(path, line, column, end_line=None, end_column=None) -> Dict[str, A
 
 def sarif_log(errors: Sequence[Any], warnings: Sequence[Any]) -> Dict[str, Any]:
     """One SARIF run: load errors (level ``error``) and lint warnings."""
-    from safetyrules.authoring.lint import CODES, DOCS_URL
-
     rules: List[Dict[str, Any]] = []
     index: Dict[str, int] = {}
 

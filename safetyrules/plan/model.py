@@ -325,19 +325,30 @@ class Plan:
         """Canonical JSON (byte-stable for the same plan)."""
         from safetyrules.plan.serialise import dumps
 
-        return dumps(self)
+        return dumps(self, plan_records())
 
     @classmethod
     def from_json(cls, text: str) -> "Plan":
         """Read back a plan written by :meth:`to_json` (raises ``SafetyRulesError``)."""
         from safetyrules.plan.serialise import loads
 
-        plan = loads(text)
+        plan = loads(text, plan_records())
         if not isinstance(plan, Plan):
             from safetyrules.errors import SafetyRulesError
 
             raise SafetyRulesError("not a safetyrules plan")
         return plan
+
+
+def plan_records() -> Tuple[type, ...]:
+    """Every attrs record class defined in this module: the plan's own
+    classes a plan file may name.  Passed to :mod:`~safetyrules.plan.serialise`
+    by :meth:`Plan.to_json` / :meth:`Plan.from_json` (so the codec never
+    imports this module: no import cycle), and found here, so a record added
+    to the plan is serialisable without a second list to keep in step."""
+    return tuple(
+        v for v in list(globals().values()) if isinstance(v, type) and attrs.has(v) and v.__module__ == __name__
+    )
 
 
 def fact_spec_values(spec: FactSpec) -> Optional[Tuple[Any, ...]]:

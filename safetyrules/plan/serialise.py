@@ -15,7 +15,7 @@ import datetime
 import json
 import math
 from fractions import Fraction
-from typing import Any, Dict
+from typing import Any, Dict, Iterable, Mapping
 
 import attrs
 
@@ -24,17 +24,17 @@ from safetyrules.dsl import ast as A
 from safetyrules.dsl.types import FactSpec, Type
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
-from safetyrules.plan import model as M
 
 __all__ = ["dumps", "loads", "FORMAT"]
 
 FORMAT = "safetyrules-plan/1"
 
+# The classes below the plan (fact specs, types, units, AST nodes).  The
+# plan's own records are passed in by the caller (``Plan.to_json`` gives
+# ``plan.model.plan_records()``, every record class of the model), so this
+# module does not import the model, which imports it: no cycle.
 _CLASSES: Dict[str, type] = {}
-for _c in (
-    M.Position, M.PlanExpr, M.PlanExample, M.PlanClause, M.PlanStandard, M.PlanRow, M.PlanTable, M.Plan,
-    FactSpec, Type, units.Unit, A.Span,
-):
+for _c in (FactSpec, Type, units.Unit, A.Span):
     _CLASSES[_c.__name__] = _c
 for _name in dir(A):
     _obj = getattr(A, _name)
@@ -49,7 +49,16 @@ def _fields(cls: type):
     return [f for f in attrs.fields(cls) if f.init and (cls.__name__, f.name) not in _SKIP]
 
 
-def _enc(v: Any) -> Any:
+def _classes(records: Iterable[type]) -> Mapping[str, type]:
+    out = dict(_CLASSES)
+    for c in records:
+        if not attrs.has(c):
+            raise SafetyRulesError(f"{c!r} is not a record class")
+        out[c.__name__] = c
+    return out
+
+
+def _enc(v: Any, classes: Mapping[str, type]) -> Any:
     if v is None or v is True or v is False or isinstance(v, str):
         return v
     if isinstance(v, int):
@@ -63,25 +72,25 @@ def _enc(v: Any) -> Any:
     if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
         return {"@date": v.isoformat()}
     if isinstance(v, (tuple, list)):
-        return [_enc(x) for x in v]
+        return [_enc(x, classes) for x in v]
     if isinstance(v, (dict, FrozenDict)):
-        return {"@m": [[_enc(k), _enc(x)] for k, x in v.items()]}
+        return {"@m": [[_enc(k, classes), _enc(x, classes)] for k, x in v.items()]}
     cls = type(v)
-    if cls.__name__ in _CLASSES and _CLASSES[cls.__name__] is cls:
+    if classes.get(cls.__name__) is cls:
         out = {"@": cls.__name__}
         for f in _fields(cls):
-            out[f.name] = _enc(getattr(v, f.name))
+            out[f.name] = _enc(getattr(v, f.name), classes)
         return out
     raise SafetyRulesError(f"cannot serialise a {cls.__name__} in a plan")
 
 
-def _dec(v: Any) -> Any:
+def _dec(v: Any, classes: Mapping[str, type]) -> Any:
     if isinstance(v, list):
-        return tuple(_dec(x) for x in v)
+        return tuple(_dec(x, classes) for x in v)
     if not isinstance(v, dict):
         return v
     if "@m" in v:
-        return FrozenDict((_dec(k), _dec(x)) for k, x in v["@m"])
+        return FrozenDict((_dec(k, classes), _dec(x, classes)) for k, x in v["@m"])
     if "@date" in v:
         return datetime.date.fromisoformat(v["@date"])
     if "@frac" in v:
@@ -92,23 +101,27 @@ def _dec(v: Any) -> Any:
             raise SafetyRulesError(f"bad float {text!r} in a plan")
         return float(text)
     name = v.get("@")
-    cls = _CLASSES.get(name) if isinstance(name, str) else None
+    cls = classes.get(name) if isinstance(name, str) else None
     if cls is None:
         raise SafetyRulesError(f"unknown record {name!r} in a plan")
     kwargs = {}
     for f in _fields(cls):
         if f.name in v:
-            kwargs[f.name] = _dec(v[f.name])
+            kwargs[f.name] = _dec(v[f.name], classes)
     return cls(**kwargs)
 
 
-def dumps(plan: "M.Plan") -> str:
-    """Canonical JSON text of a plan."""
-    return json.dumps({"format": FORMAT, "plan": _enc(plan)}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+def dumps(plan: Any, records: Iterable[type] = ()) -> str:
+    """Canonical JSON text of a plan; ``records`` are the plan's own record
+    classes (besides specs, types, units and AST nodes)."""
+    doc = {"format": FORMAT, "plan": _enc(plan, _classes(records))}
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def loads(text: str) -> Any:
-    """Read a plan; any malformed document raises :class:`SafetyRulesError`."""
+def loads(text: str, records: Iterable[type] = ()) -> Any:
+    """Read a plan naming only ``records`` and the classes below the plan;
+    any malformed document raises :class:`SafetyRulesError`."""
+    classes = _classes(records)
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -116,7 +129,7 @@ def loads(text: str) -> Any:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SafetyRulesError(f"not a plan (expected format {FORMAT!r})")
     try:
-        return _dec(doc["plan"])
+        return _dec(doc["plan"], classes)
     except SafetyRulesError:
         raise
     except (TypeError, ValueError, KeyError, RecursionError, ZeroDivisionError) as exc:

@@ -1,0 +1,27 @@
+"""The lint warning codes and where they are documented.
+
+Shared by :mod:`safetyrules.authoring.lint` (which emits the warnings) and
+:mod:`safetyrules.authoring.sarif` (which describes them to code-scanning
+UIs); kept apart so that neither of those imports the other.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+__all__ = ["CODES", "DOCS_URL"]
+
+# code -> (name, one-line description); docs/lint.md has an example of each.
+CODES: Dict[str, Tuple[str, str]] = {
+    "W101": ("constant-condition", "A condition, or part of one, is always true or always false."),
+    "W201": ("table-gap", "Some input matches no row of a table that has no default."),
+    "W202": ("table-overlap", "Some input matches two rows of a 'unique' table."),
+    "W203": ("masked-row", "A row of a 'first' table can never be reached: earlier rows match every input it matches."),
+    "W204": ("table-not-verified", "The table has too many combinations of values to verify."),
+    "W301": ("missing-citation", "A clause's citation is empty or a placeholder."),
+    "W302": ("no-examples", "A clause has no examples."),
+    "W303": ("no-false-example", "A clause has no example where it is not found (expect: false)."),
+    "W401": ("unused-fact", "A declared fact is read by no table, clause or decision."),
+    "W402": ("exact-measurement", "'==' or '!=' compares a measured number (a fact with a unit) exactly."),
+}
+DOCS_URL = "https://github.com/safetyrules/safetyrules/blob/main/docs/lint.md"
