@@ -10,8 +10,11 @@ base for the rest (``%`` for percent, ``person`` for counts, ``CNY`` for money).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import types
 from fractions import Fraction
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Iterator, Mapping, Optional, Tuple, Union
 
 import attrs
 
@@ -102,9 +105,92 @@ _DIM_NAMES = {
 }
 
 
+@attrs.frozen
+class UnitRegistry:
+    """An immutable set of named units.
+
+    The built-in units are :data:`DEFAULT`; a rule set that declares units of
+    its own (``units:`` in its manifest) gets a new registry from
+    :meth:`extend`, so its units never leak into another loaded rule set.
+    """
+
+    units: Mapping[str, Unit] = attrs.field(converter=lambda m: types.MappingProxyType(dict(m)), eq=False)
+
+    def lookup(self, name: str) -> Optional[Unit]:
+        """The unit called ``name``, or None."""
+        return self.units.get(name)
+
+    def names(self) -> list:
+        """Every unit name, sorted."""
+        return sorted(self.units)
+
+    def extend(self, declared: Mapping[str, Mapping[str, object]]) -> "UnitRegistry":
+        """A new registry with ``declared`` units added.
+
+        Each entry is ``{dimension: NAME}`` (a new base unit of a new
+        dimension) or ``{base: UNIT, factor: N}`` (1 unit = N ``UNIT``; the
+        base may be a unit declared in the same mapping).  Raises
+        :class:`ValueError` (with the unit's name) on a name already taken, an
+        unknown base, or a declaration that is neither or both.
+        """
+        out: Dict[str, Unit] = dict(self.units)
+        pending = dict(declared)
+        while pending:
+            progressed = False
+            for name, decl in list(pending.items()):
+                if name in self.units:
+                    raise ValueError(f"unit '{name}' is already defined")
+                dim, base, factor = decl.get("dimension"), decl.get("base"), decl.get("factor")
+                if (dim is None) == (base is None):
+                    raise ValueError(f"unit '{name}' needs either dimension: or base: with factor:")
+                if dim is not None:
+                    if factor is not None:
+                        raise ValueError(f"unit '{name}': a new base unit has no factor:")
+                    out[name] = Unit(name, _dim(**{str(dim): 1}), Fraction(1))
+                elif base in out:
+                    b = out[str(base)]
+                    out[name] = Unit(name, b.dimension, b.factor * exact(factor if factor is not None else 1))
+                elif base in pending:
+                    continue
+                else:
+                    raise ValueError(f"unit '{name}': unknown base unit '{base}'")
+                del pending[name]
+                progressed = True
+            if not progressed:
+                raise ValueError(f"units {', '.join(sorted(pending))} are defined in terms of each other")
+        return UnitRegistry(out)
+
+
+#: The built-in units.
+DEFAULT = UnitRegistry(UNITS)
+# Read-only from here on: a rule set's own units go in its own registry.
+UNITS = DEFAULT.units  # type: ignore[assignment]
+
+# The registry unit names are looked up in: the built-in one, or, while a rule
+# set that declares units is loaded and checked, that rule set's.  A context
+# variable (not a global) so that two threads loading two rule sets never see
+# each other's units.
+_CURRENT: contextvars.ContextVar = contextvars.ContextVar("safetyrules_units", default=DEFAULT)
+
+
+def current() -> UnitRegistry:
+    """The registry in force (:data:`DEFAULT` unless inside :func:`using`)."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def using(registry: UnitRegistry) -> Iterator[UnitRegistry]:
+    """Look unit names up in ``registry`` inside the ``with`` block."""
+    token = _CURRENT.set(registry)
+    try:
+        yield registry
+    finally:
+        _CURRENT.reset(token)
+
+
 def lookup(name: str) -> Optional[Unit]:
-    """The unit called ``name``, or None."""
-    return UNITS.get(name)
+    """The unit called ``name`` in the registry in force, or None."""
+    return _CURRENT.get().units.get(name)
 
 
 def dimension_name(dim: Dimension) -> str:
@@ -149,4 +235,5 @@ def ratio(src: Unit, dst: Unit) -> Fraction:
 
 
 def known_unit_names() -> list:
-    return sorted(UNITS)
+    """Every unit name of the registry in force, sorted."""
+    return _CURRENT.get().names()

@@ -186,14 +186,33 @@ ruleset = doc(
         "id": ID,
         "title": {"$ref": "#/$defs/title"},
         "description": {"type": "string"},
+        "extends": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The id of a bundled rule set (cn.default) whose files and decision: this one inherits.",
+        },
         "include": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+        "units": {
+            "type": "object",
+            "description": "Units this rule set declares: a new base unit {dimension: NAME}, or {base: UNIT, factor: N} (1 unit = N base units).",
+            "propertyNames": {"pattern": "^[^\\s0-9][^\\s]*$"},
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "dimension": {"type": "string", "pattern": "^[a-z][a-z_]*$"},
+                    "base": {"type": "string", "minLength": 1},
+                    "factor": {"type": "number", "exclusiveMinimum": 0},
+                },
+                "additionalProperties": False,
+            },
+        },
         "decision": {
             "type": "object",
             "properties": {"level": {"type": "string"}, "tier": {"type": "string"}, "inspection": {"type": "string"}},
             "additionalProperties": False,
         },
     },
-    ["id", "include"],
+    ["id"],
 )
 
 def schemas():

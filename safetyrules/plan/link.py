@@ -17,19 +17,28 @@ from __future__ import annotations
 import datetime
 import graphlib
 import os
+
+import attrs
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from safetyrules import dsl
+from safetyrules import dsl, units
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.types import BOOL, FactSpec, Type, type_of_spec
 from safetyrules.errors import ExpressionError, RuleFileError, RuleSetError, SafetyRulesError
 from safetyrules.source.loader import Document, Loc, load_yaml
 from safetyrules.source.model import Expr, Manifest, Standard, Table, Vocabulary, build
-from safetyrules.source.files import bundled_path, digest, expand_includes, find_files, read_rule_file
+from safetyrules.source.files import (
+    bundled_manifests,
+    bundled_path,
+    digest_groups,
+    expand_includes,
+    find_files,
+    read_rule_file,
+)
 from safetyrules.source.schema import validate_document
 from safetyrules.plan.model import FINDINGS_FACTS, combine
 
-__all__ = ["load_parts", "link", "BUILTIN_FACTS", "FINDINGS_FACTS", "LinkedClause", "LinkedTable"]
+__all__ = ["load_parts", "own_files", "link", "BUILTIN_FACTS", "FINDINGS_FACTS", "LinkedClause", "LinkedTable"]
 
 BUILTIN_FACTS: Dict[str, FactSpec] = {
     **{
@@ -173,8 +182,18 @@ def _order(graph: Dict[str, List[str]]) -> Tuple[Optional[List[str]], List[str]]
     return None, out
 
 
-def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], linker: _Linker):
-    """Check and order everything; returns the pieces the engine compiles."""
+def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], linker: _Linker, manifest_doc: Optional[Document] = None):
+    """Check and order everything; returns the pieces the engine compiles.
+
+    Errors point at the node that caused them (a table's ``output:``, a
+    manifest's ``decision:`` entry), through the records' documents."""
+    docs = {id(rec): doc for rec, doc in records}
+
+    def at(rec: Any, path: Tuple, key: bool = False) -> Dict[str, Any]:
+        doc = docs.get(id(rec)) if rec is not manifest else manifest_doc
+        loc = doc.loc(path, key) if doc is not None else rec.loc
+        return dict(path=rec.path, line=loc.line, column=loc.column)
+
     for rec, doc in records:
         linker.add(rec, doc)
     vocab: Dict[str, Any] = dict(linker.vocab)
@@ -185,25 +204,25 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
         spec = linker.vocab.get(t.output)
         if spec is None:
             hint = _did_you_mean(t.output, linker.vocab)
-            linker.errors.append(RuleFileError(f"table output '{t.output}' is not declared in any vocabulary", path=t.path, line=t.loc.line, column=t.loc.column, code="E-NAME", hint=hint))
+            linker.errors.append(RuleFileError(f"table output '{t.output}' is not declared in any vocabulary", code="E-NAME", hint=hint, **at(t, ("output",))))
             continue
         if t.output in BUILTIN_FACTS:
-            linker.errors.append(RuleFileError(f"'{t.output}' is computed by the engine; a table cannot write it", path=t.path, line=t.loc.line, column=t.loc.column, code="E-TABLE"))
+            linker.errors.append(RuleFileError(f"'{t.output}' is computed by the engine; a table cannot write it", code="E-TABLE", **at(t, ("output",))))
             continue
         if t.output in by_output:
             other = by_output[t.output].table
-            linker.errors.append(RuleFileError(f"tables '{other.id}' ({other.path}) and '{t.id}' both write '{t.output}'", path=t.path, line=t.loc.line, column=t.loc.column, code="E-TABLE"))
+            linker.errors.append(RuleFileError(f"tables '{other.id}' ({other.path}) and '{t.id}' both write '{t.output}'", code="E-TABLE", **at(t, ("output",))))
             continue
         if t.hit == "priority" and spec.type != "enum":
-            linker.errors.append(RuleFileError(f"hit: priority needs an enum output ('{t.output}' is {spec.type})", path=t.path, line=t.loc.line, column=t.loc.column, code="E-TABLE"))
-        for row in t.rows:
+            linker.errors.append(RuleFileError(f"hit: priority needs an enum output ('{t.output}' is {spec.type})", code="E-TABLE", **at(t, ("hit",))))
+        for i, row in enumerate(t.rows):
             why = _value_fits(row.then, spec)
             if why:
-                linker.errors.append(RuleFileError(f"row output {why} for '{t.output}'", path=t.path, line=row.loc.line, column=row.loc.column, code="E-TABLE"))
+                linker.errors.append(RuleFileError(f"row output {why} for '{t.output}'", code="E-TABLE", **at(t, ("rows", i, "then"))))
         if t.has_default and t.default is not None:
             why = _value_fits(t.default, spec)
             if why:
-                linker.errors.append(RuleFileError(f"default {why} for '{t.output}'", path=t.path, line=t.loc.line, column=t.loc.column, code="E-TABLE"))
+                linker.errors.append(RuleFileError(f"default {why} for '{t.output}'", code="E-TABLE", **at(t, ("default",))))
         if t.hit == "collect":
             vocab[t.output] = Type("list", elem=type_of_spec(spec, t.output), fact=t.output)
         by_output[t.output] = LinkedTable(t, [], ())
@@ -251,16 +270,7 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
     cyc, order = _order(graph)
     if cyc:
         names = [c.replace("table:", "") for c in cyc]
-        where = next((by_output[c[6:]].table for c in cyc if c.startswith("table:")), None)
-        linker.errors.append(
-            RuleFileError(
-                "dependency cycle: " + " → ".join(names),
-                path=where.path if where else None,
-                line=where.loc.line if where else None,
-                column=where.loc.column if where else None,
-                code="E-CYCLE",
-            )
-        )
+        linker.errors.append(RuleFileError("dependency cycle: " + " → ".join(names), code="E-CYCLE", **_cycle_site(cyc, by_output, at)))
         return None
     # which tables come after the standards (they read findings, directly or not)
     after: Dict[str, bool] = {}
@@ -278,14 +288,28 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
                 linker.errors.append(
                     RuleFileError(
                         f"decision.{key}: '{fact}' is not declared in any vocabulary",
-                        path=manifest.path,
-                        line=manifest.loc.line,
-                        column=manifest.loc.column,
+                        **at(manifest, ("decision", key)),
                         code="E-NAME",
                         hint=_did_you_mean(fact, linker.vocab),
                     )
                 )
     return vocab, pre, clauses, post, by_output
+
+
+def _cycle_site(cyc: List[str], by_output: Dict[str, "LinkedTable"], at) -> Dict[str, Any]:
+    """Where a cycle is reported: the first table in it, at the row (or
+    ``applies_when``) that reads the next node of the cycle."""
+    for i, node in enumerate(cyc):
+        if not node.startswith("table:"):
+            continue
+        t = by_output[node[6:]].table
+        nxt = cyc[(i + 1) % len(cyc)]
+        wanted = set(FINDINGS_FACTS) if nxt == "standards" else {nxt[6:]}
+        for r, row in enumerate(t.rows):
+            if row.when is not None and row.when.node is not None and wanted & set(dsl.fact_paths(row.when.node)):
+                return at(t, ("rows", r, "when"))
+        return at(t, ("output",))
+    return {}
 
 
 def _did_you_mean(word: str, choices) -> Optional[str]:
@@ -295,8 +319,72 @@ def _did_you_mean(word: str, choices) -> Optional[str]:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def load_parts(path: Optional[str] = None):
-    """Everything up to linking; raises RuleSetError with all errors."""
+def _extends(manifest: Manifest, errors: List[SafetyRulesError]):
+    """The bundled manifest ``manifest.extends`` names → (its record, its
+    directory, its files), or None after noting why in ``errors``."""
+    target = bundled_manifests().get(manifest.extends or "")
+    if target is None:
+        known = ", ".join(sorted(bundled_manifests())) or "none"
+        errors.append(
+            RuleFileError(
+                f"extends: '{manifest.extends}' is not a bundled rule set (bundled: {known})",
+                path=manifest.path, line=manifest.loc.line, column=manifest.loc.column, code="E-FILES",
+            )
+        )
+        return None
+    doc, errs = read_rule_file(target)
+    errors += errs
+    if doc is None:
+        return None
+    schema_errors = validate_document(doc)
+    errors += schema_errors
+    if schema_errors:
+        return None
+    base_manifest, errs = build(doc)
+    errors += errs
+    if base_manifest.extends:
+        errors.append(doc.error("a bundled rule set cannot itself extend another", ("extends",), code="E-FILES"))
+        return None
+    base_dir = os.path.dirname(target) or "."
+    files, errs = expand_includes(base_manifest, base_dir)
+    errors += errs
+    return base_manifest, base_dir, files
+
+
+def _registry(manifest: Optional[Manifest], base_units: Mapping[str, Any], doc_errors: List[SafetyRulesError]) -> units.UnitRegistry:
+    """The unit registry of a rule set: the built-in units, the base's and
+    its own declared ``units:``."""
+    declared = dict(base_units)
+    if manifest is not None:
+        declared.update(manifest.units)
+    if not declared:
+        return units.DEFAULT
+    try:
+        return units.DEFAULT.extend(declared)
+    except ValueError as exc:
+        doc_errors.append(
+            RuleFileError(
+                f"units: {exc}",
+                path=manifest.path if manifest else None,
+                line=manifest.loc.line if manifest else None,
+                column=manifest.loc.column if manifest else None,
+                code="E-UNIT",
+            )
+        )
+        return units.DEFAULT
+
+
+def load_parts(path: Optional[str] = None, *, allow_outside_includes: Optional[bool] = None):
+    """Everything up to linking; raises RuleSetError with all errors.
+
+    ``allow_outside_includes`` lets the manifest's ``include`` reach files
+    outside its own directory (refused by default: see
+    :func:`~safetyrules.source.files.expand_includes`).
+
+    A manifest with ``extends:`` loads the bundled rule set's files first and
+    its own after them; it inherits the base's ``decision:`` (unless it gives
+    its own) and ``units:``.  The returned manifest's ``include`` is its own;
+    :func:`own_files` tells which loaded files are the overlay's."""
     path = path or bundled_path()
     manifest_path, files, errors = find_files(path)
     errors = list(errors)
@@ -309,6 +397,10 @@ def load_parts(path: Optional[str] = None):
             manifest_path = files[0]
             files = []
     records: List[Tuple[Any, Document]] = []
+    manifest_doc: Optional[Document] = None
+    inherited: List[str] = []
+    groups: List[Tuple[str, str, Sequence[str]]] = []
+    base_units: Mapping[str, Any] = {}
     if manifest_path is not None:
         base = os.path.dirname(manifest_path) or "."
         doc, errs = read_rule_file(manifest_path)
@@ -320,36 +412,65 @@ def load_parts(path: Optional[str] = None):
             errors += schema_errors
             if not schema_errors:
                 manifest, errs = build(doc)
+                manifest_doc = doc
                 errors += errs
-                more, errs = expand_includes(manifest, base)
+                if manifest.extends:
+                    found = _extends(manifest, errors)
+                    if found is not None:
+                        base_manifest, base_dir, inherited = found
+                        base_units = base_manifest.units
+                        groups.append((f"extends/{base_manifest.id}/", base_dir, list(inherited) + [base_manifest.path]))
+                        if not manifest.decision:
+                            manifest = attrs.evolve(manifest, decision=base_manifest.decision)
+                locs = [doc.loc(("include", i)) for i in range(len(manifest.include))]
+                more, errs = expand_includes(manifest, base, allow_outside=allow_outside_includes, locs=locs)
                 files = more
                 errors += errs
-    for f in files:
-        doc, errs = read_rule_file(f)
-        errors += errs
-        if doc is None:
-            continue
-        if doc.data is None:
-            errors.append(RuleFileError("empty rule file", path=f, line=1, column=1, code="E-SCHEMA"))
-            continue
-        schema_errors = validate_document(doc)
-        errors += schema_errors
-        if schema_errors:
-            continue
-        if doc.data.get("kind") == "ruleset":
-            if manifest_path is not None:
-                errors.append(doc.error("a manifest cannot include another manifest", ("kind",)))
-            continue
-        rec, errs = build(doc)
-        errors += errs
-        records.append((rec, doc))
-    linker = _Linker()
-    linker.errors = errors
-    linked = link(manifest, records, linker)
-    all_files = files
+    registry = _registry(manifest, base_units, errors)
+    if manifest is not None and registry is not units.DEFAULT:
+        manifest = attrs.evolve(manifest, units={**dict(base_units), **dict(manifest.units)})
+    own = [f for f in files if os.path.abspath(f) not in {os.path.abspath(i) for i in inherited}]
+    with units.using(registry):
+        for f in list(inherited) + own:
+            doc, errs = read_rule_file(f)
+            errors += errs
+            if doc is None:
+                continue
+            if doc.data is None:
+                errors.append(RuleFileError("empty rule file", path=f, line=1, column=1, code="E-SCHEMA"))
+                continue
+            schema_errors = validate_document(doc)
+            errors += schema_errors
+            if schema_errors:
+                continue
+            if doc.data.get("kind") == "ruleset":
+                if manifest_path is not None:
+                    errors.append(doc.error("a manifest cannot include another manifest", ("kind",)))
+                continue
+            rec, errs = build(doc)
+            errors += errs
+            records.append((rec, doc))
+        linker = _Linker()
+        linker.errors = errors
+        linked = link(manifest, records, linker, manifest_doc)
     if linker.errors:
         raise RuleSetError(sorted(linker.errors, key=_rank))
-    digest_ = digest(base, all_files, manifest_path)
+    groups.append(("", base, list(own) + ([manifest_path] if manifest_path is not None else [])))
+    digest_ = digest_groups(groups)
     return manifest, records, linker, linked, digest_, base
 
 
+def own_files(path: Optional[str] = None) -> Tuple[str, ...]:
+    """The rule files a rules PATH itself names (absolute paths), leaving out
+    those an ``extends:`` manifest inherits from the bundled set; empty when
+    the rule set extends nothing (then every file is its own)."""
+    path = path or bundled_path()
+    manifest_path, files, _errors = find_files(path)
+    if manifest_path is None:
+        return ()
+    doc, _errs = read_rule_file(manifest_path)
+    if doc is None or not isinstance(doc.data, dict) or not doc.data.get("extends") or validate_document(doc):
+        return ()
+    manifest, _errs = build(doc)
+    more, _errs = expand_includes(manifest, os.path.dirname(manifest_path) or ".")
+    return tuple(os.path.abspath(f) for f in more + [manifest_path])

@@ -7,16 +7,28 @@ hands YAML to :mod:`safetyrules.source.loader`.
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import hashlib
 import os
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from safetyrules.errors import RuleFileError
 from safetyrules.source.loader import Document, load_yaml
 from safetyrules.source.model import Manifest
 
-__all__ = ["RULE_FILE_SUFFIXES", "bundled_path", "find_files", "read_rule_file", "expand_includes", "digest"]
+__all__ = [
+    "RULE_FILE_SUFFIXES",
+    "bundled_path",
+    "bundled_manifests",
+    "find_files",
+    "read_rule_file",
+    "expand_includes",
+    "digest",
+    "digest_groups",
+    "byte_position",
+    "allow_outside_includes",
+]
 
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
 
@@ -29,6 +41,23 @@ def bundled_path() -> str:
     if os.path.isfile(os.path.join(installed, "ruleset.yaml")):
         return installed
     return os.path.join(os.path.dirname(here), "standards")
+
+
+def bundled_manifests() -> Dict[str, str]:
+    """Id → manifest path of every rule set bundled with the package (the
+    ``ruleset*.yaml`` manifests of :func:`bundled_path`): what ``extends:``
+    may name."""
+    out: Dict[str, str] = {}
+    root = bundled_path()
+    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        full = os.path.join(root, name)
+        if not (name.startswith("ruleset") and name.endswith(RULE_FILE_SUFFIXES) and os.path.isfile(full)):
+            continue
+        doc, errs = read_rule_file(full)
+        data = doc.data if doc is not None else None
+        if isinstance(data, dict) and data.get("kind") == "ruleset" and isinstance(data.get("id"), str):
+            out.setdefault(data["id"], full)
+    return out
 
 
 def find_files(path: str) -> Tuple[Optional[str], List[str], List[RuleFileError]]:
@@ -62,7 +91,8 @@ def read_rule_file(path: str) -> Tuple[Optional[Document], List[RuleFileError]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [RuleFileError(f"file is not UTF-8 (byte {exc.start})", path=path, code="E-FILES")]
+        line, column = byte_position(raw, exc.start)
+        return None, [RuleFileError(f"file is not UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})", path=path, line=line, column=column, code="E-FILES")]
     try:
         return load_yaml(text, path), []
     except RuleFileError as err:
@@ -83,18 +113,186 @@ def digest(base: str, files: Sequence[str], manifest: Optional[str] = None) -> s
     return "sha256:" + h.hexdigest()
 
 
-def expand_includes(manifest: Manifest, base: str) -> Tuple[List[str], List[RuleFileError]]:
+def digest_groups(groups: Iterable[Tuple[str, str, Sequence[str]]]) -> str:
+    """The digest of a rule set made of several groups of files.
+
+    Each group is ``(prefix, base, files)``: every file is named by
+    ``prefix`` + its path relative to ``base``.  An overlay that
+    ``extends:`` a bundled rule set uses the prefix ``extends/ID/`` for the
+    base's manifest and files and ``""`` for its own, so the digest covers
+    both and still does not depend on where either is installed.  With one
+    group and an empty prefix this is :func:`digest`.
+    """
+    h = hashlib.sha256()
+    named = []
+    for prefix, base, files in groups:
+        named += [(prefix + os.path.relpath(f, base).replace(os.sep, "/"), f) for f in files]
+    for rel, full in sorted(named):
+        with open(full, "rb") as fh:
+            data = fh.read()
+        h.update(rel.encode("utf-8") + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return "sha256:" + h.hexdigest()
+
+
+def byte_position(raw: bytes, index: int) -> Tuple[int, int]:
+    """1-based (line, column) of byte ``index`` of ``raw``; the column counts
+    the characters before it on its line (undecodable bytes count one each)."""
+    start = raw.rfind(b"\n", 0, index) + 1
+    before = raw[start:index].decode("utf-8", errors="replace")
+    return raw.count(b"\n", 0, index) + 1, len(before) + 1
+
+
+#: A ``**`` walk visits at most this many directories (a rule set is tens).
+MAX_WALK_DIRS = 10_000
+
+_OUTSIDE_DEFAULT = [False]
+
+
+def allow_outside_includes(flag: bool) -> None:
+    """Set the process-wide default of ``expand_includes(allow_outside=None)``
+    (the command line's ``--allow-outside-includes``)."""
+    _OUTSIDE_DEFAULT[0] = bool(flag)
+
+
+def expand_includes(
+    manifest: Manifest,
+    base: str,
+    *,
+    allow_outside: Optional[bool] = None,
+    locs: Optional[Sequence[Any]] = None,
+) -> Tuple[List[str], List[RuleFileError]]:
+    """The rule files the manifest's ``include`` patterns name, in order.
+
+    A match whose real path (symlinks resolved) lies outside ``base`` (and
+    outside the bundled rule set, which ships with the package) is refused
+    unless ``allow_outside`` (``None``: the default set by
+    :func:`allow_outside_includes`): a rule set from elsewhere must not read
+    (and echo in its errors) any file on the machine.  ``**`` walks
+    directories without visiting one real directory twice, so symlink loops
+    end.  ``locs`` are the positions of the patterns, for the errors.
+    """
     files: List[str] = []
     errors: List[RuleFileError] = []
-    for pattern in manifest.include:
-        matches = sorted(glob.glob(os.path.join(base, pattern), recursive=True))
-        matches = [m for m in matches if os.path.isfile(m)]
-        if not matches:
-            errors.append(RuleFileError(f"include '{pattern}' matches no file", path=manifest.path, line=manifest.loc.line, column=manifest.loc.column, code="E-FILES"))
+    if allow_outside is None:
+        allow_outside = _OUTSIDE_DEFAULT[0]
+    root = os.path.realpath(base)
+    # the bundled rule set ships with the package: an overlay may name it
+    trusted = os.path.realpath(bundled_path())
+    for i, pattern in enumerate(manifest.include):
+        loc = locs[i] if locs is not None and i < len(locs) else manifest.loc
+        where = dict(path=manifest.path, line=loc.line, column=loc.column)
+        matches, err = _glob(base, pattern)
+        if err:
+            errors.append(RuleFileError(f"include '{pattern}': {err}", code="E-FILES", **where))
+        if not matches and not err:
+            errors.append(RuleFileError(f"include '{pattern}' matches no file", code="E-FILES", **where))
         for m in matches:
             m = os.path.normpath(m)
+            real = os.path.realpath(m)
+            if not allow_outside and not _inside(real, root) and not _inside(real, trusted):
+                # the message names the path only, never the file's contents
+                errors.append(
+                    RuleFileError(
+                        f"include '{pattern}' reaches {m}, outside the rule set's directory",
+                        code="E-INCLUDE",
+                        hint="pass --allow-outside-includes to trust it",
+                        **where,
+                    )
+                )
+                continue
             if m not in files and os.path.abspath(m) != os.path.abspath(manifest.path):
                 files.append(m)
     return files, errors
+
+
+def _inside(real: str, root: str) -> bool:
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _glob(base: str, pattern: str) -> Tuple[List[str], Optional[str]]:
+    """Files matching ``pattern`` (relative to ``base``; ``*``, ``?``,
+    ``[...]`` within a name, ``**`` for any depth), sorted; a bounded walk.
+    Names starting with ``.`` match only a pattern segment that does too."""
+    parts = [p for p in pattern.replace("\\", "/").split("/") if p not in ("", ".")]
+    if pattern.startswith("/"):
+        start = os.sep
+    else:
+        start = base
+    # the literal leading directories need no walk (and may hold '..')
+    k = 0
+    while k < len(parts) - 1 and not glob.has_magic(parts[k]):
+        k += 1
+    start = os.path.join(start, *parts[:k]) if k else start
+    rest = parts[k:]
+    if not rest:
+        return [], None
+    if not any(glob.has_magic(p) for p in rest):
+        full = os.path.join(start, *rest)
+        return ([full] if os.path.isfile(full) else []), None
+    out: List[str] = []
+    seen: set = set()
+    budget = [MAX_WALK_DIRS]
+
+    def walk(directory: str, i: int) -> Optional[str]:
+        # an explicit stack would be no shorter: depth is bounded by the
+        # real directories (each visited once per pattern position)
+        key = (os.path.realpath(directory), i)
+        if key in seen:
+            return None
+        seen.add(key)
+        budget[0] -= 1
+        if budget[0] < 0:
+            return f"more than {MAX_WALK_DIRS} directories to search"
+        seg = rest[i]
+        last = i == len(rest) - 1
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted((e.name, e) for e in it)
+        except OSError:
+            return None
+        if seg == "**":
+            if last:
+                return None
+            err = walk(directory, i + 1)  # '**' as zero directories
+            if err:
+                return err
+            for name, e in entries:
+                if name.startswith(".") or not _is_dir(e):
+                    continue
+                err = walk(os.path.join(directory, name), i)
+                if err:
+                    return err
+            return None
+        for name, e in entries:
+            if name.startswith(".") and not seg.startswith("."):
+                continue
+            if not fnmatch.fnmatchcase(name, seg):
+                continue
+            full = os.path.join(directory, name)
+            if last:
+                if _is_file(e):
+                    out.append(full)
+            elif _is_dir(e):
+                err = walk(full, i + 1)
+                if err:
+                    return err
+        return None
+
+    stack_err = walk(start, 0) if os.path.isdir(start) else None
+    return sorted(set(out)), stack_err
+
+
+def _is_dir(entry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _is_file(entry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 

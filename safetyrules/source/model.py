@@ -90,6 +90,8 @@ class Standard:
     applies_when: Optional[Expr] = None
     path: str = ""
     loc: Loc = Loc(1, 1)
+    #: the lineage the standard is an edition of (``family:``; its id when absent)
+    family: Optional[str] = None
 
     def in_force(self, day: datetime.date) -> bool:
         """True when ``day`` is inside ``effective`` (from inclusive, until exclusive)."""
@@ -142,12 +144,21 @@ class Vocabulary:
 
 @attrs.frozen
 class Manifest:
+    """A ``kind: ruleset`` manifest.
+
+    ``extends`` names a bundled rule set whose files (and ``decision:``,
+    unless this one gives its own) are inherited; ``units`` are the units the
+    rule set declares (see :meth:`safetyrules.units.UnitRegistry.extend`).
+    """
+
     id: str
     include: Tuple[str, ...]
     decision: Mapping[str, str] = attrs.field(factory=dict)
     title: Mapping[str, str] = attrs.field(factory=dict)
     path: str = ""
     loc: Loc = Loc(1, 1)
+    extends: Optional[str] = None
+    units: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
 
 
 # ---------------------------------------------------------------------------
@@ -264,7 +275,21 @@ def build(doc: Document) -> Tuple[Any, List[RuleFileError]]:
             facts[name] = _spec(spec, doc, ("facts", name))
         return Vocabulary(d["id"], facts, d.get("title") or {}, doc.path, loc), b.errors
     if kind == "ruleset":
-        return Manifest(d["id"], tuple(d["include"]), d.get("decision") or {}, d.get("title") or {}, doc.path, loc), b.errors
+        if "include" not in d and "extends" not in d:
+            b.errors.append(doc.error("a manifest needs include: (its files) or extends: (a bundled rule set)", ("id",), key=True, code="E-SCHEMA"))
+        return (
+            Manifest(
+                d["id"],
+                tuple(d.get("include") or ()),
+                d.get("decision") or {},
+                d.get("title") or {},
+                doc.path,
+                loc,
+                d.get("extends"),
+                d.get("units") or {},
+            ),
+            b.errors,
+        )
     if kind == "table":
         rows = []
         b.unique(d["rows"], "row", ("rows",))
@@ -335,6 +360,7 @@ def build(doc: Document) -> Tuple[Any, List[RuleFileError]]:
             applies_when=applies,
             path=doc.path,
             loc=loc,
+            family=d.get("family"),
         ),
         b.errors,
     )
