@@ -1,0 +1,27 @@
+"""Supervision on the graded registry (SPEC §10; design
+``reference/supervision.md`` §8): the annual plan, the auditable random draw,
+grid workload, inspection follow-up with the hazard ledger, checklists and
+self-inspection.
+
+Every call returns frozen attrs results with ``to_dict()`` and a canonical,
+byte-identical ``to_json()``.  Python's ``random`` module is never used: all
+randomness is SHA-256 ranking of a committed seed.
+"""
+
+from __future__ import annotations
+
+from .common import SupervisionError, canonical
+from .draw import DrawResult, Manifest, commitment_of, draw_commit, draw_run, draw_verify, effective_seed, new_seed, pool_digest
+from .findings import finding_id
+from .inputs import read_calendar, read_history, read_inspectors, read_members
+from .policy import Policy, default_policy, load_policy
+from .registry import Entity, Registry, read_registry, registry_from_decisions
+
+__all__ = [
+    "SupervisionError", "canonical", "finding_id",
+    "Registry", "Entity", "read_registry", "registry_from_decisions",
+    "Policy", "load_policy", "default_policy",
+    "read_history", "read_inspectors", "read_members", "read_calendar",
+    "Manifest", "DrawResult", "new_seed", "commitment_of", "effective_seed", "pool_digest",
+    "draw_commit", "draw_run", "draw_verify",
+]

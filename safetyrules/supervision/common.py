@@ -1,0 +1,242 @@
+"""What every supervision command shares: canonical JSON, SHA-256 digests,
+located input errors, reading JSON Lines / YAML inputs, ``--record DIR``.
+
+Canonical JSON (supervision.md §8.0): sorted keys, UTF-8 with non-ASCII kept,
+compact separators, and no floats where a ratio of integers will do — ratios
+are written as decimal strings (:func:`decimal_str`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import fractions
+import hashlib
+import json
+import os
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+import attrs
+
+from safetyrules.errors import SafetyRulesError
+
+__all__ = [
+    "SupervisionError",
+    "canonical",
+    "sha256_hex",
+    "digest_bytes",
+    "digest_file",
+    "decimal_str",
+    "parse_ratio",
+    "read_jsonl",
+    "read_mapping",
+    "as_date",
+    "write_record",
+    "Result",
+    "Warning_",
+]
+
+
+class SupervisionError(SafetyRulesError):
+    """Bad supervision input (registry, policy, inspectors, history, ledger,
+    calendar) or a failed protocol step.  ``path``/``line`` locate it; ``code``
+    is one of the design's codes (``E-DRAW-INPUT-CHANGED``, ``E-POLICY-FLOOR-CAP``,
+    ``E-LEDGER-MAJOR-CLOSE`` …)."""
+
+    code = "E-SUPERVISION"
+
+
+def _default(v: Any) -> Any:
+    if isinstance(v, (datetime.date, datetime.datetime)):
+        return v.isoformat()
+    if isinstance(v, fractions.Fraction):
+        return decimal_str(v)
+    if isinstance(v, (set, frozenset, tuple)):
+        return list(v)
+    if hasattr(v, "to_dict"):
+        return v.to_dict()
+    if isinstance(v, Mapping):
+        return dict(v)
+    raise TypeError(f"not JSON-ready: {type(v).__name__}")
+
+
+def canonical(value: Any) -> str:
+    """The canonical JSON text of ``value`` (sorted keys, compact, UTF-8)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def sha256_hex(text: str) -> str:
+    """Lowercase hex SHA-256 of ``text`` encoded as UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def digest_bytes(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def digest_file(path: Optional[str]) -> Optional[str]:
+    """``sha256:…`` of a file's bytes (None for no file)."""
+    if path is None:
+        return None
+    with open(path, "rb") as fh:
+        return digest_bytes(fh.read())
+
+
+def decimal_str(value: Any, places: int = 6) -> str:
+    """A ratio as a decimal string: exact when it terminates within ``places``
+    digits, else rounded half-even to ``places`` (trailing zeros dropped)."""
+    q = fractions.Fraction(value)
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    scaled = q * 10**places
+    n = round(scaled)  # Fraction rounding is half-even and exact
+    whole, frac = divmod(n, 10**places)
+    s = str(whole)
+    if frac:
+        s += "." + str(frac).rjust(places, "0").rstrip("0")
+    return sign + s if n else "0"
+
+
+def parse_ratio(value: Any, where: str = "ratio", **loc) -> fractions.Fraction:
+    """A ratio given as a decimal string (``"0.20"``), an int, or a float's
+    shortest repr, as an exact fraction in [0, 1]."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        q = fractions.Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise SupervisionError(f"{where} must be a decimal such as \"0.10\", got {value!r}", code="E-POLICY", **loc) from None
+    if not 0 <= q <= 1:
+        raise SupervisionError(f"{where} must be between 0 and 1, got {value!r}", code="E-POLICY", **loc)
+    return q
+
+
+def as_date(value: Any, what: str = "date", **loc) -> Optional[datetime.date]:
+    if value is None or isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise SupervisionError(f"{what} must be a date like 2025-03-01, got {value!r}", code="E-INPUT", **loc) from None
+
+
+def read_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
+    """(line number, object) for every non-blank line; a bad line is a
+    :class:`SupervisionError` at ``PATH:LINE``."""
+    try:
+        fh = open(path, "rb")
+    except OSError as exc:
+        raise SupervisionError(f"cannot read: {exc.strerror}", path=path, code="E-INPUT") from None
+    with fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise SupervisionError(f"not a JSON line: {exc}", path=path, line=n, code="E-INPUT") from None
+            if not isinstance(obj, dict):
+                raise SupervisionError("each line must be a JSON object", path=path, line=n, code="E-INPUT")
+            yield n, obj
+
+
+def read_mapping(path: str, what: str = "file") -> Tuple[Any, Any]:
+    """A YAML or JSON file (safe loading, positions kept) → (data, document).
+    ``document.loc(path_tuple)`` gives a node's position for messages."""
+    from safetyrules.source.loader import load_yaml
+
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise SupervisionError(f"cannot read {what}: {exc.strerror}", path=path, code="E-INPUT") from None
+    if path.endswith(".json"):
+        try:
+            return json.loads(raw.decode("utf-8")), None
+        except (UnicodeDecodeError, ValueError) as exc:
+            line = getattr(exc, "lineno", None)
+            raise SupervisionError(f"not JSON: {exc}", path=path, line=line, code="E-INPUT") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SupervisionError(f"{what} is not UTF-8", path=path, code="E-INPUT") from None
+    doc = load_yaml(text, path)
+    return doc.data, doc
+
+
+def loc_of(doc: Any, path: str, keys: Tuple[Any, ...]) -> Dict[str, Any]:
+    """``path=…, line=…, column=…`` of a node, for a located error."""
+    if doc is None:
+        return {"path": path}
+    try:
+        p = doc.loc(keys)
+        return {"path": path, "line": p.line, "column": p.column}
+    except Exception:  # a node the loader did not record: the file is enough
+        return {"path": path}
+
+
+@attrs.frozen
+class Warning_:
+    """One warning or flag: a stable ``code``, a message, and what it is about."""
+
+    code: str
+    message: str
+    subject: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"code": self.code, "message": self.message, "subject": self.subject}
+
+
+class Result:
+    """Mixin of every supervision result: ``to_dict()`` and canonical ``to_json()``."""
+
+    def to_dict(self) -> Dict[str, Any]:  # pragma: no cover - each result defines it
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        """Canonical, byte-identical JSON of :meth:`to_dict`."""
+        return canonical(self.to_dict())
+
+
+def write_record(directory: str, command: str, params: Mapping[str, Any], inputs: Mapping[str, Optional[str]], output: str, extra: Optional[Mapping[str, Any]] = None) -> str:
+    """Write ``DIR/run.json`` (supervision.md §8.0 audit record): the tool
+    version, input digests, parameters and the output digest.  Returns its path."""
+    from safetyrules import __version__
+
+    os.makedirs(directory, exist_ok=True)
+    rec = {
+        "tool": {"name": "safetyrules", "version": __version__},
+        "command": command,
+        "parameters": dict(params),
+        "inputs": {k: digest_file(v) if v else None for k, v in inputs.items()},
+        "output_digest": digest_bytes(output.encode("utf-8")),
+    }
+    if extra:
+        rec.update(extra)
+    target = os.path.join(directory, "run.json")
+    with open(target, "w", encoding="utf-8") as fh:
+        fh.write(canonical(rec) + "\n")
+    return target
+
+
+class Condition:
+    """A DSL condition from a policy (supervision.md §8.0: same language and
+    three-valued logic as rule files), evaluated over an entity's flat facts.
+    ``None`` is unknown."""
+
+    def __init__(self, text: str, *, path: Optional[str] = None, line: Optional[int] = None, column: Optional[int] = None) -> None:
+        from safetyrules import dsl
+
+        self.text = text
+        try:
+            self.node = dsl.parse(text)
+        except SafetyRulesError as exc:
+            raise SupervisionError(f"bad condition {text!r}: {exc.message}", path=path, line=line, column=column, code="E-POLICY") from None
+        self._where = {"path": path, "line": line, "column": column}
+        self._eval = dsl.evaluate_ast
+
+    def __call__(self, facts: Mapping[str, Any]) -> Optional[bool]:
+        try:
+            v = self._eval(self.node, facts)
+        except SafetyRulesError as exc:
+            raise SupervisionError(f"condition {self.text!r}: {exc.message}", code="E-POLICY", **self._where) from None
+        return v if v is None or isinstance(v, bool) else bool(v)

@@ -1,0 +1,487 @@
+"""The reproducible, auditable random draw (双随机一公开): ``draw seed |
+commit | run | verify`` (supervision.md §8.2, normative hashing).
+
+Commit → reveal → verify, after RFC 3797: ``commit`` fixes the strata, the
+eligible ids, targets, exclusions, inspectors and the seed commitment in a
+manifest that is published before the seed exists; ``run`` checks the
+revealed seed against the commitment and ranks by SHA-256 (never Python's
+``random``, whose sequences may change between versions); ``verify``
+recomputes the result byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fractions
+import math
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import attrs
+
+from .common import Result, SupervisionError, Warning_, canonical, decimal_str, digest_bytes, sha256_hex
+from .inputs import History, Inspector, inspector_from_dict
+from .policy import Policy
+from .registry import LEVELS, Registry
+from .selection import classify, stratum_of
+
+__all__ = [
+    "new_seed", "commitment_of", "effective_seed", "pool_digest", "targets", "apportion",
+    "Manifest", "DrawResult", "draw_commit", "draw_run", "draw_verify", "manifest_from_dict",
+]
+
+MANIFEST_FORMAT = "safetyrules-draw-manifest/v1"
+RESULT_FORMAT = "safetyrules-draw-result/v1"
+
+
+def new_seed() -> Tuple[str, str]:
+    """32 random bytes from the OS, as hex, and their commitment."""
+    seed = os.urandom(32).hex()
+    return seed, commitment_of(seed)
+
+
+def commitment_of(seed: str) -> str:
+    """``sha256(seed)``: the SHA-256 of the seed's text as UTF-8, lowercase hex."""
+    return sha256_hex(seed)
+
+
+def effective_seed(secret: Optional[str], public_values: Optional[Sequence[Any]]) -> str:
+    """S (§8.2 step 2): the secret seed itself with no public source, else
+    ``sha256("srdraw/v1/seed\\n" + secret + "\\n" + canonical(values))``."""
+    if public_values is None:
+        if secret is None:
+            raise SupervisionError("a draw needs a secret seed, public values, or both", code="E-DRAW-SEED")
+        return secret
+    return sha256_hex("srdraw/v1/seed\n" + (secret or "") + "\n" + canonical([str(v) for v in public_values]))
+
+
+def pool_digest(strata: Mapping[str, Sequence[str]]) -> str:
+    """SHA-256 of the compact JSON array of every ``[stratum, entity_id]`` pair, sorted."""
+    pairs = sorted([s, e] for s, ids in strata.items() for e in ids)
+    return sha256_hex(canonical(pairs))
+
+
+def entity_key(seed: str, stratum: str, entity_id: str) -> str:
+    return sha256_hex(f"srdraw/v1\nentity\n{seed}\n{stratum}\n{entity_id}")
+
+
+def inspector_key(seed: str, entity_id: str, inspector_id: str) -> str:
+    return sha256_hex(f"srdraw/v1\ninspector\n{seed}\n{entity_id}\n{inspector_id}")
+
+
+def targets(counts: Sequence[Tuple[str, int, Optional[fractions.Fraction], Optional[int]]], min_per_stratum: int) -> List[int]:
+    """Per stratum ``k = max(min_per_stratum, ceil(ratio × n))`` (exact), or a
+    fixed count; never more than ``n``; 0 for an empty stratum or no ratio."""
+    out = []
+    for _name, n, ratio, fixed in counts:
+        if n == 0:
+            out.append(0)
+        elif fixed is not None:
+            out.append(min(fixed, n))
+        elif ratio is None:
+            out.append(0)
+        else:
+            out.append(min(n, max(min_per_stratum, math.ceil(ratio * n))))
+    return out
+
+
+def apportion(weights: Sequence[fractions.Fraction], caps: Sequence[int], budget: int) -> List[int]:
+    """Largest remainder (Hamilton): ``budget`` seats in proportion to
+    ``weights``, none above its cap; ties go to the earlier stratum."""
+    total = sum(weights)
+    if budget <= 0 or total == 0:
+        return [0] * len(weights)
+    quotas = [fractions.Fraction(budget) * w / total for w in weights]
+    seats = [min(math.floor(q), c) for q, c in zip(quotas, caps)]
+    left = min(budget, sum(caps)) - sum(seats)
+    order = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - math.floor(quotas[i])), i))
+    while left > 0:
+        moved = False
+        for i in order:
+            if left and seats[i] < caps[i]:
+                seats[i] += 1
+                left -= 1
+                moved = True
+        if not moved:
+            break
+    return seats
+
+
+@attrs.frozen
+class Manifest(Result):
+    """A draw manifest (the committed part).  ``data`` is its canonical dict."""
+
+    data: Mapping[str, Any]
+
+    @property
+    def digest(self) -> str:
+        return digest_bytes(self.to_json().encode("utf-8"))
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dict(self.data)
+
+
+@attrs.frozen
+class DrawResult(Result):
+    """The result of ``draw run``: selections with rank keys, teams, skips,
+    replacements and a notice per drawn entity."""
+
+    data: Mapping[str, Any]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dict(self.data)
+
+    @property
+    def selected(self) -> Dict[str, List[str]]:
+        return {s["stratum"]: [x["entity_id"] for x in s["selected"]] for s in self.data["strata"]}
+
+    @property
+    def teams(self) -> Dict[str, List[str]]:
+        return {t["entity_id"]: list(t["inspectors"]) for t in self.data["teams"]}
+
+
+def manifest_from_dict(data: Mapping[str, Any], path: Optional[str] = None) -> Manifest:
+    if not isinstance(data, Mapping) or data.get("format") != MANIFEST_FORMAT:
+        raise SupervisionError(f"not a draw manifest (format {MANIFEST_FORMAT})", path=path, line=1, code="E-DRAW-MANIFEST")
+    return Manifest(data)
+
+
+def _input_digests(reg: Registry, policy: Policy, history: History, inspectors_digest: Optional[str]) -> Dict[str, Optional[str]]:
+    from .policy import policy_digest
+
+    return {
+        "registry": reg.digest or digest_bytes(canonical(sorted(e.id for e in reg.entities)).encode()),
+        "policy": policy_digest(policy),
+        "history": _digest_path(history.path),
+        "inspectors": inspectors_digest,
+    }
+
+
+def _digest_path(p: Optional[str]) -> Optional[str]:
+    from .common import digest_file
+
+    return digest_file(p) if p else None
+
+
+def draw_commit(
+    reg: Registry,
+    policy: Policy,
+    *,
+    history: History,
+    inspectors: Sequence[Inspector],
+    as_of: datetime.date,
+    commitment: Optional[str] = None,
+    public_source: Optional[Mapping[str, Any]] = None,
+    budget: Optional[int] = None,
+    inspectors_digest: Optional[str] = None,
+    plan_digest: Optional[str] = None,
+) -> Manifest:
+    """Compute the pool, strata, targets and exclusions and write the manifest
+    (§8.2 step 1).  At least one of ``commitment`` and ``public_source``."""
+    if commitment is None and public_source is None:
+        raise SupervisionError("draw commit needs --commitment, --public-source, or both", code="E-DRAW-SEED")
+    if commitment is not None:
+        commitment = commitment.strip().lower()
+        if len(commitment) != 64 or any(c not in "0123456789abcdef" for c in commitment):
+            raise SupervisionError("the commitment is the 64-hex-digit SHA-256 that 'draw seed' prints", code="E-DRAW-SEED")
+    if public_source is not None and not isinstance(public_source, Mapping):
+        raise SupervisionError("a public source is a mapping with 'description' and 'values' (a count)", code="E-DRAW-SEED")
+    cls = classify(reg, policy, history, as_of)
+    strata: Dict[str, List[str]] = {}
+    for e in reg.entities:
+        c = cls[e.id]
+        if c.category == "random_pool":
+            strata.setdefault(stratum_of(e, policy), []).append(e.id)
+    ratios, ratio_source, ratio_status = policy.ratios()
+    warnings: List[Warning_] = []
+    if policy.params["ratios"].status in ("provisional", "assumption") and policy.params["ratios"].value == "project.default":
+        warnings.append(Warning_("W-DRAW-DEFAULT-RATIO", f"the draw uses the project's default ratios ({ratio_source}); status provisional, not law"))
+    drawable = [ratios[l] for l in LEVELS if l in ratios]
+    top = max(drawable) if drawable else None
+    order = sorted(strata, key=_stratum_order)
+    rows = []
+    for name in order:
+        level = name.split("/", 1)[0]
+        if level == "unknown":
+            ratio = top
+            warnings.append(Warning_("W-DRAW-UNKNOWN-STRATUM", f"{len(strata[name])} entities of unknown level are drawn at the highest ratio ({decimal_str(top) if top is not None else 'none'})", name))
+        else:
+            ratio = ratios.get(level)
+            if ratio is None:
+                warnings.append(Warning_("W-DRAW-NO-RATIO", f"no ratio for stratum {name}: nothing drawn from it", name))
+        rows.append((name, len(strata[name]), ratio, None))
+    mins = int(policy["min_per_stratum"])
+    k = targets(rows, mins)
+    budget_info = None
+    if budget is not None:
+        want = sum(k)
+        if want > budget:
+            weights = [(r[2] or 0) * r[1] for r in rows]
+            k2 = apportion(weights, [r[1] for r in rows], budget)
+            budget_info = {"budget": budget, "binds": True, "before": want, "after": sum(k2)}
+            warnings.append(Warning_("W-DRAW-BUDGET-BINDS", f"the targets ({want}) exceed the budget ({budget}): scaled by largest remainder"))
+            k = k2
+        else:
+            budget_info = {"budget": budget, "binds": False, "before": want, "after": want}
+    if commitment is not None and public_source is None:
+        warnings.append(Warning_("W-DRAW-SECRET-ONLY", "commit-reveal alone: the seed holder could decline to reveal; mix in a public source"))
+    insp = sorted(inspectors, key=lambda i: i.id)
+    pooled = {e for ids in strata.values() for e in ids}
+    window = int(policy["rotation_window"])
+    entities = {}
+    for e in reg.entities:
+        if e.id in pooled:
+            entities[e.id] = {
+                "sector": e.sector,
+                "grid": e.grid,
+                "level": e.level,
+                "name": e.name,
+                "recent_inspectors": list(history.recent_inspectors(e.id, as_of, window)),
+            }
+    days, day_rows = policy.day_rows()
+    for eid, rec in entities.items():
+        f = reg.by_id[eid].facts
+        rec["days_per_visit"] = next((d for c, d in day_rows if c(f) is True), days)
+    data = {
+        "format": MANIFEST_FORMAT,
+        "as_of": as_of.isoformat(),
+        "inputs": _input_digests(reg, policy, history, inspectors_digest),
+        "plan": plan_digest,
+        "policy": {
+            "id": policy.id,
+            "team_size": int(policy["team_size"]),
+            "rotation_window": window,
+            "load_cap": policy["load_cap"],
+            "min_per_stratum": mins,
+            "ratios": {"values": {k_: decimal_str(v) for k_, v in sorted(ratios.items())}, "source": ratio_source, "status": ratio_status},
+            "publish_working_days": int(policy["publish_working_days"]),
+            "qualifications": {},
+        },
+        "strata": [
+            {"stratum": name, "n": n, "ratio": decimal_str(r) if r is not None else None, "target": t, "ids": sorted(strata[name])}
+            for (name, n, r, _), t in zip(rows, k)
+        ],
+        "pool_digest": pool_digest(strata),
+        "budget": budget_info,
+        "exclusions": sorted(
+            ({"entity_id": e.id, "reason": cls[e.id].exclusion, "detail": cls[e.id].detail} for e in reg.entities if cls[e.id].exclusion),
+            key=lambda x: x["entity_id"],
+        ),
+        "entities": entities,
+        "inspectors": [i.to_dict() for i in insp],
+        "seed": {
+            "commitment": commitment,
+            "public_source": dict(public_source) if public_source is not None else None,
+            "mix": "secret+public" if commitment and public_source is not None else ("public" if public_source is not None else "secret"),
+        },
+        "warnings": [w.to_dict() for w in warnings],
+    }
+    # through canonical JSON once, so what is hashed is what is written
+    import json
+
+    return Manifest(json.loads(canonical(data)))
+
+
+def _stratum_order(name: str) -> Tuple[int, str]:
+    level = name.split("/", 1)[0]
+    rank = LEVELS.index(level) if level in LEVELS else len(LEVELS)
+    return (rank, name)
+
+
+def _check_public(man: Manifest, public_values: Optional[Sequence[Any]]) -> Optional[List[str]]:
+    src = man.data["seed"]["public_source"]
+    if src is None:
+        if public_values is not None:
+            raise SupervisionError("the manifest names no public source, but public values were given", code="E-DRAW-PUBLIC")
+        return None
+    if public_values is None:
+        raise SupervisionError(f"the manifest commits to a public source ({src.get('description', '?')}): give --public-values", code="E-DRAW-PUBLIC")
+    vals = [str(v) for v in public_values]
+    want = src.get("values")
+    if isinstance(want, int) and len(vals) != want:
+        raise SupervisionError(f"the public source has {want} values, {len(vals)} were given", code="E-DRAW-PUBLIC")
+    if isinstance(want, list) and len(vals) != len(want):
+        raise SupervisionError(f"the public source names {len(want)} values ({', '.join(map(str, want))}), {len(vals)} were given", code="E-DRAW-PUBLIC")
+    return vals
+
+
+def draw_run(man: Manifest, seed: Optional[str] = None, public_values: Optional[Sequence[Any]] = None, replacements: Optional[Mapping[str, str]] = None) -> DrawResult:
+    """Reveal: check the seed, rank, select, assign teams (§8.2 steps 2–5).
+
+    ``replacements`` maps a drawn entity found closed or unreachable to the
+    reason; the next in rank replaces it, recorded as ``replaces``.
+    """
+    sd = man.data["seed"]
+    if sd["commitment"] is not None:
+        if seed is None:
+            raise SupervisionError("the manifest commits to a secret seed: give --seed", code="E-DRAW-SEED")
+        if commitment_of(seed) != sd["commitment"]:
+            raise SupervisionError("sha256(seed) does not match the manifest's commitment", code="E-DRAW-COMMITMENT")
+    elif seed is not None:
+        raise SupervisionError("the manifest commits to no secret seed, but one was given", code="E-DRAW-SEED")
+    vals = _check_public(man, public_values)
+    S = effective_seed(seed, vals)
+    pol = man.data["policy"]
+    replacements = dict(replacements or {})
+    strata_out, selected_order, replaced = [], [], []
+    for st in man.data["strata"]:
+        ranked = sorted(((entity_key(S, st["stratum"], e), e) for e in st["ids"]))
+        chosen, i = [], 0
+        taken = 0
+        while taken < st["target"] and i < len(ranked):
+            key, e = ranked[i]
+            i += 1
+            if e in replacements:
+                replaced.append({"entity_id": e, "stratum": st["stratum"], "reason": replacements[e]})
+                continue
+            rec = {"entity_id": e, "rank": i, "key": key}
+            if replaced and replaced[-1]["stratum"] == st["stratum"] and "replaced_by" not in replaced[-1]:
+                rec["replaces"] = replaced[-1]["entity_id"]
+                replaced[-1]["replaced_by"] = e
+            chosen.append(rec)
+            taken += 1
+        strata_out.append({"stratum": st["stratum"], "target": st["target"], "n": st["n"], "selected": chosen, "short": st["target"] - taken})
+        selected_order.extend(r["entity_id"] for r in chosen)
+    teams, errors = _assign(man, S, selected_order)
+    as_of = datetime.date.fromisoformat(man.data["as_of"])
+    by_id = {i["id"]: i for i in man.data["inspectors"]}
+    notices = []
+    for t in teams:
+        ent = man.data["entities"].get(t["entity_id"], {})
+        notices.append({
+            "entity_id": t["entity_id"],
+            "name": ent.get("name"),
+            "inspectors": [{k: by_id[i][k] for k in ("id", "name", "unit", "cert_no")} for i in t["inspectors"]],
+            "items": f"safetyrules checklist {t['entity_id']}",
+            "publication": {
+                "rule": f"results are published within {pol['publish_working_days']} working days of the end of the check",
+                "source": "DR-PUB-1 (Hebei 冀政办发〔2015〕22号)",
+                "status": "verified",
+                "due": None,
+            },
+        })
+    warnings = list(man.data.get("warnings", ()))
+    data = {
+        "format": RESULT_FORMAT,
+        "manifest_digest": man.digest,
+        "as_of": as_of.isoformat(),
+        "seed": {"secret": seed, "public_values": vals, "effective": S},
+        "strata": strata_out,
+        "teams": teams,
+        "replacements": replaced,
+        "errors": errors,
+        "notices": notices,
+        "warnings": warnings,
+    }
+    return DrawResult(data)
+
+
+def _assign(man: Manifest, S: str, selected: Sequence[str]) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+    pol = man.data["policy"]
+    team_size = pol["team_size"]
+    load_cap = pol["load_cap"]
+    as_of = datetime.date.fromisoformat(man.data["as_of"])
+    inspectors = [inspector_from_dict(i) for i in man.data["inspectors"]]
+    quals = pol.get("qualifications") or {}
+    load: Dict[str, int] = {}
+    used_days: Dict[str, int] = {}
+    teams, errors = [], []
+    for eid in selected:
+        ent = man.data["entities"][eid]
+        need = set(quals.get(ent.get("sector") or "", ()))
+        recent = set(ent.get("recent_inspectors") or ())
+        dpv = ent.get("days_per_visit", 1)
+        ranked = sorted(((inspector_key(S, eid, i.id), i) for i in inspectors), key=lambda x: x[0])
+        team, skipped = [], []
+        for key, ins in ranked:
+            if len(team) == team_size:
+                break
+            reason = None
+            if not ins.certified_on(as_of):
+                reason = "certificate"
+            elif need and not need.issubset(ins.qualifications):
+                reason = "qualification"
+            elif any(c == eid for c, _ in ins.conflicts):
+                reason = "recusal"
+            elif ins.id in recent:
+                reason = "rotation"
+            elif load_cap is not None and load.get(ins.id, 0) >= load_cap:
+                reason = "load_cap"
+            elif ins.available_days is not None and used_days.get(ins.id, 0) + dpv > ins.available_days:
+                reason = "load_cap"
+            if reason:
+                skipped.append({"inspector": ins.id, "reason": reason})
+            else:
+                team.append(ins.id)
+        if len(team) < team_size:
+            errors.append({"code": "E-DRAW-NO-TEAM", "entity_id": eid, "message": f"only {len(team)} of {team_size} inspectors pass the filters"})
+        else:
+            for i in team:
+                load[i] = load.get(i, 0) + 1
+                used_days[i] = used_days.get(i, 0) + dpv
+        teams.append({"entity_id": eid, "inspectors": team if len(team) == team_size else [], "candidates": team, "skipped": skipped})
+    return teams, errors
+
+
+def draw_verify(
+    man: Manifest,
+    result: Any,
+    seed: Optional[str] = None,
+    public_values: Optional[Sequence[Any]] = None,
+    *,
+    reg: Optional[Registry] = None,
+    policy: Optional[Policy] = None,
+    history: Optional[History] = None,
+    inspectors: Optional[Sequence[Inspector]] = None,
+    inspectors_digest: Optional[str] = None,
+) -> bool:
+    """Recompute the draw from the manifest and the seed (and, given the raw
+    inputs, the manifest itself) and compare byte for byte.  Returns True;
+    raises :class:`SupervisionError` (``E-DRAW-VERIFY`` with the first
+    difference, or a seed/commitment error) otherwise."""
+    text = result if isinstance(result, str) else result.to_json()
+    text = text.rstrip("\n")
+    import json
+
+    try:
+        given = json.loads(text)
+    except ValueError:
+        raise SupervisionError("the result is not JSON", code="E-DRAW-VERIFY") from None
+    if reg is not None:
+        if policy is None or history is None or inspectors is None:
+            raise SupervisionError("verifying against the raw inputs needs the registry, policy, history and inspectors", code="E-DRAW-VERIFY")
+        as_of = datetime.date.fromisoformat(man.data["as_of"])
+        sd = man.data["seed"]
+        again = draw_commit(
+            reg, policy, history=history, inspectors=inspectors, as_of=as_of, commitment=sd["commitment"],
+            public_source=sd["public_source"], budget=(man.data.get("budget") or {}).get("budget"),
+            inspectors_digest=inspectors_digest, plan_digest=man.data.get("plan"),
+        )
+        if again.data["inputs"] != man.data["inputs"]:
+            changed = sorted(k for k in man.data["inputs"] if again.data["inputs"].get(k) != man.data["inputs"][k])
+            raise SupervisionError(f"inputs differ from the manifest: {', '.join(changed)}", code="E-DRAW-INPUT-CHANGED")
+        if again.to_json() != man.to_json():
+            raise SupervisionError("the manifest does not follow from the inputs: " + _first_diff(man.to_dict(), again.to_dict()), code="E-DRAW-VERIFY")
+    reps = {r["entity_id"]: r["reason"] for r in given.get("replacements", ())} if isinstance(given, dict) else {}
+    mine = draw_run(man, seed, public_values, reps)
+    if mine.to_json() != text:
+        raise SupervisionError("the result differs from the recomputed draw: " + _first_diff(given, mine.to_dict()), code="E-DRAW-VERIFY")
+    return True
+
+
+def _first_diff(a: Any, b: Any, where: str = "") -> str:
+    if type(a) is not type(b):
+        return f"{where or '/'}: {canonical(a)[:80]} != {canonical(b)[:80]}"
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return f"{where}/{k}: present in only one"
+            if a[k] != b[k]:
+                return _first_diff(a[k], b[k], f"{where}/{k}")
+    if isinstance(a, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_diff(x, y, f"{where}/{i}")
+        if len(a) != len(b):
+            return f"{where}: {len(a)} items != {len(b)}"
+    return f"{where or '/'}: {canonical(a)[:80]} != {canonical(b)[:80]}"

@@ -1,0 +1,298 @@
+"""The other supervision inputs (supervision.md §8.0): inspection history,
+inspectors, grid members, staff workdays and the calendar.
+
+Each reader checks what it reads and reports a bad record at ``FILE:LINE``.
+History and inspectors may be JSON Lines or a YAML/JSON list (or a mapping
+with the list under ``history:`` / ``inspectors:`` / ``members:``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import attrs
+
+from .common import SupervisionError, as_date, loc_of, read_jsonl, read_mapping
+
+__all__ = [
+    "Inspection", "History", "read_history", "Inspector", "read_inspectors", "Member", "read_members",
+    "Calendar", "read_calendar", "workdays_between", "add_working_days", "read_staff",
+]
+
+
+def _records(path: str, key: str) -> List[Tuple[Dict[str, Any], Dict[str, Any]]]:
+    """(record, location) pairs from JSONL or a YAML/JSON list."""
+    if path.endswith((".jsonl", ".ndjson")):
+        return [(obj, {"path": path, "line": n}) for n, obj in read_jsonl(path)]
+    data, doc = read_mapping(path, key)
+    if isinstance(data, Mapping):
+        data = data.get(key)
+    if not isinstance(data, list):
+        raise SupervisionError(f"expected a list of {key} (or a mapping with '{key}:')", path=path, line=1, code="E-INPUT")
+    out = []
+    for i, obj in enumerate(data):
+        where = loc_of(doc, path, ((key, i) if doc is not None and isinstance(doc.data, Mapping) else (i,)))
+        if not isinstance(obj, Mapping):
+            raise SupervisionError(f"each of {key} must be a mapping", code="E-INPUT", **where)
+        out.append((dict(obj), where))
+    return out
+
+
+@attrs.frozen
+class Inspection:
+    """One inspection event of the history."""
+
+    inspection_id: str
+    entity_id: str
+    date: datetime.date
+    channel: str
+    kind: str
+    inspectors: Tuple[str, ...]
+    open_findings: int
+    order: int = 0
+
+
+@attrs.frozen
+class History:
+    """Inspection events by entity, each entity's newest last."""
+
+    by_entity: Mapping[str, Tuple[Inspection, ...]]
+    path: Optional[str] = None
+
+    def of(self, entity_id: str, as_of: datetime.date) -> Tuple[Inspection, ...]:
+        """The entity's inspections on or before ``as_of``, oldest first."""
+        return tuple(i for i in self.by_entity.get(entity_id, ()) if i.date <= as_of)
+
+    def facts(self, entity_id: str, as_of: datetime.date) -> Dict[str, Any]:
+        """``history.*`` facts as of ``as_of`` (supervision.md §8.0)."""
+        past = [i for i in self.of(entity_id, as_of) if i.channel == "enforcement"]
+        out: Dict[str, Any] = {"history.inspections_this_year": sum(1 for i in past if i.date.year == as_of.year)}
+        if past:
+            last = past[-1]
+            out["history.last_inspection_days"] = (as_of - last.date).days
+            out["history.last_inspection_open_findings"] = last.open_findings
+            out["history.open_findings"] = last.open_findings
+        return out
+
+    def recent_inspectors(self, entity_id: str, as_of: datetime.date, window: int) -> Tuple[str, ...]:
+        """Inspectors of the entity's last ``window`` inspections (rotation)."""
+        if window <= 0:
+            return ()
+        past = [i for i in self.of(entity_id, as_of) if i.channel == "enforcement"][-window:]
+        return tuple(sorted({x for i in past for x in i.inspectors}))
+
+
+_CHANNELS = ("enforcement", "patrol")
+_KINDS = ("key", "random", "complaint", "referral", "special", "recheck", "patrol", "assigned", "self_check")
+
+
+def read_history(path: Optional[str]) -> History:
+    """Read the inspection history (one event per line); None → empty."""
+    if path is None:
+        return History({}, None)
+    by: Dict[str, List[Inspection]] = {}
+    for n, (obj, where) in enumerate(_records(path, "history")):
+        ent = obj.get("entity_id")
+        if not isinstance(ent, str) or not ent:
+            raise SupervisionError("an inspection needs entity_id", code="E-HISTORY", **where)
+        if obj.get("date") is None:
+            raise SupervisionError("an inspection needs a date", code="E-HISTORY", **where)
+        date = as_date(obj.get("date"), "date", **where)
+        channel = obj.get("channel", "enforcement")
+        if channel not in _CHANNELS:
+            raise SupervisionError(f"channel must be enforcement or patrol, got {channel!r}", code="E-HISTORY", **where)
+        kind = obj.get("kind", "random")
+        if kind not in _KINDS:
+            raise SupervisionError(f"kind must be one of {', '.join(_KINDS)}, got {kind!r}", code="E-HISTORY", **where)
+        insp = obj.get("inspectors") or []
+        if not isinstance(insp, list) or not all(isinstance(x, str) for x in insp):
+            raise SupervisionError("inspectors must be a list of inspector ids", code="E-HISTORY", **where)
+        of = obj.get("open_findings", 0)
+        if isinstance(of, list):
+            of = len(of)
+        if not isinstance(of, int) or isinstance(of, bool) or of < 0:
+            raise SupervisionError("open_findings must be a count or a list", code="E-HISTORY", **where)
+        by.setdefault(ent, []).append(Inspection(str(obj.get("inspection_id", f"line{n + 1}")), ent, date, channel, kind, tuple(insp), of, n))
+    return History({k: tuple(sorted(v, key=lambda i: (i.date, i.order))) for k, v in by.items()}, path)
+
+
+@attrs.frozen
+class Inspector:
+    """An enforcement officer of the staff directory (DR-58-2)."""
+
+    id: str
+    name: Optional[str] = None
+    unit: Optional[str] = None
+    cert_no: Optional[str] = None
+    cert_valid_until: Optional[datetime.date] = None
+    qualifications: Tuple[str, ...] = ()
+    available_days: Optional[int] = None
+    grids: Tuple[str, ...] = ()
+    conflicts: Tuple[Tuple[str, str], ...] = ()  # (entity_id, relation), declared only
+
+    def certified_on(self, day: datetime.date) -> bool:
+        """A certificate number and, if it has an end date, still valid on ``day``."""
+        return bool(self.cert_no) and (self.cert_valid_until is None or day <= self.cert_valid_until)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "unit": self.unit, "cert_no": self.cert_no,
+            "cert_valid_until": self.cert_valid_until.isoformat() if self.cert_valid_until else None,
+            "qualifications": list(self.qualifications), "available_days": self.available_days,
+            "conflicts": [{"entity_id": e, "relation": r} for e, r in self.conflicts],
+        }
+
+
+_RELATIONS = ("party", "relative", "interest", "other")
+
+
+def inspector_from_dict(obj: Mapping[str, Any], where: Optional[Mapping[str, Any]] = None) -> Inspector:
+    where = dict(where or {})
+    ident = obj.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise SupervisionError("an inspector needs an id", code="E-INSPECTORS", **where)
+    conflicts = []
+    for c in obj.get("conflicts") or ():
+        if not isinstance(c, Mapping) or not isinstance(c.get("entity_id"), str):
+            raise SupervisionError("a conflict is {entity_id, relation, declared}", code="E-INSPECTORS", **where)
+        rel = c.get("relation", "other")
+        if rel not in _RELATIONS:
+            raise SupervisionError(f"relation must be one of {', '.join(_RELATIONS)}", code="E-INSPECTORS", **where)
+        if c.get("declared", True):
+            conflicts.append((c["entity_id"], rel))
+    days = obj.get("available_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
+        raise SupervisionError("available_days must be a whole number of days", code="E-INSPECTORS", **where)
+    return Inspector(
+        ident, obj.get("name"), obj.get("unit"), obj.get("cert_no") or None,
+        as_date(obj.get("cert_valid_until"), "cert_valid_until", **where),
+        tuple(obj.get("qualifications") or ()), days, tuple(obj.get("grids") or ()), tuple(sorted(conflicts)),
+    )
+
+
+def read_inspectors(path: Optional[str]) -> Tuple[Inspector, ...]:
+    """Read the inspector directory; ids must be unique."""
+    if path is None:
+        return ()
+    out, seen = [], set()
+    for obj, where in _records(path, "inspectors"):
+        i = inspector_from_dict(obj, where)
+        if i.id in seen:
+            raise SupervisionError(f"duplicate inspector id {i.id!r}", code="E-INSPECTORS", **where)
+        seen.add(i.id)
+        out.append(i)
+    return tuple(out)
+
+
+@attrs.frozen
+class Member:
+    """A grid member: ``cert_no`` None means patrol capacity only (DR-54-2)."""
+
+    id: str
+    grid: str
+    fte: Any  # Fraction
+    cert_no: Optional[str] = None
+
+
+def read_members(path: str) -> Tuple[Member, ...]:
+    """Read grid members (JSONL, YAML or JSON list, or CSV ``id,grid,fte,cert_no``)."""
+    import fractions
+
+    recs: List[Tuple[Dict[str, Any], Dict[str, Any]]]
+    if path.endswith(".csv"):
+        import csv
+
+        with open(path, encoding="utf-8", newline="") as fh:
+            recs = [(dict(r), {"path": path, "line": n + 2}) for n, r in enumerate(csv.DictReader(fh))]
+    else:
+        recs = _records(path, "members")
+    out = []
+    for obj, where in recs:
+        if not obj.get("id") or not obj.get("grid"):
+            raise SupervisionError("a grid member needs id and grid", code="E-MEMBERS", **where)
+        try:
+            fte = fractions.Fraction(str(obj.get("fte", 1) or 1))
+        except ValueError:
+            raise SupervisionError(f"fte must be a number, got {obj.get('fte')!r}", code="E-MEMBERS", **where) from None
+        out.append(Member(str(obj["id"]), str(obj["grid"]), fte, obj.get("cert_no") or None))
+    return tuple(out)
+
+
+@attrs.frozen
+class Calendar:
+    """A year's workdays: weekdays − holidays + makeup workdays (调休).
+    ``default`` is True when no calendar file was given (W-CALENDAR-DEFAULT)."""
+
+    year: int
+    holidays: frozenset
+    makeup: frozenset
+    default: bool = False
+    printed_workdays: Optional[int] = None
+    path: Optional[str] = None
+
+    def is_workday(self, d: datetime.date) -> bool:
+        if d in self.makeup:
+            return True
+        return d.weekday() < 5 and d not in self.holidays
+
+    def workdays(self) -> int:
+        """The number of workdays in the year."""
+        d, n = datetime.date(self.year, 1, 1), 0
+        while d.year == self.year:
+            n += self.is_workday(d)
+            d += datetime.timedelta(days=1)
+        return n
+
+
+def read_calendar(path: Optional[str], year: int) -> Calendar:
+    """Read a calendar file (``year``, ``holidays``, ``makeup_workdays``,
+    optional ``workdays`` as printed); None → Monday–Friday (default)."""
+    if path is None:
+        return Calendar(year, frozenset(), frozenset(), True)
+    data, doc = read_mapping(path, "calendar")
+    if not isinstance(data, Mapping):
+        raise SupervisionError("a calendar is a mapping with year, holidays, makeup_workdays", path=path, line=1, code="E-CALENDAR")
+    y = data.get("year", year)
+    if y != year:
+        raise SupervisionError(f"calendar is for {y}, the plan for {year}", code="E-CALENDAR", **loc_of(doc, path, ("year",)))
+
+    def dates(key):
+        out = set()
+        for i, v in enumerate(data.get(key) or ()):
+            d = as_date(v, key, **loc_of(doc, path, (key, i)))
+            if d.year != year:
+                raise SupervisionError(f"{d} is not in {year}", code="E-CALENDAR", **loc_of(doc, path, (key, i)))
+            out.add(d)
+        return frozenset(out)
+
+    return Calendar(year, dates("holidays"), dates("makeup_workdays"), False, data.get("workdays"), path)
+
+
+def workdays_between(cal: Optional[Calendar], start: datetime.date, end: datetime.date) -> int:
+    """Workdays after ``start`` up to and including ``end``."""
+    n, d = 0, start
+    while d < end:
+        d += datetime.timedelta(days=1)
+        n += cal.is_workday(d) if cal and cal.year == d.year else d.weekday() < 5
+    return n
+
+
+def add_working_days(cal: Optional[Calendar], start: datetime.date, days: int) -> datetime.date:
+    """The date ``days`` workdays after ``start`` (Mon–Fri outside the calendar's year)."""
+    d = start
+    while days > 0:
+        d += datetime.timedelta(days=1)
+        if cal and cal.year == d.year:
+            days -= cal.is_workday(d)
+        else:
+            days -= d.weekday() < 5
+    return d
+
+
+def read_staff(path: str) -> Tuple[Dict[str, Any], Any]:
+    """Read a staff workday file (see :mod:`.plan`)."""
+    data, doc = read_mapping(path, "staff")
+    if not isinstance(data, Mapping):
+        raise SupervisionError("a staff file is a mapping", path=path, line=1, code="E-STAFF")
+    return dict(data), doc

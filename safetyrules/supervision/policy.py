@@ -1,0 +1,309 @@
+"""The supervision policy (``kind: supervision-policy``, supervision.md §8.0,
+§8.6): every parameter the commands use, each with its value, ``source`` and
+``status``.
+
+A value the policy file gives takes the file's ``source``/``status`` for its
+section (``status: policy`` when it gives none); a value it leaves out takes the
+project default of §8.6 with that table's source and status, so a report can
+always say which numbers rest on an assumption.  Statuses: ``verified``,
+``partial``, ``provisional``, ``assumption``, ``policy``.  None of the
+defaults is law unless its status says ``verified``.
+"""
+
+from __future__ import annotations
+
+import fractions
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import attrs
+
+from .common import Condition, Result, SupervisionError, canonical, digest_bytes, loc_of, parse_ratio, read_mapping
+
+__all__ = ["Policy", "Param", "load_policy", "default_policy", "FREQUENCY_VISITS", "CAP_PROFILES"]
+
+FREQUENCY_VISITS = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}
+
+DEFAULT_KEY = (
+    "risk.level in ['red', 'orange'] or entity.major_hazard_source or entity.high_risk_sector"
+    " or entity.scale == 'large'"
+    " or (known(history.accident_within_days) and history.accident_within_days <= 365)"
+    " or (known(entity.credit_class) and entity.credit_class == 'D')"
+)
+
+#: Cap profiles (supervision.md §8.1 step 3, §8.6): a list of (condition, cap).
+#: The first matching row gives the cap; no row, no cap.
+CAP_PROFILES: Dict[str, Dict[str, Any]] = {
+    "none": {"rows": [], "source": "DR-54-1 requires published caps; none is assumed here", "status": "assumption"},
+    "cn.sx.2025": {
+        # Shanxi 2025-04-23 (digest §8, GR-SX-2025): maximum yearly inspections.
+        "rows": [
+            ("(entity.sector == 'hazardous_chemicals' or entity.sector == 'metallurgy') and entity.standardization_grade == 'grade1'", 2),
+            ("(entity.sector == 'hazardous_chemicals' or entity.sector == 'metallurgy') and entity.standardization_grade == 'grade2'", 4),
+            ("(entity.sector == 'hazardous_chemicals' or entity.sector == 'metallurgy') and entity.standardization_grade == 'grade3'", 8),
+            ("entity.sector == 'hazardous_chemicals' or entity.sector == 'metallurgy'", 12),
+            ("entity.standardization_grade == 'grade1'", 1),
+            ("entity.standardization_grade == 'grade2'", 2),
+            ("entity.standardization_grade == 'grade3'", 4),
+            ("true", 6),
+        ],
+        "source": "Shanxi 2025-04-23, standards-digest.md §8 GR-SX-2025 (metallurgy stands in for metal smelting)",
+        "status": "verified",
+    },
+    "cn.fj.longyan.2025": {
+        "rows": [("true", 2)],
+        "source": "Longyan emergency-management bureau 2025 plan table (DR-EM-4): 1 per unit per year, cap 2",
+        "status": "verified",
+    },
+}
+
+#: Ratio profiles (§8.6): stratum → ratio (decimal string).
+RATIO_PROFILES: Dict[str, Dict[str, Any]] = {
+    "project.default": {
+        "ratios": {"yellow": "0.10", "blue": "0.05"},
+        "source": "ASSUMPTION within the verified ranges of DR-RATIO-2 (A <= 5 %, B 5-20 %) and the 3 % floor of DR-SAMR-2",
+        "status": "provisional",
+    },
+    "cn.ha.samr.2021": {
+        "ratios": {"red": "0.30", "orange": "0.10", "yellow": "0.02", "blue": "0.01"},
+        "source": "Henan market supervision 2021 (DR-RATIO-1); mapping blue->low ... red->high is ASSUMPTION",
+        "status": "verified",
+    },
+    "cn.hlj.lindian.2024": {
+        "ratios": {"red": "0.61", "orange": "0.21", "yellow": "0.05", "blue": "0.05"},
+        "source": "Lindian County 2024 (DR-RATIO-2), lower end of each range; mapping is ASSUMPTION",
+        "status": "verified",
+    },
+    "cn.samr.publicity-min": {
+        "ratios": {"red": "0.03", "orange": "0.03", "yellow": "0.03", "blue": "0.03"},
+        "source": "SAMR Order 101 Art. 4 (DR-SAMR-2): at least 3 %",
+        "status": "verified",
+    },
+}
+
+# parameter → (default, source, status) — supervision.md §8.6, verbatim statuses.
+DEFAULTS: Dict[str, Tuple[Any, str, str]] = {
+    "reserve": ("0.10", "PL-2 names the principle (留有余地), not a number", "assumption"),
+    "key_inspection": (DEFAULT_KEY, "PL-6, paper A §4.2, GR-HC-1, DR-58-3", "partial"),
+    "visits": (dict(FREQUENCY_VISITS), "project table (docs/grading.md); GR-SZ-1 (SEED); GR-SH-2 (PARTIAL)", "provisional"),
+    "caps": ("none", "DR-54-1, PL-9", "verified"),
+    "floors": ([], "PL-10 (credit floor: bad record >= 4 a year) is PARTIAL and not applied unless the policy lists it", "partial"),
+    "team_size": (2, "DR-LAW-1 (行政处罚法 Art. 42: at least two)", "verified"),
+    "days_per_visit": ({"default": 1, "rules": [{"when": "entity.sector in ['hazardous_chemicals', 'mining']", "days": 2}]}, "not found", "assumption"),
+    "coverage_cycle_years": (3, "PL-9 (agencies; used by analogy)", "assumption"),
+    "random_pool": ("not key and entity.status == 'active'", "DR-EM-1, DR-EM-2", "verified"),
+    "excluded_kinds": (["complaint", "referral", "assigned"], "DR-EM-1", "verified"),
+    "ratios": ("project.default", RATIO_PROFILES["project.default"]["source"], "provisional"),
+    "min_per_stratum": (1, "not found", "assumption"),
+    "exclude_recent_days": (365, "DR-RATIO-4 (PARTIAL); DR-RATIO-2", "assumption"),
+    "rotation_window": (1, "DR-EM-3", "partial"),
+    "load_cap": (None, "not found", "assumption"),
+    "publish_working_days": (20, "DR-PUB-1 (Hebei)", "verified"),
+    "grid_max_entities": (180, "GR-SZ-1, GR-SZ-2", "verified"),
+    "grid_min_members": (2, "GR-SZ-1, GR-SZ-2", "verified"),
+    "grid_weights": (
+        {"t_size": {"large": "2.0", "medium": "1.5", "small": "1.0", "micro": "0.75"}, "t_sector_high_risk": "1.5", "fixed": "0.25", "visits_per_day": "3"},
+        "GR-W-1 NOT FOUND",
+        "assumption",
+    ),
+    "utilisation_flags": ({"over": "1.0", "under": "0.5", "k": "1.5"}, "none", "assumption"),
+    "recheck_days": (10, "HZ-8 (Hubei); national RECALL", "verified"),
+    "max_stop_months": (6, "HZ-6 (原安监总局令第15号 Art. 14)", "verified"),
+    "stock_cutoff": ("2023-12-31", "HZ-11", "verified"),
+    "strata": (["risk.level"], "supervision.md §8.2 (default strata)", "assumption"),
+    "blackout_months": ([], "policy", "policy"),
+}
+
+
+@attrs.frozen
+class Param:
+    """One parameter in force: its value, where it comes from and its status."""
+
+    name: str
+    value: Any
+    source: str
+    status: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "value": self.value, "source": self.source, "status": self.status}
+
+
+@attrs.frozen
+class Policy(Result):
+    """A checked supervision policy: parameters with provenance, compiled
+    conditions, its id, path and digest."""
+
+    id: str
+    params: Mapping[str, Param]
+    path: Optional[str] = None
+    digest: Optional[str] = None
+    title: Mapping[str, str] = attrs.field(factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.params[name].value
+
+    def uses_default(self, name: str) -> bool:
+        return self.params[name].status != "policy" and self.params[name].source == DEFAULTS[name][1]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"id": self.id, "digest": self.digest, "parameters": [p.to_dict() for p in sorted(self.params.values(), key=lambda p: p.name)]}
+
+    # -- compiled pieces ------------------------------------------------
+    @property
+    def key_condition(self) -> Condition:
+        return _cond(self, "key_inspection")
+
+    @property
+    def pool_condition(self) -> Condition:
+        return _cond(self, "random_pool")
+
+    def cap_rows(self) -> List[Tuple[Condition, int]]:
+        caps = self["caps"]
+        rows = CAP_PROFILES[caps]["rows"] if isinstance(caps, str) else [(r["when"], r["max"]) for r in caps]
+        return [(Condition(w), int(m)) for w, m in rows]
+
+    def floor_rows(self) -> List[Tuple[Condition, int]]:
+        return [(Condition(r["when"]), int(r["min"])) for r in self["floors"]]
+
+    def day_rows(self) -> Tuple[int, List[Tuple[Condition, int]]]:
+        d = self["days_per_visit"]
+        if isinstance(d, (int, float)):
+            return int(d), []
+        return int(d.get("default", 1)), [(Condition(r["when"]), int(r["days"])) for r in d.get("rules", [])]
+
+    def ratios(self) -> Tuple[Dict[str, fractions.Fraction], str, str]:
+        r = self.params["ratios"]
+        if isinstance(r.value, str):
+            prof = RATIO_PROFILES[r.value]
+            return {k: parse_ratio(v) for k, v in prof["ratios"].items()}, prof["source"], prof["status"]
+        return {str(k): parse_ratio(v, f"ratio of {k}") for k, v in r.value.items()}, r.source, r.status
+
+
+_COND_CACHE: Dict[Tuple[int, str], Condition] = {}
+
+
+def _cond(policy: Policy, name: str) -> Condition:
+    k = (id(policy), name)
+    c = _COND_CACHE.get(k)
+    if c is None or c.text != policy[name]:
+        c = _COND_CACHE[k] = Condition(policy[name])
+    return c
+
+
+#: section name in the file → parameter names it may set
+_SECTIONS = {
+    "reserve": "reserve", "key_inspection": "key_inspection", "visits": "visits", "caps": "caps", "floors": "floors",
+    "team_size": "team_size", "days_per_visit": "days_per_visit", "coverage_cycle_years": "coverage_cycle_years",
+    "random_pool": "random_pool", "excluded_kinds": "excluded_kinds", "ratios": "ratios", "min_per_stratum": "min_per_stratum",
+    "exclude_recent_days": "exclude_recent_days", "rotation_window": "rotation_window", "load_cap": "load_cap",
+    "publish_working_days": "publish_working_days", "grid_max_entities": "grid_max_entities",
+    "grid_min_members": "grid_min_members", "grid_weights": "grid_weights", "utilisation_flags": "utilisation_flags",
+    "recheck_days": "recheck_days", "max_stop_months": "max_stop_months", "stock_cutoff": "stock_cutoff",
+    "strata": "strata", "blackout_months": "blackout_months",
+}
+_TOP = {"kind", "id", "title", "description", "source", "status", "parameters"}
+_STATUSES = ("verified", "partial", "provisional", "assumption", "policy", "seed")
+
+
+def default_policy() -> Policy:
+    """The policy of §8.6 defaults only (``id: project.defaults``)."""
+    return _build("project.defaults", {}, None, None, None, {})
+
+
+def _build(ident, sections, path, doc, digest, title) -> Policy:
+    params: Dict[str, Param] = {}
+    for name, (value, source, status) in DEFAULTS.items():
+        params[name] = Param(name, value, source, status)
+    for name, (value, source, status) in sections.items():
+        params[name] = Param(name, value, source, status)
+    pol = Policy(ident, params, path, digest, title)
+    _check(pol, path, doc)
+    return pol
+
+
+def _check(pol: Policy, path, doc) -> None:
+    def where(name):
+        return loc_of(doc, path, ("parameters", name)) if path else {}
+
+    for name in ("key_inspection", "random_pool"):
+        try:
+            Condition(pol[name])
+        except SupervisionError as exc:
+            raise SupervisionError(exc.message, code="E-POLICY", **where(name)) from None
+    caps = pol["caps"]
+    if isinstance(caps, str) and caps not in CAP_PROFILES:
+        raise SupervisionError(f"unknown cap profile {caps!r} (one of {', '.join(sorted(CAP_PROFILES))})", code="E-POLICY", **where("caps"))
+    r = pol["ratios"]
+    if isinstance(r, str) and r not in RATIO_PROFILES:
+        raise SupervisionError(f"unknown ratio profile {r!r} (one of {', '.join(sorted(RATIO_PROFILES))})", code="E-POLICY", **where("ratios"))
+    try:
+        pol.ratios()
+        parse_ratio(pol["reserve"], "reserve")
+        pol.cap_rows(), pol.floor_rows(), pol.day_rows()
+    except SupervisionError as exc:
+        raise SupervisionError(exc.message, code="E-POLICY", **(where("ratios") if path else {})) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SupervisionError(f"malformed policy parameter: {exc}", code="E-POLICY", path=path) from None
+    # A floor above every cap it can meet is a contradiction (§8.1 step 3).
+    if not isinstance(caps, str) or CAP_PROFILES[caps]["rows"]:
+        cap_rows = pol.cap_rows()
+        unconditional = [m for c, m in cap_rows if c.text.strip() == "true"]
+        for i, (c, m) in enumerate(pol.floor_rows()):
+            if unconditional and m > unconditional[0]:
+                raise SupervisionError(
+                    f"floor {m} a year is above the cap {unconditional[0]} ({c.text})",
+                    code="E-POLICY-FLOOR-CAP",
+                    **(loc_of(doc, path, ("parameters", "floors", i)) if path else {}),
+                )
+    t = pol["team_size"]
+    if not isinstance(t, int) or t < 1:
+        raise SupervisionError("team_size must be a positive integer", code="E-POLICY", **where("team_size"))
+
+
+def load_policy(path: str) -> Policy:
+    """Read and check a ``kind: supervision-policy`` file (YAML or JSON).
+
+    ``parameters:`` maps a parameter name to ``{value, source, status}`` (or
+    to a bare value, which takes the file's ``source``/``status``, default
+    ``policy``).  Unknown parameters, bad conditions and contradictions
+    (``E-POLICY-FLOOR-CAP``) are errors at their line.
+    """
+    data, doc = read_mapping(path, "policy")
+    with open(path, "rb") as fh:
+        digest = digest_bytes(fh.read())
+    if not isinstance(data, Mapping) or data.get("kind") != "supervision-policy":
+        raise SupervisionError("a policy file has 'kind: supervision-policy'", code="E-POLICY", **loc_of(doc, path, ("kind",)))
+    for k in data:
+        if k not in _TOP:
+            raise SupervisionError(f"unknown key {k!r} in a policy (one of {', '.join(sorted(_TOP))})", code="E-POLICY", **loc_of(doc, path, (k,)))
+    ident = data.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise SupervisionError("a policy needs an 'id'", code="E-POLICY", **loc_of(doc, path, ()))
+    file_source = str(data.get("source") or path)
+    file_status = data.get("status", "policy")
+    sections: Dict[str, Tuple[Any, str, str]] = {}
+    for name, spec in (data.get("parameters") or {}).items():
+        if name not in _SECTIONS:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(_SECTIONS), n=1)
+            raise SupervisionError(
+                f"unknown policy parameter {name!r}",
+                code="E-POLICY",
+                hint=f"did you mean {close[0]!r}?" if close else None,
+                **loc_of(doc, path, ("parameters", name)),
+            )
+        if isinstance(spec, Mapping) and "value" in spec:
+            value, source, status = spec["value"], str(spec.get("source", file_source)), spec.get("status", file_status)
+        else:
+            value, source, status = spec, file_source, file_status
+        if status not in _STATUSES:
+            raise SupervisionError(f"status must be one of {', '.join(_STATUSES)}", code="E-POLICY", **loc_of(doc, path, ("parameters", name)))
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        sections[_SECTIONS[name]] = (value, source, status)
+    return _build(ident, sections, path, doc, digest, dict(data.get("title") or {}))
+
+
+def policy_digest(pol: Policy) -> str:
+    """The file digest, or for an in-memory policy the digest of its canonical parameters."""
+    return pol.digest or digest_bytes(canonical(pol.to_dict()).encode("utf-8"))

@@ -1,0 +1,156 @@
+"""Reading a graded registry (SPEC §10; supervision.md §8.0).
+
+A graded registry is JSON Lines, one entity per line: what ``safetyrules
+evaluate --format json`` prints for a facts registry — a decision with its
+``entity`` block (SPEC §8).  A line may also carry the entity as dotted facts
+(``"entity.id": "E001"``) or a ``facts`` mapping, so a facts registry that was
+graded elsewhere can be read too.  The fields read:
+
+* ``entity``: ``id`` (required, unique, no newline), ``grid``, ``name``,
+  ``status``, ``sector``, ``scale``, ``credit_class``,
+  ``standardization_grade``, ``supervised_by``, ``high_risk_sector``,
+  ``major_hazard_source``; ``outputs`` supplies derived ``entity.*`` facts;
+* the decision: ``level``, ``inspection``, ``tier``, ``major_hazard``,
+  ``findings``, ``undetermined``, ``ruleset``.
+
+Every entity exposes ``facts``: a flat mapping for policy conditions
+(``entity.*``, ``risk.level``, ``inspection.frequency``, ``evaluation.tier``,
+``findings.major`` …).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import attrs
+
+from .common import SupervisionError, digest_file, read_jsonl
+
+__all__ = ["Entity", "Registry", "read_registry", "registry_from_decisions"]
+
+LEVELS = ("red", "orange", "yellow", "blue")
+_ENTITY_FIELDS = (
+    "id", "name", "grid", "status", "sector", "scale", "credit_class", "standardization_grade",
+    "supervised_by", "high_risk_sector", "major_hazard_source", "activities",
+)
+
+
+@attrs.frozen(slots=True)
+class Entity:
+    """One graded entity of a registry."""
+
+    id: str
+    grid: Optional[str]
+    level: Optional[str]
+    facts: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    findings: Tuple[Mapping[str, Any], ...] = attrs.field(default=(), eq=False, repr=False)
+    undetermined: Tuple[Mapping[str, Any], ...] = attrs.field(default=(), eq=False, repr=False)
+    line: int = 0
+
+    @property
+    def status(self) -> Optional[str]:
+        return self.facts.get("entity.status")
+
+    @property
+    def sector(self) -> Optional[str]:
+        return self.facts.get("entity.sector")
+
+    @property
+    def scale(self) -> Optional[str]:
+        return self.facts.get("entity.scale")
+
+    @property
+    def name(self) -> Optional[str]:
+        return self.facts.get("entity.name")
+
+
+@attrs.frozen
+class Registry:
+    """A graded registry: its entities in input order, by id, and its digest
+    (SHA-256 of the file's bytes; None when built in memory)."""
+
+    entities: Tuple[Entity, ...]
+    path: Optional[str] = None
+    digest: Optional[str] = None
+    by_id: Mapping[str, Entity] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {e.id: e for e in self.entities})
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+
+def _entity(obj: Mapping[str, Any], n: int, path: Optional[str]) -> Entity:
+    facts: Dict[str, Any] = {}
+    inner = obj.get("facts")
+    if isinstance(inner, Mapping):
+        from safetyrules.dsl import flatten
+
+        facts.update(flatten(inner))
+    for k, v in obj.items():
+        if "." in k:
+            facts[k] = v
+    outputs = obj.get("outputs")
+    if isinstance(outputs, Mapping):
+        for k, v in outputs.items():
+            facts.setdefault(k, v)
+    block = obj.get("entity")
+    if isinstance(block, Mapping):
+        for k, v in block.items():
+            facts[f"entity.{k}"] = v
+    elif block is not None:
+        raise SupervisionError("'entity' must be an object", path=path, line=n, code="E-REGISTRY")
+    level = obj.get("level", facts.get("risk.level"))
+    for name, fact in (("level", "risk.level"), ("inspection", "inspection.frequency"), ("tier", "evaluation.tier")):
+        if obj.get(name) is not None:
+            facts[fact] = obj[name]
+    if level is not None and level not in LEVELS:
+        raise SupervisionError(f"level must be one of {', '.join(LEVELS)} or null, got {level!r}", path=path, line=n, code="E-REGISTRY")
+    ident = facts.get("entity.id")
+    if not isinstance(ident, str) or not ident or "\n" in ident:
+        if "error" in obj:
+            raise SupervisionError("this line of the graded registry is an error line, not a decision", path=path, line=n, code="E-REGISTRY")
+        raise SupervisionError("entity.id is required (a string without newlines)", path=path, line=n, code="E-REGISTRY")
+    grid = facts.get("entity.grid")
+    if grid is not None and not isinstance(grid, str):
+        raise SupervisionError("entity.grid must be a string", path=path, line=n, code="E-REGISTRY")
+    findings = tuple(f for f in (obj.get("findings") or ()) if isinstance(f, Mapping))
+    undetermined = tuple(f for f in (obj.get("undetermined") or ()) if isinstance(f, Mapping))
+    facts.setdefault("findings.major", sum(1 for f in findings if f.get("severity") == "major"))
+    facts.setdefault("findings.general", sum(1 for f in findings if f.get("severity") != "major"))
+    facts.setdefault("findings.undetermined", len(undetermined))
+    if "major_hazard" in obj:
+        facts["decision.major_hazard"] = obj["major_hazard"]
+    return Entity(ident, grid, level, facts, findings, undetermined, n)
+
+
+def registry_from_decisions(lines: Iterable[Mapping[str, Any]], path: Optional[str] = None) -> Registry:
+    """A registry from decision dicts (``Decision.to_dict()`` with its
+    ``entity`` block, or the lines of a graded registry) already in memory."""
+    out: List[Entity] = []
+    seen: Dict[str, int] = {}
+    for n, obj in enumerate(lines, 1):
+        e = _entity(obj, n, path)
+        if e.id in seen:
+            raise SupervisionError(f"duplicate entity.id {e.id!r} (first on line {seen[e.id]})", path=path, line=n, code="E-REGISTRY")
+        seen[e.id] = n
+        out.append(e)
+    return Registry(tuple(out), path)
+
+
+def read_registry(path: str) -> Registry:
+    """Read a graded registry (JSON Lines) from ``path``.
+
+    Raises :class:`SupervisionError` at ``PATH:LINE`` for a bad line, a
+    missing or duplicate ``entity.id`` or an unknown level.
+    """
+    out: List[Entity] = []
+    seen: Dict[str, int] = {}
+    for n, obj in read_jsonl(path):
+        e = _entity(obj, n, path)
+        if e.id in seen:
+            raise SupervisionError(f"duplicate entity.id {e.id!r} (first on line {seen[e.id]})", path=path, line=n, code="E-REGISTRY")
+        seen[e.id] = n
+        out.append(e)
+    return Registry(tuple(out), path, digest_file(path))

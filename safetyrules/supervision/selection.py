@@ -1,0 +1,130 @@
+"""Who is key, who is in the random pool, who is excluded and why
+(supervision.md §8.1 step 2, §8.2 pool and exclusion rules).
+
+Shared by ``plan`` and ``draw commit`` so both put every entity in the same
+place.  The key condition is three-valued: an unknown result counts as key
+(reason ``undetermined``), so missing facts never lower the intensity.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import attrs
+
+from .inputs import History
+from .policy import Policy
+from .registry import Entity, Registry
+
+__all__ = ["Classification", "classify", "stratum_of", "entity_facts", "cap_of", "floor_of"]
+
+
+@attrs.frozen(slots=True)
+class Classification:
+    """``category``: key | random_pool | excluded; ``reasons``: why key (the
+    disjuncts that hold, or ``undetermined``); ``exclusion``: an ``EX-*`` code."""
+
+    category: str
+    reasons: Tuple[str, ...] = ()
+    exclusion: Optional[str] = None
+    detail: Optional[str] = None
+    cap: Optional[int] = None
+    floor: Optional[int] = None
+
+
+def entity_facts(e: Entity, history: History, as_of: datetime.date) -> Dict[str, Any]:
+    """The entity's facts plus its ``history.*`` facts as of ``as_of``."""
+    f = dict(e.facts)
+    if history.by_entity:
+        f.update(history.facts(e.id, as_of))
+    return f
+
+
+def _disjuncts(node) -> List[Any]:
+    from safetyrules.dsl import ast as A
+
+    if isinstance(node, A.Or):
+        out = []
+        for x in node.operands:
+            out.extend(_disjuncts(x))
+        return out
+    return [node]
+
+
+def cap_of(policy: Policy, facts: Mapping[str, Any], rows=None) -> Optional[int]:
+    for cond, m in rows if rows is not None else policy.cap_rows():
+        if cond(facts) is True:
+            return m
+    return None
+
+
+def floor_of(policy: Policy, facts: Mapping[str, Any], rows=None) -> Optional[int]:
+    best = None
+    for cond, m in rows if rows is not None else policy.floor_rows():
+        if cond(facts) is True:
+            best = m if best is None else max(best, m)
+    return best
+
+
+def classify(reg: Registry, policy: Policy, history: History, as_of: datetime.date, supervisor: Optional[str] = None) -> Dict[str, Classification]:
+    """Every entity's category, in one pass."""
+    from safetyrules import dsl
+    from safetyrules.dsl.printer import unparse
+
+    key_cond = policy.key_condition
+    pool_cond = policy.pool_condition
+    parts = [(unparse(n), n) for n in _disjuncts(key_cond.node)]
+    cap_rows, floor_rows = policy.cap_rows(), policy.floor_rows()
+    recent_days = policy["exclude_recent_days"]
+    out: Dict[str, Classification] = {}
+    for e in reg.entities:
+        f = entity_facts(e, history, as_of)
+        cap = cap_of(policy, f, cap_rows)
+        floor = floor_of(policy, f, floor_rows)
+        status = f.get("entity.status")
+        sup = f.get("entity.supervised_by")
+        if status is not None and status != "active":
+            out[e.id] = Classification("excluded", (), "EX-STATUS", f"status {status}", cap, floor)
+            continue
+        if sup not in (None, "") and sup != supervisor:
+            out[e.id] = Classification("excluded", (), "EX-SCOPE", f"supervised by {sup}", cap, floor)
+            continue
+        k = key_cond(f)
+        if k is not False:
+            if k is None:
+                reasons: Tuple[str, ...] = ("undetermined",)
+            else:
+                reasons = tuple(t for t, n in parts if dsl.evaluate_ast(n, f) is True) or (key_cond.text,)
+            out[e.id] = Classification("key", reasons, "EX-KEY", "in the key set", cap, floor)
+            continue
+        if cap is not None and f.get("history.inspections_this_year", 0) >= cap:
+            out[e.id] = Classification("excluded", (), "EX-CAP", f"{f.get('history.inspections_this_year')} inspections this year reach the cap {cap}", cap, floor)
+            continue
+        last = f.get("history.last_inspection_days")
+        if (
+            recent_days is not None and last is not None and last <= recent_days
+            and not f.get("history.last_inspection_open_findings") and not f.get("history.open_findings")
+        ):
+            out[e.id] = Classification("excluded", (), "EX-RECENT", f"inspected {last} days ago, no open finding", cap, floor)
+            continue
+        f["key"] = False
+        p = pool_cond(f)
+        if p is not True:
+            out[e.id] = Classification("excluded", (), "EX-POOL", f"random pool condition is {'unknown' if p is None else 'false'}", cap, floor)
+            continue
+        out[e.id] = Classification("random_pool", (), None, None, cap, floor)
+    return out
+
+
+def stratum_of(e: Entity, policy: Policy) -> str:
+    """The stratum name: the level (``unknown`` when unknown), then any extra
+    strata fields of the policy, joined with ``/``."""
+    fields = list(policy["strata"]) or ["risk.level"]
+    parts = []
+    for name in fields:
+        v = e.level if name == "risk.level" else e.facts.get(name)
+        parts.append("unknown" if v is None else str(v))
+    if fields[0] != "risk.level":
+        parts.insert(0, "unknown" if e.level is None else e.level)
+    return "/".join(parts)
