@@ -1,0 +1,487 @@
+"""Registry input for the columnar backends: any table → one checked Arrow table.
+
+:func:`read_table` accepts a ``pyarrow.Table``, a polars or pandas DataFrame,
+or a path to a ``.parquet``, ``.csv`` or ``.jsonl`` file, and returns a
+``pyarrow.Table`` with one column for every declared input fact, typed by the
+vocabulary (SPEC §9): ``bool``, ``int64`` (integers), ``float64`` (numbers),
+``string`` (text and enums), ``date32``, and ``list<struct>`` with every
+declared item field.  Null and NaN mean unknown; an absent column is an
+all-null one.  Every check is vectorised (``pyarrow.compute``); the first
+bad value is reported as a :class:`~safetyrules.errors.FactsError` naming the
+column and the row (0-based, in input order).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from safetyrules.dsl.types import FactSpec
+from safetyrules.errors import FactsError
+
+__all__ = ["read_table", "arrow_type", "input_facts", "ID_COLUMN", "to_records", "require"]
+
+ID_COLUMN = "entity.id"
+_RESERVED = ("findings.", "as_of")
+
+
+def require(module: str, extra: str = "registry"):
+    """Import an optional dependency or say which extra installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        from safetyrules.backends.sql import BackendError
+
+        raise BackendError(
+            f"this needs the optional package '{module.split('.')[0]}': pip install 'safetyrules[{extra}]'"
+        ) from None
+
+
+def input_facts(vocabulary: Mapping[str, FactSpec]) -> List[str]:
+    """The declared facts an entity can give, sorted."""
+    return sorted(n for n in vocabulary if not n.startswith(_RESERVED))
+
+
+def arrow_type(spec: FactSpec):
+    """The Arrow type a fact's column has after checking."""
+    pa = require("pyarrow")
+    t = spec.type
+    if t == "bool":
+        return pa.bool_()
+    if t == "integer":
+        return pa.int64()
+    if t == "number":
+        return pa.float64()
+    if t in ("string", "enum"):
+        return pa.string()
+    if t == "date":
+        return pa.date32()
+    if t == "list":
+        fields = [(k, arrow_type(v)) for k, v in (spec.item or {}).items()]
+        return pa.list_(pa.struct(fields))
+    raise FactsError(f"fact type '{t}' has no column type")  # pragma: no cover
+
+
+def _bad(name: str, row: Optional[int], msg: str, hint: Optional[str] = None) -> FactsError:
+    where = f"column '{name}'" + (f", row {row}" if row is not None else "")
+    err = FactsError(f"{where}: {msg}", fact=name, hint=hint)
+    err.row = row
+    return err
+
+
+def _first(mask) -> Optional[int]:
+    """Index of the first true value of a boolean array (nulls are false)."""
+    pc = require("pyarrow.compute")
+    idx = pc.index(pc.fill_null(mask, False), True).as_py()
+    return None if idx is None or idx < 0 else idx
+
+
+def _show(arr, i: int) -> str:
+    v = arr[i].as_py()
+    return repr(v)
+
+
+def _kind(typ) -> str:
+    pa = require("pyarrow")
+    if pa.types.is_null(typ):
+        return "null"
+    if pa.types.is_boolean(typ):
+        return "bool"
+    if pa.types.is_integer(typ):
+        return "int"
+    if pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+        return "float"
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
+        return "string"
+    if pa.types.is_dictionary(typ):
+        return "dict"
+    if pa.types.is_date(typ):
+        return "date"
+    if pa.types.is_timestamp(typ):
+        return "timestamp"
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_list_view(typ):
+        return "list"
+    return str(typ)
+
+
+def check_array(arr, spec: FactSpec, name: str, rows=None):
+    """One column checked and converted to :func:`arrow_type` of ``spec``.
+
+    ``rows`` maps an index of ``arr`` to the input row (for list item fields)."""
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    target = arrow_type(spec)
+    kind = _kind(arr.type)
+    row = (lambda i: i) if rows is None else rows
+
+    def fail(mask, msg_of) -> None:
+        i = _first(mask)
+        if i is not None:
+            raise _bad(name, row(i), msg_of(i))
+
+    if kind == "null":
+        return pa.nulls(len(arr), target)
+    if kind == "dict":
+        arr = arr.dictionary_decode()
+        kind = _kind(arr.type)
+    t = spec.type
+    if t == "bool":
+        if kind != "bool":
+            raise _bad(name, None, f"must be true or false (a bool column), not {arr.type}")
+        return arr
+    if t in ("integer", "number"):
+        if kind not in ("int", "float"):
+            raise _bad(name, None, f"must be numbers, not {arr.type}")
+        if kind == "float":
+            arr = arr.cast(pa.float64())
+            # NaN is unknown (pandas' missing value); inf is refused, as per record
+            arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)
+            fail(pc.is_inf(arr), lambda i: f"must be a finite number, got {_show(arr, i)}")
+            if t == "integer":
+                fail(pc.not_equal(pc.floor(arr), arr), lambda i: f"must be a whole number, got {_show(arr, i)}")
+                arr = arr.cast(pa.int64(), safe=False)
+        elif t == "integer":
+            if arr.type == pa.uint64():
+                fail(pc.greater(arr, 2**63 - 1), lambda i: f"is too large, got {_show(arr, i)}")
+            arr = arr.cast(pa.int64())
+        else:
+            arr = arr.cast(pa.float64())
+        if spec.min is not None:
+            fail(pc.less(arr, spec.min), lambda i: f"must be at least {spec.min}, got {_show(arr, i)}")
+        if spec.max is not None:
+            fail(pc.greater(arr, spec.max), lambda i: f"must be at most {spec.max}, got {_show(arr, i)}")
+        return arr.cast(target)
+    if t in ("string", "enum"):
+        if kind != "string":
+            raise _bad(name, None, f"must be text, not {arr.type}")
+        arr = arr.cast(pa.string())
+        if t == "enum":
+            values = pa.array(list(spec.values or ()), pa.string())
+            bad = pc.and_(pc.invert(pc.is_in(arr, value_set=values)), pc.is_valid(arr))
+            i = _first(bad)
+            if i is not None:
+                import difflib
+
+                v = arr[i].as_py()
+                close = difflib.get_close_matches(str(v), list(spec.values or ()), n=1, cutoff=0.7)
+                raise _bad(
+                    name,
+                    row(i),
+                    f"has value {v!r}, not one of: {', '.join(spec.values or ())}",
+                    f"did you mean '{close[0]}'?" if close else None,
+                )
+        return arr
+    if t == "date":
+        if kind == "date":
+            return arr.cast(pa.date32())
+        if kind == "timestamp":
+            if arr.type.tz is not None:
+                raise _bad(name, None, "must be dates, not timestamps with a time zone")
+            day = pc.floor_temporal(arr, unit="day")
+            fail(pc.not_equal(day, arr), lambda i: f"must be a date, not a date and time, got {_show(arr, i)}")
+            return arr.cast(pa.date32())
+        if kind == "string":
+            out = []
+            for i, v in enumerate(arr.to_pylist()):
+                if v is None:
+                    out.append(None)
+                    continue
+                try:
+                    out.append(datetime.date.fromisoformat(v))
+                except ValueError:
+                    raise _bad(name, row(i), f"must be a date like 2024-03-01, got {v!r}") from None
+            return pa.array(out, pa.date32())
+        raise _bad(name, None, f"must be dates, not {arr.type}")
+    if t == "list":
+        return _check_list(arr, spec, name, row, kind)
+    raise _bad(name, None, f"has an unsupported type {t}")  # pragma: no cover
+
+
+def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    import numpy as np
+
+    target = arrow_type(spec)
+    if kind != "list":
+        raise _bad(name, None, f"must be a list of items (list<struct>), not {arr.type}")
+    if not isinstance(arr, pa.ListArray):
+        arr = arr.cast(pa.list_(arr.type.value_type))
+    values = arr.flatten()  # items of the non-null lists, in order
+    offsets = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
+    starts = np.concatenate([[0], np.cumsum(offsets)]).astype(np.int64)
+
+    def item_row(j: int) -> int:
+        return row(int(np.searchsorted(starts, j, side="right") - 1))
+
+    fields = spec.item or {}
+    vkind = _kind(values.type)
+    if vkind == "null":
+        if len(values):
+            raise _bad(name, item_row(0), "list items must be mappings of fields, got None")
+        children = [pa.nulls(0, arrow_type(fs)) for fs in fields.values()]
+    else:
+        if not pa.types.is_struct(values.type):
+            raise _bad(name, None, f"must be a list of items (list<struct>), not {arr.type}")
+        if values.null_count:
+            j = _first(pc.is_null(values))
+            raise _bad(name, item_row(j), f"item {j - starts[np.searchsorted(starts, j, side='right') - 1]} "
+                       "must be a mapping of fields, got None")
+        present = {values.type.field(i).name: i for i in range(values.type.num_fields)}
+        for k in present:
+            if k not in fields:
+                import difflib
+
+                close = difflib.get_close_matches(k, list(fields), n=1, cutoff=0.7)
+                raise _bad(
+                    name,
+                    None,
+                    f"field '{k}' is not a declared field of '{name}' items",
+                    f"did you mean '{close[0]}'?" if close else (f"fields: {', '.join(fields)}" if fields else None),
+                )
+        children = []
+        for k, fs in fields.items():
+            if k in present:
+                child = values.field(present[k])
+                children.append(check_array(child, fs, f"{name}[].{k}", item_row))
+            else:
+                children.append(pa.nulls(len(values), arrow_type(fs)))
+    struct = pa.StructArray.from_arrays(children, fields=list(target.value_type))
+    off = pa.array(starts, pa.int32())
+    mask = pc.is_null(arr)
+    return pa.ListArray.from_arrays(off, struct, type=target, mask=mask if arr.null_count else None)
+
+
+def _from_pandas(df):
+    pa = require("pyarrow")
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        # a mixed object column: find which one
+        for col in df.columns:
+            try:
+                pa.array(df[col], from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                raise _bad(str(col), None, f"values of mixed types ({exc})") from None
+        raise FactsError(f"cannot read the DataFrame: {exc}") from None
+
+
+def to_arrow(data, vocabulary: Mapping[str, FactSpec]):
+    """Any supported input as a ``pyarrow.Table`` (not yet checked)."""
+    pa = require("pyarrow")
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, (str, os.PathLike)):
+        return _read_path(os.fspath(data), vocabulary)
+    mod = type(data).__module__.split(".")[0]
+    if mod == "polars":
+        if hasattr(data, "collect") and not hasattr(data, "to_arrow"):
+            data = data.collect()
+        return data.to_arrow()
+    if mod == "pandas":
+        return _from_pandas(data)
+    raise FactsError(
+        f"registry data must be a pyarrow Table, a polars or pandas DataFrame or a path, got {type(data).__name__}"
+    )
+
+
+def _read_path(path: str, vocabulary: Mapping[str, FactSpec]):
+    pa = require("pyarrow")
+    low = path.lower()
+    if not os.path.exists(path):
+        raise FactsError(f"cannot read registry: no such file", path=path)
+    try:
+        if low.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path)
+        if low.endswith(".csv"):
+            return _read_csv(path, vocabulary)
+        if low.endswith((".jsonl", ".ndjson")):
+            return _read_jsonl(path, vocabulary)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise FactsError(f"cannot read registry: {exc}", path=path) from None
+    raise FactsError("registry files are .parquet, .csv or .jsonl", path=path)
+
+
+def _read_csv(path: str, vocabulary: Mapping[str, FactSpec]):
+    """CSV typed by the vocabulary: every cell read as text (an empty cell is
+    null), then converted by the fact's type; list facts hold JSON text."""
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    from pyarrow import csv
+
+    head = csv.read_csv(path, read_options=csv.ReadOptions(block_size=1 << 16), parse_options=None)
+    names = head.column_names
+    types = {n: pa.string() for n in names}
+    raw = csv.read_csv(
+        path,
+        convert_options=csv.ConvertOptions(
+            column_types=types, strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True
+        ),
+    )
+    cols = []
+    for n in names:
+        spec = vocabulary.get(n)
+        col = raw.column(n).combine_chunks() if raw.num_rows else pa.array([], pa.string())
+        if spec is None:
+            cols.append(col)
+            continue
+        cols.append(_csv_column(col, spec, n))
+    return pa.Table.from_arrays(cols, names=names)
+
+
+def _csv_column(col, spec: FactSpec, name: str):
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    t = spec.type
+    if t == "bool":
+        ok = pc.or_(pc.is_in(col, value_set=pa.array(["true", "false"])), pc.is_null(col))
+        i = _first(pc.invert(ok))
+        if i is not None:
+            raise _bad(name, i, f"must be true or false, got {col[i].as_py()!r}")
+        return pc.equal(col, "true")
+    if t in ("integer", "number"):
+        try:
+            return col.cast(pa.int64()) if t == "integer" else col.cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        out = []
+        for i, v in enumerate(col.to_pylist()):
+            try:
+                out.append(None if v is None else float(v))
+            except ValueError:
+                raise _bad(name, i, f"must be a number, got {v!r}") from None
+        return pa.array(out, pa.float64())
+    if t == "list":
+        out = []
+        for i, v in enumerate(col.to_pylist()):
+            try:
+                out.append(None if v is None else json.loads(v))
+            except ValueError:
+                raise _bad(name, i, f"must be a JSON list of items, got {v!r}") from None
+        return _python_column(out, spec, name)
+    return col  # text, enums and dates are checked from text
+
+
+def _python_column(values: List[Any], spec: FactSpec, name: str):
+    """Python values of one fact (JSON) as an Arrow column of its type."""
+    pa = require("pyarrow")
+    from safetyrules.engine.facts import check_facts
+
+    out = []
+    for i, v in enumerate(values):
+        if v is None:
+            out.append(None)
+            continue
+        try:
+            out.append(check_facts({name: v}, {name: spec}).get(name))
+        except FactsError as err:
+            raise _bad(name, i, err.message) from None
+    return pa.array(out, arrow_type(spec))
+
+
+def _read_jsonl(path: str, vocabulary: Mapping[str, FactSpec]):
+    """JSON Lines: each line one entity (nested or dotted), checked as the
+    per-record engine checks it; errors name the fact and the line."""
+    pa = require("pyarrow")
+    from safetyrules.engine.facts import check_facts, iter_jsonl
+
+    rows: List[Dict[str, Any]] = []
+    keys: Dict[str, None] = {}
+    with open(path, encoding="utf-8-sig") as fh:
+        for n, data, error in iter_jsonl(fh):
+            if error is not None:
+                error.path = path
+                raise error
+            if not isinstance(data, Mapping):
+                raise FactsError("each line must be a JSON object of facts", path=path, line=n)
+            ident = None
+            if isinstance(data, dict) and ID_COLUMN in data and ID_COLUMN not in vocabulary:
+                data = dict(data)
+                ident = data.pop(ID_COLUMN)
+            try:
+                rec = check_facts(data, vocabulary)
+            except FactsError as err:
+                err.path, err.line = path, n
+                raise
+            if ident is not None:
+                rec[ID_COLUMN] = str(ident)
+            rows.append(rec)
+            keys.update(dict.fromkeys(rec))
+    cols, names = [], []
+    for k in keys:
+        spec = vocabulary.get(k)
+        typ = arrow_type(spec) if spec is not None else pa.string()
+        cols.append(pa.array([r.get(k) for r in rows], typ))
+        names.append(k)
+    if not names:
+        return pa.table({"__sr_empty": pa.nulls(len(rows))}).drop(["__sr_empty"]) if rows else pa.table({})
+    return pa.Table.from_arrays(cols, names=names)
+
+
+def read_table(data, vocabulary: Mapping[str, FactSpec]) -> Tuple[Any, bool]:
+    """``data`` checked against ``vocabulary`` → ``(table, has_id)``.
+
+    The table has a column per declared input fact (typed, in sorted order),
+    ``entity.id`` first when the input had it (kept as text even when the
+    vocabulary does not declare it).  Raises :class:`FactsError`."""
+    pa = require("pyarrow")
+    raw = to_arrow(data, vocabulary)
+    names = raw.column_names
+    seen = set()
+    for n in names:
+        if n in seen:
+            raise _bad(n, None, "is given twice")
+        seen.add(n)
+        if n.startswith(_RESERVED):
+            raise _bad(n, None, f"'{n}' is computed by the engine and cannot be given as a fact")
+        if n not in vocabulary and n != ID_COLUMN:
+            import difflib
+
+            close = difflib.get_close_matches(n, list(vocabulary), n=1, cutoff=0.7)
+            raise _bad(n, None, f"unknown fact '{n}'", f"did you mean '{close[0]}'?" if close else None)
+    nrows = raw.num_rows
+    cols, out_names = [], []
+    has_id = ID_COLUMN in names
+    if has_id:
+        col = raw.column(ID_COLUMN)
+        spec = vocabulary.get(ID_COLUMN) or FactSpec(type="string")
+        if _kind(col.type) in ("int",):
+            col = col.cast(pa.string())
+        cols.append(check_array(col, spec, ID_COLUMN))
+        out_names.append(ID_COLUMN)
+    for name in input_facts(vocabulary):
+        if name == ID_COLUMN:
+            continue
+        spec = vocabulary[name]
+        if name in seen:
+            cols.append(check_array(raw.column(name), spec, name))
+        else:
+            cols.append(pa.nulls(nrows, arrow_type(spec)))
+        out_names.append(name)
+    return pa.Table.from_arrays(cols, names=out_names), has_id
+
+
+def to_records(table, vocabulary: Mapping[str, FactSpec]):
+    """Rows of a checked table as per-record fact dicts (unknowns left out)."""
+    names = table.column_names
+    for batch in table.to_batches(max_chunksize=65536):
+        cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        for values in zip(*cols):
+            rec = {}
+            for n, v in zip(names, values):
+                if v is None:
+                    continue
+                if type(v) is list:
+                    v = [{k: x for k, x in item.items() if x is not None} for item in v]
+                rec[n] = v
+            yield rec

@@ -1,0 +1,495 @@
+"""The plan of one day compiled to one SQL ``SELECT`` (dialects ``duckdb`` and ``spark``).
+
+Compiled from the checked AST of a specialised :class:`~safetyrules.plan.model.Plan`
+only, never from rule text: every identifier is quoted and every literal
+escaped by the dialect, so nothing written in a rule file reaches the SQL
+verbatim.
+
+Unknown is SQL ``NULL``.  SQL's ``AND``/``OR``/``NOT``, comparisons and
+``IN (...)`` are already Kleene's logic, so they map one to one; the places
+where SQL differs from SPEC §3 are compensated here:
+
+* division by zero gives ``NULL`` (``CASE WHEN b = 0 THEN NULL ...``);
+* ``LEAST``/``GREATEST`` skip ``NULL`` in both dialects: guarded;
+* Spark's ``size(NULL)`` is ``-1``: guarded;
+* list quantifiers count true and unknown items (``list_filter``/``filter``)
+  and decide as Kleene's ``any``/``all``; ``sum`` is a left fold from 0, the
+  order Python adds in, so float sums agree bit for bit;
+* ``CASE WHEN c`` treats ``NULL`` as false, so every hit policy tests
+  ``c IS NULL`` explicitly where an unknown row must stop it.
+
+The query is a chain of sub-selects, one per stage (a table's rows, its
+output, the clauses, the counts), each adding columns named ``__sr_*``; the
+last one picks the result columns of SPEC §9.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from safetyrules.dsl import ast as A
+from safetyrules.errors import SafetyRulesError
+from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
+
+__all__ = ["DIALECTS", "BackendError", "compile_select", "result_columns", "table_order", "collect_order"]
+
+DIALECTS = ("duckdb", "spark")
+
+#: the result columns after ``entity.id`` (SPEC §9)
+RESULT_COLUMNS = ("level", "tier", "inspection", "major_hazard", "findings", "undetermined")
+
+
+class BackendError(SafetyRulesError):
+    """A backend cannot run what was asked (an unknown dialect or backend, a
+    missing optional dependency, an expression form it does not support)."""
+
+    code = "E-BACKEND"
+
+
+def result_columns(with_id: bool) -> Tuple[str, ...]:
+    """The result's column names, ``entity.id`` first when present."""
+    return (("entity.id",) if with_id else ()) + RESULT_COLUMNS
+
+
+def collect_order(t: PlanTable) -> List[Any]:
+    """The distinct outputs of a ``collect`` table in result order (the
+    declared values' order, else sorted as the engine sorts them)."""
+    outs = {r.then for r in t.rows}
+    if t.output_values is not None:
+        return [o for o in t.output_values if o in outs]
+    return sorted(outs, key=lambda o: (str(type(o)), o))
+
+
+def table_order(t: PlanTable) -> List[List[int]]:
+    """Row indexes of a ``priority`` table grouped by output rank, best first
+    (the engine's rule: the first true row of the best-ranked group wins; an
+    unknown row blocks only the groups after its own)."""
+    order = list(t.output_values or [])
+    rank = {v: k for k, v in enumerate(order)}
+    groups: Dict[int, List[int]] = {}
+    for i, r in enumerate(t.rows):
+        groups.setdefault(rank.get(r.then, len(rank)), []).append(i)
+    return [groups[k] for k in sorted(groups)]
+
+
+class _Dialect:
+    name = "duckdb"
+
+    def ident(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def string(self, value: str) -> str:
+        if "\x00" in value:
+            raise BackendError("a text literal with a NUL character cannot be written in SQL")
+        return "'" + value.replace("'", "''") + "'"
+
+    def field(self, var: str, name: str) -> str:
+        return f"{var}.{self.ident(name)}"
+
+    def lam(self, var: str, body: str) -> str:
+        return f"lambda {var}: {body}"
+
+    def lam2(self, a: str, b: str, body: str) -> str:
+        return f"lambda {a}, {b}: {body}"
+
+    def array(self, items: Sequence[str]) -> str:
+        return "[" + ", ".join(items) + "]"
+
+    def empty_strings(self) -> str:
+        return "CAST([] AS VARCHAR[])"
+
+    def filter(self, lst: str, var: str, cond: str) -> str:
+        return f"list_filter({lst}, {self.lam(var, cond)})"
+
+    def size(self, lst: str) -> str:
+        return f"len({lst})"
+
+    def contains(self, lst: str, x: str) -> str:
+        return f"list_contains({lst}, {x})"
+
+    def fold_sum(self, lst: str, var: str, body: str, integer: bool) -> str:
+        zero = "CAST(0 AS BIGINT)" if integer else "CAST(0 AS DOUBLE)"
+        return (
+            f"list_reduce(list_concat([{zero}], list_transform({lst}, {self.lam(var, body)})), "
+            f"{self.lam2('__sr_a', '__sr_b', '__sr_a + __sr_b')})"
+        )
+
+    def days(self, a: str, b: str) -> str:
+        return f"date_diff('day', {a}, {b})"
+
+    def string_type(self) -> str:
+        return "VARCHAR"
+
+
+class _Spark(_Dialect):
+    name = "spark"
+
+    def ident(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def string(self, value: str) -> str:
+        if "\x00" in value:
+            raise BackendError("a text literal with a NUL character cannot be written in SQL")
+        # Spark unescapes backslashes in literals (escapedStringLiterals=false)
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def lam(self, var: str, body: str) -> str:
+        return f"{var} -> {body}"
+
+    def lam2(self, a: str, b: str, body: str) -> str:
+        return f"({a}, {b}) -> {body}"
+
+    def array(self, items: Sequence[str]) -> str:
+        return "array(" + ", ".join(items) + ")"
+
+    def empty_strings(self) -> str:
+        return "CAST(array() AS ARRAY<STRING>)"
+
+    def filter(self, lst: str, var: str, cond: str) -> str:
+        return f"filter({lst}, {self.lam(var, cond)})"
+
+    def size(self, lst: str) -> str:
+        # size(NULL) is -1 unless ANSI mode: keep unknown unknown
+        return f"(CASE WHEN {lst} IS NULL THEN NULL ELSE size({lst}) END)"
+
+    def contains(self, lst: str, x: str) -> str:
+        return f"array_contains({lst}, {x})"
+
+    def fold_sum(self, lst: str, var: str, body: str, integer: bool) -> str:
+        zero = "CAST(0 AS BIGINT)" if integer else "CAST(0 AS DOUBLE)"
+        cast = "BIGINT" if integer else "DOUBLE"
+        return (
+            f"aggregate(transform({lst}, {self.lam(var, f'CAST({body} AS {cast})')}), {zero}, "
+            f"{self.lam2('__sr_a', '__sr_b', '__sr_a + __sr_b')})"
+        )
+
+    def days(self, a: str, b: str) -> str:
+        return f"datediff({b}, {a})"
+
+    def string_type(self) -> str:
+        return "STRING"
+
+
+def dialect(name: str) -> _Dialect:
+    if name == "duckdb":
+        return _Dialect()
+    if name == "spark":
+        return _Spark()
+    raise BackendError(f"unknown SQL dialect '{name}' (choose from {', '.join(DIALECTS)})")
+
+
+class _Expr:
+    """Emits one checked expression as SQL, names resolved through ``env``."""
+
+    def __init__(self, d: _Dialect, env: Dict[str, str]) -> None:
+        self.d = d
+        self.env = env
+        self.n = 0
+
+    def literal(self, v: Any) -> str:
+        if v is None:
+            return "NULL"
+        if v is True:
+            return "TRUE"
+        if v is False:
+            return "FALSE"
+        if isinstance(v, int):
+            if abs(v) < 2**62:
+                return f"CAST({v} AS BIGINT)"
+            return f"CAST({self.d.string(repr(float(v)))} AS DOUBLE)"
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise BackendError(f"the number {v!r} cannot be written in SQL")
+            return f"CAST({self.d.string(repr(v))} AS DOUBLE)"
+        if isinstance(v, str):
+            return self.d.string(v)
+        if isinstance(v, datetime.date):
+            return f"DATE {self.d.string(v.isoformat())}"
+        if isinstance(v, (list, tuple)):
+            return self.d.array([self.literal(x) for x in v]) if v else self.d.empty_strings()
+        raise BackendError(f"cannot write the value {v!r} in SQL")
+
+    def emit(self, node: A.Node, bound: Dict[str, str]) -> str:
+        m = getattr(self, "_" + type(node).__name__)
+        return m(node, bound)
+
+    def _Number(self, node: A.Number, bound) -> str:
+        return self.literal(node.value)
+
+    def _String(self, node, bound) -> str:
+        return self.d.string(node.value)
+
+    def _Boolean(self, node, bound) -> str:
+        return "TRUE" if node.value else "FALSE"
+
+    def _Date(self, node, bound) -> str:
+        return self.literal(node.value)
+
+    def _ListLit(self, node: A.ListLit, bound) -> str:
+        if not node.items:
+            return self.d.empty_strings()
+        return self.d.array([self.emit(i, bound) for i in node.items])
+
+    def _Path(self, node: A.Path, bound) -> str:
+        if node.head in bound:
+            var = bound[node.head]
+            return var if node.rest is None else self.d.field(var, node.rest)
+        ref = self.env.get(node.name)
+        if ref is None:
+            raise BackendError(f"fact '{node.name}' has no column")
+        return ref
+
+    def _Not(self, node: A.Not, bound) -> str:
+        return f"(NOT {self.emit(node.operand, bound)})"
+
+    def _And(self, node: A.And, bound) -> str:
+        return "(" + " AND ".join(self.emit(o, bound) for o in node.operands) + ")"
+
+    def _Or(self, node: A.Or, bound) -> str:
+        return "(" + " OR ".join(self.emit(o, bound) for o in node.operands) + ")"
+
+    def _Compare(self, node: A.Compare, bound) -> str:
+        op = node.op
+        left = self.emit(node.left, bound)
+        if op in ("in", "not in"):
+            if isinstance(node.right, A.ListLit):
+                if not node.right.items:
+                    inner = f"(CASE WHEN {left} IS NULL THEN NULL ELSE FALSE END)"
+                else:
+                    items = ", ".join(self.emit(i, bound) for i in node.right.items)
+                    inner = f"({left} IN ({items}))"
+            else:
+                lst = self.emit(node.right, bound)
+                inner = (
+                    f"(CASE WHEN {lst} IS NULL OR {left} IS NULL THEN NULL "
+                    f"ELSE {self.d.contains(lst, left)} END)"
+                )
+            return inner if op == "in" else f"(NOT {inner})"
+        right = self.emit(node.right, bound)
+        sql_op = {"==": "=", "!=": "<>"}.get(op, op)
+        return f"({left} {sql_op} {right})"
+
+    def _Arith(self, node: A.Arith, bound) -> str:
+        a = self.emit(node.left, bound)
+        b = self.emit(node.right, bound)
+        if node.op == "/":
+            # SPEC §3: division by zero is unknown (SQL would raise or give inf)
+            return f"(CASE WHEN {b} = 0 THEN NULL ELSE CAST({a} AS DOUBLE) / {b} END)"
+        return f"({a} {node.op} {b})"
+
+    def _Neg(self, node: A.Neg, bound) -> str:
+        return f"(- {self.emit(node.operand, bound)})"
+
+    def _Call(self, node: A.Call, bound) -> str:
+        name = node.name
+        if name == "known":
+            return f"({self.emit(node.args[0], bound)} IS NOT NULL)"
+        args = [self.emit(a, bound) for a in node.args]
+        if name == "at_least":
+            n, conds = args[0], args[1:]
+            t = " + ".join(f"(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conds) or "0"
+            u = " + ".join(f"(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END)" for c in conds) or "0"
+            return (
+                f"(CASE WHEN {n} IS NULL THEN NULL WHEN ({t}) >= {n} THEN TRUE "
+                f"WHEN ({t}) + ({u}) < {n} THEN FALSE ELSE NULL END)"
+            )
+        if name in ("min", "max"):
+            # LEAST/GREATEST skip NULL; SPEC: unknown if any argument is
+            fn = "LEAST" if name == "min" else "GREATEST"
+            if len(args) == 1:
+                return args[0]
+            guard = " OR ".join(f"{a} IS NULL" for a in args)
+            return f"(CASE WHEN {guard} THEN NULL ELSE {fn}({', '.join(args)}) END)"
+        if name == "abs":
+            return f"ABS({args[0]})"
+        if name == "len":
+            return self.d.size(args[0])
+        if name == "days":
+            return self.d.days(args[0], args[1])
+        raise BackendError(f"function '{name}' has no SQL form")  # pragma: no cover
+
+    def _Quantifier(self, node: A.Quantifier, bound) -> str:
+        lst = self.emit(node.source, bound)
+        self.n += 1
+        var = f"__sr_v{self.n}"
+        inner = dict(bound)
+        inner[node.var] = var
+        body = self.emit(node.body, inner)
+        d = self.d
+        if node.kind == "sum":
+            integer = bool(getattr(node.ty, "integer", False))
+            unknown = d.size(d.filter(lst, var, f"({body}) IS NULL"))
+            return (
+                f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {unknown} > 0 THEN NULL "
+                f"ELSE {d.fold_sum(lst, var, body, integer)} END)"
+            )
+        true_n = d.size(d.filter(lst, var, body))
+        unknown = d.size(d.filter(lst, var, f"({body}) IS NULL"))
+        if node.kind == "any":
+            return (
+                f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {true_n} > 0 THEN TRUE "
+                f"WHEN {unknown} > 0 THEN NULL ELSE FALSE END)"
+            )
+        if node.kind == "all":
+            false_n = d.size(d.filter(lst, var, f"NOT ({body})"))
+            return (
+                f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {false_n} > 0 THEN FALSE "
+                f"WHEN {unknown} > 0 THEN NULL ELSE TRUE END)"
+            )
+        return f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {unknown} > 0 THEN NULL ELSE {true_n} END)"
+
+
+def _hit(t: PlanTable, rows: List[str], ex: _Expr) -> str:
+    """The SQL of a table's output from its row-condition columns (SPEC §4)."""
+    lit = ex.literal
+    default = lit(t.default) if t.has_default else "NULL"
+    if t.hit == "collect":
+        if not rows:
+            return ex.d.empty_strings()
+        anyunknown = " OR ".join(f"{r} IS NULL" for r in rows)
+        items = []
+        for o in collect_order(t):
+            conds = " OR ".join(rows[i] for i, row in enumerate(t.rows) if row.then == o)
+            items.append(f"CASE WHEN {conds} THEN {lit(o)} END")
+        filtered = ex.d.filter(ex.d.array(items), "__sr_o", "__sr_o IS NOT NULL")
+        return f"(CASE WHEN {anyunknown} THEN NULL ELSE {filtered} END)"
+    if not rows:
+        return default
+    if t.hit == "first":
+        parts = [f"WHEN {r} THEN {lit(row.then)} WHEN {r} IS NULL THEN NULL" for r, row in zip(rows, t.rows)]
+        return f"(CASE {' '.join(parts)} ELSE {default} END)"
+    if t.hit == "unique":
+        t_n = " + ".join(f"(CASE WHEN {r} THEN 1 ELSE 0 END)" for r in rows)
+        u_any = " OR ".join(f"{r} IS NULL" for r in rows)
+        pick = " ".join(f"WHEN {r} THEN {lit(row.then)}" for r, row in zip(rows, t.rows))
+        return (
+            f"(CASE WHEN ({t_n}) > 1 THEN NULL WHEN {u_any} THEN NULL "
+            f"WHEN ({t_n}) = 1 THEN (CASE {pick} END) ELSE {default} END)"
+        )
+    # priority
+    parts = []
+    for group in table_order(t):
+        anytrue = " OR ".join(rows[i] for i in group)
+        pick = " ".join(f"WHEN {rows[i]} THEN {lit(t.rows[i].then)}" for i in group)
+        anynull = " OR ".join(f"{rows[i]} IS NULL" for i in group)
+        parts.append(f"WHEN {anytrue} THEN (CASE {pick} END) WHEN {anynull} THEN NULL")
+    return f"(CASE {' '.join(parts)} ELSE {default} END)"
+
+
+def compile_select(
+    plan: Plan,
+    dialect_name: str = "duckdb",
+    table: str = "facts",
+    *,
+    with_id: Optional[bool] = None,
+    passthrough: Sequence[str] = (),
+    order_by: Optional[str] = None,
+) -> str:
+    """One ``SELECT`` computing the SPEC §9 result columns from ``table``.
+
+    ``plan`` should be specialised to the day (``plan.specialise(as_of)``);
+    its ``as_of`` is the value of the builtin ``as_of`` fact.  The input has a
+    column for every declared input fact.  ``with_id`` (default: the
+    vocabulary declares ``entity.id``) puts ``entity.id`` first;
+    ``passthrough`` columns are kept after the result columns and
+    ``order_by`` orders by one of them (both for the backends' bookkeeping).
+    """
+    d = dialect(dialect_name)
+    if plan.as_of is None:
+        raise BackendError("compile a plan specialised to one day (Plan.specialise(as_of))")
+    q = d.ident
+    env: Dict[str, str] = {name: q(name) for name in plan.input_facts()}
+    ex = _Expr(d, env)
+    env["as_of"] = ex.literal(plan.as_of)
+    layers: List[List[str]] = []
+
+    def layer(cols: List[str]) -> None:
+        if cols:
+            layers.append(cols)
+
+    def run_tables(tables, base: int) -> None:
+        for k, t in enumerate(tables, base):
+            row_cols = []
+            refs = []
+            for i, r in enumerate(t.rows):
+                if r.when is None:  # pragma: no cover - a plan with errors does not load
+                    raise BackendError(f"table '{t.id}' has a row that did not check")
+                name = f"__sr_t{k}_r{i}"
+                row_cols.append(f"{ex.emit(r.when.node, {})} AS {q(name)}")
+                refs.append(q(name))
+            layer(row_cols)
+            out = _hit(t, refs, ex)
+            given = q(t.output)
+            # SPEC §4: a fact given in the input wins over its table
+            layer([f"COALESCE({given}, {out}) AS {q(f'__sr_d{k}')}"])
+            env[t.output] = q(f"__sr_d{k}")
+
+    run_tables(plan.tables_before, 0)
+    clauses = plan.clauses
+    clause_refs = []
+    cols = []
+    for j, c in enumerate(clauses):
+        name = f"__sr_c{j}"
+        cols.append(f"{ex.emit(c.condition, {})} AS {q(name)}")
+        clause_refs.append(q(name))
+    layer(cols)
+
+    def count(sel) -> str:
+        terms = [sel(r) for r, c in zip(clause_refs, clauses) if sel(r) is not None and c]
+        return "(" + " + ".join(terms) + ")" if terms else "CAST(0 AS BIGINT)"
+
+    major = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity == "major"]
+    general = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity != "major"]
+
+    def total(pairs, test) -> str:
+        if not pairs:
+            return "CAST(0 AS BIGINT)"
+        return "(" + " + ".join(f"(CASE WHEN {test(r)} THEN 1 ELSE 0 END)" for r, _ in pairs) + ")"
+
+    counts = {
+        "findings.major": total(major, lambda r: r),
+        "findings.general": total(general, lambda r: r),
+        "findings.undetermined": total(major + general, lambda r: f"{r} IS NULL"),
+        "findings.major_undetermined": total(major, lambda r: f"{r} IS NULL"),
+    }
+    layer([f"{sql} AS {q('__sr_' + name)}" for name, sql in counts.items()])
+    for name in FINDINGS_FACTS:
+        env[name] = q("__sr_" + name)
+    run_tables(plan.tables_after, len(plan.tables_before))
+
+    def keys(test) -> str:
+        pairs = sorted((c.key, r) for r, c in zip(clause_refs, clauses))
+        if not pairs:
+            return d.empty_strings()
+        items = [f"CASE WHEN {test(r)} THEN {d.string(k)} END" for k, r in pairs]
+        return d.filter(d.array(items), "__sr_k", "__sr_k IS NOT NULL")
+
+    final = []
+    if with_id is None:
+        with_id = "entity.id" in plan.facts
+    if with_id:
+        final.append(f"{env['entity.id']} AS {q('entity.id')}")
+    for key in ("level", "tier", "inspection"):
+        fact = plan.decision.get(key)
+        ref = env.get(fact) if fact is not None else None
+        if ref is None:
+            final.append(f"CAST(NULL AS {d.string_type()}) AS {q(key)}")
+        else:
+            final.append(f"CAST({ref} AS {d.string_type()}) AS {q(key)}")
+    nmaj, nmaj_u = env["findings.major"], env["findings.major_undetermined"]
+    final.append(
+        f"(CASE WHEN {nmaj} > 0 THEN TRUE WHEN {nmaj_u} > 0 THEN NULL ELSE FALSE END) AS {q('major_hazard')}"
+    )
+    final.append(f"{keys(lambda r: r)} AS {q('findings')}")
+    final.append(f"{keys(lambda r: f'{r} IS NULL')} AS {q('undetermined')}")
+    final.extend(q(p) for p in passthrough)
+
+    sql = f"SELECT * FROM {q(table)}"
+    for n, cols in enumerate(layers):
+        sql = f"SELECT *, {', '.join(cols)} FROM ({sql}) AS {q(f'__sr_l{n}')}"
+    sql = f"SELECT {', '.join(final)} FROM ({sql}) AS {q('__sr_final')}"
+    if order_by is not None:
+        sql += f" ORDER BY {q(order_by)}"
+    return sql

@@ -1,0 +1,162 @@
+"""Registry evaluation (SPEC §9): a whole table of entities graded at once.
+
+:func:`evaluate_table` checks the input against the vocabulary
+(:mod:`safetyrules.backends.columnar_io`), compiles the plan of the day for
+the chosen backend and returns one result row per input row, in input
+order: ``entity.id`` (when the input has it), ``level``, ``tier``,
+``inspection``, ``major_hazard``, ``findings``, ``undetermined``.
+
+Backends: ``python`` (the per-record engine, the reference), ``duckdb``
+(the default: one SQL ``SELECT``), ``polars`` (lazy expressions) and
+``spark`` (the Spark SQL of the same plan on a given ``SparkSession``).
+Every backend must give what ``rules.evaluate(row, as_of)`` decides.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable, Optional, Union
+
+from safetyrules.backends.columnar_io import ID_COLUMN, read_table, require, to_records
+from safetyrules.backends.sql import BackendError, compile_select, result_columns
+
+__all__ = ["evaluate_table", "to_sql", "BACKENDS", "result_schema"]
+
+BACKENDS = ("duckdb", "polars", "spark", "python")
+
+_ROW = "__sr_row"
+
+
+def _day(as_of) -> datetime.date:
+    from safetyrules.engine.ruleset import _as_date
+
+    return _as_date(as_of)
+
+
+def result_schema(with_id: bool):
+    """The ``pyarrow`` schema of a result table."""
+    pa = require("pyarrow")
+    fields = [(ID_COLUMN, pa.string())] if with_id else []
+    fields += [
+        ("level", pa.string()),
+        ("tier", pa.string()),
+        ("inspection", pa.string()),
+        ("major_hazard", pa.bool_()),
+        ("findings", pa.list_(pa.string())),
+        ("undetermined", pa.list_(pa.string())),
+    ]
+    return pa.schema(fields)
+
+
+def to_sql(rules, dialect: str = "duckdb", table: str = "facts", as_of=None) -> str:
+    """The rule set of one day (``as_of``, default today) as one SQL ``SELECT``
+    over ``table``, which has a column per declared input fact (null where
+    unknown; list facts as ``list<struct>``).  Dialects: ``duckdb``, ``spark``."""
+    plan = rules.plan.specialise(_day(as_of))
+    return compile_select(plan, dialect, table)
+
+
+def evaluate_table(
+    rules,
+    data,
+    backend: str = "duckdb",
+    as_of=None,
+    spark=None,
+    progress: Optional[Callable[[int, int], None]] = None,
+):
+    """Grade every row of ``data`` (SPEC §9) → a ``pyarrow.Table`` (or, for a
+    Spark DataFrame input on the ``spark`` backend, a Spark DataFrame).
+
+    ``data``: a ``pyarrow.Table``, a polars or pandas DataFrame, a path to a
+    ``.parquet``/``.csv``/``.jsonl`` file (or, with ``spark=``, a Spark
+    DataFrame).  Raises :class:`~safetyrules.errors.FactsError` for a bad
+    column or value and :class:`BackendError` for an unknown backend or a
+    missing optional dependency.  ``progress(done, total)`` is called as rows
+    are graded (the python backend; the others run as one query)."""
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
+    day = _day(as_of)
+    plan = rules.plan.specialise(day)
+    vocab = rules.plan.facts
+    if backend == "spark":
+        from safetyrules.backends.spark import evaluate_spark
+
+        if spark is None:
+            raise BackendError("the spark backend needs spark= a SparkSession")
+        return evaluate_spark(plan, vocab, data, spark)
+    table, has_id = read_table(data, vocab)
+    if backend == "python":
+        out = _python(rules, table, has_id, day, progress)
+    elif backend == "duckdb":
+        out = _duckdb(plan, table, has_id)
+    else:
+        from safetyrules.backends.polars import evaluate_polars
+
+        out = evaluate_polars(plan, table, has_id)
+    if progress is not None and backend != "python":
+        progress(table.num_rows, table.num_rows)
+    return out
+
+
+def _duckdb(plan, table, has_id: bool):
+    pa = require("pyarrow")
+    duckdb = require("duckdb")
+    n = table.num_rows
+    facts = table.append_column(_ROW, pa.array(range(n), pa.int64()))
+    sql = compile_select(plan, "duckdb", "facts", with_id=has_id, order_by=_ROW, passthrough=())
+    con = duckdb.connect()
+    try:
+        con.register("facts", facts)
+        out = _fetch_arrow(con.sql(sql))
+    finally:
+        con.close()
+    return out.cast(result_schema(has_id))
+
+
+def _python(rules, table, has_id: bool, day, progress):
+    """The reference: ``rules.evaluate`` of each row."""
+    pa = require("pyarrow")
+    declared_id = ID_COLUMN in rules.plan.facts
+    cols = {k: [] for k in result_schema(has_id).names}
+    total = table.num_rows
+    for i, rec in enumerate(to_records(table, rules.plan.facts)):
+        if has_id:
+            cols[ID_COLUMN].append(rec.get(ID_COLUMN))
+            if not declared_id:
+                rec.pop(ID_COLUMN, None)
+        row = decision_row(rules.evaluate(rec, as_of=day))
+        for k, v in row.items():
+            cols[k].append(v)
+        if progress is not None and (i + 1) % 10000 == 0:
+            progress(i + 1, total)
+    if progress is not None:
+        progress(total, total)
+    schema = result_schema(has_id)
+    return pa.Table.from_arrays([pa.array(cols[f.name], f.type) for f in schema], schema=schema)
+
+
+def decision_row(decision) -> dict:
+    """A :class:`Decision` as the registry columns (without ``entity.id``)."""
+    return {
+        "level": _text(decision.level),
+        "tier": _text(decision.tier),
+        "inspection": _text(decision.inspection),
+        "major_hazard": decision.major_hazard,
+        "findings": sorted(f"{f.standard}:{f.clause}" for f in decision.findings),
+        "undetermined": sorted(f"{u.standard}:{u.clause}" for u in decision.undetermined),
+    }
+
+
+def _text(v: Any) -> Optional[str]:
+    return None if v is None else str(v)
+
+
+def _fetch_arrow(result):
+    """The query result as a ``pyarrow.Table`` (the method's name changed
+    across DuckDB releases)."""
+    for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        fn = getattr(result, name, None)
+        if fn is not None:
+            out = fn()
+            return out.read_all() if hasattr(out, "read_all") else out
+    raise BackendError("this DuckDB cannot return Arrow tables")  # pragma: no cover
