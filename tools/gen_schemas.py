@@ -142,6 +142,7 @@ standard = doc(
             "required": ["from"],
             "additionalProperties": False,
         },
+        "family": {**ID, "description": "The lineage this standard is an edition of (e.g. fire): decisions warn on days when no edition of a family is in force. Defaults to the standard's id."},
         "applies_when": EXPR,
         "clauses": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/clause"}},
     },

@@ -6,6 +6,7 @@ the files, build records, link and check them, and freeze the result.
 
 from __future__ import annotations
 
+import datetime
 import os
 from typing import Any, Dict, List, Optional
 
@@ -15,6 +16,7 @@ from safetyrules.dsl.types import FactSpec
 from safetyrules.frozen import FrozenDict, freeze
 from safetyrules.plan.link import LinkedClause, LinkedTable, load_parts
 from safetyrules.plan.model import (
+    Edition,
     Plan,
     PlanClause,
     PlanExample,
@@ -133,8 +135,18 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
                 applies_when=applies,
                 clauses=tuple(_clause(lc, applies) for lc in lcs),
                 position=_pos(s.path, s.loc),
+                family=s.family or s.id,
             )
         )
+    editions = tuple(
+        sorted(
+            (
+                Edition(st.family or st.id, st.id, st.effective_from, st.effective_until, tuple(st.supersedes))
+                for st in standards
+            ),
+            key=lambda e: (e.family, e.effective_from or datetime.date.min, e.standard),
+        )
+    )
     docs = {id(rec): doc for rec, doc in records}
     tables = tuple(_table(lt, linker.vocab.get(lt.table.output), docs) for lt in list(pre) + list(post))
     if manifest is not None:
@@ -158,6 +170,7 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
         vocabularies=tuple((v.id, _pos(v.path, v.loc)) for v in linker.vocabularies),
         fact_origins=origins,
         manifest=mpos,
+        editions=editions,
     )
 
 

@@ -33,6 +33,9 @@ __all__ = [
     "PlanTable",
     "Plan",
     "FINDINGS_FACTS",
+    "Edition",
+    "FamilyGap",
+    "family_gaps",
     "combine",
 ]
 
@@ -173,6 +176,8 @@ class PlanStandard:
     applies_when: Optional[PlanExpr]
     clauses: Tuple[PlanClause, ...]
     position: Position
+    #: the lineage this standard is an edition of (``family:``, else its id)
+    family: Optional[str] = None
 
     def in_force(self, day: datetime.date) -> bool:
         """True when ``day`` is inside ``effective`` (from inclusive, until exclusive)."""
@@ -246,6 +251,9 @@ class Plan:
     fact_origins: FrozenDict = EMPTY  # name -> Position of its declaration
     as_of: Optional[datetime.date] = None
     manifest: Optional[Position] = None
+    #: every edition of every family, kept when the plan is specialised:
+    #: ``(family, standard id, from, until, supersedes)`` sorted by family, from, id
+    editions: Tuple["Edition", ...] = ()
 
     # -- lookups ---------------------------------------------------------
     @property
@@ -307,6 +315,17 @@ class Plan:
         for c in self.clauses:
             yield c.key, c.condition
 
+    # -- editions by date ----------------------------------------------------
+    def family_gaps(self, day: datetime.date) -> Tuple["FamilyGap", ...]:
+        """The families with no edition in force on ``day`` although an
+        earlier edition has ended (by ``until`` or because it was superseded
+        by an edition that itself ended): e.g. ``fire`` after GB 35181-2017
+        ended on 2025-11-01 while the 2025 edition is not bundled.
+
+        A family whose first edition has not started yet is no gap: the
+        bundled set never had it.  Static data: the same for every entity."""
+        return family_gaps(self.editions, day)
+
     # -- specialisation ----------------------------------------------------
     def in_force(self, day: datetime.date) -> Tuple[str, ...]:
         """Ids of the standards that apply on ``day``: inside their effective
@@ -338,6 +357,78 @@ class Plan:
 
             raise SafetyRulesError("not a safetyrules plan")
         return plan
+
+
+@attrs.frozen
+class Edition:
+    """One edition of a standard family, for :meth:`Plan.family_gaps`."""
+
+    family: str
+    standard: str
+    effective_from: Optional[datetime.date]
+    effective_until: Optional[datetime.date]
+    supersedes: Tuple[str, ...] = ()
+
+    def in_force(self, day: datetime.date) -> bool:
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_until is None or day < self.effective_until
+
+
+@attrs.frozen
+class FamilyGap:
+    """A family with no edition in force on a day; ``last`` is the edition that
+    ended most recently before it, ``ended`` its ``until`` date, ``next_from``
+    the start of the next bundled edition (None when none is bundled)."""
+
+    family: str
+    last: str
+    ended: datetime.date
+    next_from: Optional[datetime.date] = None
+
+    def message(self, day: datetime.date) -> str:
+        later = (
+            f"the next bundled edition starts on {self.next_from.isoformat()}"
+            if self.next_from is not None
+            else "no later edition is bundled"
+        )
+        return (
+            f"no edition of the standard family '{self.family}' is in force on {day.isoformat()}: "
+            f"the last one, {self.last}, ended on {self.ended.isoformat()} and {later}; "
+            f"no clause of this family was checked"
+        )
+
+    def to_warning(self, day: datetime.date) -> Dict[str, Any]:
+        """The decision warning (code ``family-gap``)."""
+        return {
+            "code": "family-gap",
+            "severity": "warning",
+            "family": self.family,
+            "standard": self.last,
+            "ended": self.ended.isoformat(),
+            "message": self.message(day),
+        }
+
+
+def family_gaps(editions: Tuple[Edition, ...], day: datetime.date) -> Tuple[FamilyGap, ...]:
+    """See :meth:`Plan.family_gaps`: families (sorted) with no edition in force on ``day``."""
+    by_family: Dict[str, list] = {}
+    for e in editions:
+        by_family.setdefault(e.family, []).append(e)
+    active = [e for e in editions if e.in_force(day)]
+    superseded = {x for e in active for x in e.supersedes}
+    out = []
+    for fam in sorted(by_family):
+        eds = by_family[fam]
+        if any(e.in_force(day) and e.standard not in superseded for e in eds):
+            continue
+        ended = [e for e in eds if e.effective_until is not None and e.effective_until <= day]
+        if not ended:
+            continue  # not started yet, or only superseded by an edition in force elsewhere
+        last = max(ended, key=lambda e: (e.effective_until, e.standard))
+        later = sorted(e.effective_from for e in eds if e.effective_from is not None and e.effective_from > day)
+        out.append(FamilyGap(fam, last.standard, last.effective_until, later[0] if later else None))
+    return tuple(out)
 
 
 def plan_records() -> Tuple[type, ...]:
