@@ -170,7 +170,7 @@ def _row_name(t, i: int) -> str:
 
 def _check_tables(rules, vocab) -> List[LintWarning]:
     from safetyrules.authoring.domains import jsonable_assignment, show_assignment
-    from safetyrules.authoring.verify import verify_table
+    from safetyrules.authoring.verify import MAX_GAPS, verify_table
 
     out: List[LintWarning] = []
     for t in rules.plan.tables:
@@ -220,6 +220,15 @@ def _check_tables(rules, vocab) -> List[LintWarning]:
                         "W203",
                         f"{_row_name(t, j)} of table '{t.id}' is never reached: {by} match every input it matches",
                         row.when.position.path, row.when.position.line, row.when.position.column,
+                    )
+                )
+            elif issue.kind == "more-gaps":
+                path, line, col = _table_where(t, ("rows",))
+                out.append(
+                    LintWarning(
+                        "W201",
+                        f"table '{t.id}' has {issue.region} more gaps than the {MAX_GAPS} shown; fix these and lint again",
+                        path, line, col,
                     )
                 )
             elif issue.kind == "incomplete":
@@ -282,6 +291,7 @@ def register(sub) -> None:
     p.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     p.add_argument("--disable", metavar="CODES", default="", help="comma-separated codes or names to skip, e.g. W302,no-false-example")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--all-files", action="store_true", help="for a rule set that extends: another, also warn about the inherited files")
     p.set_defaults(func=_cmd_lint)
 
 
@@ -296,9 +306,17 @@ def _error_dict(e: SafetyRulesError) -> Dict[str, Any]:
     }
 
 
-def run(paths: Sequence[str], disable: Iterable[str] = ()) -> Tuple[List[SafetyRulesError], List[LintWarning], List[str]]:
-    """Lint rule-set paths → (errors, warnings, summary lines)."""
+def run(
+    paths: Sequence[str], disable: Iterable[str] = (), *, all_files: bool = False
+) -> Tuple[List[SafetyRulesError], List[LintWarning], List[str]]:
+    """Lint rule-set paths → (errors, warnings, summary lines).
+
+    A rule set that ``extends:`` another is linked whole, but only warnings
+    in its own files are kept unless ``all_files``."""
+    import os
+
     from safetyrules.engine.ruleset import load
+    from safetyrules.plan.link import own_files
 
     errors: List[SafetyRulesError] = []
     warnings: List[LintWarning] = []
@@ -312,6 +330,9 @@ def run(paths: Sequence[str], disable: Iterable[str] = ()) -> Tuple[List[SafetyR
             summary.append(f"{p}: {len(errs)} error{'s' if len(errs) != 1 else ''}")
             continue
         ws = lint(rules, disable=disable)
+        own = set() if all_files else set(own_files(p))
+        if own:
+            ws = [w for w in ws if w.path is not None and os.path.abspath(w.path) in own]
         warnings.extend(ws)
         counts: Dict[str, int] = {}
         for w in ws:
@@ -330,7 +351,7 @@ def _cmd_lint(args) -> int:
     if unknown:
         print(f"error: --disable: unknown code {unknown[0]!r}; codes are {', '.join(CODES)}", file=sys.stderr)
         return 2
-    errors, warnings, summary = run(paths, disable)
+    errors, warnings, summary = run(paths, disable, all_files=args.all_files)
     if args.format == "text":
         text = "".join(w.format() + "\n" for w in warnings) + "".join(s + "\n" for s in summary)
         for e in errors:

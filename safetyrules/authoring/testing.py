@@ -9,8 +9,10 @@ are reported against the example's own file and line, as an author wrote it.
 from __future__ import annotations
 
 import datetime
+import fnmatch
+import os
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Collection, Dict, List, Optional, Tuple
 from xml.etree import ElementTree as ET
 
 import attrs
@@ -23,7 +25,7 @@ from safetyrules.engine.facts import check_facts
 from safetyrules.engine.ruleset import decide_table
 from safetyrules.frozen import thaw
 
-__all__ = ["ExampleResult", "run_examples", "write_junit", "example_env"]
+__all__ = ["ExampleResult", "run_examples", "write_junit", "example_env", "load_failure", "matches"]
 
 _EXPECT_WORDS = {True: "true", False: "false", None: "unknown"}
 
@@ -84,13 +86,48 @@ def example_env(rules, facts) -> Dict[str, Any]:
     return env
 
 
-def run_examples(rules) -> List[ExampleResult]:
-    """Run every example of every clause and table of a loaded rule set."""
+def matches(pattern: Optional[str], *names: str) -> bool:
+    """``test -k PATTERN``: true when ``pattern`` is None, or one of
+    ``names`` contains it (case-insensitively), or matches it as a glob
+    (``*``, ``?``, ``[...]``) — as pytest's ``-k`` selects by substring."""
+    if not pattern:
+        return True
+    p = pattern.lower()
+    glob = any(ch in p for ch in "*?[")
+    return any((fnmatch.fnmatchcase(n.lower(), p) if glob else p in n.lower()) for n in names)
+
+
+def _in_scope(only_files: Optional[Collection[str]], path: str) -> bool:
+    return only_files is None or os.path.abspath(path) in only_files
+
+
+def load_failure(path: str, error: SafetyRulesError) -> ExampleResult:
+    """A rule set that fails to load, as one failing result (so a JUnit file
+    records it as a failing test, not as 0 tests)."""
+    errors = getattr(error, "errors", None) or [error]
+    first = errors[0]
+    text = "\n".join(e.format() for e in errors)
+    return ExampleResult(
+        "load", f"load {path}", first.path or path, first.line or 1, first.column or 1, False,
+        f"rule set does not load ({len(errors)} error{'s' if len(errors) != 1 else ''}): {first.message}\n{text}",
+        0.0, "load", path, None,
+    )
+
+
+def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern: Optional[str] = None) -> List[ExampleResult]:
+    """Run every example of every clause and table of a loaded rule set.
+
+    ``only_files`` (absolute paths) keeps the examples written in those files
+    (``safetyrules test`` passes an overlay's own files); ``pattern`` keeps
+    those whose standard/table id, clause id or example label matches
+    (:func:`matches`)."""
     results: List[ExampleResult] = []
     for c in rules.plan.clauses:
         node = c.own_condition
         for ex in c.examples:
             label = f"{c.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
+            if not _in_scope(only_files, ex.position.path) or not matches(pattern, c.standard, f"{c.standard}:{c.id}", label):
+                continue
             t0 = time.perf_counter()
             try:
                 env = example_env(rules, ex.facts)
@@ -111,6 +148,8 @@ def run_examples(rules) -> List[ExampleResult]:
     for t in rules.plan.tables:
         for ex in t.examples:
             label = f"{t.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
+            if not _in_scope(only_files, ex.position.path) or not matches(pattern, t.id, label):
+                continue
             t0 = time.perf_counter()
             try:
                 env = example_env(rules, ex.facts)

@@ -31,7 +31,9 @@ TABLE_BUDGET = 200_000  # search steps per table before W204
 class TableIssue:
     """One finding of table verification.
 
-    ``kind``: ``gap`` | ``overlap`` | ``masked`` | ``incomplete``; ``rows``:
+    ``kind``: ``gap`` | ``overlap`` | ``masked`` | ``incomplete`` |
+    ``more-gaps`` (only the first :data:`MAX_GAPS` gaps are listed; its
+    ``region`` says how many were left out); ``rows``:
     the 0-based rows concerned (the masked row first, then the rows masking
     it); ``example``: an input showing it (facts left out may take any value).
     """
@@ -82,8 +84,13 @@ def verify_table(t, vocab: Mapping[str, Any], *, budget: Optional[int] = None) -
     try:
         if t.hit in ("first", "unique", "priority") and not t.has_default:
             hits = [h for h in (realize(prob, h) for h in prob.search(_gap_goal, limit=500)) if h is not None]
-            for gap, region in _regions(prob, hits)[:MAX_GAPS]:
+            regions = _regions(prob, hits)
+            for gap, region in regions[:MAX_GAPS]:
                 issues.append(TableIssue("gap", (), gap, region))
+            if len(regions) > MAX_GAPS:
+                more = len(regions) - MAX_GAPS
+                # the search stops at 500 inputs, so the count is a floor then
+                issues.append(TableIssue("more-gaps", (), {}, f"{more}{'+' if len(hits) >= 500 else ''}"))
         if t.hit == "unique":
             seen = set()
             for hit in prob.search(_overlap_goal, limit=50):

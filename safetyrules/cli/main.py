@@ -99,7 +99,7 @@ def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyR
 
 
 def _cmd_evaluate(args) -> int:
-    from safetyrules.report.text import format_markdown, format_text
+    from safetyrules.report.text import escape_controls, format_markdown, format_text
 
     try:
         rules = _load_rules(args.rules)
@@ -137,7 +137,7 @@ def _cmd_evaluate(args) -> int:
         else:
             out.write(("" if first else "\n") + format_text(decision, label if streaming else None))
             if args.explain:
-                out.write("\nExplanation:\n" + decision.explain())
+                out.write("\nExplanation:\n" + escape_controls(decision.explain()))
         first = False
 
     def report_bad(label: str, err: SafetyRulesError) -> None:
@@ -251,17 +251,31 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_test(args) -> int:
-    from safetyrules.authoring.testing import run_examples, write_junit
+    from safetyrules.authoring.testing import load_failure, run_examples, write_junit
+    from safetyrules.plan.link import own_files
+    from safetyrules.source.files import bundled_path
 
+    if args.fail_under is not None and not args.coverage:
+        _err("error: --fail-under needs --coverage")
+        return EXIT_BAD_INPUT
     all_results = []
     failures: list = []
-    for p, rules in _each_rule_set(args.paths, failures):
-        results = run_examples(rules)
+    for p in args.paths or [bundled_path()]:
+        try:
+            rules = _load_rules(p)
+        except SafetyRulesError as exc:
+            _print_errors(exc)
+            failures.append(p)
+            all_results.append(load_failure(p, exc))  # a failing test in JUnit, not 0 tests
+            continue
+        # An overlay (extends:) tests its own files unless --all-files.
+        own = None if args.all_files else (set(own_files(p)) or None)
+        results = run_examples(rules, only_files=own, pattern=args.k)
         all_results.extend(results)
         for r in results:
             if not r.passed:
                 _err(f"{r.path}:{r.line}:{r.column}: error: {r.message}")
-        if getattr(args, "coverage", False):
+        if args.coverage:
             from safetyrules.authoring.coverage import format_coverage, measure
 
             cov = measure(rules, results)
@@ -271,8 +285,9 @@ def _cmd_test(args) -> int:
                 failures.append(p)
     if args.junit:
         write_junit(all_results, args.junit)
-    passed = sum(r.passed for r in all_results)
-    failed = len(all_results) - passed
+    examples = [r for r in all_results if r.kind != "load"]
+    passed = sum(r.passed for r in examples)
+    failed = len(examples) - passed
     print(f"{passed} passed, {failed} failed")
     return EXIT_FAIL if failed or failures else EXIT_OK
 
@@ -282,11 +297,16 @@ def _cmd_schema(args) -> int:
 
     kinds = args.kinds or []
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        for k in KINDS:
-            with open(os.path.join(args.out, f"{k}.schema.json"), "w", encoding="utf-8") as fh:
-                json.dump(schema_for(k), fh, indent=2, ensure_ascii=False)
-                fh.write("\n")
+        try:
+            os.makedirs(args.out, exist_ok=True)
+            for k in KINDS:
+                with open(os.path.join(args.out, f"{k}.schema.json"), "w", encoding="utf-8") as fh:
+                    json.dump(schema_for(k), fh, indent=2, ensure_ascii=False)
+                    fh.write("\n")
+        except OSError as exc:
+            what = "is not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+            _err(f"{args.out}: error: cannot write the schemas: {what}")
+            return EXIT_BAD_INPUT
         print(f"wrote {len(KINDS)} schemas to {args.out}")
         return EXIT_OK
     if not kinds:
@@ -294,8 +314,20 @@ def _cmd_schema(args) -> int:
         print("usage: safetyrules schema KIND   (or --out DIR to write them all)")
         return EXIT_OK
     for k in kinds:
+        if k in ("facts", "decision"):
+            # the schemas the service serves, for the rule set --rules names
+            from safetyrules.service.schemas import decision_schema, facts_schema
+
+            try:
+                plan = _load_rules(args.rules).plan
+            except SafetyRulesError as exc:
+                _print_errors(exc)
+                return EXIT_BAD_INPUT
+            doc = facts_schema(plan) if k == "facts" else decision_schema(plan)
+            print(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True))
+            continue
         if k not in KINDS:
-            _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS)}")
+            _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS + ('facts', 'decision'))}")
             return EXIT_BAD_INPUT
         print(json.dumps(schema_for(k), indent=2, ensure_ascii=False))
     return EXIT_OK
@@ -331,16 +363,26 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("paths", nargs="*", metavar="PATH")
     te.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
     te.add_argument("--coverage", action="store_true", help="report clause, outcome and MC/DC coverage")
-    te.add_argument("--fail-under", type=float, metavar="N", help="with --coverage: fail below N percent")
+    te.add_argument("--fail-under", type=float, metavar="N", help="with --coverage: fail below N percent (an error without --coverage)")
+    te.add_argument("-k", metavar="PATTERN", help="run only the examples whose standard/table id, clause id or label contains PATTERN (or matches it as a glob)")
+    te.add_argument("--all-files", action="store_true", help="for a rule set that extends: another, also run the inherited files' examples")
     te.set_defaults(func=_cmd_test)
 
-    sc = sub.add_parser("schema", help="print the JSON Schema of a rule-file kind")
-    sc.add_argument("kinds", nargs="*", metavar="KIND")
+    sc = sub.add_parser("schema", help="print the JSON Schema of a rule-file kind, or of the facts or decision of a rule set")
+    sc.add_argument("kinds", nargs="*", metavar="KIND", help="a rule-file kind, or 'facts' / 'decision'")
+    sc.add_argument("--rules", metavar="PATH", help="with facts/decision: the rule set (default: bundled)")
     sc.add_argument("--out", metavar="DIR", help="write every schema into DIR")
     sc.set_defaults(func=_cmd_schema)
 
     for register in _EXTRA_COMMANDS:
         register(sub)
+    for command in set(sub.choices.values()):
+        # every command that loads rules takes it, so it is added to all
+        command.add_argument(
+            "--allow-outside-includes",
+            action="store_true",
+            help="let a manifest's include: read files outside its own directory (trust the rule set)",
+        )
     return p
 
 
@@ -351,6 +393,7 @@ COMMAND_MODULES = (
     "safetyrules.authoring.lint",
     "safetyrules.authoring.diff",
     "safetyrules.authoring.fmt",
+    "safetyrules.cli.service",
 )
 
 
@@ -370,6 +413,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _EXTRA_COMMANDS = _extra_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
+    from safetyrules.source.files import allow_outside_includes
+
+    allow_outside_includes(getattr(args, "allow_outside_includes", False))
     try:
         return args.func(args)
     except SafetyRulesError as exc:
