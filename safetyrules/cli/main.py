@@ -99,7 +99,7 @@ def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyR
 
 
 def _cmd_evaluate(args) -> int:
-    from safetyrules.report.text import escape_controls, format_markdown, format_text
+    from safetyrules.report.text import format_markdown, format_text
 
     try:
         rules = _load_rules(args.rules)
@@ -137,7 +137,7 @@ def _cmd_evaluate(args) -> int:
         else:
             out.write(("" if first else "\n") + format_text(decision, label if streaming else None))
             if args.explain:
-                out.write("\nExplanation:\n" + escape_controls(decision.explain()))
+                out.write("\nExplanation:\n" + decision.explain())
         first = False
 
     def report_bad(label: str, err: SafetyRulesError) -> None:
@@ -297,16 +297,11 @@ def _cmd_schema(args) -> int:
 
     kinds = args.kinds or []
     if args.out:
-        try:
-            os.makedirs(args.out, exist_ok=True)
-            for k in KINDS:
-                with open(os.path.join(args.out, f"{k}.schema.json"), "w", encoding="utf-8") as fh:
-                    json.dump(schema_for(k), fh, indent=2, ensure_ascii=False)
-                    fh.write("\n")
-        except OSError as exc:
-            what = "is not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
-            _err(f"{args.out}: error: cannot write the schemas: {what}")
-            return EXIT_BAD_INPUT
+        os.makedirs(args.out, exist_ok=True)
+        for k in KINDS:
+            with open(os.path.join(args.out, f"{k}.schema.json"), "w", encoding="utf-8") as fh:
+                json.dump(schema_for(k), fh, indent=2, ensure_ascii=False)
+                fh.write("\n")
         print(f"wrote {len(KINDS)} schemas to {args.out}")
         return EXIT_OK
     if not kinds:
@@ -314,20 +309,8 @@ def _cmd_schema(args) -> int:
         print("usage: safetyrules schema KIND   (or --out DIR to write them all)")
         return EXIT_OK
     for k in kinds:
-        if k in ("facts", "decision"):
-            # the schemas the service serves, for the rule set --rules names
-            from safetyrules.service.schemas import decision_schema, facts_schema
-
-            try:
-                plan = _load_rules(args.rules).plan
-            except SafetyRulesError as exc:
-                _print_errors(exc)
-                return EXIT_BAD_INPUT
-            doc = facts_schema(plan) if k == "facts" else decision_schema(plan)
-            print(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True))
-            continue
         if k not in KINDS:
-            _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS + ('facts', 'decision'))}")
+            _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS)}")
             return EXIT_BAD_INPUT
         print(json.dumps(schema_for(k), indent=2, ensure_ascii=False))
     return EXIT_OK
@@ -368,21 +351,13 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--all-files", action="store_true", help="for a rule set that extends: another, also run the inherited files' examples")
     te.set_defaults(func=_cmd_test)
 
-    sc = sub.add_parser("schema", help="print the JSON Schema of a rule-file kind, or of the facts or decision of a rule set")
-    sc.add_argument("kinds", nargs="*", metavar="KIND", help="a rule-file kind, or 'facts' / 'decision'")
-    sc.add_argument("--rules", metavar="PATH", help="with facts/decision: the rule set (default: bundled)")
+    sc = sub.add_parser("schema", help="print the JSON Schema of a rule-file kind")
+    sc.add_argument("kinds", nargs="*", metavar="KIND")
     sc.add_argument("--out", metavar="DIR", help="write every schema into DIR")
     sc.set_defaults(func=_cmd_schema)
 
     for register in _EXTRA_COMMANDS:
         register(sub)
-    for command in set(sub.choices.values()):
-        # every command that loads rules takes it, so it is added to all
-        command.add_argument(
-            "--allow-outside-includes",
-            action="store_true",
-            help="let a manifest's include: read files outside its own directory (trust the rule set)",
-        )
     return p
 
 
@@ -393,7 +368,6 @@ COMMAND_MODULES = (
     "safetyrules.authoring.lint",
     "safetyrules.authoring.diff",
     "safetyrules.authoring.fmt",
-    "safetyrules.cli.service",
 )
 
 
@@ -413,9 +387,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _EXTRA_COMMANDS = _extra_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
-    from safetyrules.source.files import allow_outside_includes
-
-    allow_outside_includes(getattr(args, "allow_outside_includes", False))
     try:
         return args.func(args)
     except SafetyRulesError as exc:
