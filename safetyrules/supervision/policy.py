@@ -105,6 +105,7 @@ DEFAULTS: Dict[str, Tuple[Any, str, str]] = {
         "GR-W-1 NOT FOUND",
         "assumption",
     ),
+    "grid_unknown_level": ("yellow", "supervision.md §4 sanity numbers count the unclassified as yellow", "assumption"),
     "utilisation_flags": ({"over": "1.0", "under": "0.5", "k": "1.5"}, "none", "assumption"),
     "recheck_days": (10, "HZ-8 (Hubei); national RECALL", "verified"),
     "max_stop_months": (6, "HZ-6 (原安监总局令第15号 Art. 14)", "verified"),
@@ -198,7 +199,7 @@ _SECTIONS = {
     "publish_working_days": "publish_working_days", "grid_max_entities": "grid_max_entities",
     "grid_min_members": "grid_min_members", "grid_weights": "grid_weights", "utilisation_flags": "utilisation_flags",
     "recheck_days": "recheck_days", "max_stop_months": "max_stop_months", "stock_cutoff": "stock_cutoff",
-    "strata": "strata", "blackout_months": "blackout_months",
+    "strata": "strata", "blackout_months": "blackout_months", "grid_unknown_level": "grid_unknown_level",
 }
 _TOP = {"kind", "id", "title", "description", "source", "status", "parameters"}
 _STATUSES = ("verified", "partial", "provisional", "assumption", "policy", "seed")

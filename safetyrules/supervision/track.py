@@ -1,0 +1,322 @@
+"""Comparing inspections: ``safetyrules track OLD NEW`` (supervision.md §8.4).
+
+OLD and NEW are two inspection records of one entity (a decision JSON plus
+``inspection_id, entity_id, date, inspectors, channel, kind``) or two graded
+registries (JSON Lines).  Every finding gets its stable id
+(:func:`.findings.finding_id`, one per item subject) and a class:
+
+``new`` · ``persisting`` · ``rectified`` · ``rectified_observed`` (a major
+hazard not yet accepted and closed by an authority) · ``unverified`` (open in
+OLD, undetermined in NEW: missing facts never clear a hazard) · ``reopened`` ·
+``out_of_scope`` (the standard no longer applies, or the clause is gone and
+unmapped; needs review).
+
+Without ``rules``, a clause absent from NEW is taken as evaluated and not
+holding; with ``rules`` (NEW's rule set), a standard out of force on NEW's
+date or a clause that no longer exists gives ``out_of_scope``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fractions
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import attrs
+
+from .common import Result, SupervisionError, Warning_, as_date, decimal_str, digest_file, read_jsonl, read_mapping
+from .findings import check_subject, finding_id
+from .ledger import Ledger
+
+__all__ = ["Record", "read_records", "records_from_dicts", "track", "TrackResult", "read_clause_map", "FAIL_ON"]
+
+FAIL_ON = ("overdue", "reopened", "new-major", "persisting-major")
+
+
+@attrs.frozen
+class Record:
+    """One entity's inspection record (or graded-registry line)."""
+
+    entity_id: str
+    date: Optional[datetime.date]
+    findings: Tuple[Mapping[str, Any], ...]
+    undetermined: Tuple[Mapping[str, Any], ...]
+    ruleset: Optional[str]
+    level: Optional[str]
+    grid: Optional[str]
+    line: int = 0
+
+
+def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
+    ent = obj.get("entity_id") or (obj.get("entity") or {}).get("id") or obj.get("entity.id")
+    if not isinstance(ent, str) or not ent:
+        raise SupervisionError("a record needs entity_id (or entity.id)", code="E-TRACK-INPUT", **where)
+    date = as_date(obj.get("date") or obj.get("as_of"), "date", **where)
+    fs = obj.get("findings") or []
+    us = obj.get("undetermined") or []
+    if not isinstance(fs, list) or not isinstance(us, list):
+        raise SupervisionError("findings and undetermined are lists", code="E-TRACK-INPUT", **where)
+    for f in list(fs) + list(us):
+        if not isinstance(f, Mapping) or not f.get("standard") or not f.get("clause"):
+            raise SupervisionError("each finding names its standard and clause", code="E-TRACK-INPUT", **where)
+        for s in f.get("subjects") or ():
+            try:
+                check_subject(s)
+            except SupervisionError as exc:
+                raise SupervisionError(exc.message, code=exc.code, **where) from None
+    rs = obj.get("ruleset")
+    digest = rs.get("digest") if isinstance(rs, Mapping) else rs
+    grid = (obj.get("entity") or {}).get("grid") or obj.get("entity.grid")
+    return Record(ent, date, tuple(fs), tuple(us), digest, obj.get("level"), grid, where.get("line") or 0)
+
+
+def records_from_dicts(objs: Iterable[Mapping[str, Any]], path: Optional[str] = None) -> Dict[str, Record]:
+    out: Dict[str, Record] = {}
+    for n, obj in enumerate(objs, 1):
+        r = _record(obj, {"path": path, "line": n})
+        if r.entity_id in out:
+            raise SupervisionError(f"entity {r.entity_id!r} appears twice", code="E-TRACK-INPUT", path=path, line=n)
+        out[r.entity_id] = r
+    return out
+
+
+def read_records(path: str) -> Dict[str, Record]:
+    """A graded registry (JSONL) or one inspection record (JSON/YAML) → records by entity."""
+    if path.endswith((".jsonl", ".ndjson")):
+        out: Dict[str, Record] = {}
+        for n, obj in read_jsonl(path):
+            r = _record(obj, {"path": path, "line": n})
+            if r.entity_id in out:
+                raise SupervisionError(f"entity {r.entity_id!r} appears twice", code="E-TRACK-INPUT", path=path, line=n)
+            out[r.entity_id] = r
+        return out
+    data, _doc = read_mapping(path, "inspection record")
+    if not isinstance(data, Mapping):
+        raise SupervisionError("an inspection record is one JSON object", path=path, line=1, code="E-TRACK-INPUT")
+    r = _record(data, {"path": path, "line": 1})
+    return {r.entity_id: r}
+
+
+def read_clause_map(path: Optional[str]) -> Dict[Tuple[str, str], Tuple[str, str]]:
+    """``old_standard/old_clause: new_standard/new_clause`` lines of a YAML mapping."""
+    if path is None:
+        return {}
+    data, doc = read_mapping(path, "clause map")
+    if not isinstance(data, Mapping):
+        raise SupervisionError("a clause map maps 'old_standard/old_clause' to 'new_standard/new_clause'", path=path, line=1, code="E-TRACK-MAP")
+    out = {}
+    from .common import loc_of
+
+    for k, v in data.items():
+        if not isinstance(k, str) or not isinstance(v, str) or "/" not in k or "/" not in v:
+            raise SupervisionError("each entry is 'old_standard/old_clause: new_standard/new_clause'", code="E-TRACK-MAP", **loc_of(doc, path, (k,)))
+        a, b = k.rsplit("/", 1), v.rsplit("/", 1)
+        out[(a[0], a[1])] = (b[0], b[1])
+    return out
+
+
+@attrs.frozen
+class TrackResult(Result):
+    """Per-finding classes with deadlines and alerts, and the registry summary."""
+
+    summary: Mapping[str, Any]
+    findings: Tuple[Mapping[str, Any], ...]
+    alerts: Tuple[Mapping[str, Any], ...]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"format": "safetyrules-track/v1", "summary": dict(self.summary), "findings": list(self.findings), "alerts": list(self.alerts)}
+
+    def gate(self, fail_on: Sequence[str]) -> List[str]:
+        """The gates of ``fail_on`` that trip."""
+        c = self.summary["gates"]
+        return [g for g in fail_on if c.get(g)]
+
+
+def _items(rec: Record, kind: str, cmap) -> Iterable[Tuple[str, str, str, Mapping[str, Any]]]:
+    for f in getattr(rec, kind):
+        std, cl = cmap.get((f["standard"], f["clause"]), (f["standard"], f["clause"]))
+        subs = f.get("subjects") or [f.get("subject") or ""]
+        for s in subs:
+            yield std, cl, s, f
+
+
+def _date(d: Optional[datetime.date], fallback: datetime.date) -> datetime.date:
+    return d or fallback
+
+
+def track(
+    old: Mapping[str, Record],
+    new: Mapping[str, Record],
+    *,
+    ledger: Optional[Ledger] = None,
+    clause_map: Optional[Mapping[Tuple[str, str], Tuple[str, str]]] = None,
+    as_of: Optional[datetime.date] = None,
+    rules: Any = None,
+    policy: Any = None,
+) -> TrackResult:
+    """Classify every finding of OLD and NEW (§8.4), with deadlines, alerts
+    and the registry summary."""
+    from .policy import default_policy
+
+    policy = policy or default_policy()
+    as_of = as_of or datetime.date.today()
+    cmap = dict(clause_map or {})
+    ledger = ledger or Ledger(())
+    recheck_days = int(policy["recheck_days"])
+    stop_months = int(policy["max_stop_months"])
+    cutoff = as_date(policy["stock_cutoff"])
+    in_rules = None
+    if rules is not None:
+        in_rules = {(c.standard, c.id): s for s in rules.plan.standards for c in s.clauses}
+    out: List[Dict[str, Any]] = []
+    alerts: List[Dict[str, Any]] = []
+    level_changed = []
+    warnings: List[Warning_] = []
+    ruleset_changed = False
+    for eid in sorted(set(old) | set(new)):
+        o, n = old.get(eid), new.get(eid)
+        new_date = _date(n.date if n else None, as_of)
+        recs = ledger.records(until=new_date) if ledger.events else {}
+        if o and n and o.level != n.level:
+            level_changed.append({"entity_id": eid, "old": o.level, "new": n.level, "grid": (n.grid or o.grid)})
+        if o and n and o.ruleset and n.ruleset and o.ruleset != n.ruleset:
+            ruleset_changed = True
+        seen: Dict[str, Dict[str, Any]] = {}
+
+        def slot(std, cl, subj):
+            fid = finding_id(eid, std, cl, subj)
+            s = seen.get(fid)
+            if s is None:
+                s = seen[fid] = {"finding_id": fid, "entity_id": eid, "standard": std, "clause": cl, "subject": subj,
+                                 "old": None, "new": None, "old_f": None, "new_f": None}
+            return s
+
+        for kind, rec, tag in (("findings", o, "found"), ("undetermined", o, "undetermined"), ("findings", n, "found"), ("undetermined", n, "undetermined")):
+            if rec is None:
+                continue
+            side = "old" if rec is o else "new"
+            for std, cl, subj, f in _items(rec, kind, cmap if side == "old" else {}):
+                s = slot(std, cl, subj)
+                if s[side] != "found":
+                    s[side] = tag
+                    s[side + "_f"] = f
+        for fid in sorted(seen):
+            s = seen[fid]
+            lrec = recs.get(fid)
+            of = s["old_f"] or {}
+            nf = s["new_f"] or {}
+            closed_in_old = of.get("ledger_status") == "closed"
+            sev_old, sev_new = of.get("severity"), nf.get("severity")
+            severity = sev_new or sev_old or (lrec.severity if lrec else None)
+            old_open = s["old"] == "found" and not closed_in_old
+            cls = None
+            extra: Dict[str, Any] = {}
+            if s["new"] == "found":
+                if closed_in_old or (lrec is not None and lrec.ever_closed):
+                    cls = "reopened"
+                elif s["old"] == "found":
+                    cls = "persisting"
+                else:
+                    cls = "new"
+                    if s["old"] == "undetermined":
+                        extra["was_undetermined"] = True
+            elif s["old"] == "found" and old_open:
+                if s["new"] == "undetermined":
+                    cls = "unverified"
+                elif n is None:
+                    cls = "out_of_scope"
+                    extra["why"] = "entity absent from NEW"
+                elif in_rules is not None and (s["standard"], s["clause"]) not in in_rules:
+                    cls = "out_of_scope"
+                    extra["why"] = "clause gone and unmapped"
+                elif in_rules is not None and not in_rules[(s["standard"], s["clause"])].in_force(new_date):
+                    cls = "out_of_scope"
+                    extra["why"] = "standard not in force on NEW's date"
+                elif severity == "major" and not (lrec is not None and lrec.accepted_by_authority and lrec.status == "closed"):
+                    cls = "rectified_observed"
+                else:
+                    cls = "rectified"
+            if cls is None:
+                continue
+            row = {"finding_id": fid, "entity_id": eid, "standard": s["standard"], "clause": s["clause"], "subject": s["subject"],
+                   "class": cls, "severity": severity, "cite": nf.get("cite") or of.get("cite"),
+                   "severity_changed": bool(sev_old and sev_new and sev_old != sev_new),
+                   "provenance": nf.get("provenance") or of.get("provenance"),
+                   "grid": (n.grid if n else None) or (o.grid if o else None), "level": (n.level if n else None) or (o.level if o else None),
+                   "ledger_status": lrec.status if lrec else None}
+            row.update(extra)
+            still_open = cls in ("new", "persisting", "unverified", "reopened", "rectified_observed")
+            dl = as_date(nf.get("deadline") or of.get("deadline")) if (nf.get("deadline") or of.get("deadline")) else (lrec.deadline if lrec else None)
+            row["deadline"] = dl.isoformat() if dl else None
+            row["overdue_days"] = None
+            if still_open and cls != "rectified_observed":
+                if dl is None:
+                    warnings.append(Warning_("W-NO-DEADLINE", f"{fid} ({s['standard']}:{s['clause']}) is open without a deadline", fid))
+                else:
+                    if as_of > dl:
+                        row["overdue_days"] = (as_of - dl).days
+                        if severity == "major":
+                            alerts.append(_alert("A-MAJOR-OVERDUE", row, f"major hazard {row['overdue_days']} days past its deadline: stop for rectification (SPL Art. 102)"))
+                        else:
+                            alerts.append(_alert("A-OVERDUE", row, f"{row['overdue_days']} days past its deadline"))
+                    due = dl + datetime.timedelta(days=recheck_days)
+                    row["recheck_due"] = due.isoformat()
+                    if as_of > dl and not (lrec and lrec.rechecked):
+                        alerts.append(_alert("A-RECHECK-DUE" if as_of <= due else "A-RECHECK-OVERDUE", row, f"re-check due by {due} ({recheck_days} days after the deadline; HZ-8 Hubei)"))
+            if severity == "major" and cls in ("persisting", "unverified"):
+                level = "county"
+                alerts.append(_alert("A-LISTING-CANDIDATE", row, f"major hazard {cls}: a 挂牌督办 candidate at {level} level (HZ-9, Hubei)"))
+            if lrec and lrec.stop_from and _months_between(lrec.stop_from, as_of) >= stop_months and still_open:
+                alerts.append(_alert("A-STOP-OVER-6-MONTHS", row, f"stop order since {lrec.stop_from} exceeds {stop_months} months (原安监总局令第15号 Art. 14)"))
+            found_at = (lrec.found_at if lrec else None) or (o.date if (o and s["old"] == "found") else None)
+            if severity == "major" and still_open and found_at and cutoff and found_at <= cutoff:
+                alerts.append(_alert("A-MAJOR-STOCK", row, f"major hazard found {found_at}, before the stock cutoff {cutoff}, still open (HZ-11)"))
+            out.append(row)
+    classes = ("new", "persisting", "rectified", "rectified_observed", "unverified", "reopened", "out_of_scope")
+    counts = {c: {"general": 0, "major": 0, "unknown": 0} for c in classes}
+    by_grid: Dict[str, Dict[str, int]] = {}
+    by_level: Dict[str, Dict[str, int]] = {}
+    layers: Dict[str, int] = {}
+    for r in out:
+        counts[r["class"]][r["severity"] if r["severity"] in ("general", "major") else "unknown"] += 1
+        g = by_grid.setdefault(r["grid"] or "unknown", {})
+        g[r["class"]] = g.get(r["class"], 0) + 1
+        lv = by_level.setdefault(r["level"] or "unknown", {})
+        lv[r["class"]] = lv.get(r["class"], 0) + 1
+        if r["class"] in ("new", "persisting", "reopened"):
+            layer = (r["provenance"] or {}).get("layer") or "unknown"
+            layers[layer] = layers.get(layer, 0) + 1
+    if ruleset_changed:
+        warnings.append(Warning_("W-RULESET-CHANGED", "OLD and NEW were graded by different rule sets (digests differ)"))
+    found_total = sum(layers.values())
+    gates = {
+        "overdue": sum(1 for r in out if r["overdue_days"]),
+        "reopened": counts["reopened"]["general"] + counts["reopened"]["major"] + counts["reopened"]["unknown"],
+        "new-major": counts["new"]["major"],
+        "persisting-major": counts["persisting"]["major"],
+    }
+    summary = {
+        "as_of": as_of.isoformat(),
+        "entities": {"old": len(old), "new": len(new)},
+        "ledger": {"digest": ledger.digest, "events": len(ledger.events)},
+        "classes": counts,
+        "by_grid": dict(sorted(by_grid.items())),
+        "by_level": dict(sorted(by_level.items())),
+        "layers": {k: {"count": v, "share": decimal_str(fractions.Fraction(v, found_total), 4)} for k, v in sorted(layers.items())},
+        "level_changed": level_changed,
+        "ruleset_changed": ruleset_changed,
+        "gates": gates,
+        "parameters": [policy.params[p].to_dict() for p in ("recheck_days", "max_stop_months", "stock_cutoff")],
+        "warnings": [w.to_dict() for w in warnings],
+    }
+    alerts.sort(key=lambda a: (a["entity_id"], a["finding_id"], a["code"]))
+    return TrackResult(summary, tuple(out), tuple(alerts))
+
+
+def _alert(code: str, row: Mapping[str, Any], message: str) -> Dict[str, Any]:
+    return {"code": code, "finding_id": row["finding_id"], "entity_id": row["entity_id"], "standard": row["standard"], "clause": row["clause"], "message": message}
+
+
+def _months_between(a: datetime.date, b: datetime.date) -> int:
+    m = (b.year - a.year) * 12 + (b.month - a.month)
+    return m - (1 if b.day < a.day else 0)
