@@ -343,7 +343,7 @@ def _spec_text(s) -> str:
 def iter_corpus(path: str) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
     """(label, facts, error) for each entity of a directory of YAML/JSON facts
     files, a single facts file, or a JSON Lines file."""
-    from safetyrules.engine.facts import iter_entities
+    from safetyrules.engine.reader import iter_entities
 
     if os.path.isdir(path):
         files = sorted(
@@ -355,8 +355,8 @@ def iter_corpus(path: str) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError
     else:
         yield path, None, FactsError("no such file or directory", path=path)
         return
-    for label, data, _positions, _prefix, err in iter_entities(files):
-        yield label, data, err
+    for e in iter_entities(files):
+        yield e.label, e.facts, e.error
 
 
 def _summary(decision) -> Dict[str, Any]:
@@ -379,7 +379,8 @@ def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
     for label, facts, err in iter_corpus(path):
         total += 1
         if err is not None:
-            errors.append({"entity": label, "error": err.format()})
+            # the entity's label already says where: the message only, once
+            errors.append({"entity": err.location() or label, "error": err.message + (f" ({err.hint})" if err.hint else "")})
             continue
         try:
             a = _summary(old.evaluate(facts, as_of=as_of))

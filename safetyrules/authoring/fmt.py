@@ -210,6 +210,33 @@ def _files(paths: Sequence[str]) -> List[str]:
     return out
 
 
+def _write_atomic(path: str, text: str) -> None:
+    """Replace ``path`` by ``text`` all at once: written to a temporary file
+    beside it, flushed, then renamed over it, so an interrupted ``fmt``
+    leaves the old file or the new one, never half of one.  The file's
+    permission bits are kept."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".fmt-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "fmt",
@@ -256,8 +283,12 @@ def _cmd_fmt(args) -> int:
         if args.check:
             print(f"{f}: not canonical: {what[0]}" + (f" (and {len(what) - 1} more)" if len(what) > 1 else ""))
         else:
-            with open(f, "w", encoding="utf-8") as fh:
-                fh.write(out)
+            try:
+                _write_atomic(f, out)
+            except OSError as exc:
+                print(f"{f}: error: cannot write file ({exc.strerror})", file=sys.stderr)
+                errors += 1
+                continue
             print(f"reformatted {f}")
     verb = "would reformat" if args.check else "reformatted"
     print(f"{len(files)} file(s) checked, {changed} {verb}, {errors} error(s)", file=sys.stderr)

@@ -265,29 +265,61 @@ def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
     """Nested mappings → one flat mapping with dotted keys.
 
     List items (mappings) are flattened the same way.  Giving one fact both
-    nested and dotted is an error.
+    nested and dotted is an error.  The walk is iterative, and facts nested
+    deeper than :data:`safetyrules.limits.MAX_FACT_DEPTH` mappings and lists
+    are refused with a :class:`FactsError` (never a ``RecursionError``).
     """
     from ..errors import FactsError
+    from ..limits import MAX_FACT_DEPTH
 
-    out: Dict[str, Any] = {}
+    if not isinstance(facts, Mapping):
+        raise FactsError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
+    top: Dict[str, Any] = {}
+    # frames: (prefix, items iterator, output dict, depth); list items get
+    # their own output dict, filled in place inside the list
+    stack: List[Tuple[str, Any, Dict[str, Any], int]] = [("", iter(facts.items()), top, 1)]
 
-    def put(key: str, value: Any) -> None:
+    def put(out: Dict[str, Any], key: str, value: Any) -> None:
         if key in out:
             raise FactsError(f"fact '{key}' is given twice (nested and dotted)", fact=key)
         out[key] = value
 
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, Mapping):
-            if not value and prefix:
-                put(prefix, None)
-            for k, v in value.items():
-                if not isinstance(k, str):
-                    raise FactsError(f"fact names must be text, got {k!r}", fact=prefix or None)
-                walk(f"{prefix}.{k}" if prefix else k, v)
-        elif isinstance(value, (list, tuple)):
-            put(prefix, [flatten(v) if isinstance(v, Mapping) else v for v in value])
+    while stack:
+        prefix, items, out, depth = stack[-1]
+        item = next(items, _END)
+        if item is _END:
+            stack.pop()
+            continue
+        k, v = item
+        if not isinstance(k, str):
+            raise FactsError(f"fact names must be text, got {k!r}", fact=prefix or None)
+        key = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, Mapping) or isinstance(v, (list, tuple)):
+            if depth >= MAX_FACT_DEPTH:
+                raise FactsError(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", fact=key, code="E-DEPTH")
+        if isinstance(v, Mapping):
+            if not v:
+                put(out, key, None)
+            stack.append((key, iter(v.items()), out, depth + 1))
+        elif isinstance(v, (list, tuple)):
+            lst: List[Any] = []
+            put(out, key, lst)
+            for x in v:
+                if isinstance(x, Mapping):
+                    sub: Dict[str, Any] = {}
+                    lst.append(sub)
+                    # pushed in reverse below would reorder errors; a list's
+                    # items are walked one after another, each to the end
+                    stack.append(("", iter(x.items()), sub, depth + 2))
+                else:
+                    lst.append(x)
+            # the frames just pushed run last-first: reverse them into order
+            n = sum(1 for x in v if isinstance(x, Mapping))
+            if n > 1:
+                stack[-n:] = stack[-n:][::-1]
         else:
-            put(prefix, value)
+            put(out, key, v)
+    return top
 
-    walk("", facts)
-    return out
+
+_END = object()

@@ -22,6 +22,7 @@ from lark import Token
 
 from .. import units
 from ..errors import ExpressionSyntaxError, SafetyRulesError
+from ..limits import MAX_INT_DIGITS, int_digits_ok
 from . import ast as A
 
 __all__ = ["parse"]
@@ -134,6 +135,9 @@ class _Builder(lark.Transformer):
         tok = items[0]
         text = str(tok)
         if re.fullmatch(r"\d+", text):
+            if not int_digits_ok(text):
+                # int() itself refuses past 4,300 digits, with a ValueError
+                raise _err(f"number {text[:10]}… has more than {MAX_INT_DIGITS} digits", _pos(tok))
             value = int(text)
         else:
             value = float(text)

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, List, Optional
 
 from safetyrules.engine.decision import Decision
 
-__all__ = ["format_text", "format_markdown"]
+__all__ = ["format_text", "format_markdown", "escape_controls"]
+
+# C0/C1 controls (and DEL) and the bidirectional overrides: in facts they
+# could rewrite a terminal line or reorder what a reader sees.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_one(m: "re.Match[str]") -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def escape_controls(text: str, keep_newlines: bool = True) -> str:
+    """``text`` with control characters shown as ``\\xNN`` / ``\\uNNNN``
+    escapes (line breaks kept when ``keep_newlines``), so that text output
+    never carries raw control characters from facts or file names."""
+    if keep_newlines:
+        return "\n".join(_CONTROLS.sub(_escape_one, part) for part in text.split("\n"))
+    return _CONTROLS.sub(_escape_one, text)
 
 _YES = {True: "yes", False: "no", None: "undetermined"}
 
@@ -68,7 +87,7 @@ def format_text(d: Decision, label: Optional[str] = None) -> str:
         for w in d.warnings:
             where = " ".join(str(w[k]) for k in ("standard", "clause", "table") if w.get(k))
             out.append(f"    {w.get('code')}: {w.get('message')}" + (f" ({where})" if where else ""))
-    return "\n".join(out) + "\n"
+    return "\n".join(escape_controls(line, keep_newlines=False) for line in out) + "\n"
 
 
 def _md_cell(s: Any) -> str:
@@ -119,4 +138,4 @@ def format_markdown(d: Decision, label: Optional[str] = None) -> str:
         out.append("")
         out.extend(f"- **{w.get('code')}**: {_md_cell(w.get('message'))}" for w in d.warnings)
         out.append("")
-    return "\n".join(out)
+    return "\n".join(escape_controls(line, keep_newlines=False) for line in out)

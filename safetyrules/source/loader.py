@@ -21,6 +21,7 @@ import attrs
 import yaml
 
 from safetyrules.errors import RuleFileError
+from safetyrules.limits import MAX_INT_DIGITS, int_digits_ok, int_ok
 
 __all__ = ["Document", "load_yaml", "Loc"]
 
@@ -164,18 +165,35 @@ def _resolve_plain(text: str) -> Any:
     if text in _BOOL_F:
         return False
     if _INT.match(text):
+        # checked before converting: past 4,300 digits int() itself raises
+        if not int_digits_ok(text):
+            raise _NotANumber(f"integer {_short(text)} has more than {MAX_INT_DIGITS} digits")
         return int(text)
-    if _OCT.match(text):
-        return int(text[2:], 8)
-    if _HEX.match(text):
-        return int(text[2:], 16)
+    if _OCT.match(text) or _HEX.match(text):
+        if len(text) > 2 * MAX_INT_DIGITS:
+            raise _NotANumber(f"integer {_short(text)} is too large")
+        value = int(text[2:], 8 if text[1] == "o" else 16)
+        if not int_ok(value):
+            raise _NotANumber(f"integer {_short(text)} has more than {MAX_INT_DIGITS} digits")
+        return value
     if _FLOAT.match(text):
-        return float(text)
-    if _INF.match(text):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if _NAN.match(text):
-        return float("nan")
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise _NotANumber(f"number {_short(text)} is too large (numbers must be finite)")
+        return value
+    if _INF.match(text) or _NAN.match(text):
+        # no rule or fact takes an infinite or not-a-number value, and JSON
+        # output could not print one
+        raise _NotANumber(f"{text} is not allowed: numbers must be finite")
     return text
+
+
+class _NotANumber(Exception):
+    """A plain scalar that reads as a number no rule or fact can hold."""
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}…{text[-6:]} ({len(text)} characters)"
 
 
 class _Guard:
@@ -281,7 +299,11 @@ def _construct(doc: Document, node, path: Path) -> Any:
         style = node.style or None  # libyaml says '' for plain, PyYAML None
         doc.scalars[path] = _Scalar(node.start_mark.index, node.end_mark.index, style)
         if style is None:
-            return _resolve_plain(node.value)
+            try:
+                return _resolve_plain(node.value)
+            except _NotANumber as exc:
+                loc = doc.values[path]
+                raise RuleFileError(str(exc), path=doc.path, line=loc.line, column=loc.column, code="E-NUMBER") from None
         return node.value
     if isinstance(node, yaml.SequenceNode):
         return [_construct(doc, item, path + (i,)) for i, item in enumerate(node.value)]
@@ -292,7 +314,10 @@ def _construct(doc: Document, node, path: Path) -> Any:
                 loc = _mark_loc(knode.start_mark)
                 raise RuleFileError("mapping keys must be plain text", path=doc.path, line=loc.line, column=loc.column, code="E-YAML")
             plain = not knode.style
-            key = knode.value if not plain else _resolve_plain(knode.value)
+            try:
+                key = knode.value if not plain else _resolve_plain(knode.value)
+            except _NotANumber:
+                key = knode.value  # a key is a name, whatever it looks like
             if plain and knode.value == "<<":
                 loc = _mark_loc(knode.start_mark)
                 raise RuleFileError("YAML merge keys (<<) are not allowed in rule files", path=doc.path, line=loc.line, column=loc.column, code="E-YAML")

@@ -1,0 +1,305 @@
+"""One reader of facts input: files and JSON Lines streams, as bytes.
+
+Every entity of every input comes out, in input order, as an
+:class:`Entity`: its facts, or the :class:`~safetyrules.errors.FactsError`
+that made it unreadable.  Nothing a single record holds stops the stream: a
+line that is not UTF-8, not JSON, ``null``, nested thousands of levels deep,
+or holds an integer of thousands of digits becomes an error *value* naming
+its line (SPEC §8), and the next line is read.
+
+What is refused here, so that every decision's JSON is valid JSON and valid
+UTF-8 (see ``docs/errors.md``):
+
+* bytes that are not UTF-8 (``E-ENCODING``), and ``\\ud800``-style escapes
+  of lone surrogates, which no UTF-8 output can carry (``E-ENCODING``);
+* text that is not JSON, including ``NaN``/``Infinity`` and duplicate keys
+  (``E-JSON``);
+* a line that is not a JSON object (``E-ENTITY``);
+* nesting deeper than :data:`~safetyrules.limits.MAX_FACT_DEPTH`
+  (``E-DEPTH``) and integers of more than
+  :data:`~safetyrules.limits.MAX_INT_DIGITS` digits (``E-NUMBER``).
+
+Each input is read once, so ``/dev/stdin`` and process substitutions work.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Iterable, Iterator, Optional, Tuple
+
+import attrs
+
+from safetyrules.errors import FactsError, RuleFileError, SafetyRulesError
+from safetyrules.limits import MAX_FACT_DEPTH, MAX_INT_DIGITS, int_digits_ok
+
+__all__ = [
+    "Entity",
+    "STREAM_SUFFIXES",
+    "iter_entities",
+    "iter_jsonl_bytes",
+    "parse_json",
+    "read_facts_file",
+    "check_depth",
+    "safe_text",
+]
+
+STREAM_SUFFIXES = (".jsonl", ".ndjson")
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@attrs.frozen
+class Entity:
+    """One entity of the input.
+
+    ``label`` names it for messages (``path``, ``path[i]`` or ``path:N``);
+    ``facts`` is its data (``None`` when ``error`` is set); ``line`` is the
+    1-based input line of a JSON Lines record (else ``None``); ``index`` the
+    position of an entity in a file holding a list of them; ``positions``
+    maps key paths to file positions (YAML files) and ``prefix`` is the key
+    path of a list item inside them."""
+
+    label: str
+    facts: Any = None
+    error: Optional[SafetyRulesError] = None
+    line: Optional[int] = None
+    index: Optional[int] = None
+    positions: Any = attrs.field(default=None, repr=False)
+    prefix: Tuple[Any, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the entity was read (it may still hold bad facts)."""
+        return self.error is None
+
+
+class _Refuse(Exception):
+    """Raised inside the JSON parser's hooks; becomes a FactsError."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _parse_int(text: str) -> int:
+    if not int_digits_ok(text):
+        raise _Refuse(f"integer of {len(text.lstrip('+-'))} digits; at most {MAX_INT_DIGITS} are allowed", "E-NUMBER")
+    return int(text)
+
+
+def _parse_constant(name: str) -> Any:
+    raise _Refuse(f"{name} is not valid JSON (numbers must be finite)", "E-JSON")
+
+
+def _pairs(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Refuse(f"duplicate key '{safe_text(k)}'", "E-JSON")
+        out[k] = v
+    return out
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_int=_parse_int, parse_constant=_parse_constant)
+
+
+def safe_text(text: str) -> str:
+    """``text`` with lone surrogates written as ``\\udXXX`` escapes, so it
+    can always be encoded as UTF-8 (for messages about refused input)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _has_surrogate(value: Any) -> bool:
+    """Whether any string in ``value`` (keys included) holds a lone
+    surrogate; iterative, for already depth-checked data."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def check_depth(value: Any, limit: int = MAX_FACT_DEPTH) -> Optional[str]:
+    """The dotted path where ``value`` nests deeper than ``limit`` mappings
+    and lists (``""`` for the top), or ``None`` when it does not; iterative."""
+    stack = [(value, 0, "")]
+    while stack:
+        v, depth, where = stack.pop()
+        if isinstance(v, dict):
+            items = v.items()
+        elif isinstance(v, list):
+            items = ((f"[{i}]", x) for i, x in enumerate(v))
+        else:
+            continue
+        if depth >= limit:
+            return where
+        for k, x in items:
+            if isinstance(x, (dict, list)):
+                key = (where + k if k.startswith("[") else (f"{where}.{k}" if where else str(k))) if isinstance(k, str) else where
+                stack.append((x, depth + 1, key))
+    return None
+
+
+def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = None) -> Any:
+    """Parse JSON text as facts: raises a located :class:`FactsError` for
+    anything :mod:`safetyrules.engine.reader` refuses (see its docstring)."""
+
+    def fail(message: str, code: str, column: Optional[int] = None, fact: Optional[str] = None) -> FactsError:
+        return FactsError(message, path=path, line=line, column=column, code=code, fact=fact)
+
+    try:
+        data = _DECODER.decode(text)
+    except _Refuse as exc:
+        raise fail(exc.message, exc.code) from None
+    except RecursionError:
+        raise fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH") from None
+    except ValueError as exc:  # json.JSONDecodeError
+        msg = getattr(exc, "msg", None) or str(exc)
+        lineno = getattr(exc, "lineno", None)
+        col = getattr(exc, "colno", None)
+        err = fail(f"JSON: {msg}", "E-JSON", col)
+        if line is None and lineno is not None:
+            err.line = lineno
+        raise err from None
+    # a cheap bound first: fewer brackets than the limit cannot nest deeper
+    if text.count("{") + text.count("[") > MAX_FACT_DEPTH:
+        where = check_depth(data)
+        if where is not None:
+            raise fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH", fact=where or None)
+    # lone surrogates only come from \uD8xx escapes (strict UTF-8 refuses
+    # encoded ones), so only text with such an escape needs the walk
+    if "\\u" in text or "\\U" in text:
+        if _has_surrogate(data):
+            raise fail("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", "E-ENCODING")
+    return data
+
+
+def _decode(raw: bytes, *, path: Optional[str], line: Optional[int]) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        col = len(raw[: exc.start].decode("utf-8", "replace")) + 1
+        if line is None:
+            from safetyrules.source.files import byte_position
+
+            ln, col = byte_position(raw, exc.start)
+            raise FactsError(f"not UTF-8 (byte 0x{raw[exc.start]:02x})", path=path, line=ln, column=col, code="E-ENCODING") from None
+        raise FactsError(f"line is not UTF-8 (byte 0x{raw[exc.start]:02x})", path=path, line=line, column=col, code="E-ENCODING") from None
+
+
+def iter_jsonl_bytes(lines: Iterable[bytes], name: Optional[str] = None) -> Iterator[Entity]:
+    """Entities of a JSON Lines stream given as byte lines: one per
+    non-blank line, a bad line as an :class:`Entity` holding its error."""
+    n = 0
+    label = name or "<stream>"
+    for n, raw in enumerate(lines, 1):
+        if isinstance(raw, str):  # a text stream: encode back, check alike
+            raw = raw.encode("utf-8", "surrogatepass")
+        if n == 1 and raw.startswith(_BOM):
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        try:
+            text = _decode(raw, path=name, line=n)
+            data = parse_json(text, path=name, line=n)
+            if not isinstance(data, dict):
+                raise FactsError(
+                    f"an entity must be a JSON object, got {_kind(data)}", path=name, line=n, code="E-ENTITY"
+                )
+        except FactsError as err:
+            yield Entity(f"{label}:{n}", error=err, line=n)
+            continue
+        yield Entity(f"{label}:{n}", facts=data, line=n)
+
+
+def _kind(data: Any) -> str:
+    if data is None:
+        return "null"
+    if isinstance(data, bool):
+        return "true/false"
+    if isinstance(data, (int, float)):
+        return "a number"
+    if isinstance(data, str):
+        return "text"
+    if isinstance(data, list):
+        return "a list"
+    return type(data).__name__
+
+
+def read_facts_file(path: str, raw: Optional[bytes] = None):
+    """Read one YAML or JSON facts file → ``(data, positions)``; positions
+    map key paths to file positions (YAML only, else ``None``).  Raises a
+    located :class:`FactsError`."""
+    from safetyrules.source.loader import load_yaml
+
+    if raw is None:
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise FactsError(f"cannot read facts file: {exc.strerror}", path=path, code="E-FILES") from None
+    if raw.startswith(_BOM):
+        raw = raw[3:]
+    text = _decode(raw, path=path, line=None)
+    if path.endswith(".json"):
+        return parse_json(text, path=path), None
+    try:
+        doc = load_yaml(text, path)
+    except RuleFileError as err:
+        raise FactsError(err.message, path=path, line=err.line, column=err.column, code=err.code) from None
+    if ("\\u" in text or "\\U" in text) and _has_surrogate(doc.data):
+        raise FactsError("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", path=path, code="E-ENCODING")
+    return doc.data, doc.values
+
+
+def _stdin_lines() -> Iterator[bytes]:
+    return iter(sys.stdin.buffer.readline, b"")
+
+
+def iter_entities(paths: Iterable[str]) -> Iterator[Entity]:
+    """Every entity of every input, in order.
+
+    A path is a YAML/JSON facts file (one entity, or a list of them) or a
+    JSON Lines stream (``.jsonl``, ``.ndjson``; ``-`` is stdin) read a line
+    at a time.  Every input is read once; a bad entity comes with its error
+    instead of facts, and the iteration goes on.
+    """
+    for path in paths:
+        if path == "-" or path.endswith(STREAM_SUFFIXES):
+            if path == "-":
+                yield from iter_jsonl_bytes(_stdin_lines(), "<stdin>")
+                continue
+            try:
+                fh = open(path, "rb")
+            except OSError as exc:
+                yield Entity(path, error=FactsError(f"cannot read facts file: {exc.strerror}", path=path, code="E-FILES"))
+                continue
+            with fh:
+                yield from iter_jsonl_bytes(fh, path)
+            continue
+        try:
+            data, positions = read_facts_file(path)
+        except FactsError as err:
+            err.path = err.path or path
+            yield Entity(path, error=err)
+            continue
+        if isinstance(data, list):
+            for i, item in enumerate(data):
+                yield Entity(f"{path}[{i}]", facts=item, index=i, positions=positions, prefix=(i,))
+        else:
+            yield Entity(path, facts=data, positions=positions)

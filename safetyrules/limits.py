@@ -1,0 +1,35 @@
+"""Documented bounds on untrusted input (docs/errors.md, docs/cli.md).
+
+One place for the numbers every reader shares, so a rule file, a facts file,
+a JSON Lines line and an API call are refused at the same size, always with
+a located :class:`~safetyrules.errors.SafetyRulesError` (never a
+``RecursionError`` or the interpreter's own ``ValueError`` for integers past
+its 4,300-digit conversion limit).
+"""
+
+from __future__ import annotations
+
+__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok"]
+
+#: An integer literal (rule file, facts, expression) has at most this many
+#: decimal digits, leading zeros aside.
+MAX_INT_DIGITS = 300
+
+#: The same bound as a value: ``abs(n) < INT_BOUND``.
+INT_BOUND = 10**MAX_INT_DIGITS
+
+#: Facts nest at most this many mappings/lists deep (an entity with
+#: ``a: {b: {c: ...}}`` 3,000 levels deep is refused, not recursed into).
+MAX_FACT_DEPTH = 64
+
+
+def int_digits_ok(text: str) -> bool:
+    """Whether the decimal literal ``text`` (optional sign) is within
+    :data:`MAX_INT_DIGITS`, decided before converting it."""
+    digits = text.lstrip("+-").lstrip("0")
+    return len(digits) <= MAX_INT_DIGITS
+
+
+def int_ok(n: int) -> bool:
+    """Whether the integer ``n`` is within :data:`INT_BOUND`."""
+    return -INT_BOUND < n < INT_BOUND
