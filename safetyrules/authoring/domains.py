@@ -51,6 +51,10 @@ MISSING = _Missing()
 _SCALAR_TYPES = ("bool", "integer", "number", "string", "enum", "date")
 
 
+# The date the first fact of ``days(a, b)`` takes when both are facts.
+_DAYS_ANCHOR = datetime.date(2024, 1, 1)
+
+
 class Incomplete(Exception):
     """The search ran out of its step budget."""
 
@@ -151,6 +155,10 @@ class Problem:
                 value = _const_value(other)
                 if value is None:
                     continue
+                if isinstance(side, A.Call) and side.name == "days" and len(side.args) == 2:
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        self._days_constants(side, value)
+                    continue
                 if len(facts) > 1:
                     # several facts against a constant (a sum, a ratio): give each
                     # of them the constant and zero, so the search can reach both sides
@@ -166,6 +174,39 @@ class Problem:
                 for v in vals:
                     if v not in bucket:
                         bucket.append(v)
+
+    def _days_constants(self, call: A.Call, c: Any) -> None:
+        """``days(a, b) OP c``: dates whose distance is just below, at and
+        just above ``c`` days, so a moved day threshold (``> 90`` → ``> 60``)
+        has points that tell the two apart.  With two date facts ``a`` takes
+        an anchor date and ``b`` the anchor plus each distance; with one date
+        fact and a date constant, the fact takes the constant minus (or plus)
+        each distance."""
+        a, b = call.args
+        deltas = sorted({math.floor(c) - 1, math.floor(c), math.ceil(c), math.ceil(c) + 1})
+
+        def date_fact(n: A.Node) -> Optional[str]:
+            if isinstance(n, A.Path) and self._assignable(n.name) and self.vocab[n.name].type == "date":
+                return n.name
+            return None
+
+        def add(fact: str, values: Iterable[datetime.date]) -> None:
+            bucket = self.constants.setdefault(fact, [])
+            for v in values:
+                if v not in bucket:
+                    bucket.append(v)
+
+        fa, fb = date_fact(a), date_fact(b)
+        ka = _const_value(a) if fa is None else None
+        kb = _const_value(b) if fb is None else None
+        one = datetime.timedelta(days=1)
+        if fa and fb:
+            add(fa, [_DAYS_ANCHOR])
+            add(fb, [_DAYS_ANCHOR + d * one for d in deltas])
+        elif fa and isinstance(kb, datetime.date):
+            add(fa, [kb - d * one for d in deltas])
+        elif fb and isinstance(ka, datetime.date):
+            add(fb, [ka + d * one for d in deltas])
 
     # -- domains -------------------------------------------------------------
     def domain(self, var: str) -> list:

@@ -90,16 +90,43 @@ def _locate_fact(doc_values, fact: Optional[str]):
     return None
 
 
-def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError]]]:
-    """(label, (facts, positions, prefix), error) for every entity, in order."""
-    from safetyrules.engine.facts import iter_entities
+def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError], Optional[int]]]:
+    """(label, (facts, positions, prefix), error, JSON Lines line or None)
+    for every entity, in order; each input is read once."""
+    from safetyrules.engine.reader import iter_entities
 
-    for label, data, positions, prefix, error in iter_entities(paths):
-        yield label, (None if error is not None else (data, positions, prefix)), error
+    for e in iter_entities(paths):
+        yield e.label, (None if e.error is not None else (e.facts, e.positions, e.prefix)), e.error, e.line
+
+
+def _json_text(data: Any) -> str:
+    """Canonical JSON (sorted keys, compact, UTF-8 kept) that is always
+    valid UTF-8: lone surrogates in messages become ``\\udXXX`` text."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return text
+
+
+def error_line(line: int, err: SafetyRulesError) -> str:
+    """The JSON Lines output of a bad input line (SPEC §8):
+    ``{"line": N, "error": {"code", "message", "fact"}}``."""
+    message = err.message + (f" ({err.hint})" if err.hint else "")
+    return _json_text({"line": line, "error": {"code": err.code, "message": message, "fact": getattr(err, "fact", None)}})
+
+
+def _decision_line(decision, line: Optional[int]) -> str:
+    if line is None:
+        return decision.to_json()
+    data = decision.to_dict()
+    data["line"] = line
+    return _json_text(data)
 
 
 def _cmd_evaluate(args) -> int:
-    from safetyrules.report.text import format_markdown, format_text
+    from safetyrules.report.text import escape_controls, format_markdown, format_text
 
     try:
         rules = _load_rules(args.rules)
@@ -112,54 +139,59 @@ def _cmd_evaluate(args) -> int:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT
     streaming = any(_is_stream(p) for p in args.facts) or len(args.facts) > 1
+    items = _entities(args.facts)
     if not streaming:
-        # one YAML/JSON file: a list of entities prints JSON Lines too
-        from safetyrules.engine.facts import read_facts_file
+        # one YAML/JSON file: a list of entities prints JSON Lines too.  The
+        # first entity tells, so the file is read once (/dev/stdin works).
+        import itertools
 
-        try:
-            streaming = isinstance(read_facts_file(args.facts[0])[0], list)
-        except SafetyRulesError:
-            pass  # reported below, in order
+        first_item = next(items, None)
+        if first_item is not None:
+            streaming = first_item[0].endswith("]") and first_item[0] != args.facts[0]
+            items = itertools.chain([first_item], items)
     progress = _Progress(streaming and sys.stderr.isatty() and not args.quiet)
     bad = 0
     out = sys.stdout
     fmt = args.format
     first = True
 
-    def emit(label: str, decision) -> None:
+    def emit(label: str, decision, line: Optional[int] = None) -> None:
         nonlocal first
         if fmt == "json":
             # One compact line per entity: a single entity is one JSON object,
-            # several are JSON Lines.
-            out.write(decision.to_json() + "\n")
+            # several are JSON Lines; a JSON Lines input's lines say "line".
+            out.write(_decision_line(decision, line) + "\n")
         elif fmt == "markdown":
             out.write(("" if first else "\n") + format_markdown(decision, label if streaming else None))
         else:
             out.write(("" if first else "\n") + format_text(decision, label if streaming else None))
             if args.explain:
-                out.write("\nExplanation:\n" + decision.explain())
+                out.write("\nExplanation:\n" + escape_controls(decision.explain()))
         first = False
 
-    def report_bad(label: str, err: SafetyRulesError) -> None:
+    def report_bad(label: str, err: SafetyRulesError, line: Optional[int] = None) -> None:
         nonlocal bad
         bad += 1
         if err.path is None and err.line is None:
-            _err(f"{label}: error: {err.message}" + (f" ({err.hint})" if err.hint else ""))
+            text = f"{label}: error: {err.message}" + (f" ({err.hint})" if err.hint else "")
         else:
-            _err(err.format())
+            text = err.format()
+        _err(escape_controls(text, keep_newlines=False))
+        if fmt == "json" and line is not None:
+            # in its place on stdout too, so output line k answers input line k
+            out.write(error_line(line, err) + "\n")
 
-    items = _entities(args.facts)
     if args.jobs and args.jobs > 1:
         results = _parallel(rules, items, as_of, args.jobs)
     else:
         results = _serial(rules, items, as_of)
     try:
-        for label, decision, err in results:
+        for label, decision, err, line in results:
             if err is not None:
-                report_bad(label, err)
+                report_bad(label, err, line)
                 progress.tick(True)
             else:
-                emit(label, decision)
+                emit(label, decision, line)
                 progress.tick()
     finally:
         progress.done()
@@ -187,15 +219,15 @@ def _with_position(label: str, err: SafetyRulesError, values, prefix) -> SafetyR
 
 
 def _serial(rules, items, as_of):
-    for label, payload, error in items:
+    for label, payload, error, line in items:
         if error is not None:
-            yield label, None, error
+            yield label, None, error, line
             continue
         facts, values, prefix = payload
         try:
-            yield label, rules.evaluate(facts, as_of=as_of), None
+            yield label, rules.evaluate(facts, as_of=as_of), None, line
         except SafetyRulesError as err:
-            yield label, None, _with_position(label, err, values, prefix)
+            yield label, None, _with_position(label, err, values, prefix), line
 
 
 def _parallel(rules, items, as_of, jobs):
@@ -208,18 +240,18 @@ def _parallel(rules, items, as_of, jobs):
     pending: deque = deque()
 
     def records():
-        for label, payload, error in items:
-            pending.append((label, payload, error))
+        for label, payload, error, line in items:
+            pending.append((label, payload, error, line))
             yield None if error is not None else payload[0]
 
     for result in parallel_decisions(rules, records(), as_of, jobs, 256):
-        label, payload, error = pending.popleft()
+        label, payload, error, line = pending.popleft()
         if error is not None:
-            yield label, None, error
+            yield label, None, error, line
         elif isinstance(result, SafetyRulesError):
-            yield label, None, _with_position(label, result, payload[1], payload[2])
+            yield label, None, _with_position(label, result, payload[1], payload[2]), line
         else:
-            yield label, result, None
+            yield label, result, None, line
 
 
 # ---------------------------------------------------------------------------
@@ -284,7 +316,11 @@ def _cmd_test(args) -> int:
                 _err(f"error: coverage {cov.overall:.1f}% is under --fail-under {args.fail_under}")
                 failures.append(p)
     if args.junit:
-        write_junit(all_results, args.junit)
+        try:
+            write_junit(all_results, args.junit)
+        except OSError as exc:
+            _err(f"{args.junit}: error: cannot write JUnit XML: {exc.strerror}")
+            return EXIT_BAD_INPUT
     examples = [r for r in all_results if r.kind != "load"]
     passed = sum(r.passed for r in examples)
     failed = len(examples) - passed
@@ -297,11 +333,16 @@ def _cmd_schema(args) -> int:
 
     kinds = args.kinds or []
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        for k in KINDS:
-            with open(os.path.join(args.out, f"{k}.schema.json"), "w", encoding="utf-8") as fh:
-                json.dump(schema_for(k), fh, indent=2, ensure_ascii=False)
-                fh.write("\n")
+        try:
+            os.makedirs(args.out, exist_ok=True)
+            for k in KINDS:
+                with open(os.path.join(args.out, f"{k}.schema.json"), "w", encoding="utf-8") as fh:
+                    json.dump(schema_for(k), fh, indent=2, ensure_ascii=False)
+                    fh.write("\n")
+        except OSError as exc:
+            what = "is not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+            _err(f"{args.out}: error: cannot write the schemas: {what}")
+            return EXIT_BAD_INPUT
         print(f"wrote {len(KINDS)} schemas to {args.out}")
         return EXIT_OK
     if not kinds:
@@ -358,6 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _EXTRA_COMMANDS:
         register(sub)
+    for command in set(sub.choices.values()):
+        # every command that loads rules takes it, so it is added to all
+        command.add_argument(
+            "--allow-outside-includes",
+            action="store_true",
+            help="let a manifest's include: read files outside its own directory (trust the rule set)",
+        )
     return p
 
 
@@ -387,6 +435,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _EXTRA_COMMANDS = _extra_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
+    from safetyrules.source.files import allow_outside_includes
+
+    allow_outside_includes(getattr(args, "allow_outside_includes", False))
     try:
         return args.func(args)
     except SafetyRulesError as exc:

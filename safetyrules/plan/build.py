@@ -174,9 +174,10 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
     )
 
 
-def load_plan(path: Optional[str] = None):
+def load_plan(path: Optional[str] = None, *, allow_outside_includes: Optional[bool] = None):
     """Read, check and link the rule set at ``path`` → ``(plan, base)``.
 
-    Raises :class:`~safetyrules.errors.RuleSetError` listing every error."""
-    manifest, records, linker, linked, digest, base = load_parts(path)
+    Raises :class:`~safetyrules.errors.RuleSetError` listing every error.
+    ``allow_outside_includes``: see :func:`~safetyrules.plan.link.load_parts`."""
+    manifest, records, linker, linked, digest, base = load_parts(path, allow_outside_includes=allow_outside_includes)
     return build_plan(manifest, records, linker, linked, digest, base), base
