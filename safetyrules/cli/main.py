@@ -350,8 +350,20 @@ def _cmd_schema(args) -> int:
         print("usage: safetyrules schema KIND   (or --out DIR to write them all)")
         return EXIT_OK
     for k in kinds:
+        if k in ("facts", "decision"):
+            # the schemas the service serves, for the rule set --rules names
+            from safetyrules.service.schemas import decision_schema, facts_schema
+
+            try:
+                plan = _load_rules(args.rules).plan
+            except SafetyRulesError as exc:
+                _print_errors(exc)
+                return EXIT_BAD_INPUT
+            doc = facts_schema(plan) if k == "facts" else decision_schema(plan)
+            print(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True))
+            continue
         if k not in KINDS:
-            _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS)}")
+            _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS + ('facts', 'decision'))}")
             return EXIT_BAD_INPUT
         print(json.dumps(schema_for(k), indent=2, ensure_ascii=False))
     return EXIT_OK
@@ -392,8 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--all-files", action="store_true", help="for a rule set that extends: another, also run the inherited files' examples")
     te.set_defaults(func=_cmd_test)
 
-    sc = sub.add_parser("schema", help="print the JSON Schema of a rule-file kind")
-    sc.add_argument("kinds", nargs="*", metavar="KIND")
+    sc = sub.add_parser("schema", help="print the JSON Schema of a rule-file kind, or of the facts or decision of a rule set")
+    sc.add_argument("kinds", nargs="*", metavar="KIND", help="a rule-file kind, or 'facts' / 'decision'")
+    sc.add_argument("--rules", metavar="PATH", help="with facts/decision: the rule set (default: bundled)")
     sc.add_argument("--out", metavar="DIR", help="write every schema into DIR")
     sc.set_defaults(func=_cmd_schema)
 
@@ -416,6 +429,7 @@ COMMAND_MODULES = (
     "safetyrules.authoring.lint",
     "safetyrules.authoring.diff",
     "safetyrules.authoring.fmt",
+    "safetyrules.cli.service",
 )
 
 

@@ -1,0 +1,67 @@
+"""``safetyrules serve``: the HTTP service of SPEC §11 (extra ``serve``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["register"]
+
+
+def register(sub) -> None:
+    """Add the ``serve`` subcommand."""
+    p = sub.add_parser("serve", help="serve decisions over HTTP (needs safetyrules[serve])")
+    p.add_argument("--rules", metavar="PATH", help="rule set (default: bundled)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--max-body", type=int, default=None, metavar="BYTES",
+                   help="largest request body, and largest batch line (default: 1 MiB)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="how long to wait for request body data (default: 30)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=_cmd_serve)
+
+
+def _cmd_serve(args) -> int:
+    try:
+        import uvicorn  # noqa: F401
+        import starlette  # noqa: F401
+    except ImportError:
+        print("error: 'serve' needs the serve extra: pip install 'safetyrules[serve]'", file=sys.stderr)
+        return 2
+    from safetyrules.errors import SafetyRulesError
+    from safetyrules.engine.ruleset import load
+    from safetyrules.service import app as service_app
+
+    if args.max_body is not None and args.max_body < 1:
+        print("error: --max-body must be a positive number of bytes", file=sys.stderr)
+        return 2
+    try:
+        rules = load(args.rules)  # fail here, with a message, not in a worker
+    except SafetyRulesError as exc:
+        for e in getattr(exc, "errors", None) or [exc]:
+            print(e.format(), file=sys.stderr)
+        return 2
+    # Workers are separate processes that build their app from the
+    # environment; one worker reuses the rule set just loaded.
+    if args.rules:
+        os.environ[service_app.ENV_RULES] = os.path.abspath(args.rules)
+    if args.max_body is not None:
+        os.environ[service_app.ENV_MAX_BODY] = str(args.max_body)
+    if args.timeout is not None:
+        os.environ[service_app.ENV_TIMEOUT] = str(args.timeout)
+    import uvicorn
+
+    common = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                  timeout_keep_alive=5)
+    if args.workers > 1:
+        uvicorn.run("safetyrules.service.app:app_from_env", factory=True, workers=args.workers, **common)
+    else:
+        app = service_app.create_app(
+            rules,
+            max_body=args.max_body or service_app.DEFAULT_MAX_BODY,
+            timeout=args.timeout or service_app.DEFAULT_TIMEOUT,
+        )
+        uvicorn.run(app, **common)
+    return 0

@@ -1,0 +1,362 @@
+"""The ASGI application of ``safetyrules serve`` (SPEC §11), on Starlette.
+
+Everything an answer depends on but the request is computed once, when the
+app is built, from the immutable :class:`~safetyrules.engine.ruleset.RuleSet`:
+the health, rule-set, schema and OpenAPI bodies are fixed bytes.  Requests
+share nothing else, so concurrent requests answer what sequential ones would.
+
+Evaluation runs on the event loop itself: one decision takes tens of
+microseconds, far less than handing it to a thread would cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import os
+from typing import Any, AsyncIterator, Dict, List, Optional
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.service.openapi import openapi_document
+from safetyrules.service.problems import Problem, error_entry
+from safetyrules.service.schemas import canonical_json, decision_schema, facts_schema
+
+__all__ = ["create_app", "app_from_env", "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", "ruleset_summary"]
+
+DEFAULT_MAX_BODY = 1 << 20  # 1 MiB (SPEC §11)
+DEFAULT_TIMEOUT = 30.0  # seconds to receive a request body
+#: a batch body may be long (it streams); each of its lines is held to max_body
+DEFAULT_MAX_BATCH_BODY = 1 << 34
+
+JSON = "application/json"
+PROBLEM = "application/problem+json"
+NDJSON = "application/x-ndjson"
+SCHEMA = "application/schema+json"
+
+
+def ruleset_summary(rules) -> Dict[str, Any]:
+    """``GET /v1/ruleset``: id, digest and every standard and table."""
+
+    def item(x, effective_from=None, effective_until=None):
+        return {
+            "id": x.id,
+            "version": x.version,
+            "title": dict(x.title),
+            "effective": {
+                "from": effective_from.isoformat() if effective_from else None,
+                "until": effective_until.isoformat() if effective_until else None,
+            },
+            "status": x.status,
+        }
+
+    plan = rules.plan
+    return {
+        "id": plan.id,
+        "digest": plan.digest,
+        "title": dict(plan.title),
+        "decision": dict(plan.decision),
+        "standards": [
+            {**item(s, s.effective_from, s.effective_until), "document": s.document,
+             "supersedes": list(s.supersedes), "clauses": len(s.clauses)}
+            for s in plan.standards
+        ],
+        "tables": [{**item(t), "output": t.output, "hit": t.hit, "rows": len(t.rows)} for t in plan.tables],
+    }
+
+
+def _no_dupes(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def _parse_json(raw: bytes, what: str = "body") -> Any:
+    """Bytes → JSON value; a :class:`Problem` 400 when it is not JSON."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Problem.single(400, "E-UTF8", f"the {what} is not UTF-8 (byte {exc.start})") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return json.loads(text, object_pairs_hook=_no_dupes)
+    except RecursionError:
+        raise Problem.single(400, "E-JSON", "the JSON is nested too deeply") from None
+    except ValueError as exc:
+        msg = getattr(exc, "msg", None) or str(exc)
+        where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""
+        raise Problem.single(400, "E-JSON", f"malformed JSON: {msg}{where}") from None
+
+
+def _as_of(value: Any) -> Optional[datetime.date]:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise Problem.single(422, "E-FACTS", f"as_of must be a date like 2024-03-01, got {value!r}", "as_of")
+
+
+class _Service:
+    """The handlers, bound to one rule set and its limits."""
+
+    def __init__(self, rules, max_body: int, timeout: float, max_batch_body: int) -> None:
+        self.rules = rules
+        self.max_body = max_body
+        self.timeout = timeout
+        self.max_batch_body = max_batch_body
+        plan = rules.plan
+        self.health_body = canonical_json({"status": "ok", "ruleset": {"id": plan.id, "digest": plan.digest}}).encode()
+        self.ruleset_body = canonical_json(ruleset_summary(rules)).encode()
+        self.facts_body = canonical_json(facts_schema(plan)).encode()
+        self.decision_body = canonical_json(decision_schema(plan)).encode()
+        self.openapi_body = canonical_json(openapi_document(plan)).encode()
+
+    # -- bodies ------------------------------------------------------------
+    def _check_length(self, request: Request, limit: int) -> None:
+        cl = request.headers.get("content-length")
+        if cl is not None and cl.strip().isdigit() and int(cl) > limit:
+            raise Problem.single(413, "E-TOO-LARGE", f"the body is {int(cl)} bytes; the limit is {limit}")
+
+    async def _chunks(self, request: Request) -> AsyncIterator[bytes]:
+        """The body as it arrives; each chunk must come within the timeout."""
+        stream = request.stream().__aiter__()
+        while True:
+            try:
+                chunk = await asyncio.wait_for(stream.__anext__(), self.timeout)
+            except StopAsyncIteration:
+                return
+            except asyncio.TimeoutError:
+                raise Problem.single(408, "E-TIMEOUT", f"no body data for {self.timeout:g} s") from None
+            if chunk:
+                yield chunk
+
+    async def _body(self, request: Request) -> bytes:
+        """The whole body, refused (413) as soon as it passes the limit —
+        while it streams, not after it has all been read."""
+        limit = self.max_body
+        self._check_length(request, limit)
+        parts: List[bytes] = []
+        n = 0
+        async for chunk in self._chunks(request):
+            n += len(chunk)
+            if n > limit:
+                raise Problem.single(413, "E-TOO-LARGE", f"the body is over the limit of {limit} bytes")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    # -- endpoints -----------------------------------------------------------
+    async def health(self, request: Request) -> Response:
+        return Response(self.health_body, media_type=JSON)
+
+    async def ruleset(self, request: Request) -> Response:
+        return Response(self.ruleset_body, media_type=JSON)
+
+    async def schema_facts(self, request: Request) -> Response:
+        return Response(self.facts_body, media_type=SCHEMA)
+
+    async def schema_decision(self, request: Request) -> Response:
+        return Response(self.decision_body, media_type=SCHEMA)
+
+    async def openapi(self, request: Request) -> Response:
+        return Response(self.openapi_body, media_type=JSON)
+
+    async def evaluate(self, request: Request) -> Response:
+        doc = _parse_json(await self._body(request))
+        if not isinstance(doc, dict):
+            raise Problem.single(422, "E-REQUEST", 'the body must be a JSON object {"facts": {...}, "as_of": "YYYY-MM-DD"}')
+        extra = sorted(set(doc) - {"facts", "as_of"})
+        if extra:
+            raise Problem.single(422, "E-REQUEST", f"unknown request key {extra[0]!r} (keys: facts, as_of)")
+        if "facts" not in doc:
+            raise Problem.single(422, "E-REQUEST", 'the body has no "facts"')
+        facts = doc["facts"]
+        if not isinstance(facts, dict):
+            raise Problem.single(422, "E-FACTS", f'"facts" must be a JSON object, got {type(facts).__name__}')
+        day = _as_of(doc.get("as_of"))
+        try:
+            decision = self.rules.evaluate(facts, as_of=day)
+        except FactsError as err:
+            raise Problem(422, err.message, [error_entry(err)]) from None
+        except SafetyRulesError as err:
+            raise Problem(422, err.message, [error_entry(err)]) from None
+        return Response(decision.to_json().encode("utf-8"), media_type=JSON)
+
+    async def evaluate_batch(self, scope, receive, send) -> None:
+        """A raw ASGI endpoint: the request body is read while the answer
+        streams, which Starlette's StreamingResponse does not allow (it
+        listens for a disconnect on the same channel)."""
+        request = Request(scope, receive)
+        try:
+            day = _as_of(request.query_params.get("as_of"))
+            self._check_length(request, self.max_batch_body)
+        except Problem as p:
+            await _problem_response(p)(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", NDJSON.encode())]})
+        async for part in self._batch_lines(request, day):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _decide_line(self, n: int, raw: bytes, day) -> bytes:
+        try:
+            data = _parse_json(raw, "line")
+        except Problem as p:
+            return self._error_line(n, p.errors[0])
+        if not isinstance(data, dict):
+            return self._error_line(
+                n, {"code": "E-FACTS", "message": f"a line must be a JSON object, got {_kind(data)}", "fact": None}
+            )
+        try:
+            decision = self.rules.evaluate(data, as_of=day)
+        except SafetyRulesError as err:
+            return self._error_line(n, error_entry(err))
+        out = decision.to_dict()
+        out["line"] = n
+        return canonical_json(out).encode("utf-8") + b"\n"
+
+    @staticmethod
+    def _error_line(n: int, entry: Dict[str, Any]) -> bytes:
+        return canonical_json({"line": n, "error": entry}).encode("utf-8") + b"\n"
+
+    async def _batch_lines(self, request: Request, day) -> AsyncIterator[bytes]:
+        buf = b""
+        n = 0  # lines consumed
+        skipping = False  # inside a line over the limit: drop bytes up to its end
+        total = 0
+        limit = self.max_body
+        try:
+            async for chunk in self._chunks(request):
+                total += len(chunk)
+                if total > self.max_batch_body:
+                    yield self._error_line(n + 1, {"code": "E-TOO-LARGE", "message": f"the batch is over the limit of {self.max_batch_body} bytes; stopped", "fact": None})
+                    return
+                buf += chunk
+                out: List[bytes] = []
+                start = 0
+                while True:
+                    i = buf.find(b"\n", start)
+                    if i < 0:
+                        break
+                    line = buf[start:i]
+                    start = i + 1
+                    n += 1
+                    if skipping:
+                        skipping = False
+                        continue
+                    if len(line) > limit:
+                        out.append(self._error_line(n, _too_long(limit)))
+                    elif line.strip():
+                        out.append(self._decide_line(n, line, day))
+                buf = buf[start:]
+                if not skipping and len(buf) > limit:
+                    out.append(self._error_line(n + 1, _too_long(limit)))
+                    skipping = True
+                if skipping:
+                    buf = b""
+                if out:
+                    yield b"".join(out)
+        except Problem as p:  # timeout while streaming: say so in band
+            yield self._error_line(n + 1, p.errors[0])
+            return
+        if buf.strip() and not skipping:
+            yield self._decide_line(n + 1, buf, day) if len(buf) <= limit else self._error_line(n + 1, _too_long(limit))
+
+
+def _too_long(limit: int) -> Dict[str, Any]:
+    return {"code": "E-TOO-LARGE", "message": f"the line is over the limit of {limit} bytes", "fact": None}
+
+
+def _kind(v: Any) -> str:
+    return {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}.get(
+        type(v), type(v).__name__
+    )
+
+
+class _AsgiEndpoint:
+    """Marks a bound method as an ASGI app for Starlette's router."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.fn(scope, receive, send)
+
+
+def _problem_response(p: Problem) -> Response:
+    return Response(canonical_json(p.to_dict()).encode("utf-8"), status_code=p.status, media_type=PROBLEM)
+
+
+def create_app(
+    rules=None,
+    *,
+    rules_path: Optional[str] = None,
+    max_body: int = DEFAULT_MAX_BODY,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_batch_body: int = DEFAULT_MAX_BATCH_BODY,
+) -> Starlette:
+    """The ASGI app serving ``rules`` (or the rule set at ``rules_path``;
+    the bundled one when both are None)."""
+    if rules is None:
+        from safetyrules.engine.ruleset import load
+
+        rules = load(rules_path)
+    svc = _Service(rules, max_body, timeout, max_batch_body)
+
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        return _problem_response(exc)
+
+    async def on_http(request: Request, exc: HTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        code = {404: "E-NOT-FOUND", 405: "E-METHOD"}.get(exc.status_code, "E-HTTP")
+        resp = _problem_response(Problem.single(exc.status_code, code, detail))
+        if exc.headers:
+            resp.headers.update(exc.headers)
+        return resp
+
+    async def on_error(request: Request, exc: Exception) -> Response:  # a bug of ours
+        return _problem_response(Problem.single(500, "E-INTERNAL", f"internal error: {type(exc).__name__}"))
+
+    routes = [
+        Route("/v1/health", svc.health, methods=["GET"]),
+        Route("/v1/evaluate", svc.evaluate, methods=["POST"]),
+        Route("/v1/evaluate/batch", _AsgiEndpoint(svc.evaluate_batch), methods=["POST"]),
+        Route("/v1/ruleset", svc.ruleset, methods=["GET"]),
+        Route("/v1/schema/facts", svc.schema_facts, methods=["GET"]),
+        Route("/v1/schema/decision", svc.schema_decision, methods=["GET"]),
+        Route("/openapi.json", svc.openapi, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={Problem: on_problem, HTTPException: on_http, Exception: on_error},
+    )
+    app.state.rules = rules
+    return app
+
+
+ENV_RULES = "SAFETYRULES_SERVE_RULES"
+ENV_MAX_BODY = "SAFETYRULES_SERVE_MAX_BODY"
+ENV_TIMEOUT = "SAFETYRULES_SERVE_TIMEOUT"
+
+
+def app_from_env() -> Starlette:
+    """The app configured by environment variables: the factory uvicorn calls
+    in each worker process (``--workers N``)."""
+    return create_app(
+        rules_path=os.environ.get(ENV_RULES) or None,
+        max_body=int(os.environ.get(ENV_MAX_BODY) or DEFAULT_MAX_BODY),
+        timeout=float(os.environ.get(ENV_TIMEOUT) or DEFAULT_TIMEOUT),
+    )
