@@ -25,6 +25,23 @@ FACTS = {"type": "object", "description": "Facts: dotted keys or nested mappings
 
 SCALAR_TYPES = ["bool", "integer", "number", "string", "enum", "date"]
 
+# Overlay provenance (supervision.md §8.5): on a standard (inherited by its clauses) or a clause.
+PROVENANCE = {
+    "layer": {"enum": ["national", "provincial", "municipal", "district", "street", "grid"]},
+    "authority": {"type": "string"},
+    "doc_no": {"type": "string", "description": "The document number (文号)."},
+    "published": DATE,
+    "scope": {"type": "array", "items": {"type": "string"}, "description": "Administrative division codes and/or grid ids."},
+    "kind": {"enum": ["enforcement", "patrol_guidance", "self_check"]},
+    "basis": {"type": "array", "items": {"anyOf": [
+        {"type": "object", "properties": {"standard": {"type": "string"}, "clause": {"type": "string"}, "version": VERSION}, "required": ["standard"], "additionalProperties": False},
+        {"type": "object", "properties": {"law": {"type": "string"}, "article": {"type": "string"}}, "required": ["law"], "additionalProperties": False},
+    ]}},
+    "snapshot": {"type": "object", "properties": {"url": {"type": "string"}, "retrieved": DATE, "sha256": {"type": "string"}}, "additionalProperties": False,
+                 "description": "The text snapshot the item was encoded from (§8.5 'source')."},
+    "review_by": DATE,
+}
+
 
 def fact_spec(allow_list):
     props = {
@@ -39,7 +56,9 @@ def fact_spec(allow_list):
     conds = [{"if": {"properties": {"type": {"const": "enum"}}}, "then": {"required": ["values"]}}]
     if allow_list:
         props["item"] = {"type": "object", "additionalProperties": {"$ref": "#/$defs/item_fact"}, "minProperties": 1}
-        conds.append({"if": {"properties": {"type": {"const": "list"}}}, "then": {"required": ["item"]}})
+        props["key"] = {"type": "string", "description": "The item field that names an item (supervision: findings name the items that made them true)."}
+        # a list has records (item:) or enum values (values:, e.g. entity.activities)
+        conds.append({"if": {"properties": {"type": {"const": "list"}}}, "then": {"anyOf": [{"required": ["item"]}, {"required": ["values"]}]}})
     return {"type": "object", "properties": props, "required": ["type"], "additionalProperties": False, "allOf": conds}
 
 
@@ -142,6 +161,8 @@ standard = doc(
             "required": ["from"],
             "additionalProperties": False,
         },
+        **{k: v for k, v in PROVENANCE.items() if k != "kind"},
+        "item_kind": {**PROVENANCE["kind"], "description": "The kind of the standard's items (a clause's own kind: wins)."},
         "family": {**ID, "description": "The lineage this standard is an edition of (e.g. fire): decisions warn on days when no edition of a family is in force. Defaults to the standard's id."},
         "applies_when": EXPR,
         "clauses": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/clause"}},
@@ -160,6 +181,7 @@ standard = doc(
                 "source": {"type": "string"},
                 "note": {"type": "string"},
                 "description": {"type": "string"},
+                **PROVENANCE,
                 "when": EXPR,
                 "unless": EXPR,
                 "examples": {"type": "array", "items": {"$ref": "#/$defs/clause_example"}},

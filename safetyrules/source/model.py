@@ -260,6 +260,10 @@ def _check_units(b: _Builder, data, path) -> None:
             )
     for k, v in (data.get("item") or {}).items():
         _check_units(b, v, path + ("item", k))
+    key = data.get("key")
+    if key is not None and key not in (data.get("item") or {}):
+        # the field that names an item (supervision subjects) must be one of the item's fields
+        b.errors.append(b.doc.error(f"key '{key}' is not a field of the list's items", path + ("key",), code="E-SCHEMA"))
 
 
 def build(doc: Document) -> Tuple[Any, List[RuleFileError]]:
