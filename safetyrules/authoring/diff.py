@@ -28,7 +28,7 @@ from safetyrules import dsl
 from safetyrules.dsl import ast as A
 from safetyrules.errors import FactsError, SafetyRulesError
 
-__all__ = ["diff_rules", "counterexample", "threshold_moves", "corpus_changes", "register"]
+__all__ = ["diff_rules", "counterexample", "threshold_moves", "corpus_changes", "facts_for", "sarif_report", "register"]
 
 
 # ---------------------------------------------------------------------------
@@ -316,6 +316,43 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
     return changes
 
 
+def _position(rules, c: Dict[str, Any]):
+    """Where a change is, in ``rules``: the clause, row, table, standard or
+    fact declaration (None when ``rules`` does not have it)."""
+    plan = rules.plan
+    kind = c["kind"]
+    if kind == "fact":
+        return plan.fact_origins.get(c["id"])
+    if kind == "standard":
+        s = plan.standard(c["id"])
+        return s.position if s is not None else None
+    if kind == "clause":
+        cl = plan.clause(c["in"], c["id"])
+        return cl.position if cl is not None else None
+    t = next((t for t in plan.tables if t.id == c["in"]), None)
+    if t is None:
+        return None
+    if kind == "row":
+        for i, r in enumerate(t.rows):
+            if (r.id or f"#{i + 1}") == c["id"]:
+                return r.position
+        return None
+    return t.position
+
+
+def locate_changes(old, new, changes: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Each change with ``at``: ``{"path", "line", "column"}`` in the new rule
+    set (in the old one for what was removed), when known."""
+    out = []
+    for c in changes:
+        pos = (_position(old, c) if c["action"] == "removed" else None) or _position(new, c) or _position(old, c)
+        c = dict(c)
+        if pos is not None and pos.path and not pos.path.startswith("<"):
+            c["at"] = {"path": pos.path, "line": pos.line, "column": pos.column}
+        out.append(c)
+    return out
+
+
 def _applies(rules, sid: str) -> Optional[A.Node]:
     s = rules.plan.standard(sid)
     if s is None or s.applies_when is None:
@@ -370,12 +407,40 @@ def _summary(decision) -> Dict[str, Any]:
     }
 
 
+def facts_for(old, new, facts) -> Tuple[Any, List[str]]:
+    """``facts`` without the facts only ``new`` declares → (facts for
+    ``old``, the dropped fact paths, sorted).  (Called the other way round,
+    for facts a revision removed.)
+
+    A revision that adds facts would otherwise make every entity that gives
+    them a bad input for the old rule set; the old rule set never reads
+    them, so deciding it without them is deciding it on the same entity.  A
+    fact neither rule set declares is left in (and is a bad input for both).
+    """
+    flat = dsl.flatten(facts)
+    keep: Dict[str, Any] = {}
+    dropped: List[str] = []
+    for k, v in flat.items():
+        if k not in old.vocabulary and k in new.vocabulary:
+            dropped.append(k)
+        else:
+            keep[k] = v
+    return (keep if dropped else facts), sorted(dropped)
+
+
 def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
-    """Entities of a corpus whose decision differs between two rule sets."""
+    """Entities of a corpus whose decision differs between two rule sets.
+
+    Facts that only ``new`` declares are left out when deciding under
+    ``old`` (:func:`facts_for`), and those only ``old`` declares under
+    ``new``; ``ignored_by_old`` and ``ignored_by_new`` count, per fact, the
+    entities that gave one."""
     total = 0
     changed: List[Dict[str, Any]] = []
     errors: List[Dict[str, Any]] = []
     counts = {"findings": 0, "level": 0, "tier": 0, "inspection": 0}
+    ignored: Dict[str, int] = {}
+    ignored_new: Dict[str, int] = {}
     for label, facts, err in iter_corpus(path):
         total += 1
         if err is not None:
@@ -383,12 +448,18 @@ def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
             errors.append({"entity": err.location() or label, "error": err.message + (f" ({err.hint})" if err.hint else "")})
             continue
         try:
-            a = _summary(old.evaluate(facts, as_of=as_of))
+            old_facts, dropped = facts_for(old, new, facts)
+            for k in dropped:
+                ignored[k] = ignored.get(k, 0) + 1
+            a = _summary(old.evaluate(old_facts, as_of=as_of))
         except SafetyRulesError as e:
             errors.append({"entity": label, "error": f"OLD: {e.message}"})
             continue
         try:
-            b = _summary(new.evaluate(facts, as_of=as_of))
+            new_facts, dropped = facts_for(new, old, facts)
+            for k in dropped:
+                ignored_new[k] = ignored_new.get(k, 0) + 1
+            b = _summary(new.evaluate(new_facts, as_of=as_of))
         except SafetyRulesError as e:
             errors.append({"entity": label, "error": f"NEW: {e.message}"})
             continue
@@ -406,7 +477,8 @@ def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
                 counts[k] += k in delta
             changed.append({"entity": label, "changes": delta})
     return {"path": path, "as_of": as_of.isoformat(), "entities": total, "changed": len(changed),
-            "counts": counts, "items": changed, "errors": errors}
+            "counts": counts, "items": changed, "errors": errors,
+            "ignored_by_old": dict(sorted(ignored.items())), "ignored_by_new": dict(sorted(ignored_new.items()))}
 
 
 # ---------------------------------------------------------------------------
@@ -491,7 +563,19 @@ def format_text(report: Dict[str, Any]) -> str:
             lines.append("  " + _entity_line(e))
         for e in corpus["errors"]:
             lines.append(f"  {e['entity']}: cannot compare: {e['error']}")
+        for line in _ignored_lines(corpus):
+            lines.append("  " + line)
     return "\n".join(lines) + "\n"
+
+
+def _ignored_lines(corpus: Dict[str, Any]) -> List[str]:
+    out = []
+    for key, side in (("ignored_by_old", "OLD"), ("ignored_by_new", "NEW")):
+        facts = corpus.get(key) or {}
+        if facts:
+            out.append(f"left out under {side} (it does not declare them): "
+                       + ", ".join(f"{k} ({n} entit{'y' if n == 1 else 'ies'})" for k, n in facts.items()))
+    return out
 
 
 def format_markdown(report: Dict[str, Any]) -> str:
@@ -516,7 +600,56 @@ def format_markdown(report: Dict[str, Any]) -> str:
                 out.append(f"| `{ent}` | {_md(rest)} |")
         for e in corpus["errors"]:
             out.append(f"- `{e['entity']}`: cannot compare: {_md(e['error'])}")
+        for line in _ignored_lines(corpus):
+            out.append(f"- {_md(line)}")
     return "\n".join(out) + "\n"
+
+
+_DIFF_RULES = {
+    "D100": ("rule-added", "A standard, clause, table, row or fact was added."),
+    "D101": ("rule-removed", "A standard, clause, table, row or fact was removed."),
+    "D102": ("rule-changed", "A field of a standard, clause, table, row or fact changed (no condition changed meaning)."),
+    "D200": ("meaning-changed", "A changed condition or table decides differently on the counterexample shown."),
+    "D300": ("decisions-changed", "Entities of the corpus get a different decision."),
+}
+
+
+def sarif_report(report: Dict[str, Any]) -> Dict[str, Any]:
+    """A diff report as a SARIF 2.1.0 log (for pull-request annotations):
+    every change located at its rule in the new set (the old one when
+    removed); a change whose condition decides differently, with its
+    counterexample, is a ``warning``, others are ``note``; the corpus's
+    changed entities are one ``warning`` on the new manifest."""
+    from safetyrules.authoring.sarif import location, sarif_run
+
+    rules = [{"id": k, "name": n, "shortDescription": {"text": t}, "defaultConfiguration": {"level": "note"}}
+             for k, (n, t) in _DIFF_RULES.items()]
+    index = {k: i for i, k in enumerate(_DIFF_RULES)}
+    results = []
+    for c in report["changes"]:
+        cx = c.get("counterexample") or {}
+        code = "D200" if cx.get("found") else {"added": "D100", "removed": "D101"}.get(c["action"], "D102")
+        text = _line(c)
+        for m in c.get("thresholds", []):
+            text += f"; threshold moved: {m['old_condition']} → {m['new_condition']}"
+        if cx:
+            text += "; " + _cx_text(cx)
+        at = c.get("at") or {}
+        r: Dict[str, Any] = {"ruleId": code, "ruleIndex": index[code], "level": "warning" if code == "D200" else "note",
+                             "message": {"text": text},
+                             "locations": [location(at.get("path") or report["new"]["path"], at.get("line"), at.get("column"))]}
+        if cx.get("found"):
+            r["properties"] = {"counterexample": cx}
+        results.append(r)
+    corpus = report.get("corpus")
+    if corpus and corpus.get("changed"):
+        text = (f"{corpus['changed']} of {corpus['entities']} entities change (level {corpus['counts']['level']}, "
+                f"tier {corpus['counts']['tier']}, inspection {corpus['counts']['inspection']}, "
+                f"findings {corpus['counts']['findings']})")
+        results.append({"ruleId": "D300", "ruleIndex": index["D300"], "level": "warning", "message": {"text": text},
+                        "locations": [location(report["new"].get("manifest") or report["new"]["path"], None, None)],
+                        "properties": {"entities": [e["entity"] for e in corpus["items"]]}})
+    return sarif_run("safetyrules-diff", rules, results)
 
 
 def _md(s: str) -> str:
@@ -547,7 +680,9 @@ def register(sub) -> None:
     p.add_argument("new", metavar="NEW")
     p.add_argument("--facts", metavar="CORPUS", help="directory of YAML/JSON facts files, or a JSON Lines file")
     p.add_argument("--as-of", metavar="DATE", help="decision date for the corpus (default: today)")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--format", choices=("text", "markdown", "json", "sarif"), default="text",
+                   help="markdown: a pull-request comment; sarif: annotations at each changed rule")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--fail-on", choices=("any", "level", "tier"),
                    help="exit 1 on any change, or when some entity's level / tier changes (needs --facts)")
     p.set_defaults(func=_cmd_diff)
@@ -580,17 +715,24 @@ def _cmd_diff(args) -> int:
     report: Dict[str, Any] = {
         "old": {"path": args.old, "id": old.id, "digest": old.digest},
         "new": {"path": args.new, "id": new.id, "digest": new.digest},
-        "changes": diff_rules(old, new),
+        "changes": locate_changes(old, new, diff_rules(old, new)),
     }
     if args.facts:
         report["corpus"] = corpus_changes(old, new, args.facts, as_of)
     report = _jsonable(report)
     if args.format == "json":
-        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(report, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    elif args.format == "sarif":
+        text = json.dumps(sarif_report(report), indent=2, ensure_ascii=False) + "\n"
     elif args.format == "markdown":
-        sys.stdout.write(format_markdown(report))
+        text = format_markdown(report)
     else:
-        sys.stdout.write(format_text(report))
+        text = format_text(report)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
     corpus = report.get("corpus") or {}
     if corpus.get("errors"):
         for e in corpus["errors"]:

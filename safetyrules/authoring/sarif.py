@@ -5,31 +5,73 @@ from __future__ import annotations
 
 import os
 from typing import Any, Dict, List, Optional, Sequence
+from urllib.parse import quote
 
 from safetyrules.authoring.codes import CODES, DOCS_URL
 from safetyrules.version import __version__
 
-__all__ = ["sarif_log", "SARIF_SCHEMA", "SARIF_VERSION"]
+__all__ = ["sarif_log", "sarif_run", "location", "artifact_location", "base_ids", "SARIF_SCHEMA", "SARIF_VERSION"]
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
-def _uri(path: Optional[str]) -> str:
+#: The base a result's file is named relative to: the working directory
+#: (the repository root, in CI), the bundled rule set, or — for a file in
+#: neither — the file-system root.  Every ``uri`` in the log is relative to
+#: one of them (SARIF 2.1.0 §3.4.4), never an absolute ``file://`` URI.
+SRCROOT, BUNDLED, FSROOT = "%SRCROOT%", "SAFETYRULES_BUNDLED", "FSROOT"
+
+
+def _inside(path: str, root: str) -> bool:
+    try:
+        return os.path.commonpath([path, root]) == root
+    except ValueError:  # another drive
+        return False
+
+
+def _dir_uri(path: str) -> str:
+    p = path.replace(os.sep, "/")
+    if not p.startswith("/"):
+        p = "/" + p
+    return "file://" + quote(p.rstrip("/") + "/")
+
+
+def artifact_location(path: Optional[str], root: Optional[str] = None) -> Dict[str, Any]:
+    """``{"uri": ..., "uriBaseId": ...}`` for a file: relative to ``root``
+    (default: the working directory), else to the bundled rule set, else to
+    the file-system root; percent-encoded, ``/``-separated."""
+    from safetyrules.source.files import bundled_path
+
+    root = os.path.realpath(root or os.getcwd())
     if not path:
-        return "."
-    p = os.path.relpath(path) if os.path.isabs(path) else path
-    if p.startswith(".."):
-        p = os.path.abspath(path)
-        return "file://" + p.replace(os.sep, "/")
-    return p.replace(os.sep, "/")
+        return {"uri": "", "uriBaseId": SRCROOT}
+    full = os.path.realpath(path)
+    bundled = os.path.realpath(bundled_path())
+    for base_id, base in ((SRCROOT, root), (BUNDLED, bundled)):
+        if _inside(full, base):
+            rel = os.path.relpath(full, base).replace(os.sep, "/")
+            return {"uri": quote("" if rel == "." else rel), "uriBaseId": base_id}
+    drive, rest = os.path.splitdrive(full)
+    return {"uri": quote(rest.replace(os.sep, "/").lstrip("/")), "uriBaseId": FSROOT}
 
 
-def _location(path, line, column, end_line=None, end_column=None) -> Dict[str, Any]:
-    phys: Dict[str, Any] = {"artifactLocation": {"uri": _uri(path)}}
-    uri = phys["artifactLocation"]["uri"]
-    if not uri.startswith("file://"):
-        phys["artifactLocation"]["uriBaseId"] = "%SRCROOT%"
+def base_ids(root: Optional[str] = None) -> Dict[str, Any]:
+    """The ``originalUriBaseIds`` of a run (absolute ``file:`` URIs of the bases)."""
+    from safetyrules.source.files import bundled_path
+
+    root = os.path.realpath(root or os.getcwd())
+    drive = os.path.splitdrive(root)[0]
+    return {
+        SRCROOT: {"uri": _dir_uri(root)},
+        BUNDLED: {"uri": _dir_uri(os.path.realpath(bundled_path()))},
+        FSROOT: {"uri": _dir_uri(drive + os.sep)},
+    }
+
+
+def location(path, line, column, end_line=None, end_column=None, root: Optional[str] = None) -> Dict[str, Any]:
+    """A SARIF ``location`` for a file position."""
+    phys: Dict[str, Any] = {"artifactLocation": artifact_location(path, root)}
     if line:
         region: Dict[str, Any] = {"startLine": int(line)}
         if column:
@@ -42,8 +84,28 @@ def _location(path, line, column, end_line=None, end_column=None) -> Dict[str, A
     return {"physicalLocation": phys}
 
 
-def sarif_log(errors: Sequence[Any], warnings: Sequence[Any]) -> Dict[str, Any]:
-    """One SARIF run: load errors (level ``error``) and lint warnings."""
+_location = location
+
+
+def sarif_run(name: str, rules: List[Dict[str, Any]], results: List[Dict[str, Any]], root: Optional[str] = None) -> Dict[str, Any]:
+    """A whole SARIF 2.1.0 log of one run of the tool ``name``."""
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {"driver": {"name": name, "version": __version__, "informationUri": DOCS_URL, "rules": rules}},
+                "originalUriBaseIds": base_ids(root),
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+
+
+def sarif_log(errors: Sequence[Any], warnings: Sequence[Any], root: Optional[str] = None) -> Dict[str, Any]:
+    """One SARIF run: load errors (level ``error``) and lint warnings; file
+    names relative to ``root`` (default: the working directory)."""
     rules: List[Dict[str, Any]] = []
     index: Dict[str, int] = {}
 
@@ -74,7 +136,7 @@ def sarif_log(errors: Sequence[Any], warnings: Sequence[Any]) -> Dict[str, Any]:
                 "ruleIndex": i,
                 "level": "error",
                 "message": {"text": msg},
-                "locations": [_location(e.path, e.line, e.column)],
+                "locations": [location(e.path, e.line, e.column, root=root)],
             }
         )
     for w in warnings:
@@ -83,34 +145,9 @@ def sarif_log(errors: Sequence[Any], warnings: Sequence[Any]) -> Dict[str, Any]:
             "ruleIndex": index[w.code],
             "level": "warning",
             "message": {"text": w.message},
-            "locations": [_location(w.path, w.line, w.column, w.end_line, w.end_column)],
+            "locations": [location(w.path, w.line, w.column, w.end_line, w.end_column, root=root)],
         }
         if w.example is not None:
             r["properties"] = {"example": w.example}
         results.append(r)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": SARIF_VERSION,
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "safetyrules",
-                        "version": __version__,
-                        "informationUri": DOCS_URL,
-                        "rules": rules,
-                    }
-                },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": _cwd_uri()}},
-                "results": results,
-                "columnKind": "unicodeCodePoints",
-            }
-        ],
-    }
-
-
-def _cwd_uri() -> str:
-    cwd = os.getcwd().replace(os.sep, "/")
-    if not cwd.startswith("/"):
-        cwd = "/" + cwd
-    return "file://" + cwd.rstrip("/") + "/"
+    return sarif_run("safetyrules", rules, results, root)

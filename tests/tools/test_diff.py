@@ -1,6 +1,7 @@
 """diff: structure, exact boundary counterexamples, changed entities of a corpus."""
 
 import json
+import os
 
 from safetyrules import load
 from safetyrules.authoring.diff import corpus_changes, counterexample, diff_rules, threshold_moves
@@ -170,3 +171,139 @@ def test_cli_bad_rules_are_located(tmp_path, run):
     old, new = pair(tmp_path, new_changes=[("s.yaml", "flag and x > 5", "flag and")])
     code, out, err = run("diff", old, new)
     assert code == 2 and "s.yaml:9:" in err and "NEW rule set" in err
+
+
+# ---------------------------------------------------------------------------
+# issue 14: day thresholds, corpora with new facts, SARIF for pull requests
+
+DAYS_VOCAB = """\
+kind: vocabulary
+id: dv
+facts:
+  last: {type: date}
+  seen: {type: date}
+  on: {type: bool}
+"""
+DAYS_STD = """\
+kind: standard
+id: ds
+version: "1"
+clauses:
+  - id: c
+    cite: Article 1
+    severity: general
+    when: "on and days(last, seen) > 90"
+"""
+
+
+def _days_pair(tmp_path, old_when, new_when):
+    def files(when):
+        return {"v.yaml": DAYS_VOCAB, "s.yaml": DAYS_STD.replace("days(last, seen) > 90", when)}
+
+    return (load(write_rules(tmp_path / "old", files(old_when))),
+            load(write_rules(tmp_path / "new", files(new_when))))
+
+
+def _cx(old, new):
+    [c] = [c for c in diff_rules(old, new) if c["kind"] == "clause"]
+    return c["counterexample"]
+
+
+def _days(cx):
+    import datetime
+
+    f = cx["facts"]
+    return (datetime.date.fromisoformat(f["seen"]) - datetime.date.fromisoformat(f["last"])).days
+
+
+def test_moved_days_threshold_has_a_counterexample(tmp_path):
+    old, new = _days_pair(tmp_path, "days(last, seen) > 90", "days(last, seen) > 60")
+    cx = _cx(old, new)
+    assert cx["found"] and cx["old"] is False and cx["new"] is True
+    assert 60 < _days(cx) <= 90  # a distance the two thresholds disagree on
+
+
+def test_moved_days_threshold_against_a_date_constant(tmp_path):
+    old, new = _days_pair(tmp_path, "days(last, 2025-01-01) > 90", "days(last, 2025-01-01) >= 90")
+    cx = _cx(old, new)
+    import datetime
+
+    assert cx["found"] and (datetime.date(2025, 1, 1) - datetime.date.fromisoformat(cx["facts"]["last"])).days == 90
+
+
+def test_moved_date_threshold_has_a_counterexample(tmp_path):
+    old, new = _days_pair(tmp_path, "last < 2024-06-01", "last < 2024-05-01")
+    cx = _cx(old, new)
+    assert cx["found"] and "2024-05-01" <= cx["facts"]["last"] < "2024-06-01"
+
+
+def test_equal_day_conditions_agree(tmp_path):
+    old, new = _days_pair(tmp_path, "days(last, seen) > 90", "not (days(last, seen) <= 90)")
+    assert _cx(old, new) == {"found": False, "complete": True}
+
+
+NEW_FACT_VOCAB = VOCAB + "  added: {type: bool}\n"
+
+
+def test_corpus_with_facts_only_the_new_set_declares(tmp_path, run):
+    old, new = pair(tmp_path, new_changes=[("v.yaml", VOCAB, NEW_FACT_VOCAB),
+                                           ("s.yaml", "flag and x > 5", "(flag and x > 5) or added")])
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "a.yaml").write_text("n: 3\nflag: false\nadded: true\n", encoding="utf-8")
+    (d / "b.yaml").write_text("n: 3\nflag: false\nadded: false\n", encoding="utf-8")
+    (d / "c.yaml").write_text("n: 3\nflag: false\n", encoding="utf-8")
+    rep = corpus_changes(load(old), load(new), str(d), __import__("datetime").date(2024, 3, 1))
+    assert rep["errors"] == []
+    assert rep["ignored_by_old"] == {"added": 2} and rep["ignored_by_new"] == {}
+    items = {os.path.basename(e["entity"]): e["changes"] for e in rep["items"]}
+    assert sorted(items) == ["a.yaml", "c.yaml"]  # b: added is false, nothing changes
+    assert items["a.yaml"]["findings"] == {"added": ["std/c1"], "removed": []}
+    assert items["c.yaml"]["undetermined"] == {"added": ["std/c1"], "removed": []}  # added unknown
+    code, out, err = run("diff", old, new, "--facts", d, "--as-of", "2024-03-01")
+    assert code == 0, err
+    assert "left out under OLD (it does not declare them): added (2 entities)" in out
+    code, out, err = run("diff", old, new, "--facts", d, "--format", "markdown")
+    assert code == 0 and "- left out under OLD" in out and "**2 of 3 entities change**" in out
+
+
+def test_corpus_with_facts_the_new_set_removed(tmp_path):
+    old, new = pair(tmp_path, old_changes=[("v.yaml", VOCAB, NEW_FACT_VOCAB)])
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "a.yaml").write_text("n: 3\nadded: true\n", encoding="utf-8")
+    rep = corpus_changes(load(old), load(new), str(d), __import__("datetime").date(2024, 3, 1))
+    assert rep["errors"] == [] and rep["ignored_by_new"] == {"added": 1}
+
+
+def test_a_fact_neither_declares_is_still_a_bad_entity(tmp_path):
+    old, new = pair(tmp_path)
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "a.yaml").write_text("n: 3\nnobody: 1\n", encoding="utf-8")
+    rep = corpus_changes(load(old), load(new), str(d), __import__("datetime").date(2024, 3, 1))
+    assert len(rep["errors"]) == 1 and "nobody" in rep["errors"][0]["error"]
+
+
+def test_diff_sarif_validates_and_points_at_the_changed_rule(tmp_path, run, monkeypatch):
+    from test_lint_sarif import validate
+
+    old, new = pair(tmp_path, new_changes=[("t.yaml", "n >= 10", "n >= 8"), ("s.yaml", "cite: Article 1", "cite: Article 2")])
+    facts = corpus(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    out_file = tmp_path / "diff.sarif"
+    code, out, err = run("diff", "old", "new", "--facts", facts, "--format", "sarif", "-o", out_file, "--as-of", "2024-03-01")
+    assert code == 0 and out == ""
+    log = json.loads(out_file.read_text(encoding="utf-8"))
+    validate(log)
+    results = log["runs"][0]["results"]
+    row = next(r for r in results if r["ruleId"] == "D200" and "row" in r["message"]["text"])
+    loc = row["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "new/t.yaml", "uriBaseId": "%SRCROOT%"}
+    assert loc["region"]["startLine"] == 5  # the changed row, "high"
+    assert row["level"] == "warning" and row["properties"]["counterexample"]["facts"] == {"n": 8}
+    cite = next(r for r in results if r["ruleId"] == "D102")
+    assert cite["level"] == "note" and "Article 1 → Article 2" in cite["message"]["text"]
+    assert cite["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "new/s.yaml"
+    ents = next(r for r in results if r["ruleId"] == "D300")
+    assert len(ents["properties"]["entities"]) == 2

@@ -1,21 +1,23 @@
-"""lint --format sarif validates against SARIF 2.1.0.
+"""lint --format sarif (and diff --format sarif) validate against the
+official SARIF 2.1.0 schema.
 
-No network: the schema used is tests/tools/data/sarif-2.1.0-subset.schema.json,
-a trimmed SARIF 2.1.0 schema written by hand from the specification's required
-properties and value sets (not the official file), plus checks of the rules
-the schema cannot express (ruleIndex points at the rule with that id, regions
-are ordered, URIs are relative).
+No network: ``tests/tools/data/sarif-schema-2.1.0.json`` is the OASIS schema
+file as published (oasis-tcs/sarif-spec, ``sarif-2.1/schema/``, errata 01),
+plus checks of the rules the schema cannot express (ruleIndex points at the
+rule with that id, regions are ordered, every URI is relative to a
+``uriBaseId`` the run defines, whose own URI is absolute and ends in ``/``).
 """
 
 import json
 import os
+import urllib.parse
 
 import jsonschema
 import pytest
 
 from tools_fixtures import GOOD_STANDARD, VOCAB
 
-SCHEMA = os.path.join(os.path.dirname(__file__), "data", "sarif-2.1.0-subset.schema.json")
+SCHEMA = os.path.join(os.path.dirname(__file__), "data", "sarif-schema-2.1.0.json")
 
 GAP_TABLE = """\
 kind: table
@@ -30,16 +32,25 @@ rows:
 def validate(log):
     with open(SCHEMA, encoding="utf-8") as fh:
         schema = json.load(fh)
-    jsonschema.Draft7Validator.check_schema(schema)
-    jsonschema.Draft7Validator(schema).validate(log)
+    assert schema["id"].endswith("/errata01/os/schemas/sarif-schema-2.1.0.json")
+    jsonschema.Draft4Validator.check_schema(schema)
+    jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER).validate(log)
     run = log["runs"][0]
+    bases = run["originalUriBaseIds"]
+    for b in bases.values():
+        u = urllib.parse.urlsplit(b["uri"])
+        assert u.scheme == "file" and u.path.endswith("/")
     rules = run["tool"]["driver"]["rules"]
     assert len({r["id"] for r in rules}) == len(rules)
     for res in run["results"]:
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
         for loc in res["locations"]:
             phys = loc["physicalLocation"]
-            assert not phys["artifactLocation"]["uri"].startswith("/")
+            art = phys["artifactLocation"]
+            assert art["uriBaseId"] in bases
+            u = urllib.parse.urlsplit(art["uri"])
+            assert not u.scheme and not u.netloc and not art["uri"].startswith("/")
+            assert urllib.parse.quote(urllib.parse.unquote(art["uri"])) == art["uri"]  # percent-encoded
             reg = phys.get("region", {})
             if "endLine" in reg:
                 assert (reg["endLine"], reg.get("endColumn", 10**9)) >= (reg["startLine"], reg.get("startColumn", 1))
@@ -84,7 +95,32 @@ def test_sarif_bundled_validates(run, tmp_path):
     validate(json.loads(out_file.read_text(encoding="utf-8")))
 
 
-def test_subset_schema_rejects_bad_logs():
+def test_paths_outside_the_working_directory_are_relative_to_a_base(rules_dir, run, in_tmp, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("other dir")  # a space: percent-encoded
+    from tools_fixtures import write_rules
+
+    d = write_rules(elsewhere / "规则", {"v.yaml": VOCAB, "t.yaml": GAP_TABLE})
+    code, out, err = run("lint", "--format", "sarif", d)
+    log = json.loads(out)
+    validate(log)
+    art = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert art["uriBaseId"] == "FSROOT"
+    base = log["runs"][0]["originalUriBaseIds"]["FSROOT"]["uri"]
+    full = urllib.parse.unquote(urllib.parse.urljoin(base, art["uri"]))
+    assert full == "file://" + os.path.realpath(os.path.join(d, "t.yaml"))
+
+
+def test_bundled_files_are_relative_to_the_bundled_base(in_tmp):
+    from safetyrules.authoring.sarif import artifact_location, base_ids
+    from safetyrules.source.files import bundled_path
+
+    art = artifact_location(os.path.join(bundled_path(), "grading", "risk-level.yaml"))
+    assert art == {"uri": "grading/risk-level.yaml", "uriBaseId": "SAFETYRULES_BUNDLED"}
+    base = base_ids()["SAFETYRULES_BUNDLED"]["uri"]
+    assert urllib.parse.unquote(base) == "file://" + os.path.realpath(bundled_path()) + "/"
+
+
+def test_official_schema_rejects_bad_logs():
     with pytest.raises(jsonschema.ValidationError):
         validate({"version": "2.0.0", "runs": []})
     with pytest.raises(jsonschema.ValidationError):
