@@ -203,3 +203,29 @@ def test_batch_over_line_limit_and_bad_as_of(client):
     assert out[0]["line"] == 1 and out[0]["error"]["code"] == "E-TOO-LARGE"
     assert out[1]["line"] == 2 and "level" in out[1]
     problem(client.post("/v1/evaluate/batch?as_of=someday", content=b"{}\n"), 422)
+
+
+# -- concurrency ------------------------------------------------------------------
+
+
+def test_50_concurrent_requests_answer_what_sequential_ones_do(server, client):
+    import asyncio
+
+    import httpx
+
+    bodies = []
+    for i, p in enumerate((EXAMPLES * 9)[:50]):
+        facts = example(os.path.basename(p))
+        facts.setdefault("entity", {})["employees"] = 1 + 37 * i  # every request different
+        bodies.append({"facts": facts, "as_of": DAY})
+    sequential = [client.post("/v1/evaluate", json=b).content for b in bodies]
+    assert len(set(sequential)) >= 10  # the answers differ, so a mix-up would show
+
+    async def all_at_once():
+        limits = httpx.Limits(max_connections=50)
+        async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as ac:
+            return await asyncio.gather(*(ac.post("/v1/evaluate", json=b) for b in bodies))
+
+    concurrent = asyncio.run(all_at_once())
+    assert [r.status_code for r in concurrent] == [200] * 50
+    assert [r.content for r in concurrent] == sequential
