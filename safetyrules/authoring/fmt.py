@@ -263,9 +263,17 @@ def _cmd_fmt(args) -> int:
     for f in files:
         try:
             with open(f, "rb") as fh:
-                text = fh.read().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"{f}: error: cannot read file ({exc})", file=sys.stderr)
+                raw = fh.read()
+            text = raw.decode("utf-8-sig")
+        except OSError as exc:
+            print(f"{f}: error: cannot read file ({exc.strerror})", file=sys.stderr)
+            errors += 1
+            continue
+        except UnicodeDecodeError as exc:
+            from safetyrules.source.files import byte_position
+
+            line, col = byte_position(raw, exc.start)
+            print(f"{f}:{line}:{col}: error: file is not UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})", file=sys.stderr)
             errors += 1
             continue
         try:

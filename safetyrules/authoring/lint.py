@@ -14,6 +14,7 @@ W302  no-examples            a clause has no ``examples:``
 W303  no-false-example       no example shows the clause *not* found
 W401  unused-fact            a declared fact nothing reads
 W402  exact-measurement      ``==``/``!=`` on a measured number
+W403  confusable-name        a fact name that mixes scripts or looks like another
 ====  =====================  ==================================================
 
 :func:`lint` returns :class:`LintWarning` records; only the command prints.
@@ -264,10 +265,61 @@ def _check_facts(rules) -> List[LintWarning]:
     return out
 
 
+# Letters that render like Latin ones, from Cyrillic and Greek (the scripts
+# an untrusted rule set would use to pass one fact off as another).
+_HOMOGLYPHS = str.maketrans(
+    "аеорсухіјѕԁвнкмтАВЕЗІЈКМНОРСТУХЅαβεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdbhkmtABE3IJKMHOPCTYXSabeikvoptuxABEZHIKMNOPTYX",
+)
+_CONFUSABLE_SCRIPTS = {"LATIN", "CYRILLIC", "GREEK"}
+
+
+def _script(ch: str) -> str:
+    import unicodedata
+
+    return unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0]
+
+
+def _name_problem(name: str) -> Optional[str]:
+    """Why a fact name is suspicious (or None)."""
+    import unicodedata
+
+    if unicodedata.normalize("NFKC", name) != name:
+        return "holds compatibility characters (it is not in NFKC form)"
+    for ch in name:
+        if unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Mn"):
+            return f"holds an invisible or combining character U+{ord(ch):04X}"
+    for seg in name.split("."):
+        scripts = {_script(c) for c in seg if c.isalpha()} & _CONFUSABLE_SCRIPTS
+        if len(scripts) > 1:
+            return f"segment '{seg}' mixes {' and '.join(sorted(s.title() for s in scripts))} letters"
+    return None
+
+
+def _check_names(rules) -> List[LintWarning]:
+    """W403: a declared fact name that mixes scripts, holds invisible
+    characters, or reads like another declared name (homoglyphs)."""
+    out = []
+    seen: Dict[str, str] = {}
+    for name, pos in sorted(rules.plan.fact_origins.items(), key=lambda kv: (kv[1].path, kv[1].line, kv[1].column)):
+        why = _name_problem(name)
+        skeleton = name.translate(_HOMOGLYPHS).casefold()
+        other = seen.setdefault(skeleton, name)
+        if why is None and other != name:
+            why = f"looks like '{other}'"
+        if why is not None:
+            shown = name.encode("ascii", "backslashreplace").decode("ascii")
+            out.append(LintWarning("W403", f"fact name '{shown}' {why}; use one script (ASCII for names is safest)", pos.path, pos.line, pos.column))
+    return out
+
+
 def lint(rules, *, disable: Iterable[str] = ()) -> List[LintWarning]:
     """Every lint warning of a loaded rule set, in file order."""
     vocab = rules.vocabulary
-    out = _check_clauses(rules, vocab) + _check_tables(rules, vocab) + _check_facts(rules)
+    out = _check_clauses(rules, vocab) + _check_tables(rules, vocab) + _check_facts(rules) + _check_names(rules)
+    from safetyrules.authoring import provenance_lint  # supervision.md §8.5
+
+    out += provenance_lint.check(rules)
     off = set(disable)
     out = [w for w in out if w.code not in off and w.name not in off]
     uniq = {}
