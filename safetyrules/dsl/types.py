@@ -95,6 +95,9 @@ def type_of_spec(spec: FactSpec, name: Optional[str] = None) -> Type:
         return Type("string", values=tuple(spec.values or ()), fact=name)
     if t == "date":
         return Type("date", fact=name)
+    if t == "list" and not spec.item and spec.values:
+        # a list of enum values (e.g. entity.activities): items are plain strings
+        return Type("list", elem=Type("string", values=tuple(spec.values)), fact=name)
     if t == "list":
         fields = tuple(
             (k, type_of_spec(v, f"{name}[].{k}" if name else k)) for k, v in (spec.item or {}).items()

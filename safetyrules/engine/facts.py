@@ -87,6 +87,10 @@ def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
         raise _bad(f"fact '{name}' must be a list of items, got {value!r}", name)
     out = []
     fields = spec.item or {}
+    if not fields and spec.values:
+        # a list of enum values (entity.activities): each item is checked as the enum
+        each = FactSpec("enum", values=spec.values)
+        return [_scalar(v, each, f"{name}[{i}]") for i, v in enumerate(value)]
     for i, item in enumerate(value):
         where = f"{name}[{i}]"
         if type(item) is not dict and not isinstance(item, Mapping):

@@ -213,18 +213,20 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
             other = by_output[t.output].table
             linker.errors.append(RuleFileError(f"tables '{other.id}' ({other.path}) and '{t.id}' both write '{t.output}'", code="E-TABLE", **at(t, ("output",))))
             continue
+        # a collect table may write a declared list of enum values: rows give one value each
+        item_spec = FactSpec("enum", values=spec.values) if spec.type == "list" and spec.values and not spec.item else spec
         if t.hit == "priority" and spec.type != "enum":
             linker.errors.append(RuleFileError(f"hit: priority needs an enum output ('{t.output}' is {spec.type})", code="E-TABLE", **at(t, ("hit",))))
         for i, row in enumerate(t.rows):
-            why = _value_fits(row.then, spec)
+            why = _value_fits(row.then, item_spec)
             if why:
                 linker.errors.append(RuleFileError(f"row output {why} for '{t.output}'", code="E-TABLE", **at(t, ("rows", i, "then"))))
         if t.has_default and t.default is not None:
-            why = _value_fits(t.default, spec)
+            why = _value_fits(t.default, item_spec)
             if why:
                 linker.errors.append(RuleFileError(f"default {why} for '{t.output}'", code="E-TABLE", **at(t, ("default",))))
         if t.hit == "collect":
-            vocab[t.output] = Type("list", elem=type_of_spec(spec, t.output), fact=t.output)
+            vocab[t.output] = Type("list", elem=type_of_spec(item_spec, t.output), fact=t.output)
         by_output[t.output] = LinkedTable(t, [], ())
 
     # expressions

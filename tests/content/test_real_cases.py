@@ -173,3 +173,51 @@ def test_fire_family_gap_after_gb35181_2017(rules):
     assert not [g for g in rules.plan.family_gaps(D(2025, 10, 31)) if g.family == "fire"]
     # the specialised plan of a day keeps the editions it needs to say so
     assert rules.plan.specialise(D(2026, 12, 1)).family_gaps(D(2026, 12, 1)) == (gap,)
+
+
+# -- activities, not one sector (SPEC §8) ----------------------------------------
+
+HOTEL_KITCHEN = {"gas.fuel_used": True, "gas.alarm.installed": False}
+
+
+def test_a_hotel_with_a_gas_kitchen_without_alarm_gets_spl_36_4(rules):
+    facts = {"entity.sector": "accommodation", "entity.activities": ["accommodation", "catering"], **HOTEL_KITCHEN}
+    d = rules.evaluate(facts, as_of=D(2024, 6, 1))
+    assert "cn.npc.safety-production-law:art36.4" in keys(d)
+    assert d.given == ("entity.activities",) or "entity.activities" in d.given
+
+
+def test_a_hotel_without_a_catering_activity_is_outside_art_36_4(rules):
+    d = rules.evaluate({"entity.sector": "accommodation", **HOTEL_KITCHEN}, as_of=D(2024, 6, 1))
+    assert "cn.npc.safety-production-law:art36.4" not in keys(d)
+    assert d.outputs["entity.activities"] == ["accommodation"]
+
+
+def test_entity_sector_alone_still_routes(rules):
+    d = rules.evaluate({"entity.sector": "catering", **HOTEL_KITCHEN}, as_of=D(2024, 6, 1))
+    assert "cn.npc.safety-production-law:art36.4" in keys(d)
+
+
+def test_a_supermarket_recorded_as_retail_gets_the_mem_order_10_checks_provisionally(rules):
+    facts = {
+        "entity.sector": "retail",
+        "ammonia.refrigeration": True,
+        "ammonia.ac_zones": [{"purpose": "cutting", "direct_evaporation": True}],
+    }
+    d = rules.evaluate(facts, as_of=D(2024, 6, 1))
+    assert "cn.mem.order10.ammonia:art12.1" in keys(d)
+    assert d.outputs["entity.mem_scope"] == "retail_provisional"
+    trade = rules.evaluate({**facts, "entity.sector": "trade"}, as_of=D(2024, 6, 1))
+    assert trade.outputs["entity.mem_scope"] == "listed"
+
+
+def test_a_restaurant_is_outside_mem_order_10(rules):
+    d = rules.evaluate({"entity.sector": "catering"}, as_of=D(2024, 6, 1))
+    assert d.outputs["entity.mem_scope"] == "outside"
+    assert not any(x.standard.startswith("cn.mem.") for x in d.findings + d.undetermined)
+
+
+def test_an_activity_outside_the_sector_list_is_an_input_error(rules):
+    with pytest.raises(safetyrules.FactsError) as e:
+        rules.evaluate({"entity.activities": ["accommodation", "karaoke"]})
+    assert e.value.fact == "entity.activities[1]"
