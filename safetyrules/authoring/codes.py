@@ -29,12 +29,6 @@ CODES: Dict[str, Tuple[str, str]] = {
     "L-PROV-STALE": ("provenance-stale", "An item's basis was superseded more than 30 days ago, or its review date has passed."),
     "L-PROV-WEAKENS": ("provenance-weakens", "A local standard supersedes (masks or loosens) a national one."),
     "L-PROV-SCOPE": ("provenance-scope", "An item is applied to an entity outside its scope."),
-    # overlay provenance (supervision.md §8.5; safetyrules.authoring.provenance_lint)
-    "L-PROV-MISSING": ("provenance-missing", "An enforcement item declares provenance but lacks its authority, document number, publication date or legal basis."),
-    "L-PROV-UNPUBLISHED": ("provenance-unpublished", "An item is used before the date it was published."),
-    "L-PROV-STALE": ("provenance-stale", "An item's basis was superseded more than 30 days ago, or its review date has passed."),
-    "L-PROV-WEAKENS": ("provenance-weakens", "A local standard supersedes (masks or loosens) a national one."),
-    "L-PROV-SCOPE": ("provenance-scope", "An item is applied to an entity outside its scope."),
     "W403": ("confusable-name", "A fact name mixes scripts (Latin with Cyrillic or Greek), holds invisible or compatibility characters, or looks like another declared name."),
 }
 DOCS_URL = "https://github.com/safetyrules/safetyrules/blob/main/docs/lint.md"

@@ -320,9 +320,6 @@ def lint(rules, *, disable: Iterable[str] = ()) -> List[LintWarning]:
     from safetyrules.authoring import provenance_lint  # supervision.md §8.5
 
     out += provenance_lint.check(rules)
-    from safetyrules.authoring import provenance_lint  # supervision.md §8.5
-
-    out += provenance_lint.check(rules)
     off = set(disable)
     out = [w for w in out if w.code not in off and w.name not in off]
     uniq = {}
