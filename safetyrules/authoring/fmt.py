@@ -246,7 +246,7 @@ def register(sub) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="rule files or directories")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not canonical")
-    p.add_argument("--diff", action="store_true", help="print a unified diff of what would change")
+    p.add_argument("--diff", action="store_true", help="change nothing; print a unified diff of what would change (exit 1 with --check)")
     p.set_defaults(func=_cmd_fmt)
 
 
@@ -290,6 +290,8 @@ def _cmd_fmt(args) -> int:
             sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), out.splitlines(True), f, f + " (canonical)"))
         if args.check:
             print(f"{f}: not canonical: {what[0]}" + (f" (and {len(what) - 1} more)" if len(what) > 1 else ""))
+        elif args.diff:
+            pass  # --diff only shows what would change
         else:
             try:
                 _write_atomic(f, out)
@@ -298,7 +300,7 @@ def _cmd_fmt(args) -> int:
                 errors += 1
                 continue
             print(f"reformatted {f}")
-    verb = "would reformat" if args.check else "reformatted"
+    verb = "would reformat" if args.check or args.diff else "reformatted"
     print(f"{len(files)} file(s) checked, {changed} {verb}, {errors} error(s)", file=sys.stderr)
     if errors:
         return 2 if not changed or not args.check else 1

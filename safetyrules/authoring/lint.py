@@ -35,6 +35,9 @@ from safetyrules.errors import SafetyRulesError
 
 __all__ = ["LintWarning", "CODES", "lint", "register"]
 
+#: Facts a decision reports as its ``entity`` (SPEC §8) whether or not a rule reads them.
+DECISION_ENTITY_FACTS = ("entity.id", "entity.name", "entity.grid", "entity.status", "entity.sector")
+
 PLACEHOLDER_CITES = {"", "?", "-", "todo", "tbd", "n/a", "na", "none", "xxx"}
 
 
@@ -251,6 +254,9 @@ def _check_facts(rules) -> List[LintWarning]:
     for c in plan.clauses:
         used.update(fact_paths(c.condition))
     used.update(plan.decision.values())
+    # The decision itself reports these, by name, when given (SPEC §8: its
+    # "entity" block), so declaring them is using them.
+    used.update(DECISION_ENTITY_FACTS)
     out = []
     for name, pos in plan.fact_origins.items():
         if name in used:

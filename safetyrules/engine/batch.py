@@ -1,19 +1,21 @@
 """Many entities at once: a process pool that keeps input order.
 
 Workers are forked with the parent's compiled rule set where the platform
-allows (no reload, no pickling of generated code); elsewhere each worker
-loads the rule set again from its path.
+allows (no reload, no pickling of generated code); elsewhere (or with
+``start_method="spawn"``) each worker receives the pickled plan and builds
+the rule set from it: no reload from disk, and this module never imports
+the rule-set module, which imports it (no cycle).
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import multiprocessing
-from typing import Any, Deque, Iterable, Iterator, List
+from typing import Any, Deque, Iterable, Iterator, List, Optional
 
-import attrs
-
+from safetyrules.engine.decision import Decision
 from safetyrules.errors import SafetyRulesError
 
 __all__ = ["parallel_decisions"]
@@ -22,11 +24,11 @@ _RULES = None
 _DAY = None
 
 
-def _init_spawn(path, day) -> None:  # pragma: no cover - used where fork is unavailable
+def _init_spawn(rebuild, day) -> None:
+    """Worker start-up without fork: ``rebuild()`` makes the rule set from
+    the plan it carries (pickled: data only, never generated code)."""
     global _RULES, _DAY
-    from safetyrules.engine.ruleset import load
-
-    _RULES = load(path)
+    _RULES = rebuild()
     _DAY = day
 
 
@@ -38,7 +40,7 @@ def _decide_one(record: Any):
     except SafetyRulesError as err:
         return err
     # The explainer holds the whole rule set; it does not cross processes.
-    return attrs.evolve(decision, explainer=None)
+    return decision
 
 
 def _work_chunk(chunk: List[Any]) -> List[Any]:
@@ -54,9 +56,14 @@ def _chunks(records: Iterable[Any], size: int) -> Iterator[List[Any]]:
         yield chunk
 
 
-def parallel_decisions(rules, records: Iterable[Any], day, jobs: int, chunksize: int = 256) -> Iterator[Any]:
+def parallel_decisions(
+    rules, records: Iterable[Any], day, jobs: int, chunksize: int = 256, start_method: Optional[str] = None
+) -> Iterator[Any]:
     """Decide ``records`` in ``jobs`` processes; yields a Decision, a
     SafetyRulesError, or None (for a None record), in input order.
+
+    ``start_method`` is ``"fork"`` (the default where the platform has it)
+    or ``"spawn"``.
 
     At most ``2 * jobs`` chunks are in flight: the input is read only as
     fast as results are taken, so memory does not grow with the input
@@ -64,22 +71,34 @@ def parallel_decisions(rules, records: Iterable[Any], day, jobs: int, chunksize:
     """
     global _RULES, _DAY
     chunksize = max(1, int(chunksize))
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods:
+    if start_method is None:
+        start_method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if start_method == "fork":
         _RULES, _DAY = rules, day
         ctx = multiprocessing.get_context("fork")
         pool = ctx.Pool(jobs)
-    else:  # pragma: no cover
+    elif start_method == "spawn":
+        # The class travels by reference, the plan by value (a frozen record).
+        rebuild = functools.partial(type(rules), rules.plan, rules.base, load_path=rules.load_path)
         ctx = multiprocessing.get_context("spawn")
-        pool = ctx.Pool(jobs, initializer=_init_spawn, initargs=(getattr(rules, "load_path", None), day))
+        pool = ctx.Pool(jobs, initializer=_init_spawn, initargs=(rebuild, day))
+    else:
+        raise ValueError(f"start_method must be 'fork' or 'spawn', not {start_method!r}")
     window: Deque[Any] = collections.deque()
+    layout = rules.program(day).layout
+    make = Decision._make
+
+    def decisions(results):
+        for r in results:
+            yield r if r is None or isinstance(r, SafetyRulesError) else make(layout, r, day)
+
     try:
         for chunk in _chunks(records, chunksize):
             window.append(pool.apply_async(_work_chunk, (chunk,)))
             if len(window) >= 2 * jobs:
-                yield from window.popleft().get()
+                yield from decisions(window.popleft().get())
         while window:
-            yield from window.popleft().get()
+            yield from decisions(window.popleft().get())
     finally:
         pool.terminate()
         pool.join()
