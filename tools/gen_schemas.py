@@ -52,6 +52,10 @@ def fact_spec(allow_list):
         "max": {"type": "number"},
         "title": {"$ref": "#/$defs/title"},
         "description": {"type": "string"},
+        "informational": {
+            "type": "boolean",
+            "description": "Recorded about the entity for people (reports, follow-up), read by no rule: lint does not warn that it is unused (W401).",
+        },
     }
     conds = [{"if": {"properties": {"type": {"const": "enum"}}}, "then": {"required": ["values"]}}]
     if allow_list:

@@ -258,8 +258,9 @@ def _check_facts(rules) -> List[LintWarning]:
     # "entity" block), so declaring them is using them.
     used.update(DECISION_ENTITY_FACTS)
     out = []
+    declared: Dict[str, Any] = {}
     for name, pos in plan.fact_origins.items():
-        if name in used:
+        if name in used or _informational(declared, pos.path, name):
             continue
         out.append(
             LintWarning(
@@ -317,6 +318,19 @@ def _check_names(rules) -> List[LintWarning]:
             shown = name.encode("ascii", "backslashreplace").decode("ascii")
             out.append(LintWarning("W403", f"fact name '{shown}' {why}; use one script (ASCII for names is safest)", pos.path, pos.line, pos.column))
     return out
+
+
+def _informational(cache: Dict[str, Any], path: str, name: str) -> bool:
+    """Whether the declaration of ``name`` in ``path`` says
+    ``informational: true`` (a fact for people that no rule is meant to read)."""
+    from safetyrules.source.files import read_rule_file
+
+    if path not in cache:
+        doc, _errors = read_rule_file(path)
+        data = doc.data if doc is not None else None
+        cache[path] = (data.get("facts") if isinstance(data, dict) else None) or {}
+    spec = cache[path].get(name)
+    return isinstance(spec, dict) and spec.get("informational") is True
 
 
 def lint(rules, *, disable: Iterable[str] = ()) -> List[LintWarning]:

@@ -19,7 +19,7 @@ import datetime
 from typing import Any, Dict, List
 
 from safetyrules.backends.columnar_io import ID_COLUMN, require
-from safetyrules.backends.sql import BackendError, collect_order, table_order
+from safetyrules.backends.sql import BackendError, clause_keys, collect_order, table_order
 from safetyrules.dsl import ast as A
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 
@@ -275,9 +275,11 @@ def _dtype(pl, spec):
     }.get(t, pl.List(pl.String))
 
 
-def compile_polars(plan: Plan, lf, with_id: bool):
+def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
     """``lf`` (a LazyFrame with a column per declared input fact) → the
-    LazyFrame of the SPEC §9 result columns."""
+    LazyFrame of the SPEC §9 result columns (with ``clause_columns``, one
+    boolean column per clause instead of the two lists, as in
+    :func:`safetyrules.backends.sql.compile_select`)."""
     pl = require("polars")
     if plan.as_of is None:
         raise BackendError("compile a plan specialised to one day (Plan.specialise(as_of))")
@@ -353,16 +355,20 @@ def compile_polars(plan: Plan, lf, with_id: bool):
         pl.when(nmaj > 0).then(pl.lit(True)).when(nmaj_u > 0).then(pl.lit(None, dtype=pl.Boolean))
         .otherwise(pl.lit(False)).alias("major_hazard")
     )
-    final.append(keys(lambda r: r).alias("findings"))
-    final.append(keys(lambda r: r.is_null()).alias("undetermined"))
+    if clause_columns:
+        by_key = {c.key: r for r, c in zip(refs, clauses)}
+        final.extend(by_key[k].alias(f"__sr_k{i}") for i, k in enumerate(clause_keys(plan)))
+    else:
+        final.append(keys(lambda r: r).alias("findings"))
+        final.append(keys(lambda r: r.is_null()).alias("undetermined"))
     return lf.select(final)
 
 
 def evaluate_polars(plan: Plan, table, with_id: bool):
     """A checked Arrow table → the result ``pyarrow.Table``."""
     pl = require("polars")
-    from safetyrules.engine.table import result_schema
+    from safetyrules.engine.table import assemble
 
     lf = pl.from_arrow(table).lazy()
-    out = compile_polars(plan, lf, with_id).collect().to_arrow()
-    return out.cast(result_schema(with_id))
+    out = compile_polars(plan, lf, with_id, clause_columns=True).collect().to_arrow()
+    return assemble(out, clause_keys(plan), with_id)

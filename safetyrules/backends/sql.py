@@ -33,7 +33,7 @@ from safetyrules.dsl import ast as A
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 
-__all__ = ["DIALECTS", "BackendError", "compile_select", "result_columns", "table_order", "collect_order"]
+__all__ = ["DIALECTS", "BackendError", "compile_select", "clause_keys", "result_columns", "table_order", "collect_order"]
 
 DIALECTS = ("duckdb", "spark")
 
@@ -378,6 +378,11 @@ def _hit(t: PlanTable, rows: List[str], ex: _Expr) -> str:
     return f"(CASE {' '.join(parts)} ELSE {default} END)"
 
 
+def clause_keys(plan: Plan) -> List[str]:
+    """``standard:clause`` of every clause of the plan, sorted (result order)."""
+    return sorted(c.key for c in plan.clauses)
+
+
 def compile_select(
     plan: Plan,
     dialect_name: str = "duckdb",
@@ -386,6 +391,7 @@ def compile_select(
     with_id: Optional[bool] = None,
     passthrough: Sequence[str] = (),
     order_by: Optional[str] = None,
+    clause_columns: bool = False,
 ) -> str:
     """One ``SELECT`` computing the SPEC §9 result columns from ``table``.
 
@@ -395,6 +401,9 @@ def compile_select(
     vocabulary declares ``entity.id``) puts ``entity.id`` first;
     ``passthrough`` columns are kept after the result columns and
     ``order_by`` orders by one of them (both for the backends' bookkeeping).
+    With ``clause_columns`` the ``findings``/``undetermined`` lists are
+    replaced by one boolean column per clause, in :func:`clause_keys` order
+    (the caller builds the lists, vectorised: see ``engine.table``).
     """
     d = dialect(dialect_name)
     if plan.as_of is None:
@@ -436,10 +445,6 @@ def compile_select(
         clause_refs.append(q(name))
     layer(cols)
 
-    def count(sel) -> str:
-        terms = [sel(r) for r, c in zip(clause_refs, clauses) if sel(r) is not None and c]
-        return "(" + " + ".join(terms) + ")" if terms else "CAST(0 AS BIGINT)"
-
     major = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity == "major"]
     general = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity != "major"]
 
@@ -470,7 +475,7 @@ def compile_select(
     if with_id is None:
         with_id = "entity.id" in plan.facts
     if with_id:
-        final.append(f"{env['entity.id']} AS {q('entity.id')}")
+        final.append(f"{env.get('entity.id', q('entity.id'))} AS {q('entity.id')}")
     for key in ("level", "tier", "inspection"):
         fact = plan.decision.get(key)
         ref = env.get(fact) if fact is not None else None
@@ -482,8 +487,12 @@ def compile_select(
     final.append(
         f"(CASE WHEN {nmaj} > 0 THEN TRUE WHEN {nmaj_u} > 0 THEN NULL ELSE FALSE END) AS {q('major_hazard')}"
     )
-    final.append(f"{keys(lambda r: r)} AS {q('findings')}")
-    final.append(f"{keys(lambda r: f'{r} IS NULL')} AS {q('undetermined')}")
+    if clause_columns:
+        by_key = {c.key: r for r, c in zip(clause_refs, clauses)}
+        final.extend(f"{by_key[k]} AS {q(f'__sr_k{i}')}" for i, k in enumerate(clause_keys(plan)))
+    else:
+        final.append(f"{keys(lambda r: r)} AS {q('findings')}")
+        final.append(f"{keys(lambda r: f'{r} IS NULL')} AS {q('undetermined')}")
     final.extend(q(p) for p in passthrough)
 
     sql = f"SELECT * FROM {q(table)}"

@@ -18,7 +18,7 @@ import datetime
 from typing import Any, Callable, Optional, Union
 
 from safetyrules.backends.columnar_io import ID_COLUMN, read_table, require, to_records
-from safetyrules.backends.sql import BackendError, compile_select, result_columns
+from safetyrules.backends.sql import BackendError, clause_keys, compile_select, result_columns
 
 __all__ = ["evaluate_table", "to_sql", "BACKENDS", "result_schema"]
 
@@ -103,14 +103,48 @@ def _duckdb(plan, table, has_id: bool):
     duckdb = require("duckdb")
     n = table.num_rows
     facts = table.append_column(_ROW, pa.array(range(n), pa.int64()))
-    sql = compile_select(plan, "duckdb", "facts", with_id=has_id, order_by=_ROW, passthrough=())
+    sql = compile_select(plan, "duckdb", "facts", with_id=has_id, order_by=_ROW, clause_columns=True)
     con = duckdb.connect()
     try:
         con.register("facts", facts)
         out = _fetch_arrow(con.sql(sql))
     finally:
         con.close()
-    return out.cast(result_schema(has_id))
+    return assemble(out, clause_keys(plan), has_id)
+
+
+def assemble(out, keys, with_id: bool):
+    """A backend's result with one boolean column per clause (``__sr_k{i}``,
+    ``keys`` order) → the result table: ``findings`` are the keys of the true
+    columns, ``undetermined`` of the null ones, built with numpy (row-major
+    ``nonzero`` keeps each row's keys in sorted order)."""
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    import numpy as np
+
+    n = out.num_rows
+    names = [f"__sr_k{i}" for i in range(len(keys))]
+    key_arr = pa.array(keys, pa.string())
+
+    def lists(test):
+        if not keys:
+            return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
+        m = np.empty((n, len(keys)), dtype=bool)
+        for j, nm in enumerate(names):
+            m[:, j] = test(out.column(nm)).to_numpy(zero_copy_only=False)
+        rows, cols = np.nonzero(m)
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+        values = key_arr.take(pa.array(cols.astype(np.int32)))
+        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
+
+    found = lists(lambda c: pc.fill_null(c, False))
+    unknown = lists(lambda c: pc.is_null(c))
+    schema = result_schema(with_id)
+    cols = [out.column(f.name) for f in schema if f.name not in ("findings", "undetermined")]
+    cols += [found, unknown]
+    return pa.Table.from_arrays(cols, names=[f.name for f in schema if f.name not in ("findings", "undetermined")]
+                                + ["findings", "undetermined"]).cast(schema)
 
 
 def _python(rules, table, has_id: bool, day, progress):

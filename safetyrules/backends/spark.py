@@ -1,0 +1,165 @@
+"""The plan of one day run as Spark SQL on a given ``SparkSession``.
+
+The query is :func:`safetyrules.backends.sql.compile_select` in the ``spark``
+dialect (backtick-quoted identifiers, backslash-escaped literals, ``filter``
+/ ``aggregate`` higher-order functions), run over a temporary view.  Input:
+
+* anything :func:`~safetyrules.backends.columnar_io.read_table` reads (Arrow,
+  polars, pandas, a file): checked as for the other backends, sent to Spark
+  as Arrow, graded, and returned as a ``pyarrow.Table`` in input order;
+* a Spark DataFrame: checked by its schema (undeclared or mistyped columns
+  are a :class:`FactsError`), absent facts added as typed nulls, NaN read as
+  null, and the result returned as a Spark DataFrame (one row per input row;
+  Spark keeps no row order unless the input has one).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from typing import Any, Dict, List, Mapping
+
+from safetyrules.backends.columnar_io import ID_COLUMN, arrow_type, input_facts, read_table, require
+from safetyrules.backends.sql import BackendError, clause_keys, compile_select
+from safetyrules.dsl.types import FactSpec
+from safetyrules.errors import FactsError
+from safetyrules.plan.model import Plan
+
+__all__ = ["evaluate_spark", "local_session", "spark_type"]
+
+_ROW = "__sr_row"
+_views = itertools.count()
+
+
+def local_session(master: str = "local[2]"):
+    """A local ``SparkSession`` for tests and benchmarks (UI off, few shuffle
+    partitions).  Finds Java through ``JAVA_HOME`` or ``java`` on ``PATH``."""
+    require("pyspark", "spark")
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        for cand in ("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/default-java"):
+            if os.path.isdir(cand):
+                os.environ["JAVA_HOME"] = cand
+                break
+        else:
+            raise BackendError("Spark needs Java (17 or later): set JAVA_HOME or put java on PATH")
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(master)
+        .appName("safetyrules")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+
+
+def spark_type(spec: FactSpec) -> str:
+    """A fact's column type in Spark SQL."""
+    t = spec.type
+    if t == "list":
+        fields = ", ".join(f"`{k.replace('`', '``')}`: {spark_type(v)}" for k, v in (spec.item or {}).items())
+        return f"ARRAY<STRUCT<{fields}>>"
+    return {"bool": "BOOLEAN", "integer": "BIGINT", "number": "DOUBLE", "string": "STRING", "enum": "STRING",
+            "date": "DATE"}[t]
+
+
+def _is_spark_df(data) -> bool:
+    return type(data).__module__.startswith("pyspark.") and hasattr(data, "createOrReplaceTempView")
+
+
+def evaluate_spark(plan: Plan, vocabulary: Mapping[str, FactSpec], data, spark):
+    """Grade ``data`` on ``spark`` (see the module docstring)."""
+    require("pyspark", "spark")
+    if _is_spark_df(data):
+        return _grade_dataframe(plan, vocabulary, data, spark)
+    pa = require("pyarrow")
+    from safetyrules.engine.table import assemble
+
+    table, has_id = read_table(data, vocabulary)
+    table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
+    view = f"__sr_facts_{os.getpid()}_{next(_views)}"
+    df = spark.createDataFrame(table)
+    df.createOrReplaceTempView(view)
+    try:
+        sql = compile_select(plan, "spark", view, with_id=has_id, passthrough=(_ROW,), clause_columns=True)
+        out = _to_arrow(spark.sql(sql))
+    finally:
+        spark.catalog.dropTempView(view)
+    out = out.sort_by(_ROW).drop([_ROW])
+    return assemble(out, clause_keys(plan), has_id)
+
+
+def _to_arrow(df):
+    if hasattr(df, "toArrow"):
+        return df.toArrow()
+    pa = require("pyarrow")  # pragma: no cover - Spark < 4
+    return pa.Table.from_pandas(df.toPandas(), preserve_index=False)  # pragma: no cover
+
+
+_KINDS = {
+    "bool": ("BooleanType",),
+    "integer": ("LongType", "IntegerType", "ShortType", "ByteType", "DoubleType", "FloatType", "DecimalType"),
+    "number": ("LongType", "IntegerType", "ShortType", "ByteType", "DoubleType", "FloatType", "DecimalType"),
+    "string": ("StringType", "VarcharType", "CharType"),
+    "enum": ("StringType", "VarcharType", "CharType"),
+    "date": ("DateType", "TimestampNTZType"),
+    "list": ("ArrayType",),
+}
+
+
+def _column_sql(name: str, spec: FactSpec, dtype) -> str:
+    """The select expression reading one checked column of a Spark DataFrame."""
+    col = "`" + name.replace("`", "``") + "`"
+    kind = type(dtype).__name__
+    if kind == "NullType":
+        return f"CAST(NULL AS {spark_type(spec)})"
+    if kind not in _KINDS[spec.type]:
+        raise FactsError(f"column '{name}': must be {spec.type}, not {dtype.simpleString()}", fact=name)
+    if spec.type in ("integer", "number") and kind in ("DoubleType", "FloatType"):
+        # NaN is unknown
+        col = f"(CASE WHEN isnan({col}) THEN NULL ELSE {col} END)"
+    if spec.type == "list":
+        elem = dtype.elementType
+        if type(elem).__name__ != "StructType":
+            raise FactsError(f"column '{name}': must be a list of items (array<struct>)", fact=name)
+        have = {f.name: f for f in elem.fields}
+        fields = spec.item or {}
+        for k in have:
+            if k not in fields:
+                raise FactsError(f"column '{name}': field '{k}' is not a declared field of '{name}' items", fact=name)
+        parts = []
+        for k, fs in fields.items():
+            q = "`" + k.replace("`", "``") + "`"
+            if k in have:
+                parts.append(f"'{k}', CAST(__sr_x.{q} AS {spark_type(fs)})")
+            else:
+                parts.append(f"'{k}', CAST(NULL AS {spark_type(fs)})")
+        return f"CAST(transform({col}, __sr_x -> named_struct({', '.join(parts)})) AS {spark_type(spec)})"
+    return f"CAST({col} AS {spark_type(spec)})"
+
+
+def _grade_dataframe(plan: Plan, vocabulary: Mapping[str, FactSpec], df, spark):
+    fields = {f.name: f.dataType for f in df.schema.fields}
+    for n in fields:
+        if n.startswith(("findings.", "as_of")):
+            raise FactsError(f"column '{n}': '{n}' is computed by the engine and cannot be given as a fact", fact=n)
+        if n not in vocabulary and n != ID_COLUMN:
+            raise FactsError(f"column '{n}': unknown fact '{n}'", fact=n)
+    has_id = ID_COLUMN in fields
+    cols: List[str] = []
+    if has_id:
+        cols.append(f"CAST(`{ID_COLUMN}` AS STRING) AS `{ID_COLUMN}`")
+    for name in input_facts(vocabulary):
+        if name == ID_COLUMN:
+            continue
+        spec = vocabulary[name]
+        q = "`" + name.replace("`", "``") + "`"
+        expr = _column_sql(name, spec, fields[name]) if name in fields else f"CAST(NULL AS {spark_type(spec)})"
+        cols.append(f"{expr} AS {q}")
+    src = f"__sr_in_{os.getpid()}_{next(_views)}"
+    view = f"__sr_facts_{os.getpid()}_{next(_views)}"
+    df.createOrReplaceTempView(src)
+    spark.sql(f"SELECT {', '.join(cols)} FROM `{src}`").createOrReplaceTempView(view)
+    return spark.sql(compile_select(plan, "spark", view, with_id=has_id))
