@@ -1,0 +1,447 @@
+"""``safetyrules plan | draw | grid | track | checklist`` (SPEC §10;
+supervision.md §8).  Registered through ``COMMAND_MODULES``.
+
+Every command takes ``--format text|markdown|json`` (JSON is canonical and
+byte-identical across runs) and ``--record DIR`` (``DIR/run.json``: tool
+version, input digests, parameters, output digest).  Exit codes: 0 done;
+1 a verification failed, a plan is infeasible or a ``--fail-on`` gate
+tripped; 2 bad input, reported as ``FILE:LINE[:COL]: error: …``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+from safetyrules.errors import SafetyRulesError
+
+__all__ = ["register"]
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
+_FAIL_CODES = ("E-DRAW-VERIFY", "E-DRAW-COMMITMENT", "E-DRAW-INPUT-CHANGED")
+
+
+def _err(exc: SafetyRulesError) -> None:
+    for e in getattr(exc, "errors", None) or [exc]:
+        print(e.format(), file=sys.stderr)
+
+
+def _date(s: Optional[str], what: str = "--as-of") -> Optional[datetime.date]:
+    from safetyrules.supervision.common import SupervisionError
+
+    if s is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(s)
+    except ValueError:
+        raise SupervisionError(f"{what} must be a date like 2025-03-01, got {s!r}", code="E-INPUT") from None
+
+
+def _policy(path: Optional[str]):
+    from safetyrules.supervision.policy import default_policy, load_policy
+
+    return load_policy(path) if path else default_policy()
+
+
+def _emit(args, kind: str, data: Dict[str, Any], json_text: str) -> str:
+    """Print ``data`` in the chosen format; returns what was printed."""
+    from safetyrules.supervision.render import checklist_html, render
+
+    fmt = args.format
+    if fmt == "json":
+        text = json_text + "\n"
+    elif fmt == "html":
+        text = checklist_html(data, getattr(args, "lang", "zh"))
+    else:
+        text = render(kind, data, fmt, getattr(args, "lang", "zh"))
+    sys.stdout.write(text)
+    return text
+
+
+def _write(path: Optional[str], text: str) -> None:
+    if path:
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text + "\n")
+
+
+def _record(args, command: str, inputs: Dict[str, Optional[str]], output: str, extra=None) -> None:
+    if getattr(args, "record", None):
+        from safetyrules.supervision.common import write_record
+
+        params = {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "record", "draw_command") and isinstance(v, (str, int, float, bool, list, type(None)))}
+        write_record(args.record, command, params, inputs, output, extra)
+
+
+def _run(fn):
+    def wrapped(args) -> int:
+        from safetyrules.supervision.common import SupervisionError
+
+        try:
+            return fn(args)
+        except SupervisionError as exc:
+            _err(exc)
+            return EXIT_FAIL if exc.code in _FAIL_CODES else EXIT_BAD_INPUT
+        except SafetyRulesError as exc:
+            _err(exc)
+            return EXIT_BAD_INPUT
+
+    return wrapped
+
+
+# ---------------------------------------------------------------------------
+
+
+@_run
+def _cmd_plan(args) -> int:
+    from safetyrules.supervision import inputs as I
+    from safetyrules.supervision.plan import plan
+    from safetyrules.supervision.registry import read_registry
+
+    pol = _policy(args.policy)
+    reg = read_registry(args.registry)
+    staff, doc = I.read_staff(args.staff)
+    cal = I.read_calendar(args.calendar, args.year) if args.calendar else None
+    hist = I.read_history(args.history)
+    res = plan(reg, pol, staff=staff, calendar=cal, year=args.year, history=hist, trim=args.trim, channel=args.channel, staff_path=args.staff, staff_doc=doc)
+    js = res.to_json()
+    _write(args.out, js)
+    out = _emit(args, "plan", res.to_dict(), js)
+    _record(args, "plan", {"registry": args.registry, "policy": args.policy, "staff": args.staff, "calendar": args.calendar, "history": args.history}, js)
+    del out
+    return EXIT_OK if res.feasible else EXIT_FAIL
+
+
+def _read_json(path: str, what: str):
+    from safetyrules.supervision.common import SupervisionError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise SupervisionError(f"cannot read {what}: {exc.strerror}", path=path, code="E-INPUT") from None
+    try:
+        return json.loads(text), text
+    except ValueError as exc:
+        raise SupervisionError(f"{what} is not JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno, code="E-INPUT") from None
+
+
+def _public(path: Optional[str], what: str):
+    if path is None:
+        return None
+    from safetyrules.supervision.common import SupervisionError, read_mapping
+
+    data, _ = read_mapping(path, what)
+    if what == "public values":
+        vals = data.get("values") if isinstance(data, dict) else data
+        if not isinstance(vals, list):
+            raise SupervisionError("public values: a list, or a mapping with 'values:'", path=path, line=1, code="E-DRAW-PUBLIC")
+        return vals
+    if not isinstance(data, dict) or "description" not in data:
+        raise SupervisionError("a public source has 'description' and 'values' (how many, or their names)", path=path, line=1, code="E-DRAW-PUBLIC")
+    return data
+
+
+@_run
+def _cmd_draw(args) -> int:
+    from safetyrules.supervision import draw as D
+    from safetyrules.supervision import inputs as I
+    from safetyrules.supervision.common import SupervisionError, digest_file
+    from safetyrules.supervision.registry import read_registry
+
+    sub = args.draw_command
+    if sub == "seed":
+        seed, com = D.new_seed()
+        if args.format == "json":
+            sys.stdout.write(json.dumps({"seed": seed, "commitment": com}, sort_keys=True, separators=(",", ":")) + "\n")
+        else:
+            sys.stdout.write(f"seed       {seed}\ncommitment {com}\n(publish the commitment with the manifest; keep the seed secret until the draw)\n")
+        return EXIT_OK
+    if sub == "commit":
+        pol = _policy(args.policy)
+        reg = read_registry(args.registry)
+        hist = I.read_history(args.history)
+        insp = I.read_inspectors(args.inspectors)
+        as_of = _date(args.as_of)
+        budget = args.budget
+        plan_digest = None
+        if args.plan:
+            pdata, ptext = _read_json(args.plan, "plan")
+            try:
+                budget = int(pdata["summary"]["general"]["budget"]) if budget is None else budget
+            except (KeyError, TypeError, ValueError):
+                raise SupervisionError("not a plan (safetyrules plan --format json)", path=args.plan, line=1, code="E-INPUT") from None
+            plan_digest = digest_file(args.plan)
+        man = D.draw_commit(reg, pol, history=hist, inspectors=insp, as_of=as_of, commitment=args.commitment,
+                            public_source=_public(args.public_source, "public source"), budget=budget,
+                            inspectors_digest=digest_file(args.inspectors), plan_digest=plan_digest)
+        js = man.to_json()
+        _write(args.out, js)
+        if args.format == "json" and not args.out:
+            sys.stdout.write(js + "\n")
+        elif args.format != "json":
+            _emit(args, "manifest", man.to_dict(), js)
+        print(f"manifest digest {man.digest}", file=sys.stderr)
+        _record(args, "draw commit", {"registry": args.registry, "policy": args.policy, "history": args.history, "inspectors": args.inspectors}, js, {"manifest_digest": man.digest})
+        return EXIT_OK
+    man_data, _ = _read_json(args.manifest, "manifest")
+    man = D.manifest_from_dict(man_data, args.manifest)
+    pub = _public(args.public_values, "public values")
+    if sub == "run":
+        if args.registry or args.history or args.inspectors or args.policy:
+            _check_inputs(man, args)
+        reps = {}
+        for r in args.replace or ():
+            ent, _, why = r.partition("=")
+            if not ent or not why:
+                raise SupervisionError(f"--replace takes ENTITY=REASON, got {r!r}", code="E-INPUT")
+            reps[ent] = why
+        res = D.draw_run(man, args.seed, pub, reps)
+        js = res.to_json()
+        _write(args.out, js)
+        if args.format == "json" and not args.out:
+            sys.stdout.write(js + "\n")
+        elif args.format != "json":
+            _emit(args, "result", res.to_dict(), js)
+        _record(args, "draw run", {"manifest": args.manifest}, js, {"manifest_digest": man.digest})
+        return EXIT_FAIL if res.data["errors"] else EXIT_OK
+    # verify
+    _, text = _read_json(args.result, "result")
+    kw = {}
+    if args.registry:
+        if not (args.history is not None and args.inspectors):
+            raise SupervisionError("verify --registry also needs --history and --inspectors (and --policy if the draw used one)", code="E-INPUT")
+        kw = dict(reg=read_registry(args.registry), policy=_policy(args.policy), history=I.read_history(args.history),
+                  inspectors=I.read_inspectors(args.inspectors), inspectors_digest=digest_file(args.inspectors))
+    D.draw_verify(man, text, args.seed, pub, **kw)
+    msg = f"verified: the result follows byte for byte from manifest {man.digest}" + (" and the raw inputs" if kw else "")
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"verified": True, "manifest_digest": man.digest, "raw_inputs": bool(kw)}, sort_keys=True, separators=(",", ":")) + "\n")
+    else:
+        sys.stdout.write(msg + "\n")
+    _record(args, "draw verify", {"manifest": args.manifest, "result": args.result, "registry": args.registry}, msg)
+    return EXIT_OK
+
+
+def _check_inputs(man, args) -> None:
+    from safetyrules.supervision.common import SupervisionError, digest_file
+
+    want = man.data["inputs"]
+    for name, path in (("registry", args.registry), ("history", args.history), ("inspectors", args.inspectors), ("policy", args.policy)):
+        if path and digest_file(path) != want.get(name):
+            raise SupervisionError(f"the {name} ({path}) differs from the one the manifest was committed with", code="E-DRAW-INPUT-CHANGED")
+
+
+@_run
+def _cmd_grid(args) -> int:
+    from safetyrules.supervision import inputs as I
+    from safetyrules.supervision.grid import grid_report, read_moves
+    from safetyrules.supervision.registry import read_registry
+
+    pol = _policy(args.policy)
+    reg = read_registry(args.registry)
+    members = I.read_members(args.members)
+    year = args.year or datetime.date.today().year
+    cal = I.read_calendar(args.calendar, year) if args.calendar else None
+    moves = read_moves(args.move) if args.move else ()
+    res = grid_report(reg, members, pol, calendar=cal, year=year, by=args.by, channel=args.channel, moves=moves, suggest=args.suggest)
+    js = res.to_json()
+    _emit(args, "grid", res.to_dict(), js)
+    _record(args, "grid", {"registry": args.registry, "members": args.members, "policy": args.policy, "calendar": args.calendar, "moves": args.move}, js)
+    return EXIT_OK
+
+
+@_run
+def _cmd_track(args) -> int:
+    from safetyrules.supervision.ledger import read_ledger
+    from safetyrules.supervision.track import read_clause_map, read_records, track
+
+    old = read_records(args.old)
+    new = read_records(args.new)
+    led = read_ledger(args.ledger)
+    cmap = read_clause_map(args.clause_map)
+    rules = None
+    if args.rules:
+        from safetyrules.engine.ruleset import load
+
+        rules = load(args.rules)
+    res = track(old, new, ledger=led, clause_map=cmap, as_of=_date(args.as_of) or datetime.date.today(), rules=rules, policy=_policy(args.policy))
+    js = res.to_json()
+    _emit(args, "track", res.to_dict(), js)
+    _record(args, "track", {"old": args.old, "new": args.new, "ledger": args.ledger, "clause_map": args.clause_map}, js)
+    tripped = res.gate(args.fail_on or ())
+    for g in tripped:
+        print(f"error: --fail-on {g}: {res.summary['gates'][g]}", file=sys.stderr)
+    return EXIT_FAIL if tripped else EXIT_OK
+
+
+@_run
+def _cmd_checklist(args) -> int:
+    from safetyrules.engine.ruleset import load
+    from safetyrules.supervision.checklist import checklist, decide_answers, selfcheck_rules_path
+    from safetyrules.supervision.common import SupervisionError, canonical
+
+    rules = load(args.rules or (selfcheck_rules_path() if args.kind == "self_check" else None))
+    as_of = _date(args.as_of) or datetime.date.today()
+    facts: Dict[str, Any] = {}
+    ent = args.entity
+    if args.answers:
+        from safetyrules.engine.facts import read_facts_file
+
+        data = read_facts_file(args.answers)[0]
+        if not isinstance(data, dict):
+            raise SupervisionError("answers are one mapping of facts", path=args.answers, line=1, code="E-INPUT")
+        from safetyrules.dsl import flatten
+
+        answers = flatten(data)
+        answers.setdefault("entity.id", ent)
+        d = decide_answers(rules, answers, as_of)
+        js = canonical(d)
+        if args.format == "json":
+            sys.stdout.write(js + "\n")
+        else:
+            lines = [f"Self-inspection result for {ent} ({rules.id}, {as_of}): {len(d['findings'])} to fix, {len(d['undetermined'])} not answered"]
+            for f in d["findings"]:
+                t = f["title"].get(args.lang) or f["title"].get("en") or f["clause"]
+                subs = f" [{', '.join(f['subjects'])}]" if f.get("subjects") else ""
+                lines.append(f"  {'MAJOR ' if f['severity'] == 'major' else ''}{t}{subs} — {f['cite']}")
+            for u in d["undetermined"]:
+                lines.append(f"  ? {u['standard']}:{u['clause']} needs {', '.join(u.get('missing', []))}")
+            sys.stdout.write("\n".join(lines) + "\n")
+        _record(args, "checklist", {"answers": args.answers}, js)
+        return EXIT_OK
+    if os.path.isfile(ent):
+        from safetyrules.dsl import flatten
+        from safetyrules.engine.facts import read_facts_file
+
+        data = read_facts_file(ent)[0]
+        if not isinstance(data, dict):
+            raise SupervisionError("ENTITY: a facts file of one entity, or an entity id", path=ent, line=1, code="E-INPUT")
+        facts = flatten(data)
+        ent = facts.get("entity.id") or os.path.splitext(os.path.basename(ent))[0]
+    elif args.registry or args.facts:
+        facts = _find_entity(args.registry or args.facts, ent, graded=bool(args.registry))
+    res = checklist(rules, facts, as_of=as_of, kind=args.kind, entity_id=ent)
+    js = res.to_json()
+    _emit(args, "checklist", res.to_dict(), js)
+    _record(args, "checklist", {"registry": args.registry, "facts": args.facts}, js)
+    return EXIT_OK
+
+
+def _find_entity(path: str, ident: str, graded: bool) -> Dict[str, Any]:
+    from safetyrules.supervision.common import SupervisionError, read_jsonl
+
+    if graded:
+        from safetyrules.supervision.registry import read_registry
+
+        reg = read_registry(path)
+        e = reg.by_id.get(ident)
+        if e is None:
+            raise SupervisionError(f"no entity {ident!r} in the registry", path=path, code="E-INPUT")
+        return dict(e.facts)
+    from safetyrules.dsl import flatten
+
+    for _n, obj in read_jsonl(path):
+        flat = flatten(obj)
+        if flat.get("entity.id") == ident:
+            return flat
+    raise SupervisionError(f"no entity {ident!r} in the facts registry", path=path, code="E-INPUT")
+
+
+# ---------------------------------------------------------------------------
+
+
+def _common(p, formats=("text", "markdown", "json")) -> None:
+    p.add_argument("--format", choices=formats, default="text")
+    p.add_argument("--record", metavar="DIR", help="write DIR/run.json: version, input digests, parameters, output digest")
+
+
+def register(sub) -> None:
+    """Add ``plan``, ``draw``, ``grid``, ``track`` and ``checklist``."""
+    p = sub.add_parser("plan", help="the annual inspection plan from a graded registry (workdays, key set, visits, draw budget)")
+    p.add_argument("registry", metavar="REGISTRY", help="graded registry (evaluate --format json over the facts registry)")
+    p.add_argument("--policy", metavar="P", help="supervision policy (kind: supervision-policy); default: the project defaults")
+    p.add_argument("--staff", metavar="S", required=True, help="staff workdays (YAML)")
+    p.add_argument("--calendar", metavar="C", help="the year's workdays (holidays, makeup_workdays)")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--history", metavar="H", help="inspection history (JSONL)")
+    p.add_argument("--channel", choices=("enforcement", "patrol"), default="enforcement")
+    p.add_argument("--trim", choices=("priority",), help="lower key visits in priority order when infeasible (every cut listed)")
+    p.add_argument("-o", "--out", metavar="PLAN.json", help="also write the plan JSON (for draw commit --plan)")
+    _common(p)
+    p.set_defaults(func=_cmd_plan)
+
+    d = sub.add_parser("draw", help="reproducible random draw (双随机): seed, commit, run, verify")
+    ds = d.add_subparsers(dest="draw_command", metavar="STEP")
+    ds.required = True
+    s = ds.add_parser("seed", help="32 random bytes and their SHA-256 commitment")
+    _common(s)
+    c = ds.add_parser("commit", help="fix the pool, strata, targets and inspectors in a manifest")
+    c.add_argument("registry", metavar="REGISTRY")
+    c.add_argument("--policy", metavar="P")
+    c.add_argument("--history", metavar="H")
+    c.add_argument("--inspectors", metavar="I", required=True)
+    c.add_argument("--as-of", metavar="D", required=True)
+    c.add_argument("--commitment", metavar="HEX", help="sha256 of the secret seed (draw seed prints it)")
+    c.add_argument("--public-source", metavar="FILE", help="the public randomness to mix in: {description, values}")
+    c.add_argument("--plan", metavar="PLAN.json", help="take the general budget from a plan")
+    c.add_argument("--budget", type=int, metavar="N", help="at most N drawn entities (largest remainder)")
+    c.add_argument("-o", "--out", metavar="manifest.json")
+    _common(c)
+    r = ds.add_parser("run", help="reveal the seed and draw")
+    r.add_argument("manifest", metavar="MANIFEST")
+    r.add_argument("--seed", metavar="SEED")
+    r.add_argument("--public-values", metavar="FILE")
+    r.add_argument("--replace", action="append", metavar="ENTITY=REASON", help="a drawn entity found closed or unreachable: the next in rank replaces it")
+    for name in ("registry", "history", "inspectors", "policy"):
+        r.add_argument(f"--{name}", metavar="FILE", help=f"check the {name} is the one committed")
+    r.add_argument("-o", "--out", metavar="result.json")
+    _common(r)
+    v = ds.add_parser("verify", help="recompute the draw and compare byte for byte")
+    v.add_argument("manifest", metavar="MANIFEST")
+    v.add_argument("result", metavar="RESULT")
+    v.add_argument("--seed", metavar="SEED")
+    v.add_argument("--public-values", metavar="FILE")
+    for name in ("registry", "history", "inspectors", "policy"):
+        v.add_argument(f"--{name}", metavar="FILE", help="recompute the manifest from the raw inputs too")
+    _common(v)
+    d.set_defaults(func=_cmd_draw)
+
+    g = sub.add_parser("grid", help="grid workload and balance")
+    g.add_argument("registry", metavar="REGISTRY")
+    g.add_argument("--members", metavar="M", required=True, help="grid members: id, grid, fte, cert_no")
+    g.add_argument("--policy", metavar="P")
+    g.add_argument("--calendar", metavar="C")
+    g.add_argument("--year", type=int)
+    g.add_argument("--by", choices=("load", "count"), default="load", help="count: Shenzhen's entity-count standard")
+    g.add_argument("--channel", choices=("patrol", "enforcement"), default="patrol", help="enforcement: certified members only")
+    g.add_argument("--move", metavar="MOVES.csv", help="what-if: entity_id,to_grid reassignments")
+    g.add_argument("--suggest", action="store_true", help="list grids to split (load > k x median) or merge")
+    _common(g)
+    g.set_defaults(func=_cmd_grid)
+
+    t = sub.add_parser("track", help="compare two inspections or graded registries; follow hazards to closure")
+    t.add_argument("old", metavar="OLD")
+    t.add_argument("new", metavar="NEW")
+    t.add_argument("--ledger", metavar="L.jsonl")
+    t.add_argument("--clause-map", metavar="MAP.yaml")
+    t.add_argument("--as-of", metavar="D")
+    t.add_argument("--rules", metavar="PATH", help="NEW's rule set: detects out-of-scope standards and removed clauses")
+    t.add_argument("--policy", metavar="P")
+    t.add_argument("--fail-on", action="append", choices=("overdue", "reopened", "new-major", "persisting-major"))
+    _common(t)
+    t.set_defaults(func=_cmd_track)
+
+    k = sub.add_parser("checklist", help="the items that apply to an entity; --kind self_check prints a self-inspection form")
+    k.add_argument("entity", metavar="ENTITY", help="an entity id, or a facts file of one entity")
+    k.add_argument("--rules", metavar="PATH", help="rule set (default: bundled; with --kind self_check the bundled self-check set)")
+    k.add_argument("--as-of", metavar="D")
+    k.add_argument("--kind", choices=("enforcement", "patrol_guidance", "self_check"))
+    k.add_argument("--registry", metavar="GRADED.jsonl", help="look ENTITY up in a graded registry")
+    k.add_argument("--facts", metavar="FACTS.jsonl", help="look ENTITY up in a facts registry")
+    k.add_argument("--answers", metavar="FILE", help="the owner's answers (facts): print the decision")
+    k.add_argument("--lang", choices=("zh", "en"), default="zh")
+    _common(k, ("text", "markdown", "json", "html"))
+    k.set_defaults(func=_cmd_checklist)

@@ -1,0 +1,253 @@
+"""Text and Markdown renderings of the supervision results, and the HTML
+self-inspection form (Jinja2 templates in ``templates/``, self-contained:
+no network resources).  Strings only: the command line prints them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Sequence
+
+__all__ = ["render", "checklist_html"]
+
+_MAX_LIST = 20  # text/markdown show this many per-entity lines; JSON has all
+
+
+def _warn_lines(ws: Sequence[Mapping[str, Any]]) -> List[str]:
+    out, by = [], {}
+    for w in ws:
+        by.setdefault(w["code"], []).append(w)
+    for code in sorted(by):
+        items = by[code]
+        for w in items[:_MAX_LIST]:
+            out.append(f"  {code}: {w['message']}")
+        if len(items) > _MAX_LIST:
+            out.append(f"  {code}: … and {len(items) - _MAX_LIST} more (see --format json)")
+    return out
+
+
+def _params(ps: Sequence[Mapping[str, Any]], md: bool) -> List[str]:
+    import json
+
+    if md:
+        out = ["| parameter | value | status | source |", "|---|---|---|---|"]
+        out += [f"| {p['name']} | `{json.dumps(p['value'], ensure_ascii=False)[:60]}` | {p['status']} | {p['source']} |" for p in ps]
+        return out
+    return [f"  {p['name']} = {json.dumps(p['value'], ensure_ascii=False)[:60]}  [{p['status']}: {p['source']}]" for p in ps]
+
+
+def _plan(d: Mapping[str, Any], md: bool) -> str:
+    s = d["summary"]
+    w = s["workdays"]
+    g = s["general"]
+    c = s["coverage"]
+    L: List[str] = []
+    h = "## " if md else ""
+    L.append(f"{'# ' if md else ''}Supervision plan {s['year']} ({s['channel']})")
+    L.append("")
+    L.append(f"{h}Workdays")
+    rows = [("workdays", w["workdays"]), ("staff", w["staff"]), ("legal workdays", w["legal"]), ("other enforcement", w["other_enforcement"]),
+            ("non-enforcement", w["non_enforcement"]), ("supervision workdays", w["supervision"]), ("reserve", w["reserve"]), ("available", w["available"])]
+    if md:
+        L += ["| item | days |", "|---|---:|"] + [f"| {a} | {b} |" for a, b in rows]
+    else:
+        L += [f"  {a:<22} {b}" for a, b in rows]
+    L.append("")
+    L.append(f"{h}Key inspections")
+    k = s["key"]
+    L.append(f"  key entities {k['count']} ({k['undetermined']} undetermined), visits {k['visits']}, person-days {k['person_days']}")
+    L.append(f"  feasible: {'yes' if s['feasible'] else 'NO — short by ' + s['shortfall']['days'] + ' days (' + str(s['shortfall']['staff']) + ' staff)'}")
+    for cut in s["trim"]["cuts"][:_MAX_LIST]:
+        L.append(f"  cut {cut['id']} ({cut['level']}): {cut['from']} -> {cut['to']} visits")
+    L.append("")
+    L.append(f"{h}General inspections (random draw)")
+    L.append(f"  pool {g['pool']}, budget {g['budget']} visits{' (binds)' if g['budget_binds'] else ''}; ratios {g['ratios']['status']}: {g['ratios']['source']}")
+    if md:
+        L += ["| stratum | entities | ratio | wanted | target |", "|---|---:|---:|---:|---:|"]
+        L += [f"| {t['stratum']} | {t['n']} | {t['ratio']} | {t['wanted']} | {t['target']} |" for t in g["strata"]]
+    else:
+        L += [f"  {t['stratum']:<12} n={t['n']:<7} ratio={t['ratio']} wanted={t['wanted']} target={t['target']}" for t in g["strata"]]
+    L.append("")
+    L.append(f"{h}Coverage")
+    L.append(f"  key {c['key']}, registry {c['registry']}, general pool covered in {c['general_pool_years']} years (cycle {c['coverage_cycle_years']}), key share of visits {c['key_share_of_visits']}, of days {c['key_share_of_days']}")
+    if md:
+        L.append("")
+        L.append("## Plan table")
+        L.append("")
+        L.append("| item | basis | units and count | key | drawn | content | method | frequency and cap | time | responsible office |")
+        L.append("|---|---|---:|---:|---:|---|---|---|---|---|")
+        by: Dict[str, Dict[str, int]] = {}
+        for e in d["entities"]:
+            r = by.setdefault(e["level"] or "unknown", {"n": 0, "key": 0, "visits": 0, "pool": 0})
+            r["n"] += 1
+            r["key"] += e["category"] == "key"
+            r["visits"] += e["visits"]
+            r["pool"] += e["category"] == "random_pool"
+        targets = {t["stratum"].split("/")[0]: t["target"] for t in g["strata"]}
+        for lvl in ("red", "orange", "yellow", "blue", "unknown"):
+            if lvl in by:
+                r = by[lvl]
+                L.append(f"| {lvl} entities | SPL Art. 62; 安监总政法〔2017〕150号 | {r['n']} | {r['key']} | {targets.get(lvl, 0)} | graded items (checklist) | key: planned; general: 双随机 | {r['visits']} key visits | months in entities[] | — |")
+    L.append("")
+    L.append(f"{h}Parameters")
+    L += _params(s["parameters"], md)
+    if s["warnings"]:
+        L.append("")
+        L.append(f"{h}Warnings")
+        L += _warn_lines(s["warnings"])
+    return "\n".join(L) + "\n"
+
+
+def _manifest(d: Mapping[str, Any], md: bool) -> str:
+    L = [f"{'# ' if md else ''}Draw manifest (as of {d['as_of']})", ""]
+    L.append(f"pool digest {d['pool_digest']}")
+    L.append(f"seed commitment {d['seed']['commitment']}  mix {d['seed']['mix']}")
+    for s in d["strata"]:
+        L.append(f"  {s['stratum']:<12} eligible {s['n']:<7} ratio {s['ratio']}  target {s['target']}")
+    L.append(f"exclusions {len(d['exclusions'])}: " + ", ".join(f"{c} {n}" for c, n in sorted(_count(x['reason'] for x in d['exclusions']).items())))
+    L.append(f"inspectors {len(d['inspectors'])}")
+    L += _warn_lines(d["warnings"])
+    return "\n".join(L) + "\n"
+
+
+def _count(xs) -> Dict[str, int]:
+    out: Dict[str, int] = {}
+    for x in xs:
+        out[x] = out.get(x, 0) + 1
+    return out
+
+
+def _result(d: Mapping[str, Any], md: bool) -> str:
+    L = [f"{'# ' if md else ''}Draw result (as of {d['as_of']})", "", f"manifest {d['manifest_digest']}"]
+    teams = {t["entity_id"]: t for t in d["teams"]}
+    if md:
+        L += ["", "| stratum | rank | entity | team | skipped |", "|---|---:|---|---|---|"]
+    for s in d["strata"]:
+        if not md:
+            L.append(f"{s['stratum']}: {len(s['selected'])} of {s['n']} (target {s['target']})")
+        for x in s["selected"]:
+            t = teams.get(x["entity_id"], {})
+            team = ", ".join(t.get("inspectors") or []) or "NO TEAM"
+            skipped = "; ".join(f"{k['inspector']} {k['reason']}" for k in t.get("skipped", []))
+            if md:
+                L.append(f"| {s['stratum']} | {x['rank']} | {x['entity_id']} | {team} | {skipped} |")
+            else:
+                L.append(f"  #{x['rank']:<4} {x['entity_id']:<14} team {team}" + (f"  (skipped {skipped})" if skipped else "") + (f"  replaces {x['replaces']}" if x.get("replaces") else ""))
+    for e in d["errors"]:
+        L.append(f"  {e['code']}: {e['entity_id']}: {e['message']}")
+    L += _warn_lines(d["warnings"])
+    return "\n".join(L) + "\n"
+
+
+def _grid(d: Mapping[str, Any], md: bool) -> str:
+    s = d["summary"]
+    L = [f"{'# ' if md else ''}Grid workload ({s['by']}, {s['channel']} capacity, {s['workdays']} workdays)", ""]
+    t = s["totals"]
+    L.append(f"entities {t['entities']} in {len(d['grids'])} grids; visits {t['visits']} ({t['visits_graded']} graded); mean {s['mean_entities_per_grid']} entities ({s['mean_graded_per_grid']} graded) and {s['visits_per_grid']} visits per grid")
+    b = s["balance"]
+    for k in ("grids", "members"):
+        x = b[k]
+        L.append(f"balance across {k}: CV {x['cv']}, Gini {x['gini']}, max/min {x['max_min']}, top decile {x['top_decile_share']}")
+    L.append("flags: " + ", ".join(f"{k} {v}" for k, v in s["flags"].items()))
+    rows = sorted(d["grids"], key=lambda r: (-(len(r["flags"])), r["grid"]))[:_MAX_LIST]
+    if md:
+        L += ["", "| grid | entities | red | orange | yellow | blue | unknown | load | members | utilisation | flags |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        L += [f"| {r['grid']} | {r['entities']} | {r['levels']['red']} | {r['levels']['orange']} | {r['levels']['yellow']} | {r['levels']['blue']} | {r['levels']['unknown']} | {r['load']} | {r['members']} | {r['utilisation']} | {' '.join(r['flags'])} |" for r in rows]
+    else:
+        L += [f"  {r['grid']:<10} entities {r['entities']:<5} load {r['load']:<10} members {r['members']} util {r['utilisation']}  {' '.join(r['flags'])}" for r in rows]
+    if len(d["grids"]) > _MAX_LIST:
+        L.append(f"  … {len(d['grids']) - _MAX_LIST} more grids (see --format json)")
+    lay = s["layers"]
+    if lay["findings"]:
+        L.append("findings by layer: " + ", ".join(f"{k} {v['share']}" for k, v in lay["by_layer"].items()))
+    if "suggest" in s:
+        L.append(f"split (load > {s['suggest']['k']} x median): {', '.join(s['suggest']['split']) or 'none'}; merge: {', '.join(s['suggest']['merge']) or 'none'}")
+    if "after_moves" in d:
+        a = d["after_moves"]
+        L.append(f"after {len(a['moves'])} moves: CV {a['balance_before']['grids']['cv']} -> {a['balance_after']['grids']['cv']}, Gini {a['balance_before']['grids']['gini']} -> {a['balance_after']['grids']['gini']}")
+    L += _warn_lines(s["warnings"])
+    return "\n".join(L) + "\n"
+
+
+def _track(d: Mapping[str, Any], md: bool) -> str:
+    s = d["summary"]
+    L = [f"{'# ' if md else ''}Follow-up (as of {s['as_of']})", ""]
+    if md:
+        L += ["| class | general | major |", "|---|---:|---:|"] + [f"| {k} | {v['general']} | {v['major']} |" for k, v in s["classes"].items()]
+    else:
+        L += [f"  {k:<20} general {v['general']:<6} major {v['major']}" for k, v in s["classes"].items()]
+    L.append(f"ledger {s['ledger']['digest']} ({s['ledger']['events']} events)")
+    if s["layers"]:
+        L.append("findings by layer: " + ", ".join(f"{k} {v['share']}" for k, v in s["layers"].items()))
+    for f in d["findings"][:_MAX_LIST]:
+        L.append(f"  {f['finding_id']} {f['entity_id']} {f['standard']}:{f['clause']}{(' ' + f['subject']) if f['subject'] else ''} {f['severity']} {f['class']}" + (f" overdue {f['overdue_days']} d" if f.get("overdue_days") else ""))
+    if len(d["findings"]) > _MAX_LIST:
+        L.append(f"  … {len(d['findings']) - _MAX_LIST} more (see --format json)")
+    for a in d["alerts"][:_MAX_LIST]:
+        L.append(f"  {a['code']}: {a['entity_id']} {a['standard']}:{a['clause']}: {a['message']}")
+    L += _warn_lines(s["warnings"])
+    return "\n".join(L) + "\n"
+
+
+def _checklist(d: Mapping[str, Any], md: bool, lang: str = "zh") -> str:
+    ent = d["entity"]
+    L = [f"{'# ' if md else ''}Checklist {ent.get('id') or ''} {ent.get('name') or ''} (as of {d['as_of']}; {d['ruleset']['id']})".replace("  ", " "), ""]
+    for i, it in enumerate(d["items"], 1):
+        t = it["title"].get(lang) or it["title"].get("en") or it["clause"]
+        p = it["provenance"]
+        prov = f"{p['layer'] or 'undeclared'} / {it['kind']}" + (f" / {p['authority']} {p['doc_no'] or ''}" if p.get("authority") else "")
+        if md:
+            L.append(f"{i}. **{t}** — {it['cite']} ({it['severity']}, {it['status']}; {prov})" + ("" if it["applies"] == "true" else " — applies if the entity is in scope"))
+        else:
+            L.append(f"{i:>3}. {t}\n       {it['standard']}:{it['clause']}  {it['cite']}  [{it['severity']}, {it['status']}; {prov}]")
+    if d["kind"] == "self_check":
+        L.append("")
+        L.append(f"{'## ' if md else ''}Answers (fill in, then: safetyrules checklist {ent.get('id') or 'ID'} --kind self_check --answers answers.yaml)")
+        L.append("")
+        if md:
+            L.append("```yaml")
+        for q in d["questions"]:
+            title = q["title"].get(lang) or q["title"].get("en") or q["fact"]
+            hint = {"bool": "true / false", "integer": "a whole number", "number": "a number"}.get(q["type"], "|".join(q["values"] or []) if q["values"] else q["type"])
+            if q["type"] == "list":
+                fields = ", ".join(f"{x['field']}: …" for x in q["item"])
+                L.append(f"# {title}: one line per item")
+                L.append(f"{q['fact']}:\n  - {{{fields}}}")
+            else:
+                L.append(f"# {title} ({hint})")
+                L.append(f"{q['fact']}: ")
+        if md:
+            L.append("```")
+    for w in d["warnings"]:
+        L.append(f"  {w['code']}: {w['message']}")
+    return "\n".join(L) + "\n"
+
+
+def render(kind: str, d: Mapping[str, Any], fmt: str, lang: str = "zh") -> str:
+    """``kind``: plan | manifest | result | grid | track | checklist; ``fmt``: text | markdown."""
+    md = fmt == "markdown"
+    fn = {"plan": _plan, "manifest": _manifest, "result": _result, "grid": _grid, "track": _track}.get(kind)
+    if kind == "checklist":
+        return _checklist(d, md, lang)
+    if fn is None:
+        raise ValueError(kind)
+    return fn(d, md)
+
+
+def checklist_html(d: Mapping[str, Any], lang: str = "zh") -> str:
+    """A self-contained HTML form of a checklist (inline CSS and script; no
+    network resources).  The script turns the answers into facts JSON."""
+    try:
+        import jinja2
+    except ImportError:  # pragma: no cover - the extra is missing
+        from .common import SupervisionError
+
+        raise SupervisionError("HTML output needs Jinja2: pip install 'safetyrules[supervision]'", code="E-EXTRA") from None
+    import json
+    import os
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+    return env.get_template("checklist.html.j2").render(d=d, lang=lang, questions_json=json.dumps(d["questions"], ensure_ascii=False, sort_keys=True))
