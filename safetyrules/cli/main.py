@@ -429,6 +429,7 @@ COMMAND_MODULES = (
     "safetyrules.authoring.lint",
     "safetyrules.authoring.diff",
     "safetyrules.authoring.fmt",
+    "safetyrules.cli.supervision",
     "safetyrules.cli.service",
 )
 
