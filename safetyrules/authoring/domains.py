@@ -91,7 +91,7 @@ class Problem:
         self._atom_index: Dict[Any, int] = {}
         self.order: Dict[str, int] = {}
         self.constants: Dict[str, list] = {}
-        self.formulas = [self._lower(n) if n is not None else None for n in nodes]
+        self.formulas = [self.lower(n) if n is not None else None for n in nodes]
         for n in nodes:
             if n is not None:
                 self._collect_constants(n)
@@ -101,13 +101,16 @@ class Problem:
     def _var(self, name: str) -> None:
         self.order.setdefault(name, len(self.order))
 
-    def _lower(self, node: A.Node):
+    def lower(self, node: A.Node):
+        """``node`` as the problem's formula tuples (``("and", ...)``, ...);
+        public because :mod:`~safetyrules.authoring.verify` lowers its own
+        conditions with it."""
         if isinstance(node, A.And):
-            return ("and", tuple(self._lower(x) for x in node.operands))
+            return ("and", tuple(self.lower(x) for x in node.operands))
         if isinstance(node, A.Or):
-            return ("or", tuple(self._lower(x) for x in node.operands))
+            return ("or", tuple(self.lower(x) for x in node.operands))
         if isinstance(node, A.Not):
-            return ("not", self._lower(node.operand))
+            return ("not", self.lower(node.operand))
         if isinstance(node, A.Boolean):
             return node.value
         facts = dsl.fact_paths(node)
@@ -215,14 +218,16 @@ class Problem:
         if var.startswith("⟨"):
             dom: list = [False, True]
         else:
-            dom = self._fact_domain(var, self.vocab[var], self.constants.get(var, []))
+            dom = self.fact_domain(var, self.vocab[var], self.constants.get(var, []))
         if self.missing:
             dom = dom + [MISSING]
         self._domains[var] = dom
         return dom
 
     @staticmethod
-    def _fact_domain(name: str, spec, consts: list) -> list:
+    def fact_domain(name: str, spec, consts: list) -> list:
+        """The values worth trying for a fact: its finite domain, or the
+        boundary values around the constants it is compared with."""
         t = spec.type
         if t == "bool":
             return [False, True]

@@ -171,7 +171,7 @@ def realize(prob: Problem, hit: Dict[str, Any]) -> Optional[Dict[str, Any]]:
                     for name in names:
                         consts.setdefault(name, []).extend([0] + list(vals) if len(names) > 1 else vals)
     names = sorted(fields)
-    domains = [Problem._fact_domain(name, fields[name], consts.get(name, [])) if fields[name].type != "list" else [[]]
+    domains = [Problem.fact_domain(name, fields[name], consts.get(name, [])) if fields[name].type != "list" else [[]]
                for name in names]
     env = {k: v for k, v in hit.items() if not k.startswith("⟨") and v is not MISSING}
 
@@ -297,7 +297,7 @@ def constant_parts(node: A.Node, vocab: Mapping[str, Any], *, budget: int = 50_0
                 visit(n.operand)
             return
         try:
-            f = prob._lower(n)
+            f = prob.lower(n)
             if prob.satisfiable(f, True) is None:
                 out.append((n, False))
                 return
