@@ -1,0 +1,54 @@
+"""``safetyrules report``: summarise a graded registry (SPEC §11)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["register"]
+
+
+def register(sub) -> None:
+    """Add the ``report`` subcommand."""
+    p = sub.add_parser("report", help="summarise graded decisions (JSON Lines) as HTML, Markdown or JSON")
+    p.add_argument("decisions", nargs="+", metavar="DECISIONS.jsonl",
+                   help="decisions from 'evaluate --format json' ('-' for stdin)")
+    p.add_argument("--format", choices=("html", "markdown", "json"), default="html")
+    p.add_argument("--by", choices=("grid", "sector", "scale"), default="grid", help="dimension to break down by")
+    p.add_argument("--lang", choices=("zh", "en"), default="en", help="language of titles and labels")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="most frequent findings to list")
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args) -> int:
+    from safetyrules.report.summary import load_summary
+    from safetyrules.service.schemas import canonical_json
+
+    for path in args.decisions:
+        if path != "-" and not os.path.isfile(path):
+            print(f"{path}: error: cannot read decisions: no such file", file=sys.stderr)
+            return 2
+    try:
+        summary = load_summary(args.decisions, by=args.by, top=args.top)
+    except OSError as exc:
+        print(f"error: cannot read decisions: {exc.strerror}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        text = canonical_json(summary) + "\n"
+    elif args.format == "markdown":
+        from safetyrules.report.markdown import report_markdown
+
+        text = report_markdown(summary, args.lang)
+    else:
+        from safetyrules.report.html import render_report
+
+        text = render_report(summary, args.lang)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    if summary["bad_lines"]:
+        print(f"warning: {summary['bad_lines']} line(s) were not decisions and were skipped", file=sys.stderr)
+    return 0

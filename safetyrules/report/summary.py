@@ -1,0 +1,196 @@
+"""Summarise a graded registry: decisions as JSON Lines → counts and shares.
+
+The input is what ``safetyrules evaluate --format json`` writes for a
+registry (one decision per line, with its ``entity`` block and ``line``);
+error lines (``{"line": N, "error": ...}``) and lines that are not decisions
+are counted as bad and otherwise skipped.  The result is plain data — the
+JSON of ``safetyrules report --format json`` and what the Markdown and HTML
+reports render, so all three show the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+__all__ = ["summarise", "DIMENSIONS", "LEVEL_ORDER", "UNKNOWN"]
+
+#: where each ``--by`` dimension is read in a decision
+DIMENSIONS = ("grid", "sector", "scale")
+#: the bundled levels, most severe first (others follow, sorted)
+LEVEL_ORDER = ("red", "orange", "yellow", "blue")
+TIER_ORDER = ("full", "simplified", "self_assessment")
+#: the key under which null (unknown) values are counted
+UNKNOWN = "unknown"
+TOP_FINDINGS = 20
+
+
+def _key(value: Any) -> str:
+    if value is None:
+        return UNKNOWN
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def _ordered(counts: Dict[str, int], order: Tuple[str, ...]) -> List[str]:
+    head = [k for k in order if k in counts]
+    rest = sorted(k for k in counts if k not in order and k != UNKNOWN)
+    return head + rest + ([UNKNOWN] if UNKNOWN in counts else [])
+
+
+def _dist(counts: Dict[str, int], total: int, order: Tuple[str, ...]) -> Dict[str, Any]:
+    keys = _ordered(counts, order)
+    return {
+        "order": keys,
+        "counts": {k: counts[k] for k in keys},
+        "shares": {k: _share(counts[k], total) for k in keys},
+    }
+
+
+def _share(n: int, total: int) -> float:
+    return round(n / total, 6) if total else 0.0
+
+
+def _dimension(decision: Dict[str, Any], by: str) -> Any:
+    if by == "scale":
+        outputs = decision.get("outputs")
+        return outputs.get("entity.scale") if isinstance(outputs, dict) else None
+    entity = decision.get("entity")
+    return entity.get(by) if isinstance(entity, dict) else None
+
+
+def summarise(lines: Iterable[Any], by: str = "grid", top: int = TOP_FINDINGS) -> Dict[str, Any]:
+    """Counts and shares over the decisions in ``lines`` (JSON text lines,
+    bytes, or already-parsed dicts), grouped by ``by`` (grid, sector, scale)."""
+    if by not in DIMENSIONS:
+        raise ValueError(f"--by must be one of {', '.join(DIMENSIONS)}, got {by!r}")
+    loads = json.loads
+    n = bad = 0
+    levels: Dict[str, int] = {}
+    tiers: Dict[str, int] = {}
+    inspections: Dict[str, int] = {}
+    major: Dict[str, int] = {}
+    with_undetermined = with_findings = 0
+    groups: Dict[str, Dict[str, Any]] = {}
+    finding_counts: Dict[Tuple[str, str], int] = {}
+    finding_meta: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    rulesets: Dict[Tuple[str, str], int] = {}
+    for raw in lines:
+        if isinstance(raw, dict):
+            d = raw
+        else:
+            if not raw.strip():
+                continue
+            try:
+                d = loads(raw)
+            except (ValueError, RecursionError):
+                bad += 1
+                continue
+        if not isinstance(d, dict) or "error" in d or "level" not in d:
+            bad += 1
+            continue
+        n += 1
+        level = _key(d.get("level"))
+        levels[level] = levels.get(level, 0) + 1
+        tier = _key(d.get("tier"))
+        tiers[tier] = tiers.get(tier, 0) + 1
+        insp = _key(d.get("inspection"))
+        inspections[insp] = inspections.get(insp, 0) + 1
+        mh = _key(d.get("major_hazard"))
+        major[mh] = major.get(mh, 0) + 1
+        und = bool(d.get("undetermined"))
+        with_undetermined += und
+        found = d.get("findings") or ()
+        with_findings += bool(found)
+        g = _key(_dimension(d, by))
+        grp = groups.get(g)
+        if grp is None:
+            grp = groups[g] = {"entities": 0, "levels": {}, "major_hazard": 0, "undetermined": 0}
+        grp["entities"] += 1
+        grp["levels"][level] = grp["levels"].get(level, 0) + 1
+        grp["major_hazard"] += mh == "true"
+        grp["undetermined"] += und
+        for f in found:
+            k = (f.get("standard"), f.get("clause"))
+            c = finding_counts.get(k)
+            if c is None:
+                finding_counts[k] = 1
+                finding_meta[k] = f
+            else:
+                finding_counts[k] = c + 1
+        rs = d.get("ruleset")
+        if isinstance(rs, dict):
+            rk = (str(rs.get("id")), str(rs.get("digest")))
+            rulesets[rk] = rulesets.get(rk, 0) + 1
+    ranked = sorted(finding_counts.items(), key=lambda kv: (-kv[1], str(kv[0][0]), str(kv[0][1])))[:top]
+    top_findings = []
+    for (std, clause), count in ranked:
+        f = finding_meta[(std, clause)]
+        top_findings.append(
+            {
+                "standard": std,
+                "clause": clause,
+                "cite": f.get("cite"),
+                "severity": f.get("severity"),
+                "title": f.get("title") or {},
+                "count": count,
+                "share": _share(count, n),
+            }
+        )
+    group_list = []
+    for key in sorted(groups, key=lambda k: (k == UNKNOWN, k)):
+        grp = groups[key]
+        m = grp["entities"]
+        group_list.append(
+            {
+                "key": key,
+                "entities": m,
+                "share": _share(m, n),
+                "level": _dist(grp["levels"], m, LEVEL_ORDER),
+                "major_hazard": grp["major_hazard"],
+                "undetermined_share": _share(grp["undetermined"], m),
+            }
+        )
+    return {
+        "entities": n,
+        "bad_lines": bad,
+        "by": by,
+        "level": _dist(levels, n, LEVEL_ORDER),
+        "tier": _dist(tiers, n, TIER_ORDER),
+        "inspection": _dist(inspections, n, ("monthly", "quarterly", "semiannual", "annual")),
+        "major_hazard": _dist(major, n, ("true", "false")),
+        "undetermined": {"entities": with_undetermined, "share": _share(with_undetermined, n)},
+        "with_findings": {"entities": with_findings, "share": _share(with_findings, n)},
+        "groups": group_list,
+        "top_findings": top_findings,
+        "rulesets": [{"id": i, "digest": dg, "entities": c} for (i, dg), c in sorted(rulesets.items())],
+    }
+
+
+def read_lines(path: str) -> Iterable[bytes]:
+    """The lines of a JSON Lines file (``-``: stdin), as bytes."""
+    import sys
+
+    if path == "-":
+        yield from sys.stdin.buffer
+        return
+    with open(path, "rb") as fh:
+        yield from fh
+
+
+def load_summary(paths: List[str], by: str, top: int = TOP_FINDINGS) -> Dict[str, Any]:
+    """:func:`summarise` over every line of ``paths``, in order."""
+
+    def lines():
+        for p in paths:
+            yield from read_lines(p)
+
+    return summarise(lines(), by=by, top=top)
+
+
+def level_colour(level: Optional[str]) -> str:
+    """The display colour of a level (grey for unknown and others)."""
+    return {"red": "#d62728", "orange": "#f28e2b", "yellow": "#e8c100", "blue": "#1f77b4"}.get(level or "", "#9e9e9e")
