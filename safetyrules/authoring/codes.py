@@ -18,6 +18,7 @@ CODES: Dict[str, Tuple[str, str]] = {
     "W202": ("table-overlap", "Some input matches two rows of a 'unique' table."),
     "W203": ("masked-row", "A row of a 'first' table can never be reached: earlier rows match every input it matches."),
     "W204": ("table-not-verified", "The table has too many combinations of values to verify."),
+    "W205": ("unproven-table", "The level or tier table fails a property of `safetyrules prove` (a gap, a finding that lowers the level, an undetermined clause that looks safer found)."),
     "W301": ("missing-citation", "A clause's citation is empty or a placeholder."),
     "W302": ("no-examples", "A clause has no examples."),
     "W303": ("no-false-example", "A clause has no example where it is not found (expect: false)."),

@@ -9,6 +9,7 @@ W201  table-gap              an input no row of the table matches (no default)
 W202  table-overlap          an input two rows of a ``unique`` table match
 W203  masked-row             a row of a ``first`` table that earlier rows hide
 W204  table-not-verified     the table has too many combinations to verify
+W205  unproven-table         the level/tier table fails a ``prove`` property
 W301  missing-citation       a clause's ``cite`` is a placeholder
 W302  no-examples            a clause has no ``examples:``
 W303  no-false-example       no example shows the clause *not* found
@@ -320,6 +321,22 @@ def _check_names(rules) -> List[LintWarning]:
     return out
 
 
+def _check_proofs(rules) -> List[LintWarning]:
+    """W205: the level and tier tables' ``safetyrules prove`` properties
+    that have a counterexample (one not searched is W204's business)."""
+    from safetyrules.authoring.domains import show_value
+    from safetyrules.authoring.prove import prove
+
+    out = []
+    for r in prove(rules):
+        if r.proven or r.counterexample is None:
+            continue
+        facts = ", ".join(f"{k} = {show_value(v)}" for k, v in r.counterexample.items()) or "any facts"
+        out.append(LintWarning("W205", f"{r.role} table '{r.table}': {r.name} fails ({r.text}) for {facts}: {r.detail}",
+                               r.path, r.line, r.column, example=dict(r.counterexample)))
+    return out
+
+
 def _informational(cache: Dict[str, Any], path: str, name: str) -> bool:
     """Whether the declaration of ``name`` in ``path`` says
     ``informational: true`` (a fact for people that no rule is meant to read)."""
@@ -336,7 +353,7 @@ def _informational(cache: Dict[str, Any], path: str, name: str) -> bool:
 def lint(rules, *, disable: Iterable[str] = ()) -> List[LintWarning]:
     """Every lint warning of a loaded rule set, in file order."""
     vocab = rules.vocabulary
-    out = _check_clauses(rules, vocab) + _check_tables(rules, vocab) + _check_facts(rules) + _check_names(rules)
+    out = _check_clauses(rules, vocab) + _check_tables(rules, vocab) + _check_facts(rules) + _check_proofs(rules) + _check_names(rules)
     from safetyrules.authoring import provenance_lint  # supervision.md §8.5
 
     out += provenance_lint.check(rules)

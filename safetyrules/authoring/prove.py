@@ -1,0 +1,252 @@
+"""``safetyrules prove``: properties of the level and tier tables, decided by
+exhaustive search (SPEC §12).
+
+Each table is searched over the finite domains of the facts its rows read
+(:class:`~safetyrules.authoring.domains.Problem`): true/false for booleans,
+every declared value of an enum, and for numbers the boundary values of each
+comparison (``c-1, c, c+1`` for whole numbers).  The ``findings.*`` counts
+are whole numbers, so this covers every way a count can sit against each
+threshold a row compares it with; a row that compares a sum of counts with a
+threshold is searched over each count's own boundary values, which is what
+the SPEC asks for, and is stated as such, not as a proof over all integers.
+
+Properties:
+
+* ``no-gap`` (level and tier tables): every combination of known values gets
+  an output (some row true, or a ``default:``).
+* ``finding-monotone`` (level table): one more finding, major or general,
+  every other count unchanged, never gives a less severe level.
+* ``undetermined-as-found`` (level table): an undetermined clause counted as
+  found never gives a less severe level than the same clause counted as not
+  found (with it gone from the undetermined counts either way).
+
+Severity is the order of the level fact's declared ``values``, most severe
+first.  A property that fails prints its counterexample (the facts).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+import attrs
+
+__all__ = ["PropertyResult", "prove", "prove_table", "format_results", "MAX_COMBINATIONS"]
+
+#: The search refuses tables whose domains multiply beyond this (a property
+#: is then reported as not proven, never as proven).
+MAX_COMBINATIONS = 2_000_000
+
+MAJOR, GENERAL = "findings.major", "findings.general"
+UND, MAJOR_UND = "findings.undetermined", "findings.major_undetermined"
+
+
+@attrs.frozen
+class PropertyResult:
+    """One property of one table: ``proven``, or a ``counterexample``."""
+
+    name: str  # no-gap | finding-monotone | undetermined-as-found
+    role: str  # level | tier
+    table: str
+    output: str
+    proven: bool
+    text: str  # the property in words
+    combinations: int = 0
+    counterexample: Optional[Mapping[str, Any]] = None
+    detail: str = ""  # what happens on the counterexample
+    path: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "property": self.name, "role": self.role, "table": self.table, "output": self.output,
+            "proven": self.proven, "text": self.text, "combinations": self.combinations,
+            "counterexample": dict(self.counterexample) if self.counterexample is not None else None,
+            "detail": self.detail, "path": self.path, "line": self.line, "column": self.column,
+        }
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Table:
+    """One table, its problem and an evaluator of its output on an assignment."""
+
+    def __init__(self, table, vocab) -> None:
+        from safetyrules.authoring.domains import Problem
+
+        self.table = table
+        self.prob = Problem(list(table.conditions), vocab)
+        self.vars = sorted(self.prob.order, key=lambda v: self.prob.order[v])
+        self.domains = {v: [x for x in self.prob.domain(v)] for v in self.vars}
+        n = 1
+        for v in self.vars:
+            n *= max(1, len(self.domains[v]))
+        self.size = n
+
+    def output(self, assign: Mapping[str, Any]) -> Tuple[bool, Any]:
+        """(known, value) of the table on ``assign`` (a value for every fact
+        it reads, or any subset; facts left out are unknown)."""
+        from safetyrules.engine.ruleset import decide_table
+
+        vals = [self.prob.reduce(f, assign) if f is not None else None for f in self.prob.formulas]
+        vals = [v if v is True or v is False else None for v in vals]
+        res = decide_table(self.table, vals, [])
+        return bool(res.known), res.value
+
+    def assignments(self) -> Iterator[Dict[str, Any]]:
+        if self.size > MAX_COMBINATIONS:
+            raise _TooBig()
+        names = self.vars
+        for combo in itertools.product(*(self.domains[v] for v in names)):
+            a = dict(zip(names, combo))
+            if MAJOR_UND in a and UND in a and a[MAJOR_UND] > a[UND]:
+                continue  # a major undetermined clause is an undetermined clause
+            yield a
+
+
+def _facts(assign: Mapping[str, Any]) -> Dict[str, Any]:
+    from safetyrules.authoring.domains import jsonable_assignment
+
+    return jsonable_assignment({k: v for k, v in assign.items() if not k.startswith("⟨")}) | {
+        k[1:-1]: v for k, v in assign.items() if k.startswith("⟨")
+    }
+
+
+def _result(name, role, t, text, *, n=0, cx=None, detail="", proven=None) -> PropertyResult:
+    pos = t.position
+    return PropertyResult(name, role, t.id, t.output, cx is None if proven is None else proven, text, n,
+                          cx, detail, pos.path or None, pos.line, pos.column)
+
+
+_TEXT = {
+    "no-gap": "every combination of known values gets an output",
+    "finding-monotone": "one more finding never gives a less severe level",
+    "undetermined-as-found": "an undetermined clause counted as found never gives a less severe level than counted as not found",
+}
+
+
+def _no_gap(tt: _Table, role: str) -> PropertyResult:
+    t = tt.table
+    n = 0
+    try:
+        for a in tt.assignments():
+            n += 1
+            known, _value = tt.output(a)
+            if not known:
+                return _result("no-gap", role, t, _TEXT["no-gap"], n=n, cx=_facts(a),
+                               detail=f"no row of '{t.id}' gives {t.output} a value")
+    except _TooBig:
+        return _result("no-gap", role, t, _TEXT["no-gap"], proven=False,
+                       detail=f"not searched: {tt.size} combinations (more than {MAX_COMBINATIONS})")
+    return _result("no-gap", role, t, _TEXT["no-gap"], n=n)
+
+
+def _rank(values: Sequence[Any], known: bool, value: Any) -> Optional[int]:
+    """Severity rank (0 = most severe), None when unknown or undeclared."""
+    if not known or value not in values:
+        return None
+    return list(values).index(value)
+
+
+def _show(known: bool, value: Any) -> str:
+    return str(value) if known else "unknown"
+
+
+def _level_props(tt: _Table) -> List[PropertyResult]:
+    t = tt.table
+    values = list(t.output_values or ())
+    out: List[PropertyResult] = []
+    reads = set(tt.vars)
+
+    def check(name: str, moves) -> PropertyResult:
+        n = 0
+        try:
+            for a in tt.assignments():
+                for label, before, after in moves(a):
+                    n += 1
+                    kb, vb = tt.output(before)
+                    ka, va = tt.output(after)
+                    rb, ra = _rank(values, kb, vb), _rank(values, ka, va)
+                    if rb is not None and ra is not None and ra > rb:
+                        return _result(name, "level", t, _TEXT[name], n=n, cx=_facts(before),
+                                       detail=f"{_show(kb, vb)}; {label}: {_show(ka, va)} (less severe)")
+        except _TooBig:
+            return _result(name, "level", t, _TEXT[name], proven=False,
+                           detail=f"not searched: {tt.size} combinations (more than {MAX_COMBINATIONS})")
+        return _result(name, "level", t, _TEXT[name], n=n)
+
+    def one_more(a):
+        for count, what in ((MAJOR, "one more major finding"), (GENERAL, "one more general finding")):
+            if count in reads:
+                yield what, a, {**a, count: a[count] + 1}
+
+    def undetermined(a):
+        und, mund = a.get(UND), a.get(MAJOR_UND)
+
+        def less(d, key):
+            return {**d, key: d[key] - 1} if key in d else d
+
+        def plus(d, key):
+            return {**d, key: d[key] + 1} if key in d else d
+
+        if (mund is None or mund >= 1) and (und is None or und >= 1):
+            rest = less(less(a, MAJOR_UND), UND)
+            yield "the same clause (major) counted as found instead of not found", rest, plus(rest, MAJOR)
+        if und is None or und - (mund or 0) >= 1:
+            rest = less(a, UND)
+            yield "the same clause (general) counted as found instead of not found", rest, plus(rest, GENERAL)
+
+    out.append(check("finding-monotone", one_more))
+    out.append(check("undetermined-as-found", undetermined))
+    return out
+
+
+def prove_table(table, vocab, role: str) -> List[PropertyResult]:
+    """The properties of one table (``role`` ``level`` or ``tier``)."""
+    tt = _Table(table, vocab)
+    results = [_no_gap(tt, role)]
+    if role == "level":
+        results += _level_props(tt)
+    return results
+
+
+def prove(rules) -> List[PropertyResult]:
+    """Every property of a loaded rule set's level and tier tables (those
+    deriving the facts its manifest's ``decision:`` names)."""
+    plan = rules.plan
+    out: List[PropertyResult] = []
+    for role in ("level", "tier"):
+        fact = plan.decision.get(role)
+        t = plan.table_for(fact) if fact else None
+        if t is None:
+            continue
+        if any(c is None for c in t.conditions):
+            continue
+        out += prove_table(t, rules.vocabulary, role)
+    return out
+
+
+def format_results(label: str, results: Sequence[PropertyResult]) -> str:
+    """The text ``safetyrules prove`` prints for one rule set."""
+    from safetyrules.authoring.domains import show_value
+
+    lines = []
+    seen = None
+    for r in results:
+        if (r.role, r.table) != seen:
+            seen = (r.role, r.table)
+            lines.append(f"{label}: {r.role} table {r.table} ({r.output})")
+        if r.proven:
+            lines.append(f"  {r.name}: proven — {r.text} ({r.combinations} combinations)")
+        elif r.counterexample is None:
+            lines.append(f"  {r.name}: NOT PROVEN — {r.detail}")
+        else:
+            facts = ", ".join(f"{k} = {show_value(v)}" for k, v in r.counterexample.items()) or "any facts"
+            lines.append(f"  {r.name}: counterexample — {r.text} fails for {facts}: {r.detail}")
+    if not results:
+        lines.append(f"{label}: no level or tier table (the manifest's decision: names none a table derives)")
+    return "\n".join(lines) + "\n"
