@@ -154,6 +154,7 @@ def _cmd_evaluate(args) -> int:
     out = sys.stdout
     fmt = args.format
     first = True
+    html_items: list = []  # --format html: one page for every entity, written at the end
 
     def emit(label: str, decision, line: Optional[int] = None) -> None:
         nonlocal first
@@ -161,10 +162,12 @@ def _cmd_evaluate(args) -> int:
             # One compact line per entity: a single entity is one JSON object,
             # several are JSON Lines; a JSON Lines input's lines say "line".
             out.write(_decision_line(decision, line) + "\n")
+        elif fmt == "html":
+            html_items.append((label if streaming else None, decision.to_dict()))
         elif fmt == "markdown":
-            out.write(("" if first else "\n") + format_markdown(decision, label if streaming else None))
+            out.write(("" if first else "\n") + format_markdown(decision, label if streaming else None, lang=args.lang))
         else:
-            out.write(("" if first else "\n") + format_text(decision, label if streaming else None))
+            out.write(("" if first else "\n") + format_text(decision, label if streaming else None, lang=args.lang))
             if args.explain:
                 out.write("\nExplanation:\n" + escape_controls(decision.explain()))
         first = False
@@ -195,6 +198,10 @@ def _cmd_evaluate(args) -> int:
                 progress.tick()
     finally:
         progress.done()
+    if fmt == "html":
+        from safetyrules.report.html import render_decisions
+
+        out.write(render_decisions(html_items, lang=args.lang))
     out.flush()
     return EXIT_BAD_INPUT if bad else EXIT_OK
 
@@ -385,7 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("facts", nargs="+", metavar="FACTS", help="YAML/JSON facts files, or .jsonl streams ('-' for stdin)")
     ev.add_argument("--rules", metavar="PATH", help="rule set: manifest, directory with ruleset.yaml, or directory of rule files (default: bundled)")
     ev.add_argument("--as-of", metavar="DATE", help="decision date, YYYY-MM-DD (default: today)")
-    ev.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    ev.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    ev.add_argument("--lang", choices=("zh", "en"), default=None,
+                    help="language of labels and rule titles in text, Markdown and HTML (default: English labels, both titles)")
     ev.add_argument("--explain", action="store_true", help="with text output: show each condition's value")
     ev.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for large batches")
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress line")
@@ -432,6 +441,7 @@ COMMAND_MODULES = (
     "safetyrules.cli.authoring",
     "safetyrules.cli.supervision",
     "safetyrules.cli.service",
+    "safetyrules.cli.report",
 )
 
 
