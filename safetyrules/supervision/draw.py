@@ -326,20 +326,22 @@ def draw_run(man: Manifest, seed: Optional[str] = None, public_values: Optional[
     strata_out, selected_order, replaced = [], [], []
     for st in man.data["strata"]:
         ranked = sorted(((entity_key(S, st["stratum"], e), e) for e in st["ids"]))
-        chosen, i = [], 0
-        taken = 0
-        while taken < st["target"] and i < len(ranked):
-            key, e = ranked[i]
-            i += 1
+        original = {e for _, e in ranked[: st["target"]]}
+        chosen, out_here = [], []
+        for i, (key, e) in enumerate(ranked, 1):
+            if len(chosen) == st["target"]:
+                break
             if e in replacements:
-                replaced.append({"entity_id": e, "stratum": st["stratum"], "reason": replacements[e]})
+                if e in original:
+                    out_here.append({"entity_id": e, "stratum": st["stratum"], "reason": replacements[e]})
                 continue
-            rec = {"entity_id": e, "rank": i, "key": key}
-            if replaced and replaced[-1]["stratum"] == st["stratum"] and "replaced_by" not in replaced[-1]:
-                rec["replaces"] = replaced[-1]["entity_id"]
-                replaced[-1]["replaced_by"] = e
-            chosen.append(rec)
-            taken += 1
+            chosen.append({"entity_id": e, "rank": i, "key": key})
+        # the entities that entered because a drawn one was replaced take its place, in rank order
+        for rec, rep in zip([c for c in chosen if c["entity_id"] not in original], out_here):
+            rec["replaces"] = rep["entity_id"]
+            rep["replaced_by"] = rec["entity_id"]
+        replaced.extend(out_here)
+        taken = len(chosen)
         strata_out.append({"stratum": st["stratum"], "target": st["target"], "n": st["n"], "selected": chosen, "short": st["target"] - taken})
         selected_order.extend(r["entity_id"] for r in chosen)
     teams, errors = _assign(man, S, selected_order)

@@ -308,3 +308,28 @@ def load_policy(path: str) -> Policy:
 def policy_digest(pol: Policy) -> str:
     """The file digest, or for an in-memory policy the digest of its canonical parameters."""
     return pol.digest or digest_bytes(canonical(pol.to_dict()).encode("utf-8"))
+
+
+#: 应急〔2018〕19号 (GR-HC-1, VERIFIED): hazardous-chemical producers and stores scored out of 100.
+HAZCHEM_BANDS = (("90", "blue"), ("75", "yellow"), ("60", "orange"))
+
+
+def hazchem_level(score: Any, direct_red: bool = False) -> str:
+    """The four-colour grade of 应急〔2018〕19号 from a score out of 100:
+    blue ≥ 90; yellow 75 to under 90; orange 60 to under 75; red < 60; any of
+    the four direct-red situations → red whatever the score.  The score is
+    compared exactly (a decimal string or number; 59.99 is red, 60 orange)."""
+    if direct_red:
+        return "red"
+    try:
+        if isinstance(score, bool):
+            raise ValueError
+        s = fractions.Fraction(str(score))
+    except (ValueError, ZeroDivisionError):
+        raise SupervisionError(f"a hazchem score is a number from 0 to 100, got {score!r}", code="E-INPUT") from None
+    if not 0 <= s <= 100:
+        raise SupervisionError(f"a hazchem score is from 0 to 100, got {score!r}", code="E-INPUT")
+    for cut, level in HAZCHEM_BANDS:
+        if s >= fractions.Fraction(cut):
+            return level
+    return "red"
