@@ -30,7 +30,7 @@ _TITLE = ("zh", "en")
 _EXAMPLE = ("name", "facts", "expect")
 KEY_ORDER: Dict[str, Tuple[str, ...]] = {
     "standard": ("kind", "id", "version", "title", "document", "source", "status", "description", "note",
-                 "effective", "applies_when", "clauses"),
+                 "effective", "family", "applies_when", "clauses"),
     "clause": ("id", "cite", "severity", "category", "title", "status", "source", "note", "description",
                "when", "unless", "examples"),
     "effective": ("from", "until", "supersedes"),
