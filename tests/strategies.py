@@ -74,10 +74,10 @@ def _extend(children, names=FACT_NAMES):
         st.builds(A.Neg, children),
         st.builds(A.And, tup(2, 4)),
         st.builds(A.Or, tup(2, 4)),
-        st.builds(A.Compare, st.sampled_from(A.COMPARE_OPS), children, children),
-        st.builds(A.Arith, st.sampled_from(A.ARITH_OPS), children, children),
+        st.builds(A.Compare, st.sampled_from(sorted(A.COMPARE_OPS)), children, children),
+        st.builds(A.Arith, st.sampled_from(sorted(A.ARITH_OPS)), children, children),
         calls,
-        st.builds(A.Quantifier, st.sampled_from(A.QUANTIFIERS), st.sampled_from(VAR_NAMES), children, children),
+        st.builds(A.Quantifier, st.sampled_from(sorted(A.QUANTIFIERS)), st.sampled_from(VAR_NAMES), children, children),
         st.builds(A.ListLit, tup(1, 3)),
     )
 

@@ -9,14 +9,24 @@ evaluator uses, so the two agree by construction.
 
 No text from a rule file reaches the generated source except through
 ``repr()`` of checked literal values and fact names: identifiers in the
-source are generated (``v1``, ``t2``), never taken from the rules.
+source are generated (``v1``, ``t2``), never taken from the rules.  Every
+node is validated again (:func:`attrs.validate`: its operator, function or
+kind from the closed sets of :mod:`.ast`, its literal of a plain type)
+before anything is written for it, and each operator is checked once more
+where it is written.  Any failure to generate or compile the source raises
+an :class:`~safetyrules.errors.ExpressionError` (a ``SafetyRulesError``):
+there is no fallback to the tree-walking evaluator, so a broken generator
+cannot pass unnoticed as a slow one.
 """
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import warnings as _warnings
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+
+import attrs
 
 from ..errors import EvaluationError, ExpressionError
 from . import ast as A
@@ -45,6 +55,45 @@ def _is_constant_list(node: A.Node) -> bool:
 
 
 _TOP = 2  # indentation of the generated function's top-level statements
+
+_NODE_TYPES = frozenset(
+    {A.Number, A.String, A.Boolean, A.Date, A.ListLit, A.Path, A.Not, A.And, A.Or, A.Compare, A.Arith, A.Neg, A.Call, A.Quantifier}
+)
+# Types whose repr() may be written into the source as a literal.
+_LITERAL_TYPES = (int, float, str, bool, type(None))
+
+
+def _refuse(message: str, node: Any = None) -> ExpressionError:
+    span = getattr(node, "span", None)
+    if isinstance(span, A.Span):
+        return ExpressionError(message, line=span.line, column=span.column, end_line=span.end_line, end_column=span.end_column)
+    return ExpressionError(message)
+
+
+def _check_node(node: Any) -> None:
+    """Refuse a node that is not one of the language's own, or whose fields
+    no longer pass their validators (e.g. changed with object.__setattr__)."""
+    if type(node) not in _NODE_TYPES:
+        raise _refuse(f"cannot generate code for a {type(node).__name__}: not an expression node", node)
+    try:
+        attrs.validate(node)
+    except (TypeError, ValueError) as exc:
+        raise _refuse(f"cannot generate code for an invalid {type(node).__name__} node: {exc}", node) from None
+
+
+def _op(node: Any, allowed: FrozenSet[str]) -> str:
+    """``node.op`` checked against its closed set, right where it is written."""
+    op = node.op
+    if type(op) is not str or op not in allowed:
+        raise _refuse(f"operator {op!r} is not part of the language", node)
+    return op
+
+
+def _text(value: Any) -> str:
+    """``repr`` of a plain ``str`` (a fact name, a field or a kind)."""
+    if type(value) is not str:
+        raise _refuse(f"expected text in generated code, got a {type(value).__name__}")
+    return repr(value)
 
 
 class _Gen:
@@ -92,6 +141,7 @@ class _Gen:
         ``applies_when`` shared by every clause of a standard) is computed
         once: top-level statements always run, in order, so the earlier
         result is there to reuse."""
+        _check_node(node)
         top = ind == _TOP and not scope
         if not scope:
             # A result stored at top level was computed before anything
@@ -136,6 +186,7 @@ class _Gen:
 
     def _plain(self, node: A.Node, needed: Dict[str, None]) -> Optional[str]:
         """Plain Python for ``node`` assuming its facts are known, or None."""
+        _check_node(node)
         if isinstance(node, A.Path):
             if _kind(node) not in _SIMPLE_KINDS:
                 return None
@@ -167,20 +218,20 @@ class _Gen:
                 left = self._plain(node.left, needed)
                 if left is None:
                     return None
-                return f"({left} {node.op} {self.const(frozenset(values))})"
+                return f"({left} {_op(node, A.COMPARE_OPS)} {self.const(frozenset(values))})"
             if lk is None or lk != rk or lk not in _SIMPLE_KINDS:
                 return None
             left, right = self._plain(node.left, needed), self._plain(node.right, needed)
             if left is None or right is None:
                 return None
-            return f"({left} {node.op} {right})"
+            return f"({left} {_op(node, A.COMPARE_OPS)} {right})"
         if isinstance(node, A.Arith):
             if node.op == "/" or _kind(node.left) != "number" or _kind(node.right) != "number":
                 return None
             left, right = self._plain(node.left, needed), self._plain(node.right, needed)
             if left is None or right is None:
                 return None
-            return f"({left} {node.op} {right})"
+            return f"({left} {_op(node, A.ARITH_OPS)} {right})"
         if isinstance(node, A.Neg):
             if _kind(node.operand) != "number":
                 return None
@@ -192,26 +243,35 @@ class _Gen:
         return None
 
     def _literal(self, value: Any) -> str:
-        if value is None or isinstance(value, (bool, str)):
-            return repr(value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = repr(value)
-            return f"({text})" if text.startswith("-") or text in ("inf", "nan") else text
-        return self.const(value)
+        """Source text for a checked literal value: ``repr`` of a plain
+        int/float/str/bool/None; a date or a non-finite float becomes a named
+        constant of the function's namespace; anything else is refused."""
+        if type(value) not in _LITERAL_TYPES:
+            if type(value) is datetime.date:
+                return self.const(value)
+            raise _refuse(f"cannot write a {type(value).__name__} literal into generated code")
+        if type(value) is float and (value != value or value in (float("inf"), float("-inf"))):
+            return self.const(value)
+        text = repr(value)
+        return f"({text})" if text.startswith("-") else text
 
     def _Number(self, node, ind, scope):
         value = evaluator.literal_value(node)
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-            return self.const(value)
+        if type(value) not in (int, float):
+            raise _refuse(f"a number literal must be an int or a float, not a {type(value).__name__}", node)
         return self._literal(value)
 
     def _String(self, node, ind, scope):
-        return repr(node.value)
+        return _text(node.value)
 
     def _Boolean(self, node, ind, scope):
+        if type(node.value) is not bool:
+            raise _refuse("a boolean literal must be true or false", node)
         return "True" if node.value else "False"
 
     def _Date(self, node, ind, scope):
+        if type(node.value) is not datetime.date:
+            raise _refuse("a date literal must be a date", node)
         return self.const(node.value)
 
     def _Path(self, node: A.Path, ind, scope):
@@ -222,9 +282,9 @@ class _Gen:
                 return item
             t = self.tmp()
             if node.ty is not None:
-                self.emit(ind, f"{t} = None if {item} is None else {item}.get({node.rest!r})")
+                self.emit(ind, f"{t} = None if {item} is None else {item}.get({_text(node.rest)})")
             else:
-                self.emit(ind, f"{t} = R.field({item}, {node.rest!r}, {head!r}, {self.span(node)})")
+                self.emit(ind, f"{t} = R.field({item}, {_text(node.rest)}, {_text(head)}, {self.span(node)})")
             return t
         return self.fact(node.name)
 
@@ -275,7 +335,7 @@ class _Gen:
         return self._junction(node, ind, scope, "True", "or")
 
     def _Compare(self, node: A.Compare, ind, scope):
-        op = node.op
+        op = _op(node, A.COMPARE_OPS)
         lk, rk = _kind(node.left), _kind(node.right)
         if op in ("in", "not in"):
             left = self.expr(node.left, ind, scope)
@@ -317,7 +377,7 @@ class _Gen:
         elif op == "!=":
             self.emit(ind, f"{t} = R.ne({left}, {right})")
         else:
-            self.emit(ind, f"{t} = R.compare({op!r}, {left}, {right}, {self.span(node)})")
+            self.emit(ind, f"{t} = R.compare({_text(op)}, {left}, {right}, {self.span(node)})")
         return t
 
     @staticmethod
@@ -326,18 +386,19 @@ class _Gen:
         return " or ".join(parts)
 
     def _Arith(self, node: A.Arith, ind, scope):
+        op = _op(node, A.ARITH_OPS)
         left = self.expr(node.left, ind, scope)
         right = self.expr(node.right, ind, scope)
         t = self.tmp()
         if _kind(node.left) == "number" and _kind(node.right) == "number":
-            if node.op == "/":
+            if op == "/":
                 self.emit(ind, f"{t} = R.div({left}, {right}, w, {self.span(node)})")
                 return t
             guard = self._guard(node.left, left, node.right, right)
-            expr = f"({left} {node.op} {right})"
+            expr = f"({left} {op} {right})"
             self.emit(ind, f"{t} = None if {guard} else {expr}" if guard else f"{t} = {expr}")
             return t
-        self.emit(ind, f"{t} = R.arith({node.op!r}, {left}, {right}, w, {self.span(node)})")
+        self.emit(ind, f"{t} = R.arith({_text(op)}, {left}, {right}, w, {self.span(node)})")
         return t
 
     def _Neg(self, node: A.Neg, ind, scope):
@@ -351,6 +412,8 @@ class _Gen:
 
     def _Call(self, node: A.Call, ind, scope):
         name = node.name
+        if type(name) is not str or name not in A.FUNCTIONS:
+            raise _refuse(f"function {name!r} is not part of the language", node)
         if name == "known":
             a = self.expr(node.args[0], ind, scope)
             t = self.tmp()
@@ -370,13 +433,15 @@ class _Gen:
         return t
 
     def _Quantifier(self, node: A.Quantifier, ind, scope):
+        if type(node.kind) is not str or node.kind not in A.QUANTIFIERS:
+            raise _refuse(f"quantifier {node.kind!r} is not part of the language", node)
         typed = _kind(node.source) == "list"
         src = self.expr(node.source, ind, scope)
         s = self.span(node)
         r = self.tmp("r")
         if not typed:
             checked = self.tmp()
-            self.emit(ind, f"{checked} = R.as_list({src}, {node.kind + '()'!r}, {s})")
+            self.emit(ind, f"{checked} = R.as_list({src}, {_text(node.kind + '()')}, {s})")
             src = checked
         self.emit(ind, f"if {src} is None: {r} = None")
         self.emit(ind, "else:")
@@ -391,7 +456,7 @@ class _Gen:
             self.emit(ind + 1, f"for {it} in {src}:")
             b = self.expr(node.body, ind + 2, inner_scope)
             if _kind(node.body) != "bool":
-                self.emit(ind + 2, f"R.quant_truth({b}, {kind!r}, {b_span})")
+                self.emit(ind + 2, f"R.quant_truth({b}, {_text(kind)}, {b_span})")
             self.emit(ind + 2, f"if {b} is {stop}:")
             self.emit(ind + 3, f"{r} = {stop}")
             self.emit(ind + 3, "break")
@@ -426,12 +491,21 @@ class CompiledProgram:
     ``program(facts, warnings=None)`` returns a tuple with one value per
     expression (``None`` = unknown).  ``facts`` is a flat mapping; warnings
     (division by zero) are appended to ``warnings`` when it is a list.
-    ``source`` is the generated Python, for inspection.
+    ``source`` is the generated Python, for inspection, and ``function`` the
+    function compiled from it (always generated code: building raises
+    :class:`~safetyrules.errors.ExpressionError` when it cannot be made).
     """
+
+    __slots__ = ("nodes", "source", "_fn")
 
     def __init__(self, nodes: Sequence[A.Node]) -> None:
         self.nodes = tuple(nodes)
         self.source, self._fn = _build(self.nodes)
+
+    @property
+    def function(self) -> Callable[..., tuple]:
+        """The generated function, ``function(facts, warnings=None) -> tuple``."""
+        return self._fn
 
     def __call__(self, facts: Mapping[str, Any], warnings: Optional[list] = None) -> tuple:
         return self._fn(facts, warnings)
@@ -487,7 +561,7 @@ def _emit_all(gen: "_Gen", nodes: Tuple[A.Node, ...]) -> List[str]:
         for p in local[g]:
             v = gen.tmp("v")
             gen.local_facts[p] = v
-            gen.emit(_TOP + 1, f"{v} = _get({p!r})")
+            gen.emit(_TOP + 1, f"{v} = _get({_text(p)})")
         for r, j in zip(outs, groups[g]):
             out = gen.expr(nodes[j], _TOP + 1, {})
             gen.emit(_TOP + 1, f"{r} = {out}")
@@ -498,6 +572,11 @@ def _emit_all(gen: "_Gen", nodes: Tuple[A.Node, ...]) -> List[str]:
 
 
 def _build(nodes: Tuple[A.Node, ...]):
+    # Every node is checked before any line is generated (and again as each
+    # is written, in _Gen.expr), so a bad node anywhere stops the build.
+    for root in nodes:
+        for n in A.walk(root):
+            _check_node(n)
     gen = _Gen()
     body: List[str] = []
     gen.lines = body
@@ -515,7 +594,7 @@ def _build(nodes: Tuple[A.Node, ...]):
         # Only hand-built trees get here: parsed ones are at most MAX_DEPTH deep.
         raise ExpressionError(f"expression is nested too deeply to compile (the limit is {A.MAX_DEPTH} levels)") from None
     head = ["def _program(f, w=None):", "    _get = f.get", "    try:"]
-    head += [f"        {v} = _get({p!r})" for p, v in gen.facts.items()]
+    head += [f"        {v} = _get({_text(p)})" for p, v in gen.facts.items()]
     tail = [
         f"        return ({', '.join(results)}{',' if len(results) == 1 else ''})",
         "    except OverflowError:",
@@ -528,20 +607,18 @@ def _build(nodes: Tuple[A.Node, ...]):
             # but makes Python warn; the warning is noise for our users.
             _warnings.simplefilter("ignore", SyntaxWarning)
             code = compile(source, f"<safetyrules-compiled-{next(_counter)}>", "exec")
-    except (SyntaxError, RecursionError, MemoryError, ValueError):
-        # Too deep for Python's own compiler (indentation limit): fall back to
-        # the evaluator, which has the same semantics.
-        return source, _interpreted(nodes)
+    except (SyntaxError, RecursionError, MemoryError, ValueError, OverflowError) as exc:
+        # Parsed expressions stay inside Python's limits (MAX_DEPTH and
+        # MAX_QUANTIFIER_DEPTH); a hand-built tree may not.  Loud, never a
+        # silent switch to the evaluator.
+        why = getattr(exc, "msg", None) or type(exc).__name__
+        raise ExpressionError(
+            f"the generated code for this expression does not compile ({why}); "
+            f"nesting is limited to {A.MAX_DEPTH} levels and {A.MAX_QUANTIFIER_DEPTH} nested any/all/count/sum"
+        ) from None
     ns = dict(gen.ns)
     exec(code, ns)  # noqa: S102 - source generated from the checked AST only
     return source, ns["_program"]
-
-
-def _interpreted(nodes: Tuple[A.Node, ...]) -> Callable:
-    def run(facts, warnings=None):
-        return tuple(evaluator.evaluate(n, facts, warnings) for n in nodes)
-
-    return run
 
 
 def compile_many(nodes: Sequence[A.Node]) -> CompiledProgram:
@@ -552,7 +629,7 @@ def compile_many(nodes: Sequence[A.Node]) -> CompiledProgram:
 def compile_expr(node: A.Node) -> Callable[..., Any]:
     """A callable ``fn(facts, warnings=None) -> value`` for one expression."""
     program = CompiledProgram([node])
-    fn = program._fn
+    fn = program.function
 
     def run(facts: Mapping[str, Any], warnings: Optional[list] = None) -> Any:
         return fn(facts, warnings)[0]

@@ -2,9 +2,15 @@
 that builds :mod:`safetyrules.dsl.ast` nodes while parsing.
 
 The transformer runs inside the LALR parser (no recursive tree walk), so deep
-input cannot exhaust the stack here; nesting deeper than ``MAX_DEPTH`` is
-refused with an :class:`ExpressionSyntaxError`.  Lark's exceptions never
+input cannot exhaust the stack here; nesting deeper than ``MAX_DEPTH`` (or
+``any``/``all``/``count``/``sum`` nested deeper than ``MAX_QUANTIFIER_DEPTH``)
+is refused with an :class:`ExpressionSyntaxError`.  Lark's exceptions never
 escape: they are translated into plain-word messages with a position.
+
+Thread safety: the one parser is shared by every thread, and lark keeps each
+parse's state in that call; the depth bookkeeping is this module's only
+mutable state, and it lives in a ``threading.local``, fresh for every call
+of :func:`parse`, so one thread's parse never sees (or resets) another's.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import difflib
 import functools
 import math
 import re
+import threading
 from importlib import resources
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import lark
 from lark import Token
@@ -64,17 +71,37 @@ class _Builder(lark.Transformer):
 
     def __init__(self) -> None:
         super().__init__(visit_tokens=False)
-        self.depth: Dict[int, int] = {}
+        self._local = threading.local()
+
+    # -- per-call state --------------------------------------------------
+    def begin(self) -> None:
+        """Start a parse on this thread: fresh depth bookkeeping."""
+        self._local.depth = {}
+
+    def end(self) -> None:
+        self._local.depth = None
 
     # -- helpers -------------------------------------------------------
     def _mk(self, node: A.Node, *kids: A.Node) -> A.Node:
-        d = 1 + max((self.depth.get(id(k), 1) for k in kids), default=0)
+        # id(node) -> (operator depth, quantifier depth); only this thread's
+        # current parse writes or reads this dict.
+        depth: Dict[int, Tuple[int, int]] = self._local.depth
+        d = 1 + max((depth.get(id(k), (1, 0))[0] for k in kids), default=0)
         if d > A.MAX_DEPTH:
             raise _err(
                 f"expression nested deeper than {A.MAX_DEPTH} levels; split it into smaller conditions",
                 node.span,
             )
-        self.depth[id(node)] = d
+        q = max((depth.get(id(k), (1, 0))[1] for k in kids), default=0)
+        if isinstance(node, A.Quantifier):
+            q += 1
+            if q > A.MAX_QUANTIFIER_DEPTH:
+                raise _err(
+                    f"any/all/count/sum nested deeper than {A.MAX_QUANTIFIER_DEPTH} levels; "
+                    "split it into smaller conditions",
+                    node.span,
+                )
+        depth[id(node)] = (d, q)
         return node
 
     def __default__(self, data, children, meta):
@@ -229,7 +256,7 @@ class _Builder(lark.Transformer):
             raise _err(
                 f"unknown function '{name}'",
                 _pos(tok),
-                _did_you_mean(name, A.FUNCTIONS + A.QUANTIFIERS),
+                _did_you_mean(name, sorted(A.FUNCTIONS | A.QUANTIFIERS)),
             )
         arity = {"known": (1, 1), "abs": (1, 1), "len": (1, 1), "days": (2, 2),
                  "min": (1, None), "max": (1, None), "at_least": (2, None)}[name]
@@ -267,7 +294,7 @@ def _grammar_text() -> str:
 
 
 class _Parser:
-    """One LALR parser per thread of use; the builder is reset per parse."""
+    """The one LALR parser, shared by all threads (see the module's notes)."""
 
     def __init__(self) -> None:
         self.builder = _Builder()
@@ -416,7 +443,7 @@ def parse(text: str) -> A.Node:
     if not text.strip():
         raise ExpressionSyntaxError("empty expression", line=1, column=1)
     p = _parser()
-    p.builder.depth = {}
+    p.builder.begin()
     try:
         return p.lark.parse(text)
     except SafetyRulesError:
@@ -429,4 +456,4 @@ def parse(text: str) -> A.Node:
     except RecursionError:  # defensive: the LALR parser itself is iterative
         raise ExpressionSyntaxError("expression is nested too deeply", line=1, column=1) from None
     finally:
-        p.builder.depth = {}
+        p.builder.end()
