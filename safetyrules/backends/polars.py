@@ -9,8 +9,9 @@ so it is guarded; ``when(c)`` treats null as false, so every hit policy asks
 flags (``sum_horizontal`` counts null as 0); a list quantifier counts its true
 and unknown items with ``list.eval``; ``sum`` is a cumulative sum (Python's
 left-to-right order, so float sums agree bit for bit).  A quantifier body
-that reads facts outside the list item is not supported here (polars'
-``list.eval`` sees only the item): a :class:`BackendError` says so.
+that reads facts outside the list item (polars' ``list.eval`` sees only the
+item) is evaluated by the reference evaluator for that one node, row by row
+(slow, but exact).
 """
 
 from __future__ import annotations
@@ -191,10 +192,37 @@ class _Emit:
             return (args[1] - args[0]).dt.total_days()
         raise BackendError(f"function '{name}' has no polars form")  # pragma: no cover
 
+    def _fallback(self, node: A.Quantifier):
+        """A quantifier whose body reads facts outside the item (or nests
+        another quantifier): polars' ``list.eval`` sees only the item, so
+        this one node is evaluated by the reference evaluator, row by row."""
+        pl = self.pl
+        from safetyrules.dsl.evaluator import evaluate
+
+        names = list(A.fact_paths(node))
+        cols = []
+        for n in names:
+            ref = self.env.get(n)
+            if ref is None:
+                raise BackendError(f"fact '{n}' has no column")
+            cols.append(pl.col(ref).alias(n))
+        kind = node.kind
+        dtype = pl.Boolean if kind in ("any", "all") else (
+            pl.Int64 if kind == "count" or getattr(node.ty, "integer", False) else pl.Float64)
+
+        def one(row):
+            return evaluate(node, {k: v for k, v in row.items() if v is not None})
+
+        return pl.struct(cols).map_elements(one, return_dtype=dtype, skip_nulls=False)
+
     def _Quantifier(self, node: A.Quantifier, bound):
         pl = self.pl
-        if bound:
-            raise BackendError("the polars backend cannot nest list quantifiers (use duckdb or spark)")
+        outer = [p for p in A.fact_paths(node.body) if p.split(".", 1)[0] != node.var]
+        nested = any(isinstance(x, A.Quantifier) for x in A.walk(node.body))
+        if bound or outer or nested:
+            if bound:  # pragma: no cover - the outermost quantifier falls back first
+                raise BackendError("the polars backend cannot nest list quantifiers")
+            return self._fallback(node)
         lst = self.emit(node.source, bound)
         body = self.emit(node.body, {node.var: "item"})
         unknown = lst.list.eval(body.is_null().cast(pl.Int64)).list.sum()
@@ -304,7 +332,10 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
             dtype = _dtype(pl, spec) if t.hit != "collect" else pl.List(pl.String)
             out = _hit(pl, t, names, em, dtype)
             nm = f"__sr_d{k}"
-            lf = lf.with_columns(pl.coalesce([pl.col(t.output).cast(dtype), out]).alias(nm))
+            if t.hit == "collect":
+                lf = lf.with_columns(out.alias(nm))
+            else:
+                lf = lf.with_columns(pl.coalesce([pl.col(t.output).cast(dtype), out]).alias(nm))
             env[t.output] = nm
 
     tables(plan.tables_before, 0)

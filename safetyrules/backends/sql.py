@@ -432,7 +432,11 @@ def compile_select(
             out = _hit(t, refs, ex)
             given = q(t.output)
             # SPEC §4: a fact given in the input wins over its table
-            layer([f"COALESCE({given}, {out}) AS {q(f'__sr_d{k}')}"])
+            if t.hit == "collect":
+                # a collect table derives a list; its declared (scalar) column cannot hold one
+                layer([f"{out} AS {q(f'__sr_d{k}')}"])
+            else:
+                layer([f"COALESCE({given}, {out}) AS {q(f'__sr_d{k}')}"])
             env[t.output] = q(f"__sr_d{k}")
 
     run_tables(plan.tables_before, 0)
