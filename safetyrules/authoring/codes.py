@@ -30,6 +30,7 @@ CODES: Dict[str, Tuple[str, str]] = {
     "L-PROV-STALE": ("provenance-stale", "An item's basis was superseded more than 30 days ago, or its review date has passed."),
     "L-PROV-WEAKENS": ("provenance-weakens", "A local standard supersedes (masks or loosens) a national one."),
     "L-PROV-SCOPE": ("provenance-scope", "An item is applied to an entity outside its scope."),
+    "W501": ("family-gap", "On some day of the range asked for (lint --gaps FROM:UNTIL), a standard family has no edition in force: its last edition ended and no later one is bundled."),
     "W403": ("confusable-name", "A fact name mixes scripts (Latin with Cyrillic or Greek), holds invisible or compatibility characters, or looks like another declared name."),
 }
 DOCS_URL = "https://github.com/safetyrules/safetyrules/blob/main/docs/lint.md"

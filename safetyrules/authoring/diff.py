@@ -674,7 +674,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "diff",
         help="what changes between two rule sets: structure, counterexamples, affected entities",
-        description="Compare rule sets OLD and NEW (manifests or directories). See docs/diff.md.",
+        description="Compare rule sets OLD and NEW (manifests or directories): structure, a counterexample per "
+                    "changed condition, and with --facts the entities whose decision changes.",
     )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")

@@ -242,7 +242,7 @@ def register(sub) -> None:
         "fmt",
         help="rewrite rule files in canonical form (key order, expression spacing), keeping comments",
         description="Canonical key order and expression spacing; comments are kept. Needs ruamel.yaml "
-                    "(pip install 'safetyrules[fmt]'). See docs/fmt.md.",
+                    "(pip install 'safetyrules[fmt]').",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="rule files or directories")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not canonical")

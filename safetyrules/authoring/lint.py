@@ -350,10 +350,16 @@ def _informational(cache: Dict[str, Any], path: str, name: str) -> bool:
     return isinstance(spec, dict) and spec.get("informational") is True
 
 
-def lint(rules, *, disable: Iterable[str] = ()) -> List[LintWarning]:
-    """Every lint warning of a loaded rule set, in file order."""
+def lint(rules, *, disable: Iterable[str] = (), gaps=None) -> List[LintWarning]:
+    """Every lint warning of a loaded rule set, in file order.  ``gaps``
+    (``(from, until)`` dates) adds W501 for standard families with no
+    edition in force on some of those days (docs/lint.md)."""
     vocab = rules.vocabulary
     out = _check_clauses(rules, vocab) + _check_tables(rules, vocab) + _check_facts(rules) + _check_proofs(rules) + _check_names(rules)
+    if gaps is not None:
+        from safetyrules.authoring import editions
+
+        out += editions.check(rules, *gaps)
     from safetyrules.authoring import provenance_lint  # supervision.md §8.5
 
     out += provenance_lint.check(rules)
@@ -373,7 +379,9 @@ def register(sub) -> None:
     p = sub.add_parser(
         "lint",
         help="validate, then warn about constant conditions, table gaps/overlaps, missing examples, unused facts",
-        description="Everything validate checks, plus warnings with stable codes (see docs/lint.md).",
+        description="Everything validate checks, plus warnings with stable codes:\n"
+        + "\n".join(f"  {code}  {name}: {text}" for code, (name, text) in CODES.items()),
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="rule sets (default: the bundled one)")
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
@@ -381,6 +389,7 @@ def register(sub) -> None:
     p.add_argument("--disable", metavar="CODES", default="", help="comma-separated codes or names to skip, e.g. W302,no-false-example")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--all-files", action="store_true", help="for a rule set that extends: another, also warn about the inherited files")
+    p.add_argument("--gaps", metavar="FROM:UNTIL", help="also warn (W501) about standard families with no edition in force on some day from FROM to UNTIL (exclusive)")
     p.set_defaults(func=_cmd_lint)
 
 
@@ -396,7 +405,7 @@ def _error_dict(e: SafetyRulesError) -> Dict[str, Any]:
 
 
 def run(
-    paths: Sequence[str], disable: Iterable[str] = (), *, all_files: bool = False
+    paths: Sequence[str], disable: Iterable[str] = (), *, all_files: bool = False, gaps=None
 ) -> Tuple[List[SafetyRulesError], List[LintWarning], List[str]]:
     """Lint rule-set paths → (errors, warnings, summary lines).
 
@@ -418,7 +427,7 @@ def run(
             errors.extend(errs)
             summary.append(f"{p}: {len(errs)} error{'s' if len(errs) != 1 else ''}")
             continue
-        ws = lint(rules, disable=disable)
+        ws = lint(rules, disable=disable, gaps=gaps)
         own = set() if all_files else set(own_files(p))
         if own:
             ws = [w for w in ws if w.path is not None and os.path.abspath(w.path) in own]
@@ -440,7 +449,16 @@ def _cmd_lint(args) -> int:
     if unknown:
         print(f"error: --disable: unknown code {unknown[0]!r}; codes are {', '.join(CODES)}", file=sys.stderr)
         return 2
-    errors, warnings, summary = run(paths, disable, all_files=args.all_files)
+    gaps = None
+    if args.gaps:
+        from safetyrules.authoring.editions import parse_range
+
+        try:
+            gaps = parse_range(args.gaps)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    errors, warnings, summary = run(paths, disable, all_files=args.all_files, gaps=gaps)
     if args.format == "text":
         text = "".join(w.format() + "\n" for w in warnings) + "".join(s + "\n" for s in summary)
         for e in errors:

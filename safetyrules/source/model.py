@@ -239,6 +239,17 @@ def _spec(data: Mapping[str, Any], doc: Document, path) -> FactSpec:
     )
 
 
+# Unit names written out in words, as authors type them, and the symbol meant.
+_UNIT_WORDS = {
+    "meter": "m", "metre": "m", "meters": "m", "metres": "m", "millimeter": "mm", "millimetre": "mm",
+    "kilometer": "km", "kilometre": "km", "kilogram": "kg", "kilograms": "kg", "gram": "g", "ton": "t",
+    "tons": "t", "tonne": "t", "tonnes": "t", "second": "s", "seconds": "s", "minute": "min", "minutes": "min",
+    "hour": "h", "hours": "h", "days": "d", "year": "year", "years": "year", "percent": "%", "pascal": "Pa",
+    "megapascal": "MPa", "kilopascal": "kPa", "liter": "L", "litre": "L", "persons": "person", "yuan": "CNY",
+    "watt": "W", "kilowatt": "kW", "volt": "V", "kilovolt": "kV", "celsius": "degC",
+}
+
+
 def _check_units(b: _Builder, data, path) -> None:
     from safetyrules import units
 
@@ -249,13 +260,16 @@ def _check_units(b: _Builder, data, path) -> None:
         elif units.lookup(unit) is None:
             import difflib
 
-            close = difflib.get_close_matches(unit, units.known_unit_names(), n=1)
+            names = units.known_unit_names()
+            close = [_UNIT_WORDS[unit.lower()]] if unit.lower() in _UNIT_WORDS else difflib.get_close_matches(unit, names, n=1)
             b.errors.append(
                 b.doc.error(
                     f"unknown unit '{unit}'",
                     path + ("unit",),
                     code="E-UNIT",
-                    hint=f"did you mean '{close[0]}'?" if close else "see docs/expressions.md for the units",
+                    # the hint names the units themselves: a pip install ships no docs/ pages
+                    hint=f"did you mean '{close[0]}'?" if close else "the units are " + ", ".join(names)
+                    + "; a rule set may declare more under units: in its manifest",
                 )
             )
     for k, v in (data.get("item") or {}).items():
