@@ -61,6 +61,12 @@ class LintWarning:
         loc = ":".join(str(x) for x in (self.path, self.line, self.column) if x is not None)
         return f"{loc}: warning: {self.message} [{self.code} {self.name}]"
 
+    def diagnostic(self):
+        """This warning as a :class:`safetyrules.diagnostics.Diagnostic`."""
+        from safetyrules.diagnostics import Diagnostic, Location
+
+        return Diagnostic(self.code, "warning", self.message, Location(self.path, self.line, self.column))
+
     def to_dict(self) -> Dict[str, Any]:
         d = {
             "code": self.code,

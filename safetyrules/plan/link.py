@@ -22,6 +22,7 @@ import attrs
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from safetyrules import dsl, units
+from safetyrules.diagnostics import rank
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.types import BOOL, FactSpec, Type, type_of_spec
 from safetyrules.errors import ExpressionError, RuleFileError, RuleSetError, SafetyRulesError
@@ -47,9 +48,6 @@ BUILTIN_FACTS: Dict[str, FactSpec] = {
     },
     "as_of": FactSpec("date", title={"en": "the date of the decision", "zh": "判定日期"}, source=("<builtin>", Loc(1, 1))),
 }
-def _rank(err: SafetyRulesError):
-    # Errors in file order; within a position, the earlier stage first.
-    return (str(err.path or ""), err.line or 0, err.column or 0)
 
 
 class _Linker:
@@ -456,7 +454,7 @@ def load_parts(path: Optional[str] = None, *, allow_outside_includes: Optional[b
         linker.errors = errors
         linked = link(manifest, records, linker, manifest_doc)
     if linker.errors:
-        raise RuleSetError(sorted(linker.errors, key=_rank))
+        raise RuleSetError(rank(linker.errors))
     groups.append(("", base, list(own) + ([manifest_path] if manifest_path is not None else [])))
     digest_ = digest_groups(groups)
     return manifest, records, linker, linked, digest_, base
