@@ -36,11 +36,11 @@ def _decide_one(record: Any):
     if record is None:
         return None
     try:
-        decision = _RULES.evaluate(record, _DAY)
+        # only the compact result crosses processes; the parent builds the
+        # Decision on its own layout (so it keeps its explanation)
+        return _RULES.compact(record, _DAY)[1]
     except SafetyRulesError as err:
         return err
-    # The explainer holds the whole rule set; it does not cross processes.
-    return decision
 
 
 def _work_chunk(chunk: List[Any]) -> List[Any]:

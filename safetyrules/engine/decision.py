@@ -1,5 +1,14 @@
 """The decision: immutable records a person and a program can both use.
 
+A :class:`Decision` is built in constant time from the static
+:class:`~safetyrules.backends.layout.Layout` of the rule set's day and the
+compact result of one per-record run; findings, citations, ``facts``,
+``missing``, outputs, ``to_dict``, ``to_json`` and ``explain`` are
+materialised from the two when first asked (and kept).  It is deeply
+immutable (tuples and :class:`~safetyrules.frozen.FrozenDict` only),
+hashable, picklable, equal by value, and holds neither the input nor the
+rule set.
+
 ``Decision.to_dict()`` is the JSON contract of SPEC §4; ``to_json()`` gives
 byte-identical text for identical input (sorted keys, stable lists).
 """
@@ -11,6 +20,10 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
+
+from safetyrules.backends.layout import Layout, is_unknown, thaw_value
+from safetyrules.backends.missing import decision_missing, explain_text
+from safetyrules.frozen import FrozenDict
 
 __all__ = ["Finding", "Undetermined", "Decision", "jsonable"]
 
@@ -60,7 +73,7 @@ class _ClauseResult:
 @attrs.frozen
 class Finding(_ClauseResult):
     """A clause whose condition holds: a hazard, with its citation and the
-    known facts its condition read."""
+    known facts its condition read (a FrozenDict; list facts as tuples)."""
 
     facts: Mapping[str, Any]
 
@@ -79,31 +92,211 @@ class Undetermined(_ClauseResult):
         return {**self._fields(), "missing": list(self.missing)}
 
 
-@attrs.frozen
+_new = object.__new__
+_set = object.__setattr__
+_UNSET = object()
+
+# Public attributes materialised on first use, each kept in a slot of its own.
+_LAZY = ("findings", "undetermined", "major_hazard", "outputs", "missing", "missing_pair")
+
+
 class Decision:
     """What the rules say about one entity on one date.
 
     ``level``, ``tier`` and ``inspection`` are the rule set's decision outputs
     (``None`` when unknown); ``major_hazard`` is True, False or None
     (undetermined); ``missing`` lists the facts that would settle what is
-    still unknown.
+    still unknown.  ``findings`` and ``undetermined`` are tuples of
+    :class:`Finding` / :class:`Undetermined`; ``outputs`` is a read-only
+    mapping of every table output; ``warnings`` a tuple of read-only
+    mappings.
+
+    Built by the engine (:meth:`RuleSet.evaluate`); equal (and hashing
+    equal) when everything it reports is equal.
     """
 
-    ruleset_id: str
-    digest: str
-    as_of: datetime.date
-    findings: Tuple[Finding, ...]
-    undetermined: Tuple[Undetermined, ...]
-    major_hazard: Optional[bool]
-    outputs: Mapping[str, Any]
-    given: Tuple[str, ...]
-    level: Any
-    tier: Any
-    inspection: Any
-    warnings: Tuple[Mapping[str, Any], ...]
-    missing: Tuple[str, ...]
-    _explainer: Any = attrs.field(default=None, eq=False, repr=False)
+    __slots__ = ("_layout", "_result", "as_of", "_env", "_key") + tuple("_c_" + n for n in _LAZY)
 
+    def __init__(self, layout: Layout, result: tuple, as_of: datetime.date) -> None:
+        _set(self, "_layout", layout)
+        _set(self, "_result", result)
+        _set(self, "as_of", as_of)
+
+    @classmethod
+    def _make(cls, layout: Layout, result: tuple, as_of: datetime.date) -> "Decision":
+        # the per-record hot path: no __init__ call
+        d = _new(cls)
+        _set(d, "_layout", layout)
+        _set(d, "_result", result)
+        _set(d, "as_of", as_of)
+        return d
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise attrs.exceptions.FrozenInstanceError()
+
+    def __delattr__(self, name: str) -> None:
+        raise attrs.exceptions.FrozenInstanceError()
+
+    def __reduce__(self):
+        return (Decision, (self._layout, self._result, self.as_of))
+
+    # -- identity ----------------------------------------------------------
+    @property
+    def ruleset_id(self) -> str:
+        return self._layout.plan.id
+
+    @property
+    def digest(self) -> str:
+        return self._layout.plan.digest
+
+    def _value_key(self) -> tuple:
+        try:
+            return self._key
+        except AttributeError:
+            pass
+        key = (self.ruleset_id, self.digest, self.as_of, self.findings, self.undetermined, self.major_hazard,
+               self.outputs, self.given, self.level, self.tier, self.inspection, self.warnings, self.missing)
+        _set(self, "_key", key)
+        return key
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        if self._layout is other._layout and self._result == other._result and self.as_of == other.as_of:
+            return True
+        return self._value_key() == other._value_key()
+
+    def __hash__(self) -> int:
+        return hash(self._value_key())
+
+    def __repr__(self) -> str:
+        return (f"Decision(ruleset_id={self.ruleset_id!r}, as_of={self.as_of!r}, level={self.level!r}, "
+                f"findings={len(self.findings)}, undetermined={len(self.undetermined)})")
+
+    # -- values of the run ---------------------------------------------------
+    def _value(self, name: str) -> Any:
+        i = self._layout.index.get(name)
+        if i is None:
+            return None
+        v = self._result[1][i]
+        return None if is_unknown(v) else v
+
+    def env(self) -> Dict[str, Any]:
+        """The known values the run computed with (a fresh dict of checked
+        facts, table outputs and findings counts, as the reference
+        evaluator reads them)."""
+        try:
+            return dict(self._env)
+        except AttributeError:
+            pass
+        env = {k: thaw_value(v) for k, v in zip(self._layout.keys, self._result[1]) if not is_unknown(v)}
+        env["as_of"] = self.as_of
+        env.update(self._layout.counts(self._result[0]))
+        _set(self, "_env", FrozenDict(env))
+        return dict(env)
+
+    def _lazy(self, name: str, build) -> Any:
+        slot = "_c_" + name
+        try:
+            return getattr(self, slot)
+        except AttributeError:
+            value = build()
+            _set(self, slot, value)
+            return value
+
+    # -- public attributes -------------------------------------------------
+    @property
+    def findings(self) -> Tuple[Finding, ...]:
+        """The clauses found, standards in id order, clauses in file order."""
+        return self._lazy("findings", self._build_findings)
+
+    def _build_findings(self) -> Tuple[Finding, ...]:
+        lay = self._layout
+        vals = self._result[1]
+        out = []
+        for i, v in enumerate(self._result[0]):
+            if v is True:
+                c = lay.clauses[i]
+                facts = FrozenDict((p, vals[k]) for p, k in lay.clause_reads[i] if not is_unknown(vals[k]))
+                out.append(Finding(c.standard, c.version, c.id, c.cite, c.severity, c.category, c.title, c.status,
+                                   facts))
+        return tuple(out)
+
+    @property
+    def undetermined(self) -> Tuple[Undetermined, ...]:
+        """The clauses missing facts leave open, each with those facts."""
+        return self._lazy("undetermined", self._build_undetermined)
+
+    def _build_undetermined(self) -> Tuple[Undetermined, ...]:
+        cvals = self._result[0]
+        if None not in cvals:
+            return ()
+        per_clause, _ = self._both_missing()
+        lay = self._layout
+        out = []
+        for i, v in enumerate(cvals):
+            if v is None:
+                c = lay.clauses[i]
+                out.append(Undetermined(c.standard, c.version, c.id, c.cite, c.severity, c.category, c.title,
+                                        c.status, per_clause[i]))
+        return tuple(out)
+
+    def _both_missing(self):
+        return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._result, self.env()))
+
+    @property
+    def missing(self) -> Tuple[str, ...]:
+        """Every input fact that could settle what is still unknown, sorted."""
+        return self._lazy("missing", lambda: self._both_missing()[1])
+
+    @property
+    def major_hazard(self) -> Optional[bool]:
+        """True if a major clause is found; False if none is found or
+        undetermined; else None."""
+        return self._lazy("major_hazard", self._build_major)
+
+    def _build_major(self) -> Optional[bool]:
+        und = False
+        for v, major in zip(self._result[0], self._layout.major):
+            if major:
+                if v is True:
+                    return True
+                if v is None:
+                    und = True
+        return None if und else False
+
+    @property
+    def outputs(self) -> FrozenDict:
+        """Every table output (None when unknown), read-only."""
+        return self._lazy("outputs", lambda: FrozenDict((o, self._value(o)) for o in self._layout.outputs))
+
+    @property
+    def given(self) -> Tuple[str, ...]:
+        """Table outputs the input gave (they win over the table)."""
+        return self._result[2]
+
+    @property
+    def level(self) -> Any:
+        return self._decided("level")
+
+    @property
+    def tier(self) -> Any:
+        return self._decided("tier")
+
+    @property
+    def inspection(self) -> Any:
+        return self._decided("inspection")
+
+    def _decided(self, what: str) -> Any:
+        fact = self._layout.plan.decision.get(what)
+        return None if fact is None else self._value(fact)
+
+    @property
+    def warnings(self) -> Tuple[FrozenDict, ...]:
+        """Division by zero, tables with no matching row, overlapping rows."""
+        return self._result[3]
+
+    # -- output ------------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready data (SPEC §4)."""
         return {
@@ -129,6 +322,4 @@ class Decision:
     def explain(self) -> str:
         """For each finding and undetermined clause, its sub-conditions with
         their values, as indented text."""
-        if self._explainer is None:
-            return "(no explanation available)"
-        return self._explainer(self)
+        return explain_text(self._layout, self.env(), self.findings, self.undetermined)

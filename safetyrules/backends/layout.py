@@ -1,0 +1,149 @@
+"""The static side of a decision, and the compact result a backend returns.
+
+A per-record backend (the generated Python of :mod:`.python`, or the
+engine's reference path) returns, for one entity, a **compact result**: the
+tuple ``(clauses, values, given, warnings)`` where
+
+- ``clauses`` has one entry per clause of :attr:`Layout.clauses` (the
+  standards in force, in plan order): True (found), False (not found) or
+  None (undetermined);
+- ``values`` has one entry per name of :attr:`Layout.keys` (every fact a
+  condition reads, every table output, the findings counts and the decision
+  facts): the checked value, or None / NaN for unknown.  List facts are
+  tuples of :class:`~safetyrules.frozen.FrozenDict` and ``collect`` outputs
+  tuples, so a result holds no live input;
+- ``given`` is the sorted table outputs the input gave;
+- ``warnings`` is a tuple of :class:`~safetyrules.frozen.FrozenDict`.
+
+A :class:`Layout` is the static data both sides agree on, computed from the
+plan only, once per (plan, standards in force).  The decision materialises
+findings, citations, ``missing`` and explanations from the two.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Mapping, Tuple
+
+from safetyrules.dsl import ast as A
+from safetyrules.frozen import FrozenDict
+from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanClause
+
+__all__ = ["Layout", "FrozenList", "freeze_value", "thaw_value", "is_unknown"]
+
+
+class FrozenList(tuple):
+    """A list value kept immutable (a tuple) that still compares equal to
+    the list it was made from: ``FrozenList([1]) == [1]``."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: Any) -> bool:
+        if type(other) is list:
+            return tuple.__eq__(self, tuple(other))
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = tuple.__hash__
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+def freeze_value(value: Any) -> Any:
+    """A checked fact value as it is kept in a compact result: lists (of
+    item mappings) become FrozenLists (of FrozenDict); other values are
+    immutable already."""
+    t = type(value)
+    if t is list or t is tuple:
+        return FrozenList(FrozenDict(i) if isinstance(i, Mapping) else i for i in value)
+    return value
+
+
+def thaw_value(value: Any) -> Any:
+    """The inverse of :func:`freeze_value`, for the reference evaluator."""
+    if type(value) is FrozenList:
+        return [dict(i) if isinstance(i, Mapping) else i for i in value]
+    return value
+
+
+def is_unknown(value: Any) -> bool:
+    """None, or the NaN the generated code uses for an unknown number."""
+    return value is None or (type(value) is float and math.isnan(value))
+
+
+class Layout:
+    """Static data of one (plan, standards in force): the clauses that run,
+    the names of the result's values, and per-clause data (where each
+    clause's read facts stand in ``values``).  Immutable; pickles as its
+    plan and in-force set."""
+
+    __slots__ = ("plan", "in_force", "clauses", "keys", "index", "outputs", "clause_reads", "major")
+
+    def __init__(self, plan: Plan, in_force: Tuple[str, ...]) -> None:
+        keep = frozenset(in_force)
+        set_ = object.__setattr__
+        set_(self, "plan", plan)
+        set_(self, "in_force", tuple(s.id for s in plan.standards if s.id in keep))
+        clauses: Tuple[PlanClause, ...] = tuple(c for s in plan.standards if s.id in keep for c in s.clauses)
+        set_(self, "clauses", clauses)
+        names: Dict[str, None] = {}
+        for c in clauses:
+            for p in A.fact_paths(c.condition):
+                names.setdefault(p, None)
+        for t in plan.tables:
+            for node in t.conditions:
+                if node is not None:
+                    for p in A.fact_paths(node):
+                        names.setdefault(p, None)
+        for t in plan.tables:
+            names.setdefault(t.output, None)
+        for f in plan.decision.values():
+            names.setdefault(f, None)
+        # as_of is the decision's; the findings counts follow from ``clauses``
+        names.pop("as_of", None)
+        for f in FINDINGS_FACTS:
+            names.pop(f, None)
+        keys = tuple(names)
+        set_(self, "keys", keys)
+        index = FrozenDict((k, i) for i, k in enumerate(keys))
+        set_(self, "index", index)
+        set_(self, "outputs", tuple(t.output for t in plan.tables))
+        # per clause: (name, position in values) of the facts its when/unless read
+        set_(self, "clause_reads", tuple(tuple((p, index[p]) for p in c.reads if p in index) for c in clauses))
+        set_(self, "major", tuple(c.severity == "major" for c in clauses))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Layout is immutable")
+
+    def __reduce__(self):
+        return (Layout, (self.plan, self.in_force))
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, Layout):
+            return NotImplemented
+        return self is other or (self.in_force == other.in_force and self.plan == other.plan)
+
+    def __hash__(self) -> int:
+        return hash((self.plan.digest, self.in_force))
+
+    def counts(self, clause_values: Tuple[Any, ...]) -> Dict[str, int]:
+        """The ``findings.*`` counts of a run, from its clause values."""
+        n_major = n_general = n_und = n_major_und = 0
+        for v, major in zip(clause_values, self.major):
+            if v is True:
+                if major:
+                    n_major += 1
+                else:
+                    n_general += 1
+            elif v is None:
+                n_und += 1
+                if major:
+                    n_major_und += 1
+        return {"findings.major": n_major, "findings.general": n_general, "findings.undetermined": n_und,
+                "findings.major_undetermined": n_major_und}
+
+    def __repr__(self) -> str:
+        return f"Layout({self.plan.id!r}, {len(self.clauses)} clauses, {len(self.keys)} values)"
