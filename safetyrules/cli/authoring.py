@@ -32,7 +32,7 @@ def register(sub) -> None:
     p.set_defaults(func=_cmd_prove)
 
     t = sub.add_parser("table", help="a decision table to or from a spreadsheet (.xlsx or .csv)",
-                       description="Convert a table rule file to a spreadsheet and back, losslessly (docs/authoring.md).")
+                       description="Convert a table rule file to a spreadsheet (.xlsx or .csv) and back, with the same data.")
     tsub = t.add_subparsers(dest="table_command", metavar="ACTION")
     tsub.required = True
     im = tsub.add_parser("import", help="SHEET.xlsx|.csv → a table rule file (YAML)")
