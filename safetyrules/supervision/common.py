@@ -163,12 +163,12 @@ def read_mapping(path: str, what: str = "file") -> Tuple[Any, Any]:
     return doc.data, doc
 
 
-def loc_of(doc: Any, path: str, keys: Tuple[Any, ...]) -> Dict[str, Any]:
+def loc_of(doc: Any, path: str, keys: Tuple[Any, ...], key: bool = False) -> Dict[str, Any]:
     """``path=…, line=…, column=…`` of a node, for a located error."""
     if doc is None:
         return {"path": path}
     try:
-        p = doc.loc(keys)
+        p = doc.loc(keys, key=key)
         return {"path": path, "line": p.line, "column": p.column}
     except Exception:  # a node the loader did not record: the file is enough
         return {"path": path}

@@ -275,7 +275,7 @@ def load_policy(path: str) -> Policy:
         raise SupervisionError("a policy file has 'kind: supervision-policy'", code="E-POLICY", **loc_of(doc, path, ("kind",)))
     for k in data:
         if k not in _TOP:
-            raise SupervisionError(f"unknown key {k!r} in a policy (one of {', '.join(sorted(_TOP))})", code="E-POLICY", **loc_of(doc, path, (k,)))
+            raise SupervisionError(f"unknown key {k!r} in a policy (one of {', '.join(sorted(_TOP))})", code="E-POLICY", **loc_of(doc, path, (k,), key=True))
     ident = data.get("id")
     if not isinstance(ident, str) or not ident:
         raise SupervisionError("a policy needs an 'id'", code="E-POLICY", **loc_of(doc, path, ()))
@@ -291,7 +291,7 @@ def load_policy(path: str) -> Policy:
                 f"unknown policy parameter {name!r}",
                 code="E-POLICY",
                 hint=f"did you mean {close[0]!r}?" if close else None,
-                **loc_of(doc, path, ("parameters", name)),
+                **loc_of(doc, path, ("parameters", name), key=True),
             )
         if isinstance(spec, Mapping) and "value" in spec:
             value, source, status = spec["value"], str(spec.get("source", file_source)), spec.get("status", file_status)
