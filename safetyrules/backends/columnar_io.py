@@ -60,6 +60,8 @@ def arrow_type(spec: FactSpec):
         return pa.string()
     if t == "date":
         return pa.date32()
+    if t == "list" and not spec.item and spec.values:
+        return pa.list_(pa.string())  # a list of enum values (entity.activities)
     if t == "list":
         fields = [(k, arrow_type(v)) for k, v in (spec.item or {}).items()]
         return pa.list_(pa.struct(fields))
@@ -222,6 +224,14 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
 
     fields = spec.item or {}
     vkind = _kind(values.type)
+    if not fields and spec.values:
+        # a list of enum values: the items are checked as the enum
+        if values.null_count:
+            raise _bad(name, item_row(_first(pc.is_null(values))), "list items must be values, got None")
+        items = check_array(values, FactSpec("enum", values=spec.values), name, item_row)
+        return pa.ListArray.from_arrays(
+            pa.array(starts, pa.int32()), items, type=target, mask=pc.is_null(arr) if arr.null_count else None
+        )
     if vkind == "null":
         if len(values):
             raise _bad(name, item_row(0), "list items must be mappings of fields, got None")
@@ -481,7 +491,7 @@ def to_records(table, vocabulary: Mapping[str, FactSpec]):
             for n, v in zip(names, values):
                 if v is None:
                     continue
-                if type(v) is list:
+                if type(v) is list and v and type(v[0]) is dict:
                     v = [{k: x for k, x in item.items() if x is not None} for item in v]
                 rec[n] = v
             yield rec

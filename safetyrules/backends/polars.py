@@ -332,7 +332,7 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
             dtype = _dtype(pl, spec) if t.hit != "collect" else pl.List(pl.String)
             out = _hit(pl, t, names, em, dtype)
             nm = f"__sr_d{k}"
-            if t.hit == "collect":
+            if t.hit == "collect" and (spec is None or spec.type != "list"):
                 lf = lf.with_columns(out.alias(nm))
             else:
                 lf = lf.with_columns(pl.coalesce([pl.col(t.output).cast(dtype), out]).alias(nm))

@@ -1,48 +1,347 @@
 """The plan → one generated Python function per (plan, standards in force).
 
-Placeholder generator: the program accepts no input as regular yet, so
-every record takes the engine's reference path.
+The function ``run(facts, day)`` reads and checks every input fact once
+(:mod:`.pyread`), computes the tables before the standards, every clause of
+every standard in force and the tables after them with Kleene logic as
+plain two-valued expressions (:mod:`.pyexpr`), and returns the compact
+result of :mod:`.layout`, or None for input it does not take as regular
+(then the engine's reference path decides; see :mod:`.pyread`).
+
+Per standard, one block guarded by its ``applies_when``; per clause::
+
+    if T(own):   found (or undetermined while applies_when is unknown)
+    elif <the groups it reads are complete> or F(own):   not found
+    else:        undetermined
+
+so F is evaluated only where facts are missing.  ``first`` tables are
+if/elif chains where an unknown row stops the chain; the other hit
+policies call :func:`~.tables.decide_table`.  Warnings the program cannot
+attribute (division by zero) make it give up, so the reference path adds
+them exactly as it always has.
+
+Only the checked plan reaches the source: identifiers are generated,
+literals are ``repr`` of checked numbers and strings, anything else a named
+constant.  A generation or compile failure raises :class:`GenerationError`
+(no silent fallback).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Tuple
+import datetime
+import itertools
+import math
+import warnings as _warnings
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from safetyrules.backends.layout import Layout
+from safetyrules.backends.layout import FrozenList, Layout, freeze_value
+from safetyrules.backends.pyexpr import CondGen, GenerationFailure
+from safetyrules.backends.pyread import Reader, build_trie
+from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
-from safetyrules.plan.model import Plan
+from safetyrules.frozen import FrozenDict
+from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 
 __all__ = ["Program", "compile_program", "GenerationError"]
+
+_counter = itertools.count()
+_NAN = float("nan")
 
 
 class GenerationError(SafetyRulesError):
     """The plan could not be turned into Python (a bug, never user input)."""
 
 
+class _GiveUp(Exception):
+    """Internal: the input is not regular; the reference path decides."""
+
+
+def _div(a, b):
+    if b == 0:
+        if a == a:  # a known dividend: the reference warns, so it decides
+            raise _GiveUp
+        return _NAN
+    return a / b
+
+
 class Program:
     """A generated per-record function and the layout of its results.
 
-    ``run(facts)`` returns the compact result (see
+    ``run(facts, day)`` returns the compact result (see
     :mod:`safetyrules.backends.layout`) for input it takes as regular, or
     None: then the caller runs the reference path.  ``source`` is the
     generated Python text."""
 
     __slots__ = ("layout", "source", "run")
 
-    def __init__(self, layout: Layout, source: str, run: Callable[[Mapping[str, Any]], Optional[tuple]]) -> None:
+    def __init__(self, layout: Layout, source: str, run: Callable[..., Optional[tuple]]) -> None:
         self.layout = layout
         self.source = source
         self.run = run
+
+
+class _Code:
+    """A buffer of generated lines, with generated names and constants."""
+
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+        self.helpers: List[str] = []
+        self.ns: Dict[str, Any] = {
+            "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_GiveUp": _GiveUp,
+            "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
+            "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError,
+        }
+        self.n = 0
+
+    def tmp(self, prefix: str = "t") -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    def const(self, value: Any) -> str:
+        name = self.tmp("_c")
+        self.ns[name] = value
+        return name
+
+    def literal(self, value: Any) -> str:
+        if value is None or value is True or value is False:
+            return repr(value)
+        if type(value) is str:
+            return repr(value)
+        if type(value) in (int, float) and math.isfinite(value):
+            text = repr(value)
+            return f"({text})" if text.startswith("-") else text
+        return self.const(value)
+
+    def emit(self, ind: int, line: str) -> None:
+        self.lines.append("    " * ind + line)
+
+    def helper(self, source: str) -> None:
+        self.helpers.append(source)
+
+
+_ABSENT = object()
+
+
+class _Builder:
+    def __init__(self, plan: Plan, layout: Layout) -> None:
+        self.plan = plan
+        self.layout = layout
+        self.code = _Code()
+        self.locals: Dict[str, str] = {}
+        self.rep: Dict[str, str] = {}
+        self.flags: Dict[str, str] = {}
+        self.cond = CondGen(self.code, self.value_of)
+        self.outputs = {t.output: t for t in plan.tables}
+        self.counts = bool(plan.tables_after)
+        self.count_locals = dict(zip(FINDINGS_FACTS, ("_nM", "_nG", "_nU", "_nMU")))
+        self.group_of: Dict[str, str] = {}
+
+    # -- names -------------------------------------------------------------
+    def value_of(self, name: str):
+        v = self.locals.get(name)
+        if v is not None:
+            return v, self.rep[name]
+        if name == "as_of":
+            return "day", "none"
+        if name in self.count_locals and self.counts:
+            return self.count_locals[name], "nan"
+        return None
+
+    def _number(self, name: str) -> bool:
+        ty = self.plan.types.get(name)
+        kind = getattr(ty, "kind", None)
+        if kind is None:
+            spec = self.plan.facts.get(name)
+            return spec is not None and spec.type in ("integer", "number")
+        return kind == "number"
+
+    # -- the function --------------------------------------------------------
+    def build(self) -> str:
+        code = self.code
+        plan = self.plan
+        inputs = {n: s for n, s in plan.facts.items()
+                  if n not in FINDINGS_FACTS and n != "as_of" and n not in self.outputs}
+        for n, spec in inputs.items():
+            self.locals[n] = code.tmp("v")
+            self.rep[n] = "nan" if spec.type in ("integer", "number") else "none"
+        for t in plan.tables:
+            self.locals[t.output] = code.tmp("o")
+            self.rep[t.output] = "nan" if self._number(t.output) else "none"
+        nested, flat = build_trie(inputs)
+        body: List[str] = []
+        code.lines = body
+        ind = 2
+        # facts a conflicting trie leaves out are unknown unless read below
+        for n in inputs:
+            code.emit(ind, f"{self.locals[n]} = {'_NAN' if self.rep[n] == 'nan' else 'None'}")
+        reader = Reader(code, self.locals, self.flags)
+        code.emit(ind, "_ok = False")
+        code.emit(ind, "for _ in _ONE:")
+        reader.read(nested, ind + 1, "break")
+        code.emit(ind + 1, "_ok = True")
+        self.group_of = dict(reader.group_of)
+        if nested.groups:
+            code.emit(ind, "if not _ok:")
+            flat_flags: Dict[str, str] = {"": self.flags[""]}
+            flat_reader = Reader(code, self.locals, flat_flags)
+            code.emit(ind + 1, "for _ in _ONE:")
+            flat_reader.read(flat, ind + 2, "break")
+            code.emit(ind + 2, "_ok = True")
+            # one flag for everything: every group is complete when it is
+            others = [f for p, f in self.flags.items() if p != ""]
+            if others:
+                code.emit(ind + 2, f"{' = '.join(others)} = {self.flags['']}")
+        code.emit(ind, "if not _ok: return None")
+        code.emit(ind, "_w = []")
+        code.emit(ind, "_W = ()")
+        if self.counts:
+            code.emit(ind, "_nM = _nG = _nU = _nMU = 0")
+        for t in plan.tables_before:
+            self.table(t, ind)
+        results = self.standards(ind)
+        for t in plan.tables_after:
+            self.table(t, ind)
+        values = []
+        for k in self.layout.keys:
+            v = self.locals.get(k)
+            if v is None:
+                values.append("None")
+            elif k in inputs and inputs[k].type == "list":
+                values.append(f"(None if {v} is None else _fz({v}))")
+            else:
+                values.append(v)
+        tup = lambda xs: "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"  # noqa: E731
+        code.emit(ind, f"return ({tup(results)}, {tup(values)}, (), _W)")
+        head = ["def run(f, day):", "    if type(f) is not dict: return None", "    try:"]
+        tail = ["    except (_GiveUp, TypeError, ValueError, KeyError, OverflowError, SafetyRulesError):",
+                "        return None"]
+        return "".join(code.helpers) + "\n".join(head + body + tail) + "\n"
+
+    # -- tables --------------------------------------------------------------
+    def table(self, t: PlanTable, ind: int) -> None:
+        code, cond = self.code, self.cond
+        out = self.locals[t.output]
+        unk = "_NAN" if self.rep[t.output] == "nan" else "None"
+        cond.begin()
+        rows = []
+        for r in t.rows:
+            rows.append(cond.tf(r.when.node) if r.when is not None else ("False", "False"))
+        cond.flush(ind)
+        if t.hit == "first":
+            for k, (tt, ff) in enumerate(rows):
+                code.emit(ind, f"{'if' if k == 0 else 'elif'} {tt}: {out} = {self._then(t.rows[k].then)}")
+                code.emit(ind, f"elif not {ff}: {out} = {unk}")  # an unknown row stops the chain
+            if t.has_default:
+                last = f"{out} = {self._then(t.default)}"
+            else:
+                last = f"{out} = {unk}; _W = _W + ({code.const(FrozenDict(no_row_warning(t)))},)"
+            code.emit(ind, f"else: {last}" if rows else last)
+            return
+        vals = ", ".join(f"(True if {tt} else (False if {ff} else None))" for tt, ff in rows)
+        fn = code.const(_table_fn(t, _NAN if unk == "_NAN" else None))
+        code.emit(ind, f"{out}, _W = {fn}(({vals}{',' if len(rows) == 1 else ''}), _W)")
+
+    def _then(self, value: Any) -> str:
+        if isinstance(value, (list, tuple)):
+            return self.code.const(freeze_value(list(value)))
+        return self.code.literal(value)
+
+    # -- standards -----------------------------------------------------------
+    def standards(self, ind: int) -> List[str]:
+        code, cond = self.code, self.cond
+        keep = frozenset(self.layout.in_force)
+        results: List[str] = []
+        for s in self.plan.standards:
+            if s.id not in keep or not s.clauses:
+                continue
+            shared = s.clauses[0].applies
+            one_block = shared is not None and all(c.applies is shared for c in s.clauses)
+            names = [code.tmp("r") for _ in s.clauses]
+            results.extend(names)
+            inner = ind
+            a_t = None
+            if one_block:
+                cond.begin()
+                a_t, a_f = cond.tf(shared.node)
+                cond.flush(ind)
+                a = code.tmp("a")
+                code.emit(ind, f"{a} = {a_t}")
+                code.emit(ind, f"if {a_f}: {' = '.join(names)} = False")
+                code.emit(ind, "else:")
+                inner = ind + 1
+                a_t = a
+            for c, r in zip(s.clauses, names):
+                node = c.own_condition if one_block else c.condition
+                cond.begin()
+                tt, ff = cond.tf(node)
+                cond.flush(inner)
+                known = None if cond.complex else self._known(node)
+                major = c.severity == "major"
+                found = f"{r} = True" + (f"; {'_nM' if major else '_nG'} += 1" if self.counts else "")
+                und = f"{r} = None" + (f"; _nU += 1{'; _nMU += 1' if major else ''}" if self.counts else "")
+                if a_t is None:
+                    code.emit(inner, f"if {tt}: {found}")
+                else:
+                    code.emit(inner, f"if {tt}:")
+                    code.emit(inner + 1, f"if {a_t}: {found}")
+                    code.emit(inner + 1, f"else: {und}")
+                test = f"{known} or {ff}" if known else ff
+                code.emit(inner, f"elif {test}: {r} = False")
+                code.emit(inner, f"else: {und}")
+        return results
+
+    def _known(self, node) -> Optional[str]:
+        """An expression true when every fact ``node`` reads is known (then
+        its T and F are complements), or None."""
+        from safetyrules.dsl.ast import fact_paths
+
+        parts: Dict[str, None] = {}
+        for p in fact_paths(node):
+            if p == "as_of" or p in self.count_locals:
+                continue
+            if p in self.outputs:
+                v = self.locals[p]
+                parts[f"{v} == {v}" if self.rep[p] == "nan" else f"{v} is not None"] = None
+                continue
+            group = self.group_of.get(p)
+            if group is None:
+                return None
+            parts[self.flags[group]] = None
+        if not parts:
+            return "True"
+        return "(" + " and ".join(parts) + ")"
+
+
+def _table_fn(t: PlanTable, unknown: Any):
+    """``fn(row_values, W) -> (output, W)`` by :func:`decide_table`."""
+
+    def run(vals, W):
+        wl: List[dict] = []
+        res = decide_table(t, vals, wl)
+        if wl:
+            W = W + tuple(FrozenDict(x) for x in wl)
+        if not res.known:
+            return unknown, W
+        v = res.value
+        return (FrozenList(v) if type(v) is list else v), W
+
+    return run
 
 
 def compile_program(plan: Plan, in_force: Tuple[str, ...]) -> Program:
     """Generate and compile the program of ``plan`` for the standards
     ``in_force``.  Raises :class:`GenerationError` on failure."""
     layout = Layout(plan, in_force)
-    source = "def run(f):\n    return None\n"
-    ns: dict = {}
+    builder = _Builder(plan, layout)
     try:
-        exec(compile(source, "<safetyrules-program>", "exec"), ns)  # noqa: S102 - generated from the plan only
+        source = builder.build()
+    except (GenerationFailure, RecursionError) as exc:
+        raise GenerationError(f"cannot generate code for rule set '{plan.id}': {exc}") from None
+    ns = dict(builder.code.ns)
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", SyntaxWarning)
+            code = compile(source, f"<safetyrules-program-{next(_counter)}>", "exec")
+        exec(code, ns)  # noqa: S102 - generated from the checked plan only
     except (SyntaxError, RecursionError, MemoryError, ValueError) as exc:
         raise GenerationError(f"generated code for rule set '{plan.id}' does not compile: {exc}") from None
     return Program(layout, source, ns["run"])

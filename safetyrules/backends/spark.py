@@ -58,6 +58,8 @@ def local_session(master: str = "local[2]"):
 def spark_type(spec: FactSpec) -> str:
     """A fact's column type in Spark SQL."""
     t = spec.type
+    if t == "list" and not spec.item and spec.values:
+        return "ARRAY<STRING>"
     if t == "list":
         fields = ", ".join(f"`{k.replace('`', '``')}`: {spark_type(v)}" for k, v in (spec.item or {}).items())
         return f"ARRAY<STRUCT<{fields}>>"
@@ -122,6 +124,10 @@ def _column_sql(name: str, spec: FactSpec, dtype) -> str:
         col = f"(CASE WHEN isnan({col}) THEN NULL ELSE {col} END)"
     if spec.type == "list":
         elem = dtype.elementType
+        if not spec.item and spec.values:
+            if type(elem).__name__ not in _KINDS["enum"]:
+                raise FactsError(f"column '{name}': must be a list of values (array<string>)", fact=name)
+            return f"CAST({col} AS ARRAY<STRING>)"
         if type(elem).__name__ != "StructType":
             raise FactsError(f"column '{name}': must be a list of items (array<struct>)", fact=name)
         have = {f.name: f for f in elem.fields}

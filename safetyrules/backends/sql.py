@@ -432,8 +432,9 @@ def compile_select(
             out = _hit(t, refs, ex)
             given = q(t.output)
             # SPEC §4: a fact given in the input wins over its table
-            if t.hit == "collect":
-                # a collect table derives a list; its declared (scalar) column cannot hold one
+            spec = plan.facts.get(t.output)
+            if t.hit == "collect" and (spec is None or spec.type != "list"):
+                # a collect table derives a list; a scalar-declared column cannot hold one
                 layer([f"{out} AS {q(f'__sr_d{k}')}"])
             else:
                 layer([f"COALESCE({given}, {out}) AS {q(f'__sr_d{k}')}"])

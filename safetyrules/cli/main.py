@@ -126,6 +126,10 @@ def _decision_line(decision, line: Optional[int]) -> str:
 
 
 def _cmd_evaluate(args) -> int:
+    from safetyrules.cli.registry import run_evaluate, wants_registry
+
+    if wants_registry(args):  # SPEC §9: a registry file, graded by a columnar backend
+        return run_evaluate(args)
     from safetyrules.report.text import escape_controls, format_markdown, format_text
 
     try:
@@ -398,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--explain", action="store_true", help="with text output: show each condition's value")
     ev.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for large batches")
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    ev.add_argument("--backend", choices=("duckdb", "polars", "spark", "python"), default=None,
+                    help="grade a registry file (.parquet/.csv/.jsonl) on this backend (default: duckdb)")
+    ev.add_argument("--out", metavar="OUT", help="registry results: OUT.parquet, .csv or .jsonl")
     ev.set_defaults(func=_cmd_evaluate)
 
     va = sub.add_parser("validate", help="check rule files: schema, expressions, names, types, units, tables")
@@ -442,6 +449,7 @@ COMMAND_MODULES = (
     "safetyrules.cli.supervision",
     "safetyrules.cli.service",
     "safetyrules.cli.report",
+    "safetyrules.cli.registry",
 )
 
 

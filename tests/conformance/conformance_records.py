@@ -43,7 +43,9 @@ def draw_record(rng, vocabulary, names, fraction=0.2, list_fraction=None):
         spec = vocabulary[name]
         if rng.random() < fraction:
             continue
-        if spec.type == "list":
+        if spec.type == "list" and not spec.item and spec.values:
+            rec[name] = rng.sample(list(spec.values), rng.randrange(0, 3))
+        elif spec.type == "list":
             items = []
             for _ in range(rng.randrange(0, 4)):
                 item = {}

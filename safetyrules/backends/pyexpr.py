@@ -1,0 +1,232 @@
+"""Generated conditions: Kleene logic as two plain Python expressions.
+
+Each boolean node becomes ``T`` ("definitely true") and ``F`` ("definitely
+false"), with negation pushed to the atoms: ``x > 3`` is T ``x > 3`` and F
+``x <= 3``, both false when ``x`` is unknown (NaN); ``b`` is T ``b is
+True`` and F ``b is False``; ``and`` is T ``T1 and T2``, F ``F1 or F2``.
+A node is unknown where neither holds.  Numbers are plain expressions with
+NaN for unknown.
+
+Nodes outside this simple, typed core (quantifiers, ``at_least``, ``min``,
+``max``, ``len``, ``days``, untyped nodes) are computed into a temporary
+before the condition by the DSL's compiled evaluator, which defines their
+semantics, over the locals they read.  Temporaries and divisions are
+computed eagerly, before the condition: a superset of what the reference
+evaluates, so a division by zero or an error the reference would meet is
+always met (the program then gives up and the reference path decides,
+warnings included).
+
+Only checked values reach the source: numbers and strings through
+``repr``, anything else as a named constant; identifiers are generated.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from safetyrules import dsl
+from safetyrules.dsl import ast as A
+from safetyrules.dsl import evaluator
+from safetyrules.dsl import runtime as R
+
+__all__ = ["CondGen", "NotSimple"]
+
+_SIMPLE = ("number", "string", "date", "bool")
+_CONST = (A.Number, A.String, A.Boolean, A.Date)
+_NEG = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_CMP = ("==", "!=", "<", "<=", ">", ">=")
+_ARITH = ("+", "-", "*")
+
+
+class NotSimple(Exception):
+    """Internal: the node is not in the simple core."""
+
+
+def _kind(node: A.Node) -> Optional[str]:
+    ty = node.ty
+    if ty is None or ty.kind == "any":
+        return None
+    return ty.kind
+
+
+class CondGen:
+    """Emits the statements and expressions of conditions into ``gen``.
+
+    ``value_of(path)`` gives the local holding a fact or table output (and
+    its representation: ``"nan"`` for numbers, ``"none"`` otherwise)."""
+
+    def __init__(self, gen, value_of) -> None:
+        self.gen = gen
+        self.value_of = value_of
+        self.pre: List[str] = []  # statements of the current condition unit
+        self.complex = False  # the current unit has a temporary (never all-known)
+
+    # -- units ---------------------------------------------------------------
+    def begin(self) -> None:
+        """Start a unit (one clause, one applies_when, one table)."""
+        self.pre = []
+        self.complex = False
+
+    def flush(self, ind: int) -> None:
+        """Emit the unit's eager statements (temporaries, divisions)."""
+        for line in self.pre:
+            self.gen.emit(ind, line)
+        self.pre = []
+
+    # -- boolean: T and F ------------------------------------------------------
+    def tf(self, node: A.Node):
+        """``(T, F)`` Python expressions for a boolean node."""
+        try:
+            return self._tf(node)
+        except NotSimple:
+            t = self.temp(node)
+            return f"({t} is True)", f"({t} is False)"
+
+    def _tf(self, node: A.Node):
+        if _kind(node) != "bool":
+            raise NotSimple
+        if isinstance(node, A.Boolean):
+            return ("True", "False") if node.value else ("False", "True")
+        if isinstance(node, A.Path):
+            v, rep = self._path(node)
+            return f"({v} is True)", f"({v} is False)"
+        if isinstance(node, A.Not):
+            t, f = self.tf(node.operand)
+            return f, t
+        if isinstance(node, (A.And, A.Or)):
+            parts = [self.tf(o) for o in node.operands]
+            ts = [p[0] for p in parts]
+            fs = [p[1] for p in parts]
+            if isinstance(node, A.And):
+                return "(" + " and ".join(ts) + ")", "(" + " or ".join(fs) + ")"
+            return "(" + " or ".join(ts) + ")", "(" + " and ".join(fs) + ")"
+        if isinstance(node, A.Compare):
+            return self._compare(node)
+        if isinstance(node, A.Call) and node.name == "known" and len(node.args) == 1 and isinstance(
+            node.args[0], A.Path
+        ):
+            v, rep = self._path(node.args[0])
+            known = f"({v} == {v})" if rep == "nan" else f"({v} is not None)"
+            unknown = f"({v} != {v})" if rep == "nan" else f"({v} is None)"
+            return known, unknown
+        raise NotSimple
+
+    def _compare(self, node: A.Compare):
+        op = node.op
+        lk, rk = _kind(node.left), _kind(node.right)
+        if op in ("in", "not in"):
+            right = node.right
+            if lk not in _SIMPLE or not isinstance(right, A.ListLit) or not all(
+                isinstance(i, _CONST) for i in right.items
+            ):
+                raise NotSimple
+            values = [_const_value(i) for i in right.items]
+            if not {R.kind_of(v) for v in values} <= {lk}:
+                raise NotSimple
+            s = self.gen.const(frozenset(values))
+            if lk == "number":
+                x = self.num(node.left)
+                t, f = f"({x} in {s})", f"({x} == {x} and {x} not in {s})"
+            else:
+                x = self.scalar(node.left)
+                t, f = f"({x} in {s})", f"({x} is not None and {x} not in {s})"
+            return (t, f) if op == "in" else (f, t)
+        if op not in _CMP or lk is None or lk != rk or lk not in _SIMPLE:
+            raise NotSimple
+        if lk == "bool" and op not in ("==", "!="):
+            raise NotSimple
+        if lk == "number":
+            a, b = self.num(node.left), self.num(node.right)
+            if op == "==":
+                return f"({a} == {b})", f"({a} < {b} or {a} > {b})"
+            if op == "!=":
+                return f"({a} < {b} or {a} > {b})", f"({a} == {b})"
+            return f"({a} {op} {b})", f"({a} {_NEG[op]} {b})"
+        a, b = self.scalar(node.left), self.scalar(node.right)
+        guard = [f"{x} is not None" for n, x in ((node.left, a), (node.right, b)) if not isinstance(n, _CONST)]
+        g = " and ".join(guard) + " and " if guard else ""
+        return f"({g}{a} {op} {b})", f"({g}{a} {_NEG[op]} {b})"
+
+    # -- values ----------------------------------------------------------------
+    def _path(self, node: A.Path):
+        got = self.value_of(node.name)
+        if got is None:
+            raise NotSimple
+        return got
+
+    def num(self, node: A.Node) -> str:
+        """A number expression, NaN when unknown."""
+        if _kind(node) != "number":
+            raise NotSimple
+        if isinstance(node, A.Number):
+            return self.gen.literal(evaluator.literal_value(node))
+        if isinstance(node, A.Path):
+            v, rep = self._path(node)
+            if rep != "nan":
+                raise NotSimple
+            return v
+        if isinstance(node, A.Neg):
+            return f"(-{self.num(node.operand)})"
+        if isinstance(node, A.Arith) and _kind(node.left) == "number" and _kind(node.right) == "number":
+            a, b = self.num(node.left), self.num(node.right)
+            if node.op in _ARITH:
+                return f"({a} {node.op} {b})"
+            if node.op == "/":
+                # eager: a zero divisor with a known dividend gives up
+                d = self.gen.tmp("d")
+                self.pre.append(f"{d} = _div({a}, {b})")
+                return d
+            raise NotSimple
+        if isinstance(node, A.Call) and node.name == "abs" and len(node.args) == 1:
+            return f"abs({self.num(node.args[0])})"
+        t = self.temp(node)
+        return f"(_NAN if {t} is None else {t})"
+
+    def scalar(self, node: A.Node) -> str:
+        """A string / date / bool expression, None when unknown."""
+        if isinstance(node, A.String):
+            return repr(node.value)
+        if isinstance(node, A.Boolean):
+            return "True" if node.value else "False"
+        if isinstance(node, A.Date):
+            return self.gen.const(node.value)
+        if isinstance(node, A.Path):
+            v, rep = self._path(node)
+            if rep != "none":
+                raise NotSimple
+            return v
+        return self.temp(node)
+
+    def temp(self, node: A.Node) -> str:
+        """Compute ``node`` with the DSL's compiled evaluator into a
+        temporary (None = unknown), eagerly."""
+        self.complex = True
+        paths = A.fact_paths(node)
+        items = []
+        for p in paths:
+            got = self.value_of(p)
+            if got is None:
+                raise GenerationFailure(f"condition reads '{p}', which the plan does not provide")
+            v, rep = got
+            items.append(f"{p!r}: " + (f"(None if {v} != {v} else {v})" if rep == "nan" else v))
+        fn = self.gen.const(_compiled(node))
+        t = self.gen.tmp("q")
+        self.pre.append(f"{t} = {fn}({{{', '.join(items)}}}, _w)")
+        # a division by zero inside: the reference attributes the warning
+        self.pre.append("if _w: return None")
+        return t
+
+
+class GenerationFailure(Exception):
+    """Internal: raised while generating; the caller turns it into a
+    SafetyRulesError."""
+
+
+def _compiled(node: A.Node):
+    return dsl.compile_expr(node)
+
+
+def _const_value(node: A.Node) -> Any:
+    if isinstance(node, A.Number):
+        return evaluator.literal_value(node)
+    return node.value
