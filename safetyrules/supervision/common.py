@@ -131,7 +131,7 @@ def read_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw.decode("utf-8"))
+                obj = json.loads(raw)
             except (UnicodeDecodeError, ValueError) as exc:
                 raise SupervisionError(f"not a JSON line: {exc}", path=path, line=n, code="E-INPUT") from None
             if not isinstance(obj, dict):
@@ -233,8 +233,24 @@ class Condition:
             raise SupervisionError(f"bad condition {text!r}: {exc.message}", path=path, line=line, column=column, code="E-POLICY") from None
         self._where = {"path": path, "line": line, "column": column}
         self._eval = dsl.evaluate_ast
+        # A condition reads a handful of facts, and a registry repeats the same
+        # few combinations of their values: the result is memoised on them.
+        self._reads = tuple(sorted({p.split("[", 1)[0] for p in dsl.fact_paths(self.node)}))
+        self._memo: Dict[Tuple[Any, ...], Optional[bool]] = {}
 
     def __call__(self, facts: Mapping[str, Any]) -> Optional[bool]:
+        get = facts.get
+        key = tuple(get(p) for p in self._reads)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # a list value: not hashable, evaluate directly
+            return self._run(facts)
+        v = self._memo[key] = self._run(facts)
+        return v
+
+    def _run(self, facts: Mapping[str, Any]) -> Optional[bool]:
         try:
             v = self._eval(self.node, facts)
         except SafetyRulesError as exc:

@@ -66,6 +66,8 @@ class History:
 
     def facts(self, entity_id: str, as_of: datetime.date) -> Dict[str, Any]:
         """``history.*`` facts as of ``as_of`` (supervision.md §8.0)."""
+        if entity_id not in self.by_entity:
+            return {"history.inspections_this_year": 0}
         past = [i for i in self.of(entity_id, as_of) if i.channel == "enforcement"]
         out: Dict[str, Any] = {"history.inspections_this_year": sum(1 for i in past if i.date.year == as_of.year)}
         if past:
@@ -77,7 +79,7 @@ class History:
 
     def recent_inspectors(self, entity_id: str, as_of: datetime.date, window: int) -> Tuple[str, ...]:
         """Inspectors of the entity's last ``window`` inspections (rotation)."""
-        if window <= 0:
+        if window <= 0 or entity_id not in self.by_entity:
             return ()
         past = [i for i in self.of(entity_id, as_of) if i.channel == "enforcement"][-window:]
         return tuple(sorted({x for i in past for x in i.inspectors}))

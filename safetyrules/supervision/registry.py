@@ -82,47 +82,58 @@ class Registry:
 
 
 def _entity(obj: Mapping[str, Any], n: int, path: Optional[str]) -> Entity:
+    # plain dict checks: this runs once per registry line (111,154 in Shenzhen)
     facts: Dict[str, Any] = {}
     inner = obj.get("facts")
-    if isinstance(inner, Mapping):
+    if inner is not None and isinstance(inner, dict):
         from safetyrules.dsl import flatten
 
         facts.update(flatten(inner))
-    for k, v in obj.items():
+    for k in obj:
         if "." in k:
-            facts[k] = v
+            facts[k] = obj[k]
     outputs = obj.get("outputs")
-    if isinstance(outputs, Mapping):
+    if outputs and isinstance(outputs, dict):
         for k, v in outputs.items():
-            facts.setdefault(k, v)
+            if k not in facts:
+                facts[k] = v
     block = obj.get("entity")
-    if isinstance(block, Mapping):
+    if isinstance(block, dict):
         for k, v in block.items():
-            facts[f"entity.{k}"] = v
+            facts["entity." + k] = v
     elif block is not None:
         raise SupervisionError("'entity' must be an object", path=path, line=n, code="E-REGISTRY")
     level = obj.get("level", facts.get("risk.level"))
-    for name, fact in (("level", "risk.level"), ("inspection", "inspection.frequency"), ("tier", "evaluation.tier")):
-        if obj.get(name) is not None:
-            facts[fact] = obj[name]
+    for name, fact in _DECISION_FACTS:
+        v = obj.get(name)
+        if v is not None:
+            facts[fact] = v
     if level is not None and level not in LEVELS:
         raise SupervisionError(f"level must be one of {', '.join(LEVELS)} or null, got {level!r}", path=path, line=n, code="E-REGISTRY")
     ident = facts.get("entity.id")
-    if not isinstance(ident, str) or not ident or "\n" in ident:
+    if ident.__class__ is not str or not ident or "\n" in ident:
         if "error" in obj:
             raise SupervisionError("this line of the graded registry is an error line, not a decision", path=path, line=n, code="E-REGISTRY")
         raise SupervisionError("entity.id is required (a string without newlines)", path=path, line=n, code="E-REGISTRY")
     grid = facts.get("entity.grid")
-    if grid is not None and not isinstance(grid, str):
+    if grid is not None and grid.__class__ is not str:
         raise SupervisionError("entity.grid must be a string", path=path, line=n, code="E-REGISTRY")
-    findings = tuple(f for f in (obj.get("findings") or ()) if isinstance(f, Mapping))
-    undetermined = tuple(f for f in (obj.get("undetermined") or ()) if isinstance(f, Mapping))
-    facts.setdefault("findings.major", sum(1 for f in findings if f.get("severity") == "major"))
-    facts.setdefault("findings.general", sum(1 for f in findings if f.get("severity") != "major"))
-    facts.setdefault("findings.undetermined", len(undetermined))
+    fs = obj.get("findings")
+    us = obj.get("undetermined")
+    findings = tuple(f for f in fs if isinstance(f, dict)) if fs else ()
+    undetermined = tuple(f for f in us if isinstance(f, dict)) if us else ()
+    if "findings.major" not in facts:
+        major = sum(1 for f in findings if f.get("severity") == "major")
+        facts["findings.major"] = major
+        facts["findings.general"] = len(findings) - major
+    if "findings.undetermined" not in facts:
+        facts["findings.undetermined"] = len(undetermined)
     if "major_hazard" in obj:
         facts["decision.major_hazard"] = obj["major_hazard"]
     return Entity(ident, grid, level, facts, findings, undetermined, n)
+
+
+_DECISION_FACTS = (("level", "risk.level"), ("inspection", "inspection.frequency"), ("tier", "evaluation.tier"))
 
 
 def registry_from_decisions(lines: Iterable[Mapping[str, Any]], path: Optional[str] = None) -> Registry:

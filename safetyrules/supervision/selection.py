@@ -35,9 +35,10 @@ class Classification:
 
 def entity_facts(e: Entity, history: History, as_of: datetime.date) -> Dict[str, Any]:
     """The entity's facts plus its ``history.*`` facts as of ``as_of``."""
+    if e.id not in history.by_entity:
+        return e.facts  # read-only below: no copy for the (many) entities without history
     f = dict(e.facts)
-    if history.by_entity:
-        f.update(history.facts(e.id, as_of))
+    f.update(history.facts(e.id, as_of))
     return f
 
 
@@ -69,12 +70,13 @@ def floor_of(policy: Policy, facts: Mapping[str, Any], rows=None) -> Optional[in
 
 def classify(reg: Registry, policy: Policy, history: History, as_of: datetime.date, supervisor: Optional[str] = None) -> Dict[str, Classification]:
     """Every entity's category, in one pass."""
-    from safetyrules import dsl
     from safetyrules.dsl.printer import unparse
 
     key_cond = policy.key_condition
     pool_cond = policy.pool_condition
-    parts = [(unparse(n), n) for n in _disjuncts(key_cond.node)]
+    from .common import Condition
+
+    parts = [(unparse(n), Condition(unparse(n))) for n in _disjuncts(key_cond.node)]
     cap_rows, floor_rows = policy.cap_rows(), policy.floor_rows()
     recent_days = policy["exclude_recent_days"]
     out: Dict[str, Classification] = {}
@@ -95,10 +97,10 @@ def classify(reg: Registry, policy: Policy, history: History, as_of: datetime.da
             if k is None:
                 reasons: Tuple[str, ...] = ("undetermined",)
             else:
-                reasons = tuple(t for t, n in parts if dsl.evaluate_ast(n, f) is True) or (key_cond.text,)
+                reasons = tuple(t for t, c in parts if c(f) is True) or (key_cond.text,)
             out[e.id] = Classification("key", reasons, "EX-KEY", "in the key set", cap, floor)
             continue
-        if cap is not None and f.get("history.inspections_this_year", 0) >= cap:
+        if cap is not None and (f.get("history.inspections_this_year") or 0) >= cap:
             out[e.id] = Classification("excluded", (), "EX-CAP", f"{f.get('history.inspections_this_year')} inspections this year reach the cap {cap}", cap, floor)
             continue
         last = f.get("history.last_inspection_days")
@@ -108,13 +110,32 @@ def classify(reg: Registry, policy: Policy, history: History, as_of: datetime.da
         ):
             out[e.id] = Classification("excluded", (), "EX-RECENT", f"inspected {last} days ago, no open finding", cap, floor)
             continue
-        f["key"] = False
-        p = pool_cond(f)
+        p = pool_cond(_NotKey(f))
         if p is not True:
             out[e.id] = Classification("excluded", (), "EX-POOL", f"random pool condition is {'unknown' if p is None else 'false'}", cap, floor)
             continue
         out[e.id] = Classification("random_pool", (), None, None, cap, floor)
     return out
+
+
+class _NotKey:
+    """The entity's facts with ``key`` false, for the random-pool condition."""
+
+    __slots__ = ("facts",)
+
+    def __init__(self, facts: Mapping[str, Any]) -> None:
+        self.facts = facts
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return False if name == "key" else self.facts.get(name, default)
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "key":
+            return False
+        return self.facts[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name == "key" or name in self.facts
 
 
 def stratum_of(e: Entity, policy: Policy) -> str:
