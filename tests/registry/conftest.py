@@ -1,0 +1,1 @@
+"""Registry tests: small rule sets written here (see registry_fixtures)."""
