@@ -82,6 +82,41 @@ def _scalar(value: Any, spec: FactSpec, name: str) -> Any:
     raise _bad(f"fact '{name}' has an unsupported type {t}", name)  # pragma: no cover
 
 
+_PLAIN = frozenset((str, int, bool, type(None), datetime.date, list, dict))
+
+
+def normal_value(value: Any) -> Any:
+    """A value from pandas/numpy in the plain form the checks take (issue
+    10): NaN, ``NaT`` and ``None`` are unknown (``None``); numpy scalars become
+    ``bool``/``int``/``float``/``str``; a timestamp at midnight without a time
+    zone (pandas ``Timestamp``, ``datetime``, ``numpy.datetime64``) is its
+    date; a numpy array is a list.  Anything else is returned unchanged for
+    the checks to accept or refuse."""
+    if type(value) is float:
+        return None if value != value else value
+    mod = type(value).__module__
+    if mod == "numpy" or mod.startswith("numpy."):
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return value.tolist() if value.dtype.kind != "O" else list(value)
+        if isinstance(value, np.datetime64):
+            if np.isnat(value):
+                return None
+            value = value.astype("datetime64[us]").item()
+        elif isinstance(value, np.generic):
+            value = value.item()
+            if type(value) is float and value != value:
+                return None
+            return value
+    if type(value).__name__ == "NaTType":
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None and value.time() == datetime.time(0):
+            return value.date()
+    return value
+
+
 def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
     if not isinstance(value, (list, tuple)):
         raise _bad(f"fact '{name}' must be a list of items, got {value!r}", name)
@@ -105,6 +140,8 @@ def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
                     fact=f"{where}.{k}",
                     hint=_suggest(k, fields) or (f"fields: {', '.join(fields)}" if fields else None),
                 )
+            if type(v) not in _PLAIN:
+                v = normal_value(v)
             if v is None:
                 continue
             checked[k] = _scalar(v, fs, f"{where}.{k}")
@@ -237,6 +274,8 @@ def check_facts(
             if name == "as_of" or name.startswith("findings."):
                 raise FactsError(f"'{name}' is computed by the engine and cannot be given as a fact", fact=name)
             _unknown(name, vocabulary)
+        if type(value) not in _PLAIN:
+            value = normal_value(value)
         if value is None:
             continue
         if spec.type == "list":
