@@ -2,11 +2,11 @@
 
 ``test_hook_entries_run_on_sample_repo`` runs each hook's ``entry`` the way
 pre-commit would (same arguments, same working directory) without building a
-hook environment, so it needs no network.  ``test_try_repo`` runs the real
-``pre-commit try-repo``: pre-commit installs this repository into a fresh
-virtualenv with pip, which needs the package registry, so it runs only when
-``SAFETYRULES_TEST_NETWORK=1`` is set and pre-commit is installed, and skips
-(with the reason) when the environment cannot be built.
+hook environment.  ``test_try_repo_at_the_documented_rev_offline`` runs the
+real pre-commit on the config docs/ci.md shows, with this repository at the
+``rev`` the doc pins: pre-commit installs it into a fresh virtualenv with pip,
+offline (the environment variables docs/ci.md gives make the virtualenv see
+this interpreter's packages and pip never use the registry).
 """
 
 import os
@@ -99,26 +99,63 @@ def test_hook_entries_fail_on_broken_rules(tmp_path):
     assert r.returncode == 1 and "s.yaml:" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_try_repo(tmp_path):
-    if os.environ.get("SAFETYRULES_TEST_NETWORK") != "1":
-        pytest.skip("pre-commit try-repo builds the hook environment with pip from the package registry; "
-                    "set SAFETYRULES_TEST_NETWORK=1 to run it")
-    exe = shutil.which("pre-commit")
-    if exe is None:
-        pytest.skip("pre-commit is not installed (pip install pre-commit)")
-    repo = sample_repo(tmp_path)
-    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e",
-               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@e")
-    env.pop("PYTHONPATH", None)
+DOC = os.path.join(ROOT, "docs", "ci.md")
+# pre-commit builds hook environments with pip; these make it use this
+# interpreter's packages and never the network (as docs/ci.md says).
+OFFLINE = {"VIRTUALENV_SYSTEM_SITE_PACKAGES": "1", "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0"}
+
+
+def doc_config():
+    """The .pre-commit-config.yaml block of docs/ci.md."""
+    with open(DOC, encoding="utf-8") as fh:
+        text = fh.read()
+    block = text.split("```yaml\nrepos:", 1)[1].split("```", 1)[0]
+    return yaml.safe_load("repos:" + block)
+
+
+def test_doc_names_a_real_repository_and_rev():
+    [repo] = doc_config()["repos"]
+    assert repo["repo"] == "https://github.com/safetyrules/safetyrules"
+    with open(HOOKS_FILE, encoding="utf-8") as fh:
+        assert repo["repo"] in fh.read()
+    rev = repo["rev"]
+    if not os.path.isdir(os.path.join(ROOT, ".git")):
+        pytest.skip("not a git checkout")
+    p = subprocess.run(["git", "cat-file", "-e", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True)
+    assert p.returncode == 0, f"docs/ci.md pins rev {rev}, which this repository does not have"
+    at_rev = subprocess.run(["git", "show", f"{rev}:.pre-commit-hooks.yaml"], cwd=ROOT, capture_output=True,
+                            text=True, check=True).stdout
+    ids = {h["id"] for h in yaml.safe_load(at_rev)}
+    assert {h["id"] for h in repo["hooks"]} <= ids
+
+
+def _git_repo(path, env):
     for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "commit", "-qm", "sample"]):
-        subprocess.run(cmd, cwd=repo, check=True, env=env, capture_output=True)
-    r = subprocess.run(
-        [exe, "try-repo", ROOT, "safetyrules-validate", "--all-files"],
-        cwd=repo, capture_output=True, text=True, env=env, timeout=600,
-    )
+        subprocess.run(cmd, cwd=path, check=True, env=env, capture_output=True)
+
+
+def test_try_repo_at_the_documented_rev_offline(tmp_path):
+    """pre-commit try-repo of this repository at the rev docs/ci.md pins:
+    every hook, with its default args (.), on a repository whose root is a
+    rule set; no network.  (The doc's config names the same hooks at that
+    rev: test_doc_names_a_real_repository_and_rev.)"""
+    exe = shutil.which("pre-commit")
+    assert exe, "pre-commit is in the test extra"
+    if not os.path.isdir(os.path.join(ROOT, ".git")):
+        pytest.skip("not a git checkout")
+    [doc_repo] = doc_config()["repos"]
+    rev = doc_repo["rev"]
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@e",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@e", **OFFLINE)
+    env.pop("PYTHONPATH", None)
+    vocab = "kind: vocabulary\nid: v\nfacts:\n  x: {type: number, unit: m, min: 0}\n  flag: {type: bool}\n"
+
+    root_repo = write_rules(tmp_path / "root", {"ruleset.yaml": MANIFEST, "rules/v.yaml": vocab, "rules/s.yaml": GOOD_STANDARD})
+    _git_repo(root_repo, env)
+    r = subprocess.run([exe, "try-repo", ROOT, "--ref", rev, "--all-files"], cwd=root_repo, capture_output=True,
+                       text=True, env=env, timeout=600)
     out = r.stdout + r.stderr
-    if r.returncode != 0 and ("Installing environment" in out or "CalledProcessError" in out) and "Passed" not in out:
-        if "safetyrules validate" not in out or "An unexpected error has occurred" in out:
-            pytest.skip("pre-commit could not build the hook environment (no package registry?):\n" + out[-2000:])
     assert r.returncode == 0, out
-    assert re.search(r"safetyrules validate\.+Passed", out), out
+    for h in hooks().values():
+        assert re.search(re.escape(h["name"]) + r"\.+Passed", out), out
+    # (that the hooks fail on mistakes: test_hook_entries_fail_on_broken_rules)
