@@ -149,7 +149,7 @@ class UnitRegistry:
                     out[name] = Unit(name, _dim(**{str(dim): 1}), Fraction(1))
                 elif base in out:
                     b = out[str(base)]
-                    out[name] = Unit(name, b.dimension, b.factor * exact(factor if factor is not None else 1))
+                    out[name] = Unit(name, b.dimension, b.factor * exact(factor if factor is not None else 1))  # type: ignore[arg-type]
                 elif base in pending:
                     continue
                 else:

@@ -20,7 +20,7 @@ import datetime
 import json
 import os
 import sys
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import attrs
 
@@ -189,7 +189,8 @@ def _fmt_date(d: Optional[datetime.date]) -> Optional[str]:
 
 def _cond_change(old_expr, new_expr, old_node, new_node, vocab) -> Dict[str, Any]:
     d: Dict[str, Any] = {"old": _norm(old_expr), "new": _norm(new_expr)}
-    moves = threshold_moves(_parsed(old_expr), _parsed(new_expr))
+    po, pn = _parsed(old_expr), _parsed(new_expr)
+    moves = threshold_moves(po, pn) if po is not None and pn is not None else None
     if moves:
         d["thresholds"] = moves
     return d
@@ -219,6 +220,7 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
     for sid in sorted(set(olds) | set(news)):
         a, b = olds.get(sid), news.get(sid)
         if a is None:
+            assert b is not None
             changes.append(_change("standard", "added", sid, sid, new=b.version, clauses=len(b.clauses)))
             continue
         if b is None:
@@ -247,12 +249,13 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
             ca = next((c for c in a.clauses if c.id == cid), None)
             cb = next((c for c in b.clauses if c.id == cid), None)
             if ca is None:
+                assert cb is not None
                 changes.append(_change("clause", "added", sid, cid, severity=cb.severity, cite=cb.cite,
-                                       new=_norm(cb.when) + (f" unless {_norm(cb.unless)}" if cb.unless else "")))
+                                       new=str(_norm(cb.when)) + (f" unless {_norm(cb.unless)}" if cb.unless else "")))
                 continue
             if cb is None:
                 changes.append(_change("clause", "removed", sid, cid, severity=ca.severity, cite=ca.cite,
-                                       old=_norm(ca.when) + (f" unless {_norm(ca.unless)}" if ca.unless else "")))
+                                       old=str(_norm(ca.when)) + (f" unless {_norm(ca.unless)}" if ca.unless else "")))
                 continue
             for field, x, y in (("cite", ca.cite, cb.cite), ("severity", ca.severity, cb.severity),
                                 ("category", ca.category, cb.category), ("status", ca.status, cb.status)):
@@ -275,6 +278,7 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
     for tid in sorted(set(otabs) | set(ntabs)):
         la, lb = otabs.get(tid), ntabs.get(tid)
         if la is None:
+            assert lb is not None
             changes.append(_change("table", "added", tid, tid, output=lb.output, rows=len(lb.rows)))
             continue
         if lb is None:
@@ -297,6 +301,7 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
             ra = a.rows[akeys.index(key)] if key in akeys else None
             rb = b.rows[bkeys.index(key)] if key in bkeys else None
             if ra is None:
+                assert rb is not None
                 changes.append(_change("row", "added", tid, key, new=f"{_norm(rb.when)} → {rb.then}"))
                 continue
             if rb is None:

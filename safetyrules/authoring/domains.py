@@ -121,7 +121,7 @@ class Problem:
             opaque = False
         else:
             text = dsl.unparse(node)
-            key = ("opaque", text)
+            key = ("opaque", text)  # type: ignore[assignment]  # atoms are keyed by node or by text
             vars_ = (f"⟨{text}⟩",)
             opaque = True
         if key not in self._atom_index:
@@ -430,7 +430,7 @@ def show_assignment(assign: Mapping[str, Any], units: Optional[Mapping[str, Opti
 
 
 def jsonable_assignment(assign: Mapping[str, Any]) -> Dict[str, Any]:
-    out = {}
+    out: Dict[str, Any] = {}
     for k, v in sorted(assign.items()):
         if v is MISSING:
             out[k] = None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from safetyrules import dsl
 from safetyrules.errors import ExpressionError, RuleFileError, SafetyRulesError

@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import attrs
 
-from safetyrules.authoring.codes import CODES, DOCS_URL
+from safetyrules.authoring.codes import CODES
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
@@ -68,7 +68,7 @@ class LintWarning:
         return Diagnostic(self.code, "warning", self.message, Location(self.path, self.line, self.column))
 
     def to_dict(self) -> Dict[str, Any]:
-        d = {
+        d: Dict[str, Any] = {
             "code": self.code,
             "name": self.name,
             "severity": "warning",
@@ -91,11 +91,12 @@ class LintWarning:
 def _at_node(code: str, msg: str, expr, node: Optional[A.Node], example=None) -> LintWarning:
     """A warning at ``node`` inside the rule-file expression ``expr``."""
     pos = expr.position
-    if node is None or node.span.line < 1:
+    span = getattr(node, "span", None)
+    if node is None or span is None or span.line < 1:
         return LintWarning(code, msg, pos.path, pos.line, pos.column, example=example)
     try:
-        start = expr.locate(node.span.line, node.span.column)
-        end = expr.locate(node.span.end_line, node.span.end_column)
+        start = expr.locate(span.line, span.column)
+        end = expr.locate(span.end_line, span.end_column)
         return LintWarning(code, msg, pos.path, start.line, start.column, end.line, end.column, example)
     except Exception:  # a position we cannot map: fall back to the scalar
         return LintWarning(code, msg, pos.path, pos.line, pos.column, example=example)
@@ -371,7 +372,7 @@ def lint(rules, *, disable: Iterable[str] = (), gaps=None) -> List[LintWarning]:
     out += provenance_lint.check(rules)
     off = set(disable)
     out = [w for w in out if w.code not in off and w.name not in off]
-    uniq = {}
+    uniq: Dict[tuple, LintWarning] = {}
     for w in out:
         uniq.setdefault((w.code, w.path, w.line, w.column, w.message), w)
     return sorted(uniq.values(), key=lambda w: (str(w.path), w.line or 0, w.column or 0, w.code))

@@ -12,14 +12,12 @@ import datetime
 import fnmatch
 import os
 import time
-from typing import Any, Collection, Dict, List, Optional, Tuple
+from typing import Any, Collection, Dict, List, Optional
 from xml.etree import ElementTree as ET
 
 import attrs
 
 from safetyrules import dsl
-from safetyrules.dsl import ast as A
-from safetyrules.dsl.types import BOOL
 from safetyrules.errors import SafetyRulesError
 from safetyrules.engine.facts import check_facts
 from safetyrules.engine.ruleset import decide_table

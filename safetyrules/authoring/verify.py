@@ -159,7 +159,7 @@ def realize(prob: Problem, hit: Dict[str, Any]) -> Optional[Dict[str, Any]]:
                 if not isinstance(c, A.Compare):
                     continue
                 for side, other in ((c.left, c.right), (c.right, c.left)):
-                    names = {p.name.split(".", 1)[1] for p in A.walk(side)
+                    names: Any = {p.name.split(".", 1)[1] for p in A.walk(side)
                              if isinstance(p, A.Path) and p.head == q.var and "." in p.name}
                     if not names or dsl.fact_paths(other):
                         continue

@@ -19,14 +19,14 @@ import graphlib
 import os
 
 import attrs
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from safetyrules import dsl, units
 from safetyrules.diagnostics import rank
 from safetyrules.dsl import ast as A
-from safetyrules.dsl.types import BOOL, FactSpec, Type, type_of_spec
+from safetyrules.dsl.types import FactSpec, Type, type_of_spec
 from safetyrules.errors import ExpressionError, RuleFileError, RuleSetError, SafetyRulesError
-from safetyrules.source.loader import Document, Loc, load_yaml
+from safetyrules.source.loader import Document, Loc
 from safetyrules.source.model import Expr, Manifest, Standard, Table, Vocabulary, build
 from safetyrules.source.files import (
     bundled_manifests,
@@ -148,7 +148,7 @@ class LinkedClause:
         self.unless = unless
 
 
-def _check_expr(linker: _Linker, expr: Expr, vocab: Mapping[str, Any]) -> Optional[A.Node]:
+def _check_expr(linker: _Linker, expr: Optional[Expr], vocab: Mapping[str, Any]) -> Optional[A.Node]:
     if expr is None or expr.node is None:
         return None
     try:
@@ -163,7 +163,7 @@ def _order(graph: Dict[str, List[str]]) -> Tuple[Optional[List[str]], List[str]]
 
     :mod:`graphlib` does the ordering; nodes are added in sorted order and
     each ready batch is taken sorted, so the order is deterministic."""
-    ts = graphlib.TopologicalSorter()
+    ts: graphlib.TopologicalSorter = graphlib.TopologicalSorter()
     for node in sorted(graph):
         ts.add(node, *sorted(d for d in graph[node] if d in graph))
     try:
@@ -229,7 +229,7 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
 
     # expressions
     for lt in by_output.values():
-        rows = []
+        rows: List[Any] = []
         for row in lt.table.rows:
             rows.append(_check_expr(linker, row.when, vocab))
         lt.rows = rows
@@ -322,6 +322,7 @@ def _did_you_mean(word: str, choices) -> Optional[str]:
 def _extends(manifest: Manifest, errors: List[SafetyRulesError]):
     """The bundled manifest ``manifest.extends`` names → (its record, its
     directory, its files), or None after noting why in ``errors``."""
+    errs: List[Any]
     target = bundled_manifests().get(manifest.extends or "")
     if target is None:
         known = ", ".join(sorted(bundled_manifests())) or "none"
@@ -386,8 +387,9 @@ def load_parts(path: Optional[str] = None, *, allow_outside_includes: Optional[b
     its own) and ``units:``.  The returned manifest's ``include`` is its own;
     :func:`own_files` tells which loaded files are the overlay's."""
     path = path or bundled_path()
-    manifest_path, files, errors = find_files(path)
-    errors = list(errors)
+    errs: List[Any]
+    manifest_path, files, found_errors = find_files(path)
+    errors: List[SafetyRulesError] = list(found_errors)
     manifest: Optional[Manifest] = None
     base = path if os.path.isdir(path) else os.path.dirname(path) or "."
     if manifest_path is None and len(files) == 1:
@@ -471,6 +473,6 @@ def own_files(path: Optional[str] = None) -> Tuple[str, ...]:
     doc, _errs = read_rule_file(manifest_path)
     if doc is None or not isinstance(doc.data, dict) or not doc.data.get("extends") or validate_document(doc):
         return ()
-    manifest, _errs = build(doc)
+    manifest, _more = build(doc)
     more, _errs = expand_includes(manifest, os.path.dirname(manifest_path) or ".")
     return tuple(os.path.abspath(f) for f in more + [manifest_path])

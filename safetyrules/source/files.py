@@ -11,7 +11,7 @@ import fnmatch
 import glob
 import hashlib
 import os
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from safetyrules.errors import RuleFileError
 from safetyrules.source.loader import Document, load_yaml
@@ -180,7 +180,7 @@ def expand_includes(
     trusted = os.path.realpath(bundled_path())
     for i, pattern in enumerate(manifest.include):
         loc = locs[i] if locs is not None and i < len(locs) else manifest.loc
-        where = dict(path=manifest.path, line=loc.line, column=loc.column)
+        where: Dict[str, Any] = dict(path=manifest.path, line=loc.line, column=loc.column)
         matches, err = _glob(base, pattern)
         if err:
             errors.append(RuleFileError(f"include '{pattern}': {err}", code="E-FILES", **where))

@@ -14,7 +14,7 @@ import attrs
 
 from safetyrules import dsl
 from safetyrules.dsl.types import FactSpec
-from safetyrules.errors import ExpressionError, RuleFileError
+from safetyrules.errors import ExpressionError, SafetyRulesError
 from safetyrules.source.loader import Document, Loc
 
 __all__ = [
@@ -64,7 +64,7 @@ class Clause:
     id: str
     cite: Optional[str]
     severity: str
-    when: Expr
+    when: Optional[Expr]  # None when it did not parse (the error is reported)
     unless: Optional[Expr] = None
     category: Optional[str] = None
     title: Mapping[str, str] = attrs.field(factory=dict)
@@ -104,7 +104,7 @@ class Standard:
 
 @attrs.frozen
 class Row:
-    when: Expr
+    when: Optional[Expr]  # None when it did not parse (the error is reported)
     then: Any
     id: Optional[str] = None
     cite: Optional[str] = None
@@ -168,7 +168,7 @@ class Manifest:
 class _Builder:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.errors: List[RuleFileError] = []
+        self.errors: List[SafetyRulesError] = []
 
     def expr(self, value: str, path: Tuple) -> Optional[Expr]:
         mapper = self.doc.scalar_mapper(path)
@@ -280,7 +280,7 @@ def _check_units(b: _Builder, data, path) -> None:
         b.errors.append(b.doc.error(f"key '{key}' is not a field of the list's items", path + ("key",), code="E-SCHEMA"))
 
 
-def build(doc: Document) -> Tuple[Any, List[RuleFileError]]:
+def build(doc: Document) -> Tuple[Any, List[SafetyRulesError]]:
     """A schema-valid document → its record, plus errors found on the way."""
     b = _Builder(doc)
     d = doc.data

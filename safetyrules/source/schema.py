@@ -12,7 +12,7 @@ import difflib
 import functools
 import json
 from importlib import resources
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import jsonschema
 from jsonschema.exceptions import relevance
@@ -28,7 +28,7 @@ KINDS = ("vocabulary", "table", "standard", "ruleset")
 @functools.lru_cache(maxsize=None)
 def schema_for(kind: str) -> Dict[str, Any]:
     """The JSON Schema for one file kind."""
-    text = resources.files("safetyrules.source").joinpath("schemas", f"{kind}.json").read_text(encoding="utf-8")
+    text = resources.files("safetyrules.source").joinpath("schemas").joinpath(f"{kind}.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -37,7 +37,7 @@ def _validator(kind: str):
     return jsonschema.Draft202012Validator(schema_for(kind))
 
 
-def _suggest(word: Any, choices) -> str:
+def _suggest(word: Any, choices) -> Optional[str]:
     if not isinstance(word, str):
         return None
     close = difflib.get_close_matches(word, [c for c in choices if isinstance(c, str)], n=1, cutoff=0.6)
