@@ -15,6 +15,7 @@ byte-stable output; see :mod:`safetyrules.plan.serialise`.
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 
 import attrs
@@ -36,6 +37,7 @@ __all__ = [
     "Edition",
     "FamilyGap",
     "family_gaps",
+    "family_gap_warnings",
     "combine",
 ]
 
@@ -408,6 +410,14 @@ class FamilyGap:
             "ended": self.ended.isoformat(),
             "message": self.message(day),
         }
+
+
+@functools.lru_cache(maxsize=256)
+def family_gap_warnings(editions: Tuple[Edition, ...], day: datetime.date) -> Tuple[FrozenDict, ...]:
+    """The decision warnings (code ``family-gap``) of ``day``: one per family
+    with no edition in force, in family order; ``()`` on days without gaps.
+    Cached: the same for every entity of a rule set and day."""
+    return tuple(FrozenDict(g.to_warning(day)) for g in family_gaps(editions, day))
 
 
 def family_gaps(editions: Tuple[Edition, ...], day: datetime.date) -> Tuple[FamilyGap, ...]:

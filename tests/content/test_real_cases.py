@@ -328,3 +328,21 @@ def test_hazchem_direct_red_whatever_the_score(hazchem_grading):
     d = hazchem_grading.evaluate(facts)
     assert d.level == "red" and d.inspection == "monthly"
     assert keys(d) == {"cn.mem.hazchem-risk-diagnosis.2018:red4"}
+
+
+def test_every_decision_warns_of_the_fire_family_gap(rules):
+    facts = {"entity.sector": "accommodation", "fire.sprinkler.required": True}
+    d = rules.evaluate(facts, as_of=D(2026, 6, 1))
+    (w,) = [w for w in d.warnings if w["code"] == "family-gap" and w["family"] == "fire"]
+    assert w["standard"] == "cn.gb35181.2017" and w["ended"] == "2025-11-01"
+    assert "fire" in w["message"] and "2025-11-01" in w["message"]
+    assert not any(f.standard == "cn.gb35181.2017" for f in d.findings + d.undetermined)
+    assert w in d.to_dict()["warnings"]
+    # batch decisions carry it too
+    (b,) = list(rules.evaluate_many([facts], as_of=D(2026, 6, 1)))
+    assert b.to_json() == d.to_json()
+
+
+def test_no_gap_warning_while_an_edition_is_in_force(rules):
+    d = rules.evaluate({"entity.sector": "accommodation"}, as_of=D(2025, 10, 31))
+    assert not [w for w in d.warnings if w["code"] == "family-gap"]
