@@ -300,60 +300,6 @@ class Decision:
         gaps = family_gap_warnings(self._layout.plan.editions, self.as_of)
         return self._result[3] + gaps if gaps else self._result[3]
 
-    # -- Decision v1 (SPEC §8): computed on demand, never on the hot path -----
-    @property
-    def entity(self) -> FrozenDict:
-        """The ``entity.id``, ``name``, ``grid``, ``status`` and ``sector``
-        facts that were given, by their last path segment (empty if none)."""
-        try:
-            return self._entity
-        except AttributeError:
-            return _NO_ENTITY
-
-    def _inputs(self) -> Dict[str, Any]:
-        from safetyrules.engine.questions import inputs_of
-
-        return inputs_of(self._layout.plan, self.env(), self.given)
-
-    @property
-    def level_range(self) -> FrozenDict:
-        """``least``/``most``: the level with every undetermined clause
-        counted as not found, and the decision's level."""
-        return self._lazy("level_range", self._build_level_range)
-
-    def _build_level_range(self) -> FrozenDict:
-        from safetyrules.engine.questions import level_range
-
-        return FrozenDict(level_range(self._layout.plan, self.env(), self.given, self.level))
-
-    @property
-    def next_questions(self) -> Tuple[FrozenDict, ...]:
-        """Every fact of ``missing`` once, with the undetermined clauses it
-        settles and how many of them are major, best question first."""
-        return self._lazy("next_questions", self._build_questions)
-
-    def _build_questions(self) -> Tuple[FrozenDict, ...]:
-        from safetyrules.engine.questions import domains_for, next_questions
-
-        missing = self.missing
-        if not missing:
-            return ()
-        und = [(u.standard, u.clause, u.severity, u.missing) for u in self.undetermined]
-        if not und:  # nothing to settle: the facts in name order
-            return tuple(FrozenDict(fact=m, settles=(), major=0) for m in missing)
-        plan = self._layout.plan
-        qs = next_questions(plan, domains_for(plan), self._inputs(), self.as_of, und, missing)
-        return tuple(FrozenDict(fact=q["fact"], settles=tuple(q["settles"]), major=q["major"]) for q in qs)
-
-    def explanation(self) -> Dict[str, Any]:
-        """The explanation as data: per clause the value of each
-        sub-condition with the facts it read, which table row decided each
-        output and why earlier rows did not, and what would change the
-        result (see :mod:`safetyrules.engine.explain`)."""
-        from safetyrules.engine.explain import explain
-
-        return explain(self._layout.plan, self._inputs(), self.as_of, self, self.env())
-
     # -- output ------------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready data (SPEC §4)."""
