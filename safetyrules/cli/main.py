@@ -64,13 +64,14 @@ class _Progress:
         if now - self.last >= 0.2:
             self.last = now
             rate = self.n / max(now - self.t0, 1e-9)
-            sys.stderr.write(f"\r{self.n:,} entities decided, {self.bad:,} bad, {rate:,.0f}/s ")
+            # decided = read minus bad: the counts add up to the entities read
+            sys.stderr.write(f"\r{self.n - self.bad:,} entities decided, {self.bad:,} bad, {rate:,.0f}/s ")
             sys.stderr.flush()
 
     def done(self) -> None:
         if self.enabled and self.n:
             rate = self.n / max(time.monotonic() - self.t0, 1e-9)
-            sys.stderr.write(f"\r{self.n:,} entities decided, {self.bad:,} bad, {rate:,.0f}/s\n")
+            sys.stderr.write(f"\r{self.n - self.bad:,} entities decided, {self.bad:,} bad, {rate:,.0f}/s\n")
             sys.stderr.flush()
 
 
