@@ -240,7 +240,7 @@ class Condition:
 
     def __call__(self, facts: Mapping[str, Any]) -> Optional[bool]:
         get = facts.get
-        key = tuple(get(p) for p in self._reads)
+        key = tuple(map(get, self._reads))
         try:
             return self._memo[key]
         except KeyError:

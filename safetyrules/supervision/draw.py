@@ -112,13 +112,21 @@ class Manifest(Result):
     """A draw manifest (the committed part).  ``data`` is its canonical dict."""
 
     data: Mapping[str, Any]
+    _json: str = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_json", canonical(self.data))
 
     @property
     def digest(self) -> str:
-        return digest_bytes(self.to_json().encode("utf-8"))
+        """``sha256:`` of the manifest's canonical JSON (what ``-o`` writes, less the newline)."""
+        return digest_bytes(self._json.encode("utf-8"))
 
     def to_dict(self) -> Dict[str, Any]:
         return dict(self.data)
+
+    def to_json(self) -> str:
+        return self._json
 
 
 @attrs.frozen
@@ -226,22 +234,28 @@ def draw_commit(
     if commitment is not None and public_source is None:
         warnings.append(Warning_("W-DRAW-SECRET-ONLY", "commit-reveal alone: the seed holder could decline to reveal; mix in a public source"))
     insp = sorted(inspectors, key=lambda i: i.id)
-    pooled = {e for ids in strata.values() for e in ids}
     window = int(policy["rotation_window"])
-    entities = {}
-    for e in reg.entities:
-        if e.id in pooled:
-            entities[e.id] = {
-                "sector": e.sector,
-                "grid": e.grid,
-                "level": e.level,
-                "name": e.name,
-                "recent_inspectors": list(history.recent_inspectors(e.id, as_of, window)),
-            }
+    quals = {}  # sector -> required qualifications (none by default, §8.6)
     days, day_rows = policy.day_rows()
-    for eid, rec in entities.items():
-        f = reg.by_id[eid].facts
-        rec["days_per_visit"] = next((d for c, d in day_rows if c(f) is True), days)
+    # Only what inspector assignment needs beyond the defaults, so that the
+    # manifest of a 100,000-entity pool stays small: recent inspectors
+    # (rotation), days per visit when not the default, the sector when
+    # qualifications are required.
+    entities: Dict[str, Dict[str, Any]] = {}
+    for ids in strata.values():
+        for eid in ids:
+            e = reg.by_id[eid]
+            rec: Dict[str, Any] = {}
+            recent = history.recent_inspectors(eid, as_of, window)
+            if recent:
+                rec["recent_inspectors"] = list(recent)
+            d = next((x for c, x in day_rows if c(e.facts) is True), days)
+            if d != 1:
+                rec["days_per_visit"] = d
+            if quals and e.sector in quals:
+                rec["sector"] = e.sector
+            if rec:
+                entities[eid] = rec
     data = {
         "format": MANIFEST_FORMAT,
         "as_of": as_of.isoformat(),
@@ -255,7 +269,7 @@ def draw_commit(
             "min_per_stratum": mins,
             "ratios": {"values": {k_: decimal_str(v) for k_, v in sorted(ratios.items())}, "source": ratio_source, "status": ratio_status},
             "publish_working_days": int(policy["publish_working_days"]),
-            "qualifications": {},
+            "qualifications": quals,
         },
         "strata": [
             {"stratum": name, "n": n, "ratio": decimal_str(r) if r is not None else None, "target": t, "ids": sorted(strata[name])}
@@ -276,10 +290,7 @@ def draw_commit(
         },
         "warnings": [w.to_dict() for w in warnings],
     }
-    # through canonical JSON once, so what is hashed is what is written
-    import json
-
-    return Manifest(json.loads(canonical(data)))
+    return Manifest(data)
 
 
 def _stratum_order(name: str) -> Tuple[int, str]:
@@ -349,10 +360,8 @@ def draw_run(man: Manifest, seed: Optional[str] = None, public_values: Optional[
     by_id = {i["id"]: i for i in man.data["inspectors"]}
     notices = []
     for t in teams:
-        ent = man.data["entities"].get(t["entity_id"], {})
         notices.append({
             "entity_id": t["entity_id"],
-            "name": ent.get("name"),
             "inspectors": [{k: by_id[i][k] for k in ("id", "name", "unit", "cert_no")} for i in t["inspectors"]],
             "items": f"safetyrules checklist {t['entity_id']}",
             "publication": {
@@ -389,7 +398,7 @@ def _assign(man: Manifest, S: str, selected: Sequence[str]) -> Tuple[List[Dict[s
     used_days: Dict[str, int] = {}
     teams, errors = [], []
     for eid in selected:
-        ent = man.data["entities"][eid]
+        ent = man.data["entities"].get(eid, {})
         need = set(quals.get(ent.get("sector") or "", ()))
         recent = set(ent.get("recent_inspectors") or ())
         dpv = ent.get("days_per_visit", 1)

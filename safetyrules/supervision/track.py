@@ -173,10 +173,13 @@ def track(
     level_changed = []
     warnings: List[Warning_] = []
     ruleset_changed = False
+    folded: Dict[datetime.date, Dict[str, Any]] = {}
     for eid in sorted(set(old) | set(new)):
         o, n = old.get(eid), new.get(eid)
         new_date = _date(n.date if n else None, as_of)
-        recs = ledger.records(until=new_date) if ledger.events else {}
+        recs = folded.get(new_date)
+        if recs is None:  # one fold per inspection date, not per entity
+            recs = folded[new_date] = ledger.records(until=new_date) if ledger.events else {}
         if o and n and o.level != n.level:
             level_changed.append({"entity_id": eid, "old": o.level, "new": n.level, "grid": (n.grid or o.grid)})
         if o and n and o.ruleset and n.ruleset and o.ruleset != n.ruleset:
