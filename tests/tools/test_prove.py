@@ -122,7 +122,7 @@ def test_lint_reports_failing_properties_as_w205(tmp_path, run):
     assert code == 1
 
 
-def test_bad_rules_exit_2(tmp_path, run):
+def test_bad_rules_exit_1_like_validate(tmp_path, run):
     d = write_rules(tmp_path / "bad", {"v.yaml": "kind: vocabulary\nid: v\nfacts: {x: {type: nope}}\n"})
     code, out, err = run("prove", d)
-    assert code == 2 and "v.yaml:3" in err
+    assert code == 1 and "v.yaml:3" in err
