@@ -8,9 +8,11 @@ dialect (backtick-quoted identifiers, backslash-escaped literals, ``filter``
   polars, pandas, a file): checked as for the other backends, sent to Spark
   as Arrow, graded, and returned as a ``pyarrow.Table`` in input order;
 * a Spark DataFrame: checked by its schema (undeclared or mistyped columns
-  are a :class:`FactsError`), absent facts added as typed nulls, NaN read as
-  null, and the result returned as a Spark DataFrame (one row per input row;
-  Spark keeps no row order unless the input has one).
+  are a :class:`FactsError`) and by one Spark job for values a fact cannot
+  take (non-integral or infinite numbers, bounds, enum values: the error
+  names the column, not a row, as Spark rows have no order); absent facts
+  are added as typed nulls, NaN is read as null, and the result is a Spark
+  DataFrame (one row per input row).  List item fields are not value-checked.
 """
 
 from __future__ import annotations
@@ -146,6 +148,38 @@ def _column_sql(name: str, spec: FactSpec, dtype) -> str:
     return f"CAST({col} AS {spark_type(spec)})"
 
 
+def _bad_value_sql(name: str, spec: FactSpec, dtype) -> List[tuple]:
+    """(condition, message) pairs that find values a fact cannot take."""
+    col = "`" + name.replace("`", "``") + "`"
+    kind = type(dtype).__name__
+    out = []
+    if spec.type in ("integer", "number") and kind in ("DoubleType", "FloatType"):
+        out.append((f"NOT isnan({col}) AND abs({col}) = double('inf')", "must be a finite number"))
+        if spec.type == "integer":
+            out.append((f"NOT isnan({col}) AND abs({col}) <> double('inf') AND {col} <> floor({col})",
+                        "must be a whole number"))
+    if spec.type in ("integer", "number"):
+        if spec.min is not None:
+            out.append((f"{col} < {float(spec.min)!r}", f"must be at least {spec.min}"))
+        if spec.max is not None:
+            out.append((f"{col} > {float(spec.max)!r}", f"must be at most {spec.max}"))
+    if spec.type == "enum" and spec.values:
+        values = ", ".join("'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in spec.values)
+        out.append((f"{col} NOT IN ({values})", f"has a value not one of: {', '.join(spec.values)}"))
+    return out
+
+
+def _check_values(spark, src: str, checks: List[tuple]) -> None:
+    """One Spark job: the first check (in column order) that some row fails."""
+    if not checks:
+        return
+    parts = [f"max(CASE WHEN {cond} THEN 1 ELSE 0 END) AS `c{i}`" for i, (_, cond, _) in enumerate(checks)]
+    row = spark.sql(f"SELECT {', '.join(parts)} FROM `{src}`").collect()[0]
+    for i, (name, _, msg) in enumerate(checks):
+        if row[i]:
+            raise FactsError(f"column '{name}': {msg}", fact=name)
+
+
 def _grade_dataframe(plan: Plan, vocabulary: Mapping[str, FactSpec], df, spark):
     fields = {f.name: f.dataType for f in df.schema.fields}
     for n in fields:
@@ -155,6 +189,7 @@ def _grade_dataframe(plan: Plan, vocabulary: Mapping[str, FactSpec], df, spark):
             raise FactsError(f"column '{n}': unknown fact '{n}'", fact=n)
     has_id = ID_COLUMN in fields
     cols: List[str] = []
+    checks: List[tuple] = []
     if has_id:
         cols.append(f"CAST(`{ID_COLUMN}` AS STRING) AS `{ID_COLUMN}`")
     for name in input_facts(vocabulary):
@@ -164,8 +199,11 @@ def _grade_dataframe(plan: Plan, vocabulary: Mapping[str, FactSpec], df, spark):
         q = "`" + name.replace("`", "``") + "`"
         expr = _column_sql(name, spec, fields[name]) if name in fields else f"CAST(NULL AS {spark_type(spec)})"
         cols.append(f"{expr} AS {q}")
+        if name in fields:
+            checks.extend((name, cond, msg) for cond, msg in _bad_value_sql(name, spec, fields[name]))
     src = f"__sr_in_{os.getpid()}_{next(_views)}"
     view = f"__sr_facts_{os.getpid()}_{next(_views)}"
     df.createOrReplaceTempView(src)
+    _check_values(spark, src, checks)
     spark.sql(f"SELECT {', '.join(cols)} FROM `{src}`").createOrReplaceTempView(view)
     return spark.sql(compile_select(plan, "spark", view, with_id=has_id))

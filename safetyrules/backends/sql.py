@@ -392,6 +392,7 @@ def compile_select(
     passthrough: Sequence[str] = (),
     order_by: Optional[str] = None,
     clause_columns: bool = False,
+    inline_rows: Optional[bool] = None,
 ) -> str:
     """One ``SELECT`` computing the SPEC §9 result columns from ``table``.
 
@@ -406,6 +407,10 @@ def compile_select(
     (the caller builds the lists, vectorised: see ``engine.table``).
     """
     d = dialect(dialect_name)
+    if inline_rows is None:
+        # Spark's analyser is slow on many stacked projections with hundreds
+        # of columns: its row conditions go inline into each table's CASE
+        inline_rows = d.name == "spark"
     if plan.as_of is None:
         raise BackendError("compile a plan specialised to one day (Plan.specialise(as_of))")
     q = d.ident
@@ -426,8 +431,11 @@ def compile_select(
                 if r.when is None:  # pragma: no cover - a plan with errors does not load
                     raise BackendError(f"table '{t.id}' has a row that did not check")
                 name = f"__sr_t{k}_r{i}"
-                row_cols.append(f"{ex.emit(r.when.node, {})} AS {q(name)}")
-                refs.append(q(name))
+                if inline_rows:
+                    refs.append(ex.emit(r.when.node, {}))
+                else:
+                    row_cols.append(f"{ex.emit(r.when.node, {})} AS {q(name)}")
+                    refs.append(q(name))
             layer(row_cols)
             out = _hit(t, refs, ex)
             given = q(t.output)

@@ -90,3 +90,41 @@ def test_to_sql_equals_engine(case):
         ref = reference(rules, records, day)
         cols = ["level", "tier", "inspection", "major_hazard", "findings", "undetermined"]
         assert [dict(zip(cols, row)) for row in got] == ref
+
+
+def test_spark_dataframe_in_spark_dataframe_out(spark, tmp_path):
+    """A Spark DataFrame input gives a Spark DataFrame with the same rows;
+    NaN in a double column is unknown, an absent column an unknown fact."""
+    import math
+
+    case, rules = load_case("lists", str(tmp_path))
+    records = case_records(case, rules)[:60]
+    table = arrow_of(rules, records)
+    day = days(case)[0]
+    ref = rules.evaluate_table(table, backend="python", as_of=day)
+    sdf = spark.createDataFrame(table)
+    out = rules.evaluate_table(sdf, backend="spark", as_of=day, spark=spark)
+    assert type(out).__name__ == "DataFrame" and hasattr(out, "toArrow")
+    assert out.columns == ref.column_names
+    assert out.toArrow().to_pylist() == ref.to_pylist()
+    nan = spark.createDataFrame([(math.nan, 1)], "limit double, other bigint").drop("other")
+    got = rules.evaluate_table(nan, backend="spark", as_of=day, spark=spark).toArrow().to_pylist()
+    assert got == rules.evaluate_table(pa.table({"limit": pa.nulls(1, pa.int64())}), backend="python",
+                                       as_of=day).to_pylist()
+
+
+def test_spark_dataframe_bad_values(spark, tmp_path):
+    from safetyrules.errors import FactsError
+
+    case, rules = load_case("tables", str(tmp_path))
+    for rows, schema, words in (
+        ([(1.5,)], "size double", "whole number"),
+        ([(-1.0,)], "size double", "at least 0"),
+        ([("mars",)], "kind string", "not one of"),
+        ([(1,)], "hot bigint", "must be bool"),
+        ([(1,)], "colour bigint", "unknown fact"),
+    ):
+        with pytest.raises(FactsError, match=words) as info:
+            rules.evaluate_table(spark.createDataFrame(rows, schema), backend="spark", as_of="2024-03-01",
+                                 spark=spark)
+        assert info.value.fact == schema.split()[0]
