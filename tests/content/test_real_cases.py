@@ -346,3 +346,27 @@ def test_every_decision_warns_of_the_fire_family_gap(rules):
 def test_no_gap_warning_while_an_edition_is_in_force(rules):
     d = rules.evaluate({"entity.sector": "accommodation"}, as_of=D(2025, 10, 31))
     assert not [w for w in d.warnings if w["code"] == "family-gap"]
+
+
+# -- GB 18218 tables as data: an inspector records substance and tonnage -------------
+
+
+def test_gb18218_lookup_by_name_alias_cas_and_category(rules):
+    def mhs(*lines):
+        d = rules.evaluate({"hazchem.substances": [dict(name=n, quantity=q) for n, q in lines]}, as_of=D(2024, 6, 1))
+        return d.outputs["entity.major_hazard_source"]
+
+    assert mhs(("氯", 5)) is True and mhs(("氯", 4.9)) is False       # Table 1: chlorine Q 5 t
+    assert mhs(("7782-50-5", 5)) is True                               # by CAS number
+    assert mhs(("液氨", 6), ("液化石油气", 20)) is True                 # 0.6 + 0.4 = 1.0
+    assert mhs(("W5.3", 1000)) is True and mhs(("W5.4", 1000)) is False  # Table 2 categories
+    assert mhs(("某混合溶剂", 6)) is None                               # in neither table
+
+
+def test_gb18218_given_values_win_and_grading_uses_table_3(rules):
+    d = rules.evaluate({"hazchem.substances": [{"name": "氯", "quantity": 6, "critical_quantity": 10}]}, as_of=D(2024, 6, 1))
+    assert d.outputs["entity.major_hazard_source"] is False
+    facts = {"hazchem.exposed_persons": 20, "hazchem.substances": [{"name": "液氯", "quantity": 125}]}
+    d = rules.evaluate(facts, as_of=D(2024, 6, 1))
+    assert d.outputs["entity.major_hazard_source"] is True
+    assert d.outputs["hazchem.mhs_level"] == "level1"                  # 1.0 x 4 x 125/5 = 100
