@@ -3,7 +3,6 @@
 
 import datetime
 import json
-import os
 import re
 import subprocess
 import sys

@@ -2,7 +2,6 @@
 canonical JSON, --record (supervision.md §8.0)."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -85,7 +84,7 @@ def test_plan_formats_and_infeasible_exit(tmp_path):
     assert out == again and json.loads(out)["summary"]["general"]["budget"] == 223
     code, md, err = cli("plan", f["registry"], "--staff", staff, "--year", 2025, "--format", "markdown")
     assert code == 0 and "| item | basis | units and count | key | drawn | content | method | frequency and cap | time | responsible office |" in md
-    lines = [json.loads(l) for l in open(f["registry"])] + [{"entity": {"id": f"R{i}", "status": "active"}, "level": "red"} for i in range(50)]
+    lines = [json.loads(x) for x in open(f["registry"])] + [{"entity": {"id": f"R{i}", "status": "active"}, "level": "red"} for i in range(50)]
     reg = write_jsonl(tmp_path / "big.jsonl", lines)
     code, out, err = cli("plan", reg, "--staff", staff, "--year", 2025)
     assert code == 1 and "NO — short by" in out

@@ -36,14 +36,14 @@ def test_shenzhen_sanity(shenzhen):
     assert rep.summary["visits_per_grid"] == "320.69"
     assert rep.summary["flags"]["W-GRID-OVER-CAP"] == 0  # spread evenly: no grid over 180
     assert len(rep.grids) == 885
-    levels = {l: sum(g["levels"][l] for g in rep.grids) for l in ("red", "orange", "yellow", "blue", "unknown")}
+    levels = {lv: sum(g["levels"][lv] for g in rep.grids) for lv in ("red", "orange", "yellow", "blue", "unknown")}
     assert levels == {"red": 3556, "orange": 21101, "yellow": 68921, "blue": 15607, "unknown": 1644}
 
 
 def test_counts_only_mode_and_flags(tmp_path):
     lines = [dict(entity(f"A{i}", "red"), **{}) for i in range(190)] + [entity(f"B{i}", "blue") for i in range(10)]
-    for i, l in enumerate(lines):
-        l["entity"]["grid"] = "GA" if i < 190 else "GB"
+    for i, line in enumerate(lines):
+        line["entity"]["grid"] = "GA" if i < 190 else "GB"
     lines.append({"entity": {"id": "U1", "grid": "GB", "status": "active"}, "level": None})
     reg = sv.read_registry(write_jsonl(tmp_path / "r.jsonl", lines))
     members = [Member("m1", "GA", 1, "CERT"), Member("m2", "GA", 1), Member("m3", "GB", 1)]
@@ -70,8 +70,8 @@ def test_weighted_load_formula(tmp_path):
 
 def test_moves_show_before_and_after(tmp_path):
     lines = [entity(f"A{i}", "red") for i in range(4)] + [entity("B0", "blue")]
-    for l in lines:
-        l["entity"]["grid"] = "GA" if l["entity"]["id"].startswith("A") else "GB"
+    for line in lines:
+        line["entity"]["grid"] = "GA" if line["entity"]["id"].startswith("A") else "GB"
     reg = sv.read_registry(write_jsonl(tmp_path / "r.jsonl", lines))
     members = [Member("m1", "GA", 1), Member("m2", "GB", 1)]
     rep = grid_report(reg, members, sv.default_policy(), calendar=Calendar(2025, frozenset(), frozenset()), moves=[("A0", "GB"), ("A1", "GB")], suggest=True)

@@ -3,8 +3,6 @@ arithmetic of the real plans (PL-4), caps and floors, months, feasibility."""
 
 import datetime
 import hashlib
-import subprocess
-import sys
 
 import pytest
 
