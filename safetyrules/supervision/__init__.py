@@ -15,7 +15,13 @@ from .draw import DrawResult, Manifest, commitment_of, draw_commit, draw_run, dr
 from .findings import finding_id
 from .inputs import read_calendar, read_history, read_inspectors, read_members
 from .policy import Policy, default_policy, load_policy
-from .registry import Entity, Registry, read_registry, registry_from_decisions
+from .registry import Entity, Registry, grade, read_registry, registry_from_decisions
+from .plan import PlanResult, plan, visit_months
+from .grid import GridReport, grid_report
+from .ledger import Ledger, read_ledger
+from .track import TrackResult, read_records, track
+from .checklist import Checklist, checklist, decide_answers, selfcheck_rules_path
+from .policy import hazchem_level
 
 __all__ = [
     "SupervisionError", "canonical", "finding_id",
@@ -24,4 +30,7 @@ __all__ = [
     "read_history", "read_inspectors", "read_members", "read_calendar",
     "Manifest", "DrawResult", "new_seed", "commitment_of", "effective_seed", "pool_digest",
     "draw_commit", "draw_run", "draw_verify",
+    "grade", "plan", "PlanResult", "visit_months", "grid_report", "GridReport",
+    "Ledger", "read_ledger", "track", "TrackResult", "read_records",
+    "checklist", "Checklist", "decide_answers", "selfcheck_rules_path", "hazchem_level",
 ]

@@ -458,8 +458,18 @@ def draw_verify(
         given = json.loads(text)
     except ValueError:
         raise SupervisionError("the result is not JSON", code="E-DRAW-VERIFY") from None
+    if reg is not None and policy is None:
+        # without the policy the pool cannot be recomputed: check that the raw
+        # inputs given are the ones committed, then verify the result
+        from .inputs import History as _H
+
+        got = _input_digests(reg, _policy_stub(), history or _H({}), inspectors_digest)
+        for name in ("registry", "history", "inspectors"):
+            if (name != "history" or history is not None) and (name != "inspectors" or inspectors_digest is not None) and got[name] != man.data["inputs"].get(name):
+                raise SupervisionError(f"the {name} differs from the one the manifest was committed with", code="E-DRAW-INPUT-CHANGED")
+        reg = None
     if reg is not None:
-        if policy is None or history is None or inspectors is None:
+        if history is None or inspectors is None:
             raise SupervisionError("verifying against the raw inputs needs the registry, policy, history and inspectors", code="E-DRAW-VERIFY")
         as_of = datetime.date.fromisoformat(man.data["as_of"])
         sd = man.data["seed"]
@@ -478,6 +488,12 @@ def draw_verify(
     if mine.to_json() != text:
         raise SupervisionError("the result differs from the recomputed draw: " + _first_diff(given, mine.to_dict()), code="E-DRAW-VERIFY")
     return True
+
+
+def _policy_stub() -> Policy:
+    from .policy import default_policy
+
+    return default_policy()
 
 
 def _first_diff(a: Any, b: Any, where: str = "") -> str:

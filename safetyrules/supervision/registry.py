@@ -26,7 +26,7 @@ import attrs
 
 from .common import SupervisionError, digest_file, read_jsonl
 
-__all__ = ["Entity", "Registry", "read_registry", "registry_from_decisions"]
+__all__ = ["Entity", "Registry", "read_registry", "registry_from_decisions", "grade"]
 
 LEVELS = ("red", "orange", "yellow", "blue")
 _ENTITY_FIELDS = (
@@ -130,6 +130,12 @@ def _entity(obj: Mapping[str, Any], n: int, path: Optional[str]) -> Entity:
         facts["findings.undetermined"] = len(undetermined)
     if "major_hazard" in obj:
         facts["decision.major_hazard"] = obj["major_hazard"]
+    day = obj.get("date") or obj.get("as_of")
+    if day is not None:
+        facts["decision.date"] = day
+    rs = obj.get("ruleset")
+    if isinstance(rs, dict) and rs.get("digest"):
+        facts["decision.ruleset_digest"] = rs["digest"]
     return Entity(ident, grid, level, facts, findings, undetermined, n)
 
 
@@ -165,3 +171,26 @@ def read_registry(path: str) -> Registry:
         seen[e.id] = n
         out.append(e)
     return Registry(tuple(out), path, digest_file(path))
+
+
+def grade(facts_iter: Iterable[Mapping[str, Any]], rules: Any, as_of: Any = None) -> Registry:
+    """Grade facts records with ``rules`` into a registry: each decision gets
+    its ``entity`` block from the ``entity.*`` facts, and each finding its
+    item ``subjects`` (lists that declare ``key:``), ``provenance`` and
+    ``finding_ids`` (:func:`safetyrules.supervision.checklist.annotate`)."""
+    from safetyrules.dsl import flatten
+
+    from .checklist import annotate
+
+    lines = []
+    for facts in facts_iter:
+        flat = flatten(dict(facts))
+        declared = {k: v for k, v in flat.items() if k in rules.vocabulary}
+        d = annotate(rules, flat, rules.evaluate(declared, as_of=as_of).to_dict())
+        ent = dict(d.get("entity") or {})
+        for k, v in flat.items():
+            if k.startswith("entity.") and k.count(".") == 1 and isinstance(v, (str, bool, int)):
+                ent.setdefault(k.split(".", 1)[1], v)
+        d["entity"] = ent
+        lines.append(d)
+    return registry_from_decisions(lines)

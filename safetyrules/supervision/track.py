@@ -160,6 +160,11 @@ def track(
 
     policy = policy or default_policy()
     as_of = as_of or datetime.date.today()
+    old, new = _as_records(old), _as_records(new)
+    if isinstance(ledger, str):
+        from .ledger import read_ledger
+
+        ledger = read_ledger(ledger)
     cmap = dict(clause_map or {})
     ledger = ledger or Ledger(())
     recheck_days = int(policy["recheck_days"])
@@ -314,6 +319,24 @@ def track(
     }
     alerts.sort(key=lambda a: (a["entity_id"], a["finding_id"], a["code"]))
     return TrackResult(summary, tuple(out), tuple(alerts))
+
+
+def _as_records(x: Any) -> Mapping[str, Record]:
+    """Records from a path, a :class:`Registry`, decision dicts or records."""
+    from .registry import Registry
+
+    if isinstance(x, str):
+        return read_records(x)
+    if isinstance(x, Registry):
+        out = {}
+        for e in x.entities:
+            f = e.facts
+            out[e.id] = Record(e.id, as_date(f.get("decision.date")) if f.get("decision.date") else None, e.findings, e.undetermined,
+                               f.get("decision.ruleset_digest"), e.level, e.grid, e.line)
+        return out
+    if isinstance(x, Mapping):
+        return x
+    return records_from_dicts(x)
 
 
 def _alert(code: str, row: Mapping[str, Any], message: str) -> Dict[str, Any]:

@@ -164,3 +164,19 @@ def test_ledger_ties_break_by_line_order(tmp_path):
     events = [ev("E1", SPL, "c1", "2025-01-01", "found"), ev("E1", SPL, "c1", "2025-02-01", "closed"), ev("E1", SPL, "c1", "2025-02-01", "reopened")]
     recs = ledger_file(tmp_path, events).records()
     assert recs[sv.finding_id("E1", SPL, "c1")].status == "reopened"
+
+
+def test_graded_registries_and_paths_are_accepted(tmp_path):
+    import safetyrules
+
+    rules = safetyrules.load(sv.selfcheck_rules_path())
+    facts = {"entity.id": "W1", "business.type": "workshop", "dust.present": True,
+             "dust.systems": [{"id": "DS-1", "dry": True, "explosion_control": False}, {"id": "DS-2", "dry": True, "explosion_control": False}]}
+    before = sv.grade([facts], rules, as_of=datetime.date(2025, 6, 1))
+    facts["dust.systems"][0]["explosion_control"] = True
+    after = sv.grade([facts], rules, as_of=datetime.date(2025, 7, 1))
+    (f,) = before.entities[0].findings
+    assert f["subjects"] == ["dust.systems[id=DS-1]", "dust.systems[id=DS-2]"]
+    res = sv.track(before, after, as_of=datetime.date(2025, 8, 1))
+    assert classes(res) == {("W1", "dust-explosion-control", "dust.systems[id=DS-1]"): "rectified_observed",
+                            ("W1", "dust-explosion-control", "dust.systems[id=DS-2]"): "persisting"}

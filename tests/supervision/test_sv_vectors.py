@@ -204,3 +204,19 @@ def test_replacement_takes_the_next_in_rank(tmp_path):
     assert res.selected["yellow"] == ["E010", "E005"]
     assert res.data["replacements"] == [{"entity_id": "E001", "stratum": "yellow", "reason": "closed on arrival", "replaced_by": "E005"}]
     assert sv.draw_verify(man, res.to_json(), seed=SEED)
+
+
+def test_verify_as_the_design_sketches_it(tmp_path):
+    # sv.draw_verify(man, res, seed=..., reg=reg, history=..., inspectors=...) (supervision.md §8.0)
+    files = vector_files(tmp_path)
+    man, (reg, pol, hist, ins) = commit(files)
+    res = sv.draw_run(man, seed=SEED)
+    assert sv.draw_verify(man, res, seed=SEED, reg=reg, history=hist, inspectors=ins)
+    lines = vector_lines()
+    lines[0]["entity"]["scale"] = "micro"
+    from sv_fixtures import write_jsonl
+
+    other = sv.read_registry(write_jsonl(tmp_path / "other.jsonl", lines))
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.draw_verify(man, res, seed=SEED, reg=other, history=hist, inspectors=ins)
+    assert e.value.code == "E-DRAW-INPUT-CHANGED"
