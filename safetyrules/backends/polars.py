@@ -77,6 +77,9 @@ class _Emit:
     def _Path(self, node: A.Path, bound):
         pl = self.pl
         if node.head in bound:
+            b = bound[node.head]
+            if not isinstance(b, str):  # an unrolled list literal's item
+                return b
             return pl.element() if node.rest is None else pl.element().struct.field(node.rest)
         if bound:
             raise BackendError(
@@ -211,14 +214,45 @@ class _Emit:
             pl.Int64 if kind == "count" or getattr(node.ty, "integer", False) else pl.Float64)
 
         def one(row):
-            return evaluate(node, {k: v for k, v in row.items() if v is not None})
+            v = evaluate(node, {k: v for k, v in row.items() if v is not None})
+            return float(v) if dtype == pl.Float64 and v is not None else v
 
         return pl.struct(cols).map_elements(one, return_dtype=dtype, skip_nulls=False)
 
+    def _unrolled(self, node: A.Quantifier, bound):
+        """A quantifier over a list literal, unrolled (as in the SQL backends)."""
+        pl = self.pl
+        bodies = []
+        for item in node.source.items:
+            inner = dict(bound)
+            inner[node.var] = self.emit(item, bound)
+            bodies.append(self.emit(node.body, inner))
+        kind = node.kind
+        if kind in ("any", "all"):
+            if not bodies:
+                return pl.lit(kind == "all")
+            out = bodies[0]
+            for b in bodies[1:]:
+                out = (out | b) if kind == "any" else (out & b)
+            return out
+        dtype = pl.Int64 if kind == "count" or getattr(node.ty, "integer", False) else pl.Float64
+        if not bodies:
+            return pl.lit(0, dtype=dtype)
+        anynull = pl.any_horizontal([b.is_null() for b in bodies])
+        if kind == "count":
+            total = pl.sum_horizontal([b.fill_null(False).cast(pl.Int64) for b in bodies])
+        else:
+            total = pl.lit(0, dtype=dtype)
+            for b in bodies:  # Python's left-to-right order
+                total = total + b
+        return pl.when(anynull).then(self.null(dtype)).otherwise(total.cast(dtype))
+
     def _Quantifier(self, node: A.Quantifier, bound):
         pl = self.pl
+        if isinstance(node.source, A.ListLit):
+            return self._unrolled(node, bound)
         outer = [p for p in A.fact_paths(node.body) if p.split(".", 1)[0] != node.var]
-        nested = any(isinstance(x, A.Quantifier) for x in A.walk(node.body))
+        nested = any(isinstance(x, A.Quantifier) and not isinstance(x.source, A.ListLit) for x in A.walk(node.body))
         if bound or outer or nested:
             if bound:  # pragma: no cover - the outermost quantifier falls back first
                 raise BackendError("the polars backend cannot nest list quantifiers")
@@ -340,7 +374,21 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
 
     tables(plan.tables_before, 0)
     clauses = plan.clauses
-    ccols = [em.emit(c.condition, {}).alias(f"__sr_c{j}") for j, c in enumerate(clauses)]
+    # each standard's applies_when once, as in the SQL backends
+    applies: Dict[Any, str] = {}
+    acols = []
+    for c in clauses:
+        if c.applies is not None and c.applies.node not in applies:
+            applies[c.applies.node] = f"__sr_a{len(applies)}"
+            acols.append(em.emit(c.applies.node, {}).alias(applies[c.applies.node]))
+    if acols:
+        lf = lf.with_columns(acols)
+
+    def condition(c):
+        own = em.emit(c.own_condition, {})
+        return pl.col(applies[c.applies.node]) & own if c.applies is not None else own
+
+    ccols = [condition(c).alias(f"__sr_c{j}") for j, c in enumerate(clauses)]
     if ccols:
         lf = lf.with_columns(ccols)
     refs = [pl.col(f"__sr_c{j}") for j in range(len(clauses))]

@@ -235,7 +235,7 @@ class _Expr:
     def _Path(self, node: A.Path, bound) -> str:
         if node.head in bound:
             var = bound[node.head]
-            return var if node.rest is None else self.d.field(var, node.rest)
+            return var if node.rest is None else self.d.field(var, node.rest)  # (items of literals have no fields)
         ref = self.env.get(node.name)
         if ref is None:
             raise BackendError(f"fact '{node.name}' has no column")
@@ -310,7 +310,33 @@ class _Expr:
             return self.d.days(args[0], args[1])
         raise BackendError(f"function '{name}' has no SQL form")  # pragma: no cover
 
+    def _unrolled(self, node: A.Quantifier, bound) -> str:
+        """A quantifier over a list literal, unrolled: the body once per item
+        (its value bound to the variable), Kleene-combined as SPEC §3 says."""
+        bodies = []
+        for item in node.source.items:
+            inner = dict(bound)
+            inner[node.var] = f"({self.emit(item, bound)})"
+            bodies.append(f"({self.emit(node.body, inner)})")
+        kind = node.kind
+        if kind == "any":
+            return "(" + " OR ".join(bodies) + ")" if bodies else "FALSE"
+        if kind == "all":
+            return "(" + " AND ".join(bodies) + ")" if bodies else "TRUE"
+        if not bodies:
+            return "CAST(0 AS BIGINT)"
+        anynull = " OR ".join(f"{b} IS NULL" for b in bodies)
+        if kind == "count":
+            total = " + ".join(f"(CASE WHEN {b} THEN 1 ELSE 0 END)" for b in bodies)
+        else:
+            total = "0"
+            for b in bodies:  # Python's left-to-right order
+                total = f"({total} + {b})"
+        return f"(CASE WHEN {anynull} THEN NULL ELSE {total} END)"
+
     def _Quantifier(self, node: A.Quantifier, bound) -> str:
+        if isinstance(node.source, A.ListLit):
+            return self._unrolled(node, bound)
         lst = self.emit(node.source, bound)
         self.n += 1
         var = f"__sr_v{self.n}"
@@ -450,11 +476,23 @@ def compile_select(
 
     run_tables(plan.tables_before, 0)
     clauses = plan.clauses
+    # each standard's applies_when once (a column), conjoined with its
+    # clauses' own conditions: Kleene ``and`` is associative, so this is
+    # ``c.condition`` exactly
+    applies: Dict[Any, str] = {}
+    cols = []
+    for c in clauses:
+        if c.applies is not None and c.applies.node not in applies:
+            applies[c.applies.node] = q(f"__sr_a{len(applies)}")
+            cols.append(f"{ex.emit(c.applies.node, {})} AS {applies[c.applies.node]}")
+    layer(cols)
     clause_refs = []
     cols = []
     for j, c in enumerate(clauses):
         name = f"__sr_c{j}"
-        cols.append(f"{ex.emit(c.condition, {})} AS {q(name)}")
+        own = ex.emit(c.own_condition, {})
+        cond = f"({applies[c.applies.node]} AND {own})" if c.applies is not None else own
+        cols.append(f"{cond} AS {q(name)}")
         clause_refs.append(q(name))
     layer(cols)
 
