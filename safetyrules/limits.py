@@ -9,7 +9,7 @@ its 4,300-digit conversion limit).
 
 from __future__ import annotations
 
-__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok"]
+__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "text_ok"]
 
 #: An integer literal (rule file, facts, expression) has at most this many
 #: decimal digits, leading zeros aside.
@@ -33,3 +33,13 @@ def int_digits_ok(text: str) -> bool:
 def int_ok(n: int) -> bool:
     """Whether the integer ``n`` is within :data:`INT_BOUND`."""
     return -INT_BOUND < n < INT_BOUND
+
+
+def text_ok(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8 (it holds no lone
+    surrogate, which Python strings allow and UTF-8 output cannot carry)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from safetyrules.dsl.types import FactSpec
+from safetyrules.limits import INT_BOUND, text_ok
 
 __all__ = ["Trie", "build_trie", "Reader"]
 
@@ -109,6 +110,9 @@ class Reader:
                 g.emit(ind, f"if _t is not int:")
             g.emit(ind + 1, f"if {v} is None: {unk}")
             g.emit(ind + 1, f"else: {fail}")
+            # integers past the documented bound are the reference path's to refuse
+            big = g.const(INT_BOUND)
+            g.emit(ind, f"elif _t is int and ({v} >= {big} or {v} <= -{big}): {fail}")
             bounds = []
             if spec.min is not None:
                 bounds.append(f"{v} < {g.literal(spec.min)}")
@@ -121,6 +125,8 @@ class Reader:
             g.emit(ind, f"if type({v}) is not str:")
             g.emit(ind + 1, f"if {v} is None: {unk}")
             g.emit(ind + 1, f"else: {fail}")
+            # lone surrogates could not be written out: the reference refuses them
+            g.emit(ind, f"elif not {v}.isascii() and not {g.const(text_ok)}({v}): {fail}")
         elif t == "enum":
             values = g.const(frozenset(spec.values or ()))
             # an unhashable value raises TypeError: the program gives up
@@ -237,12 +243,14 @@ def _item_check(fs: FactSpec, g) -> List[str]:
     t = fs.type
     if t == "bool":
         return ["if x is not True and x is not False: return False"]
+    big = g.const(INT_BOUND)
     if t == "integer":
-        out = ["if type(x) is not int: return False"]
+        out = ["if type(x) is not int: return False", f"if x >= {big} or x <= -{big}: return False"]
     elif t == "number":
-        out = ["_t = type(x)", "if _t is float:", "    if x - x: return False", "elif _t is not int: return False"]
+        out = ["_t = type(x)", "if _t is float:", "    if x - x: return False", "elif _t is not int: return False",
+               f"elif x >= {big} or x <= -{big}: return False"]
     elif t == "string":
-        return ["if type(x) is not str: return False"]
+        return ["if type(x) is not str: return False", f"if not x.isascii() and not {g.const(text_ok)}(x): return False"]
     elif t == "enum":
         return [f"if x not in {g.const(frozenset(fs.values or ()))}: return False"]
     else:  # dates as text need converting: the reference path does that

@@ -292,7 +292,7 @@ def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
             continue
         k, v = item
         if not isinstance(k, str):
-            raise FactsError(f"fact names must be text, got {k!r}", fact=prefix or None)
+            raise FactsError(f"fact names must be text, got {type(k).__name__}", fact=prefix or None)
         key = f"{prefix}.{k}" if prefix else k
         if isinstance(v, Mapping) or isinstance(v, (list, tuple)):
             if depth >= MAX_FACT_DEPTH:
@@ -304,6 +304,8 @@ def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
         elif isinstance(v, (list, tuple)):
             lst: List[Any] = []
             put(out, key, lst)
+            if not _shallow(v, MAX_FACT_DEPTH - depth):
+                raise FactsError(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", fact=key, code="E-DEPTH")
             for x in v:
                 if isinstance(x, Mapping):
                     sub: Dict[str, Any] = {}
@@ -323,3 +325,17 @@ def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
 
 
 _END = object()
+
+
+def _shallow(items: Any, budget: int) -> bool:
+    """Whether lists nested in the list ``items`` stay within ``budget``
+    levels (mappings in it are depth-checked as they are walked)."""
+    stack = [(items, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > budget:
+            return False
+        for x in v:
+            if isinstance(x, (list, tuple)):
+                stack.append((x, d + 1))
+    return True

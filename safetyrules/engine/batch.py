@@ -13,6 +13,8 @@ import collections
 import functools
 import itertools
 import multiprocessing
+import pickle
+import signal
 from typing import Any, Deque, Iterable, Iterator, List, Optional
 
 from safetyrules.engine.decision import Decision
@@ -24,10 +26,18 @@ _RULES = None
 _DAY = None
 
 
+def _init_worker() -> None:
+    """Workers leave Ctrl-C to the parent: a terminal sends SIGINT to the
+    whole process group, and a worker that took it would print its own
+    traceback and could leave the pool hanging.  The parent stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _init_spawn(rebuild, day) -> None:
     """Worker start-up without fork: ``rebuild()`` makes the rule set from
     the plan it carries (pickled: data only, never generated code)."""
     global _RULES, _DAY
+    _init_worker()
     _RULES = rebuild()
     _DAY = day
 
@@ -76,7 +86,7 @@ def parallel_decisions(
     if start_method == "fork":
         _RULES, _DAY = rules, day
         ctx = multiprocessing.get_context("fork")
-        pool = ctx.Pool(jobs)
+        pool = ctx.Pool(jobs, initializer=_init_worker)
     elif start_method == "spawn":
         # The class travels by reference, the plan by value (a frozen record).
         rebuild = functools.partial(type(rules), rules.plan, rules.base, load_path=rules.load_path)
@@ -92,13 +102,32 @@ def parallel_decisions(
         for r in results:
             yield r if r is None or isinstance(r, SafetyRulesError) else make(layout, r, day)
 
+    def here(rec):
+        if rec is None:
+            return None
+        try:
+            return rules.compact(rec, day)[1]
+        except SafetyRulesError as err:
+            return err
+
+    def results_of(chunk, res):
+        try:
+            return res.get()
+        except (RecursionError, pickle.PicklingError, TypeError, AttributeError):
+            # a record that cannot cross to a worker (nested thousands deep, an
+            # unpicklable value): this chunk is decided here, so that record
+            # still answers with its own error and none other is lost
+            return [here(r) for r in chunk]
+
     try:
         for chunk in _chunks(records, chunksize):
-            window.append(pool.apply_async(_work_chunk, (chunk,)))
+            window.append((chunk, pool.apply_async(_work_chunk, (chunk,))))
             if len(window) >= 2 * jobs:
-                yield from decisions(window.popleft().get())
+                c, res = window.popleft()
+                yield from decisions(results_of(c, res))
         while window:
-            yield from decisions(window.popleft().get())
+            c, res = window.popleft()
+            yield from decisions(results_of(c, res))
     finally:
         pool.terminate()
         pool.join()

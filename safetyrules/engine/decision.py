@@ -101,6 +101,12 @@ _UNSET = object()
 _LAZY = ("findings", "undetermined", "major_hazard", "outputs", "missing", "missing_pair")
 
 
+def _rebuild_with_line(layout, result, as_of, entity, line):
+    d = Decision(layout, result, as_of)
+    _set(d, "_line", line)
+    return d
+
+
 class Decision:
     """What the rules say about one entity on one date.
 
@@ -116,7 +122,7 @@ class Decision:
     equal) when everything it reports is equal.
     """
 
-    __slots__ = ("_layout", "_result", "as_of", "_env", "_key") + tuple("_c_" + n for n in _LAZY)
+    __slots__ = ("_layout", "_result", "as_of", "_env", "_key", "_line") + tuple("_c_" + n for n in _LAZY)
 
     def __init__(self, layout: Layout, result: tuple, as_of: datetime.date) -> None:
         _set(self, "_layout", layout)
@@ -139,7 +145,25 @@ class Decision:
         raise attrs.exceptions.FrozenInstanceError()
 
     def __reduce__(self):
+        line = self.line
+        if line is not None:
+            return (_rebuild_with_line, (self._layout, self._result, self.as_of, None, line))
         return (Decision, (self._layout, self._result, self.as_of))
+
+    @property
+    def line(self) -> Optional[int]:
+        """The 1-based input line of a JSON Lines record (SPEC §8), else None."""
+        try:
+            return self._line
+        except AttributeError:
+            return None
+
+    def _at_line(self, line: Optional[int]) -> "Decision":
+        """Note the JSON Lines input line (shown as ``"line"`` in
+        :meth:`to_dict`); returns self.  Called by the engine."""
+        if line is not None:
+            _set(self, "_line", line)
+        return self
 
     # -- identity ----------------------------------------------------------
     @property
@@ -156,7 +180,8 @@ class Decision:
         except AttributeError:
             pass
         key = (self.ruleset_id, self.digest, self.as_of, self.findings, self.undetermined, self.major_hazard,
-               self.outputs, self.given, self.level, self.tier, self.inspection, self.warnings, self.missing)
+               self.outputs, self.given, self.level, self.tier, self.inspection, self.warnings, self.missing,
+               self.line)
         _set(self, "_key", key)
         return key
 
@@ -164,7 +189,7 @@ class Decision:
         if not isinstance(other, Decision):
             return NotImplemented
         if self._layout is other._layout and self._result == other._result and self.as_of == other.as_of:
-            return True
+            return self.line == other.line
         return self._value_key() == other._value_key()
 
     def __hash__(self) -> int:
@@ -316,6 +341,7 @@ class Decision:
             "inspection": self.inspection,
             "warnings": [dict(w) for w in self.warnings],
             "missing": list(self.missing),
+            **({"line": self.line} if self.line is not None else {}),
         }
 
     def to_json(self, indent: Optional[int] = None) -> str:

@@ -9,12 +9,13 @@ unknown, so ``None`` values are dropped.
 from __future__ import annotations
 
 import datetime
-import json
 import math
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
+from safetyrules.dsl.evaluator import flatten as _iterative_flatten
 from safetyrules.dsl.types import FactSpec
-from safetyrules.errors import FactsError, RuleFileError, SafetyRulesError
+from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.limits import INT_BOUND, MAX_INT_DIGITS, text_ok
 
 __all__ = ["check_facts", "read_facts", "read_facts_file", "iter_jsonl", "iter_entities", "STREAM_SUFFIXES"]
 
@@ -39,33 +40,38 @@ def _scalar(value: Any, spec: FactSpec, name: str) -> Any:
     if t == "bool":
         if value is True or value is False:
             return value
-        raise _bad(f"fact '{name}' must be true or false, got {value!r}", name)
+        raise _bad(f"fact '{name}' must be true or false, got {show(value)}", name)
     if t in ("integer", "number"):
+        if isinstance(value, int) and not isinstance(value, bool) and not -INT_BOUND < value < INT_BOUND:
+            # checked first: printing such a number would itself raise
+            raise _bad(f"fact '{name}' is too large: integers have at most {MAX_INT_DIGITS} digits", name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _bad(f"fact '{name}' must be a number, got {value!r}", name)
+            raise _bad(f"fact '{name}' must be a number, got {show(value)}", name)
         if isinstance(value, float) and not math.isfinite(value):
-            raise _bad(f"fact '{name}' must be a finite number, got {value!r}", name)
+            raise _bad(f"fact '{name}' must be a finite number, got {show(value)}", name)
         if t == "integer":
             if isinstance(value, float):
                 if not value.is_integer():
-                    raise _bad(f"fact '{name}' must be a whole number, got {value!r}", name)
+                    raise _bad(f"fact '{name}' must be a whole number, got {show(value)}", name)
                 value = int(value)
         if spec.min is not None and value < spec.min:
-            raise _bad(f"fact '{name}' must be at least {spec.min}, got {value!r}", name)
+            raise _bad(f"fact '{name}' must be at least {spec.min}, got {show(value)}", name)
         if spec.max is not None and value > spec.max:
-            raise _bad(f"fact '{name}' must be at most {spec.max}, got {value!r}", name)
+            raise _bad(f"fact '{name}' must be at most {spec.max}, got {show(value)}", name)
         return value
     if t == "string":
         if not isinstance(value, str):
-            raise _bad(f"fact '{name}' must be text, got {value!r}", name)
+            raise _bad(f"fact '{name}' must be text, got {show(value)}", name)
+        if not value.isascii() and not text_ok(value):
+            raise _bad(f"fact '{name}' holds a lone surrogate ({show(value)}), which is not Unicode text", name)
         return value
     if t == "enum":
         if not isinstance(value, str) or value not in (spec.values or ()):
             shown = ", ".join(spec.values or ())
             raise FactsError(
-                f"fact '{name}' has value {value!r}, not one of: {shown}",
+                f"fact '{name}' has value {show(value)}, not one of: {shown}",
                 fact=name,
-                hint=_suggest(str(value), spec.values or ()),
+                hint=_suggest(value if isinstance(value, str) else show(value), spec.values or ()),
             )
         return value
     if t == "date":
@@ -78,7 +84,7 @@ def _scalar(value: Any, spec: FactSpec, name: str) -> Any:
                 return datetime.date.fromisoformat(value)
             except ValueError:
                 pass
-        raise _bad(f"fact '{name}' must be a date like 2024-03-01, got {value!r}", name)
+        raise _bad(f"fact '{name}' must be a date like 2024-03-01, got {show(value)}", name)
     raise _bad(f"fact '{name}' has an unsupported type {t}", name)  # pragma: no cover
 
 
@@ -119,7 +125,7 @@ def normal_value(value: Any) -> Any:
 
 def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
     if not isinstance(value, (list, tuple)):
-        raise _bad(f"fact '{name}' must be a list of items, got {value!r}", name)
+        raise _bad(f"fact '{name}' must be a list of items, got {show(value)}", name)
     out = []
     fields = spec.item or {}
     if not fields and spec.values:
@@ -129,7 +135,7 @@ def _list(value: Any, spec: FactSpec, name: str) -> List[Dict[str, Any]]:
     for i, item in enumerate(value):
         where = f"{name}[{i}]"
         if type(item) is not dict and not isinstance(item, Mapping):
-            raise _bad(f"fact '{where}' must be a mapping of fields, got {item!r}", where)
+            raise _bad(f"fact '{where}' must be a mapping of fields, got {show(item)}", where)
         flat = _flatten(item)
         checked: Dict[str, Any] = {}
         for k, v in flat.items():
@@ -169,29 +175,11 @@ _LEAF_TYPES = frozenset((str, int, float, bool, type(None), datetime.date))
 
 
 def _flatten(facts: Mapping[str, Any]) -> Dict[str, Any]:
-    """:func:`safetyrules.dsl.evaluator.flatten`, same results and errors,
-    with exact-type checks first (the per-record hot path)."""
-    out: Dict[str, Any] = {}
-    _walk("", facts, out)
-    return out
-
-
-def _walk(prefix: str, value: Mapping[str, Any], out: Dict[str, Any]) -> None:
-    if not value and prefix:
-        _put(out, prefix, None)
-    for k, v in value.items():
-        if type(k) is not str and not isinstance(k, str):
-            raise FactsError(f"fact names must be text, got {k!r}", fact=prefix or None)
-        key = f"{prefix}.{k}" if prefix else k
-        t = type(v)
-        if t in _LEAF_TYPES:
-            _put(out, key, v)
-        elif t is dict or (t is not list and t is not tuple and isinstance(v, Mapping)):
-            _walk(key, v, out)
-        elif t is list or t is tuple or isinstance(v, (list, tuple)):
-            _put(out, key, [_flatten(i) if type(i) is dict or isinstance(i, Mapping) else i for i in v])
-        else:
-            _put(out, key, v)
+    """:func:`safetyrules.dsl.evaluator.flatten`: iterative, and facts
+    nested deeper than :data:`~safetyrules.limits.MAX_FACT_DEPTH` are an
+    ``E-DEPTH`` :class:`FactsError` (never a ``RecursionError``).  Only the
+    reference path flattens: regular input never reaches it."""
+    return _iterative_flatten(facts)
 
 
 def _put(out: Dict[str, Any], key: str, value: Any) -> None:
@@ -231,10 +219,25 @@ def _fast_ok(code: int, payload: Any, value: Any) -> bool:
     if code == _FAST_ENUM:
         return tv is str and value in payload
     if code == _FAST_INT:
-        return tv is int
+        return tv is int and -INT_BOUND < value < INT_BOUND
     if code == _FAST_NUMBER:
-        return tv is int or (tv is float and math.isfinite(value))
-    return tv is str
+        return (tv is int and -INT_BOUND < value < INT_BOUND) or (tv is float and math.isfinite(value))
+    return tv is str and (value.isascii() or text_ok(value))
+
+
+def show(value: Any) -> str:
+    """``repr(value)`` for messages, bounded: never raises (an integer past
+    Python's digit limit, a value nested thousands deep) and never long."""
+    if type(value) is int and not -INT_BOUND < value < INT_BOUND:
+        return f"an integer of more than {MAX_INT_DIGITS} digits"
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother, r.maxlong = 2, 60, 60, 60
+    try:
+        return r.repr(value)
+    except Exception:  # a repr that fails is no reason to lose the message
+        return f"a {type(value).__name__}"
 
 
 def check_facts(
@@ -285,42 +288,13 @@ def check_facts(
     return out
 
 
-def _no_dupes(pairs):
-    out = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key '{k}'")
-        out[k] = v
-    return out
-
-
 def read_facts_file(path: str):
     """Read one facts file (YAML or JSON) → ``(data, positions)``, where
     positions maps key paths to file positions (YAML only, else None).
-    Raises :class:`SafetyRulesError`."""
-    from safetyrules.source.loader import load_yaml
+    Raises a located :class:`FactsError` (see :mod:`safetyrules.engine.reader`)."""
+    from safetyrules.engine.reader import read_facts_file as read
 
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-        text = raw.decode("utf-8-sig")
-    except OSError as exc:
-        raise FactsError(f"cannot read facts file: {exc.strerror}", path=path) from None
-    except UnicodeDecodeError as exc:
-        raise FactsError(f"facts file is not UTF-8 (byte {exc.start})", path=path) from None
-    if path.endswith(".json"):
-        try:
-            return json.loads(text, object_pairs_hook=_no_dupes), None
-        except ValueError as exc:
-            line = getattr(exc, "lineno", None)
-            col = getattr(exc, "colno", None)
-            msg = getattr(exc, "msg", str(exc))
-            raise FactsError(f"JSON: {msg}", path=path, line=line, column=col) from None
-    try:
-        doc = load_yaml(text, path)
-    except RuleFileError as err:
-        raise FactsError(err.message, path=path, line=err.line, column=err.column) from None
-    return doc.data, doc.values
+    return read(path)
 
 
 def read_facts(path: str) -> Any:
@@ -329,61 +303,20 @@ def read_facts(path: str) -> Any:
 
 
 def iter_jsonl(stream) -> Iterator[Tuple[int, Any, Optional[SafetyRulesError]]]:
-    """Yield ``(line_number, data, error)`` per non-blank line of a JSON Lines stream."""
-    for n, line in enumerate(stream, 1):
-        if isinstance(line, bytes):
-            try:
-                line = line.decode("utf-8")
-            except UnicodeDecodeError:
-                yield n, None, FactsError("line is not UTF-8", line=n)
-                continue
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line, object_pairs_hook=_no_dupes), None
-        except ValueError as exc:
-            msg = getattr(exc, "msg", str(exc))
-            yield n, None, FactsError(f"JSON: {msg}", line=n, column=getattr(exc, "colno", None))
+    """Yield ``(line_number, data, error)`` per non-blank line of a JSON Lines
+    stream (bytes or text lines); a bad line comes with its error, located."""
+    from safetyrules.engine.reader import iter_jsonl_bytes
+
+    for e in iter_jsonl_bytes(stream):
+        yield e.line, e.facts, e.error
 
 
 def iter_entities(paths) -> Iterator[Tuple[str, Any, Any, Tuple, Optional[SafetyRulesError]]]:
     """Every entity of every input, in order, as ``(label, facts, positions,
-    prefix, error)``.
+    prefix, error)``: :func:`safetyrules.engine.reader.iter_entities` as
+    tuples (that function's :class:`~safetyrules.engine.reader.Entity` also
+    carries the JSON Lines line)."""
+    from safetyrules.engine.reader import iter_entities as entities
 
-    A path is a YAML/JSON facts file (one entity, or a list of them), or a
-    JSON Lines stream (``.jsonl``, ``.ndjson``; ``-`` is stdin) read one line
-    at a time.  ``label`` is ``path``, ``path[i]`` or ``path:line``;
-    ``positions`` maps key paths to file positions (YAML files only) and
-    ``prefix`` is the key path of a list item inside them.  A bad entity
-    comes with its error instead of facts, and the iteration goes on.
-    """
-    import io
-    import sys
-
-    for path in paths:
-        if path == "-" or path.endswith(STREAM_SUFFIXES):
-            if path == "-":
-                stream, name = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig"), "<stdin>"
-            else:
-                try:
-                    stream, name = open(path, encoding="utf-8-sig"), path
-                except OSError as exc:
-                    yield path, None, None, (), FactsError(f"cannot read facts file: {exc.strerror}", path=path)
-                    continue
-            with stream:
-                for n, data, error in iter_jsonl(stream):
-                    if error is not None:
-                        error.path = name
-                    yield f"{name}:{n}", data, None, (), error
-            continue
-        try:
-            data, positions = read_facts_file(path)
-        except SafetyRulesError as err:
-            err.path = err.path or path
-            yield path, None, None, (), err
-            continue
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                yield f"{path}[{i}]", item, positions, (i,), None
-        else:
-            yield path, data, positions, (), None
+    for e in entities(paths):
+        yield e.label, e.facts, e.positions, e.prefix, e.error

@@ -25,7 +25,9 @@ Each input is read once, so ``/dev/stdin`` and process substitutions work.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Mapping
 from typing import Any, Iterable, Iterator, Optional, Tuple
 
 import attrs
@@ -42,6 +44,7 @@ __all__ = [
     "read_facts_file",
     "check_depth",
     "safe_text",
+    "entities_of",
 ]
 
 STREAM_SUFFIXES = (".jsonl", ".ndjson")
@@ -303,3 +306,40 @@ def iter_entities(paths: Iterable[str]) -> Iterator[Entity]:
                 yield Entity(f"{path}[{i}]", facts=item, index=i, positions=positions, prefix=(i,))
         else:
             yield Entity(path, facts=data, positions=positions)
+
+
+def entities_of(records: Any) -> Iterator[Entity]:
+    """The records ``RuleSet.evaluate_many`` takes, as entities.
+
+    ``records`` is an iterable of fact mappings; items that are ``str`` or
+    ``bytes`` are JSON Lines lines (numbered by position, 1-based, blank
+    ones skipped); an :class:`Entity` passes as it is.  ``records`` may
+    also be a JSON Lines file object (read as bytes) or a path (any facts
+    input :func:`iter_entities` reads).  A record that is not a mapping
+    (``None``, a number) becomes an ``E-ENTITY`` error value."""
+    if isinstance(records, (str, os.PathLike)):
+        yield from iter_entities([os.fspath(records)])
+        return
+    if hasattr(records, "read"):
+        name = getattr(records, "name", None)
+        yield from iter_jsonl_bytes(records, name if isinstance(name, str) else None)
+        return
+    for n, rec in enumerate(records, 1):
+        if type(rec) is dict or isinstance(rec, Mapping):
+            yield Entity(f"record {n}", facts=rec)
+        elif isinstance(rec, Entity):
+            yield rec
+        elif isinstance(rec, (str, bytes, bytearray)):
+            raw = rec.encode("utf-8", "surrogatepass") if isinstance(rec, str) else bytes(rec)
+            for e in iter_jsonl_bytes([raw]):
+                yield attrs.evolve(e, label=f"record {n}", line=n) if e.ok else Entity(f"record {n}", error=_at(e.error, n), line=n)
+        else:
+            yield Entity(
+                f"record {n}",
+                error=FactsError(f"record {n} must be a mapping of facts, got {_kind(rec)}", code="E-ENTITY"),
+            )
+
+
+def _at(err: SafetyRulesError, line: int) -> SafetyRulesError:
+    err.line = line
+    return err

@@ -126,26 +126,63 @@ class RuleSet:
     ) -> Iterator[Union[Decision, SafetyRulesError]]:
         """Decide many entities, in input order, reusing the compiled plan.
 
-        Yields a :class:`Decision` per record, or the :class:`SafetyRulesError`
-        that record raised (bad records do not stop the batch).  With
-        ``jobs > 1`` the work is spread over a process pool.
+        Yields one :class:`Decision` per record, or the :class:`SafetyRulesError`
+        that record raised, as a value: no record stops the batch, and none
+        is lost (``None`` and other non-mappings are ``E-ENTITY`` errors).
+        ``records`` may hold JSON Lines lines (``str``/``bytes``), or be a
+        JSON Lines file object or a facts path
+        (:func:`safetyrules.engine.reader.entities_of`); for JSON Lines input
+        each decision's ``line`` (and ``"line"`` in its JSON) and each
+        error's ``line`` is the 1-based input line.  With ``jobs > 1`` the
+        work is spread over a process pool.
         """
+        from safetyrules.engine.reader import entities_of
+
         day = _as_date(as_of)
         prog = self.program(day)
         if jobs and jobs > 1:
-            from safetyrules.engine.batch import parallel_decisions
-
-            yield from parallel_decisions(self, records, day, jobs, chunksize)
+            yield from self._many_parallel(entities_of(records), day, jobs, chunksize)
             return
         run, layout, make, reference = prog.run, prog.layout, Decision._make, self.reference
-        for rec in records:
+        for e in entities_of(records):
+            if e.error is not None:
+                yield e.error
+                continue
+            rec = e.facts
             try:
-                result = run(rec)
+                result = run(rec, day)
                 if result is None:
                     result = reference(rec, day, layout)
-                yield make(layout, result, day)
+                yield make(layout, result, day)._at_line(e.line)
             except SafetyRulesError as err:
+                if e.line is not None:
+                    err.line = e.line
                 yield err
+
+    def _many_parallel(self, entities, day: datetime.date, jobs: int, chunksize: int):
+        from collections import deque
+
+        from safetyrules.engine.batch import parallel_decisions
+
+        # results come back in input order, one per record sent, and an
+        # entity is always taken before its result: a queue pairs them
+        pending: deque = deque()
+
+        def records():
+            for e in entities:
+                pending.append(e)
+                yield e.facts if e.error is None else None
+
+        for result in parallel_decisions(self, records(), day, jobs, chunksize):
+            e = pending.popleft()
+            if e.error is not None:
+                yield e.error
+            elif isinstance(result, SafetyRulesError):
+                if e.line is not None:
+                    result.line = e.line
+                yield result
+            else:
+                yield result._at_line(e.line)
 
     def compact(self, facts: Mapping[str, Any], day: datetime.date) -> Tuple[Layout, tuple]:
         """``(layout, compact result)`` of one entity (what a Decision is
