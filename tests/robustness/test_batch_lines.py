@@ -186,4 +186,5 @@ def test_any_mix_through_the_reader_and_evaluate(rules, order):
 
 def test_the_property_reached_both_kinds():
     # runs after the property (file order): both branches were exercised
+    print(f"batch property reached: {REACHED}")
     assert REACHED["good"] > 20 and REACHED["bad"] > 20, REACHED
