@@ -149,3 +149,17 @@ def test_fmt_help_on_diff():
     texts, commands = _all_help()
     fmt = dict(zip(commands, texts[1:]))["fmt"]
     assert "--diff" in fmt and "change nothing" in " ".join(fmt.split())
+
+
+def test_lint_says_when_it_truncates_table_gaps(tmp_path, run):
+    d = write_rules(tmp_path / "g", {
+        "v.yaml": "kind: vocabulary\nid: v\nfacts:\n  x: {type: integer}\n  y: {type: integer}\n  out: {type: enum, values: [a, b]}\n",
+        "t.yaml": "kind: table\nid: t\noutput: out\nrows:\n" + "".join(
+            f"  - {{when: \"x == {k} and y == {k}\", then: a}}\n" for k in (1, 3, 5, 7)),
+    })
+    code, out, err = run("lint", d, "--format", "json")
+    gaps = [w for w in json.loads(out)["warnings"] if w["code"] == "W201"]
+    assert len(gaps) == 6
+    [more] = [g for g in gaps if "more gaps" in g["message"]]
+    assert re.fullmatch(r"table 't' has \d+\+? more gaps than the 5 shown; fix these and lint again", more["message"])
+    assert sum("more gaps than the 5 shown" in g["message"] for g in gaps) == 1
