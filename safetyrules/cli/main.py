@@ -166,11 +166,23 @@ def _cmd_evaluate(args) -> int:
         if fmt == "json":
             # One compact line per entity: a single entity is one JSON object,
             # several are JSON Lines; a JSON Lines input's lines say "line".
-            out.write(_decision_line(decision, line) + "\n")
+            if args.explain:  # the explanation as data, in the same line
+                data = decision.to_dict()
+                data["explanation"] = decision.explanation()
+                if line is not None:
+                    data["line"] = line
+                out.write(_json_text(data) + "\n")
+            else:
+                out.write(_decision_line(decision, line) + "\n")
         elif fmt == "html":
-            html_items.append((label if streaming else None, decision.to_dict()))
+            data = decision.to_dict()
+            if args.explain:
+                data["explanation_text"] = decision.explain()
+            html_items.append((label if streaming else None, data))
         elif fmt == "markdown":
             out.write(("" if first else "\n") + format_markdown(decision, label if streaming else None, lang=args.lang))
+            if args.explain:
+                out.write("\n```text\n" + escape_controls(decision.explain()) + "```\n")
         else:
             out.write(("" if first else "\n") + format_text(decision, label if streaming else None, lang=args.lang))
             if args.explain:
@@ -400,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
     ev.add_argument("--lang", choices=("zh", "en"), default=None,
                     help="language of labels and rule titles in text, Markdown and HTML (default: English labels, both titles)")
-    ev.add_argument("--explain", action="store_true", help="with text output: show each condition's value")
+    ev.add_argument("--explain", action="store_true",
+                    help="explain each decision: text, Markdown and HTML show each condition's value; JSON adds an \"explanation\" object")
     ev.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for large batches")
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress line")
     ev.add_argument("--backend", choices=("duckdb", "polars", "spark", "python"), default=None,

@@ -98,9 +98,9 @@ def parallel_decisions(
     layout = rules.program(day).layout
     make = Decision._make
 
-    def decisions(results):
-        for r in results:
-            yield r if r is None or isinstance(r, SafetyRulesError) else make(layout, r, day)
+    def decisions(chunk, results):
+        for rec, r in zip(chunk, results):
+            yield r if r is None or isinstance(r, SafetyRulesError) else make(layout, r, day)._attach_entity(rec)
 
     def here(rec):
         if rec is None:
@@ -124,10 +124,10 @@ def parallel_decisions(
             window.append((chunk, pool.apply_async(_work_chunk, (chunk,))))
             if len(window) >= 2 * jobs:
                 c, res = window.popleft()
-                yield from decisions(results_of(c, res))
+                yield from decisions(c, results_of(c, res))
         while window:
             c, res = window.popleft()
-            yield from decisions(results_of(c, res))
+            yield from decisions(c, results_of(c, res))
     finally:
         pool.terminate()
         pool.join()

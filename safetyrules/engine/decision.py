@@ -26,7 +26,7 @@ from safetyrules.backends.missing import decision_missing, explain_text
 from safetyrules.frozen import FrozenDict
 from safetyrules.plan.model import family_gap_warnings
 
-__all__ = ["Finding", "Undetermined", "Decision", "jsonable"]
+__all__ = ["Finding", "Undetermined", "Decision", "jsonable", "entity_of"]
 
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
@@ -98,12 +98,37 @@ _set = object.__setattr__
 _UNSET = object()
 
 # Public attributes materialised on first use, each kept in a slot of its own.
-_LAZY = ("findings", "undetermined", "major_hazard", "outputs", "missing", "missing_pair")
+_LAZY = ("findings", "undetermined", "major_hazard", "outputs", "missing", "missing_pair", "level_range",
+         "next_questions")
+
+_ENTITY_KEYS = ("id", "name", "grid", "status", "sector")
+_NO_ENTITY = FrozenDict()
+
+
+def entity_of(facts: Mapping[str, Any]) -> FrozenDict:
+    """The ``entity.*`` facts of SPEC §8 in ``facts`` (dotted or nested
+    keys; null is not given), by their last path segment."""
+    nested = facts.get("entity")
+    if type(nested) is not dict and not isinstance(nested, Mapping):
+        nested = None
+    out = None
+    for k in _ENTITY_KEYS:
+        v = facts.get("entity." + k)
+        if v is None and nested is not None:
+            v = nested.get(k)
+        if v is not None:
+            if out is None:
+                out = {}
+            out[k] = v
+    return FrozenDict(out) if out else _NO_ENTITY
 
 
 def _rebuild_with_line(layout, result, as_of, entity, line):
     d = Decision(layout, result, as_of)
-    _set(d, "_line", line)
+    if line is not None:
+        _set(d, "_line", line)
+    if entity:
+        _set(d, "_entity", entity)
     return d
 
 
@@ -122,7 +147,7 @@ class Decision:
     equal) when everything it reports is equal.
     """
 
-    __slots__ = ("_layout", "_result", "as_of", "_env", "_key", "_line") + tuple("_c_" + n for n in _LAZY)
+    __slots__ = ("_layout", "_result", "as_of", "_env", "_key", "_entity", "_line") + tuple("_c_" + n for n in _LAZY)
 
     def __init__(self, layout: Layout, result: tuple, as_of: datetime.date) -> None:
         _set(self, "_layout", layout)
@@ -146,9 +171,18 @@ class Decision:
 
     def __reduce__(self):
         line = self.line
-        if line is not None:
-            return (_rebuild_with_line, (self._layout, self._result, self.as_of, None, line))
+        entity = self.entity
+        if line is not None or entity:
+            return (_rebuild_with_line, (self._layout, self._result, self.as_of, entity or None, line))
         return (Decision, (self._layout, self._result, self.as_of))
+
+    def _attach_entity(self, facts: Mapping[str, Any]) -> "Decision":
+        """Keep the entity facts of ``facts`` (already checked) for the
+        ``entity`` block (SPEC §8); returns self.  Called by the engine."""
+        entity = entity_of(facts)
+        if entity:
+            _set(self, "_entity", entity)
+        return self
 
     @property
     def line(self) -> Optional[int]:
@@ -181,7 +215,7 @@ class Decision:
             pass
         key = (self.ruleset_id, self.digest, self.as_of, self.findings, self.undetermined, self.major_hazard,
                self.outputs, self.given, self.level, self.tier, self.inspection, self.warnings, self.missing,
-               self.line)
+               self.line, self.entity)
         _set(self, "_key", key)
         return key
 
@@ -325,9 +359,74 @@ class Decision:
         gaps = family_gap_warnings(self._layout.plan.editions, self.as_of)
         return self._result[3] + gaps if gaps else self._result[3]
 
+    # -- Decision v1 (SPEC §8): computed on demand, never on the hot path -----
+    @property
+    def entity(self) -> FrozenDict:
+        """The ``entity.id``, ``name``, ``grid``, ``status`` and ``sector``
+        facts that were given, by their last path segment (empty if none)."""
+        try:
+            return self._entity
+        except AttributeError:
+            return _NO_ENTITY
+
+    def _inputs(self) -> Dict[str, Any]:
+        from safetyrules.engine.questions import inputs_of
+
+        return inputs_of(self._layout.plan, self.env(), self.given)
+
+    @property
+    def level_range(self) -> FrozenDict:
+        """``least``/``most``: the level with every undetermined clause
+        counted as not found, and the decision's level."""
+        return self._lazy("level_range", self._build_level_range)
+
+    def _build_level_range(self) -> FrozenDict:
+        from safetyrules.engine.questions import level_range
+
+        return FrozenDict(level_range(self._layout.plan, self.env(), self.given, self.level))
+
+    @property
+    def next_questions(self) -> Tuple[FrozenDict, ...]:
+        """Every fact of ``missing`` once, with the undetermined clauses it
+        settles and how many of them are major, best question first."""
+        return self._lazy("next_questions", self._build_questions)
+
+    def _build_questions(self) -> Tuple[FrozenDict, ...]:
+        from safetyrules.engine.questions import domains_for, next_questions
+
+        missing = self.missing
+        if not missing:
+            return ()
+        und = [(u.standard, u.clause, u.severity, u.missing) for u in self.undetermined]
+        if not und:  # nothing to settle: the facts in name order
+            return tuple(FrozenDict(fact=m, settles=(), major=0) for m in missing)
+        plan = self._layout.plan
+        qs = next_questions(plan, domains_for(plan), self.env(), self.as_of, und, missing, self.given)
+        return tuple(FrozenDict(fact=q["fact"], settles=tuple(q["settles"]), major=q["major"]) for q in qs)
+
+    def explanation(self) -> Dict[str, Any]:
+        """The explanation as data: per clause the value of each
+        sub-condition with the facts it read, which table row decided each
+        output and why earlier rows did not, and what would change the
+        result (see :mod:`safetyrules.engine.explain`)."""
+        from safetyrules.engine.explain import explain
+
+        return explain(self._layout.plan, self._inputs(), self.as_of, self, self.env())
+
     # -- output ------------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:
-        """JSON-ready data (SPEC §4)."""
+        """JSON-ready data (SPEC §4, §8)."""
+        out = self._dict_v0()
+        entity = self.entity
+        if entity:
+            out["entity"] = dict(entity)
+        out["level_range"] = dict(self.level_range)
+        out["next_questions"] = [
+            {"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in self.next_questions
+        ]
+        return out
+
+    def _dict_v0(self) -> Dict[str, Any]:
         return {
             "ruleset": {"id": self.ruleset_id, "digest": self.digest},
             "as_of": self.as_of.isoformat(),

@@ -27,7 +27,7 @@ from safetyrules.dsl import ast as A
 from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 from safetyrules.engine.decision import jsonable
-from safetyrules.engine.questions import Domains, derive, set_fact
+from safetyrules.engine.questions import Domains, decide_level, derive, domains_for, set_fact
 
 __all__ = ["explain", "MAX_PAIRS", "MAX_CHANGES"]
 
@@ -97,10 +97,10 @@ def _tables(plan, env: Mapping[str, Any], given: Sequence[str]) -> List[Dict[str
     return out
 
 
-def explain(rules, inputs: Mapping[str, Any], day: datetime.date, decision, env_after: Mapping[str, Any]) -> Dict[str, Any]:
-    """The explanation of ``decision`` (see the module doc)."""
-    plan = rules.plan
-    domains: Domains = rules.domains
+def explain(plan, inputs: Mapping[str, Any], day: datetime.date, decision, env_after: Mapping[str, Any]) -> Dict[str, Any]:
+    """The explanation of ``decision`` for the checked ``inputs`` (see the
+    module doc); ``env_after`` is the run's environment after the standards."""
+    domains: Domains = domains_for(plan)
     clauses = []
     for status, items in (("found", decision.findings), ("undetermined", decision.undetermined)):
         for f in items:
@@ -119,10 +119,7 @@ def explain(rules, inputs: Mapping[str, Any], day: datetime.date, decision, env_
     level_fact = plan.decision.get("level")
 
     def level_with(changed: Mapping[str, Any]) -> Any:
-        try:
-            return rules.evaluate(changed, as_of=day).level
-        except SafetyRulesError:
-            return None
+        return decide_level(plan, changed, day)
 
     def clears(node, changed) -> bool:
         return _value(node, derive(plan, changed, day)) is not True

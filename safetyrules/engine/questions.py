@@ -26,7 +26,7 @@ from safetyrules.dsl import ast as A
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import Plan, PlanTable
 
-__all__ = ["Domains", "derive", "level_range", "next_questions", "set_fact"]
+__all__ = ["Domains", "domains_for", "derive", "inputs_of", "decide_level", "level_range", "next_questions", "set_fact"]
 
 _SCALARS = ("bool", "integer", "number", "enum", "string", "date")
 
@@ -65,6 +65,29 @@ class Domains:
                         consts.setdefault(name, set()).add(x if not isinstance(x, list) else tuple(x))
         self._consts = consts
         self._cache: Dict[str, Tuple[Any, ...]] = {}
+        # which tables before the standards each input fact feeds (transitively)
+        feeds: Dict[str, set] = {}
+        for t in plan.tables_before:
+            srcs = set()
+            for r in t.reads:
+                srcs.add(r)
+                srcs |= feeds.get(r, set())
+            feeds[t.output] = srcs
+        self._feeds = feeds
+        self._programs: Dict[Any, Any] = {}
+
+    def tables_fed_by(self, fact: str) -> Tuple[PlanTable, ...]:
+        """The tables before the standards whose output depends on ``fact``,
+        in dependency order."""
+        base = _split_item(fact)[0]
+        return tuple(t for t in self.plan.tables_before if base in self._feeds.get(t.output, ()))
+
+    def program(self, key: Any, nodes: Sequence[A.Node]):
+        """A compiled program of ``nodes`` (kept per ``key``)."""
+        prog = self._programs.get(key)
+        if prog is None:
+            prog = self._programs[key] = dsl.compile_many(list(nodes))
+        return prog
 
     def spec(self, fact: str):
         """The FactSpec of ``fact`` (``list[i].field`` names the item field)."""
@@ -158,7 +181,7 @@ def _row_values(t: PlanTable, env: Mapping[str, Any]) -> List[Optional[bool]]:
 
 
 def _run(tables: Iterable[PlanTable], env: Dict[str, Any], given: Iterable[str]) -> None:
-    from safetyrules.engine.ruleset import decide_table
+    from safetyrules.backends.tables import decide_table
 
     given = set(given)
     for t in tables:
@@ -178,6 +201,60 @@ def derive(plan: Plan, inputs: Mapping[str, Any], day: datetime.date) -> Dict[st
     env["as_of"] = day
     _run(plan.tables_before, env, inputs.keys())
     return env
+
+
+_DOMAINS: Dict[int, Tuple[Plan, Domains]] = {}
+
+
+def domains_for(plan: Plan) -> Domains:
+    """The :class:`Domains` of ``plan``, built once per plan object (a pure
+    function of it: threads at worst build one twice)."""
+    hit = _DOMAINS.get(id(plan))
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    if len(_DOMAINS) > 64:
+        _DOMAINS.clear()
+    dom = Domains(plan)
+    _DOMAINS[id(plan)] = (plan, dom)
+    return dom
+
+
+def inputs_of(plan: Plan, env: Mapping[str, Any], given: Iterable[str]) -> Dict[str, Any]:
+    """The checked input facts of a run's environment: without ``as_of``,
+    the ``findings.*`` counts and the table outputs the tables derived
+    (outputs the input gave stay)."""
+    from safetyrules.plan.model import FINDINGS_FACTS
+
+    derived = set(plan.outputs) - set(given)
+    skip = set(FINDINGS_FACTS) | {"as_of"}
+    return {k: v for k, v in env.items() if k not in skip and k not in derived}
+
+
+def after_standards(plan: Plan, inputs: Mapping[str, Any], day: datetime.date) -> Dict[str, Any]:
+    """The whole run on the reference path (derived facts, every clause in
+    force on ``day``, the grading tables): the environment after it."""
+    env = derive(plan, inputs, day)
+    in_force = set(plan.in_force(day))
+    n = {"major": 0, "general": 0, "und": 0, "major_und": 0}
+    for c in plan.clauses:
+        if c.standard not in in_force:
+            continue
+        v = _clause_value(c.condition, env)
+        if v is True:
+            n["major" if c.severity == "major" else "general"] += 1
+        elif v is None:
+            n["und"] += 1
+            n["major_und"] += c.severity == "major"
+    env["findings.major"], env["findings.general"] = n["major"], n["general"]
+    env["findings.undetermined"], env["findings.major_undetermined"] = n["und"], n["major_und"]
+    _run(plan.tables_after, env, inputs.keys())
+    return env
+
+
+def decide_level(plan: Plan, inputs: Mapping[str, Any], day: datetime.date) -> Any:
+    """The level the rule set gives for ``inputs`` on ``day``."""
+    fact = plan.decision.get("level")
+    return after_standards(plan, inputs, day).get(fact) if fact else None
 
 
 def set_fact(inputs: Mapping[str, Any], fact: str, value: Any) -> Dict[str, Any]:
@@ -226,35 +303,59 @@ def level_range(plan: Plan, env_after: Mapping[str, Any], given: Sequence[str], 
 def next_questions(
     plan: Plan,
     domains: Domains,
-    inputs: Mapping[str, Any],
+    env: Mapping[str, Any],
     day: datetime.date,
     undetermined: Sequence[Tuple[str, str, str, Sequence[str]]],
     missing: Sequence[str],
+    given: Sequence[str] = (),
 ) -> List[Dict[str, Any]]:
     """Every fact of ``missing`` once, with the undetermined clauses
-    (``(standard, clause, severity, missing)``) it settles.  Ordered: facts
-    that settle a major clause first, then by clauses settled (most first),
-    then by name."""
+    (``(standard, clause, severity, missing)``) it settles.  ``env`` is the
+    run's environment (inputs and derived facts); a tried value recomputes
+    only the tables that fact feeds.  Ordered: facts that settle a major
+    clause first, then by clauses settled (most first), then by name."""
+    from safetyrules.backends.tables import decide_table
+
     settles: Dict[str, List[Tuple[str, str]]] = {f: [] for f in missing}
-    nodes = {}
-    for std, clause, severity, _ in undetermined:
-        c = plan.clause(std, clause)
-        if c is not None:
-            nodes[(std, clause)] = c.condition
-    cache: Dict[Tuple[str, Any], Dict[str, Any]] = {}
+    given_set = set(given)
+    tried: Dict[Tuple[str, Any], Dict[str, Any]] = {}
+
+    def env_with(fact: str, value: Any) -> Dict[str, Any]:
+        key = (fact, _hashable(value))
+        e = tried.get(key)
+        if e is None:
+            e = set_fact(env, fact, value)
+            for t in domains.tables_fed_by(fact):
+                if t.output in given_set:
+                    continue
+                prog = domains.program(("table", t.id), [n if n is not None else A.Boolean(False) for n in t.conditions])
+                try:
+                    vals = prog(e, [])
+                except SafetyRulesError:
+                    vals = _row_values(t, e)
+                res = decide_table(t, vals, [])
+                if res.known:
+                    e[t.output] = res.value
+                else:
+                    e.pop(t.output, None)
+            tried[key] = e
+        return e
+
     for std, clause, severity, needs in undetermined:
-        node = nodes.get((std, clause))
-        if node is None:
+        c = plan.clause(std, clause)
+        if c is None:
             continue
+        prog = domains.program(("clause", std, clause), [c.condition])
         for fact in needs:
             if fact not in settles:
                 continue
             for value in domains.values(fact):
-                key = (fact, _hashable(value))
-                env = cache.get(key)
-                if env is None:
-                    env = cache[key] = derive(plan, set_fact(inputs, fact, value), day)
-                if _clause_value(node, env) is not None:
+                e = env_with(fact, value)
+                try:
+                    v = prog(e, [])[0]
+                except SafetyRulesError:
+                    v = _clause_value(c.condition, e)
+                if v is not None:
                     settles[fact].append((f"{std}:{clause}", severity))
                     break
     out = []

@@ -111,10 +111,10 @@ class RuleSet:
         prog = self._by_day.get(day)
         if prog is None:
             prog = self._compile(day)
-        result = prog.run(facts)
+        result = prog.run(facts, day)
         if result is None:
             result = self.reference(facts, day, prog.layout)
-        return Decision._make(prog.layout, result, day)
+        return Decision._make(prog.layout, result, day)._attach_entity(facts)
 
     def evaluate_many(
         self,
@@ -153,7 +153,7 @@ class RuleSet:
                 result = run(rec, day)
                 if result is None:
                     result = reference(rec, day, layout)
-                yield make(layout, result, day)._at_line(e.line)
+                yield make(layout, result, day)._attach_entity(rec)._at_line(e.line)
             except SafetyRulesError as err:
                 if e.line is not None:
                     err.line = e.line
@@ -188,7 +188,7 @@ class RuleSet:
         """``(layout, compact result)`` of one entity (what a Decision is
         built from; the process pool sends only the result)."""
         prog = self.program(day)
-        result = prog.run(facts)
+        result = prog.run(facts, day)
         if result is None:
             result = self.reference(facts, day, prog.layout)
         return prog.layout, result

@@ -85,7 +85,9 @@ def render_report(summary: Dict[str, Any], lang: Optional[str] = None) -> str:
     heading, chart_title, col, ctx = _BY[summary["by"]]
     level_chart = level_bars(summary["level"], lambda k: label("level", k))
     group_chart = stacked_levels(summary["groups"], lambda k: label("level", k))
+    for row in group_chart["rows"]:
+        row["label"] = label(ctx, row["key"])
     return environment().get_template("report.html.j2").render(
-        s=summary, t=t, lang=t.lang, label=label, level_chart=level_chart, group_chart=group_chart,
+        s=summary, t=t, lang=t.lang, label=label, level_chart=level_chart, group_chart=group_chart, colour=level_colour,
         by_heading=t(heading), by_chart_title=t(chart_title), by_label=t(col), by_ctx=ctx,
     )

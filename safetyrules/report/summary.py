@@ -62,112 +62,156 @@ def _dimension(decision: Dict[str, Any], by: str) -> Any:
     return entity.get(by) if isinstance(entity, dict) else None
 
 
+class _Tally:
+    """Counts over decisions; two tallies merge (for parallel reading)."""
+
+    def __init__(self, by: str) -> None:
+        self.by = by
+        self.n = self.bad = 0
+        self.levels: Dict[str, int] = {}
+        self.tiers: Dict[str, int] = {}
+        self.inspections: Dict[str, int] = {}
+        self.major: Dict[str, int] = {}
+        self.with_undetermined = self.with_findings = 0
+        self.groups: Dict[str, Dict[str, Any]] = {}
+        self.finding_counts: Dict[Tuple[str, str], int] = {}
+        self.finding_meta: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self.rulesets: Dict[Tuple[str, str], int] = {}
+
+    def feed(self, lines: Iterable[Any]) -> "_Tally":
+        loads = json.loads
+        by = self.by
+        levels, tiers, inspections, major = self.levels, self.tiers, self.inspections, self.major
+        groups, finding_counts, finding_meta, rulesets = self.groups, self.finding_counts, self.finding_meta, self.rulesets
+        for raw in lines:
+            if isinstance(raw, dict):
+                d = raw
+            else:
+                if not raw.strip():
+                    continue
+                try:
+                    d = loads(raw)
+                except (ValueError, RecursionError):
+                    self.bad += 1
+                    continue
+            if not isinstance(d, dict) or "error" in d or "level" not in d:
+                self.bad += 1
+                continue
+            self.n += 1
+            level = _key(d.get("level"))
+            levels[level] = levels.get(level, 0) + 1
+            tier = _key(d.get("tier"))
+            tiers[tier] = tiers.get(tier, 0) + 1
+            insp = _key(d.get("inspection"))
+            inspections[insp] = inspections.get(insp, 0) + 1
+            mh = _key(d.get("major_hazard"))
+            major[mh] = major.get(mh, 0) + 1
+            und = bool(d.get("undetermined"))
+            self.with_undetermined += und
+            found = d.get("findings") or ()
+            self.with_findings += bool(found)
+            g = _key(_dimension(d, by))
+            grp = groups.get(g)
+            if grp is None:
+                grp = groups[g] = {"entities": 0, "levels": {}, "major_hazard": 0, "undetermined": 0}
+            grp["entities"] += 1
+            grp["levels"][level] = grp["levels"].get(level, 0) + 1
+            grp["major_hazard"] += mh == "true"
+            grp["undetermined"] += und
+            for f in found:
+                k = (f.get("standard"), f.get("clause"))
+                c = finding_counts.get(k)
+                if c is None:
+                    finding_counts[k] = 1
+                    finding_meta[k] = {x: f.get(x) for x in ("cite", "severity", "title")}
+                else:
+                    finding_counts[k] = c + 1
+            rs = d.get("ruleset")
+            if isinstance(rs, dict):
+                rk = (str(rs.get("id")), str(rs.get("digest")))
+                rulesets[rk] = rulesets.get(rk, 0) + 1
+        return self
+
+    def merge(self, other: "_Tally") -> "_Tally":
+        """Add ``other`` (read from later lines) into this tally."""
+
+        def add(a: Dict, b: Dict) -> None:
+            for k, v in b.items():
+                a[k] = a.get(k, 0) + v
+
+        self.n += other.n
+        self.bad += other.bad
+        add(self.levels, other.levels)
+        add(self.tiers, other.tiers)
+        add(self.inspections, other.inspections)
+        add(self.major, other.major)
+        self.with_undetermined += other.with_undetermined
+        self.with_findings += other.with_findings
+        for k, g in other.groups.items():
+            mine = self.groups.setdefault(k, {"entities": 0, "levels": {}, "major_hazard": 0, "undetermined": 0})
+            mine["entities"] += g["entities"]
+            add(mine["levels"], g["levels"])
+            mine["major_hazard"] += g["major_hazard"]
+            mine["undetermined"] += g["undetermined"]
+        add(self.finding_counts, other.finding_counts)
+        for k, m in other.finding_meta.items():
+            self.finding_meta.setdefault(k, m)  # the earliest line's text
+        add(self.rulesets, other.rulesets)
+        return self
+
+    def result(self, top: int) -> Dict[str, Any]:
+        n = self.n
+        ranked = sorted(self.finding_counts.items(), key=lambda kv: (-kv[1], str(kv[0][0]), str(kv[0][1])))[:top]
+        top_findings = []
+        for (std, clause), count in ranked:
+            f = self.finding_meta[(std, clause)]
+            top_findings.append(
+                {
+                    "standard": std,
+                    "clause": clause,
+                    "cite": f.get("cite"),
+                    "severity": f.get("severity"),
+                    "title": f.get("title") or {},
+                    "count": count,
+                    "share": _share(count, n),
+                }
+            )
+        group_list = []
+        for key in sorted(self.groups, key=lambda k: (k == UNKNOWN, k)):
+            grp = self.groups[key]
+            m = grp["entities"]
+            group_list.append(
+                {
+                    "key": key,
+                    "entities": m,
+                    "share": _share(m, n),
+                    "level": _dist(grp["levels"], m, LEVEL_ORDER),
+                    "major_hazard": grp["major_hazard"],
+                    "undetermined_share": _share(grp["undetermined"], m),
+                }
+            )
+        return {
+            "entities": n,
+            "bad_lines": self.bad,
+            "by": self.by,
+            "level": _dist(self.levels, n, LEVEL_ORDER),
+            "tier": _dist(self.tiers, n, TIER_ORDER),
+            "inspection": _dist(self.inspections, n, ("monthly", "quarterly", "semiannual", "annual")),
+            "major_hazard": _dist(self.major, n, ("true", "false")),
+            "undetermined": {"entities": self.with_undetermined, "share": _share(self.with_undetermined, n)},
+            "with_findings": {"entities": self.with_findings, "share": _share(self.with_findings, n)},
+            "groups": group_list,
+            "top_findings": top_findings,
+            "rulesets": [{"id": i, "digest": dg, "entities": c} for (i, dg), c in sorted(self.rulesets.items())],
+        }
+
+
 def summarise(lines: Iterable[Any], by: str = "grid", top: int = TOP_FINDINGS) -> Dict[str, Any]:
     """Counts and shares over the decisions in ``lines`` (JSON text lines,
     bytes, or already-parsed dicts), grouped by ``by`` (grid, sector, scale)."""
     if by not in DIMENSIONS:
         raise ValueError(f"--by must be one of {', '.join(DIMENSIONS)}, got {by!r}")
-    loads = json.loads
-    n = bad = 0
-    levels: Dict[str, int] = {}
-    tiers: Dict[str, int] = {}
-    inspections: Dict[str, int] = {}
-    major: Dict[str, int] = {}
-    with_undetermined = with_findings = 0
-    groups: Dict[str, Dict[str, Any]] = {}
-    finding_counts: Dict[Tuple[str, str], int] = {}
-    finding_meta: Dict[Tuple[str, str], Dict[str, Any]] = {}
-    rulesets: Dict[Tuple[str, str], int] = {}
-    for raw in lines:
-        if isinstance(raw, dict):
-            d = raw
-        else:
-            if not raw.strip():
-                continue
-            try:
-                d = loads(raw)
-            except (ValueError, RecursionError):
-                bad += 1
-                continue
-        if not isinstance(d, dict) or "error" in d or "level" not in d:
-            bad += 1
-            continue
-        n += 1
-        level = _key(d.get("level"))
-        levels[level] = levels.get(level, 0) + 1
-        tier = _key(d.get("tier"))
-        tiers[tier] = tiers.get(tier, 0) + 1
-        insp = _key(d.get("inspection"))
-        inspections[insp] = inspections.get(insp, 0) + 1
-        mh = _key(d.get("major_hazard"))
-        major[mh] = major.get(mh, 0) + 1
-        und = bool(d.get("undetermined"))
-        with_undetermined += und
-        found = d.get("findings") or ()
-        with_findings += bool(found)
-        g = _key(_dimension(d, by))
-        grp = groups.get(g)
-        if grp is None:
-            grp = groups[g] = {"entities": 0, "levels": {}, "major_hazard": 0, "undetermined": 0}
-        grp["entities"] += 1
-        grp["levels"][level] = grp["levels"].get(level, 0) + 1
-        grp["major_hazard"] += mh == "true"
-        grp["undetermined"] += und
-        for f in found:
-            k = (f.get("standard"), f.get("clause"))
-            c = finding_counts.get(k)
-            if c is None:
-                finding_counts[k] = 1
-                finding_meta[k] = f
-            else:
-                finding_counts[k] = c + 1
-        rs = d.get("ruleset")
-        if isinstance(rs, dict):
-            rk = (str(rs.get("id")), str(rs.get("digest")))
-            rulesets[rk] = rulesets.get(rk, 0) + 1
-    ranked = sorted(finding_counts.items(), key=lambda kv: (-kv[1], str(kv[0][0]), str(kv[0][1])))[:top]
-    top_findings = []
-    for (std, clause), count in ranked:
-        f = finding_meta[(std, clause)]
-        top_findings.append(
-            {
-                "standard": std,
-                "clause": clause,
-                "cite": f.get("cite"),
-                "severity": f.get("severity"),
-                "title": f.get("title") or {},
-                "count": count,
-                "share": _share(count, n),
-            }
-        )
-    group_list = []
-    for key in sorted(groups, key=lambda k: (k == UNKNOWN, k)):
-        grp = groups[key]
-        m = grp["entities"]
-        group_list.append(
-            {
-                "key": key,
-                "entities": m,
-                "share": _share(m, n),
-                "level": _dist(grp["levels"], m, LEVEL_ORDER),
-                "major_hazard": grp["major_hazard"],
-                "undetermined_share": _share(grp["undetermined"], m),
-            }
-        )
-    return {
-        "entities": n,
-        "bad_lines": bad,
-        "by": by,
-        "level": _dist(levels, n, LEVEL_ORDER),
-        "tier": _dist(tiers, n, TIER_ORDER),
-        "inspection": _dist(inspections, n, ("monthly", "quarterly", "semiannual", "annual")),
-        "major_hazard": _dist(major, n, ("true", "false")),
-        "undetermined": {"entities": with_undetermined, "share": _share(with_undetermined, n)},
-        "with_findings": {"entities": with_findings, "share": _share(with_findings, n)},
-        "groups": group_list,
-        "top_findings": top_findings,
-        "rulesets": [{"id": i, "digest": dg, "entities": c} for (i, dg), c in sorted(rulesets.items())],
-    }
+    return _Tally(by).feed(lines).result(top)
 
 
 def read_lines(path: str) -> Iterable[bytes]:
@@ -181,14 +225,53 @@ def read_lines(path: str) -> Iterable[bytes]:
         yield from fh
 
 
-def load_summary(paths: List[str], by: str, top: int = TOP_FINDINGS) -> Dict[str, Any]:
-    """:func:`summarise` over every line of ``paths``, in order."""
+#: files larger than this are read by several processes, one byte range each
+PARALLEL_BYTES = 16 << 20
 
-    def lines():
-        for p in paths:
-            yield from read_lines(p)
 
-    return summarise(lines(), by=by, top=top)
+def _range_lines(path: str, start: int, end: int) -> Iterable[bytes]:
+    """The lines that begin in [start, end) of ``path``."""
+    with open(path, "rb") as fh:
+        if start:
+            fh.seek(start - 1)
+            fh.readline()  # finish the line that began before start
+        pos = fh.tell()
+        while pos < end:
+            line = fh.readline()
+            if not line:
+                return
+            pos += len(line)
+            yield line
+
+
+def _tally_range(args) -> "_Tally":
+    path, start, end, by = args
+    return _Tally(by).feed(_range_lines(path, start, end))
+
+
+def load_summary(paths: List[str], by: str, top: int = TOP_FINDINGS, jobs: Optional[int] = None) -> Dict[str, Any]:
+    """:func:`summarise` over every line of ``paths``, in order.  A large
+    regular file is split into byte ranges read by ``jobs`` processes (default:
+    the CPUs) whose counts are added up — the same result as one reader."""
+    import os
+
+    if by not in DIMENSIONS:
+        raise ValueError(f"--by must be one of {', '.join(DIMENSIONS)}, got {by!r}")
+    jobs = jobs or os.cpu_count() or 1
+    total = _Tally(by)
+    for p in paths:
+        size = os.path.getsize(p) if p != "-" and os.path.isfile(p) else 0
+        if jobs > 1 and size > PARALLEL_BYTES:
+            from concurrent.futures import ProcessPoolExecutor
+
+            step = size // jobs + 1
+            parts = [(p, i * step, min(size, (i + 1) * step), by) for i in range(jobs)]
+            with ProcessPoolExecutor(jobs) as pool:
+                for t in pool.map(_tally_range, parts):
+                    total.merge(t)
+        else:
+            total.feed(read_lines(p))
+    return total.result(top)
 
 
 def level_colour(level: Optional[str]) -> str:

@@ -152,7 +152,7 @@ def decision_schema(plan: Plan) -> Dict[str, Any]:
         "additionalProperties": False,
     }
     outputs = {
-        t.output: ({"type": "array"} if t.hit == "collect" else _maybe_enum(_values(plan, t.output)))
+        t.output: ({"type": ["array", "null"]} if t.hit == "collect" else _maybe_enum(_values(plan, t.output)))
         for t in plan.tables
     }
     entity = {

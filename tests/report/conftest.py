@@ -10,8 +10,7 @@ import os
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DAY = "2024-03-01"
+from report_fixtures import DAY, ROOT
 
 
 @pytest.fixture(scope="session")

@@ -92,7 +92,7 @@ def test_report_page(browser, registry, tmp_path, by, lang):
 
 
 def test_evaluate_page(browser, tmp_path, example_facts):
-    from conftest import DAY, ROOT
+    from report_fixtures import DAY, ROOT
 
     paths = [os.path.join(ROOT, "examples", "facts", n) for n, _ in example_facts]
     decisions = [json.loads(line) for line in run("evaluate", *paths, "--as-of", DAY, "--format", "json").splitlines()]

@@ -13,7 +13,7 @@ import pytest
 from safetyrules.report.i18n import DOMAIN, LOCALE_DIR, compile_catalogues, translator
 from safetyrules.report.text import format_markdown, format_text
 
-from conftest import DAY, ROOT
+from report_fixtures import DAY, ROOT
 
 
 def test_compiled_catalogue_matches_its_source(tmp_path):

@@ -160,7 +160,7 @@ def test_unknown_path_and_method_are_problems(client):
 
 
 def test_slow_body_times_out_with_408():
-    from conftest import Server
+    from service_fixtures import Server
 
     srv = Server("--timeout", "0.5")
     try:
