@@ -319,17 +319,18 @@ def _did_you_mean(word: str, choices) -> Optional[str]:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def _extends(manifest: Manifest, errors: List[SafetyRulesError]):
+def _extends(manifest: Manifest, errors: List[SafetyRulesError], doc: Optional[Document] = None):
     """The bundled manifest ``manifest.extends`` names → (its record, its
     directory, its files), or None after noting why in ``errors``."""
     errs: List[Any]
     target = bundled_manifests().get(manifest.extends or "")
+    at = doc.loc(("extends",)) if doc is not None else manifest.loc  # the value of extends:
     if target is None:
         known = ", ".join(sorted(bundled_manifests())) or "none"
         errors.append(
             RuleFileError(
                 f"extends: '{manifest.extends}' is not a bundled rule set (bundled: {known})",
-                path=manifest.path, line=manifest.loc.line, column=manifest.loc.column, code="E-FILES",
+                path=manifest.path, line=at.line, column=at.column, code="E-FILES",
             )
         )
         return None
@@ -417,7 +418,7 @@ def load_parts(path: Optional[str] = None, *, allow_outside_includes: Optional[b
                 manifest_doc = doc
                 errors += errs
                 if manifest.extends:
-                    found = _extends(manifest, errors)
+                    found = _extends(manifest, errors, doc)
                     if found is not None:
                         base_manifest, base_dir, inherited = found
                         base_units = base_manifest.units

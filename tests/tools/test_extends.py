@@ -113,7 +113,8 @@ def test_unknown_base_is_located_with_the_bundled_ids(tmp_path):
     with pytest.raises(RuleSetError) as ei:
         safetyrules.load(d)
     err = ei.value.errors[0]
-    assert err.path.endswith("ruleset.yaml") and "cn.nothing" in err.message and "cn.default" in err.message
+    assert err.path.endswith("ruleset.yaml") and (err.line, err.column) == (3, 10)
+    assert "cn.nothing" in err.message and "cn.default" in err.message
 
 
 def test_bundled_manifests_name_both_gradings():
