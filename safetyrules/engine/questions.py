@@ -86,6 +86,8 @@ class Domains:
         """A compiled program of ``nodes`` (kept per ``key``)."""
         prog = self._programs.get(key)
         if prog is None:
+            if len(self._programs) > 20000:  # clause sets vary by entity: keep the cache bounded
+                self._programs = {}
             prog = self._programs[key] = dsl.compile_many(list(nodes))
         return prog
 
@@ -318,46 +320,59 @@ def next_questions(
 
     settles: Dict[str, List[Tuple[str, str]]] = {f: [] for f in missing}
     given_set = set(given)
-    tried: Dict[Tuple[str, Any], Dict[str, Any]] = {}
-
-    def env_with(fact: str, value: Any) -> Dict[str, Any]:
-        key = (fact, _hashable(value))
-        e = tried.get(key)
-        if e is None:
-            e = set_fact(env, fact, value)
-            for t in domains.tables_fed_by(fact):
-                if t.output in given_set:
-                    continue
-                prog = domains.program(("table", t.id), [n if n is not None else A.Boolean(False) for n in t.conditions])
+    # per fact: the undetermined clauses that need it, evaluated together by
+    # one compiled program (cached per clause set) on each value tried
+    needing: Dict[str, List[Tuple[str, str, str]]] = {}
+    for std, clause, severity, needs in undetermined:
+        for fact in needs:
+            if fact in settles:
+                needing.setdefault(fact, []).append((std, clause, severity))
+    work = dict(env)  # changed in place for each value, then restored
+    for fact, clauses in needing.items():
+        values = domains.values(fact)
+        if not values:
+            continue
+        nodes = []
+        for std, clause, _ in clauses:
+            c = plan.clause(std, clause)
+            nodes.append(c.condition if c is not None else A.Boolean(False))
+        prog = domains.program(("clauses",) + tuple((s_, c_) for s_, c_, _ in clauses), nodes)
+        fed = [t for t in domains.tables_fed_by(fact) if t.output not in given_set]
+        base, field = _split_item(fact)
+        touched = [base] + [t.output for t in fed]
+        saved = {k: work[k] for k in touched if k in work}
+        open_ = set(range(len(clauses)))
+        for value in values:
+            if field is None:
+                work[fact] = value
+            else:
+                work[base] = set_fact(env, fact, value)[base]
+            for t in fed:
+                tprog = domains.program(("table", t.id), [n if n is not None else A.Boolean(False) for n in t.conditions])
                 try:
-                    vals = prog(e, [])
+                    vals = tprog(work, [])
                 except SafetyRulesError:
-                    vals = _row_values(t, e)
+                    vals = _row_values(t, work)
                 res = decide_table(t, vals, [])
                 if res.known:
-                    e[t.output] = res.value
+                    work[t.output] = res.value
                 else:
-                    e.pop(t.output, None)
-            tried[key] = e
-        return e
-
-    for std, clause, severity, needs in undetermined:
-        c = plan.clause(std, clause)
-        if c is None:
-            continue
-        prog = domains.program(("clause", std, clause), [c.condition])
-        for fact in needs:
-            if fact not in settles:
-                continue
-            for value in domains.values(fact):
-                e = env_with(fact, value)
-                try:
-                    v = prog(e, [])[0]
-                except SafetyRulesError:
-                    v = _clause_value(c.condition, e)
-                if v is not None:
-                    settles[fact].append((f"{std}:{clause}", severity))
-                    break
+                    work.pop(t.output, None)
+            try:
+                got = prog(work, [])
+            except SafetyRulesError:
+                got = [_clause_value(n, work) for n in nodes]
+            for k in list(open_):
+                if got[k] is not None:
+                    open_.discard(k)
+            if not open_:
+                break
+        for k in touched:  # restore
+            if k in saved:
+                work[k] = saved[k]
+            else:
+                work.pop(k, None)
+        settles[fact] = [(f"{s_}:{c_}", sev) for k, (s_, c_, sev) in enumerate(clauses) if k not in open_]
     out = []
     for fact in missing:
         got = settles[fact]
