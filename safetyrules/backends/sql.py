@@ -187,6 +187,8 @@ class _Expr:
         self.d = d
         self.env = env
         self.n = 0
+        #: hoisted sub-expressions (list quantifiers) → the column holding them
+        self.subst: Dict[A.Node, str] = {}
 
     def literal(self, v: Any) -> str:
         if v is None:
@@ -212,6 +214,8 @@ class _Expr:
         raise BackendError(f"cannot write the value {v!r} in SQL")
 
     def emit(self, node: A.Node, bound: Dict[str, str]) -> str:
+        if not bound and node in self.subst:
+            return self.subst[node]
         m = getattr(self, "_" + type(node).__name__)
         return m(node, bound)
 
@@ -367,6 +371,21 @@ class _Expr:
         return f"(CASE WHEN {lst} IS NULL THEN NULL WHEN {unknown} > 0 THEN NULL ELSE {true_n} END)"
 
 
+def outer_quantifiers(nodes) -> List[A.Node]:
+    """The distinct list quantifiers (not over a list literal, not inside
+    another quantifier) of ``nodes``, in first-use order: computed once each
+    (a rule set repeats them across rows and clauses)."""
+    seen: Dict[A.Node, None] = {}
+    stack = list(reversed([n for n in nodes if n is not None]))
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Quantifier) and not isinstance(n.source, A.ListLit):
+            seen.setdefault(n, None)
+            continue
+        stack.extend(reversed(A.children(n)))
+    return list(seen)
+
+
 def _hit(t: PlanTable, rows: List[str], ex: _Expr) -> str:
     """The SQL of a table's output from its row-condition columns (SPEC §4)."""
     lit = ex.literal
@@ -449,10 +468,23 @@ def compile_select(
         if cols:
             layers.append(cols)
 
+    def hoist(nodes) -> None:
+        """A layer computing each distinct quantifier of ``nodes`` once.  An
+        entry stays valid later: the facts it reads keep their columns."""
+        cols = []
+        for node in outer_quantifiers(nodes):
+            if node in ex.subst:
+                continue
+            name = q(f"__sr_q{len(layers)}_{len(cols)}")
+            cols.append(f"{ex.emit(node, {})} AS {name}")
+            ex.subst[node] = name
+        layer(cols)
+
     def run_tables(tables, base: int) -> None:
         for k, t in enumerate(tables, base):
             row_cols = []
             refs = []
+            hoist([r.when.node for r in t.rows if r.when is not None])
             for i, r in enumerate(t.rows):
                 if r.when is None:  # pragma: no cover - a plan with errors does not load
                     raise BackendError(f"table '{t.id}' has a row that did not check")
@@ -480,6 +512,7 @@ def compile_select(
     # clauses' own conditions: Kleene ``and`` is associative, so this is
     # ``c.condition`` exactly
     applies: Dict[Any, str] = {}
+    hoist([c.applies.node for c in clauses if c.applies is not None] + [c.own_condition for c in clauses])
     cols = []
     for c in clauses:
         if c.applies is not None and c.applies.node not in applies:
