@@ -20,7 +20,7 @@ import datetime
 from typing import Any, Dict, List
 
 from safetyrules.backends.columnar_io import ID_COLUMN, require
-from safetyrules.backends.sql import BackendError, clause_keys, collect_order, table_order
+from safetyrules.backends.sql import BackendError, clause_keys, collect_order, outer_quantifiers, table_order
 from safetyrules.dsl import ast as A
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 
@@ -31,6 +31,8 @@ class _Emit:
     def __init__(self, pl, env: Dict[str, Any]) -> None:
         self.pl = pl
         self.env = env
+        #: hoisted list quantifiers → the column holding them
+        self.subst: Dict[A.Node, str] = {}
 
     def lit(self, v: Any):
         pl = self.pl
@@ -54,6 +56,8 @@ class _Emit:
         return self.pl.lit(None, dtype=dtype)
 
     def emit(self, node: A.Node, bound: Dict[str, str]):
+        if not bound and node in self.subst:
+            return self.pl.col(self.subst[node])
         return getattr(self, "_" + type(node).__name__)(node, bound)
 
     def _Number(self, node, bound):
@@ -351,10 +355,24 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
     lf = lf.with_columns(pl.lit(plan.as_of, dtype=pl.Date).alias(env_as_of))
     env["as_of"] = env_as_of
 
+    def hoist(nodes):
+        """Each distinct list quantifier of ``nodes`` once, as a column."""
+        nonlocal lf
+        cols = []
+        for node in outer_quantifiers(nodes):
+            if node in em.subst:
+                continue
+            name = f"__sr_q{len(em.subst)}"
+            cols.append(em.emit(node, {}).alias(name))
+            em.subst[node] = name
+        if cols:
+            lf = lf.with_columns(cols)
+
     def tables(ts, base):
         nonlocal lf
         for k, t in enumerate(ts, base):
             names = []
+            hoist([r.when.node for r in t.rows if r.when is not None])
             cols = []
             for i, r in enumerate(t.rows):
                 nm = f"__sr_t{k}_r{i}"
@@ -375,6 +393,7 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
     tables(plan.tables_before, 0)
     clauses = plan.clauses
     # each standard's applies_when once, as in the SQL backends
+    hoist([c.applies.node for c in clauses if c.applies is not None] + [c.own_condition for c in clauses])
     applies: Dict[Any, str] = {}
     acols = []
     for c in clauses:
