@@ -107,3 +107,15 @@ def test_parallel_reading_equals_one_reader(registry, monkeypatch):
     assert S.load_summary([str(registry)], by="grid", jobs=2) == one
     assert S.load_summary([str(registry)], by="grid", jobs=7) == one
     assert one["entities"] == 30
+
+
+def test_evaluate_html_and_markdown_explain():
+    import os
+
+    from report_fixtures import ROOT
+
+    path = os.path.join(ROOT, "examples", "facts", "restaurant-lpg.yaml")
+    html = run("evaluate", path, "--as-of", "2024-03-01", "--format", "html", "--explain").stdout
+    assert "<details open><summary>Explanation</summary><pre>" in html and "art36.4" in html.split("<details")[1]
+    md = run("evaluate", path, "--as-of", "2024-03-01", "--format", "markdown", "--explain").stdout
+    assert "```text\n" in md and "art36.4" in md.split("```text\n")[1]
