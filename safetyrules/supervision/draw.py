@@ -219,7 +219,11 @@ def draw_commit(
                 warnings.append(Warning_("W-DRAW-NO-RATIO", f"no ratio for stratum {name}: nothing drawn from it", name))
         rows.append((name, len(strata[name]), ratio, None))
     mins = int(policy["min_per_stratum"])
+    counts = policy["counts"] or {}
+    rows = [(name, n, r, counts.get(name, counts.get(name.split("/", 1)[0]))) for name, n, r, _ in rows]
     k = targets(rows, mins)
+    if budget is None and policy["budget"] is not None:
+        budget = int(policy["budget"])
     budget_info = None
     if budget is not None:
         want = sum(k)
@@ -235,7 +239,7 @@ def draw_commit(
         warnings.append(Warning_("W-DRAW-SECRET-ONLY", "commit-reveal alone: the seed holder could decline to reveal; mix in a public source"))
     insp = sorted(inspectors, key=lambda i: i.id)
     window = int(policy["rotation_window"])
-    quals = {}  # sector -> required qualifications (none by default, §8.6)
+    quals = {str(k): sorted(v) for k, v in (policy["qualifications"] or {}).items()}  # sector -> required qualifications
     days, day_rows = policy.day_rows()
     # Only what inspector assignment needs beyond the defaults, so that the
     # manifest of a 100,000-entity pool stays small: recent inspectors

@@ -112,6 +112,10 @@ DEFAULTS: Dict[str, Tuple[Any, str, str]] = {
     "stock_cutoff": ("2023-12-31", "HZ-11", "verified"),
     "strata": (["risk.level"], "supervision.md §8.2 (default strata)", "assumption"),
     "blackout_months": ([], "policy", "policy"),
+    "budget": (None, "none: the plan's general budget (draw commit --plan) or --budget", "policy"),
+    "counts": ({}, "none: fixed per-stratum counts instead of ratios", "policy"),
+    "qualifications": ({}, "none by default (supervision.md §8.2 step 4.2)", "assumption"),
+    "supervisor": (None, "none: any entity.supervised_by means another level (EX-SCOPE)", "policy"),
 }
 
 
@@ -200,8 +204,27 @@ _SECTIONS = {
     "grid_min_members": "grid_min_members", "grid_weights": "grid_weights", "utilisation_flags": "utilisation_flags",
     "recheck_days": "recheck_days", "max_stop_months": "max_stop_months", "stock_cutoff": "stock_cutoff",
     "strata": "strata", "blackout_months": "blackout_months", "grid_unknown_level": "grid_unknown_level",
+    "budget": "budget", "counts": "counts", "qualifications": "qualifications", "supervisor": "supervisor",
 }
 _TOP = {"kind", "id", "title", "description", "source", "status", "parameters"}
+#: The section spelling (supervision.md §8.0: "source, status per section"): section → {key: parameter}.
+_SECTION_KEYS: Dict[str, Dict[str, str]] = {
+    "key_inspection": {"any_of": "key_inspection", "when": "key_inspection"},
+    "random": {"pool": "random_pool", "strata": "strata", "ratios": "ratios", "ratio": "ratios", "profile": "ratios",
+               "min_per_stratum": "min_per_stratum", "budget": "budget", "counts": "counts", "excluded_kinds": "excluded_kinds"},
+    "exclude_recent": {"days": "exclude_recent_days"},
+    "inspectors": {"team_size": "team_size", "rotation_window": "rotation_window", "load_cap": "load_cap", "qualifications": "qualifications"},
+    "team": {"size": "team_size", "team_size": "team_size", "days_per_visit": "days_per_visit"},
+    "caps": {"profile": "caps", "rows": "caps"},
+    "floors": {"rows": "floors"},
+    "visits": {"per_frequency": "visits"},
+    "grid": {"max_entities": "grid_max_entities", "min_members": "grid_min_members", "weights": "grid_weights",
+             "flags": "utilisation_flags", "unknown_level": "grid_unknown_level"},
+    "track": {"recheck_days": "recheck_days", "max_stop_months": "max_stop_months", "stock_cutoff": "stock_cutoff"},
+    "schedule": {"blackout_months": "blackout_months"},
+    "plan": {"reserve": "reserve", "coverage_cycle_years": "coverage_cycle_years", "days_per_visit": "days_per_visit", "supervisor": "supervisor"},
+    "publication": {"working_days": "publish_working_days"},
+}
 _STATUSES = ("verified", "partial", "provisional", "assumption", "policy", "seed")
 
 
@@ -273,9 +296,14 @@ def load_policy(path: str) -> Policy:
         digest = digest_bytes(fh.read())
     if not isinstance(data, Mapping) or data.get("kind") != "supervision-policy":
         raise SupervisionError("a policy file has 'kind: supervision-policy'", code="E-POLICY", **loc_of(doc, path, ("kind",)))
+    allowed = _TOP | set(_SECTION_KEYS) | set(_SECTIONS)
     for k in data:
-        if k not in _TOP:
-            raise SupervisionError(f"unknown key {k!r} in a policy (one of {', '.join(sorted(_TOP))})", code="E-POLICY", **loc_of(doc, path, (k,), key=True))
+        if k not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(k, sorted(allowed), n=1)
+            raise SupervisionError(f"unknown key {k!r} in a policy", code="E-POLICY", hint=f"did you mean {close[0]!r}?" if close else None,
+                                   **loc_of(doc, path, (k,), key=True))
     ident = data.get("id")
     if not isinstance(ident, str) or not ident:
         raise SupervisionError("a policy needs an 'id'", code="E-POLICY", **loc_of(doc, path, ()))
@@ -302,6 +330,42 @@ def load_policy(path: str) -> Policy:
         if hasattr(value, "isoformat"):
             value = value.isoformat()
         sections[_SECTIONS[name]] = (value, source, status)
+    # the section spelling, and parameters given at the top level
+    for sec, spec in data.items():
+        if sec in _TOP:
+            continue
+        where = loc_of(doc, path, (sec,), key=True)
+        if sec in _SECTION_KEYS and isinstance(spec, Mapping) and not ("value" in spec and sec in _SECTIONS):
+            src, st = str(spec.get("source", file_source)), spec.get("status", file_status)
+            if st not in _STATUSES:
+                raise SupervisionError(f"status must be one of {', '.join(_STATUSES)}", code="E-POLICY", **where)
+            keys = _SECTION_KEYS[sec]
+            for k, v in spec.items():
+                if k in ("source", "status", "title", "description", "note"):
+                    continue
+                if k == "exclude_recent" and isinstance(v, Mapping):
+                    sections["exclude_recent_days"] = (v.get("days"), src, st)
+                    continue
+                if k not in keys:
+                    if sec in ("caps", "visits", "floors") and sec in _SECTIONS:
+                        continue  # a mapping value of the parameter itself, handled below
+                    raise SupervisionError(f"unknown key {k!r} in policy section {sec!r} (one of {', '.join(sorted(keys))})", code="E-POLICY",
+                                           **loc_of(doc, path, (sec, k), key=True))
+                if hasattr(v, "isoformat"):
+                    v = v.isoformat()
+                sections[keys[k]] = (v, src, st)
+            if sec == "visits" and "per_frequency" not in spec:
+                sections["visits"] = ({k: v for k, v in spec.items() if k in FREQUENCY_VISITS}, src, st)
+            if sec == "caps" and not (set(spec) & {"profile", "rows"}):
+                raise SupervisionError("caps: {profile: NAME} or {rows: [{when, max}]}", code="E-POLICY", **where)
+        elif sec in _SECTIONS:
+            if isinstance(spec, Mapping) and "value" in spec:
+                value, source, status = spec["value"], str(spec.get("source", file_source)), spec.get("status", file_status)
+            else:
+                value, source, status = spec, file_source, file_status
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            sections[_SECTIONS[sec]] = (value, source, status)
     return _build(ident, sections, path, doc, digest, dict(data.get("title") or {}))
 
 

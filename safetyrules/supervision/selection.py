@@ -70,6 +70,7 @@ def floor_of(policy: Policy, facts: Mapping[str, Any], rows=None) -> Optional[in
 
 def classify(reg: Registry, policy: Policy, history: History, as_of: datetime.date, supervisor: Optional[str] = None) -> Dict[str, Classification]:
     """Every entity's category, in one pass."""
+    supervisor = supervisor if supervisor is not None else policy["supervisor"]
     from safetyrules.dsl.printer import unparse
 
     key_cond = policy.key_condition

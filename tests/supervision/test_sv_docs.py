@@ -51,3 +51,16 @@ def test_the_parameter_table_is_the_policy_defaults():
     text = open(DOC, encoding="utf-8").read()
     for p in default_policy().params.values():
         assert f"| `{p.name}` |" in text and f"| {p.status} | {p.source} |" in text, p.name
+
+
+def test_the_policy_example_loads(tmp_path):
+    from safetyrules import supervision as sv
+
+    text = open(DOC, encoding="utf-8").read()
+    block = re.search(r"## The policy file.*?```yaml\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "p.yaml").write_text(block, encoding="utf-8")
+    pol = sv.load_policy(str(tmp_path / "p.yaml"))
+    assert pol["caps"] == "cn.sx.2025" and pol.params["caps"].source == "县应急管理局 2026 年执法计划"
+    assert pol.params["key_inspection"].status == "partial" and pol["exclude_recent_days"] == 365
+    assert pol["qualifications"] == {"hazardous_chemicals": ["hazchem"]} and pol["stock_cutoff"] == "2023-12-31"
+    assert pol.ratios()[0]["yellow"] == __import__("fractions").Fraction(1, 10)
