@@ -316,7 +316,7 @@ def _read_path(path: str, vocabulary: Mapping[str, FactSpec]):
         if low.endswith(".csv"):
             return _read_csv(path, vocabulary)
         if low.endswith((".jsonl", ".ndjson")):
-            return _read_jsonl(path, vocabulary)
+            raise FactsError("JSON Lines registries are read by safetyrules.engine.table", path=path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise FactsError(f"cannot read registry: {exc}", path=path) from None
     raise FactsError("registry files are .parquet, .csv or .jsonl", path=path)
@@ -383,59 +383,25 @@ def _csv_column(col, spec: FactSpec, name: str):
 
 
 def _python_column(values: List[Any], spec: FactSpec, name: str):
-    """Python values of one fact (JSON) as an Arrow column of its type."""
+    """JSON values of one list fact (CSV cells) as an Arrow column of its type;
+    item fields the vocabulary does not declare are an error."""
     pa = require("pyarrow")
-    from safetyrules.engine.facts import check_facts
-
-    out = []
+    fields = spec.item or {}
     for i, v in enumerate(values):
         if v is None:
-            out.append(None)
             continue
-        try:
-            out.append(check_facts({name: v}, {name: spec}).get(name))
-        except FactsError as err:
-            raise _bad(name, i, err.message) from None
-    return pa.array(out, arrow_type(spec))
-
-
-def _read_jsonl(path: str, vocabulary: Mapping[str, FactSpec]):
-    """JSON Lines: each line one entity (nested or dotted), checked as the
-    per-record engine checks it; errors name the fact and the line."""
-    pa = require("pyarrow")
-    from safetyrules.engine.facts import check_facts, iter_jsonl
-
-    rows: List[Dict[str, Any]] = []
-    keys: Dict[str, None] = {}
-    with open(path, encoding="utf-8-sig") as fh:
-        for n, data, error in iter_jsonl(fh):
-            if error is not None:
-                error.path = path
-                raise error
-            if not isinstance(data, Mapping):
-                raise FactsError("each line must be a JSON object of facts", path=path, line=n)
-            ident = None
-            if isinstance(data, dict) and ID_COLUMN in data and ID_COLUMN not in vocabulary:
-                data = dict(data)
-                ident = data.pop(ID_COLUMN)
-            try:
-                rec = check_facts(data, vocabulary)
-            except FactsError as err:
-                err.path, err.line = path, n
-                raise
-            if ident is not None:
-                rec[ID_COLUMN] = str(ident)
-            rows.append(rec)
-            keys.update(dict.fromkeys(rec))
-    cols, names = [], []
-    for k in keys:
-        spec = vocabulary.get(k)
-        typ = arrow_type(spec) if spec is not None else pa.string()
-        cols.append(pa.array([r.get(k) for r in rows], typ))
-        names.append(k)
-    if not names:
-        return pa.table({"__sr_empty": pa.nulls(len(rows))}).drop(["__sr_empty"]) if rows else pa.table({})
-    return pa.Table.from_arrays(cols, names=names)
+        if not isinstance(v, list):
+            raise _bad(name, i, f"must be a JSON list of items, got {v!r}")
+        for item in v:
+            if fields and not isinstance(item, dict):
+                raise _bad(name, i, f"list items must be mappings of fields, got {item!r}")
+            for k in item if fields else ():
+                if k not in fields:
+                    raise _bad(name, i, f"field '{k}' is not a declared field of '{name}' items")
+    try:
+        return pa.array(values, arrow_type(spec))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise _bad(name, None, f"values do not fit the fact's type ({exc})") from None
 
 
 def read_table(data, vocabulary: Mapping[str, FactSpec]) -> Tuple[Any, bool]:

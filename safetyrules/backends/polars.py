@@ -465,7 +465,7 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
 def evaluate_polars(plan: Plan, table, with_id: bool):
     """A checked Arrow table → the result ``pyarrow.Table``."""
     pl = require("polars")
-    from safetyrules.engine.table import assemble
+    from safetyrules.backends.columnar_result import assemble
 
     lf = pl.from_arrow(table).lazy()
     out = compile_polars(plan, lf, with_id, clause_columns=True).collect().to_arrow()

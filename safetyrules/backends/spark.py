@@ -79,9 +79,9 @@ def evaluate_spark(plan: Plan, vocabulary: Mapping[str, FactSpec], data, spark):
     if _is_spark_df(data):
         return _grade_dataframe(plan, vocabulary, data, spark)
     pa = require("pyarrow")
-    from safetyrules.engine.table import assemble
+    from safetyrules.backends.columnar_result import assemble
 
-    table, has_id = read_table(data, vocabulary)
+    table, has_id = read_table(data, vocabulary)  # (.jsonl paths arrive as Arrow tables)
     table = table.append_column(_ROW, pa.array(range(table.num_rows), pa.int64()))
     view = f"__sr_facts_{os.getpid()}_{next(_views)}"
     df = spark.createDataFrame(table)

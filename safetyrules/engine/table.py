@@ -17,8 +17,14 @@ from __future__ import annotations
 import datetime
 from typing import Any, Callable, Optional, Union
 
-from safetyrules.backends.columnar_io import ID_COLUMN, read_table, require, to_records
-from safetyrules.backends.sql import BackendError, clause_keys, compile_select, result_columns
+import os
+from typing import Any, Dict, List, Mapping
+
+from safetyrules.backends.columnar_io import ID_COLUMN, arrow_type, read_table, require, to_records
+from safetyrules.engine.facts import check_facts, iter_jsonl
+from safetyrules.errors import FactsError
+from safetyrules.backends.columnar_result import assemble, result_schema
+from safetyrules.backends.sql import BackendError, clause_keys, compile_select
 
 __all__ = ["evaluate_table", "to_sql", "BACKENDS", "result_schema"]
 
@@ -28,24 +34,17 @@ _ROW = "__sr_row"
 
 
 def _day(as_of) -> datetime.date:
-    from safetyrules.engine.ruleset import _as_date
-
-    return _as_date(as_of)
-
-
-def result_schema(with_id: bool):
-    """The ``pyarrow`` schema of a result table."""
-    pa = require("pyarrow")
-    fields = [(ID_COLUMN, pa.string())] if with_id else []
-    fields += [
-        ("level", pa.string()),
-        ("tier", pa.string()),
-        ("inspection", pa.string()),
-        ("major_hazard", pa.bool_()),
-        ("findings", pa.list_(pa.string())),
-        ("undetermined", pa.list_(pa.string())),
-    ]
-    return pa.schema(fields)
+    """``as_of`` as a date (default today), as ``rules.evaluate`` reads it."""
+    if as_of is None:
+        return datetime.date.today()
+    if isinstance(as_of, datetime.datetime):
+        return as_of.date()
+    if isinstance(as_of, datetime.date):
+        return as_of
+    try:
+        return datetime.date.fromisoformat(str(as_of))
+    except ValueError:
+        raise FactsError(f"as_of must be a date like 2024-03-01, got {as_of!r}", fact="as_of") from None
 
 
 def to_sql(rules, dialect: str = "duckdb", table: str = "facts", as_of=None) -> str:
@@ -83,8 +82,8 @@ def evaluate_table(
 
         if spark is None:
             raise BackendError("the spark backend needs spark= a SparkSession")
-        return evaluate_spark(plan, vocab, data, spark)
-    table, has_id = read_table(data, vocab)
+        return evaluate_spark(plan, vocab, _jsonl_or(data, vocab), spark)
+    table, has_id = read_table(_jsonl_or(data, vocab), vocab)
     if backend == "python":
         out = _python(rules, table, has_id, day, progress)
     elif backend == "duckdb":
@@ -96,6 +95,17 @@ def evaluate_table(
     if progress is not None and backend != "python":
         progress(table.num_rows, table.num_rows)
     return out
+
+
+def _jsonl_or(data, vocab):
+    """A ``.jsonl`` path read here (the per-record checks live in the engine);
+    anything else goes to ``read_table`` as it is."""
+    if isinstance(data, (str, os.PathLike)) and os.fspath(data).lower().endswith((".jsonl", ".ndjson")):
+        path = os.fspath(data)
+        if not os.path.exists(path):
+            raise FactsError("cannot read registry: no such file", path=path)
+        return read_jsonl(path, vocab)
+    return data
 
 
 def _duckdb(plan, table, has_id: bool):
@@ -111,40 +121,6 @@ def _duckdb(plan, table, has_id: bool):
     finally:
         con.close()
     return assemble(out, clause_keys(plan), has_id)
-
-
-def assemble(out, keys, with_id: bool):
-    """A backend's result with one boolean column per clause (``__sr_k{i}``,
-    ``keys`` order) → the result table: ``findings`` are the keys of the true
-    columns, ``undetermined`` of the null ones, built with numpy (row-major
-    ``nonzero`` keeps each row's keys in sorted order)."""
-    pa = require("pyarrow")
-    pc = require("pyarrow.compute")
-    import numpy as np
-
-    n = out.num_rows
-    names = [f"__sr_k{i}" for i in range(len(keys))]
-    key_arr = pa.array(keys, pa.string())
-
-    def lists(test):
-        if not keys:
-            return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
-        m = np.empty((n, len(keys)), dtype=bool)
-        for j, nm in enumerate(names):
-            m[:, j] = test(out.column(nm)).to_numpy(zero_copy_only=False)
-        rows, cols = np.nonzero(m)
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
-        values = key_arr.take(pa.array(cols.astype(np.int32)))
-        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
-
-    found = lists(lambda c: pc.fill_null(c, False))
-    unknown = lists(lambda c: pc.is_null(c))
-    schema = result_schema(with_id)
-    cols = [out.column(f.name) for f in schema if f.name not in ("findings", "undetermined")]
-    cols += [found, unknown]
-    return pa.Table.from_arrays(cols, names=[f.name for f in schema if f.name not in ("findings", "undetermined")]
-                                + ["findings", "undetermined"]).cast(schema)
 
 
 def _python(rules, table, has_id: bool, day, progress):
@@ -194,3 +170,42 @@ def _fetch_arrow(result):
             out = fn()
             return out.read_all() if hasattr(out, "read_all") else out
     raise BackendError("this DuckDB cannot return Arrow tables")  # pragma: no cover
+
+
+def read_jsonl(path: str, vocabulary):
+    """JSON Lines: each line one entity (nested or dotted), checked as the
+    per-record engine checks it; errors name the fact and the line.  Gives
+    a ``pyarrow.Table`` for :func:`~safetyrules.backends.columnar_io.read_table`."""
+    pa = require("pyarrow")
+
+    rows: List[Dict[str, Any]] = []
+    keys: Dict[str, None] = {}
+    with open(path, encoding="utf-8-sig") as fh:
+        for n, data, error in iter_jsonl(fh):
+            if error is not None:
+                error.path = path
+                raise error
+            if not isinstance(data, Mapping):
+                raise FactsError("each line must be a JSON object of facts", path=path, line=n)
+            ident = None
+            if isinstance(data, dict) and ID_COLUMN in data and ID_COLUMN not in vocabulary:
+                data = dict(data)
+                ident = data.pop(ID_COLUMN)
+            try:
+                rec = check_facts(data, vocabulary)
+            except FactsError as err:
+                err.path, err.line = path, n
+                raise
+            if ident is not None:
+                rec[ID_COLUMN] = str(ident)
+            rows.append(rec)
+            keys.update(dict.fromkeys(rec))
+    cols, names = [], []
+    for k in keys:
+        spec = vocabulary.get(k)
+        typ = arrow_type(spec) if spec is not None else pa.string()
+        cols.append(pa.array([r.get(k) for r in rows], typ))
+        names.append(k)
+    if not names:
+        return pa.table({"__sr_empty": pa.nulls(len(rows))}).drop(["__sr_empty"]) if rows else pa.table({})
+    return pa.Table.from_arrays(cols, names=names)
