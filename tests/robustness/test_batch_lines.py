@@ -188,3 +188,12 @@ def test_the_property_reached_both_kinds():
     # runs after the property (file order): both branches were exercised
     print(f"batch property reached: {REACHED}")
     assert REACHED["good"] > 20 and REACHED["bad"] > 20, REACHED
+
+
+def test_dev_stdin_holding_a_yaml_file_is_read_once(rules):
+    # one read: the entity is decided, not lost to a second read of the pipe
+    p = run_cli("evaluate", "/dev/stdin", "--rules", GOOD, "--as-of", AS_OF, "--format", "json",
+                stdin=b"entity:\n  sector: metallurgy\ncontractors.present: true\ncontractors.coordinated: false\n")
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["level"] == "red" and "line" not in d
