@@ -14,7 +14,7 @@ import datetime
 import json
 import os
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from safetyrules.errors import SafetyRulesError
 
@@ -38,6 +38,16 @@ def _date(s: Optional[str], what: str = "--as-of") -> Optional[datetime.date]:
         return datetime.date.fromisoformat(s)
     except ValueError:
         raise SupervisionError(f"{what} must be a date like 2025-03-01, got {s!r}", code="E-INPUT") from None
+
+
+def _registry(path: str):
+    from safetyrules.supervision.registry import read_registry
+
+    reg = read_registry(path)
+    if reg.error_lines:
+        lines = ", ".join(map(str, reg.error_lines[:10])) + (" …" if len(reg.error_lines) > 10 else "")
+        print(f"{path}: warning: {len(reg.error_lines)} error line(s) skipped, entities not graded (lines {lines})", file=sys.stderr)
+    return reg
 
 
 def _policy(path: Optional[str]):
@@ -98,10 +108,9 @@ def _run(fn):
 def _cmd_plan(args) -> int:
     from safetyrules.supervision import inputs as I
     from safetyrules.supervision.plan import plan
-    from safetyrules.supervision.registry import read_registry
 
     pol = _policy(args.policy)
-    reg = read_registry(args.registry)
+    reg = _registry(args.registry)
     staff, doc = I.read_staff(args.staff)
     cal = I.read_calendar(args.calendar, args.year) if args.calendar else None
     hist = I.read_history(args.history)
@@ -149,7 +158,6 @@ def _cmd_draw(args) -> int:
     from safetyrules.supervision import draw as D
     from safetyrules.supervision import inputs as I
     from safetyrules.supervision.common import SupervisionError, digest_file
-    from safetyrules.supervision.registry import read_registry
 
     sub = args.draw_command
     if sub == "seed":
@@ -161,7 +169,7 @@ def _cmd_draw(args) -> int:
         return EXIT_OK
     if sub == "commit":
         pol = _policy(args.policy)
-        reg = read_registry(args.registry)
+        reg = _registry(args.registry)
         hist = I.read_history(args.history)
         insp = I.read_inspectors(args.inspectors)
         as_of = _date(args.as_of)
@@ -214,7 +222,7 @@ def _cmd_draw(args) -> int:
         if not (args.history is not None and args.inspectors):
             raise SupervisionError("verify --registry also needs --history and --inspectors (and --policy if the draw used one)", code="E-INPUT")
         # without --policy only the inputs' digests are checked against the manifest
-        kw = dict(reg=read_registry(args.registry), policy=_policy(args.policy) if args.policy else None, history=I.read_history(args.history),
+        kw = dict(reg=_registry(args.registry), policy=_policy(args.policy) if args.policy else None, history=I.read_history(args.history),
                   inspectors=I.read_inspectors(args.inspectors), inspectors_digest=digest_file(args.inspectors))
     D.draw_verify(man, text, args.seed, pub, **kw)
     msg = f"verified: the result follows byte for byte from manifest {man.digest}"
@@ -241,10 +249,9 @@ def _check_inputs(man, args) -> None:
 def _cmd_grid(args) -> int:
     from safetyrules.supervision import inputs as I
     from safetyrules.supervision.grid import grid_report, read_moves
-    from safetyrules.supervision.registry import read_registry
 
     pol = _policy(args.policy)
-    reg = read_registry(args.registry)
+    reg = _registry(args.registry)
     members = I.read_members(args.members)
     year = args.year or datetime.date.today().year
     cal = I.read_calendar(args.calendar, year) if args.calendar else None

@@ -13,7 +13,7 @@ import fractions
 import hashlib
 import json
 import os
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 
 import attrs
 

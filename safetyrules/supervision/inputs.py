@@ -9,7 +9,7 @@ with the list under ``history:`` / ``inspectors:`` / ``members:``).
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 

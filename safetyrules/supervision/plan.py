@@ -25,7 +25,7 @@ import attrs
 from .common import Result, SupervisionError, Warning_, decimal_str, loc_of, parse_ratio, sha256_hex
 from .draw import apportion, targets
 from .inputs import Calendar, History
-from .policy import FREQUENCY_VISITS, Policy
+from .policy import Policy
 from .registry import LEVELS, Registry
 from .selection import classify, entity_facts, stratum_of
 

@@ -72,6 +72,8 @@ class Registry:
     entities: Tuple[Entity, ...]
     path: Optional[str] = None
     digest: Optional[str] = None
+    #: line numbers of ``{"line": N, "error": ...}`` lines (entities evaluate could not decide)
+    error_lines: Tuple[int, ...] = ()
     by_id: Mapping[str, Entity] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -160,17 +162,23 @@ def read_registry(path: str) -> Registry:
     """Read a graded registry (JSON Lines) from ``path``.
 
     Raises :class:`SupervisionError` at ``PATH:LINE`` for a bad line, a
-    missing or duplicate ``entity.id`` or an unknown level.
+    missing or duplicate ``entity.id`` or an unknown level.  The error lines
+    of ``evaluate`` (entities it could not decide) are skipped and listed in
+    ``error_lines``; the commands warn about them.
     """
     out: List[Entity] = []
     seen: Dict[str, int] = {}
+    errors: List[int] = []
     for n, obj in read_jsonl(path):
+        if "error" in obj and "entity" not in obj and "level" not in obj:
+            errors.append(n)  # evaluate's line for an entity it could not decide: reported, not graded
+            continue
         e = _entity(obj, n, path)
         if e.id in seen:
             raise SupervisionError(f"duplicate entity.id {e.id!r} (first on line {seen[e.id]})", path=path, line=n, code="E-REGISTRY")
         seen[e.id] = n
         out.append(e)
-    return Registry(tuple(out), path, digest_file(path))
+    return Registry(tuple(out), path, digest_file(path), tuple(errors))
 
 
 def grade(facts_iter: Iterable[Mapping[str, Any]], rules: Any, as_of: Any = None) -> Registry:

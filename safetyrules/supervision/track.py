@@ -24,7 +24,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import attrs
 
-from .common import Result, SupervisionError, Warning_, as_date, decimal_str, digest_file, read_jsonl, read_mapping
+from .common import Result, SupervisionError, Warning_, as_date, decimal_str, read_jsonl, read_mapping
 from .findings import check_subject, finding_id
 from .ledger import Ledger
 
