@@ -212,14 +212,17 @@ class _Service:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _decide_line(self, n: int, raw: bytes, day) -> bytes:
-        try:
-            data = _parse_json(raw, "line")
-        except Problem as p:
-            return self._error_line(n, p.errors[0])
-        if not isinstance(data, dict):
-            return self._error_line(
-                n, {"code": "E-FACTS", "message": f"a line must be a JSON object, got {_kind(data)}", "fact": None}
-            )
+        # the command line's reader of JSON Lines, so that a bad line gives
+        # the same error code here as in `evaluate` (E-ENCODING, E-JSON,
+        # E-DEPTH, E-ENTITY, ...)
+        from safetyrules.engine.reader import iter_jsonl_bytes
+
+        got = list(iter_jsonl_bytes([raw if n > 1 or not raw.startswith(b"\xef\xbb\xbf") else raw[3:]]))
+        if not got:
+            return b""
+        if got[0].error is not None:
+            return self._error_line(n, error_entry(got[0].error))
+        data = got[0].facts
         try:
             decision = self.rules.evaluate(data, as_of=day)
         except SafetyRulesError as err:
@@ -278,12 +281,6 @@ class _Service:
 
 def _too_long(limit: int) -> Dict[str, Any]:
     return {"code": "E-TOO-LARGE", "message": f"the line is over the limit of {limit} bytes", "fact": None}
-
-
-def _kind(v: Any) -> str:
-    return {type(None): "null", bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}.get(
-        type(v), type(v).__name__
-    )
 
 
 class _AsgiEndpoint:
