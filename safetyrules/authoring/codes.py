@@ -1,15 +1,19 @@
-"""The lint warning codes and where they are documented.
+"""The lint warning codes, where they are documented, and the warning record.
 
-Shared by :mod:`safetyrules.authoring.lint` (which emits the warnings) and
-:mod:`safetyrules.authoring.sarif` (which describes them to code-scanning
-UIs); kept apart so that neither of those imports the other.
+Shared by :mod:`safetyrules.authoring.lint` (which runs the checks), the
+modules that contribute checks to it (``editions``, ``provenance_lint``) and
+:mod:`safetyrules.authoring.sarif` (which describes the codes to
+code-scanning UIs); kept apart so that none of those imports another and
+``lint`` can import them all without a cycle.
 """
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
-__all__ = ["CODES", "DOCS_URL"]
+import attrs
+
+__all__ = ["CODES", "DOCS_URL", "LintWarning"]
 
 # code -> (name, one-line description); docs/lint.md has an example of each.
 CODES: Dict[str, Tuple[str, str]] = {
@@ -34,3 +38,45 @@ CODES: Dict[str, Tuple[str, str]] = {
     "W403": ("confusable-name", "A fact name mixes scripts (Latin with Cyrillic or Greek), holds invisible or compatibility characters, or looks like another declared name."),
 }
 DOCS_URL = "https://github.com/safetyrules/safetyrules/blob/main/docs/lint.md"
+
+
+@attrs.frozen
+class LintWarning:
+    code: str
+    message: str
+    path: Optional[str] = None
+    line: Optional[int] = None
+    column: Optional[int] = None
+    end_line: Optional[int] = None
+    end_column: Optional[int] = None
+    example: Optional[Dict[str, Any]] = None
+
+    @property
+    def name(self) -> str:
+        return CODES[self.code][0]
+
+    def format(self) -> str:
+        loc = ":".join(str(x) for x in (self.path, self.line, self.column) if x is not None)
+        return f"{loc}: warning: {self.message} [{self.code} {self.name}]"
+
+    def diagnostic(self):
+        """This warning as a :class:`safetyrules.diagnostics.Diagnostic`."""
+        from safetyrules.diagnostics import Diagnostic, Location
+
+        return Diagnostic(self.code, "warning", self.message, Location(self.path, self.line, self.column))
+
+    def to_dict(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "severity": "warning",
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+        }
+        if self.end_line is not None:
+            d["end_line"], d["end_column"] = self.end_line, self.end_column
+        if self.example is not None:
+            d["example"] = self.example
+        return d

@@ -71,7 +71,7 @@ def gap_spans(plan, start: datetime.date, until: datetime.date) -> Tuple[GapSpan
 def check(rules, start: datetime.date, until: datetime.date) -> Sequence:
     """W501 warnings for the family gaps within [start, until), each located
     at the standard whose edition ended last before the gap."""
-    from safetyrules.authoring.lint import LintWarning
+    from safetyrules.authoring.codes import LintWarning
 
     plan = rules.plan
     out = []

@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import attrs
 
-from safetyrules.authoring.codes import CODES
+from safetyrules.authoring.codes import CODES, LintWarning
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
@@ -40,48 +40,6 @@ __all__ = ["LintWarning", "CODES", "lint", "register"]
 DECISION_ENTITY_FACTS = ("entity.id", "entity.name", "entity.grid", "entity.status", "entity.sector")
 
 PLACEHOLDER_CITES = {"", "?", "-", "todo", "tbd", "n/a", "na", "none", "xxx"}
-
-
-@attrs.frozen
-class LintWarning:
-    code: str
-    message: str
-    path: Optional[str] = None
-    line: Optional[int] = None
-    column: Optional[int] = None
-    end_line: Optional[int] = None
-    end_column: Optional[int] = None
-    example: Optional[Dict[str, Any]] = None
-
-    @property
-    def name(self) -> str:
-        return CODES[self.code][0]
-
-    def format(self) -> str:
-        loc = ":".join(str(x) for x in (self.path, self.line, self.column) if x is not None)
-        return f"{loc}: warning: {self.message} [{self.code} {self.name}]"
-
-    def diagnostic(self):
-        """This warning as a :class:`safetyrules.diagnostics.Diagnostic`."""
-        from safetyrules.diagnostics import Diagnostic, Location
-
-        return Diagnostic(self.code, "warning", self.message, Location(self.path, self.line, self.column))
-
-    def to_dict(self) -> Dict[str, Any]:
-        d: Dict[str, Any] = {
-            "code": self.code,
-            "name": self.name,
-            "severity": "warning",
-            "message": self.message,
-            "path": self.path,
-            "line": self.line,
-            "column": self.column,
-        }
-        if self.end_line is not None:
-            d["end_line"], d["end_column"] = self.end_line, self.end_column
-        if self.example is not None:
-            d["example"] = self.example
-        return d
 
 
 # ---------------------------------------------------------------------------

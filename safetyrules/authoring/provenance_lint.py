@@ -116,7 +116,7 @@ def _superseded_on(rules) -> Dict[str, datetime.date]:
 
 def check(rules, as_of: Optional[datetime.date] = None) -> List[Any]:
     """The provenance lint warnings of a rule set (``LintWarning`` records)."""
-    from safetyrules.authoring.lint import LintWarning
+    from safetyrules.authoring.codes import LintWarning
 
     prov = clause_provenance(rules)
     layer_of = {s.id: prov.get((s.id, s.clauses[0].id), {}).get("standard_layer") for s in rules.plan.standards if s.clauses}
