@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, List, Mapping, Optional
 
 from . import ast
-from .ast import MAX_DEPTH, fact_paths
+from .ast import MAX_DEPTH, MAX_QUANTIFIER_DEPTH, fact_paths
 from .checker import check
 from .compiler import CompiledProgram, compile_expr, compile_many
 from .evaluator import flatten, missing
@@ -36,6 +36,7 @@ __all__ = [
     "FactSpec",
     "Type",
     "MAX_DEPTH",
+    "MAX_QUANTIFIER_DEPTH",
     "ast",
 ]
 
