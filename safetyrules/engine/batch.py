@@ -100,7 +100,7 @@ def parallel_decisions(
 
     def decisions(chunk, results):
         for rec, r in zip(chunk, results):
-            yield r if r is None or isinstance(r, SafetyRulesError) else make(layout, r, day)._attach_entity(rec)
+            yield r if r is None or isinstance(r, SafetyRulesError) else make(layout, r, day).attach_entity(rec)
 
     def here(rec):
         if rec is None:

@@ -176,8 +176,8 @@ class Decision:
             return (_rebuild_with_line, (self._layout, self._result, self.as_of, entity or None, line))
         return (Decision, (self._layout, self._result, self.as_of))
 
-    def _attach_entity(self, facts: Mapping[str, Any]) -> "Decision":
-        """Keep the entity facts of ``facts`` (already checked) for the
+    def attach_entity(self, facts: Mapping[str, Any]) -> "Decision":
+        """For the engine: keep the entity facts of ``facts`` (already checked) for the
         ``entity`` block (SPEC §8); returns self.  Called by the engine."""
         entity = entity_of(facts)
         if entity:

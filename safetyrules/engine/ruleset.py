@@ -114,7 +114,7 @@ class RuleSet:
         result = prog.run(facts, day)
         if result is None:
             result = self.reference(facts, day, prog.layout)
-        return Decision._make(prog.layout, result, day)._attach_entity(facts)
+        return Decision._make(prog.layout, result, day).attach_entity(facts)
 
     def evaluate_many(
         self,
@@ -153,7 +153,7 @@ class RuleSet:
                 result = run(rec, day)
                 if result is None:
                     result = reference(rec, day, layout)
-                yield make(layout, result, day)._attach_entity(rec)._at_line(e.line)
+                yield make(layout, result, day).attach_entity(rec)._at_line(e.line)
             except SafetyRulesError as err:
                 if e.line is not None:
                     err.line = e.line
