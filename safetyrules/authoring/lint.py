@@ -27,8 +27,6 @@ import json
 import sys
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import attrs
-
 from safetyrules.authoring.codes import CODES, LintWarning
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.printer import unparse
