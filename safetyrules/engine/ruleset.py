@@ -242,19 +242,6 @@ class RuleSet:
         values = tuple(freeze_value(get(k)) for k in layout.keys)
         return (tuple(clause_vals), values, tuple(sorted(given)), tuple(FrozenDict(x) for x in warnings))
 
-
-    # -- registries (SPEC §9) -----------------------------------------------
-    def evaluate_table(self, data, backend: str = "duckdb", as_of=None, spark=None):
-        """Grade a whole registry table; see :func:`safetyrules.engine.table.evaluate_table`."""
-        from safetyrules.engine.table import evaluate_table
-
-        return evaluate_table(self, data, backend=backend, as_of=as_of, spark=spark)
-
-    def to_sql(self, dialect: str = "duckdb", table: str = "facts", as_of=None) -> str:
-        """The rule set of one day as one SQL ``SELECT``; see :func:`safetyrules.engine.table.to_sql`."""
-        from safetyrules.engine.table import to_sql
-
-        return to_sql(self, dialect=dialect, table=table, as_of=as_of)
     # -- registries (SPEC §9) -----------------------------------------------
     def evaluate_table(self, data, backend: str = "duckdb", as_of=None, spark=None):
         """Grade a whole registry table; see :func:`safetyrules.engine.table.evaluate_table`."""
