@@ -58,7 +58,9 @@ def freeze_value(value: Any) -> Any:
     immutable already."""
     t = type(value)
     if t is list or t is tuple:
-        return FrozenList(FrozenDict(i) if isinstance(i, Mapping) else i for i in value)
+        # a None field of an item is unknown, as if absent (the fact check drops it)
+        return FrozenList(FrozenDict((k, v) for k, v in i.items() if v is not None) if isinstance(i, Mapping) else i
+                          for i in value)
     return value
 
 

@@ -10,11 +10,13 @@ NaN for unknown.
 Nodes outside this simple, typed core (quantifiers, ``at_least``, ``min``,
 ``max``, ``len``, ``days``, untyped nodes) are computed into a temporary
 before the condition by the DSL's compiled evaluator, which defines their
-semantics, over the locals they read.  Temporaries and divisions are
-computed eagerly, before the condition: a superset of what the reference
-evaluates, so a division by zero or an error the reference would meet is
-always met (the program then gives up and the reference path decides,
-warnings included).
+semantics, over the locals they read.  Temporaries are computed eagerly,
+before the condition: a superset of what the reference evaluates, so an
+error the reference would meet is always met (the program then gives up and
+the reference path decides).  A condition with a division is computed whole
+that way (:meth:`CondGen.unit_tf`), so it meets a division by zero exactly
+where the reference does; the program then gives up and the reference path
+adds the warning.
 
 Only checked values reach the source: numbers and strings through
 ``repr``, anything else as a named constant; identifiers are generated.
@@ -74,6 +76,16 @@ class CondGen:
         self.pre = []
 
     # -- boolean: T and F ------------------------------------------------------
+    def unit_tf(self, node: A.Node):
+        """``(T, F)`` of a whole condition (a row, a clause, an
+        ``applies_when``).  One with a division is computed whole by the
+        DSL's compiled evaluator: its stops, and so its division-by-zero
+        warnings, are then exactly the reference's."""
+        if any(isinstance(n, A.Arith) and n.op == "/" for n in A.walk(node)):
+            t = self.temp(node)
+            return f"({t} is True)", f"({t} is False)"
+        return self.tf(node)
+
     def tf(self, node: A.Node):
         """``(T, F)`` Python expressions for a boolean node."""
         try:
@@ -145,6 +157,11 @@ class CondGen:
         a, b = self.scalar(node.left), self.scalar(node.right)
         guard = [f"{x} is not None" for n, x in ((node.left, a), (node.right, b)) if not isinstance(n, _CONST)]
         g = " and ".join(guard) + " and " if guard else ""
+        one_const = isinstance(node.left, _CONST) or isinstance(node.right, _CONST)
+        if one_const and op in ("==", "!="):
+            # None == 'a' is already false: only the unequal side needs the guard
+            eq, ne = f"({a} == {b})", f"({g}{a} != {b})"
+            return (eq, ne) if op == "==" else (ne, eq)
         return f"({g}{a} {op} {b})", f"({g}{a} {_NEG[op]} {b})"
 
     # -- values ----------------------------------------------------------------

@@ -13,8 +13,9 @@ Anything the reference fact check would convert or refuse (an undeclared or
 reserved name, a wrong type, a non-finite number, a value out of range, a
 whole float for an integer, ``{}`` or None where a group belongs, a list
 item with a None or nested field, a given table output, mixed nesting)
-makes the reader give up (``break`` out of the reading block), and the
-program returns None: the engine then runs the reference path, so errors
+makes the reader give up (``break`` out of the reading block).  Input
+that mixes nested and dotted names is flattened (:func:`flatten_input`) and
+read again by full names; if that fails too, the program returns None: the engine then runs the reference path, so errors
 and conversions stay exactly its own.
 """
 
@@ -25,7 +26,30 @@ from typing import Any, Dict, List, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, text_ok
 
-__all__ = ["Trie", "build_trie", "Reader"]
+__all__ = ["Trie", "build_trie", "Reader", "flatten_input"]
+
+
+def flatten_input(facts: dict) -> Optional[dict]:
+    """Nested mappings → one mapping of dotted names (lists kept as they
+    are), or None where the reference flattening would differ or refuse
+    (a name given twice, a non-text key, an empty or non-dict mapping)."""
+    out: dict = {}
+    stack = [("", facts)]
+    while stack:
+        prefix, d = stack.pop()
+        for k, v in d.items():
+            if type(k) is not str:
+                return None
+            key = prefix + k
+            if type(v) is dict:
+                if not v:
+                    return None
+                stack.append((key + ".", v))
+            elif key in out:
+                return None
+            else:
+                out[key] = v
+    return out
 
 _SCALARS = ("bool", "integer", "number", "string", "enum", "date")
 
@@ -240,6 +264,10 @@ class Reader:
 
 
 def _item_check(fs: FactSpec, g) -> List[str]:
+    return ["if x is None: continue"] + _item_type_check(fs, g)
+
+
+def _item_type_check(fs: FactSpec, g) -> List[str]:
     t = fs.type
     if t == "bool":
         return ["if x is not True and x is not False: return False"]

@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.backends.layout import FrozenList, Layout, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
-from safetyrules.backends.pyread import Reader, build_trie
+from safetyrules.backends.pyread import Reader, build_trie, flatten_input
 from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
@@ -88,7 +88,7 @@ class _Code:
         self.ns: Dict[str, Any] = {
             "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_GiveUp": _GiveUp,
             "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
-            "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError,
+            "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_flatten": flatten_input,
         }
         self.n = 0
 
@@ -170,9 +170,11 @@ class _Builder:
         body: List[str] = []
         code.lines = body
         ind = 2
-        # facts a conflicting trie leaves out are unknown unless read below
+        # facts a conflicting trie leaves out are never read: unknown
+        read = {full for full, _ in nested.all_leaves()}
         for n in inputs:
-            code.emit(ind, f"{self.locals[n]} = {'_NAN' if self.rep[n] == 'nan' else 'None'}")
+            if n not in read:
+                code.emit(ind, f"{self.locals[n]} = {'_NAN' if self.rep[n] == 'nan' else 'None'}")
         reader = Reader(code, self.locals, self.flags)
         code.emit(ind, "_ok = False")
         code.emit(ind, "for _ in _ONE:")
@@ -180,7 +182,10 @@ class _Builder:
         code.emit(ind + 1, "_ok = True")
         self.group_of = dict(reader.group_of)
         if nested.groups:
+            # dotted names, or a mix: read again by full names
             code.emit(ind, "if not _ok:")
+            code.emit(ind + 1, "f = _flatten(f)")
+            code.emit(ind + 1, "if f is None: return None")
             flat_flags: Dict[str, str] = {"": self.flags[""]}
             flat_reader = Reader(code, self.locals, flat_flags)
             code.emit(ind + 1, "for _ in _ONE:")
@@ -224,7 +229,7 @@ class _Builder:
         cond.begin()
         rows = []
         for r in t.rows:
-            rows.append(cond.tf(r.when.node) if r.when is not None else ("False", "False"))
+            rows.append(cond.unit_tf(r.when.node) if r.when is not None else ("False", "False"))
         cond.flush(ind)
         if t.hit == "first":
             for k, (tt, ff) in enumerate(rows):
@@ -261,7 +266,7 @@ class _Builder:
             a_t = None
             if one_block:
                 cond.begin()
-                a_t, a_f = cond.tf(shared.node)
+                a_t, a_f = cond.unit_tf(shared.node)
                 cond.flush(ind)
                 a = code.tmp("a")
                 code.emit(ind, f"{a} = {a_t}")
@@ -272,7 +277,7 @@ class _Builder:
             for c, r in zip(s.clauses, names):
                 node = c.own_condition if one_block else c.condition
                 cond.begin()
-                tt, ff = cond.tf(node)
+                tt, ff = cond.unit_tf(node)
                 cond.flush(inner)
                 known = None if cond.complex else self._known(node)
                 major = c.severity == "major"

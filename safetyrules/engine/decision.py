@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
 from safetyrules.backends.layout import Layout, is_unknown, thaw_value
+from safetyrules.backends import pyjson
 from safetyrules.backends.missing import decision_missing, explain_text
 from safetyrules.frozen import FrozenDict
 from safetyrules.plan.model import family_gap_warnings
@@ -92,6 +94,11 @@ class Undetermined(_ClauseResult):
     def to_dict(self) -> Dict[str, Any]:
         return {**self._fields(), "missing": list(self.missing)}
 
+
+# Stands for the findings in the dict to_json dumps; replaced by their JSON
+# text.  Random per process, so no value of a decision can equal it.
+_FINDINGS_TOKEN = "\x00findings-" + uuid.uuid4().hex
+_FINDINGS_JSON = pyjson.dumps(_FINDINGS_TOKEN)
 
 _new = object.__new__
 _set = object.__setattr__
@@ -414,9 +421,9 @@ class Decision:
         return explain(self._layout.plan, self._inputs(), self.as_of, self, self.env())
 
     # -- output ------------------------------------------------------------
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self, *, _json: bool = False) -> Dict[str, Any]:
         """JSON-ready data (SPEC §4, §8)."""
-        out = self._dict_v0()
+        out = self._dict_v0(_json)
         entity = self.entity
         if entity:
             out["entity"] = dict(entity)
@@ -424,13 +431,17 @@ class Decision:
         out["next_questions"] = [
             {"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in self.next_questions
         ]
+        line = self.line
+        if line is not None:
+            out["line"] = line
         return out
 
-    def _dict_v0(self) -> Dict[str, Any]:
+    def _dict_v0(self, _json: bool = False) -> Dict[str, Any]:
         return {
             "ruleset": {"id": self.ruleset_id, "digest": self.digest},
             "as_of": self.as_of.isoformat(),
-            "findings": [f.to_dict() for f in self.findings],
+            # to_json writes the findings from static fragments (see backends.pyjson)
+            "findings": _FINDINGS_TOKEN if _json else [f.to_dict() for f in self.findings],
             "undetermined": [u.to_dict() for u in self.undetermined],
             "major_hazard": self.major_hazard,
             "outputs": {k: jsonable(v) for k, v in sorted(self.outputs.items())},
@@ -440,11 +451,14 @@ class Decision:
             "inspection": self.inspection,
             "warnings": [dict(w) for w in self.warnings],
             "missing": list(self.missing),
-            **({"line": self.line} if self.line is not None else {}),
         }
 
     def to_json(self, indent: Optional[int] = None) -> str:
         """The decision as JSON text: sorted keys, UTF-8 characters kept."""
+        if not indent:
+            text = pyjson.dumps(self.to_dict(_json=True))
+            found = pyjson.findings_writer(self._layout)(self._result[0], self._result[1])
+            return text.replace(_FINDINGS_JSON, found, 1)
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent,
                           separators=(",", ": ") if indent else (",", ":"))
 
