@@ -83,20 +83,20 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
     """(expression writing local ``v`` as JSON, expression true when it is
     known), or None when the general path should write it."""
     plan = layout.plan
-    ty = plan.types.get(name)
-    kind = getattr(ty, "kind", None)
     spec = plan.facts.get(name)
+    if spec is None:
+        spec = plan.types.get(name)
+    kind = getattr(spec, "type", None)
     if kind == "bool":
-        return f"('true' if {v} else 'false')", f"{v} is not None"
-    if kind == "number":
+        return f"_B[{v}]", f"{v} is not None"
+    if kind in ("integer", "number"):
         return f"_repr({v})", f"({v} is not None and {v} == {v})"
+    if kind == "enum" and spec.values:
+        n[0] += 1
+        table = f"_E{n[0]}"
+        ns[table] = {x: encode_basestring(x) for x in spec.values}
+        return f"{table}[{v}]", f"{v} is not None"
     if kind == "string":
-        values = getattr(ty, "values", None) or (spec.values if spec is not None else None)
-        if values:
-            n[0] += 1
-            table = f"_E{n[0]}"
-            ns[table] = {x: encode_basestring(x) for x in values}
-            return f"{table}[{v}]", f"{v} is not None"
         return f"_str({v})", f"{v} is not None"
     if kind == "date":
         return f"_date({v})", f"{v} is not None"
@@ -105,6 +105,7 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
 
 def _build(layout: Layout) -> Callable:
     ns: Dict[str, Any] = {"_repr": repr, "_str": encode_basestring, "_facts": _facts_json,
+                          "_B": {True: "true", False: "false"},
                           "_date": lambda d: '"' + d.isoformat() + '"'}
     n = [0]
     keys = layout.keys
