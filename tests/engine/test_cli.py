@@ -53,7 +53,10 @@ def test_jsonl_batch_with_bad_lines_decides_every_good_line(basic):
     no_traceback(p)
     assert p.returncode == 2
     out = [json.loads(x) for x in p.stdout.splitlines()]
-    assert [d["level"] for d in out] == ["blue", "blue"]
+    # SPEC §8: every line says its input line; bad lines answer in place
+    assert [d["line"] for d in out] == [1, 2, 3, 5]
+    assert [d.get("level") for d in out] == ["blue", None, None, "blue"]
+    assert [d["error"]["code"] for d in out if "error" in d] == ["E-FACTS", "E-JSON"]
     assert f"{src}:2: error: fact 'entity.sector'" in p.stderr
     assert f"{src}:3:1: error: JSON" in p.stderr
     # the same through stdin, in parallel
