@@ -287,6 +287,10 @@ def constant_parts(node: A.Node, vocab: Mapping[str, Any], *, budget: int = 50_0
         if isinstance(n, A.Boolean):
             out.append((n, n.value))
             return
+        if isinstance(n, A.Call) and n.name == "known":
+            # over known inputs known() is always true; it exists for the
+            # unknown case, so it is never a constant worth reporting
+            return
         if not prob.exact(n):
             # an atom compares several facts: representative values are not
             # exact there, so only look inside for parts that are

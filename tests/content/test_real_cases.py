@@ -155,6 +155,16 @@ def test_art4_applies_to_a_30_t_converter_but_not_a_20_t_one(rules):
     assert not any(u.standard == "cn.mem.order10.metallurgy" for u in d.undetermined)
 
 
+def test_art4_does_not_hold_a_machinery_plant_with_no_furnace_facts_undetermined(rules):
+    # Project choice (documented in the standard file): outside metallurgy,
+    # unrecorded furnaces do not route Art. 4, so such a plant is not graded
+    # red for Art. 4 alone.
+    d = rules.evaluate({"entity.sector": "machinery"}, as_of=D(2024, 6, 1))
+    assert not any(u.standard == "cn.mem.order10.metallurgy" for u in d.undetermined)
+    d = rules.evaluate({"entity.sector": "metallurgy"}, as_of=D(2024, 6, 1))
+    assert any(u.standard == "cn.mem.order10.metallurgy" for u in d.undetermined)
+
+
 def test_art7_1_does_not_list_control_rooms(rules):
     def facts(kind):
         return {"entity.sector": "machinery", "machinery.rooms": [{"kind": kind, "in_lifting_or_pouring_bay": True}]}

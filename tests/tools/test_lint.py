@@ -341,3 +341,16 @@ def test_cli_json(rules_dir, run):
 def test_lint_bundled_runs_clean_of_errors(run):
     code, out, err = run("lint")
     assert code == 0, err
+
+
+def test_known_is_never_reported_as_a_constant(rules_dir):
+    # over known inputs known(x) is always true; it guards the unknown case
+    from safetyrules.authoring.verify import constant_parts
+    from safetyrules.dsl import check, parse
+    from safetyrules.dsl.types import FactSpec
+
+    vocab = {"a": FactSpec("bool"), "b": FactSpec("bool")}
+    node = check(parse("(known(a) and a) or b"), vocab, expect="bool")
+    assert constant_parts(node, vocab) == []
+    node = check(parse("(a or not a) and b"), vocab, expect="bool")
+    assert constant_parts(node, vocab) != []
