@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from safetyrules import __version__
+from safetyrules.version import __version__
 from safetyrules.errors import FactsError, RuleSetError, SafetyRulesError
 
 __all__ = ["main"]

@@ -199,7 +199,7 @@ class Decision:
         except AttributeError:
             return None
 
-    def _at_line(self, line: Optional[int]) -> "Decision":
+    def at_line(self, line: Optional[int]) -> "Decision":
         """Note the JSON Lines input line (shown as ``"line"`` in
         :meth:`to_dict`); returns self.  Called by the engine."""
         if line is not None:

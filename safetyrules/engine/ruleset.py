@@ -153,7 +153,7 @@ class RuleSet:
                 result = run(rec, day)
                 if result is None:
                     result = reference(rec, day, layout)
-                yield make(layout, result, day).attach_entity(rec)._at_line(e.line)
+                yield make(layout, result, day).attach_entity(rec).at_line(e.line)
             except SafetyRulesError as err:
                 if e.line is not None:
                     err.line = e.line
@@ -182,7 +182,7 @@ class RuleSet:
                     result.line = e.line
                 yield result
             else:
-                yield result._at_line(e.line)
+                yield result.at_line(e.line)
 
     def compact(self, facts: Mapping[str, Any], day: datetime.date) -> Tuple[Layout, tuple]:
         """``(layout, compact result)`` of one entity (what a Decision is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from safetyrules import __version__
+from safetyrules.version import __version__
 from safetyrules.plan.model import Plan
 from safetyrules.service.schemas import decision_schema, facts_schema, problem_schema
 

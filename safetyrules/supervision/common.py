@@ -200,7 +200,7 @@ class Result:
 def write_record(directory: str, command: str, params: Mapping[str, Any], inputs: Mapping[str, Optional[str]], output: str, extra: Optional[Mapping[str, Any]] = None) -> str:
     """Write ``DIR/run.json`` (supervision.md §8.0 audit record): the tool
     version, input digests, parameters and the output digest.  Returns its path."""
-    from safetyrules import __version__
+    from safetyrules.version import __version__
 
     os.makedirs(directory, exist_ok=True)
     rec = {
