@@ -27,24 +27,9 @@ from safetyrules.backends import pyjson
 from safetyrules.backends.missing import decision_missing, explain_text
 from safetyrules.frozen import FrozenDict
 from safetyrules.plan.model import family_gap_warnings
+from safetyrules.backends.pyjson import jsonable  # one definition, shared
 
 __all__ = ["Finding", "Undetermined", "Decision", "jsonable", "entity_of"]
-
-
-_PLAIN = frozenset((str, int, float, bool, type(None)))
-
-
-def jsonable(value: Any) -> Any:
-    """Facts → JSON-ready values (dates as ISO text)."""
-    if type(value) in _PLAIN:  # the common case, without ABC checks
-        return value
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
 
 
 @attrs.frozen

@@ -27,21 +27,9 @@ from safetyrules.dsl import ast as A
 from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 from safetyrules.engine.questions import Domains, decide_level, derive, domains_for, set_fact
+from safetyrules.backends.pyjson import jsonable  # one definition, shared
 
 __all__ = ["explain", "MAX_PAIRS", "MAX_CHANGES"]
-
-
-def jsonable(value: Any) -> Any:
-    """A value as JSON-ready data (dates as ISO text, tuples and frozen
-    mappings as lists and dicts); kept here so that the decision, which
-    imports this module, is not imported back."""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
 
 #: two-fact changes tried per finding when no single change clears it
 MAX_PAIRS = 400

@@ -94,7 +94,8 @@ def test_decision_pickles_equal_by_value(bundled):
 def test_eight_threads_give_the_sequential_results():
     rules = safetyrules.load()  # fresh: nothing compiled yet, so threads race to compile
     cases = _cases(240)
-    want = [safetyrules.load().evaluate(c["facts"], as_of=c["as_of"]).to_json() for c in cases]
+    sequential = safetyrules.load()  # once: loading per case made this test take minutes
+    want = [sequential.evaluate(c["facts"], as_of=c["as_of"]).to_json() for c in cases]
     got = [None] * len(cases)
     errors = []
     barrier = threading.Barrier(8)

@@ -215,15 +215,23 @@ def _expected(rules, records, day):
         try:
             out.append(rules.evaluate(rec, as_of=day).to_json())
         except SafetyRulesError as err:
-            out.append(("error", type(err).__name__, err.message, getattr(err, "fact", None)))
+            out.append(("error", type(err).__name__, _message(err), getattr(err, "fact", None)))
     return out
+
+
+def _message(err):
+    # evaluate_many names the record ("record 79 must be a mapping ..."),
+    # evaluate cannot; the rest of every message is the same
+    if "must be a mapping" in err.message:
+        return "not a mapping"
+    return err.message
 
 
 def _got(results):
     out = []
     for res in results:
         if isinstance(res, SafetyRulesError):
-            out.append(("error", type(res).__name__, res.message, getattr(res, "fact", None)))
+            out.append(("error", type(res).__name__, _message(res), getattr(res, "fact", None)))
         else:
             out.append(res.to_json())
     return out
@@ -335,7 +343,14 @@ def test_cli_jsonl_matches_evaluate(policy_rules, policy_corpus, tmp_path, jobs)
               "--jobs", jobs], None)
     assert "Traceback" not in p.stderr
     want = [w for w in _expected(policy_rules, policy_corpus, day) if isinstance(w, str)]
-    assert p.stdout.splitlines() == want
+    out = [json.loads(ln) for ln in p.stdout.splitlines()]
+    assert all(isinstance(o.get("line"), int) for o in out)  # SPEC §8: every line numbered
+    assert [o["line"] for o in out] == sorted(o["line"] for o in out)  # in input order
+    decided = [o for o in out if "error" not in o]
+    for o in decided:
+        del o["line"]
+    assert [json.dumps(o, sort_keys=True, ensure_ascii=False, separators=(",", ":")) for o in decided] == want
     n_bad = sum(1 for w in _expected(policy_rules, policy_corpus, day) if isinstance(w, tuple)) + 1
+    assert len([o for o in out if "error" in o]) >= n_bad  # bad lines in place
     assert len([ln for ln in p.stderr.splitlines() if ": error:" in ln]) == n_bad
     assert p.returncode == 2
