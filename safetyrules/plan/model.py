@@ -23,6 +23,7 @@ import attrs
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.types import BOOL, FactSpec
 from safetyrules.frozen import EMPTY, FrozenDict
+from safetyrules.source.model import in_effect
 
 __all__ = [
     "Position",
@@ -183,11 +184,7 @@ class PlanStandard:
 
     def in_force(self, day: datetime.date) -> bool:
         """True when ``day`` is inside ``effective`` (from inclusive, until exclusive)."""
-        if self.effective_from is not None and day < self.effective_from:
-            return False
-        if self.effective_until is not None and day >= self.effective_until:
-            return False
-        return True
+        return in_effect(day, self.effective_from, self.effective_until)
 
 
 @attrs.frozen

@@ -95,11 +95,12 @@ class Standard:
 
     def in_force(self, day: datetime.date) -> bool:
         """True when ``day`` is inside ``effective`` (from inclusive, until exclusive)."""
-        if self.effective_from is not None and day < self.effective_from:
-            return False
-        if self.effective_until is not None and day >= self.effective_until:
-            return False
-        return True
+        return in_effect(day, self.effective_from, self.effective_until)
+
+
+def in_effect(day: datetime.date, start: Optional[datetime.date], until: Optional[datetime.date]) -> bool:
+    """``effective`` semantics (SPEC §2): ``from`` inclusive, ``until`` exclusive."""
+    return (start is None or day >= start) and (until is None or day < until)
 
 
 @attrs.frozen
