@@ -29,6 +29,7 @@ __all__ = [
     "parse_ratio",
     "read_jsonl",
     "read_mapping",
+    "read_csv",
     "as_date",
     "write_record",
     "Result",
@@ -132,8 +133,14 @@ def read_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
                 continue
             try:
                 obj = json.loads(raw)
-            except (UnicodeDecodeError, ValueError) as exc:
+            except UnicodeDecodeError:
+                raise SupervisionError("not a JSON line: the line is not UTF-8", path=path, line=n, code="E-INPUT") from None
+            except json.JSONDecodeError as exc:
+                raise SupervisionError(f"not a JSON line: {exc.msg} (column {exc.colno})", path=path, line=n, code="E-INPUT") from None
+            except ValueError as exc:  # e.g. an integer past Python's digit limit
                 raise SupervisionError(f"not a JSON line: {exc}", path=path, line=n, code="E-INPUT") from None
+            except RecursionError:
+                raise SupervisionError("not a JSON line: nested too deeply", path=path, line=n, code="E-INPUT") from None
             if not isinstance(obj, dict):
                 raise SupervisionError("each line must be a JSON object", path=path, line=n, code="E-INPUT")
             yield n, obj
@@ -149,18 +156,48 @@ def read_mapping(path: str, what: str = "file") -> Tuple[Any, Any]:
             raw = fh.read()
     except OSError as exc:
         raise SupervisionError(f"cannot read {what}: {exc.strerror}", path=path, code="E-INPUT") from None
-    if path.endswith(".json"):
-        try:
-            return json.loads(raw.decode("utf-8")), None
-        except (UnicodeDecodeError, ValueError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise SupervisionError(f"not JSON: {exc}", path=path, line=line, code="E-INPUT") from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SupervisionError(f"{what} is not UTF-8", path=path, code="E-INPUT") from None
+    if path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SupervisionError(f"{what} is not JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno, code="E-INPUT") from None
+        except (ValueError, RecursionError) as exc:
+            raise SupervisionError(f"{what} is not JSON: {exc}", path=path, line=1, column=1, code="E-INPUT") from None
+        # JSON is YAML 1.2: the positions of its nodes locate later errors
+        # (PATH:LINE:COL); without them the file alone is named.
+        try:
+            doc = load_yaml(text, path)
+        except SafetyRulesError:
+            return data, None
+        return data, doc
     doc = load_yaml(text, path)
     return doc.data, doc
+
+
+def read_csv(path: str, what: str = "file") -> Iterator[Tuple[int, Dict[str, Any]]]:
+    """(line number, row) for each row of a CSV file with a header; an
+    unreadable, non-UTF-8 or malformed file is a located :class:`SupervisionError`."""
+    import csv
+
+    try:
+        fh = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise SupervisionError(f"cannot read {what}: {exc.strerror}", path=path, code="E-INPUT") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        n = 1
+        try:
+            for row in reader:
+                n = reader.line_num
+                yield n, row
+        except UnicodeDecodeError:
+            raise SupervisionError(f"{what} is not UTF-8", path=path, code="E-INPUT") from None
+        except csv.Error as exc:
+            raise SupervisionError(f"{what} is not CSV: {exc}", path=path, line=reader.line_num or n, code="E-INPUT") from None
 
 
 def loc_of(doc: Any, path: str, keys: Tuple[Any, ...], key: bool = False) -> Dict[str, Any]:

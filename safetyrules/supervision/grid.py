@@ -77,8 +77,6 @@ class GridReport(Result):
 
 def read_moves(path: str) -> List[Tuple[str, str]]:
     """``entity_id,to_grid`` lines (a CSV with that header, or JSON Lines)."""
-    import csv
-
     from .common import read_jsonl
 
     out = []
@@ -88,15 +86,12 @@ def read_moves(path: str) -> List[Tuple[str, str]]:
                 raise SupervisionError("a move is {entity_id, to_grid}", path=path, line=n, code="E-GRID-MOVE")
             out.append((str(obj["entity_id"]), str(obj["to_grid"])))
         return out
-    try:
-        fh = open(path, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise SupervisionError(f"cannot read: {exc.strerror}", path=path, code="E-INPUT") from None
-    with fh:
-        for n, row in enumerate(csv.DictReader(fh), 2):
-            if not row.get("entity_id") or not row.get("to_grid"):
-                raise SupervisionError("a move line is entity_id,to_grid", path=path, line=n, code="E-GRID-MOVE")
-            out.append((row["entity_id"].strip(), row["to_grid"].strip()))
+    from .common import read_csv
+
+    for n, row in read_csv(path, "moves"):
+        if not row.get("entity_id") or not row.get("to_grid"):
+            raise SupervisionError("a move line is entity_id,to_grid", path=path, line=n, code="E-GRID-MOVE")
+        out.append((row["entity_id"].strip(), row["to_grid"].strip()))
     return out
 
 

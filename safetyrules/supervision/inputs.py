@@ -203,10 +203,9 @@ def read_members(path: str) -> Tuple[Member, ...]:
 
     recs: List[Tuple[Dict[str, Any], Dict[str, Any]]]
     if path.endswith(".csv"):
-        import csv
+        from .common import read_csv
 
-        with open(path, encoding="utf-8", newline="") as fh:
-            recs = [(dict(r), {"path": path, "line": n + 2}) for n, r in enumerate(csv.DictReader(fh))]
+        recs = [(dict(r), {"path": path, "line": n}) for n, r in read_csv(path, "members")]
     else:
         recs = _records(path, "members")
     out = []

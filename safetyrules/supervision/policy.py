@@ -17,6 +17,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
+from safetyrules.errors import SafetyRulesError
+
 from .common import Condition, Result, SupervisionError, canonical, digest_bytes, loc_of, parse_ratio, read_mapping
 
 __all__ = ["Policy", "Param", "load_policy", "default_policy", "FREQUENCY_VISITS", "CAP_PROFILES"]
@@ -233,40 +235,83 @@ def default_policy() -> Policy:
     return _build("project.defaults", {}, None, None, None, {})
 
 
-def _build(ident, sections, path, doc, digest, title) -> Policy:
+def _build(ident, sections, path, doc, digest, title, keypaths=None) -> Policy:
     params: Dict[str, Param] = {}
     for name, (value, source, status) in DEFAULTS.items():
         params[name] = Param(name, value, source, status)
     for name, (value, source, status) in sections.items():
         params[name] = Param(name, value, source, status)
     pol = Policy(ident, params, path, digest, title)
-    _check(pol, path, doc)
+    _check(pol, path, doc, keypaths or {})
     return pol
 
 
-def _check(pol: Policy, path, doc) -> None:
-    def where(name):
-        return loc_of(doc, path, ("parameters", name)) if path else {}
+def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> None:
+    """Check every parameter; an error points at the node that set it (for a
+    condition, at the offending token inside it)."""
+
+    def keys_of(name, *sub):
+        return tuple(keypaths.get(name, ("parameters", name))) + sub
+
+    def where(name, *sub):
+        return loc_of(doc, path, keys_of(name, *sub)) if path else {}
+
+    def condition(text, name, *sub):
+        from safetyrules import dsl
+
+        if not isinstance(text, str):
+            raise SupervisionError(f"a condition is DSL text, got {text!r}", code="E-POLICY", **where(name, *sub))
+        try:
+            dsl.parse(text)
+        except SafetyRulesError as exc:
+            loc = where(name, *sub)
+            if doc is not None and path and exc.line is not None:
+                at = doc.scalar_mapper(keys_of(name, *sub))(exc.line, exc.column or 1)
+                loc = {"path": path, "line": at.line, "column": at.column}
+            raise SupervisionError(f"bad condition {text!r}: {exc.message}", code="E-POLICY", **loc) from None
 
     for name in ("key_inspection", "random_pool"):
-        try:
-            Condition(pol[name])
-        except SupervisionError as exc:
-            raise SupervisionError(exc.message, code="E-POLICY", **where(name)) from None
+        condition(pol[name], name)
     caps = pol["caps"]
     if isinstance(caps, str) and caps not in CAP_PROFILES:
         raise SupervisionError(f"unknown cap profile {caps!r} (one of {', '.join(sorted(CAP_PROFILES))})", code="E-POLICY", **where("caps"))
     r = pol["ratios"]
     if isinstance(r, str) and r not in RATIO_PROFILES:
         raise SupervisionError(f"unknown ratio profile {r!r} (one of {', '.join(sorted(RATIO_PROFILES))})", code="E-POLICY", **where("ratios"))
+    # the rows' shapes and conditions, each at its own node
+    rows_of = {"caps": (caps if not isinstance(caps, str) else [], "max"), "floors": (pol["floors"], "min")}
+    for name, (rows, field) in rows_of.items():
+        if not isinstance(rows, list):
+            raise SupervisionError(f"{name}: a list of {{when, {field}}} rows", code="E-POLICY", **where(name))
+        for i, row in enumerate(rows):
+            if not isinstance(row, Mapping) or "when" not in row or field not in row:
+                raise SupervisionError(f"each row of {name} is {{when: CONDITION, {field}: N}}", code="E-POLICY", **where(name, i))
+            condition(row["when"], name, i, "when")
+            if isinstance(row[field], bool) or not isinstance(row[field], int) or row[field] < 0:
+                raise SupervisionError(f"{field} must be a whole number of visits, got {row[field]!r}", code="E-POLICY", **where(name, i, field))
+    d = pol["days_per_visit"]
+    if isinstance(d, Mapping):
+        for i, row in enumerate(d.get("rules") or []):
+            if not isinstance(row, Mapping) or "when" not in row or "days" not in row:
+                raise SupervisionError("each rule of days_per_visit is {when: CONDITION, days: N}", code="E-POLICY", **where("days_per_visit", "rules", i))
+            condition(row["when"], "days_per_visit", "rules", i, "when")
     try:
         pol.ratios()
-        parse_ratio(pol["reserve"], "reserve")
-        pol.cap_rows(), pol.floor_rows(), pol.day_rows()
     except SupervisionError as exc:
-        raise SupervisionError(exc.message, code="E-POLICY", **(where("ratios") if path else {})) from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SupervisionError(f"malformed policy parameter: {exc}", code="E-POLICY", path=path) from None
+        raise SupervisionError(exc.message, code="E-POLICY", **where("ratios")) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SupervisionError(f"malformed ratios: {exc}", code="E-POLICY", **where("ratios")) from None
+    try:
+        parse_ratio(pol["reserve"], "reserve")
+    except SupervisionError as exc:
+        raise SupervisionError(exc.message, code="E-POLICY", **where("reserve")) from None
+    for name, fn in (("caps", pol.cap_rows), ("floors", pol.floor_rows), ("days_per_visit", pol.day_rows)):
+        try:
+            fn()
+        except SupervisionError as exc:
+            raise SupervisionError(exc.message, code="E-POLICY", **where(name)) from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SupervisionError(f"malformed policy parameter {name}: {exc}", code="E-POLICY", **where(name)) from None
     # A floor above every cap it can meet is a contradiction (§8.1 step 3).
     if not isinstance(caps, str) or CAP_PROFILES[caps]["rows"]:
         cap_rows = pol.cap_rows()
@@ -276,10 +321,10 @@ def _check(pol: Policy, path, doc) -> None:
                 raise SupervisionError(
                     f"floor {m} a year is above the cap {unconditional[0]} ({c.text})",
                     code="E-POLICY-FLOOR-CAP",
-                    **(loc_of(doc, path, ("parameters", "floors", i)) if path else {}),
+                    **where("floors", i),
                 )
     t = pol["team_size"]
-    if not isinstance(t, int) or t < 1:
+    if isinstance(t, bool) or not isinstance(t, int) or t < 1:
         raise SupervisionError("team_size must be a positive integer", code="E-POLICY", **where("team_size"))
 
 
@@ -310,7 +355,11 @@ def load_policy(path: str) -> Policy:
     file_source = str(data.get("source") or path)
     file_status = data.get("status", "policy")
     sections: Dict[str, Tuple[Any, str, str]] = {}
-    for name, spec in (data.get("parameters") or {}).items():
+    keypaths: Dict[str, Tuple[Any, ...]] = {}
+    params_in = data.get("parameters") or {}
+    if not isinstance(params_in, Mapping):
+        raise SupervisionError("parameters: a mapping of parameter name to {value, source, status}", code="E-POLICY", **loc_of(doc, path, ("parameters",)))
+    for name, spec in params_in.items():
         if name not in _SECTIONS:
             import difflib
 
@@ -323,8 +372,10 @@ def load_policy(path: str) -> Policy:
             )
         if isinstance(spec, Mapping) and "value" in spec:
             value, source, status = spec["value"], str(spec.get("source", file_source)), spec.get("status", file_status)
+            keypaths[_SECTIONS[name]] = ("parameters", name, "value")
         else:
             value, source, status = spec, file_source, file_status
+            keypaths[_SECTIONS[name]] = ("parameters", name)
         if status not in _STATUSES:
             raise SupervisionError(f"status must be one of {', '.join(_STATUSES)}", code="E-POLICY", **loc_of(doc, path, ("parameters", name)))
         if hasattr(value, "isoformat"):
@@ -345,6 +396,7 @@ def load_policy(path: str) -> Policy:
                     continue
                 if k == "exclude_recent" and isinstance(v, Mapping):
                     sections["exclude_recent_days"] = (v.get("days"), src, st)
+                    keypaths["exclude_recent_days"] = (sec, k, "days")
                     continue
                 if k not in keys:
                     if sec in ("caps", "visits", "floors") and sec in _SECTIONS:
@@ -354,8 +406,10 @@ def load_policy(path: str) -> Policy:
                 if hasattr(v, "isoformat"):
                     v = v.isoformat()
                 sections[keys[k]] = (v, src, st)
+                keypaths[keys[k]] = (sec, k)
             if sec == "visits" and "per_frequency" not in spec:
                 sections["visits"] = ({k: v for k, v in spec.items() if k in FREQUENCY_VISITS}, src, st)
+                keypaths["visits"] = (sec,)
             if sec == "caps" and not (set(spec) & {"profile", "rows"}):
                 raise SupervisionError("caps: {profile: NAME} or {rows: [{when, max}]}", code="E-POLICY", **where)
         elif sec in _SECTIONS:
@@ -366,7 +420,8 @@ def load_policy(path: str) -> Policy:
             if hasattr(value, "isoformat"):
                 value = value.isoformat()
             sections[_SECTIONS[sec]] = (value, source, status)
-    return _build(ident, sections, path, doc, digest, dict(data.get("title") or {}))
+            keypaths[_SECTIONS[sec]] = (sec, "value") if isinstance(spec, Mapping) and "value" in spec else (sec,)
+    return _build(ident, sections, path, doc, digest, dict(data.get("title") or {}), keypaths)
 
 
 def policy_digest(pol: Policy) -> str:

@@ -1,0 +1,60 @@
+"""Bad supervision inputs as a user makes them: each is a located error and
+exit 2, never an internal error (supervision.md §8.0 "Exit codes and errors")."""
+
+import subprocess
+import sys
+
+from sv_fixtures import vector_files
+
+
+def cli(*args, cwd=None):
+    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return p.returncode, p.stdout, p.stderr
+
+
+def _no_traceback(err):
+    assert "Traceback" not in err and "internal error" not in err, err
+
+
+def test_grid_members_missing_or_not_utf8(tmp_path):
+    f = vector_files(tmp_path)
+    code, _, err = cli("grid", f["registry"], "--members", tmp_path / "nope.csv")
+    _no_traceback(err)
+    assert code == 2 and err.startswith(f"{tmp_path / 'nope.csv'}: error: cannot read members"), err
+    (tmp_path / "bin.csv").write_bytes(b"id,grid\n\xff\xfe,G1\n")
+    code, _, err = cli("grid", f["registry"], "--members", tmp_path / "bin.csv")
+    _no_traceback(err)
+    assert code == 2 and "bin.csv: error: members is not UTF-8" in err, err
+
+
+def test_grid_moves_not_utf8(tmp_path):
+    f = vector_files(tmp_path)
+    (tmp_path / "m.csv").write_text("id,grid,fte\nM1,G001,1\n", encoding="utf-8")
+    (tmp_path / "moves.csv").write_bytes(b"entity_id,to_grid\nE001,\xff\n")
+    code, _, err = cli("grid", f["registry"], "--members", tmp_path / "m.csv", "--move", tmp_path / "moves.csv")
+    _no_traceback(err)
+    assert code == 2 and "moves.csv: error: moves is not UTF-8" in err, err
+
+
+def test_policy_condition_error_points_at_the_token(tmp_path):
+    f = vector_files(tmp_path)
+    pol = tmp_path / "p.yaml"
+    pol.write_text('kind: supervision-policy\nid: p\nkey_inspection:\n  any_of: "risk.level == "\n', encoding="utf-8")
+    code, _, err = cli("draw", "commit", f["registry"], "--policy", pol, "--inspectors", f["inspectors"], "--as-of", "2025-03-01", "--commitment", "00")
+    assert code == 2 and err.startswith(f"{pol}:4:25: error: bad condition"), err
+    # a cap row's condition, in the section spelling
+    pol.write_text('kind: supervision-policy\nid: p\ncaps:\n  rows:\n    - {when: "true", max: 2}\n    - {when: "entity.sector = 1", max: 3}\n',
+                   encoding="utf-8")
+    code, _, err = cli("draw", "commit", f["registry"], "--policy", pol, "--inspectors", f["inspectors"], "--as-of", "2025-03-01", "--commitment", "00")
+    assert code == 2 and err.startswith(f"{pol}:6:29: error: bad condition 'entity.sector = 1'"), err
+
+
+def test_json_policy_errors_have_line_and_column(tmp_path):
+    f = vector_files(tmp_path)
+    pol = tmp_path / "p.json"
+    pol.write_text('{"kind": "supervision-policy",\n "id": "p",\n "parameters": {"team_sise": 2}}\n', encoding="utf-8")
+    code, _, err = cli("draw", "commit", f["registry"], "--policy", pol, "--inspectors", f["inspectors"], "--as-of", "2025-03-01", "--commitment", "00")
+    assert code == 2 and err.startswith(f"{pol}:3:17: error: unknown policy parameter 'team_sise'"), err
+    pol.write_text('{"kind": "supervision-policy",\n "id": [1,}\n', encoding="utf-8")
+    code, _, err = cli("draw", "commit", f["registry"], "--policy", pol, "--inspectors", f["inspectors"], "--as-of", "2025-03-01", "--commitment", "00")
+    assert code == 2 and err.startswith(f"{pol}:2:11: error: policy is not JSON"), err
