@@ -4,19 +4,20 @@ One Markdown page per standard and table: each clause with its citation,
 severity, category, status, the condition in canonical form and, beneath it,
 the facts it reads with their titles and units — so a reviewer who does not
 read expressions can still check it against the document.  The pages in
-``docs/standards/`` are made by ``python tools/gen_standard_docs.py``; a test
-fails when they are stale.
+``docs/standards/`` are made by ``python tools/gen_standard_docs.py`` for every
+bundled rule set (:func:`render_bundled`); a test fails when they are stale.
 """
 
 from __future__ import annotations
 
+import glob
 import os
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 from safetyrules import dsl
 from safetyrules.dsl.printer import unparse
 
-__all__ = ["render_standard", "render_table", "render_index", "render_all"]
+__all__ = ["render_standard", "render_table", "render_index", "render_all", "render_bundled", "bundled_rule_sets"]
 
 
 def _title(t) -> str:
@@ -163,4 +164,50 @@ def render_all(rules) -> Dict[str, str]:
         pages[_page_name(s.id)] = render_standard(rules, s)
     for t in rules.plan.tables:
         pages[_page_name(t.id)] = render_table(rules, t)
+    return pages
+
+
+def bundled_rule_sets(standards_dir: str) -> List[str]:
+    """The manifests of the rule sets bundled in ``standards_dir``: its
+    ``ruleset.yaml`` first, then every other ``ruleset*.yaml`` beside it, then
+    every sub-directory holding a ``ruleset.yaml``, each group in name order."""
+    main = os.path.join(standards_dir, "ruleset.yaml")
+    others = sorted(p for p in glob.glob(os.path.join(standards_dir, "ruleset*.yaml")) if p != main)
+    subdirs = sorted(glob.glob(os.path.join(standards_dir, "*", "ruleset.yaml")))
+    return ([main] if os.path.exists(main) else []) + others + subdirs
+
+
+def _ruleset_page(rules) -> str:
+    return "ruleset." + _page_name(rules.id)
+
+
+def render_bundled(rule_sets: Sequence) -> Dict[str, str]:
+    """Pages for several rule sets in one directory.  The first rule set's
+    pages are :func:`render_all`'s, its ``index.md`` followed by a list of the
+    others; each further rule set gets its index as ``ruleset.<id>.md`` and
+    the pages of the standards and tables the first does not have.  A page
+    two rule sets would render differently is an error (``ValueError``)."""
+    if not rule_sets:
+        return {}
+    first, rest = rule_sets[0], list(rule_sets[1:])
+    pages = render_all(first)
+    owner = {name: first.id for name in pages}
+    if rest:
+        index = [pages["index.md"].rstrip("\n"), "", "## Other bundled rule sets", ""]
+        index.append("| rule set | title | standards | tables |")
+        index.append("|---|---|---|---|")
+        for rules in rest:
+            index.append(
+                f"| [{rules.id}]({_ruleset_page(rules)}) | {_cell(_title(rules.title))} "
+                f"| {len(rules.standards)} | {len(rules.plan.tables)} |"
+            )
+        pages["index.md"] = "\n".join(index) + "\n"
+    for rules in rest:
+        own = render_all(rules)
+        own[_ruleset_page(rules)] = own.pop("index.md")
+        for name, text in own.items():
+            if name in pages and pages[name] != text:
+                raise ValueError(f"rule sets {owner[name]} and {rules.id} render {name} differently")
+            pages.setdefault(name, text)
+            owner.setdefault(name, rules.id)
     return pages
