@@ -62,6 +62,10 @@ class CondGen:
         self.value_of = value_of
         self.pre: List[str] = []  # statements of the current condition unit
         self.complex = False  # the current unit has a temporary (never all-known)
+        # quantifiers being inlined: bound name -> (item local, element type)
+        self.bound: Dict[str, Any] = {}
+        self.loads: Dict[str, str] = {}  # field loads of the innermost loop body
+        self.loop = 0  # depth of inlined quantifier loops (no temporaries inside)
 
     # -- units ---------------------------------------------------------------
     def begin(self) -> None:
@@ -78,12 +82,11 @@ class CondGen:
     # -- boolean: T and F ------------------------------------------------------
     def unit_tf(self, node: A.Node):
         """``(T, F)`` of a whole condition (a row, a clause, an
-        ``applies_when``).  One with a division is computed whole by the
-        DSL's compiled evaluator: its stops, and so its division-by-zero
-        warnings, are then exactly the reference's."""
+        ``applies_when``).  Divisions are computed eagerly (:func:`_div`):
+        every division the reference makes is made, and a zero divisor with
+        a known dividend gives up, so the reference path adds the warning."""
         if any(isinstance(n, A.Arith) and n.op == "/" for n in A.walk(node)):
-            t = self.temp(node)
-            return f"({t} is True)", f"({t} is False)"
+            self.complex = True
         return self.tf(node)
 
     def tf(self, node: A.Node):
@@ -106,7 +109,7 @@ class CondGen:
             t, f = self.tf(node.operand)
             return f, t
         if isinstance(node, (A.And, A.Or)):
-            parts = [self.tf(o) for o in node.operands]
+            parts = self._junction(node)
             ts = [p[0] for p in parts]
             fs = [p[1] for p in parts]
             if isinstance(node, A.And):
@@ -114,6 +117,9 @@ class CondGen:
             return "(" + " or ".join(ts) + ")", "(" + " and ".join(fs) + ")"
         if isinstance(node, A.Compare):
             return self._compare(node)
+        if isinstance(node, A.Quantifier) and node.kind in ("any", "all"):
+            q = self._quantifier(node)
+            return f"({q} is True)", f"({q} is False)"
         if isinstance(node, A.Call) and node.name == "known" and len(node.args) == 1 and isinstance(
             node.args[0], A.Path
         ):
@@ -123,9 +129,52 @@ class CondGen:
             return known, unknown
         raise NotSimple
 
+    def _junction(self, node):
+        """``(T, F)`` of each operand of an and / or, with the statements
+        each needs run only where the reference evaluates that operand
+        (no earlier operand false for and, true for or): the same stops,
+        so the same divisions.  Locals an operand's statements define are
+        read only under its guard (T and F short-circuit the same way), and
+        field loads are not shared across operands."""
+        out = []
+        guard: List[str] = []
+        is_and = isinstance(node, A.And)
+        for o in node.operands:
+            saved, saved_loads = self.pre, self.loads
+            self.pre, self.loads = [], dict(saved_loads)
+            try:
+                t, f = self.tf(o)
+                lines = self.pre
+            finally:
+                self.pre, self.loads = saved, saved_loads
+            if lines and guard:
+                self.pre.append(f"if not ({' or '.join(guard)}):")
+                self.pre.extend("    " + line for line in lines)
+            else:
+                self.pre.extend(lines)
+            guard.append(f if is_and else t)
+            out.append((t, f))
+        return out
+
     def _compare(self, node: A.Compare):
         op = node.op
         lk, rk = _kind(node.left), _kind(node.right)
+        if op in ("in", "not in") and isinstance(node.right, A.Path) and lk == "string" and rk == "list":
+            # membership in a list fact or a collect output of text values
+            elem = _elem(node.right)
+            if elem is None or elem.kind != "string":
+                raise NotSimple
+            lv, lrep = self._path(node.right)
+            if lrep != "none":
+                raise NotSimple
+            x = self.scalar(node.left)
+            self.complex = True
+            if isinstance(node.left, _CONST):
+                t, f = f"({lv} is not None and {x} in {lv})", f"({lv} is not None and {x} not in {lv})"
+            else:
+                t = f"({lv} is not None and {x} is not None and {x} in {lv})"
+                f = f"({lv} is not None and {x} is not None and {x} not in {lv})"
+            return (t, f) if op == "in" else (f, t)
         if op in ("in", "not in"):
             right = node.right
             if lk not in _SIMPLE or not isinstance(right, A.ListLit) or not all(
@@ -166,10 +215,129 @@ class CondGen:
 
     # -- values ----------------------------------------------------------------
     def _path(self, node: A.Path):
+        b = self.bound.get(node.head)
+        if b is not None:
+            return self._bound(node, b)
         got = self.value_of(node.name)
         if got is None:
             raise NotSimple
         return got
+
+    def _bound(self, node: A.Path, b):
+        """A quantifier's bound name (an item) or one of its fields, loaded
+        once per loop body; numbers NaN when unknown."""
+        item, elem, may_be_none = b
+        kind = _kind(node)
+        if kind not in _SIMPLE:
+            raise NotSimple
+        key = node.name
+        got = self.loads.get(key)
+        if got is not None:
+            return got
+        if node.rest is None:
+            if elem.kind == "record" or elem.kind != kind:
+                raise NotSimple
+            if kind != "number":
+                return item, "none"
+            if not may_be_none:
+                return item, "nan"
+            v = self.gen.tmp("x")
+            self.pre.append(f"{v} = _NAN if {item} is None else {item}")
+        else:
+            if elem.kind != "record":
+                raise NotSimple
+            v = self.gen.tmp("x")
+            # checked items: a field absent or None is unknown
+            self.pre.append(f"{v} = {item}.get({node.rest!r})")
+            if kind == "number":
+                self.pre.append(f"if {v} is None: {v} = _NAN")
+        got = (v, "nan" if kind == "number" else "none")
+        self.loads[key] = got
+        return got
+
+    # -- quantifiers inlined as loops -------------------------------------------
+    def _quantifier(self, node: A.Quantifier) -> str:
+        """A local holding ``node``'s value (any / all: True, False or None;
+        count / sum: a number, NaN when unknown), computed by a loop in the
+        unit's statements.  Kleene semantics as the DSL's compiled
+        evaluator: any stops at the first true item, all at the first false,
+        an unknown item makes the result unknown unless a later one stops;
+        count and sum are unknown when an item is."""
+        kind = node.kind
+        elem = _elem(node.source)
+        if elem is None or kind not in ("any", "all", "count", "sum") or not isinstance(node.var, str):
+            raise NotSimple
+        if kind in ("any", "all", "count") and _kind(node.body) != "bool":
+            raise NotSimple
+        if kind == "sum" and _kind(node.body) != "number":
+            raise NotSimple
+        src = node.source
+        if isinstance(src, A.Path):
+            lv, rep = self._path(src)
+            if rep != "none":
+                raise NotSimple
+            may_be_none = False  # checked list items are never None
+            head = [f"if {lv} is None: " + "{q} = " + ("None" if kind in ("any", "all") else "_NAN"), "else:"]
+        elif isinstance(src, A.ListLit):
+            if elem.kind not in _SIMPLE:
+                raise NotSimple
+            if not all(_kind(i) == elem.kind for i in src.items):
+                raise NotSimple
+            parts = [self.num(i) if elem.kind == "number" else self.scalar(i) for i in src.items]
+            lv = "(" + "".join(p + ", " for p in parts) + ")"
+            may_be_none = elem.kind != "number"  # unknown numbers are NaN already
+            head = ["if True:"]
+        else:
+            raise NotSimple
+        q = self.gen.tmp("q")
+        it = self.gen.tmp("it")
+        u = self.gen.tmp("u")  # count / sum: an item was unknown
+        saved = (self.pre, self.loads, dict(self.bound))
+        self.pre, self.loads = [], {}
+        self.bound[node.var] = (it, elem, may_be_none and elem.kind != "number")
+        self.loop += 1
+        try:
+            if kind == "sum":
+                b = self.num(node.body)
+            else:
+                bt, bf = self.tf(node.body)
+            body = self.pre
+        finally:
+            self.loop -= 1
+            self.pre, self.loads = saved[0], saved[1]
+            self.bound = saved[2]
+        self.complex = True
+        pre = self.pre
+        pre.append(head[0].format(q=q))
+        if len(head) > 1:
+            pre.append(head[1])
+        ind = "    "
+        start = {"any": "False", "all": "True", "count": "0", "sum": "0"}[kind]
+        pre.append(f"{ind}{q} = {start}")
+        if kind in ("count", "sum"):
+            pre.append(f"{ind}{u} = False")
+        pre.append(f"{ind}for {it} in {lv}:")
+        pre.extend(ind * 2 + line for line in body)
+        if kind == "any":
+            pre.append(f"{ind * 2}if {bt}:")
+            pre.append(f"{ind * 3}{q} = True")
+            pre.append(f"{ind * 3}break")
+            pre.append(f"{ind * 2}if not {bf}: {q} = None")
+        elif kind == "all":
+            pre.append(f"{ind * 2}if {bf}:")
+            pre.append(f"{ind * 3}{q} = False")
+            pre.append(f"{ind * 3}break")
+            pre.append(f"{ind * 2}if not {bt}: {q} = None")
+        elif kind == "count":
+            pre.append(f"{ind * 2}if {bt}: {q} += 1")
+            pre.append(f"{ind * 2}elif not {bf}: {u} = True")
+        else:
+            pre.append(f"{ind * 2}{u}b = {b}")
+            pre.append(f"{ind * 2}if {u}b != {u}b: {u} = True")
+            pre.append(f"{ind * 2}elif not {u}: {q} = {q} + {u}b")
+        if kind in ("count", "sum"):
+            pre.append(f"{ind}if {u}: {q} = _NAN")
+        return q
 
     def num(self, node: A.Node) -> str:
         """A number expression, NaN when unknown."""
@@ -196,6 +364,20 @@ class CondGen:
             raise NotSimple
         if isinstance(node, A.Call) and node.name == "abs" and len(node.args) == 1:
             return f"abs({self.num(node.args[0])})"
+        if isinstance(node, A.Call) and node.name == "len" and len(node.args) == 1 and isinstance(
+            node.args[0], A.Path
+        ) and _elem(node.args[0]) is not None:
+            v, rep = self._path(node.args[0])
+            if rep != "none":
+                raise NotSimple
+            self.complex = True
+            return f"(_NAN if {v} is None else len({v}))"
+        if isinstance(node, A.Quantifier) and node.kind in ("count", "sum"):
+            try:
+                return self._quantifier(node)
+            except NotSimple:
+                if self.loop:
+                    raise
         t = self.temp(node)
         return f"(_NAN if {t} is None else {t})"
 
@@ -216,7 +398,10 @@ class CondGen:
 
     def temp(self, node: A.Node) -> str:
         """Compute ``node`` with the DSL's compiled evaluator into a
-        temporary (None = unknown), eagerly."""
+        temporary (None = unknown), eagerly.  Not inside an inlined loop
+        (the loop is then not inlined)."""
+        if self.loop:
+            raise NotSimple
         self.complex = True
         paths = A.fact_paths(node)
         items = []
@@ -237,6 +422,14 @@ class CondGen:
 class GenerationFailure(Exception):
     """Internal: raised while generating; the caller turns it into a
     SafetyRulesError."""
+
+
+def _elem(node: A.Node):
+    """The checked element type of a list-valued node, or None."""
+    ty = node.ty
+    if ty is None or ty.kind != "list" or ty.elem is None:
+        return None
+    return ty.elem
 
 
 def _compiled(node: A.Node):

@@ -21,12 +21,13 @@ and conversions stay exactly its own.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+import datetime
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, text_ok
 
-__all__ = ["Trie", "build_trie", "Reader", "flatten_input"]
+__all__ = ["Trie", "build_trie", "Reader", "flatten_input", "others_regular", "leaf_validator"]
 
 
 def flatten_input(facts: dict) -> Optional[dict]:
@@ -107,7 +108,9 @@ class Reader:
 
     def __init__(self, gen, locals_: Dict[str, str], flags: Dict[str, str]) -> None:
         self.gen = gen
-        self.locals = locals_  # full fact name -> local
+        self.locals = locals_  # full fact name -> local, for the facts the program reads
+        self.wanted = frozenset(locals_)
+        self._reads_memo: Dict[int, bool] = {}
         self.flags = flags  # group path -> known-flag local
         self.group_of: Dict[str, str] = {}  # full fact name -> group path
 
@@ -164,7 +167,7 @@ class Reader:
             g.emit(ind + 1, f"if {v} is None: {unk}")
             g.emit(ind + 1, f"else: {fail}")
         elif t == "list":
-            checker = self.list_checker(spec)
+            checker = g.const(item_validator(spec))
             g.emit(ind, f"if {v} is None: {unk}")
             g.emit(ind, f"elif type({v}) is not list or not {checker}({v}): {fail}")
         else:  # pragma: no cover - the vocabulary schema has no other types
@@ -172,77 +175,62 @@ class Reader:
             if flag:
                 g.emit(ind, f"{flag} = False")
 
-    def list_checker(self, spec: FactSpec) -> str:
-        """A generated function: True when every item is a plain mapping of
-        declared, already-normal, non-None fields."""
-        g = self.gen
-        name = g.tmp("_list")
-        if not spec.item and spec.values:
-            # a list of enum values (entity.activities): plain strings
-            values = g.const(frozenset(spec.values))
-            g.helper(f"def {name}(items):\n    for x in items:\n        if x not in {values}: return False\n"
-                     "    return True\n")
-            return name
-        lines = [f"def {name}(items):", "    for it in items:", "        if type(it) is not dict: return False",
-                 "        for k, x in it.items():"]
-        fields = spec.item or {}
-        first = True
-        for k, fs in fields.items():
-            if fs.type not in _SCALARS:
-                continue
-            lines.append(f"            {'if' if first else 'elif'} k == {k!r}:")
-            first = False
-            lines.extend("                " + s for s in _item_check(fs, g))
-        lines.append("            else: return False" if not first else "            return False")
-        lines.append("    return True")
-        g.helper("\n".join(lines) + "\n")
-        return name
-
     # -- one layout ----------------------------------------------------------
     def read(self, trie: Trie, ind: int, fail: str) -> None:
         """Read the top-level mapping ``f`` by ``trie``; ``fail`` is the
         statement that gives up."""
         self.group(trie, "f", ind, fail)
 
+    def _reads(self, trie: Trie) -> bool:
+        """Whether the program reads a fact of ``trie``'s subtree."""
+        got = self._reads_memo.get(id(trie))
+        if got is None:
+            got = any(full in self.wanted for full, _ in trie.leaves.values()) or any(
+                self._reads(g) for g in trie.groups.values())
+            self._reads_memo[id(trie)] = got
+        return got
+
     def _leaf_locals(self, trie: Trie) -> List[Tuple[str, str, FactSpec]]:
         out = []
         for key, (full, spec) in trie.leaves.items():
+            if full not in self.wanted:
+                continue
             out.append((key, self.locals[full], spec))
             self.group_of[full] = trie.path
         return out
 
+    def validators(self, trie: Trie) -> Dict[str, Any]:
+        """Key → the regularity test (:func:`others_regular`) of every key
+        of ``trie`` the program does not read (a whole unread subgroup:
+        :func:`group_validator`).  Conflicting names are left out: they are
+        never regular."""
+        out: Dict[str, Any] = {}
+        for key, (full, spec) in trie.leaves.items():
+            if full not in self.wanted:
+                out[key] = leaf_validator(spec)
+        for key, sub in trie.groups.items():
+            if not self._reads(sub):
+                out[key] = group_validator(self.validators(sub))
+        return out
+
     def group(self, trie: Trie, d: str, ind: int, fail: str) -> None:
-        """Read mapping local ``d`` (known to be a non-empty dict)."""
+        """Read mapping local ``d`` (known to be a non-empty dict): the
+        facts the program reads by ``.get``, checked inline; every other key
+        present tested for regularity (an undeclared or conflicting key, or
+        an irregular value, gives up)."""
         g = self.gen
         flag = self.flags.setdefault(trie.path, g.tmp("k"))
         leaves = self._leaf_locals(trie)
-        subs = [(k, g.tmp("g"), sub) for k, sub in trie.groups.items()]
-        n = len(leaves) + len(subs)
-        conflicts = trie.conflict
-        # complete: every key present (len equal and every subscript found)
-        g.emit(ind, f"if len({d}) == {n}:")
-        if n == 0:
-            g.emit(ind + 1, fail)
-        else:
-            g.emit(ind + 1, f"{flag} = True")
-            for key, v, _ in leaves:
-                g.emit(ind + 1, f"{v} = {d}[{key!r}]")
-            for key, gv, _ in subs:
-                g.emit(ind + 1, f"{gv} = {d}[{key!r}]")
-        g.emit(ind, "else:")
-        g.emit(ind + 1, f"{flag} = False")
-        g.emit(ind + 1, "_n = 0")
-        for key, v, spec in leaves:
-            g.emit(ind + 1, f"{v} = {d}.get({key!r}, _ABSENT)")
-            g.emit(ind + 1, f"if {v} is _ABSENT: {v} = None")
-            g.emit(ind + 1, "else: _n += 1")
+        subs = [(k, g.tmp("g"), sub) for k, sub in trie.groups.items() if self._reads(sub)]
+        read_keys = g.const(frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs]))
+        others = g.const(self.validators(trie))  # a plain dict: only read
+        g.emit(ind, f"_e = {d}.keys() - {read_keys}")
+        g.emit(ind, f"if _e and not _others({d}, _e, {others}): {fail}")
+        for key, v, _ in leaves:
+            g.emit(ind, f"{v} = {d}.get({key!r})")
         for key, gv, _ in subs:
-            g.emit(ind + 1, f"{gv} = {d}.get({key!r}, _ABSENT)")
-            g.emit(ind + 1, f"if {gv} is not _ABSENT: _n += 1")
-        for key in conflicts:
-            g.emit(ind + 1, f"if {key!r} in {d}: {fail}")
-        # a key left over is undeclared, dotted, reserved or a given output
-        g.emit(ind + 1, f"if _n != len({d}): {fail}")
+            g.emit(ind, f"{gv} = {d}.get({key!r}, _ABSENT)")
+        g.emit(ind, f"{flag} = True")
         for key, v, spec in leaves:
             self.check(ind, v, spec, flag, fail)
         for key, gv, sub in subs:
@@ -260,31 +248,170 @@ class Reader:
         for key, v, spec in self._leaf_locals(trie):
             g.emit(ind, f"{v} = {self.unknown(spec)}")
         for sub in trie.groups.values():
-            self.absent(sub, ind)
+            if self._reads(sub):
+                self.absent(sub, ind)
 
 
-def _item_check(fs: FactSpec, g) -> List[str]:
-    return ["if x is None: continue"] + _item_type_check(fs, g)
+# -- the facts the program does not read: regular or not --------------------
+# A test is one of these codes (checked inline, the common cases) or a
+# function of the value (True when regular).  None is unknown and regular
+# for every leaf; a group's test refuses it.
+_BOOL, _TEXT, _INT, _NUM = 1, 2, 3, 4
+_B = INT_BOUND
 
 
-def _item_type_check(fs: FactSpec, g) -> List[str]:
-    t = fs.type
+def others_regular(d: dict, keys, tests) -> bool:
+    """Whether every key of ``keys`` (keys of ``d`` the program does not
+    read) is declared in ``tests`` and holds a regular value: exactly what
+    the reading code would take as is (see :meth:`Reader.check`)."""
+    for k in keys:
+        c = tests.get(k)
+        if c is None:
+            return False
+        x = d[k]
+        if c == _BOOL:
+            if x is not True and x is not False and x is not None:
+                return False
+        elif c == _TEXT:
+            if type(x) is not str:
+                if x is not None:
+                    return False
+            elif not x.isascii() and not text_ok(x):
+                return False
+        elif c == _INT:
+            if type(x) is not int:
+                if x is not None:
+                    return False
+            elif not -_B < x < _B:
+                return False
+        elif c == _NUM:
+            tx = type(x)
+            if tx is float:
+                if x - x:
+                    return False
+            elif tx is int:
+                if not -_B < x < _B:
+                    return False
+            elif x is not None:
+                return False
+        elif not c(x):
+            return False
+    return True
+
+
+def items_regular(items: list, fields) -> bool:
+    """Whether every item of a list is a dict of declared fields with
+    regular values (:func:`others_regular` on each)."""
+    for it in items:
+        if type(it) is not dict:
+            return False
+        for k, x in it.items():
+            c = fields.get(k)
+            if c is None:
+                return False
+            if c == _BOOL:
+                if x is not True and x is not False and x is not None:
+                    return False
+            elif c == _TEXT:
+                if type(x) is not str:
+                    if x is not None:
+                        return False
+                elif not x.isascii() and not text_ok(x):
+                    return False
+            elif c == _INT:
+                if type(x) is not int:
+                    if x is not None:
+                        return False
+                elif not -_B < x < _B:
+                    return False
+            elif c == _NUM:
+                tx = type(x)
+                if tx is float:
+                    if x - x:
+                        return False
+                elif tx is int:
+                    if not -_B < x < _B:
+                        return False
+                elif x is not None:
+                    return False
+            elif not c(x):
+                return False
+    return True
+
+
+def group_validator(tests: Mapping[str, Any]):
+    """The regularity test of a whole unread subgroup: a non-empty dict of
+    declared keys with regular values."""
+
+    def regular(d: Any) -> bool:
+        if type(d) is not dict or not d:
+            return False
+        return others_regular(d, d, tests)
+
+    return regular
+
+
+def leaf_validator(spec: FactSpec, item: bool = False):
+    """The regularity test of one input fact (or, ``item``, one field of a
+    list item): a code of :func:`others_regular` or a function.  Exactly
+    what the reading code takes as is; None is unknown and regular;
+    anything else (a value the reference would convert or refuse) is not."""
+    t = spec.type
+    lo, hi = spec.min, spec.max
     if t == "bool":
-        return ["if x is not True and x is not False: return False"]
-    big = g.const(INT_BOUND)
+        return _BOOL
+    if t == "string":
+        return _TEXT
+    if t in ("integer", "number") and lo is None and hi is None:
+        return _INT if t == "integer" else _NUM
+
+    def bounded(x) -> bool:
+        return (lo is None or not x < lo) and (hi is None or not x > hi)
+
     if t == "integer":
-        out = ["if type(x) is not int: return False", f"if x >= {big} or x <= -{big}: return False"]
-    elif t == "number":
-        out = ["_t = type(x)", "if _t is float:", "    if x - x: return False", "elif _t is not int: return False",
-               f"elif x >= {big} or x <= -{big}: return False"]
-    elif t == "string":
-        return ["if type(x) is not str: return False", f"if not x.isascii() and not {g.const(text_ok)}(x): return False"]
-    elif t == "enum":
-        return [f"if x not in {g.const(frozenset(fs.values or ()))}: return False"]
-    else:  # dates as text need converting: the reference path does that
-        return ["if type(x) is not _date: return False"]
-    if fs.min is not None:
-        out.append(f"if x < {g.literal(fs.min)}: return False")
-    if fs.max is not None:
-        out.append(f"if x > {g.literal(fs.max)}: return False")
-    return out
+        return lambda x: x is None or (type(x) is int and -INT_BOUND < x < INT_BOUND and bounded(x))
+    if t == "number":
+        def number(x) -> bool:
+            tx = type(x)
+            if tx is int:
+                return -INT_BOUND < x < INT_BOUND and bounded(x)
+            if tx is float:
+                return not (x - x) and bounded(x)
+            return x is None
+        return number
+    if t == "enum":
+        # None (unknown) in the set; an unhashable value raises TypeError: the program gives up
+        return frozenset(tuple(spec.values or ()) + (None,)).__contains__
+    if t == "date":
+        if item:  # dates as text in list items: the reference converts them
+            return lambda x: x is None or type(x) is datetime.date
+
+        def date(x) -> bool:
+            tx = type(x)
+            if tx is str:
+                try:
+                    datetime.date.fromisoformat(x)
+                except ValueError:
+                    return False
+                return True
+            return x is None or tx is datetime.date
+        return date
+    if t == "list" and not item:
+        items = item_validator(spec)
+        return lambda x: x is None or (type(x) is list and items(x))
+    return lambda x: x is None  # pragma: no cover - the vocabulary schema has no other types
+
+
+def item_validator(spec: FactSpec):
+    """The regularity test of a list's items, as :meth:`Reader.check`
+    takes them: plain strings of the values (a list of enum values), or
+    dicts of declared scalar fields (None is unknown; a nested mapping or
+    list, or a date as text, is not regular)."""
+    if not spec.item and spec.values:
+        # an unhashable item raises TypeError: the program gives up
+        return frozenset(spec.values).issuperset
+    fields: Dict[str, Any] = {}
+    for k, fs in (spec.item or {}).items():
+        if fs.type in _SCALARS:
+            fields[k] = leaf_validator(fs, item=True)
+    return lambda items: items_regular(items, fields)

@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.backends.layout import FrozenList, Layout, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
-from safetyrules.backends.pyread import Reader, build_trie, flatten_input
+from safetyrules.backends.pyread import Reader, build_trie, flatten_input, others_regular
 from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
@@ -79,6 +79,13 @@ class Program:
         self.run = run
 
 
+def _freeze_items(items: list) -> FrozenList:
+    """:func:`~.layout.freeze_value` of a checked list of item dicts (the
+    same value, without a generator per item)."""
+    return FrozenList([FrozenDict(i) if None not in i.values() else FrozenDict({k: x for k, x in i.items() if x is not None})
+                       for i in items])
+
+
 class _Code:
     """A buffer of generated lines, with generated names and constants."""
 
@@ -89,6 +96,7 @@ class _Code:
             "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_GiveUp": _GiveUp,
             "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
             "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_flatten": flatten_input,
+            "_others": others_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
         }
         self.n = 0
 
@@ -160,9 +168,13 @@ class _Builder:
         plan = self.plan
         inputs = {n: s for n, s in plan.facts.items()
                   if n not in FINDINGS_FACTS and n != "as_of" and n not in self.outputs}
+        # only the facts a condition or a table reads are read into locals;
+        # every other key present is only tested for regularity
+        wanted = frozenset(self.layout.keys)
         for n, spec in inputs.items():
-            self.locals[n] = code.tmp("v")
-            self.rep[n] = "nan" if spec.type in ("integer", "number") else "none"
+            if n in wanted:
+                self.locals[n] = code.tmp("v")
+                self.rep[n] = "nan" if spec.type in ("integer", "number") else "none"
         for t in plan.tables:
             self.locals[t.output] = code.tmp("o")
             self.rep[t.output] = "nan" if self._number(t.output) else "none"
@@ -173,7 +185,7 @@ class _Builder:
         # facts a conflicting trie leaves out are never read: unknown
         read = {full for full, _ in nested.all_leaves()}
         for n in inputs:
-            if n not in read:
+            if n in self.locals and n not in read:
                 code.emit(ind, f"{self.locals[n]} = {'_NAN' if self.rep[n] == 'nan' else 'None'}")
         reader = Reader(code, self.locals, self.flags)
         code.emit(ind, "_ok = False")
@@ -211,7 +223,8 @@ class _Builder:
             if v is None:
                 values.append("None")
             elif k in inputs and inputs[k].type == "list":
-                values.append(f"(None if {v} is None else _fz({v}))")
+                fz = "_fzv" if not inputs[k].item and inputs[k].values else "_fzi"
+                values.append(f"(None if {v} is None else {fz}({v}) if {v} else _EMPTY)")
             else:
                 values.append(v)
         tup = lambda xs: "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"  # noqa: E731
@@ -226,6 +239,8 @@ class _Builder:
         code, cond = self.code, self.cond
         out = self.locals[t.output]
         unk = "_NAN" if self.rep[t.output] == "nan" else "None"
+        if self._switch(t, ind, out, _NAN if unk == "_NAN" else None):
+            return
         cond.begin()
         rows = []
         for r in t.rows:
@@ -244,6 +259,54 @@ class _Builder:
         vals = ", ".join(f"(True if {tt} else (False if {ff} else None))" for tt, ff in rows)
         fn = code.const(_table_fn(t, _NAN if unk == "_NAN" else None))
         code.emit(ind, f"{out}, _W = {fn}(({vals}{',' if len(rows) == 1 else ''}), _W)")
+
+    def _switch(self, t: PlanTable, ind: int, out: str, unknown: Any) -> bool:
+        """A table whose every row tests one text fact against literals
+        (``p == 'a'``, ``p in ['a', 'b']``): its output and warnings for
+        each value of the fact, computed here by :func:`decide_table` (so
+        by its hit policy exactly), and one dict lookup per record."""
+        path = None
+        sets: List[frozenset] = []
+        for r in t.rows:
+            if r.when is None:
+                return False
+            got = _literal_test(r.when.node)
+            if got is None:
+                return False
+            p, values = got
+            if path is None:
+                path = p
+            elif p != path:
+                return False
+            sets.append(values)
+        if path is None:
+            return False
+        got = self.value_of(path)
+        if got is None or got[1] != "none":
+            return False
+        v = got[0]
+
+        def outcome(vals) -> Tuple[Any, tuple]:
+            wl: List[dict] = []
+            res = decide_table(t, vals, wl)
+            ws = tuple(FrozenDict(x) for x in wl)
+            if not res.known:
+                return unknown, ws
+            value = res.value
+            if t.hit == "first":
+                value = freeze_value(list(value)) if isinstance(value, (list, tuple)) else value
+            elif type(value) is list:
+                value = FrozenList(value)
+            return value, ws
+
+        table = {x: outcome(tuple(x in s_ for s_ in sets)) for x in sorted(frozenset().union(*sets))}
+        miss = outcome(tuple(False for _ in sets))
+        unk = outcome(tuple(None for _ in sets))
+        w = self.code.tmp("w")
+        self.code.emit(ind, f"{out}, {w} = {self.code.const(unk)} if {v} is None else "
+                            f"{self.code.const(table)}.get({v}, {self.code.const(miss)})")
+        self.code.emit(ind, f"if {w}: _W = _W + {w}")
+        return True
 
     def _then(self, value: Any) -> str:
         if isinstance(value, (list, tuple)):
@@ -314,6 +377,33 @@ class _Builder:
         if not parts:
             return "True"
         return "(" + " and ".join(parts) + ")"
+
+
+def _literal_test(node) -> Optional[Tuple[str, frozenset]]:
+    """``(path, values)`` of ``path == 'a'`` / ``'a' == path`` /
+    ``path in ['a', ...]`` (text literals), else None."""
+    from safetyrules.dsl import ast as A
+
+    if not isinstance(node, A.Compare):
+        return None
+    if node.op == "==":
+        left, right = node.left, node.right
+        if isinstance(left, A.String):
+            left, right = right, left
+        if _text_path(left) and isinstance(right, A.String) and type(right.value) is str:
+            return left.name, frozenset([right.value])
+        return None
+    if node.op == "in" and _text_path(node.left) and isinstance(node.right, A.ListLit):
+        items = node.right.items
+        if items and all(isinstance(i, A.String) and type(i.value) is str for i in items):
+            return node.left.name, frozenset(i.value for i in items)
+    return None
+
+
+def _text_path(node) -> bool:
+    from safetyrules.dsl import ast as A
+
+    return isinstance(node, A.Path) and node.ty is not None and node.ty.kind == "string"
 
 
 def _table_fn(t: PlanTable, unknown: Any):
