@@ -78,6 +78,8 @@ def _bad(name: str, row: Optional[int], msg: str, hint: Optional[str] = None) ->
 def _first(mask) -> Optional[int]:
     """Index of the first true value of a boolean array (nulls are false)."""
     pc = require("pyarrow.compute")
+    if not pc.any(mask).as_py():  # one pass over the bits; the index only when needed
+        return None
     idx = pc.index(pc.fill_null(mask, False), True).as_py()
     return None if idx is None or idx < 0 else idx
 
@@ -143,8 +145,12 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
         if kind == "float":
             arr = arr.cast(pa.float64())
             # NaN is unknown (pandas' missing value); inf is refused, as per record
-            arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)
-            fail(pc.is_inf(arr), lambda i: f"must be a finite number, got {_show(arr, i)}")
+            if arr.null_count < len(arr) and pc.any(pc.is_nan(arr)).as_py():
+                arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)
+            lo_hi = pc.min_max(arr)
+            lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
+            if lo is not None and (lo == float("-inf") or hi == float("inf")):
+                fail(pc.is_inf(arr), lambda i: f"must be a finite number, got {_show(arr, i)}")
             if t == "integer":
                 fail(pc.not_equal(pc.floor(arr), arr), lambda i: f"must be a whole number, got {_show(arr, i)}")
                 arr = arr.cast(pa.int64(), safe=False)
@@ -154,10 +160,13 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
             arr = arr.cast(pa.int64())
         else:
             arr = arr.cast(pa.float64())
-        if spec.min is not None:
-            fail(pc.less(arr, spec.min), lambda i: f"must be at least {spec.min}, got {_show(arr, i)}")
-        if spec.max is not None:
-            fail(pc.greater(arr, spec.max), lambda i: f"must be at most {spec.max}, got {_show(arr, i)}")
+        if spec.min is not None or spec.max is not None:
+            lo_hi = pc.min_max(arr)  # one pass; the first bad row only when there is one
+            lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
+            if spec.min is not None and lo is not None and lo < spec.min:
+                fail(pc.less(arr, spec.min), lambda i: f"must be at least {spec.min}, got {_show(arr, i)}")
+            if spec.max is not None and hi is not None and hi > spec.max:
+                fail(pc.greater(arr, spec.max), lambda i: f"must be at most {spec.max}, got {_show(arr, i)}")
         return arr.cast(target)
     if t in ("string", "enum"):
         if kind != "string":
@@ -165,8 +174,10 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
         arr = arr.cast(pa.string())
         if t == "enum":
             values = pa.array(list(spec.values or ()), pa.string())
-            bad = pc.and_(pc.invert(pc.is_in(arr, value_set=values)), pc.is_valid(arr))
-            i = _first(bad)
+            hits = pc.is_in(arr, value_set=values)
+            i = None
+            if (pc.sum(hits).as_py() or 0) != len(arr) - arr.null_count:
+                i = _first(pc.and_(pc.invert(hits), pc.is_valid(arr)))
             if i is not None:
                 import difflib
 
@@ -215,9 +226,17 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
         raise _bad(name, None, f"must be a list of items (list<struct>), not {arr.type}")
     if not isinstance(arr, pa.ListArray):
         arr = arr.cast(pa.list_(arr.type.value_type))
-    values = arr.flatten()  # items of the non-null lists, in order
-    offsets = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
-    starts = np.concatenate([[0], np.cumsum(offsets)]).astype(np.int64)
+    starts = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    clean = len(starts) and starts[0] == 0 and starts[-1] == len(arr.values)
+    if clean and arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        clean = not np.any(starts[1:][~valid] != starts[:-1][~valid])
+    if clean:
+        values = arr.values  # the offsets index the items directly
+    else:
+        values = arr.flatten()  # items of the non-null lists, in order
+        lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
+        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
 
     def item_row(j: int) -> int:
         return row(int(np.searchsorted(starts, j, side="right") - 1))

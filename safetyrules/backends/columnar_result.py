@@ -7,9 +7,11 @@ into the sorted ``findings``/``undetermined`` lists, vectorised.
 
 from __future__ import annotations
 
+import os
+
 from safetyrules.backends.columnar_io import ID_COLUMN, require
 
-__all__ = ["result_schema", "assemble"]
+__all__ = ["result_schema", "assemble", "clause_flags", "count", "from_flags"]
 
 
 def result_schema(with_id: bool):
@@ -30,32 +32,118 @@ def result_schema(with_id: bool):
 def assemble(out, keys, with_id: bool):
     """A backend's result with one boolean column per clause (``__sr_k{i}``,
     ``keys`` order) → the result table: ``findings`` are the keys of the true
-    columns, ``undetermined`` of the null ones, built with numpy (row-major
-    ``nonzero`` keeps each row's keys in sorted order)."""
-    pa = require("pyarrow")
-    pc = require("pyarrow.compute")
+    columns, ``undetermined`` of the null ones, in ``keys`` order (sorted)."""
+    names = [f"__sr_k{i}" for i in range(len(keys))]
+    return from_flags(out, keys, clause_flags(out, names), with_id)
+
+
+def clause_flags(table, names):
+    """The boolean columns ``names`` of ``table`` → ``[(true, null), ...]``,
+    numpy bool arrays read from the Arrow bitmaps (no per-value work)."""
+    if not names:
+        return []
+    return [_flags(table.column(nm)) for nm in names]
+
+
+def count(flags, which, kind: int, n: int):
+    """Per row, how many of the clauses ``which`` are true (``kind`` 0) or
+    unknown (``kind`` 1), as int64."""
     import numpy as np
 
+    total = np.zeros(n, np.int16 if len(which) < 2**15 else np.int64)
+    for j in which:
+        total += flags[j][kind]
+    return total.astype(np.int64)
+
+
+def from_flags(out, keys, flags, with_id: bool):
+    """The decision columns of ``out`` (``level``, ``tier``, ``inspection``,
+    ``major_hazard``, ``entity.id`` when ``with_id``) and ``flags`` (the
+    ``(true, null)`` arrays of each clause, ``keys`` order) → the result table.
+
+    Vectorised with numpy, one pass over each clause: the per-row counts give
+    the list offsets, then each clause writes its key's code at the next free
+    slot of the rows where it holds.  Built in row chunks (on every core:
+    numpy and Arrow release the GIL), so no list column's text outgrows
+    32-bit offsets."""
+    pa = require("pyarrow")
     n = out.num_rows
-    names = [f"__sr_k{i}" for i in range(len(keys))]
-    key_arr = pa.array(keys, pa.string())
-
-    def lists(test):
-        if not keys:
-            return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, np.int32)), pa.array([], pa.string()))
-        m = np.empty((n, len(keys)), dtype=bool)
-        for j, nm in enumerate(names):
-            m[:, j] = test(out.column(nm)).to_numpy(zero_copy_only=False)
-        rows, cols = np.nonzero(m)
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
-        values = key_arr.take(pa.array(cols.astype(np.int32)))
-        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
-
-    found = lists(lambda c: pc.fill_null(c, False))
-    unknown = lists(lambda c: pc.is_null(c))
     schema = result_schema(with_id)
-    cols = [out.column(f.name) for f in schema if f.name not in ("findings", "undetermined")]
-    cols += [found, unknown]
-    return pa.Table.from_arrays(cols, names=[f.name for f in schema if f.name not in ("findings", "undetermined")]
-                                + ["findings", "undetermined"]).cast(schema)
+    key_arr = pa.array(list(keys), pa.string())
+
+    def part(start):
+        stop = min(n, start + _CHUNK)
+        return (_lists(key_arr, [f[0][start:stop] for f in flags], stop - start),
+                _lists(key_arr, [f[1][start:stop] for f in flags], stop - start))
+
+    starts = list(range(0, n, _CHUNK)) or [0]
+    if len(starts) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(starts), os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(part, starts))
+    else:
+        parts = [part(0)]
+    plain = [f for f in schema if f.name not in ("findings", "undetermined")]
+    cols = [out.column(f.name).cast(f.type) for f in plain]
+    cols += [pa.chunked_array([p[0] for p in parts], schema.field("findings").type),
+             pa.chunked_array([p[1] for p in parts], schema.field("undetermined").type)]
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+_CHUNK = 1 << 18
+
+
+def _bits(buf, offset: int, length: int):
+    import numpy as np
+
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    first = offset // 8
+    bits = np.unpackbits(raw[first:first + (offset % 8 + length + 7) // 8], bitorder="little")
+    return bits[offset % 8: offset % 8 + length].view(bool)
+
+
+def _flags(col):
+    """A boolean column → (true, null) as numpy bool arrays."""
+    pa = require("pyarrow")
+    import numpy as np
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    n = len(col)
+    if pa.types.is_null(col.type):
+        return np.zeros(n, bool), np.ones(n, bool)
+    if col.type != pa.bool_():
+        col = col.cast(pa.bool_())
+    if n == 0:
+        return np.zeros(0, bool), np.zeros(0, bool)
+    validity, data = col.buffers()[:2]
+    values = _bits(data, col.offset, n)
+    if validity is None or col.null_count == 0:
+        return values, np.zeros(n, bool)
+    valid = _bits(validity, col.offset, n)
+    return values & valid, ~valid
+
+
+def _lists(key_arr, flags, n: int):
+    """Per-row lists of the keys whose flag holds, in key order."""
+    pa = require("pyarrow")
+    import numpy as np
+
+    counts = np.zeros(n, np.int32)
+    for f in flags:
+        counts += f
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    codes = np.empty(int(offsets[-1]), np.int32)
+    slot = offsets[:-1].copy()
+    for j, f in enumerate(flags):
+        rows = np.flatnonzero(f)
+        if len(rows):
+            codes[slot[rows]] = j
+            slot[rows] += 1
+    if len(key_arr):
+        values = pa.DictionaryArray.from_arrays(pa.array(codes), key_arr).cast(pa.string())
+    else:
+        values = pa.array([], pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets), values)

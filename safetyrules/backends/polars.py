@@ -17,7 +17,7 @@ item) is evaluated by the reference evaluator for that one node, row by row
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from safetyrules.backends.columnar_io import ID_COLUMN, require
 from safetyrules.backends.sql import BackendError, clause_keys, collect_order, outer_quantifiers, table_order
@@ -82,6 +82,12 @@ class _Emit:
         pl = self.pl
         if node.head in bound:
             b = bound[node.head]
+            if isinstance(b, _Flat):
+                if b.fields is None and node.rest is None:
+                    return pl.col(_ITEM)
+                if b.fields is not None and node.rest is not None and node.rest in b.fields:
+                    return pl.col(node.rest)
+                raise BackendError(f"'{node.name}' is not an item field")
             if not isinstance(b, str):  # an unrolled list literal's item
                 return b
             return pl.element() if node.rest is None else pl.element().struct.field(node.rest)
@@ -333,20 +339,24 @@ def _hit(pl, t: PlanTable, rows: List[Any], em: _Emit, dtype):
     if not rows:
         return default
     if t.hit == "first":
-        chain = None
-        for r, row in zip(rows, t.rows):
-            step = (pl.when(r) if chain is None else chain.when(r)).then(lit(row.then).cast(dtype))
-            chain = step.when(r.is_null()).then(none)
-        return chain.otherwise(default)
+        # the index of the first row that is not definitely false (``len(rows)``
+        # when that row is unknown; null when every row is false), then the
+        # output looked up by it: integer columns through the chain, never
+        # copies of text at every row
+        m = len(rows)
+        firsts = [pl.when(r).then(pl.lit(i, dtype=pl.UInt16)).when(r.is_null()).then(pl.lit(m, dtype=pl.UInt16))
+                  for i, r in enumerate(rows)]
+        idx = pl.coalesce(firsts) if m > 1 else firsts[0]
+        return _lookup(pl, em, idx, [row.then for row in t.rows], default, dtype)
     if t.hit == "unique":
-        t_n = pl.sum_horizontal([r.fill_null(False).cast(pl.Int64) for r in rows])
+        t_n = pl.sum_horizontal([r.fill_null(False) for r in rows])
         anynull = pl.any_horizontal([r.is_null() for r in rows])
-        pick = None
-        for r, row in zip(rows, t.rows):
-            pick = (pl.when(r) if pick is None else pick.when(r)).then(lit(row.then).cast(dtype))
+        m = len(rows)
+        firsts = [pl.when(r).then(pl.lit(i, dtype=pl.UInt16)) for i, r in enumerate(rows)]
+        pick = _lookup(pl, em, pl.coalesce(firsts) if m > 1 else firsts[0], [row.then for row in t.rows], none, dtype)
         return (
             pl.when(t_n > 1).then(none).when(anynull).then(none)
-            .when(t_n == 1).then(pick.otherwise(none)).otherwise(default)
+            .when(t_n == 1).then(pick).otherwise(default)
         )
     chain = None
     for group in table_order(t):
@@ -357,6 +367,18 @@ def _hit(pl, t: PlanTable, rows: List[Any], em: _Emit, dtype):
         step = (pl.when(anytrue) if chain is None else chain.when(anytrue)).then(pick.otherwise(none))
         chain = step.when(pl.any_horizontal([rows[i].is_null() for i in group])).then(none)
     return chain.otherwise(default)
+
+
+def _lookup(pl, em: _Emit, idx, values: List[Any], default, dtype):
+    """``values[idx]`` (``idx == len(values)``: unknown; ``idx`` null: ``default``)."""
+    if all(v is not None for v in values) and len(set(map(type, values))) == 1 and dtype != pl.List(pl.String):
+        table = pl.Series("v", list(values) + [None]).cast(dtype)
+        got = pl.lit(table).gather(idx.cast(pl.UInt32))
+        return pl.when(idx.is_null()).then(default).otherwise(got)
+    chain = None  # mixed or list outputs: a chain of integer comparisons
+    for i, v in enumerate(values):
+        chain = (pl.when(idx == i) if chain is None else chain.when(idx == i)).then(em.lit(v).cast(dtype))
+    return pl.when(idx.is_null()).then(default).otherwise(chain.otherwise(em.null(dtype)))
 
 
 def _dtype(pl, spec):
@@ -371,23 +393,26 @@ def _dtype(pl, spec):
     }.get(t, pl.List(pl.String))
 
 
-def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
-    """``lf`` (a LazyFrame with a column per declared input fact) → the
-    LazyFrame of the SPEC §9 result columns (with ``clause_columns``, one
-    boolean column per clause instead of the two lists, as in
-    :func:`safetyrules.backends.sql.compile_select`)."""
-    pl = require("polars")
-    if plan.as_of is None:
-        raise BackendError("compile a plan specialised to one day (Plan.specialise(as_of))")
-    env: Dict[str, Any] = {n: n for n in plan.input_facts()}
-    em = _Emit(pl, env)
-    env_as_of = "__sr_as_of"
-    lf = lf.with_columns(pl.lit(plan.as_of, dtype=pl.Date).alias(env_as_of))
-    env["as_of"] = env_as_of
+class _Stages:
+    """The plan of one day as polars expressions, in the stages the
+    evaluator runs: the tables before the standards and every clause
+    (:meth:`clauses`), then the findings counts, then the tables after the
+    standards and the decision columns (:meth:`decision`)."""
 
-    def hoist(nodes):
+    def __init__(self, plan: Plan, precomputed: Optional[Dict[A.Node, str]] = None) -> None:
+        pl = self.pl = require("polars")
+        if plan.as_of is None:
+            raise BackendError("compile a plan specialised to one day (Plan.specialise(as_of))")
+        self.plan = plan
+        self.env: Dict[str, Any] = {n: n for n in plan.input_facts()}
+        self.em = _Emit(pl, self.env)
+        self.em.subst.update(precomputed or {})
+        self.env["as_of"] = "__sr_as_of"
+        self.refs = [pl.col(f"__sr_c{j}") for j in range(len(plan.clauses))]
+
+    def _hoist(self, lf, nodes):
         """Each distinct list quantifier of ``nodes`` once, as a column."""
-        nonlocal lf
+        em = self.em
         cols = []
         for node in outer_quantifiers(nodes):
             if node in em.subst:
@@ -395,14 +420,13 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
             name = f"__sr_q{len(em.subst)}"
             cols.append(em.emit(node, {}).alias(name))
             em.subst[node] = name
-        if cols:
-            lf = lf.with_columns(cols)
+        return lf.with_columns(cols) if cols else lf
 
-    def tables(ts, base):
-        nonlocal lf
+    def _tables(self, lf, ts, base):
+        pl, em, env, plan = self.pl, self.em, self.env, self.plan
         for k, t in enumerate(ts, base):
             names = []
-            hoist([r.when.node for r in t.rows if r.when is not None])
+            lf = self._hoist(lf, [r.when.node for r in t.rows if r.when is not None])
             cols = []
             for i, r in enumerate(t.rows):
                 nm = f"__sr_t{k}_r{i}"
@@ -419,84 +443,287 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
             else:
                 lf = lf.with_columns(pl.coalesce([pl.col(t.output).cast(dtype), out]).alias(nm))
             env[t.output] = nm
+        return lf
 
-    tables(plan.tables_before, 0)
-    clauses = plan.clauses
-    # each standard's applies_when once, as in the SQL backends
-    hoist([c.applies.node for c in clauses if c.applies is not None] + [c.own_condition for c in clauses])
-    applies: Dict[Any, str] = {}
-    acols = []
-    for c in clauses:
-        if c.applies is not None and c.applies.node not in applies:
-            applies[c.applies.node] = f"__sr_a{len(applies)}"
-            acols.append(em.emit(c.applies.node, {}).alias(applies[c.applies.node]))
-    if acols:
-        lf = lf.with_columns(acols)
+    def clauses(self, lf):
+        """``lf`` with the tables before the standards and one Kleene column
+        per clause (``__sr_c{j}``, plan order)."""
+        pl, em, plan = self.pl, self.em, self.plan
+        lf = lf.with_columns(pl.lit(plan.as_of, dtype=pl.Date).alias(self.env["as_of"]))
+        lf = self._tables(lf, plan.tables_before, 0)
+        clauses = plan.clauses
+        # each standard's applies_when once, as in the SQL backends
+        lf = self._hoist(lf, [c.applies.node for c in clauses if c.applies is not None]
+                         + [c.own_condition for c in clauses])
+        applies: Dict[Any, str] = {}
+        acols = []
+        for c in clauses:
+            if c.applies is not None and c.applies.node not in applies:
+                applies[c.applies.node] = f"__sr_a{len(applies)}"
+                acols.append(em.emit(c.applies.node, {}).alias(applies[c.applies.node]))
+        if acols:
+            lf = lf.with_columns(acols)
 
-    def condition(c):
-        own = em.emit(c.own_condition, {})
-        return pl.col(applies[c.applies.node]) & own if c.applies is not None else own
+        def condition(c):
+            own = em.emit(c.own_condition, {})
+            return pl.col(applies[c.applies.node]) & own if c.applies is not None else own
 
-    ccols = [condition(c).alias(f"__sr_c{j}") for j, c in enumerate(clauses)]
-    if ccols:
-        lf = lf.with_columns(ccols)
-    refs = [pl.col(f"__sr_c{j}") for j in range(len(clauses))]
+        ccols = [condition(c).alias(f"__sr_c{j}") for j, c in enumerate(clauses)]
+        return lf.with_columns(ccols) if ccols else lf
 
-    def total(sel):
-        terms = [sel(r).cast(pl.Int64) for r, c in zip(refs, clauses) if c is not None]
-        return pl.sum_horizontal(terms) if terms else pl.lit(0, dtype=pl.Int64)
+    def counts(self):
+        """The findings counts as expressions over the clause columns."""
+        pl = self.pl
+        pairs = list(zip(self.refs, self.plan.clauses))
+        maj = [r for r, c in pairs if c.severity == "major"]
+        gen = [r for r, c in pairs if c.severity != "major"]
 
-    maj = [(r, c) for r, c in zip(refs, clauses) if c.severity == "major"]
-    gen = [(r, c) for r, c in zip(refs, clauses) if c.severity != "major"]
+        def count(rs, sel):
+            return pl.sum_horizontal([sel(r) for r in rs]).cast(pl.Int64) if rs else pl.lit(0, dtype=pl.Int64)
 
-    def count(pairs, sel):
-        if not pairs:
-            return pl.lit(0, dtype=pl.Int64)
-        return pl.sum_horizontal([sel(r).cast(pl.Int64) for r, _ in pairs])
+        return {
+            "findings.major": count(maj, lambda r: r.fill_null(False)),
+            "findings.general": count(gen, lambda r: r.fill_null(False)),
+            "findings.undetermined": count(maj + gen, lambda r: r.is_null()),
+            "findings.major_undetermined": count(maj, lambda r: r.is_null()),
+        }
 
-    counts = {
-        "findings.major": count(maj, lambda r: r.fill_null(False)),
-        "findings.general": count(gen, lambda r: r.fill_null(False)),
-        "findings.undetermined": count(maj + gen, lambda r: r.is_null()),
-        "findings.major_undetermined": count(maj, lambda r: r.is_null()),
-    }
-    lf = lf.with_columns([e.alias("__sr_" + k) for k, e in counts.items()])
-    for k in FINDINGS_FACTS:
-        env[k] = "__sr_" + k
-    tables(plan.tables_after, len(plan.tables_before))
+    def decision(self, lf, with_id: bool):
+        """``lf`` with the clause columns and the counts (``__sr_findings.*``)
+        → the tables after the standards and the decision columns."""
+        pl, env, plan = self.pl, self.env, self.plan
+        for k in FINDINGS_FACTS:
+            env[k] = "__sr_" + k
+        lf = self._tables(lf, plan.tables_after, len(plan.tables_before))
+        final = []
+        if with_id:
+            final.append(pl.col(env.get(ID_COLUMN, ID_COLUMN)).alias(ID_COLUMN))
+        for key in ("level", "tier", "inspection"):
+            fact = plan.decision.get(key)
+            ref = env.get(fact) if fact is not None else None
+            final.append((pl.col(ref).cast(pl.String) if ref else pl.lit(None, dtype=pl.String)).alias(key))
+        nmaj, nmaj_u = pl.col(env["findings.major"]), pl.col(env["findings.major_undetermined"])
+        final.append(
+            pl.when(nmaj > 0).then(pl.lit(True)).when(nmaj_u > 0).then(pl.lit(None, dtype=pl.Boolean))
+            .otherwise(pl.lit(False)).alias("major_hazard")
+        )
+        return lf, final
 
-    def keys(sel):
-        pairs = sorted((c.key, r) for r, c in zip(refs, clauses))
-        if not pairs:
-            return em.lit([])
-        return pl.concat_list([pl.when(sel(r)).then(pl.lit(k)) for k, r in pairs]).list.drop_nulls()
 
-    final = []
-    if with_id:
-        final.append(pl.col(env.get(ID_COLUMN, ID_COLUMN)).alias(ID_COLUMN))
-    for key in ("level", "tier", "inspection"):
-        fact = plan.decision.get(key)
-        ref = env.get(fact) if fact is not None else None
-        final.append((pl.col(ref).cast(pl.String) if ref else pl.lit(None, dtype=pl.String)).alias(key))
-    nmaj, nmaj_u = pl.col(env["findings.major"]), pl.col(env["findings.major_undetermined"])
-    final.append(
-        pl.when(nmaj > 0).then(pl.lit(True)).when(nmaj_u > 0).then(pl.lit(None, dtype=pl.Boolean))
-        .otherwise(pl.lit(False)).alias("major_hazard")
-    )
+def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
+    """``lf`` (a LazyFrame with a column per declared input fact) → the
+    LazyFrame of the SPEC §9 result columns (with ``clause_columns``, one
+    boolean column per clause instead of the two lists, as in
+    :func:`safetyrules.backends.sql.compile_select`)."""
+    st = _Stages(plan)
+    pl = st.pl
+    lf = st.clauses(lf)
+    lf = lf.with_columns([e.alias("__sr_" + k) for k, e in st.counts().items()])
+    lf, final = st.decision(lf, with_id)
+    refs, clauses = st.refs, plan.clauses
     if clause_columns:
         by_key = {c.key: r for r, c in zip(refs, clauses)}
         final.extend(by_key[k].alias(f"__sr_k{i}") for i, k in enumerate(clause_keys(plan)))
     else:
+        pairs = sorted((c.key, r) for r, c in zip(refs, clauses))
+
+        def keys(sel):
+            if not pairs:
+                return st.em.lit([])
+            return pl.concat_list([pl.when(sel(r)).then(pl.lit(k)) for k, r in pairs]).list.drop_nulls()
+
         final.append(keys(lambda r: r).alias("findings"))
         final.append(keys(lambda r: r.is_null()).alias("undetermined"))
     return lf.select(final)
 
 
-def evaluate_polars(plan: Plan, table, with_id: bool):
-    """A checked Arrow table → the result ``pyarrow.Table``."""
-    pl = require("polars")
-    from safetyrules.backends.columnar_result import assemble
+def evaluate_polars(plan: Plan, table, with_id: bool, timings: Optional[Dict[str, float]] = None):
+    """A checked Arrow table → the result ``pyarrow.Table``.
 
-    lf = pl.from_arrow(table).lazy()
-    out = compile_polars(plan, lf, with_id, clause_columns=True).collect().to_arrow()
-    return assemble(out, clause_keys(plan), with_id)
+    Three steps: list quantifiers over input list facts evaluated on the
+    flattened items (:func:`_quantifiers`), the clause columns in one polars
+    query, then the counts and the ``findings``/``undetermined`` lists in numpy
+    from the clause columns' bits (:mod:`safetyrules.backends.columnar_result`)
+    and the tables after the standards in a second query.  ``timings``, when
+    given, receives the wall seconds of each step (``quantifiers``,
+    ``compile``, ``clauses``, ``counts``, ``decision``, ``lists``) and the
+    process CPU seconds (``cpu quantifiers``, ...)."""
+    import time
+
+    pl = require("polars")
+    from safetyrules.backends import columnar_result as R
+
+    clock = [time.perf_counter(), time.process_time()]
+
+    def lap(name):
+        now = [time.perf_counter(), time.process_time()]
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + now[0] - clock[0]
+            timings["cpu " + name] = timings.get("cpu " + name, 0.0) + now[1] - clock[1]
+        clock[:] = now
+
+    pre_cols, pre = _quantifiers(plan, table)
+    df = pl.from_arrow(table)
+    if pre_cols:
+        df = df.with_columns(pre_cols)
+    lap("quantifiers")
+    st = _Stages(plan, pre)
+    clauses = plan.clauses
+    names = [f"__sr_c{j}" for j in range(len(clauses))]
+    query = st.clauses(df.lazy())
+    lap("compile")
+    stage1 = query.collect()
+    lap("clauses")
+    keys = clause_keys(plan)
+    order = sorted(range(len(clauses)), key=lambda j: clauses[j].key)
+    flags = R.clause_flags(stage1.select(names).to_arrow(), names) if names else []
+    major = [j for j, c in enumerate(clauses) if c.severity == "major"]
+    general = [j for j, c in enumerate(clauses) if c.severity != "major"]
+    n = stage1.height
+    counts = {
+        "findings.major": R.count(flags, major, 0, n),
+        "findings.general": R.count(flags, general, 0, n),
+        "findings.undetermined": R.count(flags, major + general, 1, n),
+        "findings.major_undetermined": R.count(flags, major, 1, n),
+    }
+    stage1 = stage1.with_columns([pl.Series("__sr_" + k, v) for k, v in counts.items()])
+    lap("counts")
+    lf, final = st.decision(stage1.lazy(), with_id)
+    plain = lf.select(final).collect().to_arrow()
+    lap("decision")
+    out = R.from_flags(plain, keys, [flags[j] for j in order], with_id)
+    lap("lists")
+    return out
+
+
+def _quantifiers(plan: Plan, table):
+    """Every quantifier over an input list fact whose body reads only the
+    item, evaluated once on the flattened items of that list (plain columns,
+    no ``list.eval``) and reduced per row in numpy over the rows that have
+    items → (polars Series, {node: column name}).  Kleene as the engine:
+    ``any`` is true on a true item, else unknown on an unknown item; ``all``
+    the dual; ``count`` and ``sum`` are unknown on an unknown item; a ``sum``
+    adds left to right from 0, as the engine does, so floats agree bit for
+    bit."""
+    pl = require("polars")
+    pa = require("pyarrow")
+    import numpy as np
+
+    nodes = [c.own_condition for c in plan.clauses] + [c.applies.node for c in plan.clauses if c.applies is not None]
+    for t in plan.tables_before + plan.tables_after:
+        nodes += [r.when.node for r in t.rows if r.when is not None]
+    inputs = set(plan.input_facts())
+    by_list: Dict[str, List[A.Quantifier]] = {}
+    for q in outer_quantifiers(nodes):
+        if not isinstance(q.source, A.Path):
+            continue
+        src = q.source.name
+        if src not in inputs or src in plan.outputs or src not in table.column_names:
+            continue
+        if any(p.split(".", 1)[0] != q.var for p in A.fact_paths(q.body)):
+            continue
+        if any(isinstance(x, A.Quantifier) and not isinstance(x.source, A.ListLit) for x in A.walk(q.body)):
+            continue
+        by_list.setdefault(src, []).append(q)
+    cols, names = [], {}
+    for src, qs in by_list.items():
+        col = table.column(src)
+        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if not isinstance(arr, pa.ListArray):
+            continue
+        n = len(arr)
+        offsets = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+        valid = np.ones(n, bool) if arr.null_count == 0 else arr.is_valid().to_numpy(zero_copy_only=False)
+        lo, hi = offsets[:-1], offsets[1:]
+        ne = np.flatnonzero(valid & (hi > lo))  # the rows with items
+        values = arr.values
+        used = {p.split(".", 1)[1] for q in qs for p in A.fact_paths(q.body) if "." in p}
+        if pa.types.is_struct(values.type):
+            fields = [f.name for f in values.type]
+            keep = [k for k, f in enumerate(fields) if f in used]
+            items = pl.from_arrow(pa.Table.from_arrays([values.field(k) for k in keep] or [pa.nulls(len(values))],
+                                                       names=[fields[k] for k in keep] or ["__sr_none"]))
+            bound = _Flat(set(fields))
+        else:
+            items = pl.from_arrow(pa.table({_ITEM: values}))
+            bound = _Flat(None)
+        em = _Emit(pl, {})
+        exprs, kept = [], []
+        for q in qs:
+            try:
+                body = em.emit(q.body, {q.var: bound})
+            except BackendError:
+                continue
+            if q.kind == "sum":
+                body = body.cast(pl.Int64 if getattr(q.ty, "integer", False) else pl.Float64)
+            exprs.append(body.alias(f"b{len(kept)}"))
+            kept.append(q)
+        if not kept:
+            continue
+        got = items.select(exprs) if len(ne) else None
+        nlo, nhi = lo[ne], hi[ne]
+        for k, q in enumerate(kept):
+            name = f"__sr_p{len(names)}"
+            names[q] = name
+            cols.append(pl.from_arrow(_reduce(np, pa, q, got.get_column(f"b{k}") if got is not None else None,
+                                              n, valid, ne, nlo, nhi)).alias(name))
+    return cols, names
+
+
+def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
+    """One quantifier's per-row value from its per-item values ``b``."""
+    kind = q.kind
+    integer = getattr(q.ty, "integer", False)
+    if kind == "sum":
+        dtype = np.int64 if integer else np.float64
+        value = np.zeros(n, dtype)
+        known = valid.copy()
+        if len(ne):
+            u = b.is_null().to_numpy()
+            v = b.fill_null(0).to_numpy().astype(dtype, copy=False)
+            uc = np.concatenate([[0], np.cumsum(u, dtype=np.int64)])
+            acc = np.zeros(len(ne), dtype)
+            length = hi - lo
+            order = np.argsort(-length, kind="stable")
+            by_len = length[order]
+            for step in range(int(by_len[0])):  # left to right, as the engine adds
+                live = order[: int(np.searchsorted(-by_len, -step, side="left"))]
+                acc[live] += v[lo[live] + step]
+            value[ne] = acc
+            known[ne] = (uc[hi] - uc[lo]) == 0
+        return pa.array(value, pa.int64() if integer else pa.float64(), mask=~known)
+    if len(ne):
+        t = b.fill_null(False).to_numpy()
+        u = b.is_null().to_numpy()
+        tc = np.concatenate([[0], np.cumsum(t, dtype=np.int64)])
+        uc = np.concatenate([[0], np.cumsum(u, dtype=np.int64)])
+        tn, un = tc[hi] - tc[lo], uc[hi] - uc[lo]
+    else:
+        tn = un = np.zeros(0, np.int64)
+    known = valid.copy()
+    if kind == "count":
+        value = np.zeros(n, np.int64)
+        value[ne] = tn
+        known[ne] = un == 0
+        return pa.array(value, pa.int64(), mask=~known)
+    if kind == "any":
+        value = np.zeros(n, bool)  # an empty list: false
+        value[ne] = tn > 0
+        known[ne] = (tn > 0) | (un == 0)
+    else:
+        fn = (hi - lo) - tn - un
+        value = np.ones(n, bool)  # an empty list: true
+        value[ne] = fn == 0
+        known[ne] = (fn > 0) | (un == 0)
+    return pa.array(value, pa.bool_(), mask=~known)
+
+
+_ITEM = "__sr_item"
+
+
+class _Flat:
+    """A quantifier variable bound to the flattened items: ``x`` is the item
+    column, ``x.f`` the field column ``f``."""
+
+    def __init__(self, fields) -> None:
+        self.fields = fields
