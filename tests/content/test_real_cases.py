@@ -311,6 +311,33 @@ def test_power_partial_items_are_provisional(rules):
     assert d.major_hazard is True
 
 
+def test_night_driving_rule_only_for_routes_of_800_km_or_more(rules):
+    """MOT road-transport criteria Art. 4 (1), as the ministry's answer reads it: only the coaches of
+    routes of 800 km or more must stop from 2 to 5 a.m. (or use relay driving)."""
+    key = "cn.mot.road-transport.2023:art4.1-night"
+
+    def facts(km):
+        return {"entity.sector": "road_transport", "road.passenger_routes": [{"name": "x", "length": km, "night_rest_or_relay": False}]}
+
+    assert found(rules, facts(800), D(2024, 6, 1), key)
+    assert not found(rules, facts(799), D(2024, 6, 1), key)
+    assert not found(rules, facts(900), D(2023, 9, 30), key)  # in force 2023-10-01
+
+
+def test_coach_dispatched_in_a_typhoon_orange_warning(rules):
+    key = "cn.mot.road-transport.2023:art3.4"
+    base = {"entity.sector": "road_transport", "road.other_red_warning": False, "road.dispatched_against_stop_order": True}
+    assert found(rules, {**base, "road.typhoon_warning": "orange"}, D(2024, 6, 1), key)
+    assert not found(rules, {**base, "road.typhoon_warning": "yellow"}, D(2024, 6, 1), key)
+
+
+def test_driver_with_ten_points_still_driving(rules):
+    key = "cn.mot.road-transport.2023:art3.3-points"
+    driver = {"name": "张", "seriously_handled": False, "still_assigned": True}
+    assert found(rules, {"entity.sector": "road_transport", "road.drivers": [{**driver, "single_assessment_points": 10}]}, D(2024, 6, 1), key)
+    assert not found(rules, {"entity.sector": "road_transport", "road.drivers": [{**driver, "single_assessment_points": 9}]}, D(2024, 6, 1), key)
+
+
 def test_coal_mine_standard_ends_when_its_revision_is_reported_in_force(rules):
     facts = {"entity.sector": "mining", "mine.coal": True, "coal.dual_circuit_power": False}
     assert found(rules, facts, D(2026, 6, 30), "cn.mem.coal-mines.2020:3.11")
