@@ -223,9 +223,34 @@ def _cmd_evaluate(args) -> int:
     return EXIT_BAD_INPUT if bad else EXIT_OK
 
 
+_JSON_POSITIONS: dict = {}
+
+
+def _json_positions(path: str):
+    """Key paths → positions of a JSON facts file, read again only when one of
+    its entities is bad (JSON is YAML 1.2, so the YAML loader gives them);
+    ``None`` when they cannot be had."""
+    if path not in _JSON_POSITIONS:
+        values = None
+        try:
+            from safetyrules.source.loader import load_yaml
+
+            with open(path, "rb") as fh:
+                text = fh.read().decode("utf-8-sig")
+            values = load_yaml(text, path).values
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError, SafetyRulesError):
+            values = None
+        _JSON_POSITIONS.clear()  # one file at a time: a batch of files stays small
+        _JSON_POSITIONS[path] = values
+    return _JSON_POSITIONS[path]
+
+
 def _with_position(label: str, err: SafetyRulesError, values, prefix) -> SafetyRulesError:
     if isinstance(err, FactsError) and err.line is None:
         loc = None
+        file = label.split("[", 1)[0]
+        if values is None and file.endswith(".json") and not _is_stream(file):
+            values = _json_positions(file)
         if values is not None:
             fact = err.fact
             if fact and prefix:
@@ -295,9 +320,46 @@ def _each_rule_set(paths, failures: list):
             failures.append(p)
 
 
+def _policy_file(path: str) -> bool:
+    """Whether PATH is a ``kind: supervision-policy`` file (supervision.md
+    §8.0: policies are checked by ``validate``); only its top level is read."""
+    import re
+
+    if not os.path.isfile(path) or not path.endswith((".yaml", ".yml", ".json")):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return re.search(r"""(?m)^\s*\{?\s*["']?kind["']?\s*:\s*["']?supervision-policy\b""", head) is not None
+
+
+def _validate_policy(path: str, failures: list) -> None:
+    from safetyrules.supervision.policy import load_policy
+
+    try:
+        pol = load_policy(path)
+    except SafetyRulesError as exc:
+        _print_errors(exc)
+        failures.append(path)
+        return
+    from safetyrules.supervision.policy import DEFAULTS
+
+    own = sum(1 for p in pol.params.values() if (p.value, p.source, p.status) != DEFAULTS.get(p.name))
+    print(f"{path}: ok — supervision policy {pol.id}, {len(pol.params)} parameters ({own} set by the policy)")
+
+
 def _cmd_validate(args) -> int:
     failures: list = []
-    for p, rules in _each_rule_set(args.paths, failures):
+    paths = list(args.paths)
+    policies = [p for p in paths if _policy_file(p)]
+    for p in policies:
+        _validate_policy(p, failures)
+    rule_paths = [p for p in paths if p not in policies]
+    if policies and not rule_paths:
+        return EXIT_FAIL if failures else EXIT_OK
+    for p, rules in _each_rule_set(rule_paths, failures):
         n_clauses = sum(len(s.clauses) for s in rules.standards)
         print(
             f"{p}: ok — {len(rules.vocabulary)} facts, {len(rules.tables)} tables, "
@@ -421,8 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", metavar="OUT", help="registry results: OUT.parquet, .csv or .jsonl")
     ev.set_defaults(func=_cmd_evaluate)
 
-    va = sub.add_parser("validate", help="check rule files: schema, expressions, names, types, units, tables")
-    va.add_argument("paths", nargs="*", metavar="PATH")
+    va = sub.add_parser("validate", help="check rule files: schema, expressions, names, types, units, tables; and supervision policies")
+    va.add_argument("paths", nargs="*", metavar="PATH",
+                    help="rule sets (manifest, directory) or kind: supervision-policy files (default: the bundled rule set)")
     va.set_defaults(func=_cmd_validate)
 
     te = sub.add_parser("test", help="run every examples: entry")

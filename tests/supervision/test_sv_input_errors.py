@@ -58,3 +58,20 @@ def test_json_policy_errors_have_line_and_column(tmp_path):
     pol.write_text('{"kind": "supervision-policy",\n "id": [1,}\n', encoding="utf-8")
     code, _, err = cli("draw", "commit", f["registry"], "--policy", pol, "--inspectors", f["inspectors"], "--as-of", "2025-03-01", "--commitment", "00")
     assert code == 2 and err.startswith(f"{pol}:2:11: error: policy is not JSON"), err
+
+
+def test_validate_checks_policy_files(tmp_path):
+    import os
+
+    from sv_fixtures import EXAMPLES
+
+    good = os.path.join(EXAMPLES, "policy.yaml")
+    code, out, err = cli("validate", good)
+    assert code == 0 and out.startswith(f"{good}: ok — supervision policy example.district.2025"), (out, err)
+    bad = tmp_path / "p.yaml"
+    bad.write_text("kind: supervision-policy\nid: p\nparameters:\n  team_sise: 2\n", encoding="utf-8")
+    code, out, err = cli("validate", bad)
+    assert code == 1 and err.startswith(f"{bad}:4:3: error: unknown policy parameter 'team_sise'"), (out, err)
+    # with a rule set: both are checked, the bad one fails the run
+    code, out, err = cli("validate", bad, os.path.join(EXAMPLES, "..", "..", "standards"))
+    assert code == 1 and "ok — " in out and "team_sise" in err

@@ -1,0 +1,36 @@
+"""A bad fact in a JSON facts file is reported at its PATH:LINE:COL, as it is
+in YAML (SPEC §2, §6: messages as ``PATH:LINE:COL: error: ...``)."""
+
+import subprocess
+import sys
+
+
+def cli(*args):
+    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_nested_json_fact_has_line_and_column(tmp_path):
+    f = tmp_path / "e.json"
+    f.write_text('{\n  "entity": {"employees": "many"}\n}\n', encoding="utf-8")
+    code, out, err = cli("evaluate", f, "--as-of", "2024-03-01")
+    assert code == 2
+    assert err.startswith(f"{f}:2:27: error: fact 'entity.employees' must be a number"), err
+
+
+def test_dotted_json_fact_and_list_items(tmp_path):
+    f = tmp_path / "l.json"
+    f.write_text('[{"entity.employees": 3},\n {"entity": {"employees": 2.5}},\n {"entity.nosuch": 1}]\n', encoding="utf-8")
+    code, out, err = cli("evaluate", f, "--as-of", "2024-03-01", "--format", "json")
+    assert code == 2
+    lines = err.splitlines()
+    assert lines[0].startswith(f"{f}:2:27: error: fact 'entity.employees'"), err
+    assert lines[1].startswith(f"{f}:3:20: error: unknown fact 'entity.nosuch'"), err
+    assert len(out.splitlines()) == 1  # the good entity is decided
+
+
+def test_json_and_yaml_agree_with_jobs(tmp_path):
+    f = tmp_path / "d.json"
+    f.write_text('{"entity.employees": "x"}\n', encoding="utf-8")
+    code, out, err = cli("evaluate", f, "--jobs", "2", "--as-of", "2024-03-01")
+    assert code == 2 and err.startswith(f"{f}:1:22: error:"), err
