@@ -1,4 +1,4 @@
-"""``safetyrules plan | draw | grid | track | checklist`` (SPEC §10;
+"""``safetyrules plan | draw | grid | track | ledger stats | checklist`` (SPEC §10;
 supervision.md §8).  Registered through ``COMMAND_MODULES``.
 
 Every command takes ``--format text|markdown|json`` (JSON is canonical and
@@ -81,7 +81,7 @@ def _record(args, command: str, inputs: Dict[str, Optional[str]], output: str, e
     if getattr(args, "record", None):
         from safetyrules.supervision.common import write_record
 
-        params = {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "record", "draw_command") and isinstance(v, (str, int, float, bool, list, type(None)))}
+        params = {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "record", "draw_command", "ledger_command") and isinstance(v, (str, int, float, bool, list, type(None)))}
         write_record(args.record, command, params, inputs, output, extra)
 
 
@@ -288,6 +288,19 @@ def _cmd_track(args) -> int:
 
 
 @_run
+def _cmd_ledger(args) -> int:
+    from safetyrules.supervision.ledger import ledger_stats, period_of, read_ledger
+
+    period = period_of(args.quarter, args.year)
+    led = read_ledger(args.ledger)
+    res = ledger_stats(led, period, entity_id=args.entity, principal=args.principal, as_of=_date(args.as_of))
+    js = res.to_json()
+    _emit(args, "ledger-stats", res.to_dict(), js)
+    _record(args, "ledger stats", {"ledger": args.ledger}, js)
+    return EXIT_OK
+
+
+@_run
 def _cmd_checklist(args) -> int:
     from safetyrules.engine.ruleset import load
     from safetyrules.supervision.checklist import checklist, decide_answers, selfcheck_rules_path
@@ -443,6 +456,19 @@ def register(sub) -> None:
     t.add_argument("--fail-on", action="append", choices=("overdue", "reopened", "new-major", "persisting-major"))
     _common(t)
     t.set_defaults(func=_cmd_track)
+
+    le = sub.add_parser("ledger", help="the hazard ledger: quarterly and yearly statistics (HZ-3)")
+    les = le.add_subparsers(dest="ledger_command", metavar="STEP")
+    les.required = True
+    st = les.add_parser("stats", help="an enterprise's hazard statistics for a quarter or a year, due on the 15th or on Jan 31, signed by the principal")
+    st.add_argument("ledger", metavar="LEDGER", help="the hazard ledger (JSON Lines, one event per line)")
+    st.add_argument("--quarter", metavar="Q", help="the quarter, YYYYQn (2025Q3); YYYY for the year's statistics")
+    st.add_argument("--year", type=int, metavar="Y", help="the year's statistics (or the year of --quarter Qn)")
+    st.add_argument("--entity", metavar="ID", help="one enterprise (entity_id); default: every enterprise in the ledger")
+    st.add_argument("--principal", metavar="NAME", help="the principal person who signs the statistics (required before submission)")
+    st.add_argument("--as-of", metavar="D", help="today, to flag statistics past their due date")
+    _common(st)
+    le.set_defaults(func=_cmd_ledger)
 
     k = sub.add_parser("checklist", help="the items that apply to an entity; --kind self_check prints a self-inspection form")
     k.add_argument("entity", metavar="ENTITY", help="an entity id, or a facts file of one entity")

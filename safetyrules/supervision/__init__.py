@@ -18,7 +18,7 @@ from .policy import Policy, default_policy, load_policy
 from .registry import Entity, Registry, grade, read_registry, registry_from_decisions
 from .plan import PlanResult, plan, visit_months
 from .grid import GridReport, grid_report
-from .ledger import Ledger, read_ledger
+from .ledger import Ledger, LedgerStats, Period, ledger_stats, period_of, read_ledger
 from .track import TrackResult, read_records, track
 from .checklist import Checklist, checklist, decide_answers, selfcheck_rules_path
 from .policy import hazchem_level
@@ -31,6 +31,6 @@ __all__ = [
     "Manifest", "DrawResult", "new_seed", "commitment_of", "effective_seed", "pool_digest",
     "draw_commit", "draw_run", "draw_verify",
     "grade", "plan", "PlanResult", "visit_months", "grid_report", "GridReport",
-    "Ledger", "read_ledger", "track", "TrackResult", "read_records",
+    "Ledger", "read_ledger", "ledger_stats", "period_of", "LedgerStats", "Period", "track", "TrackResult", "read_records",
     "checklist", "Checklist", "decide_answers", "selfcheck_rules_path", "hazchem_level",
 ]

@@ -222,10 +222,48 @@ def _checklist(d: Mapping[str, Any], md: bool, lang: str = "zh") -> str:
     return "\n".join(L) + "\n"
 
 
+def _ledger_stats(d: Mapping[str, Any], md: bool) -> str:
+    p = d["period"]
+    L: List[str] = []
+    what = "Quarterly" if p["kind"] == "quarter" else "Yearly"
+    L.append(f"{'# ' if md else ''}{what} hazard statistics {p['label']} ({p['from']} – {p['until']})")
+    L.append("")
+    L.append(f"due {p['due']} — {d['basis']['source']} [{d['basis']['status']}]")
+    led = d["ledger"]
+    L.append(f"ledger {led['digest']} ({led['events']} events)")
+    L.append("")
+    cols = ("found", "rectified", "open_at_end", "overdue_at_end")
+    heads = ("found", "rectified", "open at end", "overdue at end")
+
+    def cells(b):
+        return [f"{b[c]['total']} ({b[c]['major']} major)" for c in cols]
+
+    rows = [(b["entity_id"], cells(b), b["major"], b.get("rectification_rate")) for b in d["entities"]]
+    rows.append(("total", cells(d["totals"]), d["totals"]["major"], None))
+    if md:
+        L.append("| enterprise | " + " | ".join(heads) + " | major reported | major listed | rectification rate |")
+        L.append("|---|" + "---:|" * (len(heads) + 3))
+        for ent, cs, mj, rate in rows:
+            L.append(f"| {ent} | " + " | ".join(cs) + f" | {mj['reported_to_authority']} of {mj['reported_to_authority'] + mj['not_reported']} | {mj['listed']} | {rate if rate is not None else '–'} |")
+    else:
+        L.append(f"  {'enterprise':<22}" + "".join(f"{h:<18}" for h in heads) + "major reported")
+        for ent, cs, mj, rate in rows:
+            L.append(f"  {ent:<22}" + "".join(f"{c:<18}" for c in cs) + f"{mj['reported_to_authority']} of {mj['reported_to_authority'] + mj['not_reported']}"
+                     + (f"   rectification rate {rate}" if rate is not None else ""))
+    L.append("")
+    sig = d["signature"]
+    L.append(f"{'**' if md else ''}Principal person (signature, required){'**' if md else ''}: {sig['principal'] or '____________________'}"
+             "    date: ____________")
+    if d["warnings"]:
+        L.append("")
+        L += _warn_lines(d["warnings"])
+    return "\n".join(L) + "\n"
+
+
 def render(kind: str, d: Mapping[str, Any], fmt: str, lang: str = "zh") -> str:
-    """``kind``: plan | manifest | result | grid | track | checklist; ``fmt``: text | markdown."""
+    """``kind``: plan | manifest | result | grid | track | ledger-stats | checklist; ``fmt``: text | markdown."""
     md = fmt == "markdown"
-    fn = {"plan": _plan, "manifest": _manifest, "result": _result, "grid": _grid, "track": _track}.get(kind)
+    fn = {"plan": _plan, "manifest": _manifest, "result": _result, "grid": _grid, "track": _track, "ledger-stats": _ledger_stats}.get(kind)
     if kind == "checklist":
         return _checklist(d, md, lang)
     if fn is None:
