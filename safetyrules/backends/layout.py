@@ -27,7 +27,7 @@ from typing import Any, Dict, Mapping, Tuple
 
 from safetyrules.dsl import ast as A
 from safetyrules.frozen import FrozenDict
-from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanClause
+from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanClause, family_gap_warnings
 
 __all__ = ["Layout", "FrozenList", "freeze_value", "thaw_value", "is_unknown"]
 
@@ -82,7 +82,8 @@ class Layout:
     clause's read facts stand in ``values``).  Immutable; pickles as its
     plan and in-force set."""
 
-    __slots__ = ("plan", "in_force", "clauses", "keys", "index", "outputs", "clause_reads", "major")
+    __slots__ = ("plan", "in_force", "clauses", "keys", "index", "outputs", "clause_reads", "major", "major_at",
+                 "decision_at", "decision_reads", "decision_open", "_gaps")
 
     def __init__(self, plan: Plan, in_force: Tuple[str, ...]) -> None:
         keep = frozenset(in_force)
@@ -116,6 +117,17 @@ class Layout:
         # per clause: (name, position in values) of the facts its when/unless read
         set_(self, "clause_reads", tuple(tuple((p, index[p]) for p in c.reads if p in index) for c in clauses))
         set_(self, "major", tuple(c.severity == "major" for c in clauses))
+        # the positions of the major clauses in ``clauses``
+        set_(self, "major_at", tuple(i for i, c in enumerate(clauses) if c.severity == "major"))
+        # where the level, tier and inspection facts stand in ``values`` (None: nowhere)
+        set_(self, "decision_at", tuple(index.get(plan.decision[w]) if w in plan.decision else None
+                                        for w in ("level", "tier", "inspection")))
+        # every decision fact (plan.decision) in ``values``; decision_open: one
+        # is neither there nor ``as_of`` / a findings count (it is never known)
+        facts = tuple(plan.decision.values())
+        set_(self, "decision_reads", tuple(index[f] for f in facts if f in index))
+        set_(self, "decision_open", any(f not in index and f != "as_of" and f not in FINDINGS_FACTS for f in facts))
+        set_(self, "_gaps", {})  # day -> family_gap_warnings (a cache; not part of the value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Layout is immutable")
@@ -146,6 +158,16 @@ class Layout:
                     n_major_und += 1
         return {"findings.major": n_major, "findings.general": n_general, "findings.undetermined": n_und,
                 "findings.major_undetermined": n_major_und}
+
+    def gap_warnings(self, day) -> Tuple[FrozenDict, ...]:
+        """``family_gap_warnings(plan.editions, day)``, kept per day (hashing
+        the editions for that function's own cache costs more than a run)."""
+        got = self._gaps.get(day)
+        if got is None:
+            if len(self._gaps) >= 64:
+                self._gaps.clear()
+            got = self._gaps[day] = family_gap_warnings(self.plan.editions, day)
+        return got
 
     def __repr__(self) -> str:
         return f"Layout({self.plan.id!r}, {len(self.clauses)} clauses, {len(self.keys)} values)"

@@ -24,9 +24,10 @@ from typing import Any, Callable, Dict, List, Mapping
 
 from safetyrules.backends.layout import Layout, is_unknown
 
-__all__ = ["findings_writer", "dumps", "jsonable"]
+__all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar"]
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
+_UNSET = object()  # a value not written yet
 
 
 def jsonable(value: Any) -> Any:
@@ -51,6 +52,25 @@ def _facts_json(pairs) -> str:
     return dumps({k: jsonable(v) for k, v in pairs if not is_unknown(v)})
 
 
+_FLOAT_TEXT: Dict[float, str] = {}
+
+
+def _num(v: Any) -> str:
+    """``repr`` of a number (as ``json`` writes a finite one); the text of
+    non-zero floats is kept (a float's ``repr`` costs several dict look-ups,
+    and measured values repeat).  Zeros are not kept: ``0.0 == -0.0``."""
+    if type(v) is float:
+        text = _FLOAT_TEXT.get(v)
+        if text is None:
+            text = repr(v)
+            if v:
+                if len(_FLOAT_TEXT) >= 4096:
+                    _FLOAT_TEXT.clear()
+                _FLOAT_TEXT[v] = text
+        return text
+    return repr(v)
+
+
 def _static(c) -> tuple:
     """``(before facts, after facts)`` of one clause's finding object."""
     fields = {"category": c.category, "cite": c.cite, "clause": c.id, "facts": 0, "severity": c.severity,
@@ -60,23 +80,82 @@ def _static(c) -> tuple:
     return text[:cut], text[cut + 1:]
 
 
+def scalar(value: Any) -> str:
+    """``dumps(value)`` for one value, faster for the common types."""
+    if value is None:
+        return "null"
+    t = type(value)
+    if t is str:
+        return encode_basestring(value)
+    if t is bool:
+        return "true" if value else "false"
+    if t is int:
+        return int.__repr__(value)
+    return dumps(value)
+
+
+def _output_json(value: Any) -> str:
+    # as Decision.to_dict writes an output: unknown (None / NaN) is null, then jsonable
+    if value is None or (type(value) is float and value != value):
+        return "null"
+    t = type(value)
+    if t is str or t is bool or t is int:
+        return scalar(value)
+    return dumps(jsonable(value))
+
+
+class Writers:
+    """The JSON writers of one layout's decisions (see :func:`writers`):
+    ``findings(clause_values, values)`` (generated), ``outputs(values)``
+    and the static ``ruleset`` object."""
+
+    __slots__ = ("layout", "findings", "ruleset", "_outputs")
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.findings = _build(layout)
+        plan = layout.plan
+        self.ruleset = dumps({"id": plan.id, "digest": plan.digest})
+        names = sorted(set(layout.outputs))
+        self._outputs = tuple((("{" if j == 0 else ",") + encode_basestring(o) + ":", layout.index.get(o))
+                              for j, o in enumerate(names))
+
+    def outputs(self, values: tuple) -> str:
+        """The ``outputs`` object of a result's ``values`` (every table
+        output in name order; unknown as null)."""
+        if not self._outputs:
+            return "{}"
+        parts = []
+        for key, i in self._outputs:
+            parts.append(key)
+            parts.append("null" if i is None else _output_json(values[i]))
+        parts.append("}")
+        return "".join(parts)
+
+
 _lock = threading.Lock()
-_cache: Dict[int, Callable] = {}
+_cache: Dict[int, Writers] = {}
+
+
+def writers(layout: Layout) -> Writers:
+    """The :class:`Writers` of ``layout`` (generated once per layout)."""
+    w = _cache.get(id(layout))
+    if w is not None and w.layout is layout:
+        return w
+    with _lock:
+        w = _cache.get(id(layout))
+        if w is None or w.layout is not layout:
+            w = Writers(layout)
+            if len(_cache) > 256:
+                _cache.clear()
+            _cache[id(layout)] = w
+    return w
 
 
 def findings_writer(layout: Layout) -> Callable[[tuple, tuple], str]:
     """``write(clause_values, values) -> str``: the JSON array of the
     findings, for results of ``layout`` (generated once per layout)."""
-    fn = _cache.get(id(layout))
-    if fn is not None and fn.layout is layout:  # type: ignore[attr-defined]
-        return fn
-    with _lock:
-        fn = _build(layout)
-        fn.layout = layout  # type: ignore[attr-defined]
-        if len(_cache) > 256:
-            _cache.clear()
-        _cache[id(layout)] = fn
-    return fn
+    return writers(layout).findings
 
 
 def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[int]):
@@ -89,8 +168,10 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
     kind = getattr(spec, "type", None)
     if kind == "bool":
         return f"_B[{v}]", f"{v} is not None"
-    if kind in ("integer", "number"):
+    if kind == "integer":
         return f"_repr({v})", f"({v} is not None and {v} == {v})"
+    if kind == "number":
+        return f"_num({v})", f"({v} is not None and {v} == {v})"
     if kind == "enum" and spec.values:
         n[0] += 1
         table = f"_E{n[0]}"
@@ -104,43 +185,61 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
 
 
 def _build(layout: Layout) -> Callable:
-    ns: Dict[str, Any] = {"_repr": repr, "_str": encode_basestring, "_facts": _facts_json,
-                          "_B": {True: "true", False: "false"},
+    ns: Dict[str, Any] = {"_repr": repr, "_num": _num, "_str": encode_basestring, "_facts": _facts_json,
+                          "_B": {True: "true", False: "false"}, "_U": _UNSET,
                           "_date": lambda d: '"' + d.isoformat() + '"'}
     n = [0]
     keys = layout.keys
     val_locals = [f"v{i}" for i in range(len(keys))]
     clause_locals = [f"c{i}" for i in range(len(layout.clauses))]
+    # per value read by some clause: how to write it (None: the general path)
+    read = sorted({k for reads in layout.clause_reads for _, k in reads})
+    code: Dict[int, Any] = {}
+    for k in read:
+        code[k] = _value_code(keys[k], val_locals[k], layout, ns, n)
+        if code[k] is not None:
+            ns[f"_N{k}"] = encode_basestring(keys[k]) + ":"
+    lazy = [f"q{k}" for k in read if code[k] is not None]
     lines = ["def write(cv, vals):"]
     if keys:
         lines.append(f"    {', '.join(val_locals)}{',' if len(keys) == 1 else ''} = vals")
     if clause_locals:
         lines.append(f"    {', '.join(clause_locals)}{',' if len(clause_locals) == 1 else ''} = cv")
+    if lazy:
+        # q<k>: '"name":value' of value k once written (None: unknown); _U: not yet.
+        # With many findings (their reads at least as many as the values) all
+        # are written at once, else each when a finding first needs it.
+        lines.append(f"    {' = '.join(lazy)} = _U")
+        n_reads = sum(len(r) for r in layout.clause_reads)
+        eager = max(1, -(-len(read) * len(layout.clauses) // n_reads))  # ceil(values / mean reads)
+        lines.append(f"    if cv.count(True) >= {eager}:")
+        for k in read:
+            if code[k] is not None:
+                text, known = code[k]
+                lines.append(f"        q{k} = (_N{k} + {text}) if {known} else None")
     lines.append("    out = []")
     for i, c in enumerate(layout.clauses):
         pre, post = _static(c)
         ns[f"_P{i}"], ns[f"_S{i}"] = pre, post
         reads = sorted(layout.clause_reads[i])
-        parts: List[str] = []
-        known: List[str] = []
-        general = False
-        for j, (name, k) in enumerate(reads):
-            got = _value_code(name, val_locals[k], layout, ns, n)
-            if got is None:
-                general = True
-                break
-            ns[f"_K{i}_{j}"] = ("{" if j == 0 else ",") + encode_basestring(name) + ":"
-            parts.append(f"{{_K{i}_{j}}}{{{got[0]}}}")
-            known.append(got[1])
-        pairs = "(" + "".join(f"({name!r}, {val_locals[k]}), " for name, k in reads) + ")"
-        slow = f"_P{i} + _facts({pairs}) + _S{i}"
         lines.append(f"    if {clause_locals[i]} is True:")
-        if general or not reads:
-            lines.append(f"        out.append({slow})" if reads else f"        out.append(_P{i} + '{{}}' + _S{i})")
+        if not reads:
+            lines.append(f"        out.append(_P{i} + '{{}}' + _S{i})")
             continue
-        fast = "f'{_P" + str(i) + "}" + "".join(parts) + "}}{_S" + str(i) + "}'"
-        lines.append(f"        if {' and '.join(known)}: out.append({fast})")
-        lines.append(f"        else: out.append({slow})")
+        if any(code[k] is None for _, k in reads):
+            pairs = "(" + "".join(f"(_R{i}_{j}, {val_locals[k]}), " for j, (_, k) in enumerate(reads)) + ")"
+            for j, (name, _) in enumerate(reads):
+                ns[f"_R{i}_{j}"] = name
+            lines.append(f"        out.append(_P{i} + _facts({pairs}) + _S{i})")
+            continue
+        for _, k in reads:
+            text, known = code[k]
+            lines.append(f"        if q{k} is _U: q{k} = (_N{k} + {text}) if {known} else None")
+        qs = [f"q{k}" for _, k in reads]
+        fast = "f'{_P" + str(i) + "}{{" + ",".join("{" + q + "}" for q in qs) + "}}{_S" + str(i) + "}'"
+        lines.append(f"        if {' and '.join(q + ' is not None' for q in qs)}: out.append({fast})")
+        lines.append(f"        else: out.append(_P{i} + '{{' + ','.join([q for q in ({', '.join(qs)},) if q is not None])"
+                     f" + '}}' + _S{i})")
     lines.append("    return '[' + ','.join(out) + ']'")
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<safetyrules-json>", "exec"), ns)  # noqa: S102 - generated from the layout only

@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import datetime
 import json
-import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
-from safetyrules.backends.layout import Layout, is_unknown, thaw_value
+from safetyrules.backends.layout import FrozenList, Layout, is_unknown, thaw_value
 from safetyrules.backends import pyjson
 from safetyrules.backends.missing import decision_missing, explain_text
 from safetyrules.frozen import FrozenDict
-from safetyrules.plan.model import family_gap_warnings
 from safetyrules.backends.pyjson import jsonable  # one definition, shared
 
 __all__ = ["Finding", "Undetermined", "Decision", "jsonable", "entity_of"]
@@ -80,11 +78,6 @@ class Undetermined(_ClauseResult):
         return {**self._fields(), "missing": list(self.missing)}
 
 
-# Stands for the findings in the dict to_json dumps; replaced by their JSON
-# text.  Random per process, so no value of a decision can equal it.
-_FINDINGS_TOKEN = "\x00findings-" + uuid.uuid4().hex
-_FINDINGS_JSON = pyjson.dumps(_FINDINGS_TOKEN)
-
 _new = object.__new__
 _set = object.__setattr__
 _UNSET = object()
@@ -97,15 +90,18 @@ _ENTITY_KEYS = ("id", "name", "grid", "status", "sector")
 _NO_ENTITY = FrozenDict()
 
 
+_ENTITY_DOTTED = tuple(("entity." + k, k) for k in _ENTITY_KEYS)
+
+
 def entity_of(facts: Mapping[str, Any]) -> FrozenDict:
     """The ``entity.*`` facts of SPEC §8 in ``facts`` (dotted or nested
     keys; null is not given), by their last path segment."""
     nested = facts.get("entity")
-    if type(nested) is not dict and not isinstance(nested, Mapping):
+    if nested is not None and type(nested) is not dict and not isinstance(nested, Mapping):
         nested = None
     out = None
-    for k in _ENTITY_KEYS:
-        v = facts.get("entity." + k)
+    for dotted, k in _ENTITY_DOTTED:
+        v = facts.get(dotted)
         if v is None and nested is not None:
             v = nested.get(k)
         if v is not None:
@@ -145,6 +141,8 @@ class Decision:
         _set(self, "_layout", layout)
         _set(self, "_result", result)
         _set(self, "as_of", as_of)
+        _set(self, "_line", None)
+        _set(self, "_entity", _NO_ENTITY)
 
     @classmethod
     def _make(cls, layout: Layout, result: tuple, as_of: datetime.date) -> "Decision":
@@ -153,6 +151,8 @@ class Decision:
         _set(d, "_layout", layout)
         _set(d, "_result", result)
         _set(d, "as_of", as_of)
+        _set(d, "_line", None)
+        _set(d, "_entity", _NO_ENTITY)
         return d
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -179,10 +179,7 @@ class Decision:
     @property
     def line(self) -> Optional[int]:
         """The 1-based input line of a JSON Lines record (SPEC §8), else None."""
-        try:
-            return self._line
-        except AttributeError:
-            return None
+        return self._line
 
     def at_line(self, line: Optional[int]) -> "Decision":
         """Note the JSON Lines input line (shown as ``"line"`` in
@@ -241,7 +238,9 @@ class Decision:
             return dict(self._env)
         except AttributeError:
             pass
-        env = {k: thaw_value(v) for k, v in zip(self._layout.keys, self._result[1]) if not is_unknown(v)}
+        # is_unknown and thaw_value, inlined (a NaN is the one float not equal to itself)
+        env = {k: (thaw_value(v) if type(v) is FrozenList else v) for k, v in zip(self._layout.keys, self._result[1])
+               if v is not None and (type(v) is not float or v == v)}
         env["as_of"] = self.as_of
         env.update(self._layout.counts(self._result[0]))
         _set(self, "_env", FrozenDict(env))
@@ -249,12 +248,11 @@ class Decision:
 
     def _lazy(self, name: str, build) -> Any:
         slot = "_c_" + name
-        try:
-            return getattr(self, slot)
-        except AttributeError:
+        value = getattr(self, slot, _UNSET)  # no exception raised in Python when unset
+        if value is _UNSET:
             value = build()
             _set(self, slot, value)
-            return value
+        return value
 
     # -- public attributes -------------------------------------------------
     @property
@@ -299,7 +297,26 @@ class Decision:
     @property
     def missing(self) -> Tuple[str, ...]:
         """Every input fact that could settle what is still unknown, sorted."""
-        return self._lazy("missing", lambda: self._both_missing()[1])
+        return self._lazy("missing", self._build_missing)
+
+    def _build_missing(self) -> Tuple[str, ...]:
+        # nothing undetermined and every decision output known: nothing is
+        # missing (decision_missing would list nothing), without the environment
+        if None not in self._result[0] and self._decisions_known():
+            return ()
+        return self._both_missing()[1]
+
+    def _decisions_known(self) -> bool:
+        """Every decision fact (``plan.decision``) has a value in the run."""
+        lay = self._layout
+        if lay.decision_open:
+            return False
+        vals = self._result[1]
+        for i in lay.decision_reads:
+            v = vals[i]
+            if v is None or (type(v) is float and v != v):
+                return False
+        return True
 
     @property
     def major_hazard(self) -> Optional[bool]:
@@ -308,13 +325,14 @@ class Decision:
         return self._lazy("major_hazard", self._build_major)
 
     def _build_major(self) -> Optional[bool]:
+        cv = self._result[0]
         und = False
-        for v, major in zip(self._result[0], self._layout.major):
-            if major:
-                if v is True:
-                    return True
-                if v is None:
-                    und = True
+        for i in self._layout.major_at:
+            v = cv[i]
+            if v is True:
+                return True
+            if v is None:
+                und = True
         return None if und else False
 
     @property
@@ -329,26 +347,30 @@ class Decision:
 
     @property
     def level(self) -> Any:
-        return self._decided("level")
+        return self._decided(0)
 
     @property
     def tier(self) -> Any:
-        return self._decided("tier")
+        return self._decided(1)
 
     @property
     def inspection(self) -> Any:
-        return self._decided("inspection")
+        return self._decided(2)
 
-    def _decided(self, what: str) -> Any:
-        fact = self._layout.plan.decision.get(what)
-        return None if fact is None else self._value(fact)
+    def _decided(self, what: int) -> Any:
+        # what: 0 level, 1 tier, 2 inspection (Layout.decision_at)
+        i = self._layout.decision_at[what]
+        if i is None:
+            return None
+        v = self._result[1][i]
+        return None if v is None or (type(v) is float and v != v) else v
 
     @property
     def warnings(self) -> Tuple[FrozenDict, ...]:
         """Division by zero, tables with no matching row, overlapping rows;
         then one ``family-gap`` per standard family with no edition in force
         on ``as_of`` (static plan data: unchanged on days without gaps)."""
-        gaps = family_gap_warnings(self._layout.plan.editions, self.as_of)
+        gaps = self._layout.gap_warnings(self.as_of)
         return self._result[3] + gaps if gaps else self._result[3]
 
     # -- Decision v1 (SPEC §8): computed on demand, never on the hot path -----
@@ -356,10 +378,7 @@ class Decision:
     def entity(self) -> FrozenDict:
         """The ``entity.id``, ``name``, ``grid``, ``status`` and ``sector``
         facts that were given, by their last path segment (empty if none)."""
-        try:
-            return self._entity
-        except AttributeError:
-            return _NO_ENTITY
+        return self._entity
 
     def _inputs(self) -> Dict[str, Any]:
         from safetyrules.engine.questions import inputs_of
@@ -373,6 +392,10 @@ class Decision:
         return self._lazy("level_range", self._build_level_range)
 
     def _build_level_range(self) -> FrozenDict:
+        # nothing undetermined (or no level): least is the level itself (SPEC §8)
+        if None not in self._result[0] or not self._layout.plan.decision.get("level"):
+            level = self.level
+            return FrozenDict(least=level, most=level)
         from safetyrules.engine.questions import level_range
 
         return FrozenDict(level_range(self._layout.plan, self.env(), self.given, self.level))
@@ -406,9 +429,9 @@ class Decision:
         return explain(self._layout.plan, self._inputs(), self.as_of, self, self.env())
 
     # -- output ------------------------------------------------------------
-    def to_dict(self, *, _json: bool = False) -> Dict[str, Any]:
+    def to_dict(self) -> Dict[str, Any]:
         """JSON-ready data (SPEC §4, §8)."""
-        out = self._dict_v0(_json)
+        out = self._dict_v0()
         entity = self.entity
         if entity:
             out["entity"] = dict(entity)
@@ -421,12 +444,11 @@ class Decision:
             out["line"] = line
         return out
 
-    def _dict_v0(self, _json: bool = False) -> Dict[str, Any]:
+    def _dict_v0(self) -> Dict[str, Any]:
         return {
             "ruleset": {"id": self.ruleset_id, "digest": self.digest},
             "as_of": self.as_of.isoformat(),
-            # to_json writes the findings from static fragments (see backends.pyjson)
-            "findings": _FINDINGS_TOKEN if _json else [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
             "undetermined": [u.to_dict() for u in self.undetermined],
             "major_hazard": self.major_hazard,
             "outputs": {k: jsonable(v) for k, v in sorted(self.outputs.items())},
@@ -441,11 +463,59 @@ class Decision:
     def to_json(self, indent: Optional[int] = None) -> str:
         """The decision as JSON text: sorted keys, UTF-8 characters kept."""
         if not indent:
-            text = pyjson.dumps(self.to_dict(_json=True))
-            found = pyjson.findings_writer(self._layout)(self._result[0], self._result[1])
-            return text.replace(_FINDINGS_JSON, found, 1)
+            return self._json()
         return json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, indent=indent,
                           separators=(",", ": ") if indent else (",", ":"))
+
+    def _json(self) -> str:
+        # exactly json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
+        # separators=(",", ":")), written key by key in sorted order: the
+        # findings and the ruleset from static per-layout fragments
+        # (backends.pyjson), the empty lists of a complete record as constants
+        w = pyjson.writers(self._layout)
+        cv, vals, given, _ = self._result
+        scalar = pyjson.scalar
+        dumps = pyjson.dumps
+        parts = ['{"as_of":', scalar(self.as_of.isoformat())]
+        entity = self.entity
+        if entity:
+            parts += [',"entity":', dumps(dict(entity))]
+        parts += [',"findings":', w.findings(cv, vals), ',"given":', dumps(list(given)) if given else "[]"]
+        level = self.level
+        if None not in cv and self._decisions_known():
+            # a complete run: nothing undetermined, every decision output
+            # known, so nothing is missing, no question is open and the
+            # level range is the level itself (SPEC §4, §8)
+            lj = scalar(level)
+            parts += [',"inspection":', scalar(self.inspection), ',"level":', lj,
+                      ',"level_range":{"least":', lj, ',"most":', lj, "}"]
+            line = self.line
+            if line is not None:
+                parts += [',"line":', scalar(line)]
+            parts += [',"major_hazard":', "true" if self._build_major() else "false",
+                      ',"missing":[],"next_questions":[]']
+            und_json = "[]"
+        else:
+            lr = self.level_range
+            parts += [',"inspection":', scalar(self.inspection), ',"level":', scalar(level),
+                      ',"level_range":{"least":', scalar(lr["least"]), ',"most":', scalar(lr["most"]), "}"]
+            line = self.line
+            if line is not None:
+                parts += [',"line":', scalar(line)]
+            missing = self.missing
+            nq = self.next_questions
+            und = self.undetermined
+            parts += [',"major_hazard":', scalar(self.major_hazard),
+                      ',"missing":', dumps(list(missing)) if missing else "[]",
+                      ',"next_questions":',
+                      dumps([{"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in nq])
+                      if nq else "[]"]
+            und_json = dumps([u.to_dict() for u in und]) if und else "[]"
+        warnings = self.warnings
+        parts += [',"outputs":', w.outputs(vals), ',"ruleset":', w.ruleset, ',"tier":', scalar(self.tier),
+                  ',"undetermined":', und_json,
+                  ',"warnings":', dumps([dict(x) for x in warnings]) if warnings else "[]", "}"]
+        return "".join(parts)
 
     def explain(self) -> str:
         """For each finding and undetermined clause, its sub-conditions with
