@@ -234,3 +234,160 @@ def decide(f):
         else:
             a40 = False
     return (a31, a32, a33, a41, a42, a45, a241, a242, a31p, a364, a40)
+
+
+# -- the same clauses from the raw nested entity ---------------------------------
+# What a hand-written function has to do when it gets what rules.evaluate
+# gets: read the nested facts it needs, check their types (a wrong type is
+# an error, as the engine's fact check says), and compute the derived facts
+# (entity.high_risk_sector and entity.major_hazard_source, the tables
+# cn.project.high-risk-sector and GB 18218's identification) itself.
+
+
+class FactError(ValueError):
+    pass
+
+
+_HIGH_RISK = frozenset(["mining", "hazardous_chemicals", "fireworks", "civil_explosives"])
+_NOT_SMELTING = frozenset(["catering", "accommodation", "retail", "office"])
+
+
+def _bool(v, name):
+    if v is None or v is True or v is False:
+        return v
+    raise FactError(f"{name} must be true or false")
+
+
+def _num(v, name):
+    t = type(v)
+    if v is None or ((t is int or t is float) and v - v == 0):
+        return v
+    raise FactError(f"{name} must be a finite number")
+
+
+def _enum(v, values, name):
+    if v is None or v in values:
+        return v
+    raise FactError(f"{name} has an unknown value")
+
+
+def _items(v, name, bools=(), texts=()):
+    """A list of item mappings; the fields the clauses read type-checked."""
+    if v is None:
+        return None
+    if type(v) is not list:
+        raise FactError(f"{name} must be a list of items")
+    for i in v:
+        if type(i) is not dict:
+            raise FactError(f"{name} must be a list of items")
+        for k in bools:
+            x = i.get(k)
+            if x is not None and x is not True and x is not False:
+                raise FactError(f"{name}[].{k} must be true or false")
+        for k in texts:
+            x = i.get(k)
+            if x is not None and type(x) is not str:
+                raise FactError(f"{name}[].{k} must be text")
+    return v
+
+
+def _group(rec, key):
+    g = rec.get(key)
+    if g is None:
+        return {}
+    if type(g) is not dict:
+        raise FactError(f"{key} must be a mapping")
+    return g
+
+
+def make_decide_raw(sectors, nbs_sectors, project_kinds, thresholds):
+    """``decide_raw(record)`` for the raw nested entity.  ``sectors``,
+    ``nbs_sectors``, ``project_kinds``: the declared values;
+    ``thresholds``: substance name → critical quantity in t (GB 18218
+    Tables 1-2, used when no critical quantity is given)."""
+    sectors, nbs_sectors, project_kinds = frozenset(sectors), frozenset(nbs_sectors), frozenset(project_kinds)
+
+    def major_hazard_source(subs):
+        if subs is None:
+            return None
+        known = [s.get("critical_quantity") is not None for s in subs]
+        if all(known) or any(known):
+            # rows 1 and 3: the sum of q / Q (unknown when a term is)
+            total = 0
+            for s in subs:
+                q, c = _num(s.get("quantity"), "quantity"), _num(s.get("critical_quantity"), "critical_quantity")
+                if q is None or c is None or c == 0:
+                    return None
+                total += q / c
+            return total >= 1
+        total = 0  # row 2: Q looked up by name
+        for s in subs:
+            q, c = _num(s.get("quantity"), "quantity"), thresholds.get(s.get("name"))
+            if q is None or c is None:
+                return None
+            total += q / c
+        return total >= 1
+
+    def decide_raw(rec):
+        if type(rec) is not dict:
+            raise FactError("an entity is a mapping")
+        ent = _group(rec, "entity")
+        sector = _enum(ent.get("sector"), sectors, "entity.sector")
+        smelting = _bool(ent.get("metal_smelting"), "entity.metal_smelting")
+        if sector is None:
+            high_risk = None
+        elif sector in _HIGH_RISK:
+            high_risk = True
+        elif sector in _NOT_SMELTING or smelting is False:
+            high_risk = False
+        elif smelting is True:
+            high_risk = True
+        else:
+            high_risk = None
+        con, man, met = _group(rec, "contractors"), _group(rec, "management"), _group(rec, "metallurgy")
+        bf, saf, pro = _group(met, "blast_furnace"), _group(rec, "safety"), _group(rec, "project")
+        gas, mhs = _group(rec, "gas"), _group(rec, "mhs")
+        alarm = _group(gas, "alarm")
+        f = {
+            "entity.sector": sector,
+            "entity.metal_smelting": smelting,
+            "entity.high_risk_sector": high_risk,
+            "entity.employees": _num(ent.get("employees"), "entity.employees"),
+            "entity.nbs_sector": _enum(ent.get("nbs_sector"), nbs_sectors, "entity.nbs_sector"),
+            "entity.major_hazard_source": major_hazard_source(
+                _items(_group(rec, "hazchem").get("substances"), "hazchem.substances", texts=("name",))),
+            "contractors.present": _bool(con.get("present"), "contractors.present"),
+            "contractors.unified_coordination": _bool(con.get("unified_coordination"), "contractors.unified_coordination"),
+            "contractors.periodic_inspection": _bool(con.get("periodic_inspection"), "contractors.periodic_inspection"),
+            "special_operators": _items(rec.get("special_operators"), "special_operators", bools=("certified",)),
+            "management.principal_assessed": _bool(man.get("principal_assessed"), "management.principal_assessed"),
+            "management.safety_managers": _items(man.get("safety_managers"), "management.safety_managers", bools=("assessed",)),
+            "metallurgy.rooms": _items(met.get("rooms"), "metallurgy.rooms", bools=("in_lifting_bay",)),
+            "metallurgy.in_production": _bool(met.get("in_production"), "metallurgy.in_production"),
+            "metallurgy.areas": _items(met.get("areas"), "metallurgy.areas", bools=("standing_water", "in_splash_range"),
+                                       texts=("kind",)),
+            "metallurgy.blast_furnace.in_production": _bool(bf.get("in_production"), "bf.in_production"),
+            "metallurgy.blast_furnace.top_pressure_setpoint": _num(bf.get("top_pressure_setpoint"), "bf.top"),
+            "metallurgy.blast_furnace.design_max_working_pressure": _num(bf.get("design_max_working_pressure"),
+                                                                           "bf.cap"),
+            "safety.dedicated_staffing": _bool(saf.get("dedicated_staffing"), "safety.dedicated_staffing"),
+            "safety.any_staff": _bool(saf.get("any_staff"), "safety.any_staff"),
+            "project.kind": _enum(pro.get("kind"), project_kinds, "project.kind"),
+            "project.safety_facilities_designed_simultaneously": _bool(
+                pro.get("safety_facilities_designed_simultaneously"), "project.designed"),
+            "project.safety_facilities_built_simultaneously": _bool(
+                pro.get("safety_facilities_built_simultaneously"), "project.built"),
+            "project.safety_facilities_commissioned_simultaneously": _bool(
+                pro.get("safety_facilities_commissioned_simultaneously"), "project.commissioned"),
+            "gas.fuel_used": _bool(gas.get("fuel_used"), "gas.fuel_used"),
+            "gas.alarm.installed": _bool(alarm.get("installed"), "gas.alarm.installed"),
+            "gas.alarm.working": _bool(alarm.get("working"), "gas.alarm.working"),
+            "mhs.registered": _bool(mhs.get("registered"), "mhs.registered"),
+            "mhs.tested_assessed_monitored": _bool(mhs.get("tested_assessed_monitored"), "mhs.tested"),
+            "mhs.emergency_plan": _bool(mhs.get("emergency_plan"), "mhs.emergency_plan"),
+            "mhs.workers_informed": _bool(mhs.get("workers_informed"), "mhs.workers_informed"),
+            "mhs.filed": _bool(mhs.get("filed"), "mhs.filed"),
+        }
+        return decide(f)
+
+    return decide_raw

@@ -357,9 +357,11 @@ class CondGen:
             if node.op in _ARITH:
                 return f"({a} {node.op} {b})"
             if node.op == "/":
-                # eager: a zero divisor with a known dividend gives up
+                if isinstance(node.right, A.Number) and evaluator.literal_value(node.right) != 0:
+                    return f"({a} / {b})"  # NaN stays NaN
+                # eager: a zero divisor with a known dividend gives up (NaN divides to NaN)
                 d = self.gen.tmp("d")
-                self.pre.append(f"{d} = _div({a}, {b})")
+                self.pre.append(f"{d} = {a} / {b} if {b} else _div({a}, {b})")
                 return d
             raise NotSimple
         if isinstance(node, A.Call) and node.name == "abs" and len(node.args) == 1:

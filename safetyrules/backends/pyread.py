@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, text_ok
 
-__all__ = ["Trie", "build_trie", "Reader", "flatten_input", "others_regular", "leaf_validator"]
+__all__ = ["Trie", "build_trie", "Reader", "flatten_input", "others_regular", "items_regular", "leaf_validator"]
 
 
 def flatten_input(facts: dict) -> Optional[dict]:
@@ -167,9 +167,12 @@ class Reader:
             g.emit(ind + 1, f"if {v} is None: {unk}")
             g.emit(ind + 1, f"else: {fail}")
         elif t == "list":
-            checker = g.const(item_validator(spec))
             g.emit(ind, f"if {v} is None: {unk}")
-            g.emit(ind, f"elif type({v}) is not list or not {checker}({v}): {fail}")
+            if not spec.item and spec.values:
+                checker = g.const(item_validator(spec))
+                g.emit(ind, f"elif type({v}) is not list or not {checker}({v}): {fail}")
+            else:
+                g.emit(ind, f"elif type({v}) is not list or not _items({v}, {g.const(item_tests(spec))}): {fail}")
         else:  # pragma: no cover - the vocabulary schema has no other types
             g.emit(ind, f"if {v} is not None: {fail}")
             if flag:
@@ -199,19 +202,24 @@ class Reader:
             self.group_of[full] = trie.path
         return out
 
-    def validators(self, trie: Trie) -> Dict[str, Any]:
+    def validators(self, trie: Trie) -> Tests:
         """Key → the regularity test (:func:`others_regular`) of every key
         of ``trie`` the program does not read (a whole unread subgroup:
         :func:`group_validator`).  Conflicting names are left out: they are
         never regular."""
         out: Dict[str, Any] = {}
+        bools = []
         for key, (full, spec) in trie.leaves.items():
             if full not in self.wanted:
-                out[key] = leaf_validator(spec)
+                test = leaf_validator(spec)
+                if test == _BOOL:
+                    bools.append(key)
+                else:
+                    out[key] = test
         for key, sub in trie.groups.items():
             if not self._reads(sub):
-                out[key] = group_validator(self.validators(sub))
-        return out
+                out[key] = self.validators(sub)
+        return Tests(frozenset(bools), out)
 
     def group(self, trie: Trie, d: str, ind: int, fail: str) -> None:
         """Read mapping local ``d`` (known to be a non-empty dict): the
@@ -223,7 +231,7 @@ class Reader:
         leaves = self._leaf_locals(trie)
         subs = [(k, g.tmp("g"), sub) for k, sub in trie.groups.items() if self._reads(sub)]
         read_keys = g.const(frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs]))
-        others = g.const(self.validators(trie))  # a plain dict: only read
+        others = g.const(self.validators(trie))
         g.emit(ind, f"_e = {d}.keys() - {read_keys}")
         g.emit(ind, f"if _e and not _others({d}, _e, {others}): {fail}")
         for key, v, _ in leaves:
@@ -256,43 +264,89 @@ class Reader:
 # A test is one of these codes (checked inline, the common cases) or a
 # function of the value (True when regular).  None is unknown and regular
 # for every leaf; a group's test refuses it.
-_BOOL, _TEXT, _INT, _NUM = 1, 2, 3, 4
+_BOOL, _TEXT, _INT, _NUM, _INT0, _NUM0 = 1, 2, 3, 4, 5, 6  # _INT0 / _NUM0: min 0, no max
 _B = INT_BOUND
 
 
-def others_regular(d: dict, keys, tests) -> bool:
+class Tests:
+    """The regularity tests of a mapping's keys that are not read:
+    ``bools`` (the bool keys: tested at once, by type) and ``tests`` (key →
+    test of :func:`others_regular`)."""
+
+    __slots__ = ("bools", "tests")
+
+    def __init__(self, bools: frozenset, tests: Dict[str, Any]) -> None:
+        self.bools = bools
+        self.tests = tests
+
+
+class ItemTests:
+    """The test of a list of items: field → test of :func:`items_regular`."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: Dict[str, Any]) -> None:
+        self.fields = fields
+
+
+_BOOL_TYPES = frozenset((bool, type(None)))
+
+
+def others_regular(d: dict, keys, t: Tests) -> bool:
     """Whether every key of ``keys`` (keys of ``d`` the program does not
-    read) is declared in ``tests`` and holds a regular value: exactly what
-    the reading code would take as is (see :meth:`Reader.check`)."""
+    read) is declared in ``t`` and holds a regular value: exactly what the
+    reading code would take as is (see :meth:`Reader.check`).  A test is a
+    code above, a :class:`Tests` (a whole unread subgroup: a non-empty
+    mapping), an :class:`ItemTests` (a list of items), a frozenset (a list
+    of enum values) or a function of the value."""
+    bools = t.bools
+    if keys <= bools:
+        return _BOOL_TYPES.issuperset(map(type, map(d.__getitem__, keys)))
+    b = keys & bools
+    if b:
+        if not _BOOL_TYPES.issuperset(map(type, map(d.__getitem__, b))):
+            return False
+        keys = keys - b
+    tests = t.tests
     for k in keys:
         c = tests.get(k)
         if c is None:
             return False
         x = d[k]
-        if c == _BOOL:
-            if x is not True and x is not False and x is not None:
+        if type(c) is Tests:
+            if type(x) is not dict or not x or not others_regular(x, x.keys(), c):
                 return False
         elif c == _TEXT:
             if type(x) is not str:
                 if x is not None:
                     return False
-            elif not x.isascii() and not text_ok(x):
+            elif not x.isascii():
+                try:
+                    x.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
+                    return False
+        elif c == _NUM or c == _NUM0:
+            tx = type(x)
+            if tx is float:
+                if x - x or (c == _NUM0 and x < 0):
+                    return False
+            elif tx is int:
+                if not -_B < x < _B or (c == _NUM0 and x < 0):
+                    return False
+            elif x is not None:
                 return False
-        elif c == _INT:
+        elif c == _INT or c == _INT0:
             if type(x) is not int:
                 if x is not None:
                     return False
-            elif not -_B < x < _B:
+            elif not -_B < x < _B or (c == _INT0 and x < 0):
                 return False
-        elif c == _NUM:
-            tx = type(x)
-            if tx is float:
-                if x - x:
-                    return False
-            elif tx is int:
-                if not -_B < x < _B:
-                    return False
-            elif x is not None:
+        elif type(c) is ItemTests:
+            if x is not None and (type(x) is not list or not items_regular(x, c.fields)):
+                return False
+        elif type(c) is frozenset:
+            # an unhashable item raises TypeError: the program gives up
+            if x is not None and (type(x) is not list or not c.issuperset(x)):
                 return False
         elif not c(x):
             return False
@@ -300,8 +354,8 @@ def others_regular(d: dict, keys, tests) -> bool:
 
 
 def items_regular(items: list, fields) -> bool:
-    """Whether every item of a list is a dict of declared fields with
-    regular values (:func:`others_regular` on each)."""
+    """Whether every item of a list is a dict of declared scalar fields
+    with regular values (tests as :func:`others_regular`'s)."""
     for it in items:
         if type(it) is not dict:
             return False
@@ -316,39 +370,30 @@ def items_regular(items: list, fields) -> bool:
                 if type(x) is not str:
                     if x is not None:
                         return False
-                elif not x.isascii() and not text_ok(x):
+                elif not x.isascii():
+                    try:
+                        x.encode("utf-8")
+                    except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
+                        return False
+            elif c == _NUM or c == _NUM0:
+                tx = type(x)
+                if tx is float:
+                    if x - x or (c == _NUM0 and x < 0):
+                        return False
+                elif tx is int:
+                    if not -_B < x < _B or (c == _NUM0 and x < 0):
+                        return False
+                elif x is not None:
                     return False
-            elif c == _INT:
+            elif c == _INT or c == _INT0:
                 if type(x) is not int:
                     if x is not None:
                         return False
-                elif not -_B < x < _B:
-                    return False
-            elif c == _NUM:
-                tx = type(x)
-                if tx is float:
-                    if x - x:
-                        return False
-                elif tx is int:
-                    if not -_B < x < _B:
-                        return False
-                elif x is not None:
+                elif not -_B < x < _B or (c == _INT0 and x < 0):
                     return False
             elif not c(x):
                 return False
     return True
-
-
-def group_validator(tests: Mapping[str, Any]):
-    """The regularity test of a whole unread subgroup: a non-empty dict of
-    declared keys with regular values."""
-
-    def regular(d: Any) -> bool:
-        if type(d) is not dict or not d:
-            return False
-        return others_regular(d, d, tests)
-
-    return regular
 
 
 def leaf_validator(spec: FactSpec, item: bool = False):
@@ -362,8 +407,10 @@ def leaf_validator(spec: FactSpec, item: bool = False):
         return _BOOL
     if t == "string":
         return _TEXT
-    if t in ("integer", "number") and lo is None and hi is None:
-        return _INT if t == "integer" else _NUM
+    if t in ("integer", "number") and hi is None and (lo is None or (lo == 0 and type(lo) in (int, float))):
+        if lo is None:
+            return _INT if t == "integer" else _NUM
+        return _INT0 if t == "integer" else _NUM0
 
     def bounded(x) -> bool:
         return (lo is None or not x < lo) and (hi is None or not x > hi)
@@ -397,8 +444,9 @@ def leaf_validator(spec: FactSpec, item: bool = False):
             return x is None or tx is datetime.date
         return date
     if t == "list" and not item:
-        items = item_validator(spec)
-        return lambda x: x is None or (type(x) is list and items(x))
+        if not spec.item and spec.values:
+            return frozenset(spec.values)
+        return ItemTests(item_tests(spec))
     return lambda x: x is None  # pragma: no cover - the vocabulary schema has no other types
 
 
@@ -410,8 +458,11 @@ def item_validator(spec: FactSpec):
     if not spec.item and spec.values:
         # an unhashable item raises TypeError: the program gives up
         return frozenset(spec.values).issuperset
-    fields: Dict[str, Any] = {}
-    for k, fs in (spec.item or {}).items():
-        if fs.type in _SCALARS:
-            fields[k] = leaf_validator(fs, item=True)
+    fields = item_tests(spec)
     return lambda items: items_regular(items, fields)
+
+
+def item_tests(spec: FactSpec) -> Dict[str, Any]:
+    """Field → test of a list's items (scalar fields only: a nested
+    mapping or list in an item is not regular)."""
+    return {k: leaf_validator(fs, item=True) for k, fs in (spec.item or {}).items() if fs.type in _SCALARS}

@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.backends.layout import FrozenList, Layout, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
-from safetyrules.backends.pyread import Reader, build_trie, flatten_input, others_regular
+from safetyrules.backends.pyread import Reader, build_trie, flatten_input, items_regular, others_regular
 from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
@@ -96,7 +96,7 @@ class _Code:
             "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_GiveUp": _GiveUp,
             "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
             "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_flatten": flatten_input,
-            "_others": others_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
+            "_others": others_regular, "_items": items_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
         }
         self.n = 0
 
