@@ -26,13 +26,20 @@ def blocks():
         yield cmd, code, rest
 
 
+def _env():
+    """The checkout's package, not whatever copy is installed: the commands
+    run in a temporary directory."""
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+
+
 def test_the_walk_through_runs_as_shown(tmp_path):
     shutil.copytree(EXAMPLES, tmp_path / "examples" / "supervision")
     seen = 0
     for cmd, code, shown in blocks():
         argv = cmd.split()
         argv = [sys.executable, "-m", "safetyrules", *argv[1:]] if argv[0] == "safetyrules" else [sys.executable, *argv[1:]]
-        p = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        p = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env())
         assert p.returncode == code, (cmd, p.returncode, p.stderr[-500:])
         got = set((p.stdout + p.stderr).splitlines())
         if cmd == "safetyrules draw seed":

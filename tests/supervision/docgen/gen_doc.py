@@ -24,7 +24,8 @@ def run(cmd):
         argv = [sys.executable, "-m", "safetyrules"] + argv[1:]
     elif argv[0] == "python":
         argv = [sys.executable] + argv[1:]
-    p = subprocess.run(argv, cwd=tmp, capture_output=True, text=True)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT] + [x for x in os.environ.get("PYTHONPATH", "").split(os.pathsep) if x]))
+    p = subprocess.run(argv, cwd=tmp, capture_output=True, text=True, env=env)
     return p.returncode, (p.stdout + p.stderr).splitlines()
 lines = open(os.path.join(HERE, "supervision.template.md"), encoding="utf-8").read().splitlines()
 i = 0
