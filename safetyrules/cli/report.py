@@ -27,7 +27,8 @@ def _cmd_report(args) -> int:
 
     for path in args.decisions:
         if path != "-" and not os.path.isfile(path):
-            print(f"{path}: error: cannot read decisions: no such file", file=sys.stderr)
+            why = "is a directory" if os.path.isdir(path) else "no such file"
+            print(f"{path}: error: cannot read decisions: {why}", file=sys.stderr)
             return 2
     try:
         summary = load_summary(args.decisions, by=args.by, top=args.top)
@@ -45,10 +46,15 @@ def _cmd_report(args) -> int:
 
         text = render_report(summary, args.lang)
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.out, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"{args.out}: error: cannot write the report: {exc.strerror}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     if summary["bad_lines"]:
-        print(f"warning: {summary['bad_lines']} line(s) were not decisions and were skipped", file=sys.stderr)
+        where = f"{args.decisions[0]}: " if len(args.decisions) == 1 else ""
+        print(f"{where}warning: {summary['bad_lines']} line(s) were not decisions and were skipped", file=sys.stderr)
     return 0

@@ -1,0 +1,28 @@
+"""``safetyrules report`` on a user's mistakes: located messages, exit 2,
+never an internal error (SPEC §6: no traceback for any user error)."""
+
+import json
+import subprocess
+import sys
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+
+
+def test_unwritable_out_is_a_user_error(tmp_path):
+    d = tmp_path / "d.jsonl"
+    d.write_text(json.dumps({"level": "red", "tier": "full", "inspection": "monthly", "major_hazard": True}) + "\n", encoding="utf-8")
+    p = run("report", d, "--format", "json", "--out", tmp_path / "no" / "such" / "r.json")
+    assert p.returncode == 2 and "internal error" not in p.stderr, p.stderr
+    assert p.stderr.startswith(f"{tmp_path / 'no' / 'such' / 'r.json'}: error: cannot write the report"), p.stderr
+
+
+def test_directory_and_bad_lines_are_named(tmp_path):
+    p = run("report", tmp_path)
+    assert p.returncode == 2 and p.stderr.startswith(f"{tmp_path}: error: cannot read decisions: is a directory"), p.stderr
+    d = tmp_path / "d.jsonl"
+    d.write_text('{bad\n' + json.dumps({"level": "red"}) + "\n", encoding="utf-8")
+    p = run("report", d, "--format", "json")
+    assert p.returncode == 0 and json.loads(p.stdout)["bad_lines"] == 1
+    assert p.stderr.startswith(f"{d}: warning: 1 line(s) were not decisions"), p.stderr
