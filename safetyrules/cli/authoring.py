@@ -81,8 +81,12 @@ def _cmd_table_import(args) -> int:
         _print_errors(exc)
         return 2
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"{args.output}: error: cannot write the table: {exc.strerror}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     return 0
@@ -95,5 +99,8 @@ def _cmd_table_export(args) -> int:
         export_table(args.rule_file, args.output)
     except SafetyRulesError as exc:
         _print_errors(exc)
+        return 2
+    except OSError as exc:
+        print(f"{args.output}: error: cannot write the sheet: {exc.strerror}", file=sys.stderr)
         return 2
     return 0

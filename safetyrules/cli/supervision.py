@@ -72,17 +72,26 @@ def _emit(args, kind: str, data: Dict[str, Any], json_text: str) -> str:
 
 
 def _write(path: Optional[str], text: str) -> None:
+    from safetyrules.supervision.common import SupervisionError
+
     if path:
-        with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text + "\n")
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            raise SupervisionError(f"cannot write: {exc.strerror}", path=path, code="E-FILES") from None
 
 
 def _record(args, command: str, inputs: Dict[str, Optional[str]], output: str, extra=None) -> None:
     if getattr(args, "record", None):
-        from safetyrules.supervision.common import write_record
+        from safetyrules.supervision.common import SupervisionError, write_record
 
         params = {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "record", "draw_command", "ledger_command") and isinstance(v, (str, int, float, bool, list, type(None)))}
-        write_record(args.record, command, params, inputs, output, extra)
+        try:
+            write_record(args.record, command, params, inputs, output, extra)
+        except OSError as exc:
+            why = "not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
+            raise SupervisionError(f"cannot write the run record: {why}", path=args.record, code="E-FILES") from None
 
 
 def _run(fn):
