@@ -109,16 +109,26 @@ class Writers:
     ``findings(clause_values, values)`` (generated), ``outputs(values)``
     and the static ``ruleset`` object."""
 
-    __slots__ = ("layout", "findings", "ruleset", "_outputs")
+    __slots__ = ("layout", "findings", "ruleset", "_outputs", "_days")
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.findings = _build(layout)
         plan = layout.plan
         self.ruleset = dumps({"id": plan.id, "digest": plan.digest})
+        self._days: Dict[Any, str] = {}
         names = sorted(set(layout.outputs))
         self._outputs = tuple((("{" if j == 0 else ",") + encode_basestring(o) + ":", layout.index.get(o))
                               for j, o in enumerate(names))
+
+    def day(self, as_of: datetime.date) -> str:
+        """The JSON text of ``as_of`` (its ISO form), kept per day."""
+        text = self._days.get(as_of)
+        if text is None:
+            if len(self._days) >= 64:
+                self._days.clear()
+            text = self._days[as_of] = dumps(as_of.isoformat())
+        return text
 
     def outputs(self, values: tuple) -> str:
         """The ``outputs`` object of a result's ``values`` (every table

@@ -471,50 +471,49 @@ class Decision:
         # exactly json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False,
         # separators=(",", ":")), written key by key in sorted order: the
         # findings and the ruleset from static per-layout fragments
-        # (backends.pyjson), the empty lists of a complete record as constants
-        w = pyjson.writers(self._layout)
-        cv, vals, given, _ = self._result
+        # (backends.pyjson), the empty lists of a complete run as constants
+        lay = self._layout
+        w = pyjson.writers(lay)
+        cv, vals, given, warns = self._result
         scalar = pyjson.scalar
         dumps = pyjson.dumps
-        parts = ['{"as_of":', scalar(self.as_of.isoformat())]
-        entity = self.entity
-        if entity:
-            parts += [',"entity":', dumps(dict(entity))]
-        parts += [',"findings":', w.findings(cv, vals), ',"given":', dumps(list(given)) if given else "[]"]
-        level = self.level
+        as_of = self.as_of
+        day = w.day(as_of)
+        entity = self._entity
+        ent = ',"entity":' + dumps(dict(entity)) if entity else ""
+        found = w.findings(cv, vals)
+        given_j = dumps(list(given)) if given else "[]"
+        level = self._decided(0)
+        line = self._line
+        line_j = "" if line is None else ',"line":' + scalar(line)
+        gaps = lay.gap_warnings(as_of)
+        warnings = warns + gaps if gaps else warns
+        warn_j = dumps([dict(x) for x in warnings]) if warnings else "[]"
         if None not in cv and self._decisions_known():
             # a complete run: nothing undetermined, every decision output
             # known, so nothing is missing, no question is open and the
             # level range is the level itself (SPEC §4, §8)
             lj = scalar(level)
-            parts += [',"inspection":', scalar(self.inspection), ',"level":', lj,
-                      ',"level_range":{"least":', lj, ',"most":', lj, "}"]
-            line = self.line
-            if line is not None:
-                parts += [',"line":', scalar(line)]
-            parts += [',"major_hazard":', "true" if self._build_major() else "false",
-                      ',"missing":[],"next_questions":[]']
-            und_json = "[]"
-        else:
-            lr = self.level_range
-            parts += [',"inspection":', scalar(self.inspection), ',"level":', scalar(level),
-                      ',"level_range":{"least":', scalar(lr["least"]), ',"most":', scalar(lr["most"]), "}"]
-            line = self.line
-            if line is not None:
-                parts += [',"line":', scalar(line)]
-            missing = self.missing
-            nq = self.next_questions
-            und = self.undetermined
-            parts += [',"major_hazard":', scalar(self.major_hazard),
-                      ',"missing":', dumps(list(missing)) if missing else "[]",
-                      ',"next_questions":',
-                      dumps([{"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in nq])
-                      if nq else "[]"]
-            und_json = dumps([u.to_dict() for u in und]) if und else "[]"
-        warnings = self.warnings
-        parts += [',"outputs":', w.outputs(vals), ',"ruleset":', w.ruleset, ',"tier":', scalar(self.tier),
-                  ',"undetermined":', und_json,
-                  ',"warnings":', dumps([dict(x) for x in warnings]) if warnings else "[]", "}"]
+            return (f'{{"as_of":{day}{ent},"findings":{found},"given":{given_j},'
+                    f'"inspection":{scalar(self._decided(2))},"level":{lj},"level_range":{{"least":{lj},"most":{lj}}}'
+                    f'{line_j},"major_hazard":{"true" if self._build_major() else "false"},"missing":[],'
+                    f'"next_questions":[],"outputs":{w.outputs(vals)},"ruleset":{w.ruleset},'
+                    f'"tier":{scalar(self._decided(1))},"undetermined":[],"warnings":{warn_j}}}')
+        lr = self.level_range
+        missing = self.missing
+        nq = self.next_questions
+        und = self.undetermined
+        parts = ['{"as_of":', day, ent, ',"findings":', found, ',"given":', given_j,
+                 ',"inspection":', scalar(self._decided(2)), ',"level":', scalar(level),
+                 ',"level_range":{"least":', scalar(lr["least"]), ',"most":', scalar(lr["most"]), "}", line_j,
+                 ',"major_hazard":', scalar(self.major_hazard),
+                 ',"missing":', dumps(list(missing)) if missing else "[]",
+                 ',"next_questions":',
+                 dumps([{"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in nq])
+                 if nq else "[]",
+                 ',"outputs":', w.outputs(vals), ',"ruleset":', w.ruleset, ',"tier":', scalar(self._decided(1)),
+                 ',"undetermined":', dumps([u.to_dict() for u in und]) if und else "[]",
+                 ',"warnings":', warn_j, "}"]
         return "".join(parts)
 
     def explain(self) -> str:
