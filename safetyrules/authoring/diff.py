@@ -401,6 +401,32 @@ def iter_corpus(path: str) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError
         yield e.label, e.facts, e.error
 
 
+def _fact_location(label: str, err: SafetyRulesError) -> str:
+    """``PATH:LINE:COL`` of the fact a facts error names, in the entity's
+    YAML or JSON file (``label`` is ``PATH`` or ``PATH[i]``); else the label."""
+    fact = getattr(err, "fact", None)
+    if err.line is not None:
+        return err.location() or label
+    if not isinstance(err, FactsError) or not fact:
+        return label
+    path, _, rest = label.partition("[")
+    if path.endswith((".jsonl", ".ndjson")) or not os.path.isfile(path):
+        return label
+    try:
+        from safetyrules.source.loader import load_yaml
+
+        with open(path, "rb") as fh:
+            values = load_yaml(fh.read().decode("utf-8-sig"), path).values
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, SafetyRulesError):
+        return label
+    prefix = rest[:-1] + "." if rest.endswith("]") and rest[:-1].isdigit() else ""
+    want = prefix + fact.split("[", 1)[0]
+    for key, loc in values.items():
+        if ".".join(str(x) for x in key) == want:
+            return f"{path}:{loc.line}:{loc.column}"
+    return label
+
+
 def _summary(decision) -> Dict[str, Any]:
     return {
         "findings": sorted(f"{f.standard}/{f.clause}" for f in decision.findings),
@@ -458,7 +484,7 @@ def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
                 ignored[k] = ignored.get(k, 0) + 1
             a = _summary(old.evaluate(old_facts, as_of=as_of))
         except SafetyRulesError as e:
-            errors.append({"entity": label, "error": f"OLD: {e.message}"})
+            errors.append({"entity": _fact_location(label, e), "error": f"OLD: {e.message}"})
             continue
         try:
             new_facts, dropped = facts_for(new, old, facts)
@@ -466,7 +492,7 @@ def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
                 ignored_new[k] = ignored_new.get(k, 0) + 1
             b = _summary(new.evaluate(new_facts, as_of=as_of))
         except SafetyRulesError as e:
-            errors.append({"entity": label, "error": f"NEW: {e.message}"})
+            errors.append({"entity": _fact_location(label, e), "error": f"NEW: {e.message}"})
             continue
         delta: Dict[str, Any] = {}
         for k in ("level", "tier", "inspection", "major_hazard"):
@@ -735,8 +761,12 @@ def _cmd_diff(args) -> int:
     else:
         text = format_text(report)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"{args.output}: error: cannot write the report: {exc.strerror}", file=sys.stderr)
+            return 2
     else:
         sys.stdout.write(text)
     corpus = report.get("corpus") or {}

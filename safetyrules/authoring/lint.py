@@ -440,8 +440,12 @@ def _cmd_lint(args) -> int:
 
         text = json.dumps(sarif_log(errors, warnings), indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            print(f"{args.output}: error: cannot write the report: {exc.strerror}", file=sys.stderr)
+            return 2
         if args.format != "text":
             for s in summary:
                 print(s, file=sys.stderr)

@@ -44,3 +44,25 @@ def test_table_export_and_import_out(tmp_path):
     out = tmp_path / "no" / "t.yaml"
     code, _, err = cli("table", "import", sheet, "-o", out)
     _user_error(code, err, out)
+
+
+def test_lint_and_diff_output(tmp_path):
+    std = os.path.join(ROOT, "standards")
+    out = tmp_path / "no" / "x.sarif"
+    code, _, err = cli("lint", std, "--format", "sarif", "--output", out)
+    _user_error(code, err, out)
+    out = tmp_path / "no" / "x.md"
+    code, _, err = cli("diff", std, std, "--output", out)
+    _user_error(code, err, out)
+
+
+def test_diff_facts_errors_are_located_in_json_and_yaml(tmp_path):
+    std = os.path.join(ROOT, "standards")
+    j = tmp_path / "c.json"
+    j.write_text('[{"entity.employees": 3},\n {"entity": {"employees": "x"}}]\n', encoding="utf-8")
+    code, _, err = cli("diff", std, std, "--facts", j)
+    assert code == 2 and f"{j}:2:27: error: OLD: fact 'entity.employees'" in err, err
+    y = tmp_path / "c.yaml"
+    y.write_text("entity:\n  employees: x\n", encoding="utf-8")
+    code, _, err = cli("diff", std, std, "--facts", y)
+    assert code == 2 and f"{y}:2:14: error: OLD: fact 'entity.employees'" in err, err
