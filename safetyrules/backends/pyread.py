@@ -122,32 +122,31 @@ class Reader:
         """Check local ``v`` (read as is; None = unknown) in place."""
         g = self.gen
         t = spec.type
-        unk = f"{v} = {self.unknown(spec)}; {flag} = False" if flag else f"{v} = {self.unknown(spec)}"
+        if self.unknown(spec) == "None":  # already None
+            unk = f"{flag} = False" if flag else "pass"
+        else:
+            unk = f"{v} = {self.unknown(spec)}; {flag} = False" if flag else f"{v} = {self.unknown(spec)}"
         if t == "bool":
             g.emit(ind, f"if {v} is not True and {v} is not False:")
             g.emit(ind + 1, f"if {v} is None: {unk}")
             g.emit(ind + 1, f"else: {fail}")
         elif t in ("integer", "number"):
-            g.emit(ind, f"_t = type({v})")
-            if t == "number":
-                g.emit(ind, f"if _t is float:")
-                g.emit(ind + 1, f"if {v} - {v}: {fail}")  # NaN or infinite
-                g.emit(ind, f"elif _t is not int:")
-            else:
-                g.emit(ind, f"if _t is not int:")
-            g.emit(ind + 1, f"if {v} is None: {unk}")
-            g.emit(ind + 1, f"else: {fail}")
-            # integers past the documented bound are the reference path's to refuse
-            big = g.const(INT_BOUND)
-            g.emit(ind, f"elif _t is int and ({v} >= {big} or {v} <= -{big}): {fail}")
             bounds = []
             if spec.min is not None:
                 bounds.append(f"{v} < {g.literal(spec.min)}")
             if spec.max is not None:
                 bounds.append(f"{v} > {g.literal(spec.max)}")
-            if bounds:
-                # NaN (unknown) compares false, so only known values are refused
-                g.emit(ind, f"if {' or '.join(bounds)}: {fail}")
+            out = "".join(" or " + b for b in bounds)
+            # integers past the documented bound are the reference path's to refuse
+            big = g.const(INT_BOUND)
+            g.emit(ind, f"_t = type({v})")
+            g.emit(ind, f"if _t is int:")
+            g.emit(ind + 1, f"if {v} >= {big} or {v} <= -{big}{out}: {fail}")
+            if t == "number":
+                g.emit(ind, f"elif _t is float:")
+                g.emit(ind + 1, f"if {v} - {v}{out}: {fail}")  # NaN or infinite, or out of range
+            g.emit(ind, f"elif {v} is None: {unk}")
+            g.emit(ind, f"else: {fail}")
         elif t == "string":
             g.emit(ind, f"if type({v}) is not str:")
             g.emit(ind + 1, f"if {v} is None: {unk}")
@@ -232,8 +231,8 @@ class Reader:
         subs = [(k, g.tmp("g"), sub) for k, sub in trie.groups.items() if self._reads(sub)]
         read_keys = g.const(frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs]))
         others = g.const(self.validators(trie))
-        g.emit(ind, f"_e = {d}.keys() - {read_keys}")
-        g.emit(ind, f"if _e and not _others({d}, _e, {others}): {fail}")
+        # keys not read (usually few, often none): tested, never converted
+        g.emit(ind, f"if not {d}.keys() <= {read_keys} and not _others({d}, {d}.keys() - {read_keys}, {others}): {fail}")
         for key, v, _ in leaves:
             g.emit(ind, f"{v} = {d}.get({key!r})")
         for key, gv, _ in subs:
@@ -270,8 +269,8 @@ _B = INT_BOUND
 
 class Tests:
     """The regularity tests of a mapping's keys that are not read:
-    ``bools`` (the bool keys: tested at once, by type) and ``tests`` (key →
-    test of :func:`others_regular`)."""
+    ``bools`` (the bool keys, tested first) and ``tests`` (key → test of
+    :func:`others_regular`)."""
 
     __slots__ = ("bools", "tests")
 
@@ -289,9 +288,6 @@ class ItemTests:
         self.fields = fields
 
 
-_BOOL_TYPES = frozenset((bool, type(None)))
-
-
 def others_regular(d: dict, keys, t: Tests) -> bool:
     """Whether every key of ``keys`` (keys of ``d`` the program does not
     read) is declared in ``t`` and holds a regular value: exactly what the
@@ -300,19 +296,16 @@ def others_regular(d: dict, keys, t: Tests) -> bool:
     mapping), an :class:`ItemTests` (a list of items), a frozenset (a list
     of enum values) or a function of the value."""
     bools = t.bools
-    if keys <= bools:
-        return _BOOL_TYPES.issuperset(map(type, map(d.__getitem__, keys)))
-    b = keys & bools
-    if b:
-        if not _BOOL_TYPES.issuperset(map(type, map(d.__getitem__, b))):
-            return False
-        keys = keys - b
     tests = t.tests
     for k in keys:
+        x = d[k]
+        if k in bools:
+            if x is not True and x is not False and x is not None:
+                return False
+            continue
         c = tests.get(k)
         if c is None:
             return False
-        x = d[k]
         if type(c) is Tests:
             if type(x) is not dict or not x or not others_regular(x, x.keys(), c):
                 return False
