@@ -175,7 +175,7 @@ def _track(d: Mapping[str, Any], md: bool) -> str:
         L += ["| class | general | major |", "|---|---:|---:|"] + [f"| {k} | {v['general']} | {v['major']} |" for k, v in s["classes"].items()]
     else:
         L += [f"  {k:<20} general {v['general']:<6} major {v['major']}" for k, v in s["classes"].items()]
-    L.append(f"ledger {s['ledger']['digest']} ({s['ledger']['events']} events)")
+    L.append(f"ledger {s['ledger']['digest']} ({s['ledger']['events']} events)" if s["ledger"].get("digest") else "ledger: none given (--ledger)")
     if s["layers"]:
         L.append("findings by layer: " + ", ".join(f"{k} {v['share']}" for k, v in s["layers"].items()))
     for f in d["findings"][:_MAX_LIST]:

@@ -75,3 +75,12 @@ def test_validate_checks_policy_files(tmp_path):
     # with a rule set: both are checked, the bad one fails the run
     code, out, err = cli("validate", bad, os.path.join(EXAMPLES, "..", "..", "standards"))
     assert code == 1 and "ok — " in out and "team_sise" in err
+
+
+def test_track_text_without_a_ledger_says_so(tmp_path):
+    from sv_fixtures import write_jsonl
+
+    old = write_jsonl(tmp_path / "old.jsonl", [{"entity": {"id": "E1"}, "level": "blue", "findings": [], "undetermined": []}])
+    code, out, err = cli("track", old, old, "--as-of", "2025-03-01")
+    assert code == 0, err
+    assert "ledger: none given" in out and "ledger None" not in out
