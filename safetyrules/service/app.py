@@ -71,6 +71,21 @@ def ruleset_summary(rules) -> Dict[str, Any]:
     }
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (null, an array, a string …)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
 def _no_dupes(pairs):
     out = {}
     for k, v in pairs:
@@ -184,7 +199,7 @@ class _Service:
             raise Problem.single(422, "E-REQUEST", 'the body has no "facts"')
         facts = doc["facts"]
         if not isinstance(facts, dict):
-            raise Problem.single(422, "E-FACTS", f'"facts" must be a JSON object, got {type(facts).__name__}')
+            raise Problem.single(422, "E-FACTS", f'"facts" must be a JSON object, got {_json_kind(facts)}')
         day = _as_of(doc.get("as_of"))
         try:
             decision = self.rules.evaluate(facts, as_of=day)
