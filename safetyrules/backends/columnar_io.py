@@ -118,8 +118,23 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
     ``rows`` maps an index of ``arr`` to the input row (for list item fields)."""
     pa = require("pyarrow")
     pc = require("pyarrow.compute")
+    row0 = (lambda i: i) if rows is None else rows
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+        if arr.num_chunks > 1:
+            # chunk by chunk (no copy of the whole column); on a bad value the
+            # whole column again, so the error is the one the column gives
+            try:
+                done, base = [], 0
+                for chunk in arr.chunks:
+                    at = base
+                    done.append(check_array(chunk, spec, name, (lambda i, at=at: row0(at + i))))
+                    base += len(chunk)
+                return pa.chunked_array(done, arrow_type(spec))
+            except FactsError:
+                pass
+            arr = arr.combine_chunks()
+        else:
+            arr = arr.chunk(0) if arr.num_chunks else pa.array([], arrow_type(spec))
     target = arrow_type(spec)
     kind = _kind(arr.type)
     row = (lambda i: i) if rows is None else rows
@@ -143,7 +158,8 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
         if kind not in ("int", "float"):
             raise _bad(name, None, f"must be numbers, not {arr.type}")
         if kind == "float":
-            arr = arr.cast(pa.float64())
+            if arr.type != pa.float64():
+                arr = arr.cast(pa.float64())
             # NaN is unknown (pandas' missing value); inf is refused, as per record
             if arr.null_count < len(arr) and pc.any(pc.is_nan(arr)).as_py():
                 arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)
@@ -157,8 +173,9 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
         elif t == "integer":
             if arr.type == pa.uint64():
                 fail(pc.greater(arr, 2**63 - 1), lambda i: f"is too large, got {_show(arr, i)}")
-            arr = arr.cast(pa.int64())
-        else:
+            if arr.type != pa.int64():
+                arr = arr.cast(pa.int64())
+        elif arr.type != pa.float64():
             arr = arr.cast(pa.float64())
         if spec.min is not None or spec.max is not None:
             lo_hi = pc.min_max(arr)  # one pass; the first bad row only when there is one
@@ -167,11 +184,12 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
                 fail(pc.less(arr, spec.min), lambda i: f"must be at least {spec.min}, got {_show(arr, i)}")
             if spec.max is not None and hi is not None and hi > spec.max:
                 fail(pc.greater(arr, spec.max), lambda i: f"must be at most {spec.max}, got {_show(arr, i)}")
-        return arr.cast(target)
+        return arr if arr.type == target else arr.cast(target)
     if t in ("string", "enum"):
         if kind != "string":
             raise _bad(name, None, f"must be text, not {arr.type}")
-        arr = arr.cast(pa.string())
+        if arr.type != pa.string():
+            arr = arr.cast(pa.string())
         if t == "enum":
             values = pa.array(list(spec.values or ()), pa.string())
             hits = pc.is_in(arr, value_set=values)
@@ -227,12 +245,14 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
     if not isinstance(arr, pa.ListArray):
         arr = arr.cast(pa.list_(arr.type.value_type))
     starts = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
-    clean = len(starts) and starts[0] == 0 and starts[-1] == len(arr.values)
+    clean = len(starts) > 0
     if clean and arr.null_count:
         valid = arr.is_valid().to_numpy(zero_copy_only=False)
         clean = not np.any(starts[1:][~valid] != starts[:-1][~valid])
     if clean:
-        values = arr.values  # the offsets index the items directly
+        # null lists hold no items: the offsets index the items directly
+        values = arr.values.slice(int(starts[0]), int(starts[-1] - starts[0]))
+        starts = starts - starts[0]
     else:
         values = arr.flatten()  # items of the non-null lists, in order
         lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
@@ -275,12 +295,17 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
                     f"did you mean '{close[0]}'?" if close else (f"fields: {', '.join(fields)}" if fields else None),
                 )
         children = []
+        same = clean and arr.type == target
         for k, fs in fields.items():
             if k in present:
                 child = values.field(present[k])
-                children.append(check_array(child, fs, f"{name}[].{k}", item_row))
+                checked = check_array(child, fs, f"{name}[].{k}", item_row)
+                same = same and checked is child
+                children.append(checked)
             else:
                 children.append(pa.nulls(len(values), arrow_type(fs)))
+        if same:
+            return arr  # every item field already as checked: the column as given
     struct = pa.StructArray.from_arrays(children, fields=list(target.value_type))
     off = pa.array(starts, pa.int32())
     mask = pc.is_null(arr)

@@ -11,7 +11,7 @@ import os
 
 from safetyrules.backends.columnar_io import ID_COLUMN, require
 
-__all__ = ["result_schema", "assemble", "clause_flags", "count", "from_flags"]
+__all__ = ["result_schema", "assemble", "clause_pass", "with_lists"]
 
 
 def result_schema(with_id: bool):
@@ -34,47 +34,33 @@ def assemble(out, keys, with_id: bool):
     ``keys`` order) → the result table: ``findings`` are the keys of the true
     columns, ``undetermined`` of the null ones, in ``keys`` order (sorted)."""
     names = [f"__sr_k{i}" for i in range(len(keys))]
-    return from_flags(out, keys, clause_flags(out, names), with_id)
+    _, found, unknown = clause_pass(out, names, keys, {})
+    return with_lists(out, found, unknown, with_id)
 
 
-def clause_flags(table, names):
-    """The boolean columns ``names`` of ``table`` → ``[(true, null), ...]``,
-    numpy bool arrays read from the Arrow bitmaps (no per-value work)."""
-    if not names:
-        return []
-    return [_flags(table.column(nm)) for nm in names]
+def clause_pass(table, names, keys, groups):
+    """One pass over the boolean clause columns ``names`` of ``table`` (in
+    ``keys`` order), in row chunks on every core (numpy and Arrow release the
+    GIL; a chunk's bits are unpacked, used and dropped, so memory stays
+    bounded) → ``(counts, findings, undetermined)``.
 
-
-def count(flags, which, kind: int, n: int):
-    """Per row, how many of the clauses ``which`` are true (``kind`` 0) or
-    unknown (``kind`` 1), as int64."""
+    ``groups`` maps a name to ``(indexes into names, kind)``: its count per
+    row is how many of those clauses are true (``kind`` 0) or unknown
+    (``kind`` 1), an int64 numpy array.  ``findings``/``undetermined`` are
+    the ``list<string>`` columns of the keys of the true / unknown clauses."""
+    pa = require("pyarrow")
     import numpy as np
 
-    total = np.zeros(n, np.int16 if len(which) < 2**15 else np.int64)
-    for j in which:
-        total += flags[j][kind]
-    return total.astype(np.int64)
-
-
-def from_flags(out, keys, flags, with_id: bool):
-    """The decision columns of ``out`` (``level``, ``tier``, ``inspection``,
-    ``major_hazard``, ``entity.id`` when ``with_id``) and ``flags`` (the
-    ``(true, null)`` arrays of each clause, ``keys`` order) → the result table.
-
-    Vectorised with numpy, one pass over each clause: the per-row counts give
-    the list offsets, then each clause writes its key's code at the next free
-    slot of the rows where it holds.  Built in row chunks (on every core:
-    numpy and Arrow release the GIL), so no list column's text outgrows
-    32-bit offsets."""
-    pa = require("pyarrow")
-    n = out.num_rows
-    schema = result_schema(with_id)
+    n = table.num_rows
     key_arr = pa.array(list(keys), pa.string())
+    cols = [table.column(nm) for nm in names]
 
     def part(start):
         stop = min(n, start + _CHUNK)
-        return (_lists(key_arr, [f[0][start:stop] for f in flags], stop - start),
-                _lists(key_arr, [f[1][start:stop] for f in flags], stop - start))
+        flags = [_flags(c.slice(start, stop - start)) for c in cols]
+        counts = {g: _count(flags, which, kind, stop - start) for g, (which, kind) in groups.items()}
+        return (counts, _lists(key_arr, [f[0] for f in flags], stop - start),
+                _lists(key_arr, [f[1] for f in flags], stop - start))
 
     starts = list(range(0, n, _CHUNK)) or [0]
     if len(starts) > 1:
@@ -84,11 +70,28 @@ def from_flags(out, keys, flags, with_id: bool):
             parts = list(pool.map(part, starts))
     else:
         parts = [part(0)]
+    counts = {g: np.concatenate([p[0][g] for p in parts]) for g in groups}
+    typ = pa.list_(pa.string())
+    return counts, pa.chunked_array([p[1] for p in parts], typ), pa.chunked_array([p[2] for p in parts], typ)
+
+
+def with_lists(out, found, unknown, with_id: bool):
+    """The decision columns of ``out`` and the two list columns → the result
+    table (SPEC §9 schema)."""
+    pa = require("pyarrow")
+    schema = result_schema(with_id)
     plain = [f for f in schema if f.name not in ("findings", "undetermined")]
-    cols = [out.column(f.name).cast(f.type) for f in plain]
-    cols += [pa.chunked_array([p[0] for p in parts], schema.field("findings").type),
-             pa.chunked_array([p[1] for p in parts], schema.field("undetermined").type)]
+    cols = [out.column(f.name).cast(f.type) for f in plain] + [found, unknown]
     return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _count(flags, which, kind: int, n: int):
+    import numpy as np
+
+    total = np.zeros(n, np.int16 if len(which) < 2**15 else np.int64)
+    for j in which:
+        total += flags[j][kind]
+    return total.astype(np.int64)
 
 
 _CHUNK = 1 << 18

@@ -33,6 +33,19 @@ class _Emit:
         self.env = env
         #: hoisted list quantifiers → the column holding them
         self.subst: Dict[A.Node, str] = {}
+        #: ``collect`` tables with a list output → (input column, "a row is
+        #: unknown", {output value: "a row giving it holds"}): membership
+        #: tests read these instead of building and searching the list
+        self.collects: Dict[str, Any] = {}
+
+    def _member(self, fact: str, value: Any, input_test):
+        """``value in <fact>`` for a ``collect`` table's output: the given
+        list when the input has one, else the table's own rows."""
+        pl = self.pl
+        given, anynull, has = self.collects[fact]
+        own = has.get(value, pl.lit(False))
+        return (pl.when(given.is_not_null()).then(input_test(given))
+                .when(anynull).then(self.null(pl.Boolean)).otherwise(own))
 
     def lit(self, v: Any):
         pl = self.pl
@@ -135,6 +148,10 @@ class _Emit:
                     for i in r.items:
                         e = left == self.emit(i, bound)
                         inner = e if inner is None else inner | e
+            elif (isinstance(r, A.Path) and not bound and r.name in self.collects
+                  and isinstance(node.left, (A.String, A.Number, A.Boolean, A.Date))):
+                v = node.left.value
+                inner = self._member(r.name, v, lambda given: given.list.contains(self.lit(v)))
             else:
                 lst = self.emit(r, bound)
                 inner = (
@@ -279,11 +296,30 @@ class _Emit:
             # ``any(a in activities: a in [...])`` over a list of values (never
             # null items, checked on input): a set operation, not ``list.eval``
             values = pl.lit(pl.Series([[i.value for i in b.right.items]]))
-            hit = lst.list.set_intersection(values).list.len() > 0
-            miss = lst.list.set_difference(values).list.len() > 0
-            if b.op == "not in":
-                hit, miss = miss, hit
-            return hit if node.kind == "any" else ~miss
+
+            def setop(lst):
+                hit = lst.list.set_intersection(values).list.len() > 0
+                miss = lst.list.set_difference(values).list.len() > 0
+                if b.op == "not in":
+                    hit, miss = miss, hit
+                return hit if node.kind == "any" else ~miss
+
+            src = node.source
+            if isinstance(src, A.Path) and src.name in self.collects:
+                # the table's own rows: "some output in the values" is an
+                # ``or`` of the rows giving those outputs
+                given, anynull, has = self.collects[src.name]
+                want = {i.value for i in b.right.items}
+                inside = [e for o, e in has.items() if o in want]
+                outside = [e for o, e in has.items() if o not in want]
+                hit_c = pl.any_horizontal(inside) if inside else pl.lit(False)
+                miss_c = pl.any_horizontal(outside) if outside else pl.lit(False)
+                if b.op == "not in":
+                    hit_c, miss_c = miss_c, hit_c
+                own = hit_c if node.kind == "any" else ~miss_c
+                return (pl.when(given.is_not_null()).then(setop(given))
+                        .when(anynull).then(self.null(pl.Boolean)).otherwise(own))
+            return setop(lst)
         body = self.emit(node.body, {node.var: "item"})
         unknown = lst.list.eval(body.is_null().cast(pl.Int64)).list.sum()
         if node.kind == "sum":
@@ -440,6 +476,14 @@ class _Stages:
             nm = f"__sr_d{k}"
             if t.hit == "collect" and (spec is None or spec.type != "list"):
                 lf = lf.with_columns(out.alias(nm))
+            elif t.hit == "collect" and env.get(t.output) == t.output:
+                lf = lf.with_columns(pl.coalesce([pl.col(t.output).cast(dtype), out]).alias(nm))
+                has: Dict[Any, Any] = {}
+                for o in collect_order(t):
+                    conds = [c for c, row in zip(names, t.rows) if row.then == o]
+                    has[o] = pl.any_horizontal(conds) if len(conds) > 1 else conds[0]
+                anynull = pl.any_horizontal([c.is_null() for c in names]) if names else pl.lit(False)
+                em.collects[t.output] = (pl.col(t.output).cast(dtype), anynull, has)
             else:
                 lf = lf.with_columns(pl.coalesce([pl.col(t.output).cast(dtype), out]).alias(nm))
             env[t.output] = nm
@@ -546,7 +590,7 @@ def evaluate_polars(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     from the clause columns' bits (:mod:`safetyrules.backends.columnar_result`)
     and the tables after the standards in a second query.  ``timings``, when
     given, receives the wall seconds of each step (``quantifiers``,
-    ``compile``, ``clauses``, ``counts``, ``decision``, ``lists``) and the
+    ``compile``, ``clauses``, ``counts and lists``, ``decision``) and the
     process CPU seconds (``cpu quantifiers``, ...)."""
     import time
 
@@ -571,29 +615,40 @@ def evaluate_polars(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     clauses = plan.clauses
     names = [f"__sr_c{j}" for j in range(len(clauses))]
     query = st.clauses(df.lazy())
+    # keep what the second query reads, so polars drops the rest unevaluated
+    # (a ``collect`` list that only membership tests read, row columns)
+    needed = {ID_COLUMN, "as_of"} | set(plan.decision.values())
+    for t in plan.tables_after:
+        needed.add(t.output)
+        for r in t.rows:
+            if r.when is not None:
+                needed.update(A.fact_paths(r.when.node))
+    keep = list(df.columns) + names
+    keep += sorted({st.env[f] for f in needed if f in st.env and st.env[f].startswith("__sr_")} - set(keep))
+    query = query.select(keep)
     lap("compile")
     stage1 = query.collect()
     lap("clauses")
     keys = clause_keys(plan)
     order = sorted(range(len(clauses)), key=lambda j: clauses[j].key)
-    flags = R.clause_flags(stage1.select(names).to_arrow(), names) if names else []
-    major = [j for j, c in enumerate(clauses) if c.severity == "major"]
-    general = [j for j, c in enumerate(clauses) if c.severity != "major"]
-    n = stage1.height
-    counts = {
-        "findings.major": R.count(flags, major, 0, n),
-        "findings.general": R.count(flags, general, 0, n),
-        "findings.undetermined": R.count(flags, major + general, 1, n),
-        "findings.major_undetermined": R.count(flags, major, 1, n),
+    pos = {j: k for k, j in enumerate(order)}  # plan index → key order
+    major = [pos[j] for j, c in enumerate(clauses) if c.severity == "major"]
+    general = [pos[j] for j, c in enumerate(clauses) if c.severity != "major"]
+    groups = {
+        "findings.major": (major, 0),
+        "findings.general": (general, 0),
+        "findings.undetermined": (major + general, 1),
+        "findings.major_undetermined": (major, 1),
     }
+    bits = stage1.select([names[j] for j in order]).to_arrow() if names else stage1.select([]).to_arrow()
+    counts, found, unknown = R.clause_pass(bits, [names[j] for j in order], keys, groups)
+    del bits
     stage1 = stage1.with_columns([pl.Series("__sr_" + k, v) for k, v in counts.items()])
-    lap("counts")
+    lap("counts and lists")
     lf, final = st.decision(stage1.lazy(), with_id)
     plain = lf.select(final).collect().to_arrow()
     lap("decision")
-    out = R.from_flags(plain, keys, [flags[j] for j in order], with_id)
-    lap("lists")
-    return out
+    return R.with_lists(plain, found, unknown, with_id)
 
 
 def _quantifiers(plan: Plan, table):
