@@ -18,36 +18,81 @@ from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import FINDINGS_FACTS
 
-__all__ = ["decision_missing", "explain_text", "show"]
+__all__ = ["decision_missing", "explain_text", "show", "row_values"]
+
+
+def _value(node: A.Node, env: Mapping[str, Any]) -> Any:
+    try:
+        return dsl.evaluate_ast(node, env)
+    except SafetyRulesError:
+        return None
+
+
+# (id(plan), table id) -> (plan, conditions, program or None): each table's
+# row conditions compiled once (dsl.compile_many), kept while the plan lives
+_TABLE_PROGRAMS: Dict[Tuple[int, str], Tuple[Any, Tuple[Optional[A.Node], ...], Any]] = {}
+
+
+def _table_program(plan: Any, table: Any):
+    key = (id(plan), table.id)
+    hit = _TABLE_PROGRAMS.get(key)
+    if hit is None or hit[0] is not plan:
+        conds = table.conditions
+        try:
+            prog = dsl.compile_many([n if n is not None else A.Boolean(False) for n in conds])
+        except SafetyRulesError:
+            prog = None  # cannot be compiled: evaluated one by one
+        if len(_TABLE_PROGRAMS) >= 4096:
+            _TABLE_PROGRAMS.clear()
+        hit = _TABLE_PROGRAMS[key] = (plan, conds, prog)
+    return hit[1], hit[2]
+
+
+def row_values(plan: Any, table: Any, env: Mapping[str, Any], compiled: bool = True) -> List[Optional[bool]]:
+    """The value of each row condition of ``table`` (of ``plan``) over
+    ``env``, as ``dsl.evaluate_ast`` gives it row by row (an error is
+    unknown; a row without a condition is None).  ``compiled``: run the rows
+    as one compiled program (``dsl.compile_many``, equal to the evaluator
+    row by row), falling back to the evaluator when it raises."""
+    if compiled:
+        conds, prog = _table_program(plan, table)
+        if prog is not None:
+            try:
+                got = prog(env, [])
+            except Exception:  # noqa: BLE001 - the evaluator decides what such a row is
+                got = None
+            if got is not None:
+                return [None if n is None else v for n, v in zip(conds, got)]
+    else:
+        conds = table.conditions
+    return [_value(n, env) if n is not None else None for n in conds]
 
 
 class _Missing:
     """Missing facts of one run; tables are decided again only when asked."""
 
-    def __init__(self, layout: Layout, env: Mapping[str, Any], given: Tuple[str, ...]) -> None:
+    def __init__(self, layout: Layout, env: Mapping[str, Any], given: Tuple[str, ...], compiled: bool = True) -> None:
         self.plan = layout.plan
         self.env = env
         self.given = frozenset(given)
+        self.compiled = compiled
         self.by_output = {t.output: t for t in self.plan.tables}
         self.results: Dict[str, Optional[TableResult]] = {}
+        self.rows: Dict[str, List[Optional[bool]]] = {}
         self.cache: Dict[str, Tuple[str, ...]] = {}
+
+    def row_values(self, out: str) -> List[Optional[bool]]:
+        got = self.rows.get(out)
+        if got is None:
+            got = self.rows[out] = row_values(self.plan, self.by_output[out], self.env, self.compiled)
+        return got
 
     def result(self, out: str) -> Optional[TableResult]:
         if out in self.given:
             return None
         if out not in self.results:
-            t = self.by_output[out]
-            vals = []
-            for node in t.conditions:
-                vals.append(self.value(node) if node is not None else None)
-            self.results[out] = decide_table(t, vals, [])
+            self.results[out] = decide_table(self.by_output[out], self.row_values(out), [])
         return self.results[out]
-
-    def value(self, node: A.Node) -> Any:
-        try:
-            return dsl.evaluate_ast(node, self.env)
-        except SafetyRulesError:
-            return None
 
     def table(self, out: str) -> Tuple[str, ...]:
         if out in self.cache:
@@ -56,11 +101,12 @@ class _Missing:
         res = self.result(out)
         t = self.by_output[out]
         conds = t.conditions
+        vals = self.row_values(out)
         raw: List[str] = []
         rows = res.unknown_rows if res is not None and res.unknown_rows else range(len(conds))
         for i in rows:
             node = conds[i]
-            if node is not None and self.value(node) is None:
+            if node is not None and vals[i] is None:
                 raw.extend(dsl.missing(node, self.env))
         self.cache[out] = self.expand(tuple(raw))
         return self.cache[out]
@@ -76,11 +122,12 @@ class _Missing:
         return tuple(sorted(out))
 
 
-def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any]):
+def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any], compiled: bool = True):
     """``(per_clause, overall)``: per clause of the layout, the missing
     facts of an undetermined one (``()`` for the others); and every fact
-    the decision lists as ``missing``."""
-    m = _Missing(layout, env, result[2])
+    the decision lists as ``missing``.  ``compiled=False`` evaluates table
+    rows one by one with the tree-walking evaluator (the reference)."""
+    m = _Missing(layout, env, result[2], compiled)
     per: List[Tuple[str, ...]] = []
     overall = set()
     for c, v in zip(layout.clauses, result[0]):

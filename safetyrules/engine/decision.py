@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from types import MappingProxyType
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
@@ -234,17 +235,22 @@ class Decision:
         """The known values the run computed with (a fresh dict of checked
         facts, table outputs and findings counts, as the reference
         evaluator reads them)."""
-        try:
-            return dict(self._env)
-        except AttributeError:
-            pass
+        return dict(self._env_map())
+
+    def _env_map(self) -> Mapping[str, Any]:
+        # the environment, built once, read-only (for missing, level_range and
+        # next_questions, which only read it; env() hands out copies)
+        got = getattr(self, "_env", None)
+        if got is not None:
+            return got
         # is_unknown and thaw_value, inlined (a NaN is the one float not equal to itself)
         env = {k: (thaw_value(v) if type(v) is FrozenList else v) for k, v in zip(self._layout.keys, self._result[1])
                if v is not None and (type(v) is not float or v == v)}
         env["as_of"] = self.as_of
         env.update(self._layout.counts(self._result[0]))
-        _set(self, "_env", FrozenDict(env))
-        return dict(env)
+        got = MappingProxyType(env)
+        _set(self, "_env", got)
+        return got
 
     def _lazy(self, name: str, build) -> Any:
         slot = "_c_" + name
@@ -292,7 +298,7 @@ class Decision:
         return tuple(out)
 
     def _both_missing(self):
-        return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._result, self.env()))
+        return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._result, self._env_map()))
 
     @property
     def missing(self) -> Tuple[str, ...]:
@@ -398,7 +404,7 @@ class Decision:
             return FrozenDict(least=level, most=level)
         from safetyrules.engine.questions import level_range
 
-        return FrozenDict(level_range(self._layout.plan, self.env(), self.given, self.level))
+        return FrozenDict(level_range(self._layout.plan, self._env_map(), self.given, self.level))
 
     @property
     def next_questions(self) -> Tuple[FrozenDict, ...]:
@@ -416,7 +422,7 @@ class Decision:
         if not und:  # nothing to settle: the facts in name order
             return tuple(FrozenDict(fact=m, settles=(), major=0) for m in missing)
         plan = self._layout.plan
-        qs = next_questions(plan, domains_for(plan), self.env(), self.as_of, und, missing, self.given)
+        qs = next_questions(plan, domains_for(plan), self._env_map(), self.as_of, und, missing, self.given)
         return tuple(FrozenDict(fact=q["fact"], settles=tuple(q["settles"]), major=q["major"]) for q in qs)
 
     def explanation(self) -> Dict[str, Any]:

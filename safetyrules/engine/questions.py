@@ -182,14 +182,18 @@ def _row_values(t: PlanTable, env: Mapping[str, Any]) -> List[Optional[bool]]:
     return vals
 
 
-def _run(tables: Iterable[PlanTable], env: Dict[str, Any], given: Iterable[str]) -> None:
+def _run(tables: Iterable[PlanTable], env: Dict[str, Any], given: Iterable[str], plan: Optional[Plan] = None) -> None:
+    """Decide ``tables`` in order into ``env``; with ``plan`` (the plan of
+    the tables) each table's rows run as one compiled program."""
+    from safetyrules.backends.missing import row_values
     from safetyrules.backends.tables import decide_table
 
     given = set(given)
     for t in tables:
         if t.output in given:
             continue
-        res = decide_table(t, _row_values(t, env), [])
+        vals = _row_values(t, env) if plan is None else row_values(plan, t, env)
+        res = decide_table(t, vals, [])
         if res.known:
             env[t.output] = res.value
         else:
@@ -285,16 +289,19 @@ def _clause_value(node: A.Node, env: Mapping[str, Any]) -> Optional[bool]:
 # level range
 
 
-def level_range(plan: Plan, env_after: Mapping[str, Any], given: Sequence[str], level: Any) -> Dict[str, Any]:
+def level_range(plan: Plan, env_after: Mapping[str, Any], given: Sequence[str], level: Any,
+                compiled: bool = True) -> Dict[str, Any]:
     """``{"least", "most"}``: ``env_after`` is the environment after the
-    standards (inputs, derived facts, ``findings.*`` counts)."""
+    standards (inputs, derived facts, ``findings.*`` counts).  ``compiled``:
+    table rows run as compiled programs (else by the tree-walking
+    evaluator, the reference; the same values)."""
     fact = plan.decision.get("level")
     if not fact or not env_after.get("findings.undetermined") and not env_after.get("findings.major_undetermined"):
         return {"least": level, "most": level}
     env = dict(env_after)
     env["findings.undetermined"] = 0
     env["findings.major_undetermined"] = 0
-    _run(plan.tables_after, env, given)
+    _run(plan.tables_after, env, given, plan if compiled else None)
     return {"least": env.get(fact), "most": level}
 
 

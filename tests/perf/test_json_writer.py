@@ -49,7 +49,7 @@ def reference_dict(layout, result, day, entity=None, line=None):
     env = {k: thaw_value(v) for k, v in zip(layout.keys, vals) if not is_unknown(v)}
     env["as_of"] = day
     env.update(layout.counts(cv))
-    per_clause, missing = decision_missing(layout, result, env)
+    per_clause, missing = decision_missing(layout, result, env, compiled=False)
 
     def value(name):
         i = layout.index.get(name)
@@ -89,7 +89,7 @@ def reference_dict(layout, result, day, entity=None, line=None):
         **decided,
         "warnings": [dict(w) for w in tuple(warns) + family_gap_warnings(plan.editions, day)],
         "missing": list(missing),
-        "level_range": Q.level_range(plan, env, given_, decided["level"]),
+        "level_range": Q.level_range(plan, env, given_, decided["level"], compiled=False),
         "next_questions": [{"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in nq],
     }
     if entity:
