@@ -7,16 +7,22 @@ True`` and F ``b is False``; ``and`` is T ``T1 and T2``, F ``F1 or F2``.
 A node is unknown where neither holds.  Numbers are plain expressions with
 NaN for unknown.
 
-Nodes outside this simple, typed core (quantifiers, ``at_least``, ``min``,
-``max``, ``len``, ``days``, untyped nodes) are computed into a temporary
-before the condition by the DSL's compiled evaluator, which defines their
-semantics, over the locals they read.  Temporaries are computed eagerly,
-before the condition: a superset of what the reference evaluates, so an
-error the reference would meet is always met (the program then gives up and
-the reference path decides).  A condition with a division is computed whole
-that way (:meth:`CondGen.unit_tf`), so it meets a division by zero exactly
-where the reference does; the program then gives up and the reference path
-adds the warning.
+List quantifiers (``any``, ``all``, ``count``, ``sum``) over a list fact,
+a collect output or a list literal, ``x in`` such a list and ``len`` are
+inlined: a loop into a temporary before the condition, with the compiled
+evaluator's Kleene semantics (items may lack fields: unknown).  Nodes
+outside this simple, typed core (``at_least``, ``min``, ``max``, ``days``,
+untyped nodes, a loop body that is not simple) are computed into a
+temporary by the DSL's compiled evaluator, which defines their semantics,
+over the locals they read.
+
+Temporaries are computed before the condition, but each operand of an
+``and`` / ``or`` only where the reference evaluates it (no earlier operand
+false, or true), and a loop stops where the reference's does: so the
+program divides wherever the reference divides (and perhaps more).  A
+division by zero with a known dividend gives up (``python._div``), so the
+reference path adds its warning; an error the reference meets is
+always met (the program then gives up too).
 
 Only checked values reach the source: numbers and strings through
 ``repr``, anything else as a named constant; identifiers are generated.

@@ -1,13 +1,20 @@
-"""Generated fact reading: the input read once, checked inline, into locals.
+"""Generated fact reading: the facts the program needs, read once, checked
+inline, into locals; every other key present tested, never converted.
 
-The generated program reads every declared input fact of the plan from the
-entity's mapping, nested (``{"entity": {"sector": ...}}``) or with dotted
-names at top level (``{"entity.sector": ...}``), in the order of the fact
-path trie, into one local each, with the type check inline.  A group
-mapping holding all its keys is read with subscripts; otherwise with
-``.get``.  Each group has a *known flag*: true when every fact directly in
-it is present and not None.  Unknown numbers are NaN (so comparisons are
-plain and false), other unknowns None.
+The generated program reads the input facts its conditions and tables read
+(usually a small share of the vocabulary) from the entity's mapping, nested
+(``{"entity": {"sector": ...}}``) or with dotted names at top level
+(``{"entity.sector": ...}``), in the order of the fact path trie, into one
+local each, with the type check inline.  Each group has a *known flag*:
+true when every fact the program reads directly in it is present and not
+None.  Unknown numbers are NaN (so comparisons are plain and false), other
+unknowns None.
+
+Every other key present in a mapping (few: an entity gives what it has) is
+tested for regularity by :func:`others_regular` against a test per declared
+fact (:class:`Tests`, built once per program): exactly what the reading
+code would take as is.  So an input fact no condition reads is checked as
+strictly as one that is read.
 
 Anything the reference fact check would convert or refuse (an undeclared or
 reserved name, a wrong type, a non-finite number, a value out of range, a
@@ -15,8 +22,9 @@ whole float for an integer, ``{}`` or None where a group belongs, a list
 item with a None or nested field, a given table output, mixed nesting)
 makes the reader give up (``break`` out of the reading block).  Input
 that mixes nested and dotted names is flattened (:func:`flatten_input`) and
-read again by full names; if that fails too, the program returns None: the engine then runs the reference path, so errors
-and conversions stay exactly its own.
+read again by full names; if that fails too, the program returns None: the
+engine then runs the reference path, so errors and conversions stay
+exactly its own.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """The plan → one generated Python function per (plan, standards in force).
 
-The function ``run(facts, day)`` reads and checks every input fact once
-(:mod:`.pyread`), computes the tables before the standards, every clause of
-every standard in force and the tables after them with Kleene logic as
-plain two-valued expressions (:mod:`.pyexpr`), and returns the compact
-result of :mod:`.layout`, or None for input it does not take as regular
-(then the engine's reference path decides; see :mod:`.pyread`).
+The function ``run(facts, day)`` reads and checks the input facts its
+conditions and tables read, once, and tests every other key present for
+regularity (:mod:`.pyread`), computes the tables before the standards,
+every clause of every standard in force and the tables after them with
+Kleene logic as plain two-valued expressions (:mod:`.pyexpr`; list
+quantifiers as loops), and returns the compact result of :mod:`.layout`,
+or None for input it does not take as regular (then the engine's reference
+path decides; see :mod:`.pyread`).
 
 Per standard, one block guarded by its ``applies_when``; per clause::
 
@@ -13,11 +15,13 @@ Per standard, one block guarded by its ``applies_when``; per clause::
     elif <the groups it reads are complete> or F(own):   not found
     else:        undetermined
 
-so F is evaluated only where facts are missing.  ``first`` tables are
+so F is evaluated only where facts are missing.  A table whose rows all
+test one text fact against literals is one dict lookup, its outcomes
+computed here by :func:`~.tables.decide_table`; other ``first`` tables are
 if/elif chains where an unknown row stops the chain; the other hit
-policies call :func:`~.tables.decide_table`.  Warnings the program cannot
-attribute (division by zero) make it give up, so the reference path adds
-them exactly as it always has.
+policies call :func:`~.tables.decide_table`.  A division by zero with a known
+dividend makes it give up, so the reference path adds the warning exactly
+as it always has.
 
 Only the checked plan reaches the source: identifiers are generated,
 literals are ``repr`` of checked numbers and strings, anything else a named
