@@ -55,10 +55,11 @@ class RuleSet:
         self.vocabulary = plan.facts
         self.decision_map = plan.decision
         self._fast_facts = fast_table(self.vocabulary)
-        self._pre = [(t, dsl.compile_many([r.when.node for r in t.rows])) for t in plan.tables_before]
-        self._post = [(t, dsl.compile_many([r.when.node for r in t.rows])) for t in plan.tables_after]
-        self._clause_program = dsl.compile_many([c.condition for c in plan.clauses])
+        # the reference path's programs, built on its first use (most input
+        # never needs them): (pre tables, clauses, post tables)
+        self._ref: Optional[Tuple[list, Any, list]] = None
         self._lock = threading.Lock()
+        self._ref_lock = threading.Lock()
         self._by_day: Dict[_date, Program] = {}
         self._by_set: Dict[Tuple[str, ...], Program] = {}
 
@@ -194,6 +195,21 @@ class RuleSet:
         return prog.layout, result
 
     # -- the reference path ------------------------------------------------
+    def _reference_programs(self) -> Tuple[list, Any, list]:
+        ref = self._ref
+        if ref is None:
+            with self._ref_lock:
+                ref = self._ref
+                if ref is None:
+                    plan = self.plan
+                    ref = (
+                        [(t, dsl.compile_many([r.when.node for r in t.rows])) for t in plan.tables_before],
+                        dsl.compile_many([c.condition for c in plan.clauses]),
+                        [(t, dsl.compile_many([r.when.node for r in t.rows])) for t in plan.tables_after],
+                    )
+                    self._ref = ref  # set whole, once: readers see None or the finished triple
+        return ref
+
     def reference(self, facts: Mapping[str, Any], day: datetime.date, layout: Optional[Layout] = None) -> tuple:
         """The compact result of ``facts`` on ``day`` by the reference path
         (full fact check, the DSL's programs, :func:`decide_table`): what
@@ -202,12 +218,13 @@ class RuleSet:
             layout = self.program(day).layout
         env = self.check_facts(facts)
         env["as_of"] = day
+        pre, clause_program, post = self._reference_programs()
         warnings: List[dict] = []
         given: List[str] = []
-        for t, prog in self._pre:
+        for t, prog in pre:
             _run_table(t, prog, env, warnings, given)
         w: List[dict] = []
-        vals = self._clause_program(env, w)
+        vals = clause_program(env, w)
         keep = frozenset(layout.in_force)
         if w:
             for c in layout.clauses:
@@ -236,7 +253,7 @@ class RuleSet:
         env["findings.general"] = n_general
         env["findings.undetermined"] = n_und
         env["findings.major_undetermined"] = n_major_und
-        for t, prog in self._post:
+        for t, prog in post:
             _run_table(t, prog, env, warnings, given)
         get = env.get
         values = tuple(freeze_value(get(k)) for k in layout.keys)
