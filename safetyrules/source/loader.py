@@ -95,10 +95,18 @@ class Document:
         if info is None or not isinstance(value, str):
             base = self.loc(path)
             return lambda ln, col: base
-        offsets = _align(value, self.text, info.start, info.end, info.style)
-        line_starts = [0] + [m.end() for m in re.finditer("\n", value)]
+        # worked out on the first call: most expressions never report an error
+        # (the cell is replaced whole, so a second thread at most works it out again)
+        cell: List[Any] = [None]
 
         def mapper(ln: int, col: int) -> Loc:
+            worked = cell[0]
+            if worked is None:
+                worked = cell[0] = (
+                    _align(value, self.text, info.start, info.end, info.style),
+                    [0] + [m.end() for m in re.finditer("\n", value)],
+                )
+            offsets, line_starts = worked
             ln = max(1, min(ln, len(line_starts)))
             i = line_starts[ln - 1] + max(col, 1) - 1
             if not offsets:
@@ -154,10 +162,14 @@ _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+#: the first characters of every plain scalar the patterns above can match
+_MAY_RESOLVE = frozenset("~nNtTfF+-.0123456789")
 
 
 def _resolve_plain(text: str) -> Any:
     """YAML 1.2 core schema for plain scalars."""
+    if text and text[0] not in _MAY_RESOLVE:
+        return text  # no null, bool or number starts so: most words, ids, names
     if _NULL.match(text):
         return None
     if text in _BOOL_T:
@@ -262,34 +274,211 @@ def load_yaml(text: str, path: str = "<string>") -> Document:
     position on any problem."""
     if len(text) > MAX_BYTES:
         raise RuleFileError(f"file is larger than {MAX_BYTES} bytes", path=path, line=1, column=1, code="E-YAML")
+    if _CParser is None:  # pragma: no cover - PyYAML built without libyaml
+        return load_yaml_composed(text, path)
+    doc = Document(path=path, text=text, data=None)
+    try:
+        # the reader already rejects control characters here
+        pending = _from_events(_CParser(text), doc)
+    except (_Refused, yaml.YAMLError, RecursionError) as exc:
+        raise _yaml_error(exc, text, path) from None
+    if pending is not None:
+        raise pending
+    return doc
+
+
+def load_yaml_composed(text: str, path: str = "<string>") -> Document:
+    """:func:`load_yaml` by PyYAML's composer (the guard on each node), then a
+    pass over the node tree: the reference the one-pass reader
+    (:func:`_from_events`) must agree with, and the reader when PyYAML has
+    no libyaml."""
+    if len(text) > MAX_BYTES:
+        raise RuleFileError(f"file is larger than {MAX_BYTES} bytes", path=path, line=1, column=1, code="E-YAML")
     try:
         loader = _Composer(text)  # the reader already rejects control characters here
         try:
             node = loader.get_single_node()
         finally:
             loader.dispose()
-    except _Refused as exc:
-        loc = _mark_loc(exc.mark)
-        raise RuleFileError(exc.message, path=path, line=loc.line, column=loc.column, code="E-YAML") from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = _mark_loc(mark) if mark is not None else Loc(1, 1)
-        msg = (exc.problem or exc.context or "malformed YAML").strip()
-        raise RuleFileError(f"YAML: {msg}", path=path, line=loc.line, column=loc.column, code="E-YAML") from None
-    except yaml.reader.ReaderError as exc:
-        line, col = _line_col_of(text, exc.position)
-        raise RuleFileError(
-            f"YAML: character {exc.character!r} is not allowed", path=path, line=line, column=col, code="E-YAML"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise RuleFileError(f"YAML: {exc}", path=path, line=1, column=1, code="E-YAML") from None
-    except RecursionError:
-        raise RuleFileError("YAML nesting is too deep", path=path, line=1, column=1, code="E-YAML") from None
+    except (_Refused, yaml.YAMLError, RecursionError) as exc:
+        raise _yaml_error(exc, text, path) from None
     doc = Document(path=path, text=text, data=None)
     if node is None:
         return doc
     doc.data = _construct(doc, node, ())
     return doc
+
+
+def _yaml_error(exc: BaseException, text: str, path: str) -> RuleFileError:
+    """The YAML layer's exception → a located :class:`RuleFileError`."""
+    if isinstance(exc, _Refused):
+        loc = _mark_loc(exc.mark)
+        return RuleFileError(exc.message, path=path, line=loc.line, column=loc.column, code="E-YAML")
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        loc = _mark_loc(mark) if mark is not None else Loc(1, 1)
+        msg = (exc.problem or exc.context or "malformed YAML").strip()
+        return RuleFileError(f"YAML: {msg}", path=path, line=loc.line, column=loc.column, code="E-YAML")
+    if isinstance(exc, yaml.reader.ReaderError):
+        line, col = _line_col_of(text, exc.position)
+        return RuleFileError(f"YAML: character {exc.character!r} is not allowed", path=path, line=line, column=col, code="E-YAML")
+    if isinstance(exc, yaml.YAMLError):
+        return RuleFileError(f"YAML: {exc}", path=path, line=1, column=1, code="E-YAML")
+    return RuleFileError("YAML nesting is too deep", path=path, line=1, column=1, code="E-YAML")
+
+
+_CParser = yaml._yaml.CParser if getattr(yaml, "__with_libyaml__", False) else None
+
+_ScalarEvent = yaml.ScalarEvent
+_MappingStartEvent = yaml.MappingStartEvent
+_CollectionEndEvent = yaml.CollectionEndEvent
+_AliasEvent = yaml.AliasEvent
+_StreamEndEvent = yaml.StreamEndEvent
+_DocumentStartEvent = yaml.DocumentStartEvent
+
+#: a mapping frame's state between a key and its value: no key read yet, or
+#: a key that will not be used (the file is already in error)
+_NO_KEY = object()
+_BAD_KEY = object()
+
+
+def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
+    """Fill ``doc`` (data, positions of keys, values and scalars) from the
+    parser's events in one pass: what :func:`load_yaml_composed` (PyYAML's
+    composer with the guard, then :func:`_construct`) gives, without
+    building the node tree.
+
+    The guard's refusals and the parser's own errors raise at once, as they
+    do while composing.  An error of the construction (a number out of
+    range, a non-text, duplicate or merge key) is the first one in document
+    order, *returned*: the caller raises it once the whole stream has been
+    read, so that a guard or parser error anywhere in the file still comes
+    first, as it does when the node tree is composed before it is read."""
+    get, peek = parser.get_event, parser.peek_event
+    values, keys, scalars = doc.values, doc.keys, doc.scalars
+    path_of_doc = doc.path
+    get()  # stream start
+    if isinstance(peek(), _StreamEndEvent):
+        get()
+        return None
+    get()  # document start
+    pending: Optional[RuleFileError] = None
+    # the open collections: [container (None: read only), path, mapping?,
+    # state, a key?]; state: a list's next index, or a mapping's key awaiting
+    # its value (_NO_KEY: none yet)
+    stack: List[list] = []
+    root_mark = None
+    while True:
+        # one event a turn, taken at once (the guard below refuses it just the
+        # same after it is taken: nothing else reads the parser's state)
+        event = get()
+        if stack:
+            top = stack[-1]
+            if isinstance(event, _CollectionEndEvent):
+                done = stack.pop()
+                if not stack:
+                    break
+                if done[4]:
+                    # a collection used as a key: its mapping waits for a value it will not keep
+                    stack[-1][3] = _BAD_KEY
+                continue
+        else:
+            top = None
+        # the guard, in the order of _Guard.compose_node
+        if isinstance(event, _AliasEvent):
+            raise _Refused("YAML aliases (*name) are not allowed in rule files", event.start_mark)
+        if event.anchor is not None:
+            raise _Refused("YAML anchors (&name) are not allowed in rule files", event.start_mark)
+        tag = event.tag
+        if tag is not None:
+            raise _Refused(f"YAML tags ({tag}) are not allowed in rule files", event.start_mark)
+        if len(stack) > MAX_DEPTH:
+            raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        mark = event.start_mark
+        scalar = isinstance(event, _ScalarEvent)
+        if top is None:
+            root_mark = mark
+            container, vpath = None, ()
+            building = True
+        else:
+            container = top[0]
+            building = container is not None and pending is None
+            if top[2]:
+                state = top[3]
+                if state is _NO_KEY:
+                    # a key
+                    if not scalar:
+                        if building:
+                            loc = _mark_loc(mark)
+                            pending = RuleFileError("mapping keys must be plain text", path=path_of_doc, line=loc.line, column=loc.column, code="E-YAML")
+                        is_map = isinstance(event, _MappingStartEvent)
+                        stack.append([None, (), is_map, _NO_KEY if is_map else 0, True])
+                        continue
+                    key = event.value  # a key is a name, whatever it looks like
+                    if building:
+                        kpath = top[1] + (key,)
+                        if not event.style and key == "<<":
+                            loc = _mark_loc(mark)
+                            pending = RuleFileError("YAML merge keys (<<) are not allowed in rule files", path=path_of_doc, line=loc.line, column=loc.column, code="E-YAML")
+                        elif key in container:
+                            loc = _mark_loc(mark)
+                            first = keys.get(kpath)
+                            where = f" (first at line {first.line})" if first else ""
+                            pending = RuleFileError(f"duplicate key '{key}'{where}", path=path_of_doc, line=loc.line, column=loc.column, code="E-YAML")
+                        else:
+                            keys[kpath] = _mark_loc(mark)
+                            top[3] = key
+                            continue
+                    top[3] = _BAD_KEY
+                    continue
+                # a value
+                top[3] = _NO_KEY
+                if state is _BAD_KEY:
+                    building = False
+                vpath = top[1] + (state,)
+            else:
+                vpath = top[1] + (top[3],)
+                top[3] += 1
+        if scalar:
+            if building:
+                loc = values[vpath] = Loc(mark.line + 1, mark.column + 1)
+                style = event.style or None  # libyaml says '' for plain, PyYAML None
+                scalars[vpath] = _Scalar(mark.index, event.end_mark.index, style)
+                value: Any = event.value
+                if style is None:
+                    try:
+                        value = _resolve_plain(value)
+                    except _NotANumber as exc:
+                        pending = RuleFileError(str(exc), path=path_of_doc, line=loc.line, column=loc.column, code="E-NUMBER")
+                if container is None:
+                    doc.data = value
+                elif type(container) is list:
+                    container.append(value)
+                else:
+                    container[vpath[-1]] = value
+            if top is None:
+                break
+            continue
+        mapping = isinstance(event, _MappingStartEvent)
+        new: Any = None
+        if building:
+            values[vpath] = _mark_loc(mark)
+            new = {} if mapping else []
+            if top is None:
+                doc.data = new
+            elif type(container) is list:
+                container.append(new)
+            else:
+                container[vpath[-1]] = new
+        stack.append([new, vpath, mapping, _NO_KEY if mapping else 0, False])
+    get()  # document end
+    if not isinstance(peek(), _StreamEndEvent):
+        event = get()
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream", root_mark, "but found another document", event.start_mark
+        )
+    get()  # stream end
+    return pending
 
 
 def _construct(doc: Document, node, path: Path) -> Any:
