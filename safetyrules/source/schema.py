@@ -11,11 +11,9 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import re
 from importlib import resources
 from typing import Any, Dict, List, Optional
-
-import jsonschema
-from jsonschema.exceptions import relevance
 
 from safetyrules.errors import RuleFileError
 from safetyrules.source.loader import Document
@@ -34,7 +32,242 @@ def schema_for(kind: str) -> Dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def _validator(kind: str):
+    # imported here: a file the closures below call valid never needs it
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema_for(kind))
+
+
+# ---------------------------------------------------------------------------
+# The validity test of a whole file, fast.
+#
+# jsonschema walks the schema anew for every instance (about 3 ms a rule
+# file); nearly every file loaded is valid and needs no message.  So each
+# kind's schema is also turned, once, into a tree of small closures that
+# answer only "is it valid?", keyword by keyword as jsonschema's
+# Draft202012Validator defines them (jsonschema/_keywords.py), for the
+# keywords our schemas use.  A file it calls valid has no schema error; any
+# other file (or one it cannot judge: _Unsure) goes through jsonschema as
+# before, which gives the errors.  A schema with a keyword not handled here
+# gets no closure tree (every file then goes through jsonschema).
+# tests/robustness/test_schema_fast.py checks the two agree on valid and
+# broken files.
+
+
+class _Unsure(Exception):
+    """This instance is beyond what the closures judge exactly."""
+
+
+class _Unsupported(Exception):
+    """The schema uses a keyword the closures do not implement."""
+
+
+_ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"})
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+_TYPE_TESTS = {
+    "string": lambda x: isinstance(x, str),
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+    "number": _is_number,
+    # draft 2020-12: a float with no fractional part is an integer
+    "integer": lambda x: (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer()),
+}
+
+
+def _equal_to(c):
+    """``lambda x: jsonschema._utils.equal(x, c)`` for a scalar ``c``."""
+    if isinstance(c, str):
+        return lambda x: isinstance(x, str) and x == c
+    if isinstance(c, bool) or c is None:
+        return lambda x: x is c
+    if isinstance(c, (int, float)):
+        return lambda x: _is_number(x) and x == c
+    raise _Unsupported(f"enum/const value {c!r}")
+
+
+def _compile_schema(root: Dict[str, Any]):
+    defs: Dict[str, Any] = {}
+
+    def ref(target: str):
+        prefix = "#/$defs/"
+        if not target.startswith(prefix) or "/" in target[len(prefix):] or "~" in target or "%" in target:
+            raise _Unsupported(f"$ref {target}")
+        name = target[len(prefix):]
+        if name not in (root.get("$defs") or {}):
+            raise _Unsupported(f"$ref {target}")
+        if name not in defs:
+            defs[name] = None  # being compiled: a recursive reference reads it late
+            defs[name] = compile_(root["$defs"][name])
+
+        def check(x):
+            return defs[name](x)
+
+        return check
+
+    def compile_(schema):
+        if schema is True:
+            return lambda x: True
+        if schema is False:
+            return lambda x: False
+        if not isinstance(schema, dict):
+            raise _Unsupported(repr(schema))
+        checks = []
+        for key, value in schema.items():
+            if key in _ANNOTATIONS or key in ("then", "else"):
+                continue
+            if key == "type":
+                names = [value] if isinstance(value, str) else list(value)
+                if len(names) == 1:
+                    checks.append(_TYPE_TESTS[names[0]])
+                else:
+                    tests = tuple(_TYPE_TESTS[n] for n in names)
+                    checks.append(lambda x, tests=tests: any(t(x) for t in tests))
+            elif key == "const":
+                checks.append(_equal_to(value))
+            elif key == "enum":
+                tests = tuple(_equal_to(c) for c in value)
+                checks.append(lambda x, tests=tests: any(t(x) for t in tests))
+            elif key == "pattern":
+                search = re.compile(value).search
+                checks.append(lambda x, search=search: not isinstance(x, str) or search(x) is not None)
+            elif key == "minLength":
+                checks.append(lambda x, n=value: not isinstance(x, str) or len(x) >= n)
+            elif key == "minItems":
+                checks.append(lambda x, n=value: not isinstance(x, list) or len(x) >= n)
+            elif key == "minProperties":
+                checks.append(lambda x, n=value: not isinstance(x, dict) or len(x) >= n)
+            elif key == "exclusiveMinimum":
+                checks.append(lambda x, m=value: not _is_number(x) or x > m)
+            elif key == "uniqueItems":
+                if value:
+                    checks.append(_unique)
+            elif key == "required":
+                names = tuple(value)
+                checks.append(lambda x, names=names: not isinstance(x, dict) or all(n in x for n in names))
+            elif key == "properties":
+                props = {k: compile_(v) for k, v in value.items()}
+
+                def properties(x, props=props):
+                    if isinstance(x, dict):
+                        for k, v in x.items():
+                            c = props.get(k)
+                            if c is not None and not c(v):
+                                return False
+                    return True
+
+                checks.append(properties)
+            elif key == "patternProperties":
+                pats = tuple((re.compile(k).search, compile_(v)) for k, v in value.items())
+                checks.append(
+                    lambda x, pats=pats: not isinstance(x, dict)
+                    or all(c(v) for search, c in pats for k, v in x.items() if search(k))
+                )
+            elif key == "additionalProperties":
+                known = frozenset(schema.get("properties") or ())
+                joined = "|".join(schema.get("patternProperties") or {})
+                search = re.compile(joined).search if joined else None
+                extra = compile_(value)
+
+                def additional(x, known=known, search=search, extra=extra):
+                    if not isinstance(x, dict):
+                        return True
+                    for k, v in x.items():
+                        if k in known or (search is not None and search(k)):
+                            continue
+                        if not extra(v):
+                            return False
+                    return True
+
+                checks.append(additional)
+            elif key == "propertyNames":
+                names_ok = compile_(value)
+                checks.append(lambda x, c=names_ok: not isinstance(x, dict) or all(c(k) for k in x))
+            elif key == "items":
+                if "prefixItems" in schema:
+                    raise _Unsupported("prefixItems")
+                item = compile_(value)
+
+                def items(x, c=item):
+                    if isinstance(x, list):
+                        for v in x:
+                            if not c(v):
+                                return False
+                    return True
+
+                checks.append(items)
+            elif key == "$ref":
+                checks.append(ref(value))
+            elif key == "allOf":
+                subs = tuple(compile_(v) for v in value)
+                checks.append(lambda x, subs=subs: all(c(x) for c in subs))
+            elif key == "anyOf":
+                subs = tuple(compile_(v) for v in value)
+                checks.append(lambda x, subs=subs: any(c(x) for c in subs))
+            elif key == "if":
+                cond = compile_(value)
+                then = compile_(schema["then"]) if "then" in schema else None
+                else_ = compile_(schema["else"]) if "else" in schema else None
+
+                def if_(x, cond=cond, then=then, else_=else_):
+                    if cond(x):
+                        return then is None or then(x)
+                    return else_ is None or else_(x)
+
+                checks.append(if_)
+            else:
+                raise _Unsupported(key)
+        checks_t = tuple(checks)
+        if not checks_t:
+            return lambda x: True
+        if len(checks_t) == 1:
+            return checks_t[0]
+
+        def every(x):
+            for c in checks_t:
+                if not c(x):
+                    return False
+            return True
+
+        return every
+
+    return compile_(root)
+
+
+def _unique(x) -> bool:
+    if not isinstance(x, list):
+        return True
+    if all(type(v) is str for v in x):
+        return len(set(x)) == len(x)
+    raise _Unsure("uniqueItems over values that are not all text")
+
+
+@functools.lru_cache(maxsize=None)
+def _fast_valid(kind: str):
+    """The closure tree of one kind's schema, or None (see above)."""
+    try:
+        return _compile_schema(schema_for(kind))
+    except (_Unsupported, KeyError, TypeError, re.error):
+        return None
+
+
+def is_valid(kind: str, data: Any) -> Optional[bool]:
+    """Whether ``data`` is valid against ``kind``'s schema by the closures:
+    True or False exactly as jsonschema would say, or None when they cannot
+    tell (a keyword or value they do not handle)."""
+    check = _fast_valid(kind)
+    if check is None:
+        return None
+    try:
+        return bool(check(data))
+    except (_Unsure, RecursionError):
+        return None
 
 
 def _suggest(word: Any, choices) -> Optional[str]:
@@ -138,7 +371,11 @@ def validate_document(doc: Document) -> List[RuleFileError]:
                 hint=_suggest(kind, KINDS),
             )
         ]
-    errors = sorted(_validator(kind).iter_errors(data), key=relevance)
+    if is_valid(kind, data):
+        return []
+    import jsonschema.exceptions
+
+    errors = sorted(_validator(kind).iter_errors(data), key=jsonschema.exceptions.relevance)
     out: List[RuleFileError] = []
     seen = set()
     for err in errors:
