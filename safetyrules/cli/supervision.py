@@ -94,6 +94,13 @@ def _record(args, command: str, inputs: Dict[str, Optional[str]], output: str, e
             raise SupervisionError(f"cannot write the run record: {why}", path=args.record, code="E-FILES") from None
 
 
+def _rulesets(*regs) -> Dict[str, Any]:
+    """The rule-set digests a graded registry was decided with (supervision.md
+    §8.0: the run record holds the digest of the rule set), sorted."""
+    digests = sorted({d for reg in regs for e in reg.entities for d in [e.facts.get("decision.ruleset_digest")] if isinstance(d, str)})
+    return {"ruleset_digests": digests}
+
+
 def _run(fn):
     def wrapped(args) -> int:
         from safetyrules.supervision.common import SupervisionError
@@ -127,7 +134,7 @@ def _cmd_plan(args) -> int:
     js = res.to_json()
     _write(args.out, js)
     out = _emit(args, "plan", res.to_dict(), js)
-    _record(args, "plan", {"registry": args.registry, "policy": args.policy, "staff": args.staff, "calendar": args.calendar, "history": args.history}, js)
+    _record(args, "plan", {"registry": args.registry, "policy": args.policy, "staff": args.staff, "calendar": args.calendar, "history": args.history}, js, _rulesets(reg))
     del out
     return EXIT_OK if res.feasible else EXIT_FAIL
 
@@ -201,7 +208,7 @@ def _cmd_draw(args) -> int:
         elif args.format != "json":
             _emit(args, "manifest", man.to_dict(), js)
         print(f"manifest digest {man.digest}", file=sys.stderr)
-        _record(args, "draw commit", {"registry": args.registry, "policy": args.policy, "history": args.history, "inspectors": args.inspectors}, js, {"manifest_digest": man.digest})
+        _record(args, "draw commit", {"registry": args.registry, "policy": args.policy, "history": args.history, "inspectors": args.inspectors}, js, {"manifest_digest": man.digest, **_rulesets(reg)})
         return EXIT_OK
     man_data, _ = _read_json(args.manifest, "manifest")
     man = D.manifest_from_dict(man_data, args.manifest)
@@ -268,7 +275,7 @@ def _cmd_grid(args) -> int:
     res = grid_report(reg, members, pol, calendar=cal, year=year, by=args.by, channel=args.channel, moves=moves, suggest=args.suggest)
     js = res.to_json()
     _emit(args, "grid", res.to_dict(), js)
-    _record(args, "grid", {"registry": args.registry, "members": args.members, "policy": args.policy, "calendar": args.calendar, "moves": args.move}, js)
+    _record(args, "grid", {"registry": args.registry, "members": args.members, "policy": args.policy, "calendar": args.calendar, "moves": args.move}, js, _rulesets(reg))
     return EXIT_OK
 
 
@@ -342,7 +349,7 @@ def _cmd_checklist(args) -> int:
             for u in d["undetermined"]:
                 lines.append(f"  ? {u['standard']}:{u['clause']} needs {', '.join(u.get('missing', []))}")
             sys.stdout.write("\n".join(lines) + "\n")
-        _record(args, "checklist", {"answers": args.answers}, js)
+        _record(args, "checklist", {"answers": args.answers}, js, {"ruleset_digests": [rules.digest]})
         return EXIT_OK
     if os.path.isfile(ent):
         from safetyrules.dsl import flatten
@@ -358,7 +365,7 @@ def _cmd_checklist(args) -> int:
     res = checklist(rules, facts, as_of=as_of, kind=args.kind, entity_id=ent)
     js = res.to_json()
     _emit(args, "checklist", res.to_dict(), js)
-    _record(args, "checklist", {"registry": args.registry, "facts": args.facts}, js)
+    _record(args, "checklist", {"registry": args.registry, "facts": args.facts}, js, {"ruleset_digests": [rules.digest]})
     return EXIT_OK
 
 

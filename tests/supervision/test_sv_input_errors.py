@@ -84,3 +84,19 @@ def test_track_text_without_a_ledger_says_so(tmp_path):
     code, out, err = cli("track", old, old, "--as-of", "2025-03-01")
     assert code == 0, err
     assert "ledger: none given" in out and "ledger None" not in out
+
+
+def test_run_record_holds_the_rule_set_digest(tmp_path):
+    import json
+
+    from sv_fixtures import write_jsonl
+
+    reg = write_jsonl(tmp_path / "g.jsonl", [{"entity": {"id": "E1", "status": "active"}, "level": "blue",
+                                              "ruleset": {"id": "cn.default", "digest": "sha256:abc"}}])
+    f = vector_files(tmp_path / "v" if (tmp_path / "v").mkdir() is None else tmp_path)
+    code, _, err = cli("draw", "commit", reg, "--inspectors", f["inspectors"], "--as-of", "2025-03-01",
+                       "--commitment", "81c444a187739367feac59c59af8d1fea4a0567a7cb964c28923036ab4e7477a",
+                       "-o", tmp_path / "m.json", "--record", tmp_path / "rec")
+    assert code == 0, err
+    run = json.loads((tmp_path / "rec" / "run.json").read_text())
+    assert run["ruleset_digests"] == ["sha256:abc"] and run["manifest_digest"].startswith("sha256:")
