@@ -18,7 +18,7 @@ from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import FINDINGS_FACTS
 
-__all__ = ["decision_missing", "explain_text", "show", "row_values"]
+__all__ = ["decision_missing", "explain_text", "show", "row_values", "node_missing"]
 
 
 def _value(node: A.Node, env: Mapping[str, Any]) -> Any:
@@ -68,6 +68,77 @@ def row_values(plan: Any, table: Any, env: Mapping[str, Any], compiled: bool = T
     return [_value(n, env) if n is not None else None for n in conds]
 
 
+class _NodeMissing:
+    """``dsl.missing`` of one condition from precompiled data: its nodes
+    outside quantifier bodies, each with its parent's position (parents
+    first), compiled into one program that gives every node's value at
+    once.  A node is visited when its parent is visited and unknown (as
+    ``dsl.missing`` descends); a visited unknown path is missing; a visited
+    unknown quantifier adds ``dsl.missing`` of its own subtree."""
+
+    __slots__ = ("node", "nodes", "parents", "kinds", "prog")
+
+    def __init__(self, node: A.Node) -> None:
+        self.node = node
+        nodes: List[A.Node] = []
+        parents: List[int] = []
+        stack = [(node, -1)]
+        while stack:
+            n, p = stack.pop()
+            nodes.append(n)
+            parents.append(p)
+            if not isinstance(n, (A.Path, A.Quantifier)):
+                i = len(nodes) - 1
+                stack.extend((c, i) for c in A.children(n))
+        self.nodes = tuple(nodes)
+        self.parents = tuple(parents)
+        # 1: a path, 2: a quantifier, 0: anything else
+        self.kinds = tuple(1 if isinstance(n, A.Path) else 2 if isinstance(n, A.Quantifier) else 0 for n in nodes)
+        try:
+            self.prog = dsl.compile_many(list(nodes))
+        except SafetyRulesError:
+            self.prog = None
+
+    def missing(self, env: Mapping[str, Any]) -> Tuple[str, ...]:
+        vals = None
+        if self.prog is not None:
+            try:
+                vals = self.prog(env, [])
+            except Exception:  # noqa: BLE001 - the tree walk decides what such a node is
+                vals = None
+        if vals is None:
+            return dsl.missing(self.node, env)
+        open_ = [False] * len(vals)  # visited and unknown
+        out = set()
+        nodes, kinds = self.nodes, self.kinds
+        for i, p in enumerate(self.parents):
+            if (p < 0 or open_[p]) and vals[i] is None:
+                open_[i] = True
+                k = kinds[i]
+                if k == 1:
+                    out.add(nodes[i].name)
+                elif k == 2:
+                    out.update(dsl.missing(nodes[i], env))
+        return tuple(sorted(out))
+
+
+# id(node) -> _NodeMissing, for the conditions of live plans
+_NODE_MISSING: Dict[int, _NodeMissing] = {}
+
+
+def node_missing(node: A.Node, env: Mapping[str, Any], compiled: bool = True) -> Tuple[str, ...]:
+    """``dsl.missing(node, env)``; ``compiled``: from the node's precompiled
+    data (:class:`_NodeMissing`, built once per node), else the tree walk."""
+    if not compiled:
+        return dsl.missing(node, env)
+    hit = _NODE_MISSING.get(id(node))
+    if hit is None or hit.node is not node:
+        if len(_NODE_MISSING) >= 20000:
+            _NODE_MISSING.clear()
+        hit = _NODE_MISSING[id(node)] = _NodeMissing(node)
+    return hit.missing(env)
+
+
 class _Missing:
     """Missing facts of one run; tables are decided again only when asked."""
 
@@ -107,7 +178,7 @@ class _Missing:
         for i in rows:
             node = conds[i]
             if node is not None and vals[i] is None:
-                raw.extend(dsl.missing(node, self.env))
+                raw.extend(node_missing(node, self.env, self.compiled))
         self.cache[out] = self.expand(tuple(raw))
         return self.cache[out]
 
@@ -132,7 +203,7 @@ def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any], comp
     overall = set()
     for c, v in zip(layout.clauses, result[0]):
         if v is None:
-            names = m.expand(dsl.missing(c.condition, env))
+            names = m.expand(node_missing(c.condition, env, compiled))
             overall.update(names)
             per.append(names)
         else:
