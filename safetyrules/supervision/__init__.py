@@ -13,7 +13,7 @@ from __future__ import annotations
 from .common import SupervisionError, canonical
 from .draw import DrawResult, Manifest, commitment_of, draw_commit, draw_run, draw_verify, effective_seed, new_seed, pool_digest
 from .findings import finding_id
-from .inputs import read_calendar, read_history, read_inspectors, read_members
+from .inputs import read_calendar, read_history, read_inspectors, read_members, read_staff
 from .policy import Policy, default_policy, load_policy
 from .registry import Entity, Registry, grade, read_registry, registry_from_decisions
 from .plan import PlanResult, plan, visit_months
@@ -27,7 +27,7 @@ __all__ = [
     "SupervisionError", "canonical", "finding_id",
     "Registry", "Entity", "read_registry", "registry_from_decisions",
     "Policy", "load_policy", "default_policy",
-    "read_history", "read_inspectors", "read_members", "read_calendar",
+    "read_history", "read_inspectors", "read_members", "read_calendar", "read_staff",
     "Manifest", "DrawResult", "new_seed", "commitment_of", "effective_seed", "pool_digest",
     "draw_commit", "draw_run", "draw_verify",
     "grade", "plan", "PlanResult", "visit_months", "grid_report", "GridReport",

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import attrs
 
-from .common import Result, SupervisionError, Warning_, canonical, decimal_str, digest_bytes, sha256_hex
+from .common import Result, SupervisionError, Warning_, as_date, canonical, decimal_str, digest_bytes, digest_file, sha256_hex
 from .inputs import History, Inspector, inspector_from_dict
 from .policy import Policy
 from .registry import LEVELS, Registry
@@ -185,7 +185,15 @@ def draw_commit(
     plan_digest: Optional[str] = None,
 ) -> Manifest:
     """Compute the pool, strata, targets and exclusions and write the manifest
-    (§8.2 step 1).  At least one of ``commitment`` and ``public_source``."""
+    (§8.2 step 1).  At least one of ``commitment`` and ``public_source``.
+    ``reg``, ``policy``, ``history`` and ``inspectors`` may be given as paths."""
+    from . import coerce
+
+    if inspectors_digest is None and isinstance(inspectors, (str, os.PathLike)):
+        inspectors_digest = digest_file(os.fspath(inspectors))
+    reg, policy, history, inspectors = coerce.registry(reg), coerce.policy(policy), coerce.history(history), coerce.inspectors(inspectors)
+    if isinstance(as_of, str):
+        as_of = as_date(as_of, "as_of")
     if commitment is None and public_source is None:
         raise SupervisionError("draw commit needs --commitment, --public-source, or both", code="E-DRAW-SEED")
     if commitment is not None:

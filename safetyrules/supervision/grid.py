@@ -204,7 +204,16 @@ def grid_report(
     suggest: bool = False,
 ) -> GridReport:
     """The grid report (§8.3): per grid and member, flags, balance, and with
-    ``moves`` the balance before and after the reassignments."""
+    ``moves`` the balance before and after the reassignments.  ``reg``,
+    ``members``, ``policy`` and ``calendar`` may be given as paths."""
+    from . import coerce
+
+    reg, members, policy = coerce.registry(reg), coerce.members(members), coerce.policy(policy)
+    if calendar is not None and not isinstance(calendar, Calendar):
+        import datetime as _dt
+
+        year = year or _dt.date.today().year
+        calendar = coerce.calendar(calendar, year)
     if by not in ("load", "count"):
         raise SupervisionError("--by is load or count", code="E-INPUT")
     if channel not in ("patrol", "enforcement"):

@@ -229,8 +229,18 @@ def plan(
     staff_path: Optional[str] = None,
     staff_doc: Any = None,
 ) -> PlanResult:
-    """Build the year's plan (§8.1)."""
+    """Build the year's plan (§8.1).  ``reg``, ``policy``, ``staff``,
+    ``calendar`` and ``history`` may be given as paths."""
     import datetime
+
+    from . import coerce
+
+    reg, policy = coerce.registry(reg), coerce.policy(policy)
+    if not isinstance(staff, Mapping):
+        staff, doc, path = coerce.staff(staff)
+        staff_doc, staff_path = staff_doc or doc, staff_path or path
+    calendar = coerce.calendar(calendar, year)
+    history = coerce.history(history) if history is not None else None
 
     if trim not in (None, "priority"):
         raise SupervisionError("trim is 'priority' or none", code="E-INPUT")

@@ -93,7 +93,8 @@ def test_run_record_holds_the_rule_set_digest(tmp_path):
 
     reg = write_jsonl(tmp_path / "g.jsonl", [{"entity": {"id": "E1", "status": "active"}, "level": "blue",
                                               "ruleset": {"id": "cn.default", "digest": "sha256:abc"}}])
-    f = vector_files(tmp_path / "v" if (tmp_path / "v").mkdir() is None else tmp_path)
+    (tmp_path / "v").mkdir()
+    f = vector_files(tmp_path / "v")
     code, _, err = cli("draw", "commit", reg, "--inspectors", f["inspectors"], "--as-of", "2025-03-01",
                        "--commitment", "81c444a187739367feac59c59af8d1fea4a0567a7cb964c28923036ab4e7477a",
                        "-o", tmp_path / "m.json", "--record", tmp_path / "rec")
