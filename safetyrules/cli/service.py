@@ -37,6 +37,19 @@ def _cmd_serve(args) -> int:
     if args.max_body is not None and args.max_body < 1:
         print("error: --max-body must be a positive number of bytes", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= 65535:
+        print(f"error: --port must be between 0 and 65535, got {args.port}", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print(f"error: --workers must be at least 1, got {args.workers}", file=sys.stderr)
+        return 2
+    if args.timeout is not None and not args.timeout > 0:
+        print(f"error: --timeout must be a positive number of seconds, got {args.timeout}", file=sys.stderr)
+        return 2
+    problem = _cannot_listen(args.host, args.port)
+    if problem:
+        print(f"error: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
+        return 2
     try:
         rules = load(args.rules)  # fail here, with a message, not in a worker
     except SafetyRulesError as exc:
@@ -55,13 +68,36 @@ def _cmd_serve(args) -> int:
 
     common = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False,
                   timeout_keep_alive=5)
-    if args.workers > 1:
-        uvicorn.run("safetyrules.service.app:app_from_env", factory=True, workers=args.workers, **common)
-    else:
-        app = service_app.create_app(
-            rules,
-            max_body=args.max_body or service_app.DEFAULT_MAX_BODY,
-            timeout=args.timeout or service_app.DEFAULT_TIMEOUT,
-        )
-        uvicorn.run(app, **common)
+    try:
+        if args.workers > 1:
+            uvicorn.run("safetyrules.service.app:app_from_env", factory=True, workers=args.workers, **common)
+        else:
+            app = service_app.create_app(
+                rules,
+                max_body=args.max_body or service_app.DEFAULT_MAX_BODY,
+                timeout=args.timeout or service_app.DEFAULT_TIMEOUT,
+            )
+            uvicorn.run(app, **common)
+    except SystemExit as exc:  # uvicorn's own startup failure (it has printed why)
+        return 2 if exc.code not in (0, None) else 0
     return 0
+
+
+def _cannot_listen(host: str, port: int):
+    """Why the server could not listen on host:port (None when it can): an
+    address in use or one that does not resolve is a user error, said before
+    the server starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"the address does not resolve ({getattr(exc, 'strerror', None) or exc})"
+    family, kind, proto, _, addr = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(addr)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
