@@ -206,6 +206,9 @@ _ALL: Sequence[CodeInfo] = (
     _c('W-DRAW-SECRET-ONLY', 'warning', 'supervision', None, 'a draw seeded by commit-reveal alone, without a public source'),
     _c('W-NO-DEADLINE', 'warning', 'supervision', None, 'an open finding has no deadline'),
     _c('W-RULESET-CHANGED', 'warning', 'supervision', None, 'two graded registries were graded by different rule sets'),
+    _c('W-STATS-UNSIGNED', 'warning', 'supervision', None, 'ledger stats: the statistics are not signed by the principal person yet (--principal)'),
+    _c('W-STATS-LATE', 'warning', 'supervision', None, "ledger stats: the period's statistics are past their due date"),
+    _c('W-STATS-EMPTY', 'warning', 'supervision', None, 'ledger stats: the ledger holds no hazard of the enterprise asked for'),
 )
 
 #: Every code, by code.
