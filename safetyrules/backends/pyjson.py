@@ -71,13 +71,22 @@ def _num(v: Any) -> str:
     return repr(v)
 
 
-def _static(c) -> tuple:
-    """``(before facts, after facts)`` of one clause's finding object."""
-    fields = {"category": c.category, "cite": c.cite, "clause": c.id, "facts": 0, "severity": c.severity,
+def _static(c, key: str = "facts") -> tuple:
+    """``(before, after)`` the value of ``key`` (``facts`` of a finding,
+    ``missing`` of an undetermined clause) in one clause's object."""
+    fields = {"category": c.category, "cite": c.cite, "clause": c.id, key: 0, "severity": c.severity,
               "standard": c.standard, "status": c.status, "title": dict(c.title), "version": c.version}
     text = dumps(fields)
-    cut = text.index('"facts":0') + len('"facts":')
+    mark = encode_basestring(key) + ":0"
+    cut = text.index(mark) + len(mark) - 1
     return text[:cut], text[cut + 1:]
+
+
+def _names(names) -> str:
+    # dumps(list(names)) for text names
+    if all(type(n) is str for n in names):
+        return "[" + ",".join(map(encode_basestring, names)) + "]"
+    return dumps(list(names))
 
 
 def scalar(value: Any) -> str:
@@ -109,7 +118,7 @@ class Writers:
     ``findings(clause_values, values)`` (generated), ``outputs(values)``
     and the static ``ruleset`` object."""
 
-    __slots__ = ("layout", "findings", "ruleset", "_outputs", "_days")
+    __slots__ = ("layout", "findings", "ruleset", "_outputs", "_days", "_und")
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
@@ -117,9 +126,19 @@ class Writers:
         plan = layout.plan
         self.ruleset = dumps({"id": plan.id, "digest": plan.digest})
         self._days: Dict[Any, str] = {}
+        self._und = tuple(_static(c, "missing") for c in layout.clauses)
         names = sorted(set(layout.outputs))
         self._outputs = tuple((("{" if j == 0 else ",") + encode_basestring(o) + ":", layout.index.get(o))
                               for j, o in enumerate(names))
+
+    def undetermined(self, clause_values: tuple, per_clause: tuple) -> str:
+        """The ``undetermined`` array: each undetermined clause (None in
+        ``clause_values``) with its missing facts (``per_clause``)."""
+        out = []
+        for (pre, post), v, names in zip(self._und, clause_values, per_clause):
+            if v is None:
+                out.append(pre + _names(names) + post)
+        return "[" + ",".join(out) + "]"
 
     def day(self, as_of: datetime.date) -> str:
         """The JSON text of ``as_of`` (its ISO form), kept per day."""

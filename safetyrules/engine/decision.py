@@ -508,7 +508,6 @@ class Decision:
         lr = self.level_range
         missing = self.missing
         nq = self.next_questions
-        und = self.undetermined
         parts = ['{"as_of":', day, ent, ',"findings":', found, ',"given":', given_j,
                  ',"inspection":', scalar(self._decided(2)), ',"level":', scalar(level),
                  ',"level_range":{"least":', scalar(lr["least"]), ',"most":', scalar(lr["most"]), "}", line_j,
@@ -518,7 +517,7 @@ class Decision:
                  dumps([{"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in nq])
                  if nq else "[]",
                  ',"outputs":', w.outputs(vals), ',"ruleset":', w.ruleset, ',"tier":', scalar(self._decided(1)),
-                 ',"undetermined":', dumps([u.to_dict() for u in und]) if und else "[]",
+                 ',"undetermined":', w.undetermined(cv, self._both_missing()[0]) if None in cv else "[]",
                  ',"warnings":', warn_j, "}"]
         return "".join(parts)
 
