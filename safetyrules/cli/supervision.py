@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any, Dict, Optional
 
-from safetyrules.errors import SafetyRulesError
+from safetyrules.errors import FactsError, SafetyRulesError
 
 __all__ = ["register"]
 
@@ -92,6 +92,28 @@ def _record(args, command: str, inputs: Dict[str, Optional[str]], output: str, e
         except OSError as exc:
             why = "not a directory" if isinstance(exc, (FileExistsError, NotADirectoryError)) else exc.strerror
             raise SupervisionError(f"cannot write the run record: {why}", path=args.record, code="E-FILES") from None
+
+
+def _located(err, path: str):
+    """A facts error of a YAML/JSON facts file, at the fact's PATH:LINE:COL."""
+    fact = getattr(err, "fact", None)
+    if err.line is not None or not path or not os.path.isfile(path):
+        return err
+    err.path = path
+    if fact:
+        try:
+            from safetyrules.source.loader import load_yaml
+
+            with open(path, "rb") as fh:
+                values = load_yaml(fh.read().decode("utf-8-sig"), path).values
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError, SafetyRulesError):
+            return err
+        want = fact.split("[", 1)[0]
+        for key, loc in values.items():
+            if ".".join(str(x) for x in key) == want:
+                err.line, err.column = loc.line, loc.column
+                break
+    return err
 
 
 def _rulesets(*regs) -> Dict[str, Any]:
@@ -336,7 +358,10 @@ def _cmd_checklist(args) -> int:
 
         answers = flatten(data)
         answers.setdefault("entity.id", ent)
-        d = decide_answers(rules, answers, as_of)
+        try:
+            d = decide_answers(rules, answers, as_of)
+        except FactsError as err:
+            raise _located(err, args.answers) from None
         js = canonical(d)
         if args.format == "json":
             sys.stdout.write(js + "\n")
@@ -362,7 +387,10 @@ def _cmd_checklist(args) -> int:
         ent = facts.get("entity.id") or os.path.splitext(os.path.basename(ent))[0]
     elif args.registry or args.facts:
         facts = _find_entity(args.registry or args.facts, ent, graded=bool(args.registry))
-    res = checklist(rules, facts, as_of=as_of, kind=args.kind, entity_id=ent)
+    try:
+        res = checklist(rules, facts, as_of=as_of, kind=args.kind, entity_id=ent)
+    except FactsError as err:
+        raise _located(err, args.entity) from None
     js = res.to_json()
     _emit(args, "checklist", res.to_dict(), js)
     _record(args, "checklist", {"registry": args.registry, "facts": args.facts}, js, {"ruleset_digests": [rules.digest]})

@@ -101,3 +101,18 @@ def test_run_record_holds_the_rule_set_digest(tmp_path):
     assert code == 0, err
     run = json.loads((tmp_path / "rec" / "run.json").read_text())
     assert run["ruleset_digests"] == ["sha256:abc"] and run["manifest_digest"].startswith("sha256:")
+
+
+def test_checklist_facts_errors_are_located(tmp_path):
+    y = tmp_path / "e.yaml"
+    y.write_text("entity:\n  employees: many\n", encoding="utf-8")
+    code, _, err = cli("checklist", y, "--as-of", "2025-06-01")
+    assert code == 2 and err.startswith(f"{y}:2:14: error: fact 'entity.employees'"), err
+    j = tmp_path / "e.json"
+    j.write_text('{\n  "entity": {"employees": "many"}\n}\n', encoding="utf-8")
+    code, _, err = cli("checklist", j, "--as-of", "2025-06-01")
+    assert code == 2 and err.startswith(f"{j}:2:27: error: fact 'entity.employees'"), err
+    a = tmp_path / "answers.yaml"
+    a.write_text("gas:\n  used: maybe\n", encoding="utf-8")
+    code, _, err = cli("checklist", "W-001", "--kind", "self_check", "--answers", a, "--as-of", "2025-06-01")
+    assert code == 2 and err.startswith(f"{a}:2:9: error: fact 'gas.used'"), err
