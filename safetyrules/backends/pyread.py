@@ -148,11 +148,13 @@ class Reader:
             # integers past the documented bound are the reference path's to refuse
             big = g.const(INT_BOUND)
             g.emit(ind, f"_t = type({v})")
-            g.emit(ind, f"if _t is int:")
-            g.emit(ind + 1, f"if {v} >= {big} or {v} <= -{big}{out}: {fail}")
             if t == "number":
-                g.emit(ind, f"elif _t is float:")
+                g.emit(ind, f"if _t is float:")
                 g.emit(ind + 1, f"if {v} - {v}{out}: {fail}")  # NaN or infinite, or out of range
+                g.emit(ind, f"elif _t is int:")
+            else:
+                g.emit(ind, f"if _t is int:")
+            g.emit(ind + 1, f"if {v} >= {big} or {v} <= -{big}{out}: {fail}")
             g.emit(ind, f"elif {v} is None: {unk}")
             g.emit(ind, f"else: {fail}")
         elif t == "string":
@@ -239,12 +241,28 @@ class Reader:
         subs = [(k, g.tmp("g"), sub) for k, sub in trie.groups.items() if self._reads(sub)]
         read_keys = g.const(frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs]))
         others = g.const(self.validators(trie))
-        # keys not read (usually few, often none): tested, never converted
-        g.emit(ind, f"if not {d}.keys() <= {read_keys} and not _others({d}, {d}.keys() - {read_keys}, {others}): {fail}")
+        # as many keys as are read, all of them there (a complete group):
+        # subscripts; otherwise .get, and the keys not read (usually few)
+        # tested, never converted
+        n = len(leaves) + len(subs)
+        if n:
+            g.emit(ind, "_c = False")
+            g.emit(ind, f"if len({d}) == {n}:")
+            g.emit(ind + 1, "try:")
+            for key, v, _ in leaves:
+                g.emit(ind + 2, f"{v} = {d}[{key!r}]")
+            for key, gv, _ in subs:
+                g.emit(ind + 2, f"{gv} = {d}[{key!r}]")
+            g.emit(ind + 2, "_c = True")
+            g.emit(ind + 1, "except KeyError: pass")
+            g.emit(ind, "if not _c:")
+        else:
+            g.emit(ind, "if True:")
+        g.emit(ind + 1, f"if not {d}.keys() <= {read_keys} and not _others({d}, {d}.keys() - {read_keys}, {others}): {fail}")
         for key, v, _ in leaves:
-            g.emit(ind, f"{v} = {d}.get({key!r})")
+            g.emit(ind + 1, f"{v} = {d}.get({key!r})")
         for key, gv, _ in subs:
-            g.emit(ind, f"{gv} = {d}.get({key!r}, _ABSENT)")
+            g.emit(ind + 1, f"{gv} = {d}.get({key!r}, _ABSENT)")
         g.emit(ind, f"{flag} = True")
         for key, v, spec in leaves:
             self.check(ind, v, spec, flag, fail)
