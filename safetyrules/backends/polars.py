@@ -581,8 +581,24 @@ def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
     return lf.select(final)
 
 
+#: rows graded at a time: a registry of any size needs the memory of one batch
+#: besides its input and result
+BATCH = 1 << 20
+
+
 def evaluate_polars(plan: Plan, table, with_id: bool, timings: Optional[Dict[str, float]] = None):
-    """A checked Arrow table → the result ``pyarrow.Table``.
+    """A checked Arrow table → the result ``pyarrow.Table``, graded in
+    batches of :data:`BATCH` rows (see :func:`_evaluate_batch`)."""
+    pa = require("pyarrow")
+    n = table.num_rows
+    if n <= BATCH:
+        return _evaluate_batch(plan, table, with_id, timings)
+    parts = [_evaluate_batch(plan, table.slice(start, BATCH), with_id, timings) for start in range(0, n, BATCH)]
+    return pa.concat_tables(parts)
+
+
+def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str, float]] = None):
+    """One batch of a checked Arrow table → its result ``pyarrow.Table``.
 
     Three steps: list quantifiers over input list facts evaluated on the
     flattened items (:func:`_quantifiers`), the clause columns in one polars
@@ -607,7 +623,11 @@ def evaluate_polars(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
         clock[:] = now
 
     pre_cols, pre = _quantifiers(plan, table)
-    df = pl.from_arrow(table)
+    # only the columns a query reads go to polars (a list<struct> column
+    # costs more to convert than the whole query when its quantifiers are
+    # already evaluated)
+    reads = _reads(plan, pre) | {ID_COLUMN} | {t.output for t in plan.tables_before + plan.tables_after}
+    df = pl.from_arrow(table.select([c for c in table.column_names if c in reads]))
     if pre_cols:
         df = df.with_columns(pre_cols)
     lap("quantifiers")
@@ -651,6 +671,28 @@ def evaluate_polars(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     return R.with_lists(plain, found, unknown, with_id)
 
 
+def _nodes(plan: Plan) -> List[A.Node]:
+    nodes = [c.own_condition for c in plan.clauses] + [c.applies.node for c in plan.clauses if c.applies is not None]
+    for t in plan.tables_before + plan.tables_after:
+        nodes += [r.when.node for r in t.rows if r.when is not None]
+    return nodes
+
+
+def _reads(plan: Plan, pre: Dict[A.Node, str]) -> set:
+    """The paths the plan's expressions read outside the quantifiers in
+    ``pre`` (item paths included: they never name a column)."""
+    out = set()
+    stack = list(_nodes(plan))
+    while stack:
+        n = stack.pop()
+        if n is None or n in pre:
+            continue
+        if isinstance(n, A.Path):
+            out.add(n.name)
+        stack.extend(A.children(n))
+    return out
+
+
 def _quantifiers(plan: Plan, table):
     """Every quantifier over an input list fact whose body reads only the
     item, evaluated once on the flattened items of that list (plain columns,
@@ -664,9 +706,7 @@ def _quantifiers(plan: Plan, table):
     pa = require("pyarrow")
     import numpy as np
 
-    nodes = [c.own_condition for c in plan.clauses] + [c.applies.node for c in plan.clauses if c.applies is not None]
-    for t in plan.tables_before + plan.tables_after:
-        nodes += [r.when.node for r in t.rows if r.when is not None]
+    nodes = _nodes(plan)
     inputs = set(plan.input_facts())
     by_list: Dict[str, List[A.Quantifier]] = {}
     for q in outer_quantifiers(nodes):
@@ -683,24 +723,34 @@ def _quantifiers(plan: Plan, table):
     cols, names = [], {}
     for src, qs in by_list.items():
         col = table.column(src)
-        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        if not isinstance(arr, pa.ListArray):
+        if not (pa.types.is_list(col.type) and col.num_chunks):
             continue
-        n = len(arr)
-        offsets = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
-        valid = np.ones(n, bool) if arr.null_count == 0 else arr.is_valid().to_numpy(zero_copy_only=False)
+        used = {p.split(".", 1)[1] for q in qs for p in A.fact_paths(q.body) if "." in p}
+        # the chunks' offsets and the used item fields, joined without
+        # copying the other fields (items under a null list are evaluated
+        # and ignored)
+        offs, valids, parts, base = [], [], [], 0
+        for ch in col.chunks:
+            o = np.asarray(ch.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+            v = ch.values.slice(int(o[0]), int(o[-1] - o[0]))
+            offs.append(o[:-1] - o[0] + base)
+            base += int(o[-1] - o[0])
+            valids.append(np.ones(len(ch), bool) if ch.null_count == 0 else ch.is_valid().to_numpy(zero_copy_only=False))
+            parts.append(v)
+        offsets = np.concatenate(offs + [np.array([base], np.int64)])
+        valid = np.concatenate(valids)
+        n = len(valid)
         lo, hi = offsets[:-1], offsets[1:]
         ne = np.flatnonzero(valid & (hi > lo))  # the rows with items
-        values = arr.values
-        used = {p.split(".", 1)[1] for q in qs for p in A.fact_paths(q.body) if "." in p}
-        if pa.types.is_struct(values.type):
-            fields = [f.name for f in values.type]
-            keep = [k for k, f in enumerate(fields) if f in used]
-            items = pl.from_arrow(pa.Table.from_arrays([values.field(k) for k in keep] or [pa.nulls(len(values))],
-                                                       names=[fields[k] for k in keep] or ["__sr_none"]))
+        vtype = col.type.value_type
+        if pa.types.is_struct(vtype):
+            fields = [f.name for f in vtype]
+            keep = [f for f in fields if f in used]
+            cols_ = [pa.concat_arrays([p.field(f) for p in parts]) for f in keep]
+            items = pl.from_arrow(pa.Table.from_arrays(cols_ or [pa.nulls(base)], names=keep or ["__sr_none"]))
             bound = _Flat(set(fields))
         else:
-            items = pl.from_arrow(pa.table({_ITEM: values}))
+            items = pl.from_arrow(pa.table({_ITEM: pa.concat_arrays(parts)}))
             bound = _Flat(None)
         em = _Emit(pl, {})
         exprs, kept = [], []
@@ -726,17 +776,17 @@ def _quantifiers(plan: Plan, table):
 
 
 def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
-    """One quantifier's per-row value from its per-item values ``b``."""
+    """One quantifier's per-row value from its per-item values ``b``; only
+    the rows with items (``ne``, item ranges ``lo``..``hi``) are visited."""
     kind = q.kind
     integer = getattr(q.ty, "integer", False)
+    mask = ~valid  # a null list: unknown
     if kind == "sum":
         dtype = np.int64 if integer else np.float64
         value = np.zeros(n, dtype)
-        known = valid.copy()
         if len(ne):
             u = b.is_null().to_numpy()
             v = b.fill_null(0).to_numpy().astype(dtype, copy=False)
-            uc = np.concatenate([[0], np.cumsum(u, dtype=np.int64)])
             acc = np.zeros(len(ne), dtype)
             length = hi - lo
             order = np.argsort(-length, kind="stable")
@@ -745,32 +795,37 @@ def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
                 live = order[: int(np.searchsorted(-by_len, -step, side="left"))]
                 acc[live] += v[lo[live] + step]
             value[ne] = acc
-            known[ne] = (uc[hi] - uc[lo]) == 0
-        return pa.array(value, pa.int64() if integer else pa.float64(), mask=~known)
+            mask[ne] = _segment_sum(np, u, lo, hi) > 0
+        return pa.array(value, pa.int64() if integer else pa.float64(), mask=mask)
     if len(ne):
-        t = b.fill_null(False).to_numpy()
-        u = b.is_null().to_numpy()
-        tc = np.concatenate([[0], np.cumsum(t, dtype=np.int64)])
-        uc = np.concatenate([[0], np.cumsum(u, dtype=np.int64)])
-        tn, un = tc[hi] - tc[lo], uc[hi] - uc[lo]
+        tn = _segment_sum(np, b.fill_null(False).to_numpy(), lo, hi)
+        un = _segment_sum(np, b.is_null().to_numpy(), lo, hi)
     else:
         tn = un = np.zeros(0, np.int64)
-    known = valid.copy()
     if kind == "count":
         value = np.zeros(n, np.int64)
         value[ne] = tn
-        known[ne] = un == 0
-        return pa.array(value, pa.int64(), mask=~known)
+        mask[ne] = un > 0
+        return pa.array(value, pa.int64(), mask=mask)
     if kind == "any":
         value = np.zeros(n, bool)  # an empty list: false
         value[ne] = tn > 0
-        known[ne] = (tn > 0) | (un == 0)
+        mask[ne] = (tn == 0) & (un > 0)
     else:
         fn = (hi - lo) - tn - un
         value = np.ones(n, bool)  # an empty list: true
         value[ne] = fn == 0
-        known[ne] = (fn > 0) | (un == 0)
-    return pa.array(value, pa.bool_(), mask=~known)
+        mask[ne] = (fn == 0) & (un > 0)
+    return pa.array(value, pa.bool_(), mask=mask)
+
+
+def _segment_sum(np, flags, lo, hi):
+    """How many of ``flags`` hold in each item range ``lo[k]..hi[k]`` (non-empty,
+    ascending); ranges that tile the items exactly take one ``reduceat``."""
+    if len(lo) and lo[0] == 0 and hi[-1] == len(flags) and np.array_equal(lo[1:], hi[:-1]):
+        return np.add.reduceat(flags.view(np.uint8), lo, dtype=np.int64)
+    c = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return c[hi] - c[lo]
 
 
 _ITEM = "__sr_item"
