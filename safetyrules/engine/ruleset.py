@@ -25,7 +25,7 @@ from safetyrules.engine.decision import Decision
 from safetyrules.engine.facts import check_facts, fast_table
 from safetyrules.errors import FactsError, SafetyRulesError
 from safetyrules.frozen import FrozenDict
-from safetyrules.plan.build import load_plan
+from safetyrules.plan.build import load_plan, without_gc
 from safetyrules.plan.model import Plan
 from safetyrules.source.files import bundled_path
 
@@ -95,7 +95,8 @@ class RuleSet:
             prog = self._by_set.get(in_force)
             if prog is None:
                 # raises SafetyRulesError when generation fails: no silent fallback
-                prog = compile_program(self.plan, in_force)
+                with without_gc():
+                    prog = compile_program(self.plan, in_force)
                 self._by_set[in_force] = prog
             by_day = dict(self._by_day) if len(self._by_day) < 4096 else {}
             by_day[day] = prog
@@ -320,5 +321,6 @@ def load(path: Optional[str] = None) -> RuleSet:
     loads the bundled national rule set.  Raises :class:`RuleSetError`
     (a :class:`RuleFileError`) listing every error found, best first.
     """
-    plan, base = load_plan(path)
-    return RuleSet(plan, base, load_path=path)
+    with without_gc():
+        plan, base = load_plan(path)
+        return RuleSet(plan, base, load_path=path)
