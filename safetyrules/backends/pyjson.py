@@ -228,47 +228,59 @@ def _build(layout: Layout) -> Callable:
         code[k] = _value_code(keys[k], val_locals[k], layout, ns, n)
         if code[k] is not None:
             ns[f"_N{k}"] = encode_basestring(keys[k]) + ":"
-    lazy = [f"q{k}" for k in read if code[k] is not None]
+    written = [k for k in read if code[k] is not None]
+    for i, c in enumerate(layout.clauses):
+        ns[f"_P{i}"], ns[f"_S{i}"] = _static(c)
+
+    def clauses(pad: str, lazy: bool) -> List[str]:
+        # one block per clause: if found, its finding's text
+        out: List[str] = []
+        for i in range(len(layout.clauses)):
+            reads = sorted(layout.clause_reads[i])
+            out.append(f"{pad}if {clause_locals[i]} is True:")
+            if not reads:
+                out.append(f"{pad}    ap(_P{i} + '{{}}' + _S{i})")
+                continue
+            if any(code[k] is None for _, k in reads):
+                pairs = "(" + "".join(f"(_R{i}_{j}, {val_locals[k]}), " for j, (_, k) in enumerate(reads)) + ")"
+                for j, (name, _) in enumerate(reads):
+                    ns[f"_R{i}_{j}"] = name
+                out.append(f"{pad}    ap(_P{i} + _facts({pairs}) + _S{i})")
+                continue
+            if lazy:
+                for _, k in reads:
+                    text, known = code[k]
+                    out.append(f"{pad}    if q{k} is _U: q{k} = (_N{k} + {text}) if {known} else None")
+            qs = [f"q{k}" for _, k in reads]
+            fast = "f'{_P" + str(i) + "}{{" + ",".join("{" + q + "}" for q in qs) + "}}{_S" + str(i) + "}'"
+            out.append(f"{pad}    if {' and '.join(q + ' is not None' for q in qs)}: ap({fast})")
+            out.append(f"{pad}    else: ap(_P{i} + '{{' + ','.join([q for q in ({', '.join(qs)},) if q is not None])"
+                       f" + '}}' + _S{i})")
+        return out
+
     lines = ["def write(cv, vals):"]
     if keys:
         lines.append(f"    {', '.join(val_locals)}{',' if len(keys) == 1 else ''} = vals")
     if clause_locals:
         lines.append(f"    {', '.join(clause_locals)}{',' if len(clause_locals) == 1 else ''} = cv")
-    if lazy:
-        # q<k>: '"name":value' of value k once written (None: unknown); _U: not yet.
-        # With many findings (their reads at least as many as the values) all
-        # are written at once, else each when a finding first needs it.
-        lines.append(f"    {' = '.join(lazy)} = _U")
+    lines.append("    out = []")
+    lines.append("    ap = out.append")
+    if written:
+        # q<k>: '"name":value' of value k (None: unknown).  With many findings
+        # (their reads at least as many as the values) every value is written
+        # at once; else each when a finding first needs it (_U: not yet).
         n_reads = sum(len(r) for r in layout.clause_reads)
         eager = max(1, -(-len(read) * len(layout.clauses) // n_reads))  # ceil(values / mean reads)
         lines.append(f"    if cv.count(True) >= {eager}:")
-        for k in read:
-            if code[k] is not None:
-                text, known = code[k]
-                lines.append(f"        q{k} = (_N{k} + {text}) if {known} else None")
-    lines.append("    out = []")
-    for i, c in enumerate(layout.clauses):
-        pre, post = _static(c)
-        ns[f"_P{i}"], ns[f"_S{i}"] = pre, post
-        reads = sorted(layout.clause_reads[i])
-        lines.append(f"    if {clause_locals[i]} is True:")
-        if not reads:
-            lines.append(f"        out.append(_P{i} + '{{}}' + _S{i})")
-            continue
-        if any(code[k] is None for _, k in reads):
-            pairs = "(" + "".join(f"(_R{i}_{j}, {val_locals[k]}), " for j, (_, k) in enumerate(reads)) + ")"
-            for j, (name, _) in enumerate(reads):
-                ns[f"_R{i}_{j}"] = name
-            lines.append(f"        out.append(_P{i} + _facts({pairs}) + _S{i})")
-            continue
-        for _, k in reads:
+        for k in written:
             text, known = code[k]
-            lines.append(f"        if q{k} is _U: q{k} = (_N{k} + {text}) if {known} else None")
-        qs = [f"q{k}" for _, k in reads]
-        fast = "f'{_P" + str(i) + "}{{" + ",".join("{" + q + "}" for q in qs) + "}}{_S" + str(i) + "}'"
-        lines.append(f"        if {' and '.join(q + ' is not None' for q in qs)}: out.append({fast})")
-        lines.append(f"        else: out.append(_P{i} + '{{' + ','.join([q for q in ({', '.join(qs)},) if q is not None])"
-                     f" + '}}' + _S{i})")
+            lines.append(f"        q{k} = (_N{k} + {text}) if {known} else None")
+        lines.extend(clauses("        ", False) or ["        pass"])
+        lines.append("    else:")
+        lines.append(f"        {' = '.join(f'q{k}' for k in written)} = _U")
+        lines.extend(clauses("        ", True) or ["        pass"])
+    else:
+        lines.extend(clauses("    ", False))
     lines.append("    return '[' + ','.join(out) + ']'")
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<safetyrules-json>", "exec"), ns)  # noqa: S102 - generated from the layout only
