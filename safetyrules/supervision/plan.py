@@ -247,7 +247,8 @@ def plan(
     history = history or History({})
     wdays = workdays_table(staff, calendar, policy, staff_path, staff_doc)
     if wdays.year != year:
-        raise SupervisionError(f"the staff file is for {wdays.year}, the plan for {year}", code="E-STAFF", path=staff_path)
+        raise SupervisionError(f"the staff file is for {wdays.year}, the plan for {year}", code="E-STAFF",
+                               **(loc_of(staff_doc, staff_path, ("year",)) if staff_path else {}))
     as_of = datetime.date(year, 1, 1)
     cls = classify(reg, policy, history, as_of)
     team = int(policy["team_size"])

@@ -116,3 +116,14 @@ def test_checklist_facts_errors_are_located(tmp_path):
     a.write_text("gas:\n  used: maybe\n", encoding="utf-8")
     code, _, err = cli("checklist", "W-001", "--kind", "self_check", "--answers", a, "--as-of", "2025-06-01")
     assert code == 2 and err.startswith(f"{a}:2:9: error: fact 'gas.used'"), err
+
+
+def test_plan_year_mismatch_points_at_the_staff_year(tmp_path):
+    import os
+
+    from sv_fixtures import EXAMPLES
+
+    f = vector_files(tmp_path)
+    staff = os.path.join(EXAMPLES, "staff-2025.yaml")
+    code, _, err = cli("plan", f["registry"], "--staff", staff, "--year", "2024")
+    assert code == 2 and err.startswith(f"{staff}:4:7: error: the staff file is for 2025"), err
