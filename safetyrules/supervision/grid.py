@@ -75,6 +75,18 @@ class GridReport(Result):
         return d
 
 
+class Move(tuple):
+    """``(entity_id, to_grid)``, remembering the file line it came from."""
+
+    path: Optional[str] = None
+    line: Optional[int] = None
+
+    def __new__(cls, entity_id: str, to_grid: str, path: Optional[str] = None, line: Optional[int] = None) -> "Move":
+        m = super().__new__(cls, (entity_id, to_grid))
+        m.path, m.line = path, line
+        return m
+
+
 def read_moves(path: str) -> List[Tuple[str, str]]:
     """``entity_id,to_grid`` lines (a CSV with that header, or JSON Lines)."""
     from .common import read_jsonl
@@ -84,14 +96,14 @@ def read_moves(path: str) -> List[Tuple[str, str]]:
         for n, obj in read_jsonl(path):
             if not obj.get("entity_id") or not obj.get("to_grid"):
                 raise SupervisionError("a move is {entity_id, to_grid}", path=path, line=n, code="E-GRID-MOVE")
-            out.append((str(obj["entity_id"]), str(obj["to_grid"])))
+            out.append(Move(str(obj["entity_id"]), str(obj["to_grid"]), path, n))
         return out
     from .common import read_csv
 
     for n, row in read_csv(path, "moves"):
         if not row.get("entity_id") or not row.get("to_grid"):
             raise SupervisionError("a move line is entity_id,to_grid", path=path, line=n, code="E-GRID-MOVE")
-        out.append((row["entity_id"].strip(), row["to_grid"].strip()))
+        out.append(Move(row["entity_id"].strip(), row["to_grid"].strip(), path, n))
     return out
 
 
@@ -254,9 +266,11 @@ def grid_report(
     after = None
     if moves:
         known = set(assign)
-        for ent, to in moves:
+        for move in moves:
+            ent, to = move
+            where = {"path": move.path, "line": move.line} if isinstance(move, Move) else {}
             if ent not in known:
-                raise SupervisionError(f"move of unknown entity {ent!r}", code="E-GRID-MOVE")
+                raise SupervisionError(f"move of unknown entity {ent!r}", code="E-GRID-MOVE", **where)
             assign[ent] = to
         rows2, stats2, _ = _compute(assign, reg, members, policy, workdays, by, channel)
         after = {"moves": [{"entity_id": e, "to_grid": t} for e, t in moves], "balance_before": stats, "balance_after": stats2,

@@ -127,3 +127,12 @@ def test_plan_year_mismatch_points_at_the_staff_year(tmp_path):
     staff = os.path.join(EXAMPLES, "staff-2025.yaml")
     code, _, err = cli("plan", f["registry"], "--staff", staff, "--year", "2024")
     assert code == 2 and err.startswith(f"{staff}:4:7: error: the staff file is for 2025"), err
+
+
+def test_move_of_an_unknown_entity_names_its_line(tmp_path):
+    f = vector_files(tmp_path)
+    (tmp_path / "m.csv").write_text("id,grid,fte\nM1,G001,1\n", encoding="utf-8")
+    moves = tmp_path / "moves.csv"
+    moves.write_text("entity_id,to_grid\nE001,G002\nNOPE,G002\n", encoding="utf-8")
+    code, _, err = cli("grid", f["registry"], "--members", tmp_path / "m.csv", "--move", moves)
+    assert code == 2 and err.startswith(f"{moves}:3: error: move of unknown entity 'NOPE'"), err
