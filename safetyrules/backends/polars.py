@@ -6,12 +6,20 @@ differs from SPEC §3, compensated here as in :mod:`safetyrules.backends.sql`:
 division by zero (``inf`` in polars) is null; ``min_horizontal`` skips nulls,
 so it is guarded; ``when(c)`` treats null as false, so every hit policy asks
 ``is_null()`` where an unknown row must stop it; counts add ``fill_null(False)``
-flags (``sum_horizontal`` counts null as 0); a list quantifier counts its true
-and unknown items with ``list.eval``; ``sum`` is a cumulative sum (Python's
-left-to-right order, so float sums agree bit for bit).  A quantifier body
-that reads facts outside the list item (polars' ``list.eval`` sees only the
-item) is evaluated by the reference evaluator for that one node, row by row
-(slow, but exact).
+flags (``sum_horizontal`` counts null as 0).  A quantifier body that reads
+facts outside the list item is evaluated by the reference evaluator for that
+one node, row by row (slow, but exact).
+
+:func:`evaluate_polars` (the registry path) runs the plan in steps, each
+where it is cheapest: quantifiers over input list facts on the flattened
+items of each list (plain columns, reduced per row in numpy; ``sum`` adds
+left to right, so float sums agree bit for bit); the clause columns in one
+polars query over only the columns it reads (``first`` tables through integer
+row indexes; a ``collect`` table's list read by membership tests through its
+rows); the counts and the ``findings``/``undetermined`` lists in one chunked
+numpy pass over the clause bits (:mod:`safetyrules.backends.columnar_result`);
+the tables after the standards in a second query.  :func:`compile_polars`
+gives the whole plan as one lazy query (quantifiers through ``list.eval``).
 """
 
 from __future__ import annotations
