@@ -214,7 +214,7 @@ class Reader:
     def validators(self, trie: Trie) -> Tests:
         """Key → the regularity test (:func:`others_regular`) of every key
         of ``trie`` the program does not read (a whole unread subgroup:
-        :func:`group_validator`).  Conflicting names are left out: they are
+        a :class:`Tests` of its own).  Conflicting names are left out: they are
         never regular."""
         out: Dict[str, Any] = {}
         bools = []
