@@ -346,6 +346,11 @@ def draw_run(man: Manifest, seed: Optional[str] = None, public_values: Optional[
     S = effective_seed(seed, vals)
     pol = man.data["policy"]
     replacements = dict(replacements or {})
+    pool = {e for st in man.data["strata"] for e in st["ids"]}
+    unknown = sorted(e for e in replacements if e not in pool)
+    if unknown:
+        raise SupervisionError(f"--replace names {', '.join(map(repr, unknown))}, not in the manifest's pool: only a drawn entity is replaced",
+                               code="E-INPUT")
     strata_out, selected_order, replaced = [], [], []
     for st in man.data["strata"]:
         ranked = sorted(((entity_key(S, st["stratum"], e), e) for e in st["ids"]))

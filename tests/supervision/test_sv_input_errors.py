@@ -136,3 +136,17 @@ def test_move_of_an_unknown_entity_names_its_line(tmp_path):
     moves.write_text("entity_id,to_grid\nE001,G002\nNOPE,G002\n", encoding="utf-8")
     code, _, err = cli("grid", f["registry"], "--members", tmp_path / "m.csv", "--move", moves)
     assert code == 2 and err.startswith(f"{moves}:3: error: move of unknown entity 'NOPE'"), err
+
+
+def test_replace_of_an_entity_outside_the_pool_is_refused(tmp_path):
+    from sv_fixtures import COMMITMENT, SEED
+
+    f = vector_files(tmp_path)
+    man = tmp_path / "m.json"
+    code, _, err = cli("draw", "commit", f["registry"], "--policy", f["policy"], "--history", f["history"], "--inspectors", f["inspectors"],
+                       "--as-of", "2025-03-01", "--commitment", COMMITMENT, "-o", man)
+    assert code == 0, err
+    code, _, err = cli("draw", "run", man, "--seed", SEED, "--replace", "E999=closed")
+    assert code == 2 and "not in the manifest's pool" in err, err
+    code, out, err = cli("draw", "run", man, "--seed", SEED, "--replace", "E001=closed", "--format", "json")
+    assert code == 0 and '"replaces":"E001"' in out, err
