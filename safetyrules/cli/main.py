@@ -256,6 +256,8 @@ def _with_position(label: str, err: SafetyRulesError, values, prefix) -> SafetyR
             if fact and prefix:
                 fact = ".".join(str(x) for x in prefix) + "." + fact
             loc = _locate_fact(values, fact)
+            if loc is None and not err.fact and prefix:
+                loc = values.get(tuple(prefix))  # the entity itself, in a list of them
         path, _, line = label.rpartition(":")
         if loc is not None:
             err.path = label.split("[", 1)[0]

@@ -34,3 +34,12 @@ def test_json_and_yaml_agree_with_jobs(tmp_path):
     f.write_text('{"entity.employees": "x"}\n', encoding="utf-8")
     code, out, err = cli("evaluate", f, "--jobs", "2", "--as-of", "2024-03-01")
     assert code == 2 and err.startswith(f"{f}:1:22: error:"), err
+
+
+def test_a_list_item_that_is_not_a_mapping_is_located(tmp_path):
+    for name, text, where in (("l.json", '[1,\n {"entity.employees": 3}]\n', "1:2"), ("l.yaml", "- 1\n- {entity.employees: 3}\n", "1:3")):
+        f = tmp_path / name
+        f.write_text(text, encoding="utf-8")
+        code, out, err = cli("evaluate", f, "--as-of", "2024-03-01", "--format", "json")
+        assert code == 2 and err.startswith(f"{f}:{where}: error: facts must be a mapping"), err
+        assert len(out.splitlines()) == 1
