@@ -40,7 +40,8 @@ def _declared(rules, facts: Mapping[str, Any]) -> Dict[str, Any]:
     from safetyrules.dsl import flatten
 
     flat = flatten(dict(facts))
-    return {k: v for k, v in flat.items() if k in rules.vocabulary}
+    # findings.* are counted by the engine, never given (a graded registry carries them)
+    return {k: v for k, v in flat.items() if k in rules.vocabulary and not k.startswith("findings.")}
 
 
 @attrs.frozen
