@@ -556,31 +556,51 @@ def compile_stages(
             ex.subst[node] = name
         layer(cols)
 
-    def run_tables(tables, base: int) -> None:
+    def waves(tables, base: int):
+        """Consecutive tables that read none of each other's outputs, as one
+        wave: their quantifiers, rows and outputs share layers (fewer
+        stacked projections to plan; the plan's order is topological)."""
+        wave: List[Tuple[int, PlanTable]] = []
+        outs: set = set()
         for k, t in enumerate(tables, base):
+            reads = {p for node in t.conditions if node is not None for p in A.fact_paths(node)}
+            if wave and reads & outs:
+                yield wave
+                wave, outs = [], set()
+            wave.append((k, t))
+            outs.add(t.output)
+        if wave:
+            yield wave
+
+    def run_tables(tables, base: int) -> None:
+        for wave in waves(tables, base):
+            hoist([r.when.node for _, t in wave for r in t.rows if r.when is not None])
             row_cols = []
-            refs = []
-            hoist([r.when.node for r in t.rows if r.when is not None])
-            for i, r in enumerate(t.rows):
-                if r.when is None:  # pragma: no cover - a plan with errors does not load
-                    raise BackendError(f"table '{t.id}' has a row that did not check")
-                name = f"__sr_t{k}_r{i}"
-                if inline_rows:
-                    refs.append(ex.emit(r.when.node, {}))
+            out_cols = []
+            for k, t in wave:
+                refs = []
+                for i, r in enumerate(t.rows):
+                    if r.when is None:  # pragma: no cover - a plan with errors does not load
+                        raise BackendError(f"table '{t.id}' has a row that did not check")
+                    name = f"__sr_t{k}_r{i}"
+                    if inline_rows:
+                        refs.append(ex.emit(r.when.node, {}))
+                    else:
+                        row_cols.append(f"{ex.emit(r.when.node, {})} AS {q(name)}")
+                        refs.append(q(name))
+                out = _hit(t, refs, ex)
+                given = q(t.output)
+                # SPEC §4: a fact given in the input wins over its table
+                spec = plan.facts.get(t.output)
+                if t.hit == "collect" and (spec is None or spec.type != "list"):
+                    # a collect table derives a list; a scalar-declared column cannot hold one
+                    out_cols.append(f"{out} AS {q(f'__sr_d{k}')}")
                 else:
-                    row_cols.append(f"{ex.emit(r.when.node, {})} AS {q(name)}")
-                    refs.append(q(name))
+                    out_cols.append(f"COALESCE({given}, {out}) AS {q(f'__sr_d{k}')}")
             layer(row_cols)
-            out = _hit(t, refs, ex)
-            given = q(t.output)
-            # SPEC §4: a fact given in the input wins over its table
-            spec = plan.facts.get(t.output)
-            if t.hit == "collect" and (spec is None or spec.type != "list"):
-                # a collect table derives a list; a scalar-declared column cannot hold one
-                layer([f"{out} AS {q(f'__sr_d{k}')}"])
-            else:
-                layer([f"COALESCE({given}, {out}) AS {q(f'__sr_d{k}')}"])
-            env[t.output] = q(f"__sr_d{k}")
+            layer(out_cols)
+            for k, t in wave:
+                env[t.output] = q(f"__sr_d{k}")
 
     run_tables(plan.tables_before, 0)
     clauses = plan.clauses
