@@ -331,10 +331,18 @@ def _policy_file(path: str) -> bool:
         return False
     try:
         with open(path, "rb") as fh:
-            head = fh.read(1 << 16).decode("utf-8", "replace")
+            text = fh.read(1 << 20).decode("utf-8-sig", "replace")
     except OSError:
         return False
-    return re.search(r"""(?m)^\s*\{?\s*["']?kind["']?\s*:\s*["']?supervision-policy\b""", head) is not None
+    if path.endswith(".json") or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            # YAML flow style, or bad JSON: the top-level key decides
+            return re.search(r"""^\s*\{\s*["']?kind["']?\s*:\s*["']?supervision-policy\b""", text) is not None
+        return isinstance(data, dict) and data.get("kind") == "supervision-policy"
+    # block YAML: a top-level (unindented) kind: key
+    return re.search(r"""(?m)^["']?kind["']?[ \t]*:[ \t]*["']?supervision-policy["']?[ \t]*(#.*)?$""", text) is not None
 
 
 def _validate_policy(path: str, failures: list) -> None:

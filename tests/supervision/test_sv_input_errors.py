@@ -150,3 +150,10 @@ def test_replace_of_an_entity_outside_the_pool_is_refused(tmp_path):
     assert code == 2 and "not in the manifest's pool" in err, err
     code, out, err = cli("draw", "run", man, "--seed", SEED, "--replace", "E001=closed", "--format", "json")
     assert code == 0 and '"replaces":"E001"' in out, err
+
+
+def test_validate_recognises_a_json_policy_whatever_its_key_order(tmp_path):
+    pol = tmp_path / "p.json"
+    pol.write_text('{"id": "p", "kind": "supervision-policy", "team_size": 0}\n', encoding="utf-8")
+    code, out, err = cli("validate", pol)
+    assert code == 1 and err.startswith(f"{pol}:1:56: error: team_size must be a positive integer"), (out, err)
