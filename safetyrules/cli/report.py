@@ -25,6 +25,9 @@ def _cmd_report(args) -> int:
     from safetyrules.report.summary import load_summary
     from safetyrules.service.schemas import canonical_json
 
+    if args.top < 0:
+        print(f"error: --top must be 0 or more, got {args.top}", file=sys.stderr)
+        return 2
     for path in args.decisions:
         if path != "-" and not os.path.isfile(path):
             why = "is a directory" if os.path.isdir(path) else "no such file"

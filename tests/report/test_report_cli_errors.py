@@ -26,3 +26,10 @@ def test_directory_and_bad_lines_are_named(tmp_path):
     p = run("report", d, "--format", "json")
     assert p.returncode == 0 and json.loads(p.stdout)["bad_lines"] == 1
     assert p.stderr.startswith(f"{d}: warning: 1 line(s) were not decisions"), p.stderr
+
+
+def test_negative_top_is_refused(tmp_path):
+    d = tmp_path / "d.jsonl"
+    d.write_text(json.dumps({"level": "red"}) + "\n", encoding="utf-8")
+    p = run("report", d, "--top", "-1")
+    assert p.returncode == 2 and "--top must be 0 or more" in p.stderr, p.stderr
