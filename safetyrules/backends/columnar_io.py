@@ -479,16 +479,44 @@ def read_table(data, vocabulary: Mapping[str, FactSpec]) -> Tuple[Any, bool]:
             col = col.cast(pa.string())
         cols.append(check_array(col, spec, ID_COLUMN))
         out_names.append(ID_COLUMN)
+    given = [n for n in input_facts(vocabulary) if n != ID_COLUMN and n in seen]
+
+    def check(name):
+        try:
+            return check_array(raw.column(name), vocabulary[name], name)
+        except FactsError as exc:
+            return exc
+
+    if nrows >= _PARALLEL_ROWS and len(given) > 1:
+        # Arrow's kernels release the GIL: the columns are checked on every
+        # core; the error raised is the first column's, as in order
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            checked = dict(zip(given, pool.map(check, given)))
+    else:
+        checked = {}
+        for name in given:
+            checked[name] = check(name)
+            if isinstance(checked[name], FactsError):
+                break
     for name in input_facts(vocabulary):
         if name == ID_COLUMN:
             continue
         spec = vocabulary[name]
         if name in seen:
-            cols.append(check_array(raw.column(name), spec, name))
+            got = checked[name]
+            if isinstance(got, FactsError):
+                raise got
+            cols.append(got)
         else:
             cols.append(pa.nulls(nrows, arrow_type(spec)))
         out_names.append(name)
     return pa.Table.from_arrays(cols, names=out_names), has_id
+
+
+#: from this many rows the columns are checked in parallel
+_PARALLEL_ROWS = 1 << 16
 
 
 def to_records(table, vocabulary: Mapping[str, FactSpec]):

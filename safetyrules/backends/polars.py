@@ -25,6 +25,7 @@ gives the whole plan as one lazy query (quantifiers through ``list.eval``).
 from __future__ import annotations
 
 import datetime
+import os
 from typing import Any, Dict, List, Optional
 
 from safetyrules.backends.columnar_io import ID_COLUMN, require
@@ -609,7 +610,7 @@ def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     """One batch of a checked Arrow table → its result ``pyarrow.Table``.
 
     Three steps: list quantifiers over input list facts evaluated on the
-    flattened items (:func:`_quantifiers`), the clause columns in one polars
+    flattened items (:func:`_quantifier_columns`), the clause columns in one polars
     query, then the counts and the ``findings``/``undetermined`` lists in numpy
     from the clause columns' bits (:mod:`safetyrules.backends.columnar_result`)
     and the tables after the standards in a second query.  ``timings``, when
@@ -630,33 +631,20 @@ def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
             timings["cpu " + name] = timings.get("cpu " + name, 0.0) + now[1] - clock[1]
         clock[:] = now
 
-    pre_cols, pre = _quantifiers(plan, table)
+    prog = _compiled(plan, with_id, table.schema)
+    lap("compile")
+    pre_cols = _quantifier_columns(prog.quantifiers, table)
     # only the columns a query reads go to polars (a list<struct> column
     # costs more to convert than the whole query when its quantifiers are
     # already evaluated)
-    reads = _reads(plan, pre) | {ID_COLUMN} | {t.output for t in plan.tables_before + plan.tables_after}
-    df = pl.from_arrow(table.select([c for c in table.column_names if c in reads]))
+    df = pl.from_arrow(table.select(prog.inputs))
     if pre_cols:
         df = df.with_columns(pre_cols)
     lap("quantifiers")
-    st = _Stages(plan, pre)
+    stage1 = _replay(df.lazy(), prog.stage1).select(prog.keep).collect()
+    lap("clauses")
     clauses = plan.clauses
     names = [f"__sr_c{j}" for j in range(len(clauses))]
-    query = st.clauses(df.lazy())
-    # keep what the second query reads, so polars drops the rest unevaluated
-    # (a ``collect`` list that only membership tests read, row columns)
-    needed = {ID_COLUMN, "as_of"} | set(plan.decision.values())
-    for t in plan.tables_after:
-        needed.add(t.output)
-        for r in t.rows:
-            if r.when is not None:
-                needed.update(A.fact_paths(r.when.node))
-    keep = list(df.columns) + names
-    keep += sorted({st.env[f] for f in needed if f in st.env and st.env[f].startswith("__sr_")} - set(keep))
-    query = query.select(keep)
-    lap("compile")
-    stage1 = query.collect()
-    lap("clauses")
     keys = clause_keys(plan)
     order = sorted(range(len(clauses)), key=lambda j: clauses[j].key)
     pos = {j: k for k, j in enumerate(order)}  # plan index → key order
@@ -673,10 +661,76 @@ def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     del bits
     stage1 = stage1.with_columns([pl.Series("__sr_" + k, v) for k, v in counts.items()])
     lap("counts and lists")
-    lf, final = st.decision(stage1.lazy(), with_id)
-    plain = lf.select(final).collect().to_arrow()
+    plain = _replay(stage1.lazy(), prog.stage2).select(prog.final).collect().to_arrow()
     lap("decision")
     return R.with_lists(plain, found, unknown, with_id)
+
+
+class _Program:
+    """The polars side of a plan for one input schema, built once: the
+    quantifiers evaluated on the items, the input columns polars gets, the
+    ``with_columns`` steps and columns of the two queries."""
+
+    def __init__(self) -> None:
+        self.quantifiers: List[Any] = []
+        self.inputs: List[str] = []
+        self.stage1: List[List[Any]] = []
+        self.keep: List[str] = []
+        self.stage2: List[List[Any]] = []
+        self.final: List[Any] = []
+
+
+class _Recorder:
+    """Stands for a LazyFrame while a program is built: records the steps."""
+
+    def __init__(self, steps: List[List[Any]]) -> None:
+        self.steps = steps
+
+    def with_columns(self, cols):
+        self.steps.append(list(cols) if isinstance(cols, (list, tuple)) else [cols])
+        return self
+
+
+def _replay(lf, steps):
+    for cols in steps:
+        lf = lf.with_columns(cols)
+    return lf
+
+
+_CACHE: Dict[Any, Any] = {}
+_CACHE_SIZE = 8
+
+
+def _compiled(plan: Plan, with_id: bool, schema) -> _Program:
+    """The program of ``plan`` for tables of ``schema``, cached per plan of a
+    day (a registry graded in batches, or again, compiles once)."""
+    key = (id(plan), with_id, tuple(schema.names), tuple(str(t) for t in schema.types))
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    prog = _Program()
+    prog.quantifiers, pre = _quantifier_program(plan, schema)
+    reads = _reads(plan, pre) | {ID_COLUMN} | {t.output for t in plan.tables_before + plan.tables_after}
+    prog.inputs = [c for c in schema.names if c in reads]
+    st = _Stages(plan, pre)
+    names = [f"__sr_c{j}" for j in range(len(plan.clauses))]
+    st.clauses(_Recorder(prog.stage1))
+    # keep what the second query reads, so polars drops the rest unevaluated
+    # (a ``collect`` list that only membership tests read, row columns)
+    needed = {ID_COLUMN, "as_of"} | set(plan.decision.values())
+    for t in plan.tables_after:
+        needed.add(t.output)
+        for r in t.rows:
+            if r.when is not None:
+                needed.update(A.fact_paths(r.when.node))
+    keep = prog.inputs + sorted(pre.values(), key=lambda v: int(v.rsplit("p", 1)[1])) + names
+    keep += sorted({st.env[f] for f in needed if f in st.env and st.env[f].startswith("__sr_")} - set(keep))
+    prog.keep = keep
+    _, prog.final = st.decision(_Recorder(prog.stage2), with_id)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = (plan, prog)
+    return prog
 
 
 def _nodes(plan: Plan) -> List[A.Node]:
@@ -701,39 +755,69 @@ def _reads(plan: Plan, pre: Dict[A.Node, str]) -> set:
     return out
 
 
-def _quantifiers(plan: Plan, table):
-    """Every quantifier over an input list fact whose body reads only the
-    item, evaluated once on the flattened items of that list (plain columns,
-    no ``list.eval``) and reduced per row in numpy over the rows that have
-    items → (polars Series, {node: column name}).  Kleene as the engine:
-    ``any`` is true on a true item, else unknown on an unknown item; ``all``
-    the dual; ``count`` and ``sum`` are unknown on an unknown item; a ``sum``
-    adds left to right from 0, as the engine does, so floats agree bit for
-    bit."""
+def _quantifier_program(plan: Plan, schema):
+    """The quantifiers over input list facts whose body reads only the item
+    (the columns of ``schema``) → ([(list fact, item fields read, whether the
+    items are structs, [(quantifier, body expression)])], {quantifier: column
+    name}).  See :func:`_quantifier_columns`."""
     pl = require("polars")
     pa = require("pyarrow")
-    import numpy as np
 
-    nodes = _nodes(plan)
     inputs = set(plan.input_facts())
     by_list: Dict[str, List[A.Quantifier]] = {}
-    for q in outer_quantifiers(nodes):
+    for q in outer_quantifiers(_nodes(plan)):
         if not isinstance(q.source, A.Path):
             continue
         src = q.source.name
-        if src not in inputs or src in plan.outputs or src not in table.column_names:
+        if src not in inputs or src in plan.outputs or src not in schema.names:
+            continue
+        if not pa.types.is_list(schema.field(src).type):
             continue
         if any(p.split(".", 1)[0] != q.var for p in A.fact_paths(q.body)):
             continue
         if any(isinstance(x, A.Quantifier) and not isinstance(x.source, A.ListLit) for x in A.walk(q.body)):
             continue
         by_list.setdefault(src, []).append(q)
-    cols, names = [], {}
+    program, names = [], {}
     for src, qs in by_list.items():
-        col = table.column(src)
-        if not (pa.types.is_list(col.type) and col.num_chunks):
+        vtype = schema.field(src).type.value_type
+        struct = pa.types.is_struct(vtype)
+        bound = _Flat({f.name for f in vtype} if struct else None)
+        em = _Emit(pl, {})
+        kept = []
+        for q in qs:
+            try:
+                body = em.emit(q.body, {q.var: bound})
+            except BackendError:
+                continue
+            if q.kind == "sum":
+                body = body.cast(pl.Int64 if getattr(q.ty, "integer", False) else pl.Float64)
+            kept.append((q, body.alias(f"b{len(kept)}")))
+        if not kept:
             continue
-        used = {p.split(".", 1)[1] for q in qs for p in A.fact_paths(q.body) if "." in p}
+        used = [f.name for f in vtype if any(p.split(".", 1)[1] == f.name for q, _ in kept
+                                              for p in A.fact_paths(q.body) if "." in p)] if struct else []
+        for q, _ in kept:
+            names[q] = f"__sr_p{len(names)}"
+        program.append((src, used, struct, kept))
+    return program, names
+
+
+def _quantifier_columns(program, table):
+    """Each quantifier of ``program`` evaluated once on the flattened items
+    of its list (plain columns, no ``list.eval``) and reduced per row in
+    numpy over the rows that have items → polars Series ``__sr_p{i}``.
+    Kleene as the engine: ``any`` is true on a true item, else unknown on an
+    unknown item; ``all`` the dual; ``count`` and ``sum`` are unknown on an
+    unknown item; a ``sum`` adds left to right from 0, as the engine does,
+    so floats agree bit for bit."""
+    pl = require("polars")
+    pa = require("pyarrow")
+    import numpy as np
+
+    def one(entry):
+        src, used, struct, kept = entry
+        col = table.column(src)
         # the chunks' offsets and the used item fields, joined without
         # copying the other fields (items under a null list are evaluated
         # and ignored)
@@ -746,41 +830,35 @@ def _quantifiers(plan: Plan, table):
             valids.append(np.ones(len(ch), bool) if ch.null_count == 0 else ch.is_valid().to_numpy(zero_copy_only=False))
             parts.append(v)
         offsets = np.concatenate(offs + [np.array([base], np.int64)])
-        valid = np.concatenate(valids)
+        valid = np.concatenate(valids) if valids else np.zeros(0, bool)
         n = len(valid)
         lo, hi = offsets[:-1], offsets[1:]
         ne = np.flatnonzero(valid & (hi > lo))  # the rows with items
-        vtype = col.type.value_type
-        if pa.types.is_struct(vtype):
-            fields = [f.name for f in vtype]
-            keep = [f for f in fields if f in used]
-            cols_ = [pa.concat_arrays([p.field(f) for p in parts]) for f in keep]
-            items = pl.from_arrow(pa.Table.from_arrays(cols_ or [pa.nulls(base)], names=keep or ["__sr_none"]))
-            bound = _Flat(set(fields))
-        else:
-            items = pl.from_arrow(pa.table({_ITEM: pa.concat_arrays(parts)}))
-            bound = _Flat(None)
-        em = _Emit(pl, {})
-        exprs, kept = [], []
-        for q in qs:
-            try:
-                body = em.emit(q.body, {q.var: bound})
-            except BackendError:
-                continue
-            if q.kind == "sum":
-                body = body.cast(pl.Int64 if getattr(q.ty, "integer", False) else pl.Float64)
-            exprs.append(body.alias(f"b{len(kept)}"))
-            kept.append(q)
-        if not kept:
-            continue
-        got = items.select(exprs) if len(ne) else None
+        got = None
+        if len(ne):
+            if struct:
+                cols = [pa.concat_arrays([p.field(f) for p in parts]) for f in used]
+                items = pl.from_arrow(pa.Table.from_arrays(cols or [pa.nulls(base)], names=used or ["__sr_none"]))
+            else:
+                items = pl.from_arrow(pa.table({_ITEM: pa.concat_arrays(parts)}))
+            got = items.select([e for _, e in kept])
         nlo, nhi = lo[ne], hi[ne]
-        for k, q in enumerate(kept):
-            name = f"__sr_p{len(names)}"
-            names[q] = name
-            cols.append(pl.from_arrow(_reduce(np, pa, q, got.get_column(f"b{k}") if got is not None else None,
-                                              n, valid, ne, nlo, nhi)).alias(name))
-    return cols, names
+        return [_reduce(np, pa, q, got.get_column(f"b{k}") if got is not None else None, n, valid, ne, nlo, nhi)
+                for k, (q, _) in enumerate(kept)]
+
+    if len(program) > 1 and table.num_rows >= 1 << 16:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # polars and numpy release the GIL: the lists on every core
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            done = list(pool.map(one, program))
+    else:
+        done = [one(entry) for entry in program]
+    out = []
+    for results in done:
+        for arr in results:
+            out.append(pl.from_arrow(arr).alias(f"__sr_p{len(out)}"))
+    return out
 
 
 def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
