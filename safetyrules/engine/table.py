@@ -113,14 +113,27 @@ def _duckdb(plan, table, has_id: bool):
     duckdb = require("duckdb")
     n = table.num_rows
     facts = table.append_column(_ROW, pa.array(range(n), pa.int64()))
-    sql = compile_select(plan, "duckdb", "facts", with_id=has_id, order_by=_ROW, clause_columns=True)
+    # no ORDER BY: DuckDB keeps the input's order (``preserve_insertion_order``,
+    # on by default); the row numbers are checked, and sorted only if not
+    sql = compile_select(plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True)
     con = duckdb.connect()
     try:
+        con.execute("SET preserve_insertion_order = true")
         con.register("facts", facts)
         out = _fetch_arrow(con.sql(sql))
     finally:
         con.close()
-    return assemble(out, clause_keys(plan), has_id)
+    if not _in_order(out.column(_ROW)):
+        out = out.sort_by(_ROW)
+    return assemble(out.drop([_ROW]), clause_keys(plan), has_id)
+
+
+def _in_order(rows) -> bool:
+    """Whether the row numbers ``0, 1, ...`` came back in order."""
+    import numpy as np
+
+    r = rows.to_numpy()
+    return bool(np.array_equal(r, np.arange(len(r), dtype=r.dtype)))
 
 
 def _python(rules, table, has_id: bool, day, progress):
