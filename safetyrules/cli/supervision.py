@@ -40,6 +40,14 @@ def _date(s: Optional[str], what: str = "--as-of") -> Optional[datetime.date]:
         raise SupervisionError(f"{what} must be a date like 2025-03-01, got {s!r}", code="E-INPUT") from None
 
 
+def _check_year(year: int) -> int:
+    from safetyrules.supervision.common import SupervisionError
+
+    if not 1 <= year <= 9998:
+        raise SupervisionError(f"--year must be a year between 1 and 9998, got {year}", code="E-INPUT")
+    return year
+
+
 def _registry(path: str):
     from safetyrules.supervision.registry import read_registry
 
@@ -150,6 +158,7 @@ def _cmd_plan(args) -> int:
     pol = _policy(args.policy)
     reg = _registry(args.registry)
     staff, doc = I.read_staff(args.staff)
+    _check_year(args.year)
     cal = I.read_calendar(args.calendar, args.year) if args.calendar else None
     hist = I.read_history(args.history)
     res = plan(reg, pol, staff=staff, calendar=cal, year=args.year, history=hist, trim=args.trim, channel=args.channel, staff_path=args.staff, staff_doc=doc)
@@ -212,6 +221,8 @@ def _cmd_draw(args) -> int:
         insp = I.read_inspectors(args.inspectors)
         as_of = _date(args.as_of)
         budget = args.budget
+        if budget is not None and budget < 0:
+            raise SupervisionError(f"--budget is a number of entities, 0 or more, got {budget}", code="E-INPUT")
         plan_digest = None
         if args.plan:
             pdata, ptext = _read_json(args.plan, "plan")
@@ -291,7 +302,7 @@ def _cmd_grid(args) -> int:
     pol = _policy(args.policy)
     reg = _registry(args.registry)
     members = I.read_members(args.members)
-    year = args.year or datetime.date.today().year
+    year = _check_year(args.year) if args.year is not None else datetime.date.today().year
     cal = I.read_calendar(args.calendar, year) if args.calendar else None
     moves = read_moves(args.move) if args.move else ()
     res = grid_report(reg, members, pol, calendar=cal, year=year, by=args.by, channel=args.channel, moves=moves, suggest=args.suggest)

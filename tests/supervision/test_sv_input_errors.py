@@ -157,3 +157,19 @@ def test_validate_recognises_a_json_policy_whatever_its_key_order(tmp_path):
     pol.write_text('{"id": "p", "kind": "supervision-policy", "team_size": 0}\n', encoding="utf-8")
     code, out, err = cli("validate", pol)
     assert code == 1 and err.startswith(f"{pol}:1:56: error: team_size must be a positive integer"), (out, err)
+
+
+def test_year_and_budget_out_of_range(tmp_path):
+    import os
+
+    from sv_fixtures import COMMITMENT, EXAMPLES
+
+    f = vector_files(tmp_path)
+    members = os.path.join(EXAMPLES, "members.csv")
+    for year in ("99999", "0"):
+        code, _, err = cli("grid", f["registry"], "--members", members, "--year", year)
+        _no_traceback(err)
+        assert code == 2 and "--year must be a year between 1 and 9998" in err, err
+    code, _, err = cli("draw", "commit", f["registry"], "--inspectors", f["inspectors"], "--as-of", "2025-03-01",
+                       "--commitment", COMMITMENT, "--budget", "-5")
+    assert code == 2 and "--budget is a number of entities" in err, err
