@@ -906,12 +906,13 @@ def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
 
 
 def _segment_sum(np, flags, lo, hi):
-    """How many of ``flags`` hold in each item range ``lo[k]..hi[k]`` (non-empty,
-    ascending); ranges that tile the items exactly take one ``reduceat``."""
-    if len(lo) and lo[0] == 0 and hi[-1] == len(flags) and np.array_equal(lo[1:], hi[:-1]):
-        return np.add.reduceat(flags.view(np.uint8), lo, dtype=np.int64)
-    c = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return c[hi] - c[lo]
+    """How many of ``flags`` hold in each item range ``lo[k]..hi[k]``
+    (differences of one prefix sum)."""
+    dtype = np.int32 if len(flags) < 2**31 - 1 else np.int64
+    c = np.empty(len(flags) + 1, dtype)
+    c[0] = 0
+    np.cumsum(flags, dtype=dtype, out=c[1:])
+    return (c[hi] - c[lo]).astype(np.int64)
 
 
 _ITEM = "__sr_item"
