@@ -125,6 +125,10 @@ class _Dialect:
             f"{self.lam2('__sr_a', '__sr_b', f'__sr_a {op} __sr_b')})"
         )
 
+    def idiv(self, a: str, b: str) -> str:
+        """Integer division of non-negative integers."""
+        return f"({a} // {b})"
+
     def transform(self, lst: str, var: str, body: str) -> str:
         return f"list_transform({lst}, {self.lam(var, body)})"
 
@@ -192,6 +196,9 @@ class _Spark(_Dialect):
             f"aggregate(transform({lst}, {self.lam(var, body)}), {zero}, "
             f"{self.lam2('__sr_a', '__sr_b', f'__sr_a {op} __sr_b')})"
         )
+
+    def idiv(self, a: str, b: str) -> str:
+        return f"({a} div {b})"
 
     def transform(self, lst: str, var: str, body: str) -> str:
         return f"transform({lst}, {self.lam(var, body)})"
@@ -628,16 +635,24 @@ def compile_stages(
     major = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity == "major"]
     general = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity != "major"]
 
-    def total(pairs, test) -> str:
+    # one sum per severity codes each clause as 1 (found), k (undetermined)
+    # or 0, with k above the number of clauses: the four counts are its
+    # remainder and quotient by k (one CASE per clause, not three)
+    k = len(clauses) + 1
+
+    def coded(pairs) -> str:
         if not pairs:
             return "CAST(0 AS BIGINT)"
-        return "(" + " + ".join(f"(CASE WHEN {test(r)} THEN 1 ELSE 0 END)" for r, _ in pairs) + ")"
+        terms = " + ".join(f"(CASE WHEN {r} THEN 1 WHEN {r} IS NULL THEN {k} ELSE 0 END)" for r, _ in pairs)
+        return f"CAST(({terms}) AS BIGINT)"
 
+    sm, sg = q("__sr_sum_major"), q("__sr_sum_general")
+    layer([f"{coded(major)} AS {sm}", f"{coded(general)} AS {sg}"])
     counts = {
-        "findings.major": total(major, lambda r: r),
-        "findings.general": total(general, lambda r: r),
-        "findings.undetermined": total(major + general, lambda r: f"{r} IS NULL"),
-        "findings.major_undetermined": total(major, lambda r: f"{r} IS NULL"),
+        "findings.major": f"({sm} % {k})",
+        "findings.general": f"({sg} % {k})",
+        "findings.undetermined": f"({d.idiv(sm, str(k))} + {d.idiv(sg, str(k))})",
+        "findings.major_undetermined": d.idiv(sm, str(k)),
     }
     layer([f"{sql} AS {q('__sr_' + name)}" for name, sql in counts.items()])
     for name in FINDINGS_FACTS:
