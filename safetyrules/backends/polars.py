@@ -78,7 +78,7 @@ class _Emit:
         return self.pl.lit(None, dtype=dtype)
 
     def emit(self, node: A.Node, bound: Dict[str, str]):
-        if not bound and node in self.subst:
+        if not bound and isinstance(node, A.Quantifier) and node in self.subst:
             return self.pl.col(self.subst[node])
         return getattr(self, "_" + type(node).__name__)(node, bound)
 
