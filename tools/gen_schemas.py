@@ -112,6 +112,16 @@ table = doc(
         "output": {"type": "string"},
         "hit": {"enum": ["first", "unique", "priority", "collect"]},
         "default": SCALAR,
+        "warn": {
+            "type": "object",
+            "description": "hit: collect only: each collected value is also a decision warning {code, message, standard: the table's id, clause: the first row giving it} (docs/authoring.md).",
+            "properties": {
+                "code": {"type": "string", "pattern": "^W-[A-Z0-9][A-Z0-9-]*$", "description": "The warning's code, e.g. W-GB18218-GIVEN."},
+                "message": {"type": "string", "minLength": 1, "description": "The warning's message; {value} stands for the collected value."},
+            },
+            "required": ["code", "message"],
+            "additionalProperties": False,
+        },
         "rows": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/row"}},
         "examples": {"type": "array", "items": {"$ref": "#/$defs/table_example"}},
     },

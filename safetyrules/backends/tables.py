@@ -13,7 +13,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from safetyrules.plan.model import PlanTable
 
-__all__ = ["TableResult", "decide_table", "no_row_warning", "overlap_warning"]
+__all__ = ["TableResult", "decide_table", "collect_warnings", "no_row_warning", "overlap_warning"]
 
 
 class TableResult:
@@ -49,6 +49,29 @@ def overlap_warning(t: PlanTable, true_rows: Sequence[int]) -> dict:
     }
 
 
+def collect_warnings(t: PlanTable, value: Sequence[Any], true_rows: Sequence[int]) -> List[dict]:
+    """The decision warnings of a ``collect`` table with ``warn:``: one per
+    collected value, in the order of the value (the declared enum order),
+    ``clause`` the first true row giving it (SPEC §4 shape)."""
+    rows = t.rows
+    first: dict = {}
+    for i in true_rows:
+        first.setdefault(rows[i].then, i)
+    text = t.warn_message or ""
+    out = []
+    for v in value:
+        i = first[v]
+        out.append({
+            "code": t.warn_code,
+            "severity": "warning",
+            "message": text.replace("{value}", str(v)) if "{value}" in text else f"{text}: {v}",
+            "standard": t.id,
+            "clause": rows[i].id or f"#{i + 1}",
+            "table": t.id,
+        })
+    return out
+
+
 def decide_table(t: PlanTable, vals: Sequence[Optional[bool]], warnings: List[dict]) -> TableResult:
     """Apply ``t``'s hit policy to its row values (SPEC §4); warnings are
     appended to ``warnings``."""
@@ -77,6 +100,8 @@ def decide_table(t: PlanTable, vals: Sequence[Optional[bool]], warnings: List[di
             value = [o for o in order if o in outs]
         else:
             value = sorted(outs, key=lambda o: (str(type(o)), o))
+        if value and t.warn_code is not None:
+            warnings.extend(collect_warnings(t, value, true_rows))
         return TableResult(value, True, ())
     if hit == "unique":
         if len(true_rows) > 1:

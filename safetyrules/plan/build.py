@@ -109,6 +109,8 @@ def _table(lt: LinkedTable, spec: Optional[FactSpec], docs) -> PlanTable:
         examples=_examples(t.examples),
         position=_pos(t.path, t.loc),
         rows_position=rows_pos,
+        warn_code=t.warn_code,
+        warn_message=t.warn_message,
     )
 
 

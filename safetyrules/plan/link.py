@@ -215,6 +215,8 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
         item_spec = FactSpec("enum", values=spec.values) if spec.type == "list" and spec.values and not spec.item else spec
         if t.hit == "priority" and spec.type != "enum":
             linker.errors.append(RuleFileError(f"hit: priority needs an enum output ('{t.output}' is {spec.type})", code="E-TABLE", **at(t, ("hit",))))
+        if t.warn_code is not None and t.hit != "collect":
+            linker.errors.append(RuleFileError(f"warn: needs hit: collect (table '{t.id}' is hit: {t.hit})", code="E-TABLE", **at(t, ("warn",))))
         for i, row in enumerate(t.rows):
             why = _value_fits(row.then, item_spec)
             if why:

@@ -224,6 +224,11 @@ class PlanTable:
     position: Position
     #: where the ``rows:`` key stands (gaps are reported there)
     rows_position: Optional[Position] = None
+    #: ``warn:`` of a collect table: each collected value is also a decision
+    #: warning with this code and message (``{value}`` = the value); see
+    #: :func:`safetyrules.backends.tables.collect_warnings`
+    warn_code: Optional[str] = None
+    warn_message: Optional[str] = None
 
     @property
     def conditions(self) -> Tuple[Optional[A.Node], ...]:

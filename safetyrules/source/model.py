@@ -132,6 +132,9 @@ class Table:
     examples: Tuple[Example, ...] = ()
     path: str = ""
     loc: Loc = Loc(1, 1)
+    #: ``warn: {code, message}`` (collect tables): each collected value is also a decision warning
+    warn_code: Optional[str] = None
+    warn_message: Optional[str] = None
 
 
 @attrs.frozen
@@ -331,6 +334,8 @@ def build(doc: Document) -> Tuple[Any, List[SafetyRulesError]]:
                 examples=b.examples(d.get("examples"), ("examples",)),
                 path=doc.path,
                 loc=loc,
+                warn_code=(d.get("warn") or {}).get("code"),
+                warn_message=(d.get("warn") or {}).get("message"),
             ),
             b.errors,
         )
