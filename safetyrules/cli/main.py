@@ -325,24 +325,9 @@ def _each_rule_set(paths, failures: list):
 def _policy_file(path: str) -> bool:
     """Whether PATH is a ``kind: supervision-policy`` file (supervision.md
     §8.0: policies are checked by ``validate``); only its top level is read."""
-    import re
+    from safetyrules.source.files import is_policy_file
 
-    if not os.path.isfile(path) or not path.endswith((".yaml", ".yml", ".json")):
-        return False
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read(1 << 20).decode("utf-8-sig", "replace")
-    except OSError:
-        return False
-    if path.endswith(".json") or text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            # YAML flow style, or bad JSON: the top-level key decides
-            return re.search(r"""^\s*\{\s*["']?kind["']?\s*:\s*["']?supervision-policy\b""", text) is not None
-        return isinstance(data, dict) and data.get("kind") == "supervision-policy"
-    # block YAML: a top-level (unindented) kind: key
-    return re.search(r"""(?m)^["']?kind["']?[ \t]*:[ \t]*["']?supervision-policy["']?[ \t]*(#.*)?$""", text) is not None
+    return is_policy_file(path)
 
 
 def _validate_policy(path: str, failures: list) -> None:
@@ -362,11 +347,20 @@ def _validate_policy(path: str, failures: list) -> None:
 
 def _cmd_validate(args) -> int:
     failures: list = []
+    from safetyrules.source.files import find_files, policy_files
+
     paths = list(args.paths)
     policies = [p for p in paths if _policy_file(p)]
+    rule_paths = [p for p in paths if p not in policies]
+    # A directory of rule files may hold policies too: the rule set leaves
+    # them out, and they are validated here as policies.
+    for p in list(rule_paths):
+        inside = policy_files(p)
+        policies += inside
+        if inside and not find_files(p)[1]:
+            rule_paths.remove(p)  # policies only: no rule set to load
     for p in policies:
         _validate_policy(p, failures)
-    rule_paths = [p for p in paths if p not in policies]
     if policies and not rule_paths:
         return EXIT_FAIL if failures else EXIT_OK
     for p, rules in _each_rule_set(rule_paths, failures):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import fnmatch
 import glob
 import hashlib
+import json
 import os
+import re
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from safetyrules.errors import RuleFileError
@@ -22,6 +24,8 @@ __all__ = [
     "bundled_path",
     "bundled_manifests",
     "find_files",
+    "is_policy_file",
+    "policy_files",
     "read_rule_file",
     "expand_includes",
     "digest",
@@ -67,19 +71,64 @@ def find_files(path: str) -> Tuple[Optional[str], List[str], List[RuleFileError]
         manifest = os.path.join(path, "ruleset.yaml")
         if os.path.isfile(manifest):
             return manifest, [], errors
-        files = sorted(
-            os.path.join(dp, f)
-            for dp, dn, fn in os.walk(path)
-            for f in fn
-            if f.endswith(RULE_FILE_SUFFIXES)
-        )
+        # A supervision policy (``kind: supervision-policy``, supervision.md
+        # §8.0) may sit beside the rule files: it is no rule file, so the
+        # walk leaves it out (``validate`` checks it as a policy).
+        found = _walk_yaml(path)
+        files = [f for f in found if not is_policy_file(f)]
         if not files:
-            errors.append(RuleFileError("no rule files (*.yaml) here", path=path, code="E-FILES"))
+            what = "only supervision policies, no rule files (*.yaml)" if found else "no rule files (*.yaml)"
+            errors.append(RuleFileError(f"{what} here", path=path, code="E-FILES"))
         return None, files, errors
     if os.path.isfile(path):
         return None, [path], errors
     errors.append(RuleFileError("no such file or directory", path=path, code="E-FILES"))
     return None, [], errors
+
+
+def _walk_yaml(path: str) -> List[str]:
+    return sorted(
+        os.path.join(dp, f)
+        for dp, dn, fn in os.walk(path)
+        for f in fn
+        if f.endswith(RULE_FILE_SUFFIXES)
+    )
+
+
+_POLICY_BLOCK = re.compile(r"""(?m)^["']?kind["']?[ \t]*:[ \t]*["']?supervision-policy["']?[ \t]*(#.*)?$""")
+_POLICY_FLOW = re.compile(r"""^\s*\{\s*["']?kind["']?\s*:\s*["']?supervision-policy\b""")
+
+
+def is_policy_file(path: str) -> bool:
+    """Whether PATH is a ``kind: supervision-policy`` file (supervision.md
+    §8.0), not a rule file; only its top level is read (the first MiB)."""
+    if not path.endswith(RULE_FILE_SUFFIXES + (".json",)) or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(1 << 20).decode("utf-8-sig", "replace")
+    except OSError:
+        return False
+    if "supervision-policy" not in text:
+        return False
+    if path.endswith(".json") or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            # YAML flow style, or bad JSON: the top-level key decides
+            return _POLICY_FLOW.search(text) is not None
+        return isinstance(data, dict) and data.get("kind") == "supervision-policy"
+    # block YAML: a top-level (unindented) kind: key
+    return _POLICY_BLOCK.search(text) is not None
+
+
+def policy_files(path: str) -> List[str]:
+    """The supervision policies a rules directory PATH holds beside its rule
+    files: what :func:`find_files` leaves out of a directory without a
+    ``ruleset.yaml`` manifest (a manifest names its files; empty then)."""
+    if not os.path.isdir(path) or os.path.isfile(os.path.join(path, "ruleset.yaml")):
+        return []
+    return [f for f in _walk_yaml(path) if is_policy_file(f)]
 
 
 def read_rule_file(path: str) -> Tuple[Optional[Document], List[RuleFileError]]:
