@@ -35,7 +35,7 @@ KEY_ORDER: Dict[str, Tuple[str, ...]] = {
                "when", "unless", "examples"),
     "effective": ("from", "until", "supersedes"),
     "table": ("kind", "id", "version", "title", "document", "source", "status", "description", "note",
-              "output", "hit", "default", "rows", "examples"),
+              "output", "hit", "default", "warn", "rows", "examples"),
     "row": ("id", "when", "then", "title", "cite", "note"),
     "vocabulary": ("kind", "id", "title", "description", "facts"),
     "fact": ("type", "unit", "values", "min", "max", "title", "description", "informational", "item", "key"),
