@@ -97,7 +97,39 @@ def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyR
     from safetyrules.engine.reader import iter_entities
 
     for e in iter_entities(paths):
-        yield e.label, (None if e.error is not None else (e.facts, e.positions, e.prefix)), e.error, e.line
+        error = e.error
+        if e.line is None and not e.prefix and e.label in paths and not _is_stream(e.label):
+            # a whole YAML/JSON file that holds no mapping (nor a list of them)
+            if error is None and not isinstance(e.facts, (dict, list)):
+                error = _not_a_mapping(e.label, e.facts, e.positions)
+            elif isinstance(error, FactsError) and e.label.endswith(".json") and _blank(e.label):
+                error = _not_a_mapping(e.label, None, None)  # not "JSON: Expecting value"
+        yield e.label, (None if error is not None else (e.facts, e.positions, e.prefix)), error, e.line
+
+
+def _blank(path: str) -> bool:
+    """Whether the file at PATH holds nothing but white space (or cannot be read again)."""
+    try:
+        with open(path, "rb") as fh:
+            return not fh.read(1 << 16).decode("utf-8-sig", "replace").strip()
+    except OSError:
+        return False
+
+
+def _not_a_mapping(path: str, data: Any, positions: Any) -> FactsError:
+    """The error of a facts file whose top level is no mapping of facts:
+    empty, ``null`` (YAML or JSON) or a single value; located at the value
+    (1:1 for an empty file)."""
+    from safetyrules.engine.facts import kind_words
+
+    want = "a mapping of fact names to values (or a list of them)"
+    loc = positions.get(()) if isinstance(positions, dict) else None
+    if data is None and (positions == {} or (positions is None and _blank(path))):
+        message = f"the facts file is empty: it holds no facts; expected {want}"
+    else:
+        message = f"the facts file holds {kind_words(data)}, not {want}"
+    line, column = (loc.line, loc.column) if loc is not None else (1, 1)
+    return FactsError(message, path=path, line=line, column=column)
 
 
 def _json_text(data: Any) -> str:

@@ -17,7 +17,7 @@ from safetyrules.dsl.types import FactSpec
 from safetyrules.errors import FactsError, SafetyRulesError
 from safetyrules.limits import INT_BOUND, MAX_INT_DIGITS, text_ok
 
-__all__ = ["check_facts", "read_facts", "read_facts_file", "iter_jsonl", "iter_entities", "STREAM_SUFFIXES"]
+__all__ = ["check_facts", "kind_words", "read_facts", "read_facts_file", "iter_jsonl", "iter_entities", "STREAM_SUFFIXES"]
 
 STREAM_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -240,6 +240,24 @@ def show(value: Any) -> str:
         return f"a {type(value).__name__}"
 
 
+def kind_words(value: Any) -> str:
+    """What a value is, in the user's words (for messages): ``null``,
+    ``true/false``, ``a number``, ``text``, ``a list``, ``a mapping``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
 def check_facts(
     facts: Mapping[str, Any],
     vocabulary: Mapping[str, FactSpec],
@@ -252,7 +270,7 @@ def check_facts(
     the first bad fact.
     """
     if type(facts) is not dict and not isinstance(facts, Mapping):
-        raise FactsError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
+        raise FactsError(f"facts must be a mapping of fact names to values, got {kind_words(facts)}")
     fast = fast or {}
     if fast and type(facts) is dict:
         # A flat record of already-normal values (the common batch input)
