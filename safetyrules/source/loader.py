@@ -398,7 +398,8 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
         scalar = isinstance(event, _ScalarEvent)
         if top is None:
             root_mark = mark
-            container, vpath = None, ()
+            container: Any = None
+            vpath = ()
             building = True
         else:
             container = top[0]
