@@ -85,7 +85,7 @@ _UNSET = object()
 
 # Public attributes materialised on first use, each kept in a slot of its own.
 _LAZY = ("findings", "undetermined", "major_hazard", "outputs", "missing", "missing_pair", "level_range",
-         "next_questions")
+         "next_questions", "clause_keys")
 
 _ENTITY_KEYS = ("id", "name", "grid", "status", "sector")
 _NO_ENTITY = FrozenDict()
@@ -299,6 +299,22 @@ class Decision:
 
     def _both_missing(self):
         return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._result, self._env_map()))
+
+    def clause_keys(self) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+        """``("standard:clause", ...)`` of the clauses found and of those
+        undetermined, each sorted: what a registry row holds (SPEC §9),
+        straight from the run, without working out the missing facts."""
+        return self._lazy("clause_keys", self._build_clause_keys)
+
+    def _build_clause_keys(self) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+        clauses = self._layout.clauses
+        found, open_ = [], []
+        for i, v in enumerate(self._result[0]):
+            if v is True:
+                found.append(f"{clauses[i].standard}:{clauses[i].id}")
+            elif v is None:
+                open_.append(f"{clauses[i].standard}:{clauses[i].id}")
+        return tuple(sorted(found)), tuple(sorted(open_))
 
     @property
     def missing(self) -> Tuple[str, ...]:

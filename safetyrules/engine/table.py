@@ -160,13 +160,14 @@ def _python(rules, table, has_id: bool, day, progress):
 
 def decision_row(decision) -> dict:
     """A :class:`Decision` as the registry columns (without ``entity.id``)."""
+    found, undetermined = decision.clause_keys()
     return {
         "level": _text(decision.level),
         "tier": _text(decision.tier),
         "inspection": _text(decision.inspection),
         "major_hazard": decision.major_hazard,
-        "findings": sorted(f"{f.standard}:{f.clause}" for f in decision.findings),
-        "undetermined": sorted(f"{u.standard}:{u.clause}" for u in decision.undetermined),
+        "findings": list(found),
+        "undetermined": list(undetermined),
     }
 
 

@@ -78,3 +78,18 @@ def case_records(case, rules, seed=0):
 
 def days(case):
     return [d if isinstance(d, datetime.date) else datetime.date.fromisoformat(str(d)) for d in case["as_of"]]
+
+
+def reference_row(decision):
+    """The registry columns of one decision, from its public findings and
+    undetermined clauses (independent of ``engine.table.decision_row``, whose
+    fast ``clause_keys`` it checks)."""
+    row = {
+        "level": None if decision.level is None else str(decision.level),
+        "tier": None if decision.tier is None else str(decision.tier),
+        "inspection": None if decision.inspection is None else str(decision.inspection),
+        "major_hazard": decision.major_hazard,
+        "findings": sorted(f"{f.standard}:{f.clause}" for f in decision.findings),
+        "undetermined": sorted(f"{u.standard}:{u.clause}" for u in decision.undetermined),
+    }
+    return row
