@@ -23,7 +23,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import attrs
 
-__all__ = ["Location", "Diagnostic", "CodeInfo", "REGISTRY", "from_error", "from_warning", "rank", "codes_markdown"]
+__all__ = ["Location", "Diagnostic", "CodeInfo", "REGISTRY", "from_error", "from_warning", "rank", "codes_markdown",
+           "kind_words"]
 
 
 @attrs.frozen
@@ -316,3 +317,22 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(_main())
+
+
+def kind_words(value: Any, null: str = "null") -> str:
+    """What a value is, in the user's words (for messages): ``null`` (or the
+    word given for it), ``true/false``, ``a number``, ``text``, ``a list``,
+    ``a mapping``."""
+    if value is None:
+        return null
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return f"a {type(value).__name__}"

@@ -14,6 +14,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from safetyrules.dsl.evaluator import flatten as _iterative_flatten
 from safetyrules.dsl.types import FactSpec
+from safetyrules.diagnostics import kind_words
 from safetyrules.errors import FactsError, SafetyRulesError
 from safetyrules.limits import INT_BOUND, MAX_INT_DIGITS, text_ok
 
@@ -238,24 +239,6 @@ def show(value: Any) -> str:
         return r.repr(value)
     except Exception:  # a repr that fails is no reason to lose the message
         return f"a {type(value).__name__}"
-
-
-def kind_words(value: Any) -> str:
-    """What a value is, in the user's words (for messages): ``null``,
-    ``true/false``, ``a number``, ``text``, ``a list``, ``a mapping``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return f"a {type(value).__name__}"
 
 
 def check_facts(

@@ -15,6 +15,7 @@ import re
 from importlib import resources
 from typing import Any, Dict, List, Optional
 
+from safetyrules.diagnostics import kind_words
 from safetyrules.errors import RuleFileError
 from safetyrules.source.loader import Document
 
@@ -288,22 +289,6 @@ _TYPE_WORDS = {
 }
 
 
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
 def _where(path) -> str:
     parts = [p for p in path if isinstance(p, str)]
     return f"'{parts[-1]}'" if parts else "the file"
@@ -345,7 +330,7 @@ def _to_errors(doc: Document, err) -> List[RuleFileError]:
         want = err.validator_value
         want = [want] if isinstance(want, str) else want
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in want)
-        return [doc.error(f"{_where(path)} must be {words}, not {_kind_of(err.instance)}", path)]
+        return [doc.error(f"{_where(path)} must be {words}, not {kind_words(err.instance, null='nothing')}", path)]
     if v == "pattern":
         return [doc.error(f"{err.instance!r} is not a valid value for {_where(path)} (expected the form {err.validator_value})", path)]
     if v == "minItems":
