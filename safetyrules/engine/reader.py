@@ -302,10 +302,25 @@ def iter_entities(paths: Iterable[str]) -> Iterator[Entity]:
             yield Entity(path, error=err)
             continue
         if isinstance(data, list):
+            if not data:  # `[]`: no entity at all is a mistake, as an empty file is
+                yield Entity(path, error=_empty_list(path, positions))
+                continue
             for i, item in enumerate(data):
                 yield Entity(f"{path}[{i}]", facts=item, index=i, positions=positions, prefix=(i,))
         else:
             yield Entity(path, facts=data, positions=positions)
+
+
+def _empty_list(path: str, positions: Any) -> FactsError:
+    """The error of a facts file holding an empty list (``[]``): located at
+    the list in YAML, at 1:1 in JSON (whose positions are not kept)."""
+    loc = positions.get(()) if isinstance(positions, dict) else None
+    line, column = (loc.line, loc.column) if loc is not None else (1, 1)
+    return FactsError(
+        "the facts file holds an empty list: no entity to decide; expected a mapping of fact names "
+        "to values (or a list of them)",
+        path=path, line=line, column=column,
+    )
 
 
 def entities_of(records: Any) -> Iterator[Entity]:

@@ -18,6 +18,10 @@ CASES = [
     ("null.json", "null\n", "1:1", "the facts file holds null"),
     ("number.yaml", "# a count\n42\n", "2:1", "the facts file holds a number"),
     ("text.json", '"hello"', "1:1", "the facts file holds text"),
+    # a list of no entities decides nothing: a mistake, as an empty file is
+    ("empty-list.yaml", "[]\n", "1:1", "the facts file holds an empty list"),
+    ("empty-list-later.yaml", "# none yet\n\n  [ ]\n", "3:3", "the facts file holds an empty list"),
+    ("empty-list.json", "[]", "1:1", "the facts file holds an empty list"),
 ]
 
 
@@ -45,6 +49,15 @@ def test_other_files_still_decided(tmp_path):
     assert r.returncode == 2
     assert "empty.yaml:1:1: error: the facts file is empty" in r.stderr
     assert '"level"' in r.stdout
+
+
+def test_api_empty_list_file_is_one_error(tmp_path):
+    p = tmp_path / "none.yaml"
+    p.write_text("[]\n", encoding="utf-8")
+    out = list(safetyrules.load().evaluate_many(str(p), as_of="2024-03-01"))
+    assert len(out) == 1 and isinstance(out[0], FactsError), out
+    assert (out[0].path, out[0].line, out[0].column) == (str(p), 1, 1)
+    assert "empty list" in out[0].message
 
 
 def test_api_words():
