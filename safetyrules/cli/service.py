@@ -15,7 +15,7 @@ def register(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
     p.add_argument("--max-body", type=int, default=None, metavar="BYTES",
-                   help="largest request body, and largest batch line (default: 1 MiB)")
+                   help="largest request body, a batch's whole body included (default: 1 MiB; larger answers 413)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="how long to wait for request body data (default: 30)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default: 1)")

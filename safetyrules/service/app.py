@@ -32,8 +32,6 @@ __all__ = ["create_app", "app_from_env", "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", 
 
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB (SPEC §11)
 DEFAULT_TIMEOUT = 30.0  # seconds to receive a request body
-#: a batch body may be long (it streams); each of its lines is held to max_body
-DEFAULT_MAX_BATCH_BODY = 1 << 34
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -127,11 +125,10 @@ def _as_of(value: Any) -> Optional[datetime.date]:
 class _Service:
     """The handlers, bound to one rule set and its limits."""
 
-    def __init__(self, rules, max_body: int, timeout: float, max_batch_body: int) -> None:
+    def __init__(self, rules, max_body: int, timeout: float) -> None:
         self.rules = rules
         self.max_body = max_body
         self.timeout = timeout
-        self.max_batch_body = max_batch_body
         plan = rules.plan
         self.health_body = canonical_json({"status": "ok", "ruleset": {"id": plan.id, "digest": plan.digest}}).encode()
         self.ruleset_body = canonical_json(ruleset_summary(rules)).encode()
@@ -163,9 +160,13 @@ class _Service:
         while it streams, not after it has all been read."""
         limit = self.max_body
         self._check_length(request, limit)
+        return await self._read_all(self._chunks(request))
+
+    async def _read_all(self, chunks: AsyncIterator[bytes]) -> bytes:
+        limit = self.max_body
         parts: List[bytes] = []
         n = 0
-        async for chunk in self._chunks(request):
+        async for chunk in chunks:
             n += len(chunk)
             if n > limit:
                 raise Problem.single(413, "E-TOO-LARGE", f"the body is over the limit of {limit} bytes")
@@ -212,17 +213,26 @@ class _Service:
     async def evaluate_batch(self, scope, receive, send) -> None:
         """A raw ASGI endpoint: the request body is read while the answer
         streams, which Starlette's StreamingResponse does not allow (it
-        listens for a disconnect on the same channel)."""
+        listens for a disconnect on the same channel).
+
+        The body is held to ``max_body`` as a whole, as every request body is
+        (SPEC §11): over it, the answer is 413, never a 200 stream.  With a
+        ``Content-Length`` the limit is checked at once and the answer streams
+        while the body is read; a chunked body (no length) is read up to the
+        limit before the 200 starts, since only then is it known to fit."""
         request = Request(scope, receive)
+        chunks = self._chunks(request)
         try:
             day = _as_of(request.query_params.get("as_of"))
-            self._check_length(request, self.max_batch_body)
+            self._check_length(request, self.max_body)
+            if request.headers.get("content-length") is None:
+                chunks = _once(await self._read_all(chunks))
         except Problem as p:
             await _problem_response(p)(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", NDJSON.encode())]})
-        async for part in self._batch_lines(request, day):
+        async for part in self._batch_lines(chunks, day):
             await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -250,17 +260,16 @@ class _Service:
     def _error_line(n: int, entry: Dict[str, Any]) -> bytes:
         return canonical_json({"line": n, "error": entry}).encode("utf-8") + b"\n"
 
-    async def _batch_lines(self, request: Request, day) -> AsyncIterator[bytes]:
+    async def _batch_lines(self, chunks: AsyncIterator[bytes], day) -> AsyncIterator[bytes]:
         buf = b""
         n = 0  # lines consumed
-        skipping = False  # inside a line over the limit: drop bytes up to its end
         total = 0
         limit = self.max_body
         try:
-            async for chunk in self._chunks(request):
+            async for chunk in chunks:
                 total += len(chunk)
-                if total > self.max_batch_body:
-                    yield self._error_line(n + 1, {"code": "E-TOO-LARGE", "message": f"the batch is over the limit of {self.max_batch_body} bytes; stopped", "fact": None})
+                if total > limit:  # only if a Content-Length understated the body
+                    yield self._error_line(n + 1, {"code": "E-TOO-LARGE", "message": f"the body is over the limit of {limit} bytes; stopped", "fact": None})
                     return
                 buf += chunk
                 out: List[bytes] = []
@@ -272,30 +281,22 @@ class _Service:
                     line = buf[start:i]
                     start = i + 1
                     n += 1
-                    if skipping:
-                        skipping = False
-                        continue
-                    if len(line) > limit:
-                        out.append(self._error_line(n, _too_long(limit)))
-                    elif line.strip():
+                    if line.strip():
                         out.append(self._decide_line(n, line, day))
                 buf = buf[start:]
-                if not skipping and len(buf) > limit:
-                    out.append(self._error_line(n + 1, _too_long(limit)))
-                    skipping = True
-                if skipping:
-                    buf = b""
                 if out:
                     yield b"".join(out)
         except Problem as p:  # timeout while streaming: say so in band
             yield self._error_line(n + 1, p.errors[0])
             return
-        if buf.strip() and not skipping:
-            yield self._decide_line(n + 1, buf, day) if len(buf) <= limit else self._error_line(n + 1, _too_long(limit))
+        if buf.strip():
+            yield self._decide_line(n + 1, buf, day)
 
 
-def _too_long(limit: int) -> Dict[str, Any]:
-    return {"code": "E-TOO-LARGE", "message": f"the line is over the limit of {limit} bytes", "fact": None}
+async def _once(body: bytes) -> AsyncIterator[bytes]:
+    """A body already read, as the chunks of one."""
+    if body:
+        yield body
 
 
 class _AsgiEndpoint:
@@ -318,7 +319,6 @@ def create_app(
     rules_path: Optional[str] = None,
     max_body: int = DEFAULT_MAX_BODY,
     timeout: float = DEFAULT_TIMEOUT,
-    max_batch_body: int = DEFAULT_MAX_BATCH_BODY,
 ) -> Starlette:
     """The ASGI app serving ``rules`` (or the rule set at ``rules_path``;
     the bundled one when both are None)."""
@@ -326,7 +326,7 @@ def create_app(
         from safetyrules.engine.ruleset import load
 
         rules = load(rules_path)
-    svc = _Service(rules, max_body, timeout, max_batch_body)
+    svc = _Service(rules, max_body, timeout)
 
     async def on_problem(request: Request, exc: Problem) -> Response:
         return _problem_response(exc)
