@@ -290,6 +290,11 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
                             ("default", a.default if a.has_default else None, b.default if b.has_default else None)):
             if x != y:
                 changes.append(_change("table", "changed", tid, tid, field=field, old=x, new=y))
+        # a collect table's warn: {code, message} (added: old none; removed: new none)
+        wa, wb = _warn(a), _warn(b)
+        if wa != wb:
+            action = "added" if wa is None else "removed" if wb is None else "changed"
+            changes.append(_change("table", "changed", tid, tid, field="warn", warn=action, old=wa, new=wb))
         n_before = len(changes)
         akeys = [r.id or f"#{i + 1}" for i, r in enumerate(a.rows)]
         bkeys = [r.id or f"#{i + 1}" for i, r in enumerate(b.rows)]
@@ -315,10 +320,21 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
                 changes.append(_change("row", "changed", tid, key, field="when", **d))
             if ra.cite != rb.cite:
                 changes.append(_change("row", "changed", tid, key, field="cite", old=ra.cite, new=rb.cite))
-        if any(c.get("field") not in ("cite", "version", "document") for c in changes[n_before:]):
+        if any(c.get("field") not in ("cite", "version", "document", "warn") for c in changes[n_before:]):
             changes.append(_change("table", "changed", tid, tid, field="output",
                                    counterexample=table_counterexample(la, lb, vocab)))
     return changes
+
+
+def _warn(t) -> Optional[Dict[str, Any]]:
+    """A table's ``warn:`` as ``{"code", "message"}``, or None without one."""
+    if t.warn_code is None:
+        return None
+    return {"code": t.warn_code, "message": t.warn_message}
+
+
+def _warn_text(w: Optional[Dict[str, Any]]) -> str:
+    return "none" if w is None else f"{w['code']} “{w['message']}”"
 
 
 def _position(rules, c: Dict[str, Any]):
@@ -550,6 +566,13 @@ def _line(c: Dict[str, Any]) -> str:
     head = f"{c['action']} {what} {c['id']}" if c["kind"] in ("standard", "table", "fact") else f"{c['action']} {what} {c['in']} / {c['id']}"
     if c["action"] == "changed" and c["field"] == "output" and c["kind"] == "table":
         head += " — its output, as a whole"
+    elif c["action"] == "changed" and c["field"] == "warn" and c["kind"] == "table":
+        if c.get("warn") == "added":
+            head += f" — warn added: {_short(_warn_text(c.get('new')))}"
+        elif c.get("warn") == "removed":
+            head += f" — warn removed: {_short(_warn_text(c.get('old')))}"
+        else:
+            head += f" — warn: {_short(_warn_text(c.get('old')))} → {_short(_warn_text(c.get('new')))}"
     elif c["action"] == "changed":
         head += f" — {c['field']}: {_short(c.get('old'))} → {_short(c.get('new'))}"
     elif c["action"] == "added" and "new" in c:

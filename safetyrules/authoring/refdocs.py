@@ -117,6 +117,9 @@ def render_table(rules, t) -> str:
         out.append(f"Document: {_cell(t.document)}.")
     if t.has_default:
         out.append(f"Default when no row matches: `{t.default}`.")
+    if t.warn_code is not None:
+        out.append(f"Each value collected is also a decision warning `{t.warn_code}`: "
+                   f"“{_cell(t.warn_message)}”, `{{value}}` being the value.")
     out.append("")
     out.append("| # | row | then | condition |")
     out.append("|---|---|---|---|")
