@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.errors import FactsError
 
-__all__ = ["read_table", "arrow_type", "input_facts", "ID_COLUMN", "to_records", "require"]
+__all__ = ["read_table", "iter_tables", "arrow_type", "input_facts", "ID_COLUMN", "to_records", "require", "BATCH_ROWS"]
 
 ID_COLUMN = "entity.id"
 _RESERVED = ("findings.", "as_of")
@@ -448,14 +448,16 @@ def _python_column(values: List[Any], spec: FactSpec, name: str):
         raise _bad(name, None, f"values do not fit the fact's type ({exc})") from None
 
 
-def read_table(data, vocabulary: Mapping[str, FactSpec]) -> Tuple[Any, bool]:
+def read_table(data, vocabulary: Mapping[str, FactSpec], first_row: int = 0) -> Tuple[Any, bool]:
     """``data`` checked against ``vocabulary`` → ``(table, has_id)``.
 
     The table has a column per declared input fact (typed, in sorted order),
     ``entity.id`` first when the input had it (kept as text even when the
-    vocabulary does not declare it).  Raises :class:`FactsError`."""
+    vocabulary does not declare it).  Raises :class:`FactsError`; its row
+    counts from ``first_row`` (``data`` a batch of a larger input)."""
     pa = require("pyarrow")
     raw = to_arrow(data, vocabulary)
+    rows = (lambda i: first_row + i) if first_row else None
     names = raw.column_names
     seen = set()
     for n in names:
@@ -477,13 +479,13 @@ def read_table(data, vocabulary: Mapping[str, FactSpec]) -> Tuple[Any, bool]:
         spec = vocabulary.get(ID_COLUMN) or FactSpec(type="string")
         if _kind(col.type) in ("int",):
             col = col.cast(pa.string())
-        cols.append(check_array(col, spec, ID_COLUMN))
+        cols.append(check_array(col, spec, ID_COLUMN, rows))
         out_names.append(ID_COLUMN)
     given = [n for n in input_facts(vocabulary) if n != ID_COLUMN and n in seen]
 
     def check(name):
         try:
-            return check_array(raw.column(name), vocabulary[name], name)
+            return check_array(raw.column(name), vocabulary[name], name, rows)
         except FactsError as exc:
             return exc
 
@@ -517,6 +519,57 @@ def read_table(data, vocabulary: Mapping[str, FactSpec]) -> Tuple[Any, bool]:
 
 #: from this many rows the columns are checked in parallel
 _PARALLEL_ROWS = 1 << 16
+
+#: rows read, checked and graded at a time: a registry of any size needs the
+#: memory of one batch besides its result
+BATCH_ROWS = 1 << 20
+
+
+def iter_tables(data, vocabulary: Mapping[str, FactSpec], batch_rows: Optional[int] = None):
+    """``data`` (as :func:`read_table` takes it) in batches of at most
+    ``batch_rows`` rows (default :data:`BATCH_ROWS`), in input order →
+    ``(total rows, iterator of (first row, unchecked pyarrow.Table))``.
+
+    A Parquet file is read batch by batch (``ParquetFile.iter_batches``), so
+    only one batch of it is in memory at a time; a table in memory is sliced
+    (no copy).  There is always at least one batch (an empty input gives
+    one empty table)."""
+    pa = require("pyarrow")
+    size = batch_rows or BATCH_ROWS
+    if isinstance(data, (str, os.PathLike)) and os.fspath(data).lower().endswith(".parquet"):
+        path = os.fspath(data)
+        if not os.path.exists(path):
+            raise FactsError("cannot read registry: no such file", path=path)
+        import pyarrow.parquet as pq
+
+        try:
+            pf = pq.ParquetFile(path)
+            total = pf.metadata.num_rows
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise FactsError(f"cannot read registry: {exc}", path=path) from None
+        if total <= size:
+            return total, iter([(0, _read_path(path, vocabulary))])
+        return total, _parquet_batches(pf, path, size)
+    raw = to_arrow(data, vocabulary)
+    total = raw.num_rows
+    if total <= size:
+        return total, iter([(0, raw)])
+    return total, ((start, raw.slice(start, size)) for start in range(0, total, size))
+
+
+def _parquet_batches(pf, path: str, size: int):
+    pa = require("pyarrow")
+    start = 0
+    it = pf.iter_batches(batch_size=size)
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            return
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise FactsError(f"cannot read registry: {exc}", path=path) from None
+        yield start, pa.Table.from_batches([batch])
+        start += batch.num_rows
 
 
 def to_records(table, vocabulary: Mapping[str, FactSpec]):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional, Union
 import os
 from typing import Any, Dict, List, Mapping
 
-from safetyrules.backends.columnar_io import ID_COLUMN, arrow_type, read_table, require, to_records
+from safetyrules.backends.columnar_io import ID_COLUMN, arrow_type, iter_tables, read_table, require, to_records
 from safetyrules.engine.facts import check_facts, iter_jsonl
 from safetyrules.errors import FactsError
 from safetyrules.backends.columnar_result import assemble, result_schema
@@ -71,7 +71,9 @@ def evaluate_table(
     DataFrame).  Raises :class:`~safetyrules.errors.FactsError` for a bad
     column or value and :class:`BackendError` for an unknown backend or a
     missing optional dependency.  ``progress(done, total)`` is called as rows
-    are graded (the python backend; the others run as one query)."""
+    are graded: after each batch of
+    :data:`~safetyrules.backends.columnar_io.BATCH_ROWS` rows (the python
+    backend also every 10,000 rows)."""
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
     day = _day(as_of)
@@ -83,18 +85,29 @@ def evaluate_table(
         if spark is None:
             raise BackendError("the spark backend needs spark= a SparkSession")
         return evaluate_spark(plan, vocab, _jsonl_or(data, vocab), spark)
-    table, has_id = read_table(_jsonl_or(data, vocab), vocab)
-    if backend == "python":
-        out = _python(rules, table, has_id, day, progress)
-    elif backend == "duckdb":
-        out = _duckdb(plan, table, has_id)
-    else:
-        from safetyrules.backends.polars import evaluate_polars
+    # in batches of BATCH_ROWS rows, in input order (a Parquet file read batch
+    # by batch): memory is one batch's besides the result; rows are graded
+    # independently, so the result is the same as at once
+    total, batches = iter_tables(_jsonl_or(data, vocab), vocab)
+    parts = []
+    for start, raw in batches:
+        table, has_id = read_table(raw, vocab, first_row=start)
+        del raw
+        if backend == "python":
+            step = None if progress is None else (lambda done, _n, start=start: progress(start + done, total))
+            parts.append(_python(rules, table, has_id, day, step))
+        elif backend == "duckdb":
+            parts.append(_duckdb(plan, table, has_id))
+        else:
+            from safetyrules.backends.polars import evaluate_polars
 
-        out = evaluate_polars(plan, table, has_id)
-    if progress is not None and backend != "python":
-        progress(table.num_rows, table.num_rows)
-    return out
+            parts.append(evaluate_polars(plan, table, has_id))
+        if progress is not None and backend != "python":
+            progress(start + table.num_rows, total)
+        del table
+    if len(parts) == 1:
+        return parts[0]
+    return require("pyarrow").concat_tables(parts)
 
 
 def _jsonl_or(data, vocab):
