@@ -21,8 +21,8 @@ reserved name, a wrong type, a non-finite number, a value out of range, a
 whole float for an integer, ``{}`` or None where a group belongs, a list
 item with a None or nested field, a given table output, mixed nesting)
 makes the reader give up (``break`` out of the reading block).  Input
-that mixes nested and dotted names is flattened (:func:`flatten_input`) and
-read again by full names; if that fails too, the program returns None: the
+that mixes nested and dotted names is nested again by name segments
+(:func:`nest_input`) and read a second time by the same code; if that fails too, the program returns None: the
 engine then runs the reference path, so errors and conversions stay
 exactly its own.
 """
@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, text_ok
 
-__all__ = ["Trie", "build_trie", "Reader", "flatten_input", "others_regular", "items_regular", "leaf_validator"]
+__all__ = ["Trie", "build_trie", "Reader", "flatten_input", "nest_input", "others_regular", "items_regular", "leaf_validator"]
 
 
 def flatten_input(facts: dict) -> Optional[dict]:
@@ -58,6 +58,36 @@ def flatten_input(facts: dict) -> Optional[dict]:
                 return None
             else:
                 out[key] = v
+    return out
+
+
+def nest_input(facts: dict) -> Optional[dict]:
+    """Dotted names (or a mix of dotted and nested) → the same facts nested
+    by name segments (``{"a.b": 1}`` → ``{"a": {"b": 1}}``), or None where
+    the reference flattening would differ or refuse (see
+    :func:`flatten_input`), or a name is both a value and a group.  Each
+    name of the result maps one to one to a full dotted name, so reading
+    it by the nested trie reads exactly the full names."""
+    flat = flatten_input(facts)
+    if flat is None:
+        return None
+    out: dict = {}
+    for key, v in flat.items():
+        parts = key.split(".")
+        d = out
+        for seg in parts[:-1]:
+            sub = d.get(seg)
+            if sub is None:
+                if seg in d:
+                    return None
+                sub = d[seg] = {}
+            elif type(sub) is not dict:
+                return None
+            d = sub
+        last = parts[-1]
+        if last in d:
+            return None
+        d[last] = v
     return out
 
 _SCALARS = ("bool", "integer", "number", "string", "enum", "date")

@@ -39,7 +39,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.backends.layout import FrozenList, Layout, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
-from safetyrules.backends.pyread import Reader, build_trie, flatten_input, items_regular, others_regular
+from safetyrules.backends.pyread import Reader, build_trie, items_regular, nest_input, others_regular
 from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
@@ -99,7 +99,7 @@ class _Code:
         self.ns: Dict[str, Any] = {
             "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_GiveUp": _GiveUp,
             "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
-            "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_flatten": flatten_input,
+            "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_nest": nest_input, "_TWO": (0, 1),
             "_others": others_regular, "_items": items_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
         }
         self.n = 0
@@ -193,24 +193,22 @@ class _Builder:
                 code.emit(ind, f"{self.locals[n]} = {'_NAN' if self.rep[n] == 'nan' else 'None'}")
         reader = Reader(code, self.locals, self.flags)
         code.emit(ind, "_ok = False")
-        code.emit(ind, "for _ in _ONE:")
-        reader.read(nested, ind + 1, "break")
-        code.emit(ind + 1, "_ok = True")
-        self.group_of = dict(reader.group_of)
         if nested.groups:
-            # dotted names, or a mix: read again by full names
-            code.emit(ind, "if not _ok:")
-            code.emit(ind + 1, "f = _flatten(f)")
-            code.emit(ind + 1, "if f is None: return None")
-            flat_flags: Dict[str, str] = {"": self.flags[""]}
-            flat_reader = Reader(code, self.locals, flat_flags)
-            code.emit(ind + 1, "for _ in _ONE:")
-            flat_reader.read(flat, ind + 2, "break")
-            code.emit(ind + 2, "_ok = True")
-            # one flag for everything: every group is complete when it is
-            others = [f for p, f in self.flags.items() if p != ""]
-            if others:
-                code.emit(ind + 2, f"{' = '.join(others)} = {self.flags['']}")
+            # dotted names, or a mix: nested again (_nest) and read a second time
+            # by the same code (one copy of the reading code, not two)
+            code.emit(ind, "for _p in _TWO:")
+            code.emit(ind + 1, "if _p:")
+            code.emit(ind + 2, "f = _nest(f)")
+            code.emit(ind + 2, "if f is None: return None")
+            rind = ind + 1
+        else:
+            rind = ind
+        code.emit(rind, "for _ in _ONE:")
+        reader.read(nested, rind + 1, "break")
+        code.emit(rind + 1, "_ok = True")
+        if nested.groups:
+            code.emit(rind, "if _ok: break")
+        self.group_of = dict(reader.group_of)
         code.emit(ind, "if not _ok: return None")
         code.emit(ind, "_w = []")
         code.emit(ind, "_W = ()")
