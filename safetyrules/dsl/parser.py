@@ -31,8 +31,9 @@ from .. import units
 from ..errors import ExpressionSyntaxError, SafetyRulesError
 from ..limits import MAX_INT_DIGITS, int_digits_ok
 from . import ast as A
+from .fastparse import parse_fast
 
-__all__ = ["parse"]
+__all__ = ["parse", "parse_lark"]
 
 # Longest expression accepted, in characters: a bound on work, far above any
 # real rule (the bundled ones are under 2,000).
@@ -426,12 +427,8 @@ def _translate(text: str, exc: Exception) -> ExpressionSyntaxError:
     return ExpressionSyntaxError(f"cannot parse expression: {exc}", line=1, column=1)
 
 
-def parse(text: str) -> A.Node:
-    """Parse expression text into an AST.
-
-    Raises :class:`ExpressionSyntaxError` (a :class:`SafetyRulesError`) with a
-    1-based line and column relative to ``text`` for any malformed input.
-    """
+def _refuse_early(text) -> None:
+    """The checks before any parsing: text, not too long, not blank."""
     if not isinstance(text, str):
         raise ExpressionSyntaxError(
             f"an expression must be text, not {type(text).__name__}", line=1, column=1
@@ -442,6 +439,33 @@ def parse(text: str) -> A.Node:
         )
     if not text.strip():
         raise ExpressionSyntaxError("empty expression", line=1, column=1)
+
+
+def parse(text: str) -> A.Node:
+    """Parse expression text into an AST.
+
+    Raises :class:`ExpressionSyntaxError` (a :class:`SafetyRulesError`) with a
+    1-based line and column relative to ``text`` for any malformed input.
+    """
+    _refuse_early(text)
+    # The hand-written parser (fastparse.py) builds the same AST several
+    # times faster; it leaves any input it does not accept (every error among
+    # them) to lark, which raises the error.
+    node = parse_fast(text)
+    if node is not None:
+        return node
+    return _parse_lark(text)
+
+
+def parse_lark(text: str) -> A.Node:
+    """:func:`parse` by the lark parser alone (the reference the fast path is
+    tested against; also what :func:`parse` does for input the fast path
+    leaves alone)."""
+    _refuse_early(text)
+    return _parse_lark(text)
+
+
+def _parse_lark(text: str) -> A.Node:
     p = _parser()
     p.builder.begin()
     try:

@@ -1,0 +1,453 @@
+"""A fast path for :func:`safetyrules.dsl.parser.parse`: a hand-written
+scanner and recursive-descent parser for the grammar in ``grammar.lark``.
+
+It builds exactly the AST (spans included) that the lark parser builds, for
+every expression it accepts, and it accepts only expressions the lark parser
+accepts.  Anything else — a syntax error, an unknown unit or function, a bad
+escape, nesting past the limits, input it was not written for — makes
+:func:`parse_fast` return ``None``, and the caller parses the text again with
+lark, which raises the error with its message and position as always.  So
+this module never raises an error of its own, and every error message stays
+the lark path's.
+
+The scanner follows lark's contextual lexer: which terminals can match
+depends on where the parser is.
+
+* Where an operand may start: ``DATE`` (priority 3), ``NUMBER`` (2), then
+  ``PATH`` / ``STRING``, the words ``not`` / ``true`` / ``false`` (``PATH``
+  refuses reserved words, so a word is a keyword only where it is not a
+  name), and ``( [ - ] )``.
+* After an operand: comparisons, ``+ -``, ``* /``, the words ``and or not
+  in`` matched as plain strings (lark matches ``x andy`` as ``x and y``),
+  and ``( ) ] , :``.
+* After a number, first a ``UNIT``; a unit spelt ``and``/``or``/``not``/
+  ``in`` is that word instead (lark's "unless" rule for string terminals a
+  regular expression also matches).
+
+The terminal patterns are copied from ``grammar.lark``;
+``tests/dsl/test_fastparse.py`` checks they are still the grammar's and
+compares the two parsers on the bundled expressions and on generated input.
+
+Thread safety: no module state is written; each call has its own parser.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import math
+import re
+from typing import List, Optional
+
+from .. import units
+from ..limits import int_digits_ok
+from . import ast as A
+
+__all__ = ["parse_fast", "TERMINALS"]
+
+# The grammar's terminal patterns (grammar.lark), by name.
+TERMINALS = {
+    "DATE": r"\d{4}-\d{2}-\d{2}(?![\w.])",
+    "NUMBER": r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?",
+    "UNIT": r"(%LEL|%|°C|\d+k_[A-Za-z]+|[A-Za-zµ°][A-Za-z0-9_]*(\/[A-Za-z][A-Za-z0-9]*)?[²³]?)",
+    "PATH": r"(?!(and|or|not|in|true|false)\b)[^\W\d]\w*(\.(?!(and|or|not|in|true|false)\b)[^\W\d]\w*)*",
+    "STRING": r""""([^"\\]|\\.)*"|'([^'\\]|\\.)*'""",
+}
+
+_WS = re.compile(r"\s*")
+_OPERAND = re.compile(
+    "(?P<DATE>%s)|(?P<NUMBER>%s)|(?P<PATH>%s)|(?P<STRING>%s)|(?P<W>not|true|false)|(?P<P>[(\\[\\-\\])])"
+    % (TERMINALS["DATE"], TERMINALS["NUMBER"], TERMINALS["PATH"], TERMINALS["STRING"])
+)
+_OPERATOR = re.compile(r"(?P<C>==|!=|<=|>=|<|>)|(?P<A>[+\-])|(?P<M>[*/])|(?P<W>and|or|not|in)|(?P<P>[()\],:])")
+_UNIT = re.compile(TERMINALS["UNIT"])
+_INT = re.compile(r"\d+")
+
+# token kinds
+_END = "$END"
+_ENDS_OPERAND = frozenset({"PATH", "STRING", "DATE", "true", "false", ")", "]", "UNIT"})
+_KEYWORD_UNITS = {"and": "and", "or": "or", "not": "not_op", "in": "in"}
+_ESCAPES = {"\\": "\\", "'": "'", '"': '"'}
+_ARITY = {"known": (1, 1), "abs": (1, 1), "len": (1, 1), "days": (2, 2),
+          "min": (1, None), "max": (1, None), "at_least": (2, None)}
+# Deepest nesting of sub-expressions this recursive parser takes on; past it
+# the (iterative) lark parser does the work.
+_MAX_NESTING = 60
+
+
+class _Decline(Exception):
+    """This parser does not take the input; lark will."""
+
+
+def _scan(text: str):
+    """The tokens of ``text``: kinds, texts, start and end offsets."""
+    kinds: List[str] = []
+    vals: List[str] = []
+    starts: List[int] = []
+    ends: List[int] = []
+    pos = 0
+    n = len(text)
+    ctx = 0  # 0: an operand may start; 1: after an operand; 2: after a number
+    ws = _WS.match
+    while True:
+        pos = ws(text, pos).end()
+        if pos >= n:
+            break
+        if ctx == 2:
+            m = _UNIT.match(text, pos)
+            if m is not None:
+                word = m.group()
+                kind = _KEYWORD_UNITS.get(word)
+                if kind is None:
+                    if word in ("true", "false"):
+                        raise _Decline
+                    kind = "UNIT"
+                kinds.append(kind)
+                vals.append(word)
+                starts.append(pos)
+                pos = m.end()
+                ends.append(pos)
+                ctx = 1 if kind == "UNIT" or kind == "not_op" else 0
+                continue
+            ctx = 1
+        if ctx == 0:
+            m = _OPERAND.match(text, pos)
+            if m is None:
+                raise _Decline
+            g = m.lastgroup
+            word = m.group()
+            if g == "W" or g == "P":
+                kind = word
+            else:
+                kind = g  # type: ignore[assignment]
+            ctx = 2 if kind == "NUMBER" else (1 if kind in _ENDS_OPERAND else 0)
+        else:
+            m = _OPERATOR.match(text, pos)
+            if m is None:
+                raise _Decline
+            g = m.lastgroup
+            word = m.group()
+            if g == "C":
+                kind = "COMPOP"
+            elif g == "A":
+                kind = "ADDOP"
+            elif g == "M":
+                kind = "MULOP"
+            elif g == "W":
+                kind = "not_op" if word == "not" else word
+            else:
+                kind = word
+            # after 'not' (of 'not in') comes 'in', matched as after an operand
+            ctx = 1 if kind in _ENDS_OPERAND or kind == "not_op" else 0
+        kinds.append(kind)
+        vals.append(word)
+        starts.append(pos)
+        pos = m.end()
+        ends.append(pos)
+    kinds.append(_END)
+    return kinds, vals, starts, ends
+
+
+class _Parser:
+    __slots__ = ("text", "k", "v", "s", "e", "i", "depth", "nest", "lines")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.k, self.v, self.s, self.e = _scan(text)
+        self.i = 0
+        self.depth = {}
+        self.nest = 0
+        if "\n" in text:
+            self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
+        else:
+            self.lines = None
+
+    # -- positions -------------------------------------------------------
+    def _lc(self, pos: int):
+        lines = self.lines
+        if lines is None:
+            return 1, pos + 1
+        li = bisect.bisect_right(lines, pos) - 1
+        return li + 1, pos - lines[li] + 1
+
+    def span(self, j: int) -> A.Span:
+        """The span of token ``j`` (lark's line/column and end line/column)."""
+        if self.lines is None:
+            return A.Span(1, self.s[j] + 1, 1, self.e[j] + 1)
+        line, col = self._lc(self.s[j])
+        end_line, end_col = self._lc(self.e[j])
+        return A.Span(line, col, end_line, end_col)
+
+    def span2(self, j: int, k: int) -> A.Span:
+        """From the start of token ``j`` to the end of token ``k``."""
+        if self.lines is None:
+            return A.Span(1, self.s[j] + 1, 1, self.e[k] + 1)
+        line, col = self._lc(self.s[j])
+        end_line, end_col = self._lc(self.e[k])
+        return A.Span(line, col, end_line, end_col)
+
+    # -- the parser's depth limits (parser._Builder._mk) -----------------
+    def mk(self, node, *kids):
+        depth = self.depth
+        d = 1
+        q = 0
+        for kid in kids:
+            dk, qk = depth.get(id(kid), (1, 0))
+            if dk + 1 > d:
+                d = dk + 1
+            if qk > q:
+                q = qk
+        if d > A.MAX_DEPTH:
+            raise _Decline
+        if type(node) is A.Quantifier:
+            q += 1
+            if q > A.MAX_QUANTIFIER_DEPTH:
+                raise _Decline
+        depth[id(node)] = (d, q)
+        return node
+
+    # -- grammar ---------------------------------------------------------
+    def parse(self) -> A.Node:
+        node = self.expr()
+        if self.k[self.i] != _END:
+            raise _Decline
+        return node
+
+    def expr(self) -> A.Node:
+        self.nest += 1
+        if self.nest > _MAX_NESTING:
+            raise _Decline
+        first = self.and_()
+        if self.k[self.i] == "or":
+            ops = [first]
+            while self.k[self.i] == "or":
+                self.i += 1
+                ops.append(self.and_())
+            first = self.mk(A.Or(tuple(ops), span=_join(ops[0].span, ops[-1].span)), *ops)
+        self.nest -= 1
+        return first
+
+    def and_(self) -> A.Node:
+        first = self.not_()
+        if self.k[self.i] == "and":
+            ops = [first]
+            while self.k[self.i] == "and":
+                self.i += 1
+                ops.append(self.not_())
+            return self.mk(A.And(tuple(ops), span=_join(ops[0].span, ops[-1].span)), *ops)
+        return first
+
+    def not_(self) -> A.Node:
+        if self.k[self.i] == "not":
+            j = self.i
+            self.i += 1
+            self.nest += 1
+            if self.nest > _MAX_NESTING:
+                raise _Decline
+            operand = self.not_()
+            self.nest -= 1
+            return self.mk(A.Not(operand, span=_join(self.span(j), operand.span)), operand)
+        return self.comparison()
+
+    def comparison(self) -> A.Node:
+        left = self.sum_()
+        kind = self.k[self.i]
+        if kind == "COMPOP":
+            op = self.v[self.i]
+            self.i += 1
+        elif kind == "in":
+            op = "in"
+            self.i += 1
+        elif kind == "not_op":
+            if self.k[self.i + 1] != "in":
+                raise _Decline
+            op = "not in"
+            self.i += 2
+        else:
+            return left
+        right = self.sum_()
+        return self.mk(A.Compare(op, left, right, span=_join(left.span, right.span)), left, right)
+
+    def sum_(self) -> A.Node:
+        node = self.product()
+        while self.k[self.i] == "ADDOP":
+            op = self.v[self.i]
+            self.i += 1
+            right = self.product()
+            node = self.mk(A.Arith(op, node, right, span=_join(node.span, right.span)), node, right)
+        return node
+
+    def product(self) -> A.Node:
+        node = self.unary()
+        while self.k[self.i] == "MULOP":
+            op = self.v[self.i]
+            self.i += 1
+            right = self.unary()
+            node = self.mk(A.Arith(op, node, right, span=_join(node.span, right.span)), node, right)
+        return node
+
+    def unary(self) -> A.Node:
+        if self.k[self.i] == "-":
+            j = self.i
+            self.i += 1
+            self.nest += 1
+            if self.nest > _MAX_NESTING:
+                raise _Decline
+            operand = self.unary()
+            self.nest -= 1
+            return self.mk(A.Neg(operand, span=_join(self.span(j), operand.span)), operand)
+        return self.atom()
+
+    def atom(self) -> A.Node:
+        i = self.i
+        kind = self.k[i]
+        if kind == "PATH":
+            if self.k[i + 1] == "(":
+                return self.call()
+            self.i = i + 1
+            name = self.v[i]
+            for seg in name.split("."):
+                if seg in A.RESERVED:
+                    raise _Decline
+            return self.mk(A.Path(name, span=self.span(i)))
+        if kind == "NUMBER":
+            return self.number()
+        if kind == "(":
+            self.i = i + 1
+            inner = self.expr()
+            if self.k[self.i] != ")":
+                raise _Decline
+            self.i += 1
+            return inner  # parentheses only group; the node keeps its own span
+        if kind == "STRING":
+            self.i = i + 1
+            return self.mk(A.String(_unescape(self.v[i]), span=self.span(i)))
+        if kind == "true" or kind == "false":
+            self.i = i + 1
+            return self.mk(A.Boolean(kind == "true", span=self.span(i)))
+        if kind == "DATE":
+            self.i = i + 1
+            try:
+                value = datetime.date.fromisoformat(self.v[i])
+            except ValueError:
+                raise _Decline from None
+            return self.mk(A.Date(value, span=self.span(i)))
+        if kind == "[":
+            self.i = i + 1
+            elems = []
+            if self.k[self.i] != "]":
+                elems.append(self.expr())
+                while self.k[self.i] == ",":
+                    self.i += 1
+                    if self.k[self.i] == "]":
+                        break
+                    elems.append(self.expr())
+            if self.k[self.i] != "]":
+                raise _Decline
+            j = self.i
+            self.i += 1
+            return self.mk(A.ListLit(tuple(elems), span=self.span2(i, j)), *elems)
+        raise _Decline
+
+    def number(self) -> A.Node:
+        i = self.i
+        text = self.v[i]
+        if _INT.fullmatch(text):
+            if not int_digits_ok(text):
+                raise _Decline
+            value = int(text)
+        else:
+            value = float(text)
+            if not math.isfinite(value):
+                raise _Decline
+        unit = None
+        if self.k[i + 1] == "UNIT":
+            unit = self.v[i + 1]
+            if units.lookup(unit) is None:
+                raise _Decline
+            self.i = i + 2
+            span = self.span2(i, i + 1)
+        else:
+            self.i = i + 1
+            span = self.span(i)
+        return self.mk(A.Number(value, unit, span=span))
+
+    def call(self) -> A.Node:
+        j = self.i
+        name = self.v[j]
+        self.i = j + 2
+        args: list = []
+        if self.k[self.i] != ")":
+            args.append(self.arg())
+            while self.k[self.i] == ",":
+                self.i += 1
+                args.append(self.arg())
+        if self.k[self.i] != ")":
+            raise _Decline
+        span = self.span2(j, self.i)
+        self.i += 1
+        if name in A.QUANTIFIERS:
+            if len(args) != 1 or not isinstance(args[0], tuple):
+                raise _Decline
+            head, body = args[0]
+            if not (
+                type(head) is A.Compare
+                and head.op == "in"
+                and type(head.left) is A.Path
+                and "." not in head.left.name
+            ):
+                raise _Decline
+            return self.mk(A.Quantifier(name, head.left.name, head.right, body, span=span), head.right, body)
+        if name not in A.FUNCTIONS:
+            raise _Decline
+        for a in args:
+            if isinstance(a, tuple):
+                raise _Decline
+        lo, hi = _ARITY[name]
+        if len(args) < lo or (hi is not None and len(args) > hi):
+            raise _Decline
+        if name == "known" and type(args[0]) is not A.Path:
+            raise _Decline
+        return self.mk(A.Call(name, tuple(args), span=span), *args)
+
+    def arg(self):
+        head = self.expr()
+        if self.k[self.i] == ":":
+            self.i += 1
+            return (head, self.expr())
+        return head
+
+
+def _join(a: A.Span, b: A.Span) -> A.Span:
+    return A.Span(a.line, a.column, b.end_line, b.end_column)
+
+
+def _unescape(tok: str) -> str:
+    body = tok[1:-1]
+    if "\\" not in body:
+        return body
+    out = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            nxt = body[i + 1] if i + 1 < len(body) else ""
+            if nxt not in _ESCAPES:
+                raise _Decline
+            out.append(_ESCAPES[nxt])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def parse_fast(text: str) -> Optional[A.Node]:
+    """The AST of ``text`` as the lark parser builds it, or ``None`` when
+    this parser leaves ``text`` to lark (any error, or input past its limits)."""
+    try:
+        return _Parser(text).parse()
+    except _Decline:
+        return None
+    except RecursionError:
+        return None
