@@ -104,7 +104,23 @@ def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyR
                 error = _not_a_mapping(e.label, e.facts, e.positions)
             elif isinstance(error, FactsError) and e.label.endswith(".json") and _blank(e.label):
                 error = _not_a_mapping(e.label, None, None)  # not "JSON: Expecting value"
-        yield e.label, (None if error is not None else (e.facts, e.positions, e.prefix)), error, e.line
+        positions = e.positions if e.text is None else _LinePositions(e.text)
+        yield e.label, (None if error is not None else (e.facts, positions, e.prefix)), error, e.line
+
+
+class _LinePositions:
+    """The positions of a JSON Lines record, parsed only when asked for
+    (when the record turned out bad): its line's text until then."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def get(self):
+        from safetyrules.engine.reader import line_positions
+
+        return line_positions(self.text)
 
 
 def _blank(path: str) -> bool:
@@ -281,6 +297,16 @@ def _with_position(label: str, err: SafetyRulesError, values, prefix) -> SafetyR
     if isinstance(err, FactsError) and err.line is None:
         loc = None
         file = label.split("[", 1)[0]
+        if isinstance(values, _LinePositions):  # a JSON Lines record: the column on its line
+            path, _, line = label.rpartition(":")
+            loc = _locate_fact(values.get(), err.fact)
+            if line.isdigit() and path:
+                err.path, err.line = path, int(line)
+                if loc is not None and loc.line == 1:
+                    err.column = loc.column
+            else:
+                err.path = label
+            return err
         if values is None and file.endswith(".json") and not _is_stream(file):
             values = _json_positions(file)
         if values is not None:

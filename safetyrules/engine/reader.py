@@ -40,6 +40,7 @@ __all__ = [
     "STREAM_SUFFIXES",
     "iter_entities",
     "iter_jsonl_bytes",
+    "line_positions",
     "parse_json",
     "read_facts_file",
     "check_depth",
@@ -61,7 +62,8 @@ class Entity:
     1-based input line of a JSON Lines record (else ``None``); ``index`` the
     position of an entity in a file holding a list of them; ``positions``
     maps key paths to file positions (YAML files) and ``prefix`` is the key
-    path of a list item inside them."""
+    path of a list item inside them; ``text`` is a JSON Lines record's
+    line as read (to locate a bad fact in it, see :func:`line_positions`)."""
 
     label: str
     facts: Any = None
@@ -70,6 +72,7 @@ class Entity:
     index: Optional[int] = None
     positions: Any = attrs.field(default=None, repr=False)
     prefix: Tuple[Any, ...] = ()
+    text: Optional[str] = attrs.field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -222,12 +225,28 @@ def iter_jsonl_bytes(lines: Iterable[bytes], name: Optional[str] = None) -> Iter
             data = parse_json(text, path=name, line=n)
             if not isinstance(data, dict):
                 raise FactsError(
-                    f"an entity must be a JSON object, got {_kind(data)}", path=name, line=n, code="E-ENTITY"
+                    f"an entity must be a JSON object, got {_kind(data)}", path=name, line=n,
+                    column=len(text) - len(text.lstrip()) + 1, code="E-ENTITY",
                 )
         except FactsError as err:
             yield Entity(f"{label}:{n}", error=err, line=n)
             continue
-        yield Entity(f"{label}:{n}", facts=data, line=n)
+        yield Entity(f"{label}:{n}", facts=data, line=n, text=text)
+
+
+def line_positions(text: Optional[str]) -> Any:
+    """Key paths → positions (line 1, the column) in one JSON Lines record,
+    for locating a bad fact on its line; ``None`` when they cannot be had.
+    Read again only for a record that turned out bad (JSON is YAML 1.2, so
+    the YAML loader gives them)."""
+    if not text:
+        return None
+    from safetyrules.source.loader import load_yaml
+
+    try:
+        return load_yaml(text, "<line>").values
+    except (ValueError, RecursionError, SafetyRulesError):
+        return None
 
 
 def _kind(data: Any) -> str:

@@ -57,7 +57,7 @@ def test_jsonl_batch_with_bad_lines_decides_every_good_line(basic):
     assert [d["line"] for d in out] == [1, 2, 3, 5]
     assert [d.get("level") for d in out] == ["blue", None, None, "blue"]
     assert [d["error"]["code"] for d in out if "error" in d] == ["E-FACTS", "E-JSON"]
-    assert f"{src}:2: error: fact 'entity.sector'" in p.stderr
+    assert f"{src}:2:19: error: fact 'entity.sector'" in p.stderr  # PATH:LINE:COL, at the value
     assert f"{src}:3:1: error: JSON" in p.stderr
     # the same through stdin, in parallel
     p2 = run("evaluate", "-", "--rules", str(basic), "--as-of", "2024-03-01", "--format", "json", "--jobs", "2",
