@@ -11,18 +11,24 @@ rest of the vocabulary unknown; list facts (dust systems, furnaces,
 hazardous chemicals, ...) hold 0-3 items for entities of their sector.
 
 Reports, in one run: each backend's records/s straight from the Parquet file
-(read, check, grade), the per-record path (``rules.evaluate`` of each row) on a
-sample and the ratio, peak RSS; then a Shenzhen-shaped registry (111,154
-entities in 885 grids) graded end to end, Parquet in → Parquet out, and (with
-``--spark``) the same on Spark ``local[2]`` with decisions compared.
+(read, check, grade; ``evaluate_table`` reads it in batches), each in a fresh
+child process whose peak RSS (``ru_maxrss``) is reported beside its RSS after
+``load()``; a per-phase breakdown on the first batch (at most 1 Mi rows);
+the per-record path (``rules.evaluate`` of each row) on a sample and the
+ratio; then a Shenzhen-shaped registry (111,154 entities in 885 grids) graded
+end to end, Parquet in → Parquet out, warm and in a fresh process (import,
+``load()``, first and second grading), and (with ``--spark``) the same on
+Spark ``local[2]`` with decisions compared.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -156,7 +162,8 @@ def phases(rules, path, backend, as_of, work):
     from safetyrules.backends.columnar_io import read_table
 
     lap = Lap()
-    raw = pq.read_table(path)
+    pf = pq.ParquetFile(path)
+    raw = pa.Table.from_batches([next(pf.iter_batches(batch_size=min(pf.metadata.num_rows, 1 << 20)))])
     lap("read")
     table, has_id = read_table(raw, rules.plan.facts)
     del raw
@@ -182,14 +189,50 @@ def phases(rules, path, backend, as_of, work):
     lap("write")
     total_w = sum(r[1] for r in lap.rows)
     total_c = sum(r[2] for r in lap.rows)
-    print(f"  {backend} phases (wall s / CPU s): " + ", ".join(f"{k} {w:.2f}/{c:.2f}" for k, w, c in lap.rows)
+    print(f"  {backend} phases on the first {n:,} rows (wall s / CPU s): " + ", ".join(f"{k} {w:.2f}/{c:.2f}" for k, w, c in lap.rows)
           + f"; total {total_w:.2f}/{total_c:.2f} = {n / total_w / 1e6:.3f} M records/s; peak RSS {rss_mib():,.0f} MiB")
     if detail:
         print(f"  {backend} compute steps (wall s / CPU s): {detail}")
 
 
+def child(args) -> int:
+    """One backend over one file in this (fresh) process: one JSON line."""
+    t0 = time.perf_counter()
+    rules = safetyrules.load()
+    loaded = {"load_s": time.perf_counter() - t0, "rss_after_load_mib": rss_mib()}
+    runs = []
+    for _ in range(args.repeat):
+        t, c = time.perf_counter(), cpu_s()
+        out = rules.evaluate_table(args.child_path, backend=args.child, as_of=args.as_of)
+        if args.child_out:
+            pq.write_table(out, args.child_out)
+        runs.append({"wall_s": time.perf_counter() - t, "cpu_s": cpu_s() - c, "rows": out.num_rows,
+                     "result_mib": out.nbytes / 2**20})
+        del out
+    print(json.dumps(dict(loaded, runs=runs, peak_rss_mib=rss_mib())))
+    return 0
+
+
+def in_child(backend, path, as_of, repeat=1, out=None):
+    """``child`` in a fresh interpreter → its JSON line (plus the wall
+    seconds of the whole process, import included)."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", backend, "--child-path", path,
+           "--as-of", as_of, "--repeat", str(repeat)] + (["--child-out", out] if out else [])
+    t = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"child {backend} failed:\n{done.stderr}")
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got["process_s"] = time.perf_counter() - t
+    return got
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-path", help=argparse.SUPPRESS)
+    ap.add_argument("--child-out", help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--sample", type=int, default=20_000, help="records for the per-record path")
     ap.add_argument("--backends", default="polars,duckdb")
@@ -198,6 +241,8 @@ def main(argv=None) -> int:
     ap.add_argument("--dir", default=None)
     ap.add_argument("--no-phases", action="store_true", help="skip the per-phase breakdown")
     args = ap.parse_args(argv)
+    if args.child:
+        return child(args)
     rules = safetyrules.load()
     work = args.dir or tempfile.mkdtemp(prefix="bench_registry_")
     os.makedirs(work, exist_ok=True)
@@ -216,13 +261,14 @@ def main(argv=None) -> int:
           f"({time.perf_counter() - t:.1f} s to generate)")
     rates = {}
     for backend in args.backends.split(","):
-        t, c = time.perf_counter(), cpu_s()
-        out = rules.evaluate_table(path, backend=backend, as_of=args.as_of)
-        dt, dc = time.perf_counter() - t, cpu_s() - c
+        got = in_child(backend, path, args.as_of)
+        run = got["runs"][0]
+        dt, dc = run["wall_s"], run["cpu_s"]
         rates[backend] = args.n / dt
         print(f"{backend:8s} {dt:7.2f} s wall, {dc:7.2f} s CPU  {rates[backend] / 1e6:5.3f} M records/s "
-              f"({args.n / dc / 1e6:5.3f} M per CPU-second)  peak RSS {rss_mib():,.0f} MiB")
-        del out
+              f"({args.n / dc / 1e6:5.3f} M per CPU-second)  peak RSS {got['peak_rss_mib']:,.0f} MiB "
+              f"(child process; {got['rss_after_load_mib']:,.0f} MiB after load(), result "
+              f"{run['result_mib']:,.0f} MiB)")
     if not args.no_phases:
         for backend in rates:
             phases(rules, path, backend, args.as_of, work)
@@ -259,6 +305,11 @@ def main(argv=None) -> int:
         pq.write_table(rules.evaluate_table(sz, backend=backend, as_of=args.as_of), os.path.join(work, "sz_out.parquet"))
         print(f"shenzhen 111,154 entities / 885 grids, {backend}: {time.perf_counter() - t:.2f} s wall, "
               f"{cpu_s() - c:.2f} s CPU, Parquet in -> Parquet out")
+        fresh = in_child(backend, sz, args.as_of, repeat=2, out=os.path.join(work, "sz_out.parquet"))
+        first, second = fresh["runs"]
+        print(f"shenzhen {backend} in a fresh process: load() {fresh['load_s']:.2f} s, first grading "
+              f"{first['wall_s']:.2f} s wall / {first['cpu_s']:.2f} s CPU, second {second['wall_s']:.2f} s / "
+              f"{second['cpu_s']:.2f} s CPU (process {fresh['process_s']:.2f} s in all)")
     if args.spark:
         from safetyrules.backends.spark import local_session
 

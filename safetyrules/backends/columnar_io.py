@@ -356,7 +356,7 @@ def _read_path(path: str, vocabulary: Mapping[str, FactSpec]):
         if low.endswith(".parquet"):
             import pyarrow.parquet as pq
 
-            return pq.read_table(path)
+            return pq.ParquetFile(path).read()  # not read_table: no pyarrow.dataset, no pandas
         if low.endswith(".csv"):
             return _read_csv(path, vocabulary)
         if low.endswith((".jsonl", ".ndjson")):
@@ -548,13 +548,24 @@ def iter_tables(data, vocabulary: Mapping[str, FactSpec], batch_rows: Optional[i
         except (pa.ArrowInvalid, OSError) as exc:
             raise FactsError(f"cannot read registry: {exc}", path=path) from None
         if total <= size:
-            return total, iter([(0, _read_path(path, vocabulary))])
+            return total, iter([(0, _read_parquet(pf, path))])
         return total, _parquet_batches(pf, path, size)
     raw = to_arrow(data, vocabulary)
     total = raw.num_rows
     if total <= size:
         return total, iter([(0, raw)])
     return total, ((start, raw.slice(start, size)) for start in range(0, total, size))
+
+
+def _read_parquet(pf, path: str):
+    """The whole file (``ParquetFile.read``: the same table as
+    ``pq.read_table``, without importing ``pyarrow.dataset`` and pandas,
+    half a second of a fresh process)."""
+    pa = require("pyarrow")
+    try:
+        return pf.read()
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise FactsError(f"cannot read registry: {exc}", path=path) from None
 
 
 def _parquet_batches(pf, path: str, size: int):
