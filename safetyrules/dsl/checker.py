@@ -10,6 +10,7 @@ type error is possible for facts that conform to the vocabulary.
 from __future__ import annotations
 
 import difflib
+import operator
 from typing import Dict, List, Mapping, Optional, Tuple
 
 import attrs
@@ -41,8 +42,48 @@ def _shorten(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class _Fields:
+    """A node class's attributes: a getter of all of them, their names, and
+    the validators of each (for the ones the checker replaces)."""
+
+    __slots__ = ("get", "names", "checks")
+
+    def __init__(self, cls: type) -> None:
+        fields = attrs.fields(cls)
+        self.names = tuple(f.name for f in fields)
+        get = operator.attrgetter(*self.names)
+        self.get = get if len(self.names) > 1 else (lambda node: (get(node),))
+        self.checks = {f.name: (f.validator, f) for f in fields if f.validator is not None}
+
+
+_FIELDS: Dict[type, _Fields] = {}
+_new = object.__new__
+_put = object.__setattr__
+
+
+def _evolve(node: A.Node, changes: Dict[str, object]) -> A.Node:
+    """``attrs.evolve(node, **changes)``, faster: the other attributes are
+    copied as they are (they were checked when ``node`` was built), and only
+    the replaced ones go through their validators."""
+    cls = type(node)
+    info = _FIELDS.get(cls)
+    if info is None:
+        info = _FIELDS[cls] = _Fields(cls)
+    new = _new(cls)
+    for name, value in zip(info.names, info.get(node)):
+        _put(new, name, value)
+    checks = info.checks
+    for name, value in changes.items():
+        check = checks.get(name)
+        if check is not None:
+            check[0](new, check[1], value)
+        _put(new, name, value)
+    return new
+
+
 def _typed(node: A.Node, ty: Type, **changes) -> A.Node:
-    return attrs.evolve(node, ty=ty, **changes)
+    changes["ty"] = ty
+    return _evolve(node, changes)
 
 
 def _is_unit_literal(node: A.Node) -> bool:
@@ -185,7 +226,7 @@ class _Checker:
     def _common_number(self, items: List[A.Node]) -> Type:
         ty = items[0].ty
         for i in items[1:]:
-            _, _, ty2 = self._unify(attrs.evolve(items[0], ty=ty), i, i)
+            _, _, ty2 = self._unify(_typed(items[0], ty), i, i)
             if ty.flex and not ty2.flex:
                 ty = ty2
         return Type("number", unit=ty.unit, flex=ty.flex)
@@ -244,7 +285,7 @@ class _Checker:
                 raise _err(f"cannot compare a list of {le.describe()} with a list of {re_.describe()}", where)
             if le.kind == "number" and re_.kind == "number":
                 # element by element in one unit: [h] == [1 km] with h in m
-                _, _, common = self._unify(attrs.evolve(left, ty=le), attrs.evolve(right, ty=re_), where)
+                _, _, common = self._unify(_typed(left, le), _typed(right, re_), where)
                 target = Type("number", unit=common.unit, flex=common.flex)
                 left, right = self._list_to_unit(left, target), self._list_to_unit(right, target)
         return left, right
@@ -371,7 +412,7 @@ class _Checker:
                     raise _err(f"{name}() needs values of one kind: {ty.describe()} and {a.ty.describe()}", a)
                 if ty.kind == "number":
                     # bring every argument to the unit of the first one seen
-                    base = attrs.evolve(args[0], ty=ty)
+                    base = _typed(args[0], ty)
                     _, conv, ty2 = self._unify(base, a, a)
                     out.append(conv)
                     if ty.flex and not ty2.flex:
@@ -416,24 +457,28 @@ class _Checker:
 
 def _fix_literals(node: A.Node) -> A.Node:
     """Drop remaining unit names from number literals (their value is now in
-    ``ty.unit``) so the evaluator does not convert them again."""
+    ``ty.unit``) so the evaluator does not convert them again.  A subtree
+    without one is returned as it is."""
     if isinstance(node, A.Number):
-        return attrs.evolve(node, unit=None) if node.unit is not None else node
+        return _evolve(node, {"unit": None}) if node.unit is not None else node
     kids = A.children(node)
     if not kids:
         return node
+    fixed = tuple(_fix_literals(k) for k in kids)
+    if all(a is b for a, b in zip(fixed, kids)):
+        return node
     if isinstance(node, (A.And, A.Or)):
-        return attrs.evolve(node, operands=tuple(_fix_literals(k) for k in kids))
+        return _evolve(node, {"operands": fixed})
     if isinstance(node, (A.Compare, A.Arith)):
-        return attrs.evolve(node, left=_fix_literals(node.left), right=_fix_literals(node.right))
+        return _evolve(node, {"left": fixed[0], "right": fixed[1]})
     if isinstance(node, (A.Not, A.Neg)):
-        return attrs.evolve(node, operand=_fix_literals(node.operand))
+        return _evolve(node, {"operand": fixed[0]})
     if isinstance(node, A.Call):
-        return attrs.evolve(node, args=tuple(_fix_literals(k) for k in kids))
+        return _evolve(node, {"args": fixed})
     if isinstance(node, A.ListLit):
-        return attrs.evolve(node, items=tuple(_fix_literals(k) for k in kids))
+        return _evolve(node, {"items": fixed})
     if isinstance(node, A.Quantifier):
-        return attrs.evolve(node, source=_fix_literals(node.source), body=_fix_literals(node.body))
+        return _evolve(node, {"source": fixed[0], "body": fixed[1]})
     return node  # pragma: no cover
 
 
