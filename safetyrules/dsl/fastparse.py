@@ -54,13 +54,14 @@ TERMINALS = {
     "STRING": r""""([^"\\]|\\.)*"|'([^'\\]|\\.)*'""",
 }
 
+# Each pattern skips the white space before a token (lark's ``%ignore``).
 _WS = re.compile(r"\s*")
 _OPERAND = re.compile(
-    "(?P<DATE>%s)|(?P<NUMBER>%s)|(?P<PATH>%s)|(?P<STRING>%s)|(?P<W>not|true|false)|(?P<P>[(\\[\\-\\])])"
+    "\\s*(?:(?P<DATE>%s)|(?P<NUMBER>%s)|(?P<PATH>%s)|(?P<STRING>%s)|(?P<W>not|true|false)|(?P<P>[(\\[\\-\\])]))"
     % (TERMINALS["DATE"], TERMINALS["NUMBER"], TERMINALS["PATH"], TERMINALS["STRING"])
 )
-_OPERATOR = re.compile(r"(?P<C>==|!=|<=|>=|<|>)|(?P<A>[+\-])|(?P<M>[*/])|(?P<W>and|or|not|in)|(?P<P>[()\],:])")
-_UNIT = re.compile(TERMINALS["UNIT"])
+_OPERATOR = re.compile(r"\s*(?:(?P<COMPOP>==|!=|<=|>=|<|>)|(?P<ADDOP>[+\-])|(?P<MULOP>[*/])|(?P<W>and|or|not|in)|(?P<P>[()\],:]))")
+_UNIT = re.compile(r"\s*(?P<UNIT>%s)" % TERMINALS["UNIT"])
 _INT = re.compile(r"\d+")
 
 # token kinds
@@ -85,65 +86,52 @@ def _scan(text: str):
     vals: List[str] = []
     starts: List[int] = []
     ends: List[int] = []
+    add_kind, add_val, add_start, add_end = kinds.append, vals.append, starts.append, ends.append
+    operand, operator, unit = _OPERAND.match, _OPERATOR.match, _UNIT.match
+    ends_operand = _ENDS_OPERAND
     pos = 0
     n = len(text)
     ctx = 0  # 0: an operand may start; 1: after an operand; 2: after a number
-    ws = _WS.match
-    while True:
-        pos = ws(text, pos).end()
-        if pos >= n:
-            break
-        if ctx == 2:
-            m = _UNIT.match(text, pos)
+    while pos < n:
+        if ctx == 0:
+            m = operand(text, pos)
+            if m is None:
+                break
+            g = m.lastgroup
+            word = m.group(g)
+            kind = word if g == "W" or g == "P" else g
+            ctx = 2 if kind == "NUMBER" else (1 if kind in ends_operand else 0)
+        else:
+            m = unit(text, pos) if ctx == 2 else None
             if m is not None:
-                word = m.group()
-                kind = _KEYWORD_UNITS.get(word)
+                word = m.group("UNIT")
+                kind = _KEYWORD_UNITS.get(word)  # type: ignore[assignment]
                 if kind is None:
-                    if word in ("true", "false"):
+                    if word == "true" or word == "false":
                         raise _Decline
                     kind = "UNIT"
-                kinds.append(kind)
-                vals.append(word)
-                starts.append(pos)
-                pos = m.end()
-                ends.append(pos)
                 ctx = 1 if kind == "UNIT" or kind == "not_op" else 0
-                continue
-            ctx = 1
-        if ctx == 0:
-            m = _OPERAND.match(text, pos)
-            if m is None:
-                raise _Decline
-            g = m.lastgroup
-            word = m.group()
-            if g == "W" or g == "P":
-                kind = word
             else:
-                kind = g  # type: ignore[assignment]
-            ctx = 2 if kind == "NUMBER" else (1 if kind in _ENDS_OPERAND else 0)
-        else:
-            m = _OPERATOR.match(text, pos)
-            if m is None:
-                raise _Decline
-            g = m.lastgroup
-            word = m.group()
-            if g == "C":
-                kind = "COMPOP"
-            elif g == "A":
-                kind = "ADDOP"
-            elif g == "M":
-                kind = "MULOP"
-            elif g == "W":
-                kind = "not_op" if word == "not" else word
-            else:
-                kind = word
-            # after 'not' (of 'not in') comes 'in', matched as after an operand
-            ctx = 1 if kind in _ENDS_OPERAND or kind == "not_op" else 0
-        kinds.append(kind)
-        vals.append(word)
-        starts.append(pos)
+                m = operator(text, pos)
+                if m is None:
+                    break
+                g = m.lastgroup
+                word = m.group(g)
+                if g == "W":
+                    kind = "not_op" if word == "not" else word
+                elif g == "P":
+                    kind = word
+                else:
+                    kind = g  # type: ignore[assignment]
+                # after 'not' (of 'not in') comes 'in', matched as after an operand
+                ctx = 1 if kind in ends_operand or kind == "not_op" else 0
+        add_kind(kind)
+        add_val(word)
         pos = m.end()
-        ends.append(pos)
+        add_start(pos - len(word))
+        add_end(pos)
+    if pos < n and _WS.match(text, pos).end() < n:
+        raise _Decline  # no token here: lark says what is wrong
     kinds.append(_END)
     return kinds, vals, starts, ends
 
