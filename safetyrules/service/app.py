@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.limits import MAX_INT_DIGITS, int_digits_ok
 from safetyrules.service.openapi import openapi_document
 from safetyrules.service.problems import Problem, error_entry
 from safetyrules.service.schemas import canonical_json, decision_schema, facts_schema
@@ -93,8 +94,30 @@ def _no_dupes(pairs):
     return out
 
 
+class _NotJson(ValueError):
+    """``NaN``/``Infinity``: Python's json reads them, JSON has no such thing."""
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+def _no_constants(name: str) -> Any:
+    raise _NotJson(f"{name} is not valid JSON (numbers must be finite)")
+
+
+def _int(text: str) -> int:
+    # checked before converting, as the facts reader does (E-NUMBER there too):
+    # no Python message about int_max_str_digits, and no quadratic conversion
+    if not int_digits_ok(text):
+        raise _TooManyDigits(f"integer of {len(text.lstrip('+-'))} digits; at most {MAX_INT_DIGITS} are allowed")
+    return int(text)
+
+
 def _parse_json(raw: bytes, what: str = "body") -> Any:
-    """Bytes → JSON value; a :class:`Problem` 400 when it is not JSON."""
+    """Bytes → JSON value; a :class:`Problem` 400 when it is not JSON
+    (``NaN`` and ``Infinity`` included), 422 ``E-NUMBER`` for an integer of
+    more digits than any fact can hold."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -102,9 +125,13 @@ def _parse_json(raw: bytes, what: str = "body") -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return json.loads(text, object_pairs_hook=_no_dupes)
+        return json.loads(text, object_pairs_hook=_no_dupes, parse_constant=_no_constants, parse_int=_int)
     except RecursionError:
         raise Problem.single(400, "E-JSON", "the JSON is nested too deeply") from None
+    except _NotJson as exc:
+        raise Problem.single(400, "E-JSON", f"malformed JSON: {exc}") from None
+    except _TooManyDigits as exc:
+        raise Problem.single(422, "E-NUMBER", str(exc)) from None
     except ValueError as exc:
         msg = getattr(exc, "msg", None) or str(exc)
         where = f" at line {exc.lineno} column {exc.colno}" if hasattr(exc, "lineno") else ""

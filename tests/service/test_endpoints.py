@@ -112,6 +112,20 @@ def test_malformed_json_is_400(client, body):
     assert body["errors"][0]["code"] in ("E-JSON", "E-UTF8")
 
 
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_are_not_json_400(client, number):
+    # Python's json reads them; JSON (RFC 8259) has no such numbers, and the
+    # batch endpoint and the command line refuse them (E-JSON) as well
+    body = problem(client.post("/v1/evaluate", content=b'{"facts": {"entity.employees": ' + number + b"}}"), 400)
+    assert body["errors"][0]["code"] == "E-JSON" and "not valid JSON" in body["detail"]
+
+
+def test_an_integer_of_thousands_of_digits_is_422_in_plain_words(client):
+    body = problem(client.post("/v1/evaluate", content=b'{"facts": {"entity.employees": ' + b"7" * 5000 + b"}}"), 422)
+    assert body["errors"][0]["code"] == "E-NUMBER"
+    assert body["detail"] == "integer of 5000 digits; at most 300 are allowed"  # no Python internals
+
+
 @pytest.mark.parametrize(
     "facts, fact",
     [
