@@ -335,6 +335,8 @@ _CollectionEndEvent = yaml.CollectionEndEvent
 _AliasEvent = yaml.AliasEvent
 _StreamEndEvent = yaml.StreamEndEvent
 _DocumentStartEvent = yaml.DocumentStartEvent
+# the event classes libyaml's parser makes (exact classes: compared with ``is``)
+_COLLECTION_ENDS = frozenset({yaml.SequenceEndEvent, yaml.MappingEndEvent})
 
 #: a mapping frame's state between a key and its value: no key read yet, or
 #: a key that will not be used (the file is already in error)
@@ -372,9 +374,10 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
         # one event a turn, taken at once (the guard below refuses it just the
         # same after it is taken: nothing else reads the parser's state)
         event = get()
+        cls = type(event)
         if stack:
             top = stack[-1]
-            if isinstance(event, _CollectionEndEvent):
+            if cls in _COLLECTION_ENDS:
                 done = stack.pop()
                 if not stack:
                     break
@@ -385,7 +388,7 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
         else:
             top = None
         # the guard, in the order of _Guard.compose_node
-        if isinstance(event, _AliasEvent):
+        if cls is _AliasEvent:
             raise _Refused("YAML aliases (*name) are not allowed in rule files", event.start_mark)
         if event.anchor is not None:
             raise _Refused("YAML anchors (&name) are not allowed in rule files", event.start_mark)
@@ -395,7 +398,7 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
         if len(stack) > MAX_DEPTH:
             raise _Refused(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
         mark = event.start_mark
-        scalar = isinstance(event, _ScalarEvent)
+        scalar = cls is _ScalarEvent
         if top is None:
             root_mark = mark
             container: Any = None
@@ -412,7 +415,7 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
                         if building:
                             loc = _mark_loc(mark)
                             pending = RuleFileError("mapping keys must be plain text", path=path_of_doc, line=loc.line, column=loc.column, code="E-YAML")
-                        is_map = isinstance(event, _MappingStartEvent)
+                        is_map = cls is _MappingStartEvent
                         stack.append([None, (), is_map, _NO_KEY if is_map else 0, True])
                         continue
                     key = event.value  # a key is a name, whatever it looks like
@@ -427,7 +430,7 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
                             where = f" (first at line {first.line})" if first else ""
                             pending = RuleFileError(f"duplicate key '{key}'{where}", path=path_of_doc, line=loc.line, column=loc.column, code="E-YAML")
                         else:
-                            keys[kpath] = _mark_loc(mark)
+                            keys[kpath] = Loc(mark.line + 1, mark.column + 1)
                             top[3] = key
                             continue
                     top[3] = _BAD_KEY
@@ -460,10 +463,10 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
             if top is None:
                 break
             continue
-        mapping = isinstance(event, _MappingStartEvent)
+        mapping = cls is _MappingStartEvent
         new: Any = None
         if building:
-            values[vpath] = _mark_loc(mark)
+            values[vpath] = Loc(mark.line + 1, mark.column + 1)
             new = {} if mapping else []
             if top is None:
                 doc.data = new
