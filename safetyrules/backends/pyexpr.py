@@ -314,6 +314,20 @@ class CondGen:
             self.bound = saved[2]
         self.complex = True
         pre = self.pre
+        if isinstance(src, A.ListLit) and len(src.items) == 1:
+            # one item: the loop's one pass as straight-line code
+            pre.append(f"{it} = {parts[0]}")
+            pre.extend(body)
+            if kind == "any":
+                pre.append(f"{q} = True if {bt} else (False if {bf} else None)")
+            elif kind == "all":
+                pre.append(f"{q} = False if {bf} else (True if {bt} else None)")
+            elif kind == "count":
+                pre.append(f"{q} = 1 if {bt} else (0 if {bf} else _NAN)")
+            else:
+                pre.append(f"{u}b = {b}")
+                pre.append(f"{q} = _NAN if {u}b != {u}b else 0 + {u}b")
+            return q
         pre.append(head[0].format(q=q))
         if len(head) > 1:
             pre.append(head[1])

@@ -35,7 +35,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, text_ok
 
-__all__ = ["Trie", "build_trie", "Reader", "flatten_input", "nest_input", "others_regular", "items_regular", "leaf_validator"]
+__all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "items_regular", "leaf_validator"]
 
 
 def flatten_input(facts: dict) -> Optional[dict]:
@@ -144,8 +144,12 @@ class Reader:
     code buffer ``gen`` (``gen.emit(ind, line)``, ``gen.tmp()``,
     ``gen.const(value)``)."""
 
-    def __init__(self, gen, locals_: Dict[str, str], flags: Dict[str, str]) -> None:
+    def __init__(self, gen, locals_: Dict[str, str], flags: Dict[str, str], table: bool = False) -> None:
         self.gen = gen
+        # table: each mapping read by one call of :func:`read_group` over a
+        # :class:`GroupRead` (a few lines per mapping, for a large program)
+        # instead of code per fact
+        self.table = table
         self.locals = locals_  # full fact name -> local, for the facts the program reads
         self.wanted = frozenset(locals_)
         self._reads_memo: Dict[int, bool] = {}
@@ -269,6 +273,18 @@ class Reader:
         flag = self.flags.setdefault(trie.path, g.tmp("k"))
         leaves = self._leaf_locals(trie)
         subs = [(k, g.tmp("g"), sub) for k, sub in trie.groups.items() if self._reads(sub)]
+        if self.table:
+            spec = GroupRead([(k, s_) for k, _, s_ in leaves], [k for k, _, _ in subs], self.validators(trie))
+            g.emit(ind, f"_t = _rd({d}, {g.const(spec)})")
+            g.emit(ind, f"if _t is None: {fail}")
+            g.emit(ind, ", ".join([v for _, v, _ in leaves] + [gv for _, gv, _ in subs] + [flag]) + " = _t")
+            for key, gv, sub in subs:
+                g.emit(ind, f"if type({gv}) is dict and {gv}:")
+                self.group(sub, gv, ind + 1, fail)
+                g.emit(ind, f"elif {gv} is _ABSENT:")
+                self.absent(sub, ind + 1)
+                g.emit(ind, f"else: {fail}")
+            return
         read_keys = g.const(frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs]))
         others = g.const(self.validators(trie))
         # as many keys as are read, all of them there (a complete group):
@@ -306,6 +322,12 @@ class Reader:
     def absent(self, trie: Trie, ind: int) -> None:
         """A wholly absent group: its facts unknown, its flags false."""
         g = self.gen
+        if self.table:
+            names: List[str] = []
+            values: List[Any] = []
+            self._absent_values(trie, names, values)
+            g.emit(ind, ", ".join(names) + (" = " if len(names) > 1 else ", = ") + g.const(tuple(values)))
+            return
         flag = self.flags.setdefault(trie.path, g.tmp("k"))
         g.emit(ind, f"{flag} = False")
         for key, v, spec in self._leaf_locals(trie):
@@ -313,6 +335,16 @@ class Reader:
         for sub in trie.groups.values():
             if self._reads(sub):
                 self.absent(sub, ind)
+
+    def _absent_values(self, trie: Trie, names: List[str], values: List[Any]) -> None:
+        names.append(self.flags.setdefault(trie.path, self.gen.tmp("k")))
+        values.append(False)
+        for key, v, spec in self._leaf_locals(trie):
+            names.append(v)
+            values.append(_NAN if spec.type in ("integer", "number") else None)
+        for sub in trie.groups.values():
+            if self._reads(sub):
+                self._absent_values(sub, names, values)
 
 
 # -- the facts the program does not read: regular or not --------------------
@@ -443,6 +475,118 @@ def items_regular(items: list, fields) -> bool:
             elif not c(x):
                 return False
     return True
+
+
+NAN = _NAN = float("nan")  # the unknown number (one object: the generated code's _NAN too)
+# the read codes of :class:`GroupRead`
+_R_BOOL, _R_TEXT, _R_INT, _R_NUM, _R_ENUM, _R_DATE, _R_LIST = 1, 2, 3, 4, 5, 6, 7
+
+
+class GroupRead:
+    """How :func:`read_group` reads one mapping: ``leaves`` (key, code,
+    argument) of the facts the program reads there, in its order,
+    ``subs`` the keys of the sub-mappings it reads, and the regularity
+    tests of every other key (:func:`others_regular`)."""
+
+    __slots__ = ("read_keys", "tests", "leaves", "subs")
+
+    def __init__(self, leaves: List[Tuple[str, FactSpec]], subs: List[str], tests: "Tests") -> None:
+        self.read_keys = frozenset([k for k, _ in leaves] + list(subs))
+        self.tests = tests
+        self.subs = tuple(subs)
+        out = []
+        for key, spec in leaves:
+            t = spec.type
+            if t == "bool":
+                out.append((key, _R_BOOL, None))
+            elif t == "string":
+                out.append((key, _R_TEXT, None))
+            elif t in ("integer", "number"):
+                bounds = None if spec.min is None and spec.max is None else (spec.min, spec.max)
+                out.append((key, _R_INT if t == "integer" else _R_NUM, bounds))
+            elif t == "enum":
+                out.append((key, _R_ENUM, frozenset(spec.values or ())))
+            elif t == "date":
+                out.append((key, _R_DATE, None))
+            elif t == "list":
+                if not spec.item and spec.values:
+                    out.append((key, _R_LIST, item_validator(spec)))
+                else:
+                    fields = item_tests(spec)
+                    out.append((key, _R_LIST, lambda x, fields=fields: items_regular(x, fields)))
+            else:  # pragma: no cover - the vocabulary schema has no other types
+                out.append((key, 0, None))
+        self.leaves = tuple(out)
+
+
+def read_group(d: dict, r: GroupRead) -> Optional[list]:
+    """The values of the facts ``r`` reads in mapping ``d`` (checked exactly
+    as :meth:`Reader.check` checks them inline: unknown numbers NaN, other
+    unknowns None, dates as text converted), then each sub-mapping read
+    (or ``_ABSENT``), then the group's known flag; None where ``d`` is not
+    regular (an undeclared key, an irregular value, read or not).  A date
+    that is no ISO date raises ValueError, an unhashable enum value
+    TypeError: the program gives up."""
+    ks = d.keys()
+    if not ks <= r.read_keys and not others_regular(d, ks - r.read_keys, r.tests):
+        return None
+    out = []
+    add = out.append
+    known = True
+    get = d.get
+    for key, c, a in r.leaves:
+        x = get(key)
+        if x is None:
+            known = False
+            add(_NAN if c == _R_NUM or c == _R_INT else None)
+            continue
+        if c == _R_BOOL:
+            if x is not True and x is not False:
+                return None
+        elif c == _R_ENUM:
+            if x not in a:
+                return None
+        elif c == _R_TEXT:
+            if type(x) is not str or (not x.isascii() and not text_ok(x)):
+                return None
+        elif c == _R_INT or c == _R_NUM:
+            tx = type(x)
+            if tx is int:
+                if not -_B < x < _B:
+                    return None
+            elif tx is not float or c == _R_INT or x - x:  # NaN or infinite
+                return None
+            if a is not None and ((a[0] is not None and x < a[0]) or (a[1] is not None and x > a[1])):
+                return None
+        elif c == _R_LIST:
+            if type(x) is not list or not a(x):
+                return None
+        elif c == _R_DATE:
+            tx = type(x)
+            if tx is str:
+                x = _fromiso(x)
+            elif tx is not datetime.date:
+                return None
+        else:  # pragma: no cover
+            return None
+        add(x)
+    for key in r.subs:
+        add(get(key, ABSENT))
+    add(known)
+    return out
+
+
+_fromiso = datetime.date.fromisoformat
+
+
+class _Absent:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "_ABSENT"
+
+
+ABSENT = _Absent()  # a sub-mapping not given (the generated code's _ABSENT)
 
 
 def leaf_validator(spec: FactSpec, item: bool = False):

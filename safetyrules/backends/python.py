@@ -39,7 +39,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.backends.layout import FrozenList, Layout, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
-from safetyrules.backends.pyread import Reader, build_trie, items_regular, nest_input, others_regular
+from safetyrules.backends.pyread import ABSENT as _ABSENT, NAN as _NAN, Reader, build_trie, items_regular, nest_input, others_regular, read_group
 from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
@@ -48,7 +48,6 @@ from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 __all__ = ["Program", "compile_program", "GenerationError"]
 
 _counter = itertools.count()
-_NAN = float("nan")
 
 
 class GenerationError(SafetyRulesError):
@@ -83,6 +82,23 @@ class Program:
         self.run = run
 
 
+def _counts(results: tuple, major: tuple) -> Tuple[int, int, int, int]:
+    """The findings counts (major, general, undetermined, major
+    undetermined) of the clause results of a run."""
+    n_major = n_general = n_und = n_major_und = 0
+    for v, m in zip(results, major):
+        if v is True:
+            if m:
+                n_major += 1
+            else:
+                n_general += 1
+        elif v is None:
+            n_und += 1
+            if m:
+                n_major_und += 1
+    return n_major, n_general, n_und, n_major_und
+
+
 def _freeze_items(items: list) -> FrozenList:
     """:func:`~.layout.freeze_value` of a checked list of item dicts (the
     same value, without a generator per item)."""
@@ -100,7 +116,7 @@ class _Code:
             "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_GiveUp": _GiveUp,
             "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
             "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_nest": nest_input, "_TWO": (0, 1),
-            "_others": others_regular, "_items": items_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
+            "_counts": _counts, "_others": others_regular, "_rd": read_group, "_items": items_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
         }
         self.n = 0
 
@@ -130,7 +146,11 @@ class _Code:
         self.helpers.append(source)
 
 
-_ABSENT = object()
+# a program reading more input facts than this reads each mapping by one
+# call of pyread.read_group (a few lines per mapping) instead of code per
+# fact: a smaller source that compiles faster; a small program keeps the
+# inline code (faster per record)
+INLINE_READS = 64
 
 
 class _Builder:
@@ -191,7 +211,7 @@ class _Builder:
         for n in inputs:
             if n in self.locals and n not in read:
                 code.emit(ind, f"{self.locals[n]} = {'_NAN' if self.rep[n] == 'nan' else 'None'}")
-        reader = Reader(code, self.locals, self.flags)
+        reader = Reader(code, self.locals, self.flags, table=len(wanted) > INLINE_READS)
         code.emit(ind, "_ok = False")
         if nested.groups:
             # dotted names, or a mix: nested again (_nest) and read a second time
@@ -210,13 +230,16 @@ class _Builder:
             code.emit(rind, "if _ok: break")
         self.group_of = dict(reader.group_of)
         code.emit(ind, "if not _ok: return None")
+        tup = lambda xs: "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"  # noqa: E731
         code.emit(ind, "_w = []")
         code.emit(ind, "_W = ()")
-        if self.counts:
-            code.emit(ind, "_nM = _nG = _nU = _nMU = 0")
         for t in plan.tables_before:
             self.table(t, ind)
         results = self.standards(ind)
+        if self.counts:
+            # the findings counts, for the tables after the standards
+            major = code.const(self.layout.major)
+            code.emit(ind, f"_nM, _nG, _nU, _nMU = _counts({tup(results)}, {major})")
         for t in plan.tables_after:
             self.table(t, ind)
         values = []
@@ -229,7 +252,6 @@ class _Builder:
                 values.append(f"(None if {v} is None else {fz}({v}) if {v} else _EMPTY)")
             else:
                 values.append(v)
-        tup = lambda xs: "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"  # noqa: E731
         code.emit(ind, f"return ({tup(results)}, {tup(values)}, (), _W)")
         head = ["def run(f, day):", "    if type(f) is not dict: return None", "    try:"]
         tail = ["    except (_GiveUp, TypeError, ValueError, KeyError, OverflowError, SafetyRulesError):",
@@ -345,18 +367,11 @@ class _Builder:
                 tt, ff = cond.unit_tf(node)
                 cond.flush(inner)
                 known = None if cond.complex else self._known(node)
-                major = c.severity == "major"
-                found = f"{r} = True" + (f"; {'_nM' if major else '_nG'} += 1" if self.counts else "")
-                und = f"{r} = None" + (f"; _nU += 1{'; _nMU += 1' if major else ''}" if self.counts else "")
-                if a_t is None:
-                    code.emit(inner, f"if {tt}: {found}")
-                else:
-                    code.emit(inner, f"if {tt}:")
-                    code.emit(inner + 1, f"if {a_t}: {found}")
-                    code.emit(inner + 1, f"else: {und}")
+                # found where T holds (undetermined while applies_when is unknown),
+                # not found where F holds or every fact read is known
                 test = f"{known} or {ff}" if known else ff
-                code.emit(inner, f"elif {test}: {r} = False")
-                code.emit(inner, f"else: {und}")
+                yes = "True" if a_t is None else f"({a_t} or None)"
+                code.emit(inner, f"{r} = {yes} if {tt} else (False if {test} else None)")
         return results
 
     def _known(self, node) -> Optional[str]:
