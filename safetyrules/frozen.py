@@ -80,7 +80,8 @@ def freeze(value: Any) -> Any:
     pending: list = []
     while stack:
         node, parent, key = stack.pop()
-        if isinstance(node, Mapping):
+        # only dicts, lists, tuples and FrozenDicts are pushed: no ABC check
+        if isinstance(node, (dict, FrozenDict)):
             items = list(node.items())
             holder: list = [None] * len(items)
             pending.append(("m", [k for k, _ in items], holder, parent, key))

@@ -114,6 +114,16 @@ def _table(lt: LinkedTable, spec: Optional[FactSpec], docs) -> PlanTable:
     )
 
 
+def _frozen_type(name: str, value: Any, vocab, facts: FrozenDict) -> Any:
+    """A type of the plan: a vocabulary's FactSpec is frozen once, for
+    ``facts``, and shared."""
+    if not isinstance(value, FactSpec):
+        return value
+    if vocab.get(name) is value:
+        return facts[name]
+    return freeze_spec(value)
+
+
 def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Plan:
     """Freeze the linker's output into a :class:`Plan`."""
     types, pre, clauses, post, _by_output = linked
@@ -167,7 +177,7 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
         title=title,
         digest=digest,
         facts=facts,
-        types=FrozenDict((k, freeze_spec(v) if isinstance(v, FactSpec) else v) for k, v in types.items()),
+        types=FrozenDict((k, _frozen_type(k, v, linker.vocab, facts)) for k, v in types.items()),
         tables=tables,
         standards=tuple(standards),
         decision=decision,
