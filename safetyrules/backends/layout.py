@@ -93,8 +93,19 @@ class Layout:
         clauses: Tuple[PlanClause, ...] = tuple(c for s in plan.standards if s.id in keep for c in s.clauses)
         set_(self, "clauses", clauses)
         names: Dict[str, None] = {}
+        # fact_paths(c.condition): the condition is ``applies and when and not
+        # unless`` (plan.model.combine), so its paths are the applies_when's
+        # (shared by a standard's clauses: walked once) and then c.reads
+        applies: Dict[int, Tuple[str, ...]] = {}
         for c in clauses:
-            for p in A.fact_paths(c.condition):
+            a = c.applies
+            if a is not None:
+                got = applies.get(id(a))
+                if got is None:
+                    got = applies[id(a)] = A.fact_paths(a.node)
+                for p in got:
+                    names.setdefault(p, None)
+            for p in c.reads:
                 names.setdefault(p, None)
         for t in plan.tables:
             for node in t.conditions:

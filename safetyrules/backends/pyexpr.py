@@ -91,8 +91,8 @@ class CondGen:
         ``applies_when``).  Divisions are computed eagerly (:func:`_div`):
         every division the reference makes is made, and a zero divisor with
         a known dividend gives up, so the reference path adds the warning."""
-        if any(isinstance(n, A.Arith) and n.op == "/" for n in A.walk(node)):
-            self.complex = True
+        # (a unit with a division is complex: num() marks it where it meets
+        # one; a division num() does not meet is under a temporary, complex too)
         return self.tf(node)
 
     def tf(self, node: A.Node):
@@ -377,6 +377,7 @@ class CondGen:
             if node.op in _ARITH:
                 return f"({a} {node.op} {b})"
             if node.op == "/":
+                self.complex = True
                 if isinstance(node.right, A.Number) and evaluator.literal_value(node.right) != 0:
                     return f"({a} / {b})"  # NaN stays NaN
                 # eager: a zero divisor with a known dividend gives up (NaN divides to NaN)
