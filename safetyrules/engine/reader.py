@@ -171,7 +171,7 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
     try:
         data = _DECODER.decode(text)
     except _Refuse as exc:
-        raise fail(exc.message, exc.code) from None
+        raise _located(fail(exc.message, exc.code), text, line) from None
     except RecursionError:
         raise fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH") from None
     except ValueError as exc:  # json.JSONDecodeError
@@ -191,8 +191,76 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
     # encoded ones), so only text with such an escape needs the walk
     if "\\u" in text or "\\U" in text:
         if _has_surrogate(data):
-            raise fail("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", "E-ENCODING")
+            err = fail("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", "E-ENCODING")
+            raise _located(err, text, line)
     return data
+
+
+_STRING = None
+
+
+def _lone_surrogate_at(text: str) -> Optional[int]:
+    """The index of the first ``\\uXXXX`` escape in ``text`` that is a lone
+    surrogate (a high one not followed by a low one, or a low one alone)."""
+    import re
+
+    high = None
+    for m in re.finditer(r"\\(?:u([0-9a-fA-F]{4})|.)", text):
+        v = int(m.group(1), 16) if m.group(1) else None
+        if high is not None:
+            if v is not None and 0xDC00 <= v <= 0xDFFF and m.start() == high[1]:
+                high = None
+                continue
+            return high[0]
+        if v is not None and 0xD800 <= v <= 0xDBFF:
+            high = (m.start(), m.end())
+        elif v is not None and 0xDC00 <= v <= 0xDFFF:
+            return m.start()
+    return high[0] if high is not None else None
+
+
+def _located(err: FactsError, text: str, line: Optional[int]) -> FactsError:
+    """``err`` (a refusal the JSON parser's hooks or the surrogate walk
+    made, which know no position) with the line and column of what was
+    refused: ``NaN``/``Infinity`` found outside strings, a lone surrogate
+    escape, and a duplicate key or a long integer found by the YAML loader
+    (JSON is YAML 1.2).  Only refused input pays for this.  In a JSON Lines record
+    (``line`` given) only the column is set."""
+    loc = None
+    try:
+        if err.message.startswith(("NaN ", "Infinity ", "-Infinity ")):
+            import re
+
+            global _STRING
+            if _STRING is None:
+                _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+            masked = _STRING.sub(lambda m: " " * len(m.group()), text)
+            m = re.search(r"-?Infinity|NaN", masked)
+            if m is not None:
+                start = text.rfind("\n", 0, m.start()) + 1
+                loc = (text.count("\n", 0, m.start()) + 1, m.start() - start + 1)
+        elif err.code == "E-ENCODING":
+            at = _lone_surrogate_at(text)
+            if at is not None:
+                start = text.rfind("\n", 0, at) + 1
+                loc = (text.count("\n", 0, at) + 1, at - start + 1)
+        else:
+            from safetyrules.source.loader import load_yaml
+
+            try:
+                load_yaml(text, "<facts>")
+            except RuleFileError as found:
+                same = ("duplicate key" in found.message) if "duplicate key" in err.message else found.code == "E-NUMBER"
+                if same and found.line is not None and found.column is not None:
+                    loc = (found.line, found.column)
+    except (ValueError, RecursionError, SafetyRulesError):
+        loc = None
+    if loc is not None:
+        if line is None:
+            err.line, err.column = loc
+        elif loc[0] == 1:
+            err.column = loc[1]
+    return err
 
 
 def _decode(raw: bytes, *, path: Optional[str], line: Optional[int]) -> str:

@@ -38,3 +38,30 @@ def test_bad_records_are_located_to_the_column(tmp_path, jobs):
         assert got.startswith(str(p) + want), (got, want)
     # stdout is unchanged: one line per record, the bad ones as error lines
     assert [('"error"' in x) for x in r.stdout.splitlines()] == [False, True, True, True, True, True, False]
+
+
+# What the JSON parser refuses (its hooks know no position) is located too:
+# NaN/Infinity outside strings, a duplicate key, a long integer, a lone
+# surrogate escape — in a JSON facts file (line and column) and on a JSON
+# Lines record's line (the column).
+REFUSED = [  # (file text, where in the file, column on the line, words)
+    ('{"entity.revenue":\n   NaN}', "2:4", 23, "NaN is not valid JSON"),
+    ('{"entity.name": "NaN", "entity.employees": -Infinity}', "1:44", 44, "-Infinity is not valid JSON"),
+    ('{"entity.employees": 1,\n "entity.employees": 2}', "2:2", 26, "duplicate key 'entity.employees'"),
+    ('{"entity.employees": ' + "9" * 400 + "}", "1:22", 22, "integer of 400 digits"),
+    ('{"entity.name": "ok \\ud83d\\ude00 \\\\ud800 \\ud800"}', "1:42", 42, "text holds a lone surrogate escape"),
+]
+
+
+@pytest.mark.parametrize("text,where,col,words", REFUSED, ids=["nan", "infinity", "duplicate", "digits", "surrogate"])
+def test_refused_json_is_located(tmp_path, text, where, col, words):
+    f = tmp_path / "facts.json"
+    f.write_text(text, encoding="utf-8")
+    g = tmp_path / "r.jsonl"
+    g.write_text("{}\n" + text.replace("\n", " ") + "\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "safetyrules", "evaluate", str(f), str(g), "--format", "json", "-q",
+                        "--as-of", "2024-03-01"], capture_output=True, text=True)
+    assert r.returncode == 2
+    err = r.stderr.splitlines()
+    assert err[0].startswith(f"{f}:{where}: error: {words}"), err
+    assert err[1].startswith(f"{g}:2:{col}: error: {words}"), err
