@@ -17,7 +17,7 @@ from .checker import check
 from .compiler import CompiledProgram, compile_expr, compile_many
 from .evaluator import flatten, missing
 from .evaluator import evaluate as evaluate_ast
-from .parser import parse
+from .syntax import parse
 from .printer import unparse
 from .types import FactSpec, Type
 

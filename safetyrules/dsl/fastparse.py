@@ -40,10 +40,30 @@ import re
 from typing import List, Optional
 
 from .. import units
+from ..errors import ExpressionSyntaxError
 from ..limits import int_digits_ok
 from . import ast as A
 
-__all__ = ["parse_fast", "TERMINALS"]
+__all__ = ["parse_fast", "refuse_early", "MAX_LENGTH", "TERMINALS"]
+
+# Longest expression accepted, in characters: a bound on work, far above any
+# real rule (the bundled ones are under 2,000).
+MAX_LENGTH = 200_000
+
+
+def refuse_early(text) -> None:
+    """The checks before any parsing (either parser's): text, not too long,
+    not blank."""
+    if not isinstance(text, str):
+        raise ExpressionSyntaxError(
+            f"an expression must be text, not {type(text).__name__}", line=1, column=1
+        )
+    if len(text) > MAX_LENGTH:
+        raise ExpressionSyntaxError(
+            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}", line=1, column=1
+        )
+    if not text or text.isspace():  # what ``not text.strip()`` says, without the copy
+        raise ExpressionSyntaxError("empty expression", line=1, column=1)
 
 # The grammar's terminal patterns (grammar.lark), by name.
 TERMINALS = {

@@ -31,13 +31,9 @@ from .. import units
 from ..errors import ExpressionSyntaxError, SafetyRulesError
 from ..limits import MAX_INT_DIGITS, int_digits_ok
 from . import ast as A
-from .fastparse import parse_fast
+from .fastparse import MAX_LENGTH, parse_fast, refuse_early
 
 __all__ = ["parse", "parse_lark"]
-
-# Longest expression accepted, in characters: a bound on work, far above any
-# real rule (the bundled ones are under 2,000).
-MAX_LENGTH = 200_000
 
 
 def _pos(tok: Token) -> A.Span:
@@ -427,27 +423,13 @@ def _translate(text: str, exc: Exception) -> ExpressionSyntaxError:
     return ExpressionSyntaxError(f"cannot parse expression: {exc}", line=1, column=1)
 
 
-def _refuse_early(text) -> None:
-    """The checks before any parsing: text, not too long, not blank."""
-    if not isinstance(text, str):
-        raise ExpressionSyntaxError(
-            f"an expression must be text, not {type(text).__name__}", line=1, column=1
-        )
-    if len(text) > MAX_LENGTH:
-        raise ExpressionSyntaxError(
-            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}", line=1, column=1
-        )
-    if not text.strip():
-        raise ExpressionSyntaxError("empty expression", line=1, column=1)
-
-
 def parse(text: str) -> A.Node:
     """Parse expression text into an AST.
 
     Raises :class:`ExpressionSyntaxError` (a :class:`SafetyRulesError`) with a
     1-based line and column relative to ``text`` for any malformed input.
     """
-    _refuse_early(text)
+    refuse_early(text)
     # The hand-written parser (fastparse.py) builds the same AST several
     # times faster; it leaves any input it does not accept (every error among
     # them) to lark, which raises the error.
@@ -461,7 +443,7 @@ def parse_lark(text: str) -> A.Node:
     """:func:`parse` by the lark parser alone (the reference the fast path is
     tested against; also what :func:`parse` does for input the fast path
     leaves alone)."""
-    _refuse_early(text)
+    refuse_early(text)
     return _parse_lark(text)
 
 

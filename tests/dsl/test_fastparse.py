@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 from typing import List
 
 import attrs
@@ -19,7 +21,7 @@ import pytest
 import safetyrules
 from safetyrules import SafetyRulesError, dsl
 from safetyrules.dsl import ast as A
-from safetyrules.dsl import fastparse, parser
+from safetyrules.dsl import fastparse, parser, syntax
 
 
 def _same(a, b, path="") -> List[str]:
@@ -221,11 +223,27 @@ def test_parse_takes_the_fast_path_and_falls_back_to_lark(monkeypatch):
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(parser, "parse_fast", spy)
+    monkeypatch.setattr(syntax, "parse_fast", spy)
     assert dsl.parse("a and b") == A.And((A.Path("a"), A.Path("b")))
     with pytest.raises(SafetyRulesError, match="unknown unit 'furlongs'"):
         dsl.parse("3 furlongs > x")
     assert calls == [True, False]
     # declined: lark builds the tree
-    monkeypatch.setattr(parser, "parse_fast", lambda text: None)
+    monkeypatch.setattr(syntax, "parse_fast", lambda text: None)
     assert dsl.parse("a and b") == A.And((A.Path("a"), A.Path("b")))
+    # parser.parse (the module's own entry) takes the fast path too
+    monkeypatch.setattr(parser, "parse_fast", spy)
+    assert parser.parse("a or b") == A.Or((A.Path("a"), A.Path("b")))
+    assert calls == [True, False, True]
+
+
+def test_loading_the_bundled_set_does_not_import_lark():
+    code = (
+        "import sys, safetyrules; rules = safetyrules.load(); "
+        "assert 'lark' not in sys.modules, 'lark imported'\n"
+        "from safetyrules import dsl\n"
+        "try:\n    dsl.parse('a <')\nexcept safetyrules.SafetyRulesError:\n    pass\n"
+        "assert 'lark' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
