@@ -16,6 +16,7 @@ writes anything into generated source, so no other value can reach it.
 from __future__ import annotations
 
 import datetime
+import operator
 import re
 from typing import Any, FrozenSet, Iterator, Optional, Tuple, Union
 
@@ -268,8 +269,35 @@ class Quantifier(Node):
     ty: Any = _ty()
 
 
+def _one(name: str):
+    get = operator.attrgetter(name)
+    return lambda node: (get(node),)
+
+
+# the node classes' children, by exact class (a subclass takes the long way)
+_CHILDREN = {
+    And: operator.attrgetter("operands"),
+    Or: operator.attrgetter("operands"),
+    Compare: operator.attrgetter("left", "right"),
+    Arith: operator.attrgetter("left", "right"),
+    Not: _one("operand"),
+    Neg: _one("operand"),
+    Call: operator.attrgetter("args"),
+    ListLit: operator.attrgetter("items"),
+    Quantifier: operator.attrgetter("source", "body"),
+    Number: lambda node: (),
+    String: lambda node: (),
+    Boolean: lambda node: (),
+    Date: lambda node: (),
+    Path: lambda node: (),
+}
+
+
 def children(node: Node) -> Tuple[Node, ...]:
     """The direct sub-expressions of ``node``, in source order."""
+    get = _CHILDREN.get(type(node))
+    if get is not None:
+        return get(node)
     if isinstance(node, (And, Or)):
         return node.operands
     if isinstance(node, (Compare, Arith)):
