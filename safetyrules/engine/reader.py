@@ -173,7 +173,7 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
     except _Refuse as exc:
         raise _located(fail(exc.message, exc.code), text, line) from None
     except RecursionError:
-        raise fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH") from None
+        raise _located(fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH"), text, line) from None
     except ValueError as exc:  # json.JSONDecodeError
         msg = getattr(exc, "msg", None) or str(exc)
         lineno = getattr(exc, "lineno", None)
@@ -186,7 +186,8 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
     if text.count("{") + text.count("[") > MAX_FACT_DEPTH:
         where = check_depth(data)
         if where is not None:
-            raise fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH", fact=where or None)
+            err = fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH", fact=where or None)
+            raise _located(err, text, line)
     # lone surrogates only come from \uD8xx escapes (strict UTF-8 refuses
     # encoded ones), so only text with such an escape needs the walk
     if "\\u" in text or "\\U" in text:
@@ -197,6 +198,26 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
 
 
 _STRING = None
+
+
+def _too_deep_at(text: str, limit: int) -> Optional[int]:
+    """The index of the bracket that opens a mapping or list nested deeper
+    than ``limit`` in JSON ``text`` (brackets inside strings aside)."""
+    global _STRING
+    import re
+
+    if _STRING is None:
+        _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+    masked = _STRING.sub(lambda m: " " * len(m.group()), text)
+    depth = 0
+    for m in re.finditer(r"[\[\]{}]", masked):
+        if m.group() in "[{":
+            depth += 1
+            if depth > limit:
+                return m.start()
+        else:
+            depth -= 1
+    return None
 
 
 def _lone_surrogate_at(text: str) -> Optional[int]:
@@ -239,8 +260,8 @@ def _located(err: FactsError, text: str, line: Optional[int]) -> FactsError:
             if m is not None:
                 start = text.rfind("\n", 0, m.start()) + 1
                 loc = (text.count("\n", 0, m.start()) + 1, m.start() - start + 1)
-        elif err.code == "E-ENCODING":
-            at = _lone_surrogate_at(text)
+        elif err.code in ("E-ENCODING", "E-DEPTH"):
+            at = _lone_surrogate_at(text) if err.code == "E-ENCODING" else _too_deep_at(text, MAX_FACT_DEPTH)
             if at is not None:
                 start = text.rfind("\n", 0, at) + 1
                 loc = (text.count("\n", 0, at) + 1, at - start + 1)

@@ -42,18 +42,20 @@ def test_bad_records_are_located_to_the_column(tmp_path, jobs):
 
 # What the JSON parser refuses (its hooks know no position) is located too:
 # NaN/Infinity outside strings, a duplicate key, a long integer, a lone
-# surrogate escape — in a JSON facts file (line and column) and on a JSON
+# surrogate escape, nesting too deep — in a JSON facts file (line and column) and on a JSON
 # Lines record's line (the column).
 REFUSED = [  # (file text, where in the file, column on the line, words)
     ('{"entity.revenue":\n   NaN}', "2:4", 23, "NaN is not valid JSON"),
     ('{"entity.name": "NaN", "entity.employees": -Infinity}', "1:44", 44, "-Infinity is not valid JSON"),
     ('{"entity.employees": 1,\n "entity.employees": 2}', "2:2", 26, "duplicate key 'entity.employees'"),
     ('{"entity.employees": ' + "9" * 400 + "}", "1:22", 22, "integer of 400 digits"),
+    ('{"x": "[[", "entity.name": ' + "[" * 65 + "]" * 65 + "}", "1:91", 91, "facts are nested deeper than 64"),
+    ('[' * 100000, "1:65", 65, "facts are nested deeper than 64"),
     ('{"entity.name": "ok \\ud83d\\ude00 \\\\ud800 \\ud800"}', "1:42", 42, "text holds a lone surrogate escape"),
 ]
 
 
-@pytest.mark.parametrize("text,where,col,words", REFUSED, ids=["nan", "infinity", "duplicate", "digits", "surrogate"])
+@pytest.mark.parametrize("text,where,col,words", REFUSED, ids=["nan", "infinity", "duplicate", "digits", "deep", "very-deep", "surrogate"])
 def test_refused_json_is_located(tmp_path, text, where, col, words):
     f = tmp_path / "facts.json"
     f.write_text(text, encoding="utf-8")
