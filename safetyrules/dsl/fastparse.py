@@ -157,13 +157,17 @@ def _scan(text: str):
 
 
 class _Parser:
-    __slots__ = ("text", "k", "v", "s", "e", "i", "depth", "nest", "lines")
+    __slots__ = ("text", "k", "v", "s", "e", "i", "few", "nest", "lines")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.k, self.v, self.s, self.e = _scan(text)
         self.i = 0
-        self.depth = {}
+        # Each node owns a token of its own (an operator, a bracket, a name,
+        # a literal; a quantifier its '('), so no chain of nested nodes is
+        # longer than the tokens are many: with few tokens the limits cannot
+        # be reached, and the depth of each node need not be kept.
+        self.few = len(self.k) - 1 <= A.MAX_DEPTH and self.k.count("(") <= A.MAX_QUANTIFIER_DEPTH
         self.nest = 0
         if "\n" in text:
             self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
@@ -194,30 +198,12 @@ class _Parser:
         end_line, end_col = self._lc(self.e[k])
         return A.Span(line, col, end_line, end_col)
 
-    # -- the parser's depth limits (parser._Builder._mk) -----------------
-    def mk(self, node, *kids):
-        depth = self.depth
-        d = 1
-        q = 0
-        for kid in kids:
-            dk, qk = depth.get(id(kid), (1, 0))
-            if dk + 1 > d:
-                d = dk + 1
-            if qk > q:
-                q = qk
-        if d > A.MAX_DEPTH:
-            raise _Decline
-        if type(node) is A.Quantifier:
-            q += 1
-            if q > A.MAX_QUANTIFIER_DEPTH:
-                raise _Decline
-        depth[id(node)] = (d, q)
-        return node
-
     # -- grammar ---------------------------------------------------------
     def parse(self) -> A.Node:
         node = self.expr()
         if self.k[self.i] != _END:
+            raise _Decline
+        if not self.few and _too_deep(node):
             raise _Decline
         return node
 
@@ -231,7 +217,7 @@ class _Parser:
             while self.k[self.i] == "or":
                 self.i += 1
                 ops.append(self.and_())
-            first = self.mk(A.Or(tuple(ops), span=_join(ops[0].span, ops[-1].span)), *ops)
+            first = A.Or(tuple(ops), span=_join(ops[0].span, ops[-1].span))
         self.nest -= 1
         return first
 
@@ -242,7 +228,7 @@ class _Parser:
             while self.k[self.i] == "and":
                 self.i += 1
                 ops.append(self.not_())
-            return self.mk(A.And(tuple(ops), span=_join(ops[0].span, ops[-1].span)), *ops)
+            return A.And(tuple(ops), span=_join(ops[0].span, ops[-1].span))
         return first
 
     def not_(self) -> A.Node:
@@ -254,7 +240,7 @@ class _Parser:
                 raise _Decline
             operand = self.not_()
             self.nest -= 1
-            return self.mk(A.Not(operand, span=_join(self.span(j), operand.span)), operand)
+            return A.Not(operand, span=_join(self.span(j), operand.span))
         return self.comparison()
 
     def comparison(self) -> A.Node:
@@ -274,7 +260,7 @@ class _Parser:
         else:
             return left
         right = self.sum_()
-        return self.mk(A.Compare(op, left, right, span=_join(left.span, right.span)), left, right)
+        return A.Compare(op, left, right, span=_join(left.span, right.span))
 
     def sum_(self) -> A.Node:
         node = self.product()
@@ -282,7 +268,7 @@ class _Parser:
             op = self.v[self.i]
             self.i += 1
             right = self.product()
-            node = self.mk(A.Arith(op, node, right, span=_join(node.span, right.span)), node, right)
+            node = A.Arith(op, node, right, span=_join(node.span, right.span))
         return node
 
     def product(self) -> A.Node:
@@ -291,7 +277,7 @@ class _Parser:
             op = self.v[self.i]
             self.i += 1
             right = self.unary()
-            node = self.mk(A.Arith(op, node, right, span=_join(node.span, right.span)), node, right)
+            node = A.Arith(op, node, right, span=_join(node.span, right.span))
         return node
 
     def unary(self) -> A.Node:
@@ -303,7 +289,7 @@ class _Parser:
                 raise _Decline
             operand = self.unary()
             self.nest -= 1
-            return self.mk(A.Neg(operand, span=_join(self.span(j), operand.span)), operand)
+            return A.Neg(operand, span=_join(self.span(j), operand.span))
         return self.atom()
 
     def atom(self) -> A.Node:
@@ -317,7 +303,7 @@ class _Parser:
             for seg in name.split("."):
                 if seg in A.RESERVED:
                     raise _Decline
-            return self.mk(A.Path(name, span=self.span(i)))
+            return A.Path(name, span=self.span(i))
         if kind == "NUMBER":
             return self.number()
         if kind == "(":
@@ -329,17 +315,17 @@ class _Parser:
             return inner  # parentheses only group; the node keeps its own span
         if kind == "STRING":
             self.i = i + 1
-            return self.mk(A.String(_unescape(self.v[i]), span=self.span(i)))
+            return A.String(_unescape(self.v[i]), span=self.span(i))
         if kind == "true" or kind == "false":
             self.i = i + 1
-            return self.mk(A.Boolean(kind == "true", span=self.span(i)))
+            return A.Boolean(kind == "true", span=self.span(i))
         if kind == "DATE":
             self.i = i + 1
             try:
                 value = datetime.date.fromisoformat(self.v[i])
             except ValueError:
                 raise _Decline from None
-            return self.mk(A.Date(value, span=self.span(i)))
+            return A.Date(value, span=self.span(i))
         if kind == "[":
             self.i = i + 1
             elems = []
@@ -354,7 +340,7 @@ class _Parser:
                 raise _Decline
             j = self.i
             self.i += 1
-            return self.mk(A.ListLit(tuple(elems), span=self.span2(i, j)), *elems)
+            return A.ListLit(tuple(elems), span=self.span2(i, j))
         raise _Decline
 
     def number(self) -> A.Node:
@@ -378,7 +364,7 @@ class _Parser:
         else:
             self.i = i + 1
             span = self.span(i)
-        return self.mk(A.Number(value, unit, span=span))
+        return A.Number(value, unit, span=span)
 
     def call(self) -> A.Node:
         j = self.i
@@ -405,7 +391,7 @@ class _Parser:
                 and "." not in head.left.name
             ):
                 raise _Decline
-            return self.mk(A.Quantifier(name, head.left.name, head.right, body, span=span), head.right, body)
+            return A.Quantifier(name, head.left.name, head.right, body, span=span)
         if name not in A.FUNCTIONS:
             raise _Decline
         for a in args:
@@ -416,7 +402,7 @@ class _Parser:
             raise _Decline
         if name == "known" and type(args[0]) is not A.Path:
             raise _Decline
-        return self.mk(A.Call(name, tuple(args), span=span), *args)
+        return A.Call(name, tuple(args), span=span)
 
     def arg(self):
         head = self.expr()
@@ -424,6 +410,28 @@ class _Parser:
             self.i += 1
             return (head, self.expr())
         return head
+
+
+def _too_deep(root: A.Node) -> bool:
+    """Whether the tree is past the parser's limits (parser._Builder._mk):
+    more than MAX_DEPTH nodes on one path down, or more than
+    MAX_QUANTIFIER_DEPTH quantifiers.  A node's depth there only grows
+    towards the root, so the deepest path decides (iterative)."""
+    children, quantifier = A.children, A.Quantifier
+    max_d, max_q = A.MAX_DEPTH, A.MAX_QUANTIFIER_DEPTH
+    stack = [(root, 1, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, d, q = pop()
+        if type(node) is quantifier:
+            q += 1
+            if q > max_q:
+                return True
+        if d > max_d:
+            return True
+        for kid in children(node):
+            push((kid, d + 1, q))
+    return False
 
 
 def _join(a: A.Span, b: A.Span) -> A.Span:

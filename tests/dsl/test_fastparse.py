@@ -115,6 +115,7 @@ CASES_OK = [
     "sum(x in xs: x.a * 2 kg) > 1 t", "count(i in items: i.ok) >= 2", "days(a, 2024-01-02) > 3",
     "\"a\\\"b\" == s", "x.y_z.w2 != 'é'", "max(a, 1 km, 500 m) > 0", "x == 2024-02-29",
     "a * b / c - d + e", "not not a or b and c", "10 10k_CNY > y", "5 %LEL > x", "3°C < t",
+    "a" + " + a" * 61 + " > 0", "any(x in y: " * 16 + "x" + ")" * 16, "[" * 55 + "1" + "]" * 55 + " == x",
     "\tx\t==\t1\t", "x == 1.", "x == .5e-3", "(((((a)))))", "x in [[1], [2, 3]]",
 ]
 CASES_BAD = [
@@ -123,6 +124,8 @@ CASES_BAD = [
     "x ! y", "a.and", "(a", "a)", "1" * 400, "1e999", "3 furlongs", "x == \"open", "min()",
     "not", "a +", "f(a: b)", "in x", "a - not b", "a == not b", "(a: b)", "[a: b]",
     "not " * 70 + "a", "-" * 70 + "a",
+    # past the limits without deep recursion: a long chain, nested quantifiers
+    "a" + " + a" * 64 + " > 0", "any(x in y: " * 17 + "x" + ")" * 17, "[" * 64 + "1" + "]" * 64 + " == x",
 ]
 
 
