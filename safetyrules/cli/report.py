@@ -38,6 +38,12 @@ def _cmd_report(args) -> int:
     except OSError as exc:
         print(f"error: cannot read decisions: {exc.strerror}", file=sys.stderr)
         return 2
+    where = f"{args.decisions[0]}: " if len(args.decisions) == 1 else ""
+    if summary["bad_lines"] and not summary["entities"]:
+        # a facts file or some other JSON given by mistake: no empty report, exit 0
+        print(f"{where}error: none of the {summary['bad_lines']} line(s) is a decision; expected the JSON Lines "
+              "that 'safetyrules evaluate --format json' prints (one decision per line)", file=sys.stderr)
+        return 2
     if args.format == "json":
         text = canonical_json(summary) + "\n"
     elif args.format == "markdown":
@@ -58,6 +64,5 @@ def _cmd_report(args) -> int:
     else:
         sys.stdout.write(text)
     if summary["bad_lines"]:
-        where = f"{args.decisions[0]}: " if len(args.decisions) == 1 else ""
         print(f"{where}warning: {summary['bad_lines']} line(s) were not decisions and were skipped", file=sys.stderr)
     return 0
