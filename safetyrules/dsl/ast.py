@@ -331,15 +331,21 @@ def fact_paths(node: Node) -> Tuple[str, ...]:
     out: dict = {}
     # Iterative (explicit stack, children pushed in reverse to keep source
     # order), so a hand-built tree of any depth cannot exhaust the stack.
-    stack = [(node, frozenset())]
+    stack = [(node, _NO_NAMES)]
+    pop, push = stack.pop, stack.append
     while stack:
-        n, bound = stack.pop()
+        n, bound = pop()
         if isinstance(n, Path):
             if n.head not in bound:
                 out.setdefault(n.name, None)
         elif isinstance(n, Quantifier):
-            stack.append((n.body, bound | {n.var}))
-            stack.append((n.source, bound))
+            push((n.body, bound | {n.var}))
+            push((n.source, bound))
         else:
-            stack.extend((c, bound) for c in reversed(children(n)))
+            kids = children(n)
+            for i in range(len(kids) - 1, -1, -1):
+                push((kids[i], bound))
     return tuple(out)
+
+
+_NO_NAMES: FrozenSet[str] = frozenset()

@@ -37,7 +37,7 @@ from safetyrules.source.files import (
     read_rule_file,
 )
 from safetyrules.source.schema import validate_document
-from safetyrules.plan.model import FINDINGS_FACTS, combine
+from safetyrules.plan.model import FINDINGS_FACTS
 
 __all__ = ["load_parts", "own_files", "link", "BUILTIN_FACTS", "FINDINGS_FACTS", "LinkedClause", "LinkedTable"]
 
@@ -255,8 +255,11 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
                 continue
             lc = LinkedClause(s, c, applies, when, unless)
             clauses.append(lc)
-            for p in dsl.fact_paths(combine(applies, when, unless)):
-                standard_reads[p] = None
+            # what combine(applies, when, unless) reads: applies' facts are in already
+            for part in (when, unless):
+                if part is not None:
+                    for p in dsl.fact_paths(part):
+                        standard_reads[p] = None
 
     # dependency graph: node "table:<output>" and "standards"
     graph: Dict[str, List[str]] = {}
