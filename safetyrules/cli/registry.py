@@ -110,8 +110,11 @@ def run_evaluate(args) -> int:
         _err("error: a registry is graded one file at a time")
         return EXIT_BAD_INPUT
     source = args.facts[0]
-    if not args.out or not args.out.lower().endswith(OUT_SUFFIXES):
+    if not args.out:
         _err("error: --out OUT.parquet|.csv|.jsonl is needed to grade a registry")
+        return EXIT_BAD_INPUT
+    if not args.out.lower().endswith(OUT_SUFFIXES):
+        _err(f"error: --out must end in .parquet, .csv or .jsonl (the format it is written in), got {args.out!r}")
         return EXIT_BAD_INPUT
     try:
         as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()

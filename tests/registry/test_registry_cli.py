@@ -76,3 +76,14 @@ def test_sql_command(setup, capsys):
     assert main(["sql", "--rules", rules_path, "--dialect", "spark"]) == 0
     assert "`entity.employees`" in capsys.readouterr().out
     assert main(["sql", "--rules", str(tmp / "nowhere"), "--dialect", "duckdb"]) == 2
+
+
+def test_out_missing_or_of_an_unknown_format_is_said_plainly(setup, capsys):
+    tmp, rules_path, _ = setup
+    base = ["evaluate", str(tmp / "reg.parquet"), "--rules", rules_path, "--backend", "python"]
+    assert main(base) == 2
+    assert "--out OUT.parquet|.csv|.jsonl is needed" in capsys.readouterr().err
+    assert main(base + ["--out", str(tmp / "out.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "--out must end in .parquet, .csv or .jsonl" in err and "out.txt" in err
+    assert not (tmp / "out.txt").exists()
