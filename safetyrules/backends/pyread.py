@@ -388,50 +388,52 @@ def others_regular(d: dict, keys, t: Tests) -> bool:
     for k in keys:
         x = d[k]
         if k in bools:
-            if x is not True and x is not False and x is not None:
-                return False
-            continue
+            if x is True or x is False or x is None:
+                continue
+            return False
         c = tests.get(k)
         if c is None:
             return False
-        if type(c) is Tests:
+        tc = type(c)
+        if tc is int:  # a code: None is unknown, else the value's type decides
+            if x is None:
+                continue
+            if not _scalar_regular(c, x):
+                return False
+        elif tc is Tests:
             if type(x) is not dict or not x or not others_regular(x, x.keys(), c):
                 return False
-        elif c == _TEXT:
-            if type(x) is not str:
-                if x is not None:
-                    return False
-            elif not x.isascii():
-                try:
-                    x.encode("utf-8")
-                except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
-                    return False
-        elif c == _NUM or c == _NUM0:
-            tx = type(x)
-            if tx is float:
-                if x - x or (c == _NUM0 and x < 0):
-                    return False
-            elif tx is int:
-                if not -_B < x < _B or (c == _NUM0 and x < 0):
-                    return False
-            elif x is not None:
-                return False
-        elif c == _INT or c == _INT0:
-            if type(x) is not int:
-                if x is not None:
-                    return False
-            elif not -_B < x < _B or (c == _INT0 and x < 0):
-                return False
-        elif type(c) is ItemTests:
+        elif tc is ItemTests:
             if x is not None and (type(x) is not list or not items_regular(x, c.fields)):
                 return False
-        elif type(c) is frozenset:
+        elif tc is frozenset:
             # an unhashable item raises TypeError: the program gives up
             if x is not None and (type(x) is not list or not c.issuperset(x)):
                 return False
         elif not c(x):
             return False
     return True
+
+
+def _scalar_regular(c: int, x: Any) -> bool:
+    """Whether ``x`` (not None) is regular for the code ``c``."""
+    tx = type(x)
+    if c == _TEXT:
+        if tx is not str:
+            return False
+        if not x.isascii():
+            try:
+                x.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
+                return False
+        return True
+    if c == _BOOL:
+        return x is True or x is False
+    if tx is int:
+        return -_B < x < _B and (x >= 0 or c == _INT or c == _NUM)
+    if tx is float and (c == _NUM or c == _NUM0):
+        return not (x - x) and (x >= 0 or c == _NUM)
+    return False
 
 
 def items_regular(items: list, fields) -> bool:
@@ -444,33 +446,13 @@ def items_regular(items: list, fields) -> bool:
             c = fields.get(k)
             if c is None:
                 return False
+            if x is None:
+                continue
             if c == _BOOL:
-                if x is not True and x is not False and x is not None:
+                if x is not True and x is not False:
                     return False
-            elif c == _TEXT:
-                if type(x) is not str:
-                    if x is not None:
-                        return False
-                elif not x.isascii():
-                    try:
-                        x.encode("utf-8")
-                    except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
-                        return False
-            elif c == _NUM or c == _NUM0:
-                tx = type(x)
-                if tx is float:
-                    if x - x or (c == _NUM0 and x < 0):
-                        return False
-                elif tx is int:
-                    if not -_B < x < _B or (c == _NUM0 and x < 0):
-                        return False
-                elif x is not None:
-                    return False
-            elif c == _INT or c == _INT0:
-                if type(x) is not int:
-                    if x is not None:
-                        return False
-                elif not -_B < x < _B or (c == _INT0 and x < 0):
+            elif type(c) is int:
+                if not _scalar_regular(c, x):
                     return False
             elif not c(x):
                 return False

@@ -97,6 +97,12 @@ _ENTITY_DOTTED = tuple(("entity." + k, k) for k in _ENTITY_KEYS)
 def entity_of(facts: Mapping[str, Any]) -> FrozenDict:
     """The ``entity.*`` facts of SPEC §8 in ``facts`` (dotted or nested
     keys; null is not given), by their last path segment."""
+    out = _entity_dict(facts)
+    return FrozenDict(out) if out else _NO_ENTITY
+
+
+def _entity_dict(facts: Mapping[str, Any]) -> Optional[dict]:
+    """:func:`entity_of` as a fresh dict (None if empty)."""
     nested = facts.get("entity")
     if nested is not None and type(nested) is not dict and not isinstance(nested, Mapping):
         nested = None
@@ -109,7 +115,7 @@ def entity_of(facts: Mapping[str, Any]) -> FrozenDict:
             if out is None:
                 out = {}
             out[k] = v
-    return FrozenDict(out) if out else _NO_ENTITY
+    return out
 
 
 def _rebuild_with_line(layout, result, as_of, entity, line):
@@ -172,8 +178,9 @@ class Decision:
     def attach_entity(self, facts: Mapping[str, Any]) -> "Decision":
         """For the engine: keep the entity facts of ``facts`` (already checked) for the
         ``entity`` block (SPEC §8); returns self.  Called by the engine."""
-        entity = entity_of(facts)
+        entity = _entity_dict(facts)
         if entity:
+            # a fresh dict of its own (no live input), made a FrozenDict on first use
             _set(self, "_entity", entity)
         return self
 
@@ -400,7 +407,11 @@ class Decision:
     def entity(self) -> FrozenDict:
         """The ``entity.id``, ``name``, ``grid``, ``status`` and ``sector``
         facts that were given, by their last path segment (empty if none)."""
-        return self._entity
+        entity = self._entity
+        if type(entity) is dict:
+            entity = FrozenDict(entity)
+            _set(self, "_entity", entity)
+        return entity
 
     def _inputs(self) -> Dict[str, Any]:
         from safetyrules.engine.questions import inputs_of
@@ -501,7 +512,7 @@ class Decision:
         dumps = pyjson.dumps
         as_of = self.as_of
         day = w.day(as_of)
-        entity = self._entity
+        entity = self._entity  # a dict, or the FrozenDict made of it
         ent = ',"entity":' + dumps(dict(entity)) if entity else ""
         found = w.findings(cv, vals)
         given_j = dumps(list(given)) if given else "[]"
