@@ -398,6 +398,11 @@ def _cmd_checklist(args) -> int:
         ent = facts.get("entity.id") or os.path.splitext(os.path.basename(ent))[0]
     elif args.registry or args.facts:
         facts = _find_entity(args.registry or args.facts, ent, graded=bool(args.registry))
+    elif ent.lower().endswith((".yaml", ".yml", ".json")) or os.sep in ent or os.path.isdir(ent):
+        # meant as a facts file: not a blank checklist for an "id" like that
+        why = "is a directory" if os.path.isdir(ent) else "no such file"
+        raise SupervisionError(f"cannot read the entity's facts file: {why} (ENTITY is an entity id, "
+                               "or a facts file of one entity)", path=ent, code="E-INPUT")
     try:
         res = checklist(rules, facts, as_of=as_of, kind=args.kind, entity_id=ent)
     except FactsError as err:

@@ -106,3 +106,13 @@ def test_help_lists_the_commands():
     code, out, err = cli("--help")
     for c in ("plan", "draw", "grid", "track", "checklist"):
         assert c in out
+
+
+def test_checklist_of_a_missing_facts_file_is_an_error_not_a_blank_checklist(tmp_path):
+    for ent in (tmp_path / "no-such-entity.yaml", tmp_path):
+        code, out, err = cli("checklist", ent, "--as-of", "2025-06-01")
+        assert code == 2 and out == "", (code, out[:100])
+        assert err.startswith(f"{ent}: error: cannot read the entity's facts file"), err
+    # an entity id is still an entity id
+    code, out, err = cli("checklist", "W-001", "--as-of", "2025-06-01", "--format", "json")
+    assert code == 0 and json.loads(out)["entity"] == {"id": "W-001"}
