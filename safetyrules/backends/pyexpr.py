@@ -30,6 +30,7 @@ Only checked values reach the source: numbers and strings through
 
 from __future__ import annotations
 
+import keyword
 from typing import Any, Dict, List, Optional
 
 from safetyrules import dsl
@@ -298,6 +299,9 @@ class CondGen:
         q = self.gen.tmp("q")
         it = self.gen.tmp("it")
         u = self.gen.tmp("u")  # count / sum: an item was unknown
+        one = isinstance(src, A.ListLit) and len(src.items) == 1
+        if one and parts[0].isidentifier() and not keyword.iskeyword(parts[0]):
+            it = parts[0]  # one item held by a local (or a constant): the body reads it directly
         saved = (self.pre, self.loads, dict(self.bound))
         self.pre, self.loads = [], {}
         self.bound[node.var] = (it, elem, may_be_none and elem.kind != "number")
@@ -314,9 +318,10 @@ class CondGen:
             self.bound = saved[2]
         self.complex = True
         pre = self.pre
-        if isinstance(src, A.ListLit) and len(src.items) == 1:
+        if one:
             # one item: the loop's one pass as straight-line code
-            pre.append(f"{it} = {parts[0]}")
+            if it != parts[0]:
+                pre.append(f"{it} = {parts[0]}")
             pre.extend(body)
             if kind == "any":
                 pre.append(f"{q} = True if {bt} else (False if {bf} else None)")
