@@ -63,3 +63,16 @@ def test_api_empty_list_file_is_one_error(tmp_path):
 def test_api_words():
     with pytest.raises(FactsError, match="got null$"):
         safetyrules.load().evaluate(None)
+
+
+@pytest.mark.parametrize("text,words", [
+    ("entity.employees: &a 3\nentity.revenue: *a\n", "YAML anchors (&name) are not allowed in facts files"),
+    ("entity.employees: !!int 3\n", "are not allowed in facts files"),
+    ("base: &b {x: 1}\n<<: *b\n", "not allowed in facts files"),
+])
+def test_yaml_refusals_speak_of_facts_files(tmp_path, text, words):
+    p = tmp_path / "facts.yaml"
+    p.write_text(text, encoding="utf-8")
+    r = run("evaluate", p)
+    assert r.returncode == 2 and words in r.stderr, r.stderr
+    assert "rule files" not in r.stderr
