@@ -94,6 +94,9 @@ class _Checker:
     def __init__(self, vocabulary: Mapping[str, FactSpec]) -> None:
         self.vocab = vocabulary
         self._types: Dict[str, Type] = {}
+        # whether a number literal with a unit name was checked (only those
+        # leave a unit name for _fix_literals to drop)
+        self.unit_literals = False
 
     # -- names ---------------------------------------------------------
     def fact_type(self, name: str) -> Optional[Type]:
@@ -196,6 +199,7 @@ class _Checker:
         integer = isinstance(node.value, int)
         if node.unit is None:
             return _typed(node, Type("number", flex=True, integer=integer))
+        self.unit_literals = True
         unit = units.lookup(node.unit)
         # The literal keeps its own unit as its type, its value unchanged; the
         # unit name is dropped so every checked number is "in ty.unit".
@@ -489,13 +493,16 @@ def check(node: A.Node, vocabulary: Mapping[str, FactSpec], expect: Optional[str
     ``expect='bool'`` the whole expression must be a condition.  Raises
     :class:`CheckError` with the position of the offending token.
     """
+    checker = _Checker(vocabulary)
     try:
-        out = _Checker(vocabulary).visit(node, {})
+        out = checker.visit(node, {})
     except RecursionError:
         # Only hand-built trees get here: parsed ones are at most MAX_DEPTH deep.
         raise CheckError(f"expression is nested too deeply to check (the limit is {A.MAX_DEPTH} levels)") from None
     if expect == "bool" and out.ty.kind not in ("bool", "any"):
         raise _err(f"a condition must be true or false, but this is {out.ty.describe()}", node)
+    if not checker.unit_literals:
+        return out  # no unit name to drop
     try:
         return _fix_literals(out)
     except RecursionError:  # pragma: no cover - same depth as the visit above
