@@ -286,7 +286,7 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
             continue
         a, b = la, lb
         for field, x, y in (("output", a.output, b.output), ("hit", a.hit, b.hit), ("version", a.version, b.version),
-                            ("document", a.document, b.document),
+                            ("document", a.document, b.document), ("status", a.status, b.status),
                             ("default", a.default if a.has_default else None, b.default if b.has_default else None)):
             if x != y:
                 changes.append(_change("table", "changed", tid, tid, field=field, old=x, new=y))
@@ -320,7 +320,7 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
                 changes.append(_change("row", "changed", tid, key, field="when", **d))
             if ra.cite != rb.cite:
                 changes.append(_change("row", "changed", tid, key, field="cite", old=ra.cite, new=rb.cite))
-        if any(c.get("field") not in ("cite", "version", "document", "warn") for c in changes[n_before:]):
+        if any(c.get("field") not in ("cite", "version", "document", "status", "warn") for c in changes[n_before:]):
             changes.append(_change("table", "changed", tid, tid, field="output",
                                    counterexample=table_counterexample(la, lb, vocab)))
     return changes

@@ -94,3 +94,12 @@ def test_bundled_given_values_page_shows_its_warn():
     rules = load()
     t = next(t for t in rules.plan.tables if t.id == "cn.gb18218.given-values.2018")
     assert "decision warning `W-GB18218-GIVEN`" in render_table(rules, t)
+
+
+def test_table_status_change_is_named_without_an_output_counterexample(tmp_path):
+    # standards and clauses name a status change; tables do too
+    a = rules_with(tmp_path / "old", None)
+    b = write_rules(tmp_path / "new", {"v.yaml": VOCAB, "ruleset.yaml": MANIFEST,
+                                       "t.yaml": TABLE.replace("WARN\n", "status: provisional\n")})
+    changes = diff_rules(load(a), load(b))
+    assert [(c["kind"], c["field"], c["old"], c["new"]) for c in changes] == [("table", "status", "verified", "provisional")]
