@@ -108,10 +108,9 @@ class Layout:
             for p in c.reads:
                 names.setdefault(p, None)
         for t in plan.tables:
-            for node in t.conditions:
-                if node is not None:
-                    for p in A.fact_paths(node):
-                        names.setdefault(p, None)
+            # t.reads: the fact paths of its row conditions, in order (plan.link)
+            for p in t.reads:
+                names.setdefault(p, None)
         for t in plan.tables:
             names.setdefault(t.output, None)
         for f in plan.decision.values():

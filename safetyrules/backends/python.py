@@ -166,6 +166,7 @@ class _Builder:
         self.counts = bool(plan.tables_after)
         self.count_locals = dict(zip(FINDINGS_FACTS, ("_nM", "_nG", "_nU", "_nMU")))
         self.group_of: Dict[str, str] = {}
+        self._applies_paths: Dict[int, Tuple[str, ...]] = {}
 
     # -- names -------------------------------------------------------------
     def value_of(self, name: str):
@@ -366,7 +367,7 @@ class _Builder:
                 cond.begin()
                 tt, ff = cond.unit_tf(node)
                 cond.flush(inner)
-                known = None if cond.complex else self._known(node)
+                known = None if cond.complex else self._known(self._paths(c, one_block))
                 # found where T holds (undetermined while applies_when is unknown),
                 # not found where F holds or every fact read is known
                 test = f"{known} or {ff}" if known else ff
@@ -374,13 +375,24 @@ class _Builder:
                 code.emit(inner, f"{r} = {yes} if {tt} else (False if {test} else None)")
         return results
 
-    def _known(self, node) -> Optional[str]:
-        """An expression true when every fact ``node`` reads is known (then
-        its T and F are complements), or None."""
-        from safetyrules.dsl.ast import fact_paths
+    def _paths(self, c, own: bool) -> Tuple[str, ...]:
+        """``fact_paths`` of the clause's own condition (``own``: ``c.reads``)
+        or of its whole condition (its applies_when's paths, then
+        ``c.reads``: see plan.model.combine)."""
+        if own or c.applies is None:
+            return c.reads
+        got = self._applies_paths.get(id(c.applies))
+        if got is None:
+            from safetyrules.dsl.ast import fact_paths
 
+            got = self._applies_paths[id(c.applies)] = fact_paths(c.applies.node)
+        return tuple(dict.fromkeys(got + c.reads))
+
+    def _known(self, paths: Tuple[str, ...]) -> Optional[str]:
+        """An expression true when every fact of ``paths`` (what a condition
+        reads) is known (then its T and F are complements), or None."""
         parts: Dict[str, None] = {}
-        for p in fact_paths(node):
+        for p in paths:
             if p == "as_of" or p in self.count_locals:
                 continue
             if p in self.outputs:
