@@ -82,13 +82,17 @@ def _is_stream(path: str) -> bool:
 
 
 def _locate_fact(doc_values, fact: Optional[str]):
+    """Where ``fact`` is in a facts file: the most specific node there is —
+    for ``cranes[1].age`` the item's ``age``, else the item, else the list."""
     if not fact or doc_values is None:
         return None
-    base = fact.split("[", 1)[0]
+    index: dict = {}
     for p, loc in doc_values.items():
-        if ".".join(str(x) for x in p) == base:
-            return loc
-    return None
+        index.setdefault(".".join(str(x) for x in p), loc)
+    want, base = fact.replace("]", "").replace("[", "."), fact.split("[", 1)[0]
+    while want not in index and len(want) > len(base):
+        want = want.rsplit(".", 1)[0]
+    return index.get(want)
 
 
 def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError], Optional[int]]]:

@@ -67,3 +67,21 @@ def test_refused_json_is_located(tmp_path, text, where, col, words):
     err = r.stderr.splitlines()
     assert err[0].startswith(f"{f}:{where}: error: {words}"), err
     assert err[1].startswith(f"{g}:2:{col}: error: {words}"), err
+
+
+# A bad field of a list item is located at that field, not at the list.
+ITEM = [
+    ("facts.yaml", "ammonia:\n  ac_zones:\n    - {name: a, purpose: packaging}\n    - {name: b, purpose: mars}\n", "4:26"),
+    ("facts.json", '[{"entity.employees": 1}, {"ammonia.ac_zones": [{"name": "a"},\n {"name": "b", "purpose": "mars"}]}]', "2:27"),
+    ("facts.jsonl", '{"ammonia.ac_zones": [{"name": "a"}, {"name": "b", "purpose": "mars"}]}\n', "1:63"),
+]
+
+
+@pytest.mark.parametrize("name,text,where", ITEM, ids=[i[0] for i in ITEM])
+def test_a_list_items_bad_field_is_located_at_the_field(tmp_path, name, text, where):
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "safetyrules", "evaluate", str(f), "--format", "json", "-q",
+                        "--as-of", "2024-03-01"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith(f"{f}:{where}: error: fact 'ammonia.ac_zones[1].purpose' has value 'mars'"), r.stderr
