@@ -113,6 +113,8 @@ def render_table(rules, t) -> str:
     """One classification or grading table as a Markdown reference page."""
     out = [f"# {_title(t.title) or t.id}", ""]
     out.append(f"Table `{t.id}` → `{t.output}`; hit policy **{t.hit}**; status {t.status}.")
+    if t.version:
+        out.append(f"Version: {t.version}.")
     if t.document:
         out.append(f"Document: {_cell(t.document)}.")
     if t.has_default:
@@ -121,10 +123,18 @@ def render_table(rules, t) -> str:
         out.append(f"Each value collected is also a decision warning `{t.warn_code}`: "
                    f"“{_cell(t.warn_message)}”, `{{value}}` being the value.")
     out.append("")
-    out.append("| # | row | then | condition |")
-    out.append("|---|---|---|---|")
+    # as a standard's page does: where the table comes from, and its file
+    if t.source:
+        out.append(f"Source: {_cell(t.source)}")
+        out.append("")
+    out.append(f"File: `{os.path.relpath(t.position.path, rules.base).replace(os.sep, '/')}`")
+    out.append("")
+    cited = any(r.cite for r in t.rows)  # a row's citation, when rows have them
+    out.append("| # | row | then | condition |" + (" citation |" if cited else ""))
+    out.append("|---|---|---|---|" + ("---|" if cited else ""))
     for i, r in enumerate(t.rows, 1):
-        out.append(f"| {i} | {r.id or ''} | `{r.then}` | `{_cell(unparse(r.when.written()))}` |")
+        cite = f" {_cell(r.cite or '')} |" if cited else ""
+        out.append(f"| {i} | {r.id or ''} | `{r.then}` | `{_cell(unparse(r.when.written()))}` |{cite}")
     out.append("")
     facts = _facts_block(rules, t.conditions)
     if facts:
