@@ -436,11 +436,15 @@ def _fact_location(label: str, err: SafetyRulesError) -> str:
     except (OSError, UnicodeDecodeError, ValueError, RecursionError, SafetyRulesError):
         return label
     prefix = rest[:-1] + "." if rest.endswith("]") and rest[:-1].isdigit() else ""
-    want = prefix + fact.split("[", 1)[0]
+    index: Dict[str, Any] = {}
     for key, loc in values.items():
-        if ".".join(str(x) for x in key) == want:
-            return f"{path}:{loc.line}:{loc.column}"
-    return label
+        index.setdefault(".".join(str(x) for x in key), loc)
+    # the most specific node: for cranes[1].age the item's age, else the item, else the list
+    want, base = prefix + fact.replace("]", "").replace("[", "."), prefix + fact.split("[", 1)[0]
+    while want not in index and len(want) > len(base):
+        want = want.rsplit(".", 1)[0]
+    loc = index.get(want)
+    return f"{path}:{loc.line}:{loc.column}" if loc is not None else label
 
 
 def _summary(decision) -> Dict[str, Any]:
