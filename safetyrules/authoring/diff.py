@@ -443,8 +443,8 @@ def _fact_location(label: str, err: SafetyRulesError) -> str:
     want, base = prefix + fact.replace("]", "").replace("[", "."), prefix + fact.split("[", 1)[0]
     while want not in index and len(want) > len(base):
         want = want.rsplit(".", 1)[0]
-    loc = index.get(want)
-    return f"{path}:{loc.line}:{loc.column}" if loc is not None else label
+    at = index.get(want)
+    return f"{path}:{at.line}:{at.column}" if at is not None else label
 
 
 def _summary(decision) -> Dict[str, Any]:
