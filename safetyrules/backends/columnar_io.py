@@ -530,10 +530,10 @@ def iter_tables(data, vocabulary: Mapping[str, FactSpec], batch_rows: Optional[i
     ``batch_rows`` rows (default :data:`BATCH_ROWS`), in input order →
     ``(total rows, iterator of (first row, unchecked pyarrow.Table))``.
 
-    A Parquet file is read batch by batch (``ParquetFile.iter_batches``), so
-    only one batch of it is in memory at a time; a table in memory is sliced
-    (no copy).  There is always at least one batch (an empty input gives
-    one empty table)."""
+    A Parquet file is read batch by batch (whole row groups, or slices of a
+    row group larger than a batch), so only one batch of it is in memory at
+    a time; a table in memory is sliced (no copy).  There is always at
+    least one batch (an empty input gives one empty table)."""
     pa = require("pyarrow")
     size = batch_rows or BATCH_ROWS
     if isinstance(data, (str, os.PathLike)) and os.fspath(data).lower().endswith(".parquet"):
@@ -569,18 +569,38 @@ def _read_parquet(pf, path: str):
 
 
 def _parquet_batches(pf, path: str, size: int):
+    """A Parquet file in batches of whole row groups (as many as fit in
+    ``size`` rows; ``read_row_groups`` holds about the decoded table, where
+    ``iter_batches`` buffers several times more); a row group larger than
+    ``size`` in slices of ``size`` rows (``iter_batches`` over it alone)."""
     pa = require("pyarrow")
-    start = 0
-    it = pf.iter_batches(batch_size=size)
-    while True:
+    md = pf.metadata
+
+    def guarded(read):
         try:
-            batch = next(it)
-        except StopIteration:
-            return
+            return read()
         except (pa.ArrowInvalid, OSError) as exc:
             raise FactsError(f"cannot read registry: {exc}", path=path) from None
-        yield start, pa.Table.from_batches([batch])
-        start += batch.num_rows
+
+    start, group, rows = 0, [], 0
+    for i in range(md.num_row_groups):
+        n = md.row_group(i).num_rows
+        if group and (rows + n > size or n > size):
+            yield start, guarded(lambda: pf.read_row_groups(group))
+            start, group, rows = start + rows, [], 0
+        if n > size:
+            it = pf.iter_batches(batch_size=size, row_groups=[i])
+            while True:
+                batch = guarded(lambda: next(it, None))
+                if batch is None:
+                    break
+                yield start, pa.Table.from_batches([batch])
+                start += batch.num_rows
+            continue
+        group.append(i)
+        rows += n
+    if group:
+        yield start, guarded(lambda: pf.read_row_groups(group))
 
 
 def to_records(table, vocabulary: Mapping[str, FactSpec]):
