@@ -7,7 +7,6 @@ really be the one run (else these tests prove nothing about it)."""
 
 import datetime
 
-import duckdb
 import pyarrow as pa
 import pytest
 
@@ -18,6 +17,8 @@ from safetyrules.backends.columnar_result import assemble
 from safetyrules.engine import table as engine_table
 
 from registry_fixtures import write_rules
+
+duckdb = pytest.importorskip("duckdb")
 
 DAY = datetime.date(2024, 3, 1)
 
@@ -58,7 +59,7 @@ def _run(plan, table, has_id, **options):
 def test_packed_quantifiers_equal_inline_and_the_engine(small, monkeypatch):
     monkeypatch.setattr(sqlmod, "_SPLIT_MIN", 0)  # the small rule set's one quantifier is light
     plan = small.plan.specialise(DAY)
-    table, has_id = read_table(_small_table(3000), small.plan.facts)
+    table, has_id = read_table(_small_table(1500), small.plan.facts)
     sql, packed = _run(plan, table, has_id, split_lists=[["cranes"]], row_key="__sr_row")
     assert "LEFT JOIN" in sql and sql.count('."age" > ') == 1  # packed, the body still once
     _, inline = _run(plan, table, has_id)
@@ -96,7 +97,7 @@ def test_bundled_hazchem_packed_equal_the_engine(monkeypatch):
     spec = rules.plan.facts["hazchem.substances"]
     from safetyrules.backends.columnar_io import arrow_type
 
-    n = 900
+    n = 450
     raw = pa.table({
         "entity.id": pa.array([f"h{i}" for i in range(n)]),
         "entity.sector": pa.array([["hazardous_chemicals", "retail"][i % 2] for i in range(n)]),
