@@ -472,62 +472,86 @@ _R_BOOL, _R_TEXT, _R_INT, _R_NUM, _R_ENUM, _R_DATE, _R_LIST = 1, 2, 3, 4, 5, 6, 
 
 
 class GroupRead:
-    """How :func:`read_group` reads one mapping: ``leaves`` (key, code,
-    argument) of the facts the program reads there, in its order,
-    ``subs`` the keys of the sub-mappings it reads, and the regularity
-    tests of every other key (:func:`others_regular`)."""
+    """How :func:`read_group` reads one mapping: the facts the program
+    reads there (``leaves``: (key, spec), in its order), the keys of the
+    sub-mappings it reads (``subs``), and the regularity tests of every
+    other key (``tests``, as :func:`others_regular`'s).
 
-    __slots__ = ("read_keys", "tests", "leaves", "subs")
+    ``spec`` maps each declared key to ``(slot, code, argument)``: a read
+    fact's slot in the result, a sub-mapping's slot (code 0), or slot -1 for
+    a key only tested; ``unknown`` is the result of an empty mapping."""
+
+    __slots__ = ("spec", "unknown", "n_leaves", "tests")
 
     def __init__(self, leaves: List[Tuple[str, FactSpec]], subs: List[str], tests: "Tests") -> None:
-        self.read_keys = frozenset([k for k, _ in leaves] + list(subs))
         self.tests = tests
-        self.subs = tuple(subs)
-        out = []
-        for key, spec in leaves:
-            t = spec.type
+        spec: Dict[str, Tuple[int, int, Any]] = {}
+        for key in tests.bools:
+            spec[key] = (-1, _BOOL, None)
+        for key, test in tests.tests.items():
+            spec[key] = (-1, 0, test)
+        unknown: List[Any] = []
+        for slot, (key, fs) in enumerate(leaves):
+            t = fs.type
             if t == "bool":
-                out.append((key, _R_BOOL, None))
+                entry: Tuple[int, int, Any] = (slot, _R_BOOL, None)
             elif t == "string":
-                out.append((key, _R_TEXT, None))
+                entry = (slot, _R_TEXT, None)
             elif t in ("integer", "number"):
-                bounds = None if spec.min is None and spec.max is None else (spec.min, spec.max)
-                out.append((key, _R_INT if t == "integer" else _R_NUM, bounds))
+                bounds = None if fs.min is None and fs.max is None else (fs.min, fs.max)
+                entry = (slot, _R_INT if t == "integer" else _R_NUM, bounds)
             elif t == "enum":
-                out.append((key, _R_ENUM, frozenset(spec.values or ())))
+                entry = (slot, _R_ENUM, frozenset(fs.values or ()))
             elif t == "date":
-                out.append((key, _R_DATE, None))
+                entry = (slot, _R_DATE, None)
             elif t == "list":
-                if not spec.item and spec.values:
-                    out.append((key, _R_LIST, item_validator(spec)))
+                if not fs.item and fs.values:
+                    entry = (slot, _R_LIST, item_validator(fs))
                 else:
-                    fields = item_tests(spec)
-                    out.append((key, _R_LIST, lambda x, fields=fields: items_regular(x, fields)))
+                    fields = item_tests(fs)
+                    entry = (slot, _R_LIST, lambda x, fields=fields: items_regular(x, fields))
             else:  # pragma: no cover - the vocabulary schema has no other types
-                out.append((key, 0, None))
-        self.leaves = tuple(out)
+                entry = (slot, -1, None)
+            spec[key] = entry
+            unknown.append(_NAN if t in ("integer", "number") else None)
+        for key in subs:
+            spec[key] = (len(unknown), 0, None)
+            unknown.append(ABSENT)
+        self.n_leaves = len(leaves)
+        unknown.append(not leaves)  # the known flag: every fact read there given
+        self.spec = spec
+        self.unknown = unknown
 
 
 def read_group(d: dict, r: GroupRead) -> Optional[list]:
     """The values of the facts ``r`` reads in mapping ``d`` (checked exactly
     as :meth:`Reader.check` checks them inline: unknown numbers NaN, other
     unknowns None, dates as text converted), then each sub-mapping read
-    (or ``_ABSENT``), then the group's known flag; None where ``d`` is not
-    regular (an undeclared key, an irregular value, read or not).  A date
-    that is no ISO date raises ValueError, an unhashable enum value
-    TypeError: the program gives up."""
-    ks = d.keys()
-    if not ks <= r.read_keys and not others_regular(d, ks - r.read_keys, r.tests):
-        return None
-    out = []
-    add = out.append
-    known = True
-    get = d.get
-    for key, c, a in r.leaves:
-        x = get(key)
+    (or ``ABSENT``), then the group's known flag; None where ``d`` is not
+    regular (an undeclared key, an irregular value, read or not; every
+    other key tested as :func:`others_regular` does).  One pass over the
+    keys present.  A date that is no ISO date raises ValueError, an
+    unhashable enum value TypeError: the program gives up."""
+    out = r.unknown[:]
+    spec = r.spec
+    n = 0
+    for key, x in d.items():
+        e = spec.get(key)
+        if e is None:
+            return None
+        slot, c, a = e
+        if slot < 0:  # a key the program does not read: tested only
+            if c == _BOOL:
+                if x is True or x is False or x is None:
+                    continue
+                return None
+            if not others_regular(d, (key,), r.tests):
+                return None
+            continue
+        if c == 0:  # a sub-mapping: the generated code reads it
+            out[slot] = x
+            continue
         if x is None:
-            known = False
-            add(_NAN if c == _R_NUM or c == _R_INT else None)
             continue
         if c == _R_BOOL:
             if x is not True and x is not False:
@@ -558,10 +582,10 @@ def read_group(d: dict, r: GroupRead) -> Optional[list]:
                 return None
         else:  # pragma: no cover
             return None
-        add(x)
-    for key in r.subs:
-        add(get(key, ABSENT))
-    add(known)
+        out[slot] = x
+        n += 1
+    if n:
+        out[-1] = n == r.n_leaves
     return out
 
 
