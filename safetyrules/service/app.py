@@ -246,7 +246,10 @@ class _Service:
         (SPEC §11): over it, the answer is 413, never a 200 stream.  With a
         ``Content-Length`` the limit is checked at once and the answer streams
         while the body is read; a chunked body (no length) is read up to the
-        limit before the 200 starts, since only then is it known to fit."""
+        limit before the 200 starts, since only then is it known to fit.
+        Either way the 200 waits for the body's first data, so a client that
+        sends none for ``--timeout`` seconds gets a 408 problem; a pause
+        later, once the answer streams, is an ``E-TIMEOUT`` line."""
         request = Request(scope, receive)
         chunks = self._chunks(request)
         try:
@@ -254,6 +257,8 @@ class _Service:
             self._check_length(request, self.max_body)
             if request.headers.get("content-length") is None:
                 chunks = _once(await self._read_all(chunks))
+            else:
+                chunks = await _started(chunks)
         except Problem as p:
             await _problem_response(p)(scope, receive, send)
             return
@@ -318,6 +323,23 @@ class _Service:
             return
         if buf.strip():
             yield self._decide_line(n + 1, buf, day)
+
+
+async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``chunks`` once its first chunk has come (a :class:`Problem` 408 if
+    it does not come in time), that chunk first."""
+    it = chunks.__aiter__()
+    try:
+        first = await it.__anext__()
+    except StopAsyncIteration:
+        return _once(b"")
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in it:
+            yield chunk
+
+    return rest()
 
 
 async def _once(body: bytes) -> AsyncIterator[bytes]:

@@ -182,6 +182,13 @@ def test_slow_body_times_out_with_408():
             s.sendall(b"POST /v1/evaluate HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
             head = s.recv(4096)
         assert head.startswith(b"HTTP/1.1 408"), head[:100]
+        # a batch whose body never starts: a 408 problem too, not a 200 with an error line
+        for framing in (b"Content-Length: 100", b"Transfer-Encoding: chunked"):
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as s:
+                s.sendall(b"POST /v1/evaluate/batch HTTP/1.1\r\nHost: x\r\n" + framing + b"\r\n\r\n")
+                head = s.recv(4096)
+            assert head.startswith(b"HTTP/1.1 408"), (framing, head[:200])
+            assert b"application/problem+json" in head, head[:300]
     finally:
         srv.stop()
 
