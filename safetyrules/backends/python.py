@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
+import operator
 import warnings as _warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -82,21 +83,19 @@ class Program:
         self.run = run
 
 
-def _counts(results: tuple, major: tuple) -> Tuple[int, int, int, int]:
+def _counts(results: tuple, major) -> Tuple[int, int, int, int]:
     """The findings counts (major, general, undetermined, major
-    undetermined) of the clause results of a run."""
-    n_major = n_general = n_und = n_major_und = 0
-    for v, m in zip(results, major):
-        if v is True:
-            if m:
-                n_major += 1
-            else:
-                n_general += 1
-        elif v is None:
-            n_und += 1
-            if m:
-                n_major_und += 1
-    return n_major, n_general, n_und, n_major_und
+    undetermined) of the clause results of a run; ``major`` picks the major
+    clauses' results (an itemgetter, or None for none).  Counted in C."""
+    found = results.count(True)
+    und = results.count(None)
+    if major is None:
+        return 0, found, und, 0
+    m = major(results)
+    if type(m) is not tuple:  # one major clause
+        m = (m,)
+    n_major = m.count(True)
+    return n_major, found - n_major, und, m.count(None)
 
 
 def _freeze_items(items: list) -> FrozenList:
@@ -239,7 +238,8 @@ class _Builder:
         results = self.standards(ind)
         if self.counts:
             # the findings counts, for the tables after the standards
-            major = code.const(self.layout.major)
+            at = self.layout.major_at
+            major = code.const(operator.itemgetter(*at) if at else None)
             code.emit(ind, f"_nM, _nG, _nU, _nMU = _counts({tup(results)}, {major})")
         for t in plan.tables_after:
             self.table(t, ind)

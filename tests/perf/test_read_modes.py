@@ -207,3 +207,21 @@ def test_read_group_values_unknowns_and_flag():
     assert got[6] is ABSENT and got[7] is False
     with pytest.raises(ValueError):
         read_group({"d": "2024-13-45"}, g)
+
+
+# -- the findings counts of a run ------------------------------------------------
+def test_counts_equal_layout_counts(bundled):
+    import operator
+    import random
+
+    lay = bundled.program(DAY).layout
+    at = lay.major_at
+    rng = random.Random(7)
+    for _ in range(200):
+        res = tuple(rng.choice([True, False, None]) for _ in lay.clauses)
+        want = lay.counts(res)
+        got = P._counts(res, operator.itemgetter(*at) if at else None)
+        assert got == (want["findings.major"], want["findings.general"], want["findings.undetermined"],
+                       want["findings.major_undetermined"])
+    assert P._counts((True, None), operator.itemgetter(1)) == (0, 1, 1, 1)
+    assert P._counts((True, None), None) == (0, 1, 1, 0)
