@@ -524,6 +524,18 @@ def _cmd_schema(args) -> int:
 # ---------------------------------------------------------------------------
 
 
+def _at_least_one(text: str) -> int:
+    """argparse type of a count of workers: an integer >= 1 (0 or less is a
+    usage error, not a quiet serial run)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="safetyrules",
@@ -542,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="language of labels and rule titles in text, Markdown and HTML (default: English labels, both titles)")
     ev.add_argument("--explain", action="store_true",
                     help="explain each decision: text, Markdown and HTML show each condition's value; JSON adds an \"explanation\" object")
-    ev.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for large batches")
+    ev.add_argument("--jobs", type=_at_least_one, default=1, metavar="N", help="worker processes for large batches (>= 1)")
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress line")
     ev.add_argument("--backend", choices=("duckdb", "polars", "spark", "python"), default=None,
                     help="grade a registry file (.parquet/.csv/.jsonl) on this backend (default: duckdb)")

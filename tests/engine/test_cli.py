@@ -116,6 +116,13 @@ def test_missing_rules_and_facts_files_are_clear_errors(tmp_path):
     assert p.returncode == 2 and "--as-of" in p.stderr
 
 
+@pytest.mark.parametrize("jobs, words", [("0", "at least 1"), ("-3", "at least 1"), ("two", "whole number")])
+def test_jobs_below_one_or_not_a_number_is_a_usage_error(jobs, words):
+    p = run("evaluate", "examples/facts/steel-plant.yaml", "--jobs", jobs, "-q")
+    no_traceback(p)
+    assert p.returncode == 2 and "--jobs" in p.stderr and words in p.stderr
+
+
 def test_python_dash_m_works():
     p = subprocess.run([sys.executable, "-m", "safetyrules", "--version"], capture_output=True, text=True, cwd=REPO)
     assert p.returncode == 0 and "safetyrules" in p.stdout
