@@ -85,6 +85,7 @@ def evaluate_table(
         if spark is None:
             raise BackendError("the spark backend needs spark= a SparkSession")
         return evaluate_spark(plan, vocab, _jsonl_or(data, vocab), spark)
+    _preload(backend)
     # in batches of BATCH_ROWS rows, in input order (a Parquet file read batch
     # by batch): memory is one batch's besides the result; rows are graded
     # independently, so the result is the same as at once
@@ -108,6 +109,27 @@ def evaluate_table(
     if len(parts) == 1:
         return parts[0]
     return require("pyarrow").concat_tables(parts)
+
+
+def _preload(backend: str) -> None:
+    """In a fresh process, import polars and pandas (which ``pyarrow.array``
+    imports on its first call) on a thread while the input is read (Arrow
+    releases the GIL there); a failed import is reported later, where the
+    module is needed."""
+    import sys
+
+    if backend != "polars" or ("polars" in sys.modules and "pandas" in sys.modules):
+        return
+    import threading
+
+    def run() -> None:
+        for name in ("polars", "pandas"):
+            try:
+                __import__(name)
+            except Exception:  # pragma: no cover - require() names a missing extra
+                pass
+
+    threading.Thread(target=run, name="safetyrules-preload", daemon=True).start()
 
 
 def _jsonl_or(data, vocab):
