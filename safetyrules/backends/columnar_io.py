@@ -445,6 +445,10 @@ def _python_column(values: List[Any], spec: FactSpec, name: str):
             for k in item if fields else ():
                 if k not in fields:
                     raise _bad(name, i, f"field '{k}' is not a declared field of '{name}' items")
+                x = item[k]
+                # pyarrow would truncate 3.5 to 3 in an int64 field
+                if fields[k].type == "integer" and isinstance(x, float) and not x.is_integer():
+                    raise _bad(f"{name}[].{k}", i, f"must be a whole number, got {x!r}")
     try:
         return pa.array(values, arrow_type(spec))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
