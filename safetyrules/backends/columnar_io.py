@@ -378,6 +378,11 @@ def _read_csv(path: str, vocabulary: Mapping[str, FactSpec]):
 
     head = csv.read_csv(path, read_options=csv.ReadOptions(block_size=1 << 16), parse_options=None)
     names = head.column_names
+    seen = set()
+    for n in names:
+        if n in seen:
+            raise _bad(n, None, "is given twice")
+        seen.add(n)
     types = {n: pa.string() for n in names}
     raw = csv.read_csv(
         path,
@@ -445,6 +450,10 @@ def _python_column(values: List[Any], spec: FactSpec, name: str):
             for k in item if fields else ():
                 if k not in fields:
                     raise _bad(name, i, f"field '{k}' is not a declared field of '{name}' items")
+                x = item[k]
+                # pyarrow would truncate 3.5 to 3 in an int64 field
+                if fields[k].type == "integer" and isinstance(x, float) and not x.is_integer():
+                    raise _bad(f"{name}[].{k}", i, f"must be a whole number, got {x!r}")
                 x = item[k]
                 # pyarrow would truncate 3.5 to 3 in an int64 field
                 if fields[k].type == "integer" and isinstance(x, float) and not x.is_integer():
