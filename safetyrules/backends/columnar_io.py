@@ -317,6 +317,8 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
 
 def _from_pandas(df):
     pa = require("pyarrow")
+    if len(df.columns) == 0:  # from_pandas would drop the rows: every fact unknown, one row each
+        return pa.table({"_": pa.nulls(len(df))}).drop_columns(["_"])
     try:
         return pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
@@ -450,10 +452,6 @@ def _python_column(values: List[Any], spec: FactSpec, name: str):
             for k in item if fields else ():
                 if k not in fields:
                     raise _bad(name, i, f"field '{k}' is not a declared field of '{name}' items")
-                x = item[k]
-                # pyarrow would truncate 3.5 to 3 in an int64 field
-                if fields[k].type == "integer" and isinstance(x, float) and not x.is_integer():
-                    raise _bad(f"{name}[].{k}", i, f"must be a whole number, got {x!r}")
                 x = item[k]
                 # pyarrow would truncate 3.5 to 3 in an int64 field
                 if fields[k].type == "integer" and isinstance(x, float) and not x.is_integer():
