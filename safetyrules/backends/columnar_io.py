@@ -319,6 +319,9 @@ def _from_pandas(df):
     pa = require("pyarrow")
     if len(df.columns) == 0:  # from_pandas would drop the rows: every fact unknown, one row each
         return pa.table({"_": pa.nulls(len(df))}).drop_columns(["_"])
+    dup = df.columns[df.columns.duplicated()]
+    if len(dup):
+        raise _bad(str(dup[0]), None, "is given twice")
     try:
         return pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
