@@ -116,7 +116,7 @@ def normal_value(value: Any) -> Any:
             if type(value) is float and value != value:
                 return None
             return value
-    if type(value).__name__ == "NaTType":
+    if type(value).__name__ in ("NaTType", "NAType"):  # pandas NaT and pd.NA (nullable dtypes' missing value)
         return None
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None and value.time() == datetime.time(0):
