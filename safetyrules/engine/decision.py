@@ -27,6 +27,7 @@ from safetyrules.backends import pyjson
 from safetyrules.backends.missing import decision_missing, explain_text
 from safetyrules.frozen import FrozenDict
 from safetyrules.backends.pyjson import jsonable  # one definition, shared
+from safetyrules.engine.facts import normal_value
 
 __all__ = ["Finding", "Undetermined", "Decision", "jsonable", "entity_of"]
 
@@ -111,6 +112,8 @@ def _entity_dict(facts: Mapping[str, Any]) -> Optional[dict]:
         v = facts.get(dotted)
         if v is None and nested is not None:
             v = nested.get(k)
+        if v is not None and type(v) is not str:
+            v = normal_value(v)  # pandas NaN/NaT/NA are unknown, a numpy string plain text (issue 10)
         if v is not None:
             if out is None:
                 out = {}
