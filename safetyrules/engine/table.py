@@ -15,7 +15,7 @@ Every backend must give what ``rules.evaluate(row, as_of)`` decides.
 from __future__ import annotations
 
 import datetime
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Union
 
 import os
 from typing import Any, Dict, List, Mapping
@@ -26,7 +26,7 @@ from safetyrules.errors import FactsError
 from safetyrules.backends.columnar_result import assemble, result_schema
 from safetyrules.backends.sql import BackendError, clause_keys, compile_select
 
-__all__ = ["evaluate_table", "to_sql", "BACKENDS", "result_schema"]
+__all__ = ["evaluate_table", "evaluate_table_batches", "to_sql", "BACKENDS", "result_schema"]
 
 BACKENDS = ("duckdb", "polars", "spark", "python")
 
@@ -74,9 +74,35 @@ def evaluate_table(
     are graded: after each batch of
     :data:`~safetyrules.backends.columnar_io.BATCH_ROWS` rows (the python
     backend also every 10,000 rows)."""
+    parts = list(evaluate_table_batches(rules, data, backend=backend, as_of=as_of, spark=spark, progress=progress))
+    if len(parts) == 1:
+        return parts[0]
+    return require("pyarrow").concat_tables(parts)
+
+
+def evaluate_table_batches(
+    rules,
+    data,
+    backend: str = "duckdb",
+    as_of=None,
+    spark=None,
+    progress: Optional[Callable[[int, int], None]] = None,
+) -> Iterator[Any]:
+    """:func:`evaluate_table` batch by batch: an iterator of result
+    ``pyarrow.Table`` s (SPEC §9 schema), one per batch of input rows, in
+    input order; together they are the rows of :func:`evaluate_table`.  A
+    batch's result is made when the iterator is advanced, so a caller that
+    writes each one and drops it holds one batch at a time (the CLI's
+    ``--out`` does).  An unknown backend raises here; a bad column or value
+    raises when its batch is reached (earlier batches were already given).
+    The ``spark`` backend gives its whole result as one item."""
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
     day = _day(as_of)
+    return _batches(rules, data, backend, day, spark, progress)
+
+
+def _batches(rules, data, backend, day, spark, progress):
     plan = rules.plan.specialise(day)
     vocab = rules.plan.facts
     if backend == "spark":
@@ -84,31 +110,31 @@ def evaluate_table(
 
         if spark is None:
             raise BackendError("the spark backend needs spark= a SparkSession")
-        return evaluate_spark(plan, vocab, _jsonl_or(data, vocab), spark)
+        yield evaluate_spark(plan, vocab, _jsonl_or(data, vocab), spark)
+        return
     _preload(backend)
     # in batches of BATCH_ROWS rows, in input order (a Parquet file read batch
-    # by batch): memory is one batch's besides the result; rows are graded
-    # independently, so the result is the same as at once
+    # by batch): memory is one batch's besides the results kept by the
+    # caller; rows are graded independently, so the result is the same as at once
     total, batches = iter_tables(_jsonl_or(data, vocab), vocab)
-    parts = []
     for start, raw in batches:
         table, has_id = read_table(raw, vocab, first_row=start)
         del raw
         if backend == "python":
             step = None if progress is None else (lambda done, _n, start=start: progress(start + done, total))
-            parts.append(_python(rules, table, has_id, day, step))
+            part = _python(rules, table, has_id, day, step)
         elif backend == "duckdb":
-            parts.append(_duckdb(plan, table, has_id))
+            part = _duckdb(plan, table, has_id)
         else:
             from safetyrules.backends.polars import evaluate_polars
 
-            parts.append(evaluate_polars(plan, table, has_id))
-        if progress is not None and backend != "python":
-            progress(start + table.num_rows, total)
+            part = evaluate_polars(plan, table, has_id)
+        done = start + table.num_rows
         del table
-    if len(parts) == 1:
-        return parts[0]
-    return require("pyarrow").concat_tables(parts)
+        if progress is not None and backend != "python":
+            progress(done, total)
+        yield part
+        del part
 
 
 def _preload(backend: str) -> None:
