@@ -18,7 +18,7 @@ from typing import Optional
 
 from safetyrules.errors import SafetyRulesError
 
-__all__ = ["register", "run_evaluate", "REGISTRY_SUFFIXES", "is_registry", "write_result"]
+__all__ = ["register", "run_evaluate", "REGISTRY_SUFFIXES", "is_registry", "write_result", "ResultWriter"]
 
 REGISTRY_SUFFIXES = (".parquet", ".csv")
 OUT_SUFFIXES = (".parquet", ".csv", ".jsonl")
@@ -66,25 +66,142 @@ class _Bar:
 def write_result(table, path: str) -> None:
     """Write a result table as Parquet, CSV (lists as JSON text) or JSON Lines
     (one canonical JSON object per row: sorted keys, compact)."""
-    low = path.lower()
-    if low.endswith(".parquet"):
-        import pyarrow.parquet as pq
+    writer = ResultWriter(path)
+    try:
+        writer.write(table)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
 
-        pq.write_table(table, path)
-        return
-    rows = table.to_pylist()
-    if low.endswith(".jsonl"):
-        with open(path, "w", encoding="utf-8") as fh:
+
+#: rows per Parquet row group (``pyarrow.parquet.write_table``'s default), so
+#: a result written batch by batch is the same file as written at once
+def _default_row_group() -> int:
+    try:
+        from pyarrow import _parquet
+
+        return int(getattr(_parquet, "_DEFAULT_ROW_GROUP_SIZE", 1024 * 1024))
+    except ImportError:  # pragma: no cover - no pyarrow: nothing is written anyway
+        return 1024 * 1024
+
+
+PARQUET_ROW_GROUP = _default_row_group()
+
+
+class ResultWriter:
+    """A result written batch by batch (:meth:`write` per result table, then
+    :meth:`close`), the same file as :func:`write_result` of the whole
+    table: Parquet in row groups of :data:`PARQUET_ROW_GROUP` rows (a
+    remainder waits for the next batch), CSV with one header, JSON Lines.
+    The file is made beside ``path`` and renamed onto it by :meth:`close`;
+    :meth:`abort` removes it, so a failed run leaves ``path`` as it was.
+    Nothing is created before the first :meth:`write`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        low = path.lower()
+        self.kind = "parquet" if low.endswith(".parquet") else "jsonl" if low.endswith(".jsonl") else "csv"
+        self.target: Optional[str] = None  # the file written (a temporary name, or path itself)
+        self.fh = None
+        self.pq_writer = None
+        self.pending: list = []  # Parquet: result tables not yet in a row group
+        self.pending_rows = 0
+        self.columns: Optional[list] = None
+
+    def _open(self, table) -> None:
+        import os
+        import tempfile
+
+        if os.path.exists(self.path) and not os.path.isfile(self.path):
+            self.target = self.path  # a device or a pipe: written in place
+        else:
+            folder = os.path.dirname(os.path.abspath(self.path))
+            fd, self.target = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(self.path) + ".", suffix=".part")
+            os.close(fd)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(self.target, 0o666 & ~mask)  # as open() would have made it
+        self.columns = table.column_names
+        if self.kind == "parquet":
+            import pyarrow.parquet as pq
+
+            self.pq_writer = pq.ParquetWriter(self.target, table.schema)
+            return
+        self.fh = open(self.target, "w", encoding="utf-8", newline="" if self.kind == "csv" else None)
+        if self.kind == "csv":
+            import csv
+
+            self.csv = csv.writer(self.fh)
+            self.csv.writerow(self.columns)
+
+    def write(self, table) -> None:
+        """Append one result table (the same schema every time)."""
+        if self.target is None:
+            self._open(table)
+        if self.kind == "parquet":
+            self.pending.append(table)
+            self.pending_rows += table.num_rows
+            if self.pending_rows >= PARQUET_ROW_GROUP:
+                self._flush(final=False)
+            return
+        rows = table.to_pylist()
+        if self.kind == "jsonl":
             for row in rows:
-                fh.write(json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
-        return
-    import csv
-
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(table.column_names)
+                self.fh.write(json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n")
+            return
+        names = self.columns
         for row in rows:
-            w.writerow([_csv_cell(row[c]) for c in table.column_names])
+            self.csv.writerow([_csv_cell(row[c]) for c in names])
+
+    def _flush(self, final: bool) -> None:
+        import pyarrow as pa
+
+        if not self.pending:
+            return
+        whole = self.pending[0] if len(self.pending) == 1 else pa.concat_tables(self.pending)
+        full = whole.num_rows if final else whole.num_rows - whole.num_rows % PARQUET_ROW_GROUP
+        # a slice of the same chunks as write_table's of the whole result
+        if full or final:
+            self.pq_writer.write_table(whole.slice(0, full), row_group_size=PARQUET_ROW_GROUP)
+        rest = whole.slice(full)
+        self.pending = [rest] if rest.num_rows else []
+        self.pending_rows = rest.num_rows
+
+    def close(self) -> None:
+        """Finish the file and put it at ``path``."""
+        import os
+
+        if self.target is None:
+            raise ValueError("nothing was written")
+        if self.kind == "parquet":
+            self._flush(final=True)
+            self.pq_writer.close()
+            self.pq_writer = None
+        else:
+            self.fh.close()
+            self.fh = None
+        if self.target != self.path:
+            os.replace(self.target, self.path)
+            self.target = self.path
+
+    def abort(self) -> None:
+        """Drop what was written (``path`` is left as it was)."""
+        import os
+
+        try:
+            if self.pq_writer is not None:
+                self.pq_writer.close()
+            if self.fh is not None:
+                self.fh.close()
+        except Exception:
+            pass
+        self.pq_writer = self.fh = None
+        if self.target is not None and self.target != self.path:
+            try:
+                os.remove(self.target)
+            except OSError:
+                pass
 
 
 def _csv_cell(v) -> str:
@@ -122,6 +239,7 @@ def run_evaluate(args) -> int:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT
     bar = _Bar(sys.stderr.isatty() and not getattr(args, "quiet", False))
+    writer = None
     try:
         rules = safetyrules.load(args.rules)
         spark = None
@@ -131,24 +249,38 @@ def run_evaluate(args) -> int:
             bar.stage("starting Spark")
             spark = local_session()
         bar.stage(f"grading {source} on {backend}")
-        from safetyrules.engine.table import evaluate_table
+        from safetyrules.engine.table import evaluate_table_batches
 
-        out = evaluate_table(
+        # each batch's result is written as it is made (memory: one batch)
+        writer = ResultWriter(args.out)
+        rows = 0
+        for part in evaluate_table_batches(
             rules, source, backend=backend, as_of=as_of, spark=spark,
-            progress=lambda done, total: bar.stage(f"grading on {backend}", done, total),
-        )
-        bar.stage(f"writing {args.out}", out.num_rows, out.num_rows)
-        write_result(out, args.out)
+            progress=lambda done, total: bar.stage(f"grading on {backend} -> {args.out}", done, total),
+        ):
+            rows += part.num_rows
+            writer.write(part)
+            del part
+        bar.stage(f"writing {args.out}", rows, rows)
+        writer.close()
     except SafetyRulesError as exc:
+        if writer is not None:
+            writer.abort()
         bar.close()
         if exc.path is None and getattr(exc, "fact", None) is not None:
             exc.path = source
         _errors(exc)
         return EXIT_BAD_INPUT
     except OSError as exc:
+        if writer is not None:
+            writer.abort()
         bar.close()
         _err(f"{args.out}: error: cannot write: {exc.strerror}")
         return EXIT_BAD_INPUT
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
     bar.close()
     return EXIT_OK
 
