@@ -2,6 +2,7 @@
 
     python benchmarks/bench_registry.py              # N = 10,000,000
     python benchmarks/bench_registry.py --n 1000000 --spark
+    python benchmarks/bench_registry.py --n 3000000 --backends polars --stream --no-phases
 
 The registry is generated vectorised (numpy → pyarrow, no per-record
 Python): a realistic mix of sectors; an entity has the facts of its sector's
@@ -13,7 +14,8 @@ hazardous chemicals, ...) hold 0-3 items for entities of their sector.
 Reports, in one run: each backend's records/s straight from the Parquet file
 (read, check, grade; ``evaluate_table`` reads it in batches), each in a fresh
 child process whose peak RSS (``ru_maxrss``) is reported beside its RSS after
-``load()``; a per-phase breakdown on the first batch (at most 1 Mi rows);
+``load()`` (with ``--stream``, also the run the CLI's ``--out`` makes:
+each batch written to Parquet as it is made); a per-phase breakdown on the first batch (at most 1 Mi rows);
 the per-record path (``rules.evaluate`` of each row) on a sample and the
 ratio; then a Shenzhen-shaped registry (111,154 entities in 885 grids) graded
 end to end, Parquet in → Parquet out, warm and in a fresh process (import,
@@ -201,6 +203,22 @@ def child(args) -> int:
     rules = safetyrules.load()
     loaded = {"load_s": time.perf_counter() - t0, "rss_after_load_mib": rss_mib()}
     runs = []
+    if args.child_stream:
+        # what `safetyrules evaluate REGISTRY --out OUT.parquet` does: each
+        # batch's result written as it is made (memory: one batch)
+        from safetyrules.cli.registry import ResultWriter
+        from safetyrules.engine.table import evaluate_table_batches
+
+        t, c = time.perf_counter(), cpu_s()
+        writer, rows = ResultWriter(args.child_stream), 0
+        for part in evaluate_table_batches(rules, args.child_path, backend=args.child, as_of=args.as_of):
+            rows += part.num_rows
+            writer.write(part)
+            del part
+        writer.close()
+        runs.append({"wall_s": time.perf_counter() - t, "cpu_s": cpu_s() - c, "rows": rows, "result_mib": 0.0})
+        print(json.dumps(dict(loaded, runs=runs, peak_rss_mib=rss_mib())))
+        return 0
     for _ in range(args.repeat):
         t, c = time.perf_counter(), cpu_s()
         out = rules.evaluate_table(args.child_path, backend=args.child, as_of=args.as_of)
@@ -213,11 +231,12 @@ def child(args) -> int:
     return 0
 
 
-def in_child(backend, path, as_of, repeat=1, out=None):
+def in_child(backend, path, as_of, repeat=1, out=None, stream=None):
     """``child`` in a fresh interpreter → its JSON line (plus the wall
     seconds of the whole process, import included)."""
     cmd = [sys.executable, os.path.abspath(__file__), "--child", backend, "--child-path", path,
-           "--as-of", as_of, "--repeat", str(repeat)] + (["--child-out", out] if out else [])
+           "--as-of", as_of, "--repeat", str(repeat)] + (["--child-out", out] if out else []) + (
+           ["--child-stream", stream] if stream else [])
     t = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
@@ -232,7 +251,10 @@ def main(argv=None) -> int:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-path", help=argparse.SUPPRESS)
     ap.add_argument("--child-out", help=argparse.SUPPRESS)
+    ap.add_argument("--child-stream", help=argparse.SUPPRESS)
     ap.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--stream", action="store_true",
+                    help="also each backend's run streamed to Parquet (the CLI's --out), peak RSS in a child")
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--sample", type=int, default=20_000, help="records for the per-record path")
     ap.add_argument("--backends", default="polars,duckdb")
@@ -269,6 +291,11 @@ def main(argv=None) -> int:
               f"({args.n / dc / 1e6:5.3f} M per CPU-second)  peak RSS {got['peak_rss_mib']:,.0f} MiB "
               f"(child process; {got['rss_after_load_mib']:,.0f} MiB after load(), result "
               f"{run['result_mib']:,.0f} MiB)")
+        if args.stream:
+            got = in_child(backend, path, args.as_of, stream=os.path.join(work, f"stream_{backend}.parquet"))
+            run = got["runs"][0]
+            print(f"{backend:8s} streamed to Parquet (CLI --out): {run['wall_s']:7.2f} s wall, {run['cpu_s']:7.2f} s CPU, "
+                  f"peak RSS {got['peak_rss_mib']:,.0f} MiB (child process)")
     if not args.no_phases:
         for backend in rates:
             phases(rules, path, backend, args.as_of, work)
