@@ -21,7 +21,10 @@ Temporaries are computed before the condition, but each operand of an
 false, or true), and a loop stops where the reference's does: so the
 program divides wherever the reference divides (and perhaps more).  A
 division by zero with a known dividend gives up (``python._div``), so the
-reference path adds its warning; an error the reference meets is
+reference path adds its warning; in a table's rows it is noted instead
+(``python._divz``) and the program adds the warnings the reference's rows
+give for the same facts (``python._TableWarnings``), so the record stays
+on the generated path.  An error the reference meets is
 always met (the program then gives up too).
 
 Only checked values reach the source: numbers and strings through
@@ -73,6 +76,11 @@ class CondGen:
         self.bound: Dict[str, Any] = {}
         self.loads: Dict[str, str] = {}  # field loads of the innermost loop body
         self.loop = 0  # depth of inlined quantifier loops (no temporaries inside)
+        # a table's rows: a zero divisor with a known dividend is noted in
+        # ``_z`` (``python._divz``) and the reference's warnings of the table
+        # added after its rows; elsewhere (``_div``) the program gives up
+        self.div_note = False
+        self.divided = False  # a division with a computed divisor was met (table rows)
 
     # -- units ---------------------------------------------------------------
     def begin(self) -> None:
@@ -387,7 +395,11 @@ class CondGen:
                     return f"({a} / {b})"  # NaN stays NaN
                 # eager: a zero divisor with a known dividend gives up (NaN divides to NaN)
                 d = self.gen.tmp("d")
-                self.pre.append(f"{d} = {a} / {b} if {b} else _div({a}, {b})")
+                if self.div_note:
+                    self.divided = True
+                    self.pre.append(f"{d} = {a} / {b} if {b} else _divz({a}, _z)")
+                else:
+                    self.pre.append(f"{d} = {a} / {b} if {b} else _div({a}, {b})")
                 return d
             raise NotSimple
         if isinstance(node, A.Call) and node.name == "abs" and len(node.args) == 1:

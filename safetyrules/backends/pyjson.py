@@ -191,6 +191,8 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
     """(expression writing local ``v`` as JSON, expression true when it is
     known), or None when the general path should write it."""
     plan = layout.plan
+    if any(t.output == name and t.hit == "collect" for t in plan.tables):
+        return None  # a list of values (whatever its values' declared type): the general path
     spec = plan.facts.get(name)
     if spec is None:
         spec = plan.types.get(name)

@@ -38,10 +38,12 @@ import operator
 import warnings as _warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from safetyrules import dsl
 from safetyrules.backends.layout import FrozenList, Layout, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
 from safetyrules.backends.pyread import ABSENT as _ABSENT, NAN as _NAN, Reader, build_trie, items_regular, nest_input, others_regular, read_group
 from safetyrules.backends.tables import decide_table, no_row_warning
+from safetyrules.dsl import ast as A
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
@@ -65,6 +67,37 @@ def _div(a, b):
             raise _GiveUp
         return _NAN
     return a / b
+
+
+def _divz(a, z):
+    """A zero divisor in a table's rows: unknown; a known dividend noted in
+    ``z`` (the reference warns: :class:`_TableWarnings` adds its warnings)."""
+    if a == a:
+        z.append(True)
+    return _NAN
+
+
+class _TableWarnings:
+    """The warnings the reference path's rows of one table give (its
+    division-by-zero warnings, attributed to the table), computed by the
+    reference's own row program over the facts the rows read: called only
+    for a record whose rows divided by zero.  The row program is compiled
+    on first use (the compile stage does not pay for it)."""
+
+    __slots__ = ("nodes", "table", "prog")
+
+    def __init__(self, nodes: tuple, table: str) -> None:
+        self.nodes = nodes
+        self.table = table
+        self.prog = None
+
+    def __call__(self, env: dict) -> tuple:
+        prog = self.prog
+        if prog is None:
+            prog = self.prog = dsl.compile_many(list(self.nodes))  # benign race: the same program
+        w: List[dict] = []
+        prog(env, w)
+        return tuple(FrozenDict({**item, "table": self.table}) for item in w)
 
 
 class Program:
@@ -112,7 +145,7 @@ class _Code:
         self.lines: List[str] = []
         self.helpers: List[str] = []
         self.ns: Dict[str, Any] = {
-            "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_GiveUp": _GiveUp,
+            "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_divz": _divz, "_GiveUp": _GiveUp,
             "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
             "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_nest": nest_input, "_TWO": (0, 1),
             "_counts": _counts, "_others": others_regular, "_rd": read_group, "_items": items_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
@@ -232,6 +265,7 @@ class _Builder:
         code.emit(ind, "if not _ok: return None")
         tup = lambda xs: "(" + ", ".join(xs) + ("," if len(xs) == 1 else "") + ")"  # noqa: E731
         code.emit(ind, "_w = []")
+        code.emit(ind, "_z = []")
         code.emit(ind, "_W = ()")
         for t in plan.tables_before:
             self.table(t, ind)
@@ -267,10 +301,20 @@ class _Builder:
         if self._switch(t, ind, out, _NAN if unk == "_NAN" else None):
             return
         cond.begin()
+        # a zero divisor in the rows: the reference's warnings of the rows
+        # added here (before the hit policy's), over the facts they read
+        env = self._row_env(t)
+        cond.div_note, cond.divided = env is not None, False
         rows = []
-        for r in t.rows:
-            rows.append(cond.unit_tf(r.when.node) if r.when is not None else ("False", "False"))
+        try:
+            for r in t.rows:
+                rows.append(cond.unit_tf(r.when.node) if r.when is not None else ("False", "False"))
+        finally:
+            cond.div_note = False
         cond.flush(ind)
+        if cond.divided:
+            tw = code.const(_TableWarnings(tuple(r.when.node for r in t.rows), t.id))
+            code.emit(ind, f"if _z: _W = _W + {tw}({env}); _z.clear()")
         if t.hit == "first":
             for k, (tt, ff) in enumerate(rows):
                 code.emit(ind, f"{'if' if k == 0 else 'elif'} {tt}: {out} = {self._then(t.rows[k].then)}")
@@ -284,6 +328,25 @@ class _Builder:
         vals = ", ".join(f"(True if {tt} else (False if {ff} else None))" for tt, ff in rows)
         fn = code.const(_table_fn(t, _NAN if unk == "_NAN" else None))
         code.emit(ind, f"{out}, _W = {fn}(({vals}{',' if len(rows) == 1 else ''}), _W)")
+
+    def _row_env(self, t: PlanTable) -> Optional[str]:
+        """The facts ``t``'s rows read, as the reference's environment (a
+        dict display of the locals, unknown as None), or None where a row
+        has no condition or reads something the program does not hold."""
+        if any(r.when is None for r in t.rows):
+            return None
+        paths: Dict[str, None] = {}
+        for r in t.rows:
+            for p in A.fact_paths(r.when.node):
+                paths[p] = None
+        items = []
+        for p in paths:
+            got = self.value_of(p)
+            if got is None:
+                return None
+            v, rep = got
+            items.append(f"{p!r}: " + (f"(None if {v} != {v} else {v})" if rep == "nan" else v))
+        return "{" + ", ".join(items) + "}"
 
     def _switch(self, t: PlanTable, ind: int, out: str, unknown: Any) -> bool:
         """A table whose every row tests one text fact against literals
