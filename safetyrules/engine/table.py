@@ -272,6 +272,7 @@ def read_jsonl(path: str, vocabulary):
     pa = require("pyarrow")
 
     rows: List[Dict[str, Any]] = []
+    lines: List[int] = []
     keys: Dict[str, None] = {}
     with open(path, encoding="utf-8-sig") as fh:
         for n, data, error in iter_jsonl(fh):
@@ -292,12 +293,23 @@ def read_jsonl(path: str, vocabulary):
             if ident is not None:
                 rec[ID_COLUMN] = str(ident)
             rows.append(rec)
+            lines.append(n)
             keys.update(dict.fromkeys(rec))
     cols, names = [], []
     for k in keys:
         spec = vocabulary.get(k)
         typ = arrow_type(spec) if spec is not None else pa.string()
-        cols.append(pa.array([r.get(k) for r in rows], typ))
+        try:
+            cols.append(pa.array([r.get(k) for r in rows], typ))
+        except (OverflowError, pa.ArrowInvalid):
+            # a value the per-record engine takes (an integer past 64 bits) that no column can hold
+            for r, n in zip(rows, lines):
+                try:
+                    pa.array([r.get(k)], typ)
+                except (OverflowError, pa.ArrowInvalid):
+                    raise FactsError(f"fact '{k}' holds a number too large for a 64-bit column", fact=k,
+                                     path=path, line=n) from None
+            raise  # pragma: no cover - every row converts on its own
         names.append(k)
     if not names:
         return pa.table({"__sr_empty": pa.nulls(len(rows))}).drop(["__sr_empty"]) if rows else pa.table({})

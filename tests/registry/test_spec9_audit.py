@@ -268,3 +268,13 @@ def test_cli_sql_prints_the_select_for_both_dialects(rules, manifest):
         r = _cli("sql", "--rules", manifest, "--as-of", "2024-03-01", "--dialect", dialect, "--table", "reg")
         assert r.returncode == 0, r.stderr
         assert "reg" in r.stdout and r.stdout.strip() == rules.to_sql(dialect=dialect, table="reg", as_of=DAY).strip()
+
+
+def test_jsonl_integer_past_64_bits_is_a_facts_error_naming_fact_and_line(rules, tmp_path):
+    """rules.evaluate takes 10**23 employees; no int64 column can hold it: a
+    FactsError with the line, not an OverflowError."""
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"entity.employees": 5}\n{"entity.employees": 100000000000000000000000}\n', encoding="utf-8")
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(str(path), as_of=DAY)
+    assert info.value.fact == "entity.employees" and info.value.line == 2
