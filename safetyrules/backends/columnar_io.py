@@ -324,6 +324,13 @@ def _from_pandas(df):
         raise _bad(str(dup[0]), None, "is given twice")
     try:
         return pa.Table.from_pandas(df, preserve_index=False)
+    except OverflowError:
+        # an object column holding a Python integer past 64 bits: find it
+        for col in df.columns:
+            for i, v in enumerate(df[col].tolist()):
+                if isinstance(v, int) and not isinstance(v, bool) and not -(1 << 63) <= v < (1 << 63):
+                    raise _bad(str(col), i, "holds a number too large for a 64-bit column") from None
+        raise FactsError("cannot read the DataFrame: a number too large for a 64-bit column") from None
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         # a mixed object column: find which one
         for col in df.columns:

@@ -278,3 +278,12 @@ def test_jsonl_integer_past_64_bits_is_a_facts_error_naming_fact_and_line(rules,
     with pytest.raises(FactsError) as info:
         rules.evaluate_table(str(path), as_of=DAY)
     assert info.value.fact == "entity.employees" and info.value.line == 2
+
+
+@pytest.mark.parametrize("column", ["entity.employees", "entity.revenue"])
+def test_pandas_integer_past_64_bits_is_a_facts_error_naming_column_and_row(rules, column):
+    import pandas as pd
+
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(pd.DataFrame({column: [5, 10 ** 23]}, dtype=object), as_of=DAY)
+    assert info.value.fact == column and info.value.row == 1
