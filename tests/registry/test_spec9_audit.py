@@ -287,3 +287,40 @@ def test_pandas_integer_past_64_bits_is_a_facts_error_naming_column_and_row(rule
     with pytest.raises(FactsError) as info:
         rules.evaluate_table(pd.DataFrame({column: [5, 10 ** 23]}, dtype=object), as_of=DAY)
     assert info.value.fact == column and info.value.row == 1
+
+
+def _row_of(d, with_id):
+    row = {"entity.id": (d.entity or {}).get("id")} if with_id else {}
+    row.update({"level": d.level, "tier": d.tier, "inspection": d.inspection, "major_hazard": d.major_hazard,
+                "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
+                "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined)})
+    return row
+
+
+def test_a_table_through_pandas_records_and_evaluate_many_equals_evaluate_table(rules):
+    """Issue 10: a pandas frame read from Arrow (NaN for missing integers and
+    strings, numpy arrays of dicts for lists, None for a missing item field)
+    gives, record by record, what evaluate_table gives."""
+    typ = pa.list_(pa.struct([("age", pa.int64()), ("ok", pa.bool_())]))
+    table = pa.table({
+        "entity.id": ["a", "b", "c"], "entity.sector": ["metallurgy", "metallurgy", None],
+        "entity.employees": pa.array([5, None, 7], pa.int64()), "entity.revenue": [float("nan"), 1.0, None],
+        "cranes": pa.array([[{"age": 11, "ok": False}], [{"age": None, "ok": True}], None], typ),
+        "site.opened": pa.array([datetime.date(2024, 2, 1), None, None], pa.date32()),
+    })
+    want = rules.evaluate_table(table, backend="python", as_of=DAY).to_pylist()
+    records = table.to_pandas().to_dict("records")
+    assert [_row_of(d, True) for d in rules.evaluate_many(records, as_of=DAY)] == want
+    assert [_row_of(rules.evaluate(r, as_of=DAY), True) for r in records] == want
+    for backend in ("duckdb", "polars"):
+        assert rules.evaluate_table(table, backend=backend, as_of=DAY).to_pylist() == want
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_nan_in_a_float_item_field_is_unknown(rules, backend):
+    typ = pa.list_(pa.struct([("age", pa.float64()), ("ok", pa.bool_())]))
+    table = pa.table({"entity.sector": ["metallurgy"] * 2,
+                      "cranes": pa.array([[{"age": float("nan"), "ok": False}], [{"age": 12.0, "ok": False}]], typ)})
+    out = rules.evaluate_table(table, backend=backend, as_of=DAY).to_pylist()
+    assert out == expected(rules, [{**M, "cranes": [{"ok": False}]}, {**M, "cranes": [{"age": 12, "ok": False}]}])
+    assert "s:old" in out[0]["undetermined"] and "s:old" in out[1]["findings"]
