@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, Mapping, Tuple
 
-__all__ = ["FrozenDict", "freeze", "thaw", "EMPTY"]
+__all__ = ["FrozenDict", "adopt", "freeze", "thaw", "EMPTY"]
 
 
 class FrozenDict(Mapping):
@@ -68,6 +68,20 @@ class FrozenDict(Mapping):
 
 
 EMPTY = FrozenDict()
+
+_new = object.__new__
+_set_d = FrozenDict._d.__set__  # type: ignore[attr-defined]
+_set_h = FrozenDict._h.__set__  # type: ignore[attr-defined]
+
+
+def adopt(d: Dict[Any, Any]) -> FrozenDict:
+    """``FrozenDict(d)`` without the copy nor the ``__init__`` call, for a
+    fresh ``dict`` no one else holds (the caller's own copy): the hot path
+    of the decision's list items."""
+    f = _new(FrozenDict)
+    _set_d(f, d)
+    _set_h(f, None)
+    return f
 
 
 def freeze(value: Any) -> Any:

@@ -403,9 +403,25 @@ def others_regular(d: dict, keys, t: Tests) -> bool:
             return False
         tc = type(c)
         if tc is int:  # a code: None is unknown, else the value's type decides
+            # (_scalar_regular, inline: most unread keys are scalars)
             if x is None:
                 continue
-            if not _scalar_regular(c, x):
+            tx = type(x)
+            if c == _TEXT:
+                if tx is not str:
+                    return False
+                if not x.isascii():
+                    try:
+                        x.encode("utf-8")
+                    except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
+                        return False
+            elif c == _BOOL:
+                if tx is not bool:
+                    return False
+            elif tx is int:
+                if not -_B < x < _B or (x < 0 and (c == _INT0 or c == _NUM0)):
+                    return False
+            elif tx is not float or (c != _NUM and c != _NUM0) or x - x or (x < 0 and c == _NUM0):
                 return False
         elif tc is Tests:
             if type(x) is not dict or not x or not others_regular(x, x.keys(), c):
@@ -458,8 +474,20 @@ def items_regular(items: list, fields) -> bool:
             if c == _BOOL:
                 if x is not True and x is not False:
                     return False
-            elif type(c) is int:
-                if not _scalar_regular(c, x):
+            elif type(c) is int:  # (_scalar_regular, inline)
+                tx = type(x)
+                if c == _TEXT:
+                    if tx is not str:
+                        return False
+                    if not x.isascii():
+                        try:
+                            x.encode("utf-8")
+                        except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
+                            return False
+                elif tx is int:
+                    if not -_B < x < _B or (x < 0 and (c == _INT0 or c == _NUM0)):
+                        return False
+                elif tx is not float or (c != _NUM and c != _NUM0) or x - x or (x < 0 and c == _NUM0):
                     return False
             elif not c(x):
                 return False

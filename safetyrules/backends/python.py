@@ -45,7 +45,7 @@ from safetyrules.backends.pyread import ABSENT as _ABSENT, NAN as _NAN, Reader, 
 from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.dsl import ast as A
 from safetyrules.errors import SafetyRulesError
-from safetyrules.frozen import FrozenDict
+from safetyrules.frozen import FrozenDict, adopt as _adopt
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 
 __all__ = ["Program", "compile_program", "GenerationError"]
@@ -134,7 +134,7 @@ def _counts(results: tuple, major) -> Tuple[int, int, int, int]:
 def _freeze_items(items: list) -> FrozenList:
     """:func:`~.layout.freeze_value` of a checked list of item dicts (the
     same value, without a generator per item)."""
-    return FrozenList([FrozenDict(i) if None not in i.values() else FrozenDict({k: x for k, x in i.items() if x is not None})
+    return FrozenList([_adopt(i.copy()) if None not in i.values() else _adopt({k: x for k, x in i.items() if x is not None})
                        for i in items])
 
 
