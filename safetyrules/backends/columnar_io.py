@@ -446,6 +446,40 @@ def _csv_column(col, spec: FactSpec, name: str):
     return col  # text, enums and dates are checked from text
 
 
+def _json_item_value(x: Any, fs: FactSpec, where: str, row: int) -> Any:
+    """One JSON value of a list item's field (a CSV cell), checked by the field's
+    type before pyarrow sees it: pyarrow would take ``true`` as 1.0 or truncate
+    11.5 to 11, and cannot read an ISO date text.  Values and bounds are
+    checked afterwards, on the column."""
+    t = fs.type
+    if t in ("integer", "number"):
+        if isinstance(x, bool) or not isinstance(x, (int, float)):
+            raise _bad(where, row, f"must be a number, got {x!r}")
+        if t == "integer" and isinstance(x, float):
+            if not x.is_integer():
+                raise _bad(where, row, f"must be a whole number, got {x!r}")
+            return int(x)
+        if isinstance(x, int) and not -(1 << 63) <= x < (1 << 63):
+            raise _bad(where, row, "holds a number too large for a 64-bit column")
+        return x
+    if t == "bool":
+        if not isinstance(x, bool):
+            raise _bad(where, row, f"must be true or false, got {x!r}")
+        return x
+    if t in ("string", "enum"):
+        if not isinstance(x, str):
+            raise _bad(where, row, f"must be text, got {x!r}")
+        return x
+    if t == "date":
+        if isinstance(x, str):
+            try:
+                return datetime.date.fromisoformat(x)
+            except ValueError:
+                pass
+        raise _bad(where, row, f"must be a date like 2024-03-01, got {x!r}")
+    return x
+
+
 def _python_column(values: List[Any], spec: FactSpec, name: str):
     """JSON values of one list fact (CSV cells) as an Arrow column of its type;
     item fields the vocabulary does not declare are an error."""
@@ -456,16 +490,18 @@ def _python_column(values: List[Any], spec: FactSpec, name: str):
             continue
         if not isinstance(v, list):
             raise _bad(name, i, f"must be a JSON list of items, got {v!r}")
-        for item in v:
+        for j, item in enumerate(v):
             if fields and not isinstance(item, dict):
                 raise _bad(name, i, f"list items must be mappings of fields, got {item!r}")
             for k in item if fields else ():
                 if k not in fields:
                     raise _bad(name, i, f"field '{k}' is not a declared field of '{name}' items")
                 x = item[k]
-                # pyarrow would truncate 3.5 to 3 in an int64 field
-                if fields[k].type == "integer" and isinstance(x, float) and not x.is_integer():
-                    raise _bad(f"{name}[].{k}", i, f"must be a whole number, got {x!r}")
+                if x is not None:
+                    y = _json_item_value(x, fields[k], f"{name}[].{k}", i)
+                    if y is not x:
+                        v[j] = item = dict(item)
+                        item[k] = y
     try:
         return pa.array(values, arrow_type(spec))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:

@@ -324,3 +324,57 @@ def test_nan_in_a_float_item_field_is_unknown(rules, backend):
     out = rules.evaluate_table(table, backend=backend, as_of=DAY).to_pylist()
     assert out == expected(rules, [{**M, "cranes": [{"ok": False}]}, {**M, "cranes": [{"age": 12, "ok": False}]}])
     assert "s:old" in out[0]["undetermined"] and "s:old" in out[1]["findings"]
+
+
+ITEMS_VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  entity.id: {type: string}
+  items: {type: list, item: {kind: {type: enum, values: [x, y]}, d: {type: date}, w: {type: number, min: 0}}}
+"""
+ITEMS_STD = """\
+kind: standard
+id: s
+version: "1"
+clauses:
+  - {id: c, cite: C, severity: general, when: "any(i in items: i.kind == 'x' and i.d < 2024-01-01 and i.w > 1)"}
+"""
+
+
+@pytest.fixture(scope="module")
+def item_rules(tmp_path_factory):
+    d = tmp_path_factory.mktemp("items")
+    (d / "v.yaml").write_text(ITEMS_VOCAB, encoding="utf-8")
+    (d / "s.yaml").write_text(ITEMS_STD, encoding="utf-8")
+    (d / "ruleset.yaml").write_text("kind: ruleset\nid: i\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    return safetyrules.load(str(d))
+
+
+@pytest.mark.parametrize(
+    "cell, field",
+    [
+        ([{"kind": "x", "d": "2023-01-01", "w": 2}], None),      # an ISO date text is a date, as in evaluate
+        ([{"kind": "x"}, {"w": 1.5, "d": None}], None),
+        ([{"kind": "z"}], "items[].kind"),
+        ([{"kind": "x", "w": -2}], "items[].w"),
+        ([{"d": "2023-02-30"}], "items[].d"),
+        ([{"d": 20230101}], "items[].d"),
+        ([{"kind": 5}], "items[].kind"),
+        ([{"w": True}], "items[].w"),                            # pyarrow would take true as 1.0
+    ],
+)
+def test_csv_list_cells_are_typed_as_rules_evaluate_types_them(item_rules, tmp_path, cell, field):
+    path = tmp_path / "r.csv"
+    text = json.dumps(cell).replace('"', '""')
+    path.write_text(f'entity.id,items\nok,"[{{""kind"": ""y""}}]"\na,"{text}"\n', encoding="utf-8")
+    if field is None:
+        want = expected(item_rules, [{"entity.id": "ok", "items": [{"kind": "y"}]}, {"entity.id": "a", "items": cell}],
+                        with_id=True)
+        assert item_rules.evaluate_table(str(path), as_of=DAY).to_pylist() == want
+        return
+    with pytest.raises(FactsError):
+        item_rules.evaluate({"items": cell}, as_of=DAY)
+    with pytest.raises(FactsError) as info:
+        item_rules.evaluate_table(str(path), as_of=DAY)
+    assert info.value.fact == field and info.value.row == 1
