@@ -43,7 +43,6 @@ from safetyrules.backends.layout import FrozenList, Layout, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
 from safetyrules.backends.pyread import ABSENT as _ABSENT, NAN as _NAN, Reader, build_trie, items_regular, nest_input, others_regular, read_group
 from safetyrules.backends.tables import decide_table, no_row_warning
-from safetyrules.dsl import ast as A
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict, adopt as _adopt
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
@@ -303,8 +302,8 @@ class _Builder:
         cond.begin()
         # a zero divisor in the rows: the reference's warnings of the rows
         # added here (before the hit policy's), over the facts they read
-        env = self._row_env(t)
-        cond.div_note, cond.divided = env is not None, False
+        # (or, where the rows read what the program does not hold, it gives up)
+        cond.div_note, cond.divided = True, False
         rows = []
         try:
             for r in t.rows:
@@ -313,8 +312,12 @@ class _Builder:
             cond.div_note = False
         cond.flush(ind)
         if cond.divided:
-            tw = code.const(_TableWarnings(tuple(r.when.node for r in t.rows), t.id))
-            code.emit(ind, f"if _z: _W = _W + {tw}({env}); _z.clear()")
+            env = self._row_env(t)
+            if env is None:
+                code.emit(ind, "if _z: return None")
+            else:
+                tw = code.const(_TableWarnings(tuple(r.when.node for r in t.rows), t.id))
+                code.emit(ind, f"if _z: _W = _W + {tw}({env}); _z.clear()")
         if t.hit == "first":
             for k, (tt, ff) in enumerate(rows):
                 code.emit(ind, f"{'if' if k == 0 else 'elif'} {tt}: {out} = {self._then(t.rows[k].then)}")
@@ -335,12 +338,8 @@ class _Builder:
         has no condition or reads something the program does not hold."""
         if any(r.when is None for r in t.rows):
             return None
-        paths: Dict[str, None] = {}
-        for r in t.rows:
-            for p in A.fact_paths(r.when.node):
-                paths[p] = None
         items = []
-        for p in paths:
+        for p in t.reads:  # every fact the rows read
             got = self.value_of(p)
             if got is None:
                 return None
