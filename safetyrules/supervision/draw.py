@@ -467,6 +467,19 @@ def draw_verify(
     inputs, the manifest itself) and compare byte for byte.  Returns True;
     raises :class:`SupervisionError` (``E-DRAW-VERIFY`` with the first
     difference, or a seed/commitment error) otherwise."""
+    from . import coerce
+
+    # paths are accepted as draw_commit accepts them (§8.0: sv.draw_verify(man, res, seed=..., reg=..., history=..., inspectors=...))
+    if inspectors_digest is None and isinstance(inspectors, (str, os.PathLike)):
+        inspectors_digest = digest_file(os.fspath(inspectors))
+    if reg is not None:
+        reg = coerce.registry(reg)
+    if policy is not None:
+        policy = coerce.policy(policy)
+    if history is not None:
+        history = coerce.history(history)
+    if inspectors is not None:
+        inspectors = coerce.inspectors(inspectors)
     text = result if isinstance(result, str) else result.to_json()
     text = text.rstrip("\n")
     import json

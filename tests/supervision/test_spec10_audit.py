@@ -212,3 +212,24 @@ def test_a_bad_registry_line_is_file_line_error_exit_2(tmp_path):
             os.path.join(EXAMPLES, "staff-2025.yaml"), "--year", "2025")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"{reg}:2" in r.stderr and "error:" in r.stderr
+
+
+def test_draw_verify_takes_paths_as_draw_commit_does(tmp_path):
+    """§8.0's library call: sv.draw_verify(man, res, seed=..., reg=reg, history=..., inspectors=...)."""
+    vec = os.path.join(EXAMPLES, "vector")
+    reg = tmp_path / "registry.jsonl"
+    reg.write_bytes(open(os.path.join(vec, "registry.jsonl"), "rb").read())
+    kw = {"history": os.path.join(vec, "history.jsonl"), "inspectors": os.path.join(vec, "inspectors.yaml")}
+    man = sv.draw_commit(str(reg), os.path.join(vec, "policy.yaml"), as_of="2025-03-01", commitment=COMMITMENT, **kw)
+    res = sv.draw_run(man, seed=SEED)
+    assert sv.draw_verify(man, res, seed=SEED, reg=str(reg), **kw) is True
+    assert sv.draw_verify(man, res, seed=SEED, reg=str(reg), policy=os.path.join(vec, "policy.yaml"), **kw) is True
+    reg.write_text(reg.read_text(encoding="utf-8").replace("E003", "E0O3"), encoding="utf-8")
+    for policy in (None, os.path.join(vec, "policy.yaml")):
+        with pytest.raises(sv.SupervisionError) as info:
+            sv.draw_verify(man, res, seed=SEED, reg=str(reg), policy=policy, **kw)
+        assert info.value.code == "E-DRAW-INPUT-CHANGED"
+    with pytest.raises(sv.SupervisionError) as info:
+        sv.draw_verify(man, res, seed=SEED, reg=os.path.join(vec, "registry.jsonl"), history=kw["history"],
+                       inspectors=os.path.join(EXAMPLES, "inspectors.yaml"))
+    assert info.value.code == "E-DRAW-INPUT-CHANGED"
