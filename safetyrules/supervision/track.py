@@ -160,6 +160,8 @@ def track(
 
     policy = policy or default_policy()
     as_of = as_of or datetime.date.today()
+    if isinstance(as_of, str):  # as draw_commit takes it
+        as_of = as_date(as_of, "as_of")
     old, new = _as_records(old), _as_records(new)
     if isinstance(ledger, str):
         from .ledger import read_ledger
