@@ -302,7 +302,12 @@ def _cmd_grid(args) -> int:
     pol = _policy(args.policy)
     reg = _registry(args.registry)
     members = I.read_members(args.members)
-    year = _check_year(args.year) if args.year is not None else datetime.date.today().year
+    if args.year is not None:
+        year = _check_year(args.year)
+    else:  # §8.3: grid takes no --year; a calendar file says which year it is
+        from safetyrules.supervision.coerce import calendar_year
+
+        year = (calendar_year(args.calendar) if args.calendar else None) or datetime.date.today().year
     cal = I.read_calendar(args.calendar, year) if args.calendar else None
     moves = read_moves(args.move) if args.move else ()
     res = grid_report(reg, members, pol, calendar=cal, year=year, by=args.by, channel=args.channel, moves=moves, suggest=args.suggest)

@@ -5,7 +5,7 @@ files as the command line does (supervision.md §8.0 "Library API")."""
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 __all__ = ["registry", "policy", "history", "inspectors", "calendar", "members", "staff"]
 
@@ -57,6 +57,21 @@ def calendar(value: Any, year: Optional[int]):
             raise SupervisionError("a calendar file needs the year it is read for", code="E-INPUT")
         return read_calendar(os.fspath(value), year)
     return value
+
+
+def calendar_year(value: Any) -> Optional[int]:
+    """The ``year:`` a calendar (file or object) is for, or None when it names none:
+    the year a grid report defaults to (§8.3's synopsis takes no --year)."""
+    if value is None:
+        return None
+    if not _is_path(value):
+        y = getattr(value, "year", None)
+        return y if type(y) is int else None
+    from .common import read_mapping
+
+    data, _ = read_mapping(os.fspath(value), "calendar")
+    y = data.get("year") if isinstance(data, Mapping) else None
+    return y if type(y) is int else None
 
 
 def members(value: Any):

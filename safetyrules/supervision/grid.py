@@ -224,7 +224,7 @@ def grid_report(
     if calendar is not None and not isinstance(calendar, Calendar):
         import datetime as _dt
 
-        year = year or _dt.date.today().year
+        year = year or coerce.calendar_year(calendar) or _dt.date.today().year
         calendar = coerce.calendar(calendar, year)
     if by not in ("load", "count"):
         raise SupervisionError("--by is load or count", code="E-INPUT")

@@ -233,3 +233,25 @@ def test_draw_verify_takes_paths_as_draw_commit_does(tmp_path):
         sv.draw_verify(man, res, seed=SEED, reg=os.path.join(vec, "registry.jsonl"), history=kw["history"],
                        inspectors=os.path.join(EXAMPLES, "inspectors.yaml"))
     assert info.value.code == "E-DRAW-INPUT-CHANGED"
+
+
+def test_grid_without_year_takes_the_calendars_year(graded):
+    """§8.3's synopsis, `grid REGISTRY --members M --policy P --calendar C`, has no
+    --year: the calendar file says which year it is (2025: 248 workdays)."""
+    _, reg = graded
+    args = ["--members", os.path.join(EXAMPLES, "members.csv"), "--policy", os.path.join(EXAMPLES, "policy.yaml"),
+            "--calendar", os.path.join(EXAMPLES, "calendar-2025.yaml"), "--format", "json"]
+    r = run("grid", str(reg), *args)
+    assert r.returncode == 0, r.stderr
+    r2 = run("grid", str(reg), *args, "--year", "2025")
+    assert r2.returncode == 0, r2.stderr
+    assert r.stdout == r2.stdout
+    lib = sv.grid_report(str(reg), os.path.join(EXAMPLES, "members.csv"), os.path.join(EXAMPLES, "policy.yaml"),
+                         calendar=os.path.join(EXAMPLES, "calendar-2025.yaml"))
+    assert lib.to_json().strip() == r.stdout.strip()
+
+
+def test_track_takes_as_of_as_text_as_draw_commit_does(graded):
+    _, reg = graded
+    assert sv.track(str(reg), str(reg), as_of="2025-10-01").to_json() == \
+        sv.track(str(reg), str(reg), as_of=__import__("datetime").date(2025, 10, 1)).to_json()
