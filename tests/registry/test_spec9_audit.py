@@ -378,3 +378,40 @@ def test_csv_list_cells_are_typed_as_rules_evaluate_types_them(item_rules, tmp_p
     with pytest.raises(FactsError) as info:
         item_rules.evaluate_table(str(path), as_of=DAY)
     assert info.value.fact == field and info.value.row == 1
+
+
+def test_the_bundled_rules_on_the_example_entities_as_one_pandas_frame():
+    """The example facts files, flattened into one DataFrame (object columns
+    with None, float64 columns with NaN where an entity lacks a fact): every
+    local backend and evaluate_many over its records equal rules.evaluate."""
+    import glob
+    import os
+
+    import pandas as pd
+    import yaml
+
+    rules = safetyrules.load()
+    here = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "facts")
+    rows = []
+    for path in sorted(glob.glob(os.path.join(here, "*.yaml"))):
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+
+        def flat(prefix, value, out):
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    flat(f"{prefix}.{k}" if prefix else k, v, out)
+            else:
+                out[prefix] = value
+            return out
+
+        rows.append(flat("", doc, {}))
+    assert len(rows) >= 5
+    day = datetime.date(2025, 3, 1)
+    want = [_row_of(rules.evaluate(r, as_of=day), False) for r in rows]
+    assert len({w["level"] for w in want}) > 1
+    df = pd.DataFrame(rows)
+    assert df.isna().any().any()
+    for backend in LOCAL:
+        assert rules.evaluate_table(df, backend=backend, as_of=day).to_pylist() == want, backend
+    assert [_row_of(d, False) for d in rules.evaluate_many(df.to_dict("records"), as_of=day)] == want
