@@ -415,3 +415,21 @@ def test_the_bundled_rules_on_the_example_entities_as_one_pandas_frame():
     for backend in LOCAL:
         assert rules.evaluate_table(df, backend=backend, as_of=day).to_pylist() == want, backend
     assert [_row_of(d, False) for d in rules.evaluate_many(df.to_dict("records"), as_of=day)] == want
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_pandas_read_csv_of_empty_columns_is_unknown_as_in_evaluate_many(rules, backend):
+    """pd.read_csv gives a column with no value at all as float64 NaN, whatever
+    the fact's type; NaN is unknown, so the rows are decided as evaluate_many
+    decides the same records (a float column holding a value stays an error)."""
+    import io
+
+    import pandas as pd
+
+    df = pd.read_csv(io.StringIO("entity.id,entity.sector,p,site.opened,entity.employees,cranes\na,,,,,\nb,,,,,\n"))
+    assert str(df["entity.sector"].dtype) == "float64"
+    want = [_row_of(d, True) for d in rules.evaluate_many(df.to_dict("records"), as_of=DAY)]
+    assert rules.evaluate_table(df, backend=backend, as_of=DAY).to_pylist() == want
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(pd.DataFrame({"entity.sector": [float("nan"), 1.0]}), backend=backend, as_of=DAY)
+    assert info.value.fact == "entity.sector"
