@@ -29,6 +29,7 @@ from .common import SupervisionError, digest_file, read_jsonl
 __all__ = ["Entity", "Registry", "read_registry", "registry_from_decisions", "grade"]
 
 LEVELS = ("red", "orange", "yellow", "blue")
+STATUSES = ("active", "suspended", "closed", "relocated")  # §8.0, the vocabulary's entity.status
 _ENTITY_FIELDS = (
     "id", "name", "grid", "status", "sector", "scale", "credit_class", "standardization_grade",
     "supervised_by", "high_risk_sector", "major_hazard_source", "activities",
@@ -120,6 +121,11 @@ def _entity(obj: Mapping[str, Any], n: int, path: Optional[str]) -> Entity:
     grid = facts.get("entity.grid")
     if grid is not None and grid.__class__ is not str:
         raise SupervisionError("entity.grid must be a string", path=path, line=n, code="E-REGISTRY")
+    status = facts.get("entity.status")
+    if status is not None and status not in STATUSES:
+        # a typo ('Active') would otherwise drop the entity from the key set and the pool unseen
+        raise SupervisionError(f"entity.status must be one of {', '.join(STATUSES)} or null, got {status!r}",
+                               path=path, line=n, code="E-REGISTRY")
     fs = obj.get("findings")
     us = obj.get("undetermined")
     findings = tuple(f for f in fs if isinstance(f, dict)) if fs else ()

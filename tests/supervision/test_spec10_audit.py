@@ -255,3 +255,23 @@ def test_track_takes_as_of_as_text_as_draw_commit_does(graded):
     _, reg = graded
     assert sv.track(str(reg), str(reg), as_of="2025-10-01").to_json() == \
         sv.track(str(reg), str(reg), as_of=__import__("datetime").date(2025, 10, 1)).to_json()
+
+
+@pytest.mark.parametrize("status, ok", [("active", True), (None, True), ("closed", True), ("Active", False),
+                                        ("gone", False)])
+def test_registry_status_is_one_of_the_four(tmp_path, status, ok):
+    """§8.0: entity.status is one of active, suspended, closed, relocated; a typo
+    would silently take the entity out of the key set and the pool."""
+    ent = {"id": "E1", "grid": "G1"}
+    if status is not None:
+        ent["status"] = status
+    reg = write_jsonl(tmp_path / "reg.jsonl", [{"entity": ent, "level": "red"}])
+    if ok:
+        assert sv.read_registry(reg).entities[0].id == "E1"
+        return
+    with pytest.raises(sv.SupervisionError) as info:
+        sv.read_registry(reg)
+    assert info.value.line == 1 and "entity.status" in str(info.value)
+    r = run("plan", reg, "--policy", os.path.join(EXAMPLES, "policy.yaml"), "--staff",
+            os.path.join(EXAMPLES, "staff-2025.yaml"), "--year", "2025")
+    assert r.returncode == 2 and f"{reg}:1" in r.stderr and "Traceback" not in r.stderr
