@@ -113,10 +113,11 @@ class ResultWriter:
         import os
         import tempfile
 
-        if os.path.exists(self.path) and not os.path.isfile(self.path):
+        self.dest = os.path.realpath(self.path)  # a symlink's file is replaced, not the link
+        if os.path.exists(self.dest) and not os.path.isfile(self.dest):
             self.target = self.path  # a device or a pipe: written in place
         else:
-            folder = os.path.dirname(os.path.abspath(self.path))
+            folder = os.path.dirname(self.dest)
             fd, self.target = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(self.path) + ".", suffix=".part")
             os.close(fd)
             mask = os.umask(0)
@@ -182,7 +183,7 @@ class ResultWriter:
             self.fh.close()
             self.fh = None
         if self.target != self.path:
-            os.replace(self.target, self.path)
+            os.replace(self.target, self.dest)
             self.target = self.path
 
     def abort(self) -> None:

@@ -112,3 +112,14 @@ def test_a_bad_value_in_a_later_batch_leaves_out_as_it_was(setup, tmp_path, monk
         assert _cli(rules_path, bad, str(fresh)) == 2
         assert not fresh.exists()
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".part")]
+
+
+def test_out_through_a_symlink_writes_its_file(setup, tmp_path):
+    rules_path, rules, path = setup
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    assert _cli(rules_path, path, str(link)) == 0
+    assert link.is_symlink()
+    assert len(real.read_text().splitlines()) == 45
