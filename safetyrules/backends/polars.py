@@ -663,7 +663,7 @@ def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     lap("counts and lists")
     plain = _replay(stage1.lazy(), prog.stage2).select(prog.final).collect().to_arrow()
     lap("decision")
-    return R.with_lists(plain, found, unknown, with_id)
+    return R.with_lists(plain, found, unknown, with_id, owned=True)
 
 
 class _Program:
