@@ -68,6 +68,23 @@ def flatten_input(facts: dict) -> Optional[dict]:
     return out
 
 
+# dotted name -> (its group segments, its last segment): registry rows and
+# platform records send the same few hundred names again and again; bounded,
+# because names are input
+_SPLITS: Dict[str, Tuple[Tuple[str, ...], str]] = {}
+_SPLITS_MAX = 1 << 16
+
+
+def _split(key: str) -> Tuple[Tuple[str, ...], str]:
+    s = _SPLITS.get(key)
+    if s is None:
+        parts = key.split(".")
+        s = (tuple(parts[:-1]), parts[-1])
+        if len(_SPLITS) < _SPLITS_MAX:
+            _SPLITS[key] = s
+    return s
+
+
 def nest_input(facts: dict) -> Optional[dict]:
     """Dotted names (or a mix of dotted and nested) → the same facts nested
     by name segments (``{"a.b": 1}`` → ``{"a": {"b": 1}}``), or None where
@@ -75,14 +92,24 @@ def nest_input(facts: dict) -> Optional[dict]:
     :func:`flatten_input`), or a name is both a value and a group.  Each
     name of the result maps one to one to a full dotted name, so reading
     it by the nested trie reads exactly the full names."""
-    flat = flatten_input(facts)
-    if flat is None:
-        return None
+    for v in facts.values():
+        if type(v) is dict:  # a mix: flatten first (its refusals are the reference's)
+            flat = flatten_input(facts)
+            if flat is None:
+                return None
+            break
+    else:
+        flat = facts  # all dotted leaves: flattening would give the same mapping
     out: dict = {}
+    splits = _SPLITS
     for key, v in flat.items():
-        parts = key.split(".")
+        if type(key) is not str:
+            return None
+        s = splits.get(key)
+        if s is None:
+            s = _split(key)
         d = out
-        for seg in parts[:-1]:
+        for seg in s[0]:
             sub = d.get(seg)
             if sub is None:
                 if seg in d:
@@ -91,7 +118,7 @@ def nest_input(facts: dict) -> Optional[dict]:
             elif type(sub) is not dict:
                 return None
             d = sub
-        last = parts[-1]
+        last = s[1]
         if last in d:
             return None
         d[last] = v
