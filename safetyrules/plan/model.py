@@ -81,7 +81,7 @@ class PlanExpr:
     def written(self) -> A.Node:
         """The expression as the author wrote it (parsed, unchecked: literals
         and units as written, for diffs and reference pages)."""
-        from safetyrules.dsl.parser import parse
+        from safetyrules.dsl.syntax import parse
 
         return parse(self.text)
 
