@@ -167,6 +167,14 @@ def _unknown(name: str, vocabulary: Mapping[str, FactSpec]) -> None:
         if spec.type == "list":
             raise FactsError(f"fact '{prefix}' must be a list of items, not a mapping", fact=prefix)
         raise FactsError(f"fact '{prefix}' is {spec.type}, it has no part '{'.'.join(parts[i:])}'", fact=name)
+    group = sorted(k for k in vocabulary if k.startswith(name + ".") and not k.startswith(_RESERVED_INPUT))
+    if group:
+        # {"entity": {}} or {"entity": null}: a name that only groups facts has no value of its own
+        shown = ", ".join(group[:3]) + (", ..." if len(group) > 3 else "")
+        raise FactsError(
+            f"'{name}' is a group of facts ({shown}), not a fact: give the facts inside it, nested or dotted",
+            fact=name,
+        )
     raise FactsError(f"unknown fact '{name}'", fact=name, hint=_suggest(name, vocabulary))
 
 
