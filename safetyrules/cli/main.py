@@ -182,7 +182,7 @@ def _cmd_evaluate(args) -> int:
     from safetyrules.cli.registry import run_evaluate, wants_registry
 
     if wants_registry(args):  # SPEC §9: a registry file, graded by a columnar backend
-        return run_evaluate(args)
+        return run_evaluate(args, standalone=STANDALONE)
     from safetyrules.report.text import escape_controls, format_markdown, format_text
 
     try:
@@ -608,20 +608,44 @@ COMMAND_MODULES = (
 )
 
 
-def _extra_commands():
-    """Commands that live in their own modules register here."""
+def _extra_commands(command: Optional[str] = None):
+    """Commands that live in their own modules register here.  ``evaluate``
+    (defined here) needs none of them: its parser and messages are the same
+    without the others, and its start is faster (a registry graded from the
+    shell pays for every module imported before it)."""
     import importlib
 
+    if command in _OWN_COMMANDS:
+        return []
     return [importlib.import_module(mod).register for mod in COMMAND_MODULES]
 
 
+#: commands of this module that read nothing of the modules above
+_OWN_COMMANDS = ("evaluate",)
+
+
+def _command(argv: Sequence[str]) -> Optional[str]:
+    """The command word of ``argv`` (the first argument that is not an
+    option: the top-level options take no value)."""
+    for a in argv:
+        if a == "--":
+            return None
+        if not a.startswith("-"):
+            return a
+    return None
+
+
 _EXTRA_COMMANDS: list = []
+
+#: set by :func:`entry`: this process is the ``safetyrules`` command itself
+#: (not ``main()`` called by a program), so process-wide choices are ours
+STANDALONE = False
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
     global _EXTRA_COMMANDS
-    _EXTRA_COMMANDS = _extra_commands()
+    _EXTRA_COMMANDS = _extra_commands(_command(sys.argv[1:] if argv is None else list(argv)))
     parser = build_parser()
     args = parser.parse_args(argv)
     from safetyrules.source.files import allow_outside_includes
@@ -649,4 +673,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def entry() -> None:  # console script
+    global STANDALONE
+    STANDALONE = True
     sys.exit(main())
