@@ -168,10 +168,9 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
             # NaN is unknown (pandas' missing value); inf is refused, as per record
             if arr.null_count < len(arr) and pc.any(pc.is_nan(arr)).as_py():
                 arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, pa.float64()), arr)
-            lo_hi = pc.min_max(arr)
-            lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
-            if lo is not None and (lo == float("-inf") or hi == float("inf")):
-                fail(pc.is_inf(arr), lambda i: f"must be a finite number, got {_show(arr, i)}")
+            # an element-wise mask and any() (~1.5 ms per million values)
+            # rather than min_max (~15-20 ms with nulls): the same rows found
+            fail(pc.is_inf(arr), lambda i: f"must be a finite number, got {_show(arr, i)}")
             if t == "integer":
                 fail(pc.not_equal(pc.floor(arr), arr), lambda i: f"must be a whole number, got {_show(arr, i)}")
                 arr = arr.cast(pa.int64(), safe=False)
@@ -182,13 +181,12 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
                 arr = arr.cast(pa.int64())
         elif arr.type != pa.float64():
             arr = arr.cast(pa.float64())
-        if spec.min is not None or spec.max is not None:
-            lo_hi = pc.min_max(arr)  # one pass; the first bad row only when there is one
-            lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
-            if spec.min is not None and lo is not None and lo < spec.min:
-                fail(pc.less(arr, spec.min), lambda i: f"must be at least {spec.min}, got {_show(arr, i)}")
-            if spec.max is not None and hi is not None and hi > spec.max:
-                fail(pc.greater(arr, spec.max), lambda i: f"must be at most {spec.max}, got {_show(arr, i)}")
+        # below the minimum anywhere, then above the maximum (a mask and any():
+        # several times cheaper than min_max; the index only when there is one)
+        if spec.min is not None:
+            fail(pc.less(arr, spec.min), lambda i: f"must be at least {spec.min}, got {_show(arr, i)}")
+        if spec.max is not None:
+            fail(pc.greater(arr, spec.max), lambda i: f"must be at most {spec.max}, got {_show(arr, i)}")
         return arr if arr.type == target else arr.cast(target)
     if t in ("string", "enum"):
         if kind != "string":
@@ -249,25 +247,36 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
         raise _bad(name, None, f"must be a list of items (list<struct>), not {arr.type}")
     if not isinstance(arr, pa.ListArray):
         arr = arr.cast(pa.list_(arr.type.value_type))
-    starts = np.asarray(arr.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
-    clean = len(starts) > 0
+    offsets = arr.offsets  # int32, as sliced (no copy)
+    clean = len(offsets) > 0
+    if clean:
+        first, last = offsets[0].as_py(), offsets[len(offsets) - 1].as_py()
     if clean and arr.null_count:
         # no null list spans items (Arrow allows it) when the valid lists'
         # lengths add up to the whole span (one kernel, ~4x cheaper than
         # comparing the offsets under the nulls)
-        span = int(starts[-1] - starts[0])
-        clean = (pc.sum(pc.list_value_length(arr)).as_py() or 0) == span
+        clean = (pc.sum(pc.list_value_length(arr)).as_py() or 0) == last - first
+    np_starts = None
     if clean:
         # null lists hold no items: the offsets index the items directly
-        values = arr.values.slice(int(starts[0]), int(starts[-1] - starts[0]))
-        starts = starts - starts[0]
+        values = arr.values.slice(first, last - first)
+        if first or offsets.offset:
+            offsets = pc.subtract(offsets, pa.scalar(first, pa.int32()))
     else:
         values = arr.flatten()  # items of the non-null lists, in order
         lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
-        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        np_starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        offsets = pa.array(np_starts, pa.int32())
+
+    def starts_of():
+        # the item offsets as numpy, made only to name a bad item's row
+        nonlocal np_starts
+        if np_starts is None:
+            np_starts = np.asarray(offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+        return np_starts
 
     def item_row(j: int) -> int:
-        return row(int(np.searchsorted(starts, j, side="right") - 1))
+        return row(int(np.searchsorted(starts_of(), j, side="right") - 1))
 
     fields = spec.item or {}
     vkind = _kind(values.type)
@@ -277,7 +286,7 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
             raise _bad(name, item_row(_first(pc.is_null(values))), "list items must be values, got None")
         items = check_array(values, FactSpec("enum", values=spec.values), name, item_row)
         return pa.ListArray.from_arrays(
-            pa.array(starts, pa.int32()), items, type=target, mask=pc.is_null(arr) if arr.null_count else None
+            offsets, items, type=target, mask=pc.is_null(arr) if arr.null_count else None
         )
     if vkind == "null":
         if len(values):
@@ -288,6 +297,7 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
             raise _bad(name, None, f"must be a list of items (list<struct>), not {arr.type}")
         if values.null_count:
             j = _first(pc.is_null(values))
+            starts = starts_of()
             raise _bad(name, item_row(j), f"item {j - starts[np.searchsorted(starts, j, side='right') - 1]} "
                        "must be a mapping of fields, got None")
         present = {values.type.field(i).name: i for i in range(values.type.num_fields)}
@@ -315,9 +325,8 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
         if same:
             return arr  # every item field already as checked: the column as given
     struct = pa.StructArray.from_arrays(children, fields=list(target.value_type))
-    off = pa.array(starts, pa.int32())
     mask = pc.is_null(arr)
-    return pa.ListArray.from_arrays(off, struct, type=target, mask=mask if arr.null_count else None)
+    return pa.ListArray.from_arrays(offsets, struct, type=target, mask=mask if arr.null_count else None)
 
 
 def _from_pandas(df):
