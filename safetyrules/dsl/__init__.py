@@ -57,5 +57,72 @@ def evaluate(
     them (``3 km`` is ``3000``).
     """
     node = parse(expression)
+    _literal_dimensions(node)
     flat = flatten(facts or {})
     return evaluate_ast(node, flat, warnings)
+
+
+_ANY = "any"  # a fact, a bare number or a computed value: SI, of whichever dimension
+_PLAIN = "plain"  # a number literal without a unit: dimensionless where it multiplies
+
+
+def _literal_dimensions(node) -> Any:
+    """Refuse an expression that compares or adds quantities whose unit
+    literals have different dimensions (``10 m == 10 kg``, ``1 m + 1 s``):
+    what a rule file's vocabulary makes a load error (SPEC §2) is, without
+    one, an :class:`~safetyrules.EvaluationError` before evaluation.  Facts
+    and bare numbers carry no dimension here (they are SI numbers), so only
+    the literals' own units are compared.  Returns the node's dimension,
+    ``_PLAIN`` or ``_ANY``."""
+    from .. import units
+    from .runtime import _fail
+
+    A = ast
+
+    def same(a, b, at):
+        # the dimension both share; ``at``: the node of ``b``, blamed when they differ
+        if a in (_ANY, _PLAIN):
+            return _ANY if b == _PLAIN else b
+        if b in (_ANY, _PLAIN) or a == b:
+            return a
+        raise _fail(
+            f"cannot combine {units.dimension_name(a)} with {units.dimension_name(b)}: they are different quantities",
+            at.span,
+        )
+
+    def dim(n):
+        t = type(n)
+        if t is A.Number:
+            if n.unit is None:
+                return _PLAIN
+            u = units.lookup(n.unit)
+            return u.dimension if u is not None else _ANY
+        if t is A.Neg:
+            return dim(n.operand)
+        if t is A.Arith:
+            left, right = dim(n.left), dim(n.right)
+            if n.op in ("+", "-"):
+                return same(left, right, n.right)
+            if _ANY in (left, right):
+                return _ANY
+            left = () if left == _PLAIN else left
+            right = () if right == _PLAIN else right
+            return units.multiply(left, right, 1 if n.op == "*" else -1)
+        if t is A.Compare:
+            left = dim(n.left)
+            if n.op in ("in", "not in") and type(n.right) is A.ListLit:
+                for item in n.right.items:
+                    left = same(left, dim(item), item)
+            else:
+                same(left, dim(n.right), n.right)
+            return _ANY
+        if t is A.Call and n.name in ("abs", "min", "max"):
+            acc = _PLAIN
+            for a in n.args:
+                acc = same(acc, dim(a), a)
+            return acc
+        for c in A.children(n):
+            dim(c)
+        return _ANY
+
+    dim(node)
