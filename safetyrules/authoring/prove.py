@@ -31,7 +31,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import attrs
 
-__all__ = ["PropertyResult", "prove", "prove_table", "format_results", "MAX_COMBINATIONS"]
+__all__ = ["PropertyResult", "prove", "prove_table", "graded_upstream", "format_results", "MAX_COMBINATIONS"]
 
 #: The search refuses tables whose domains multiply beyond this (a property
 #: is then reported as not proven, never as proven).
@@ -75,12 +75,23 @@ class _TooBig(Exception):
 class _Table:
     """One table, its problem and an evaluator of its output on an assignment."""
 
-    def __init__(self, table, vocab) -> None:
+    def __init__(self, table, vocab, upstream: Sequence[Any] = ()) -> None:
         from safetyrules.authoring.domains import Problem
 
         self.table = table
-        self.prob = Problem(list(table.conditions), vocab)
-        self.vars = sorted(self.prob.order, key=lambda v: self.prob.order[v])
+        # ``upstream``: the tables after the standards whose outputs ``table``
+        # reads (dependency order); they are evaluated on each assignment, so
+        # the search runs over their inputs (the findings counts among them)
+        # and their outputs follow, instead of being free values
+        self.chain = list(upstream) + [table]
+        nodes: List[Any] = []
+        self.slices: List[Tuple[Any, int, int]] = []
+        for t in self.chain:
+            self.slices.append((t, len(nodes), len(nodes) + len(t.conditions)))
+            nodes += list(t.conditions)
+        self.prob = Problem(nodes, vocab)
+        derived = {t.output for t in upstream}
+        self.vars = sorted((v for v in self.prob.order if v not in derived), key=lambda v: self.prob.order[v])
         self.domains = {v: [x for x in self.prob.domain(v)] for v in self.vars}
         n = 1
         for v in self.vars:
@@ -90,12 +101,18 @@ class _Table:
     def output(self, assign: Mapping[str, Any]) -> Tuple[bool, Any]:
         """(known, value) of the table on ``assign`` (a value for every fact
         it reads, or any subset; facts left out are unknown)."""
+        from safetyrules.authoring.domains import MISSING
         from safetyrules.engine.ruleset import decide_table
 
-        vals = [self.prob.reduce(f, assign) if f is not None else None for f in self.prob.formulas]
-        vals = [v if v is True or v is False else None for v in vals]
-        res = decide_table(self.table, vals, [])
-        return bool(res.known), res.value
+        a = dict(assign)
+        for t, lo, hi in self.slices:
+            vals = [self.prob.reduce(f, a) if f is not None else None for f in self.prob.formulas[lo:hi]]
+            vals = [v if v is True or v is False else None for v in vals]
+            res = decide_table(t, vals, [])
+            if t is self.table:
+                return bool(res.known), res.value
+            a[t.output] = res.value if res.known else MISSING
+        raise AssertionError("the chain ends with its table")  # pragma: no cover
 
     def assignments(self) -> Iterator[Dict[str, Any]]:
         if self.size > MAX_COMBINATIONS:
@@ -205,13 +222,45 @@ def _level_props(tt: _Table) -> List[PropertyResult]:
     return out
 
 
-def prove_table(table, vocab, role: str) -> List[PropertyResult]:
-    """The properties of one table (``role`` ``level`` or ``tier``)."""
+def prove_table(table, vocab, role: str, upstream: Sequence[Any] = ()) -> List[PropertyResult]:
+    """The properties of one table (``role`` ``level`` or ``tier``).
+
+    ``no-gap`` searches the facts the table reads, derived ones included
+    as free values (a given fact wins over its table, so each can take any
+    of its values).  The level properties also evaluate ``upstream`` (see
+    :func:`graded_upstream`): a level read from another graded fact
+    (``risk.level``) must not turn less severe when a finding turns that
+    fact more severe."""
     tt = _Table(table, vocab)
     results = [_no_gap(tt, role)]
     if role == "level":
-        results += _level_props(tt)
+        results += _level_props(_Table(table, vocab, upstream) if upstream else tt)
     return results
+
+
+def graded_upstream(plan, table) -> List[Any]:
+    """The tables after the standards (those reading findings, directly or
+    through one another) whose outputs ``table`` reads, transitively, in
+    dependency order; [] when one has a condition that did not check."""
+    from safetyrules import dsl
+
+    after = {t.output: t for t in plan.tables_after if t is not table}
+    need: set = set()
+    todo = [table]
+    while todo:
+        t = todo.pop()
+        for c in t.conditions:
+            if c is None:
+                continue
+            for f in dsl.fact_paths(c):
+                u = after.get(f)
+                if u is not None and f not in need:
+                    need.add(f)
+                    todo.append(u)
+    chain = [t for t in plan.tables_after if t.output in need]
+    if any(c is None for t in chain for c in t.conditions):
+        return []
+    return chain
 
 
 def prove(rules) -> List[PropertyResult]:
@@ -226,7 +275,7 @@ def prove(rules) -> List[PropertyResult]:
             continue
         if any(c is None for c in t.conditions):
             continue
-        out += prove_table(t, rules.vocabulary, role)
+        out += prove_table(t, rules.vocabulary, role, graded_upstream(plan, t) if role == "level" else ())
     return out
 
 
