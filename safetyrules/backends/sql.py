@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from safetyrules.dsl import ast as A
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 
-__all__ = ["DIALECTS", "BackendError", "Stages", "compile_select", "compile_stages", "clause_keys", "result_columns", "table_order", "collect_order"]
+__all__ = ["DIALECTS", "ITEMWISE", "BackendError", "Stages", "compile_select", "compile_stages", "clause_keys", "result_columns",
+           "table_order", "collect_order", "side_quantifiers", "side_expressions"]
 
 DIALECTS = ("duckdb", "spark")
 
@@ -151,6 +152,11 @@ class _Dialect:
     def days(self, a: str, b: str) -> str:
         return f"date_diff('day', {a}, {b})"
 
+    def code3(self, c: str, k: int) -> str:
+        """1, ``k`` or 0 for a condition true, unknown or false (DuckDB: a
+        cast and a ``coalesce``, several times cheaper than a ``CASE``)."""
+        return f"coalesce(CAST({c} AS INTEGER), {k})"
+
     def string_type(self) -> str:
         return "VARCHAR"
 
@@ -218,6 +224,9 @@ class _Spark(_Dialect):
 
     def days(self, a: str, b: str) -> str:
         return f"datediff({b}, {a})"
+
+    def code3(self, c: str, k: int) -> str:
+        return f"(CASE WHEN {c} THEN 1 WHEN {c} IS NULL THEN {k} ELSE 0 END)"
 
     def string_type(self) -> str:
         return "STRING"
@@ -527,6 +536,7 @@ def compile_stages(
     inline_rows: Optional[bool] = None,
     split_lists: Sequence[Sequence[str]] = (),
     row_key: Optional[str] = None,
+    precomputed: Optional[Mapping[A.Node, str]] = None,
 ) -> Stages:
     """The stages of one ``SELECT`` computing the SPEC §9 result columns from ``table``.
 
@@ -548,6 +558,10 @@ def compile_stages(
     batch of 2,048 rows as for one with 50 known lists among them: for
     lists most entities lack (a sector's), packing their rows saves most of
     that.  The values are the same (the same expressions, the same items).
+
+    ``precomputed`` maps list quantifiers (of :func:`side_quantifiers`) to
+    the input column already holding their values (see
+    ``backends.duckdb_backend``): the query reads the column instead.
     """
     d = dialect(dialect_name)
     if inline_rows is None:
@@ -561,6 +575,8 @@ def compile_stages(
     ex = _Expr(d, env)
     env["as_of"] = ex.literal(plan.as_of)
     layers: List[List[str]] = []
+    if precomputed:
+        ex.subst.update((node, q(name)) for node, name in precomputed.items())
 
     def layer(cols: List[str]) -> None:
         if cols:
@@ -664,7 +680,7 @@ def compile_stages(
     def coded(pairs) -> str:
         if not pairs:
             return "CAST(0 AS BIGINT)"
-        terms = " + ".join(f"(CASE WHEN {r} THEN 1 WHEN {r} IS NULL THEN {k} ELSE 0 END)" for r, _ in pairs)
+        terms = " + ".join(d.code3(r, k) for r, _ in pairs)
         return f"CAST(({terms}) AS BIGINT)"
 
     sm, sg = q("__sr_sum_major"), q("__sr_sum_general")
@@ -774,3 +790,49 @@ def compile_select(plan: Plan, dialect_name: str = "duckdb", table: str = "facts
     """One ``SELECT`` computing the SPEC §9 result columns from ``table``
     (the options of :func:`compile_stages`)."""
     return compile_stages(plan, dialect_name, table, **options).sql()
+
+
+def side_quantifiers(plan: Plan) -> Dict[str, List[A.Node]]:
+    """The list quantifiers over an input list (``any x in L: ...``) that
+    read input facts only (no table's output, no count of findings), by the
+    list they range over: their values depend on the input row alone, so
+    they can be computed apart, before the query (``backends.duckdb_backend``)."""
+    raw = set(plan.input_facts()) - set(plan.outputs) - set(FINDINGS_FACTS)
+    out: Dict[str, List[A.Node]] = {}
+    for node in outer_quantifiers(_plan_nodes(plan)):
+        src = node.source
+        if not isinstance(src, A.Path) or src.name not in raw:
+            continue
+        if all(p in raw or p == "as_of" for p in A.fact_paths(node)):
+            out.setdefault(src.name, []).append(node)
+    return out
+
+
+#: the kinds of quantifier whose body :func:`side_expressions` can give per item
+ITEMWISE = ("any", "all", "count")
+
+
+def side_expressions(plan: Plan, nodes: Sequence[A.Node], item: Optional[str] = None) -> List[str]:
+    """DuckDB SQL for each quantifier of ``nodes`` (of :func:`side_quantifiers`),
+    over a table with the input facts' columns.  Without ``item``: the whole
+    quantifier, as :func:`compile_select` writes it.  With ``item`` (the SQL
+    of one item of the list, a column of a table of the list's items): the
+    item's code as the quantifier's own form computes it, for an
+    :data:`ITEMWISE` kind: ``coalesce(CAST(body AS INTEGER) * 2, 1)`` (2
+    true, 1 unknown, 0 false: the largest decides ``any``, the smallest
+    ``all``) or, for ``count``, ``CAST(body AS BIGINT)`` (summed; unknown if
+    an item is)."""
+    d = dialect("duckdb")
+    env: Dict[str, str] = {name: d.ident(name) for name in plan.input_facts()}
+    ex = _Expr(d, env)
+    env["as_of"] = ex.literal(plan.as_of)
+    out = []
+    for node in nodes:
+        if item is None:
+            out.append(ex.emit(node, {}))
+            continue
+        if node.kind not in ITEMWISE:
+            raise BackendError(f"a '{node.kind}' quantifier has no per-item form")
+        body = ex.emit(node.body, {node.var: item})
+        out.append(f"CAST({body} AS BIGINT)" if node.kind == "count" else f"coalesce(CAST({body} AS INTEGER) * 2, 1)")
+    return out

@@ -206,41 +206,9 @@ def _jsonl_or(data, vocab):
 
 
 def _duckdb(plan, table, has_id: bool):
-    pa = require("pyarrow")
-    duckdb = require("duckdb")
-    n = table.num_rows
-    facts = table.append_column(_ROW, pa.array(range(n), pa.int64()))
-    # batches of at most ~1/4 of each core's share: DuckDB scans an Arrow
-    # table a batch per thread (one 1,000,000-row batch ran on one core)
-    threads = max(1, os.cpu_count() or 1)
-    size = max(2048, min(122_880, -(-n // (4 * threads)) // 2048 * 2048 + 2048))
-    facts = pa.Table.from_batches(facts.to_batches(max_chunksize=size), facts.schema)
-    # lists most rows lack (a sector's), grouped by their first name segment
-    # (one sector's lists tend to be known together), have their quantifiers
-    # computed over the rows that have one of them, packed (``compile_stages``)
-    pc = require("pyarrow.compute")
-    known: Dict[str, Any] = {}
-    for name in facts.column_names:
-        spec = plan.facts.get(name)
-        if spec is not None and spec.type == "list" and 4 * (n - facts.column(name).null_count) < n:
-            prefix = name.split(".", 1)[0]
-            valid = pc.is_valid(facts.column(name))
-            known[prefix] = [known[prefix][0] + [name], pc.or_(known[prefix][1], valid)] if prefix in known else [[name], valid]
-    sparse = [names for names, valid in known.values() if 4 * (pc.sum(valid).as_py() or 0) < n]
-    # no ORDER BY: DuckDB keeps the input's order (``preserve_insertion_order``,
-    # on by default); the row numbers are checked, and sorted only if not
-    sql = compile_select(plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True,
-                         split_lists=sparse, row_key=_ROW)
-    con = duckdb.connect()
-    try:
-        con.execute("SET preserve_insertion_order = true")
-        con.register("facts", facts)
-        out = _fetch_arrow(con.sql(sql))
-    finally:
-        con.close()
-    if not _in_order(out.column(_ROW)):
-        out = out.sort_by(_ROW)
-    return assemble(out.drop([_ROW]), clause_keys(plan), has_id)
+    from safetyrules.backends.duckdb_backend import evaluate_duckdb
+
+    return evaluate_duckdb(plan, table, has_id)
 
 
 def _in_order(rows) -> bool:

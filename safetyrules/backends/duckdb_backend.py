@@ -1,0 +1,220 @@
+"""The ``duckdb`` registry backend: a checked Arrow table graded by DuckDB.
+
+Two steps, the SQL of :mod:`safetyrules.backends.sql` (the same
+expressions as ``rules.to_sql``):
+
+1. each input list's quantifiers (:func:`~safetyrules.backends.sql.side_quantifiers`)
+   computed apart and appended to the input as columns
+   (:func:`_side_columns`);
+2. the main query (:func:`~safetyrules.backends.sql.compile_select` with
+   ``precomputed``) reading those columns instead: it scans no list column
+   the side step covered (converting ``list<struct>`` columns from Arrow
+   was a large part of the scan) and runs no lambda over them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from safetyrules.backends.columnar_io import require
+from safetyrules.backends.columnar_result import assemble
+from safetyrules.backends.sql import (
+    ITEMWISE,
+    BackendError,
+    clause_keys,
+    compile_select,
+    dialect,
+    side_expressions,
+    side_quantifiers,
+)
+from safetyrules.dsl import ast as A
+from safetyrules.plan.model import Plan
+
+__all__ = ["evaluate_duckdb"]
+
+#: a list known in at most this share of the rows has its ``sum`` run over those rows only
+_PACK_SHARE = 0.5
+
+_ROW = "__sr_row"
+
+#: a path: DuckDB's JSON profile of the main query of :func:`evaluate_duckdb` is written there
+PROFILE: Optional[str] = None
+
+
+def evaluate_duckdb(plan: Plan, table, has_id: bool):
+    """Grade a checked ``pyarrow.Table`` (a column per input fact) with the
+    plan of one day → the SPEC §9 result table, in input order."""
+    pa = require("pyarrow")
+    duckdb = require("duckdb")
+    import numpy as np
+
+    n = table.num_rows
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        precomputed, extra = _side_columns(plan, table, con)
+        facts = table
+        for name, c in extra:
+            facts = facts.append_column(name, c)
+        facts = _chunked(facts.append_column(_ROW, pa.array(np.arange(n, dtype=np.int64))))
+        # no ORDER BY: DuckDB keeps the input's order (``preserve_insertion_order``);
+        # the row numbers are checked, and sorted only if not
+        sql = compile_select(plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True,
+                             precomputed=precomputed)
+        con.register("facts", facts)
+        if PROFILE is not None:  # (benchmarks/bench_duckdb.py --profile)
+            con.execute("PRAGMA enable_profiling = 'json'")
+            con.execute(f"PRAGMA profiling_output = {dialect('duckdb').string(PROFILE)}")
+        out = _fetch_arrow(con.sql(sql))
+    finally:
+        con.close()
+    if not _in_order(out.column(_ROW)):
+        out = out.sort_by(_ROW)
+    return assemble(out.drop([_ROW]), clause_keys(plan), has_id)
+
+
+def _chunked(t):
+    """``t`` in batches of at most ~1/4 of each core's share: DuckDB scans an
+    Arrow table a batch per thread (one 1,000,000-row batch ran on one core)."""
+    import os
+
+    pa = require("pyarrow")
+    threads = max(1, os.cpu_count() or 1)
+    m = t.num_rows
+    size = max(2048, min(122_880, -(-m // (4 * threads)) // 2048 * 2048 + 2048))
+    return pa.Table.from_batches(t.to_batches(max_chunksize=size), t.schema)
+
+
+def _run_side(con, sub, cols: List[str]):
+    """``SELECT cols FROM sub`` (a ``pyarrow.Table``) → a ``pyarrow.Table``, rows in order."""
+    pa = require("pyarrow")
+    import numpy as np
+
+    q = dialect("duckdb").ident
+    sub = sub.append_column(_ROW, pa.array(np.arange(sub.num_rows, dtype=np.int64)))
+    con.register("__sr_side", _chunked(sub))
+    try:
+        res = _fetch_arrow(con.sql(f"SELECT {', '.join(cols + [q(_ROW)])} FROM {q('__sr_side')}"))
+    finally:
+        con.unregister("__sr_side")
+    if not _in_order(res.column(_ROW)):
+        res = res.sort_by(_ROW)
+    return res
+
+
+def _one(col):
+    """A column as one Arrow array."""
+    return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+
+
+def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple[str, Any]]]:
+    """The values of the side quantifiers over ``table`` →
+    ``({node: column name}, [(column name, column)])``, the columns full
+    length, in row order.
+
+    ``any``/``all``/``count``: the body is computed once per item, as a
+    plain column of a query over the list's items (flattened with Arrow,
+    with the outer facts the body reads repeated per item: no lambda),
+    coded as the lambda form codes it (:func:`~safetyrules.backends.sql.side_expressions`),
+    then reduced per row with numpy (the largest code decides ``any``, the
+    smallest ``all``; a count is the sum, unknown if an item is; an empty
+    list gives ``any`` false, ``all`` true, count 0; a null list stays
+    unknown).  ``sum`` keeps the lambda's left fold (float sums agree bit
+    for bit), over only the rows where the list is known when it is
+    sparse, scattered back to full length (a row left out has the list
+    unknown, so the sum is unknown there, as the query would give)."""
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    import numpy as np
+
+    n = table.num_rows
+    q = dialect("duckdb").ident
+    precomputed: Dict[A.Node, str] = {}
+    extra: List[Tuple[str, Any]] = []
+
+    def add(node, column) -> None:
+        name = f"__sr_x{len(extra)}"
+        precomputed[node] = name
+        extra.append((name, column))
+
+    item = f"{q('__sr_side')}.{q('__sr_it')}"
+    for src, nodes in side_quantifiers(plan).items():
+        if src not in table.column_names:  # pragma: no cover - read_table gives every input fact a column
+            continue
+        col = _one(table.column(src))
+        valid = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else None
+        itemwise = [nd for nd in nodes if nd.kind in ITEMWISE]
+        folded = [nd for nd in nodes if nd.kind not in ITEMWISE]
+        if itemwise:
+            # each item's row (a null list has none, whatever its offsets say:
+            # ``flatten`` skips it, and so do the lengths here)
+            lens = pc.list_value_length(col).fill_null(0).to_numpy().astype(np.int64)
+            rows = np.flatnonzero(lens)
+            starts = (np.cumsum(lens) - lens)[rows]
+            reads: Dict[str, None] = {}
+            for node in itemwise:
+                reads.update(dict.fromkeys(p for p in A.fact_paths(node) if p != "as_of"))
+            items = {"__sr_it": col.flatten()}
+            if reads:
+                idx = pa.array(np.repeat(np.arange(n, dtype=np.int64), lens))
+                items.update((r, table.column(r).take(idx)) for r in reads)
+            codes = side_expressions(plan, itemwise, item)
+            res = _run_side(con, pa.table(items), [f"{c} AS {q(f'__sr_b{k}')}" for k, c in enumerate(codes)])
+            for k, node in enumerate(itemwise):
+                c = _one(res.column(f"__sr_b{k}"))
+                if node.kind == "count":
+                    vals = np.zeros(n, np.int64)
+                    unknown = np.zeros(n, bool) if valid is None else ~valid
+                    if len(starts):
+                        vals[rows] = np.add.reduceat(c.fill_null(0).to_numpy().astype(np.int64), starts)
+                        if c.null_count:
+                            bad = c.is_null().to_numpy(zero_copy_only=False).astype(np.int8)
+                            unknown[rows] |= np.maximum.reduceat(bad, starts).astype(bool)
+                    add(node, pa.array(vals, pa.int64(), mask=unknown))
+                else:
+                    best = np.full(n, 0 if node.kind == "any" else 2, np.int8)
+                    if len(starts):
+                        reduce = np.maximum if node.kind == "any" else np.minimum
+                        best[rows] = reduce.reduceat(c.to_numpy().astype(np.int8), starts)
+                    unknown = best == 1
+                    if valid is not None:
+                        unknown |= ~valid
+                    add(node, pa.array(best == 2, pa.bool_(), mask=unknown))
+        if folded:
+            reads = {src: None}
+            for node in folded:
+                reads.update(dict.fromkeys(p for p in A.fact_paths(node) if p != "as_of"))
+            sub = table.select(list(reads))
+            where = None
+            if n - col.null_count <= _PACK_SHARE * n:
+                where = np.flatnonzero(valid) if valid is not None else np.arange(n, dtype=np.int64)
+                sub = sub.take(pa.array(where, pa.int64()))
+            exprs = side_expressions(plan, folded)
+            res = _run_side(con, sub, [f"{e} AS {q(f'__sr_f{k}')}" for k, e in enumerate(exprs)])
+            if where is not None:
+                # back to full length: the rows left out take a null index (null)
+                pos = np.full(n, -1, np.int64)
+                pos[where] = np.arange(len(where), dtype=np.int64)
+                res = res.take(pa.array(pos, mask=pos < 0))
+            for k, node in enumerate(folded):
+                add(node, res.column(f"__sr_f{k}"))
+    return precomputed, extra
+
+
+def _in_order(rows) -> bool:
+    """Whether the row numbers ``0, 1, ...`` came back in order."""
+    import numpy as np
+
+    r = rows.to_numpy()
+    return bool(np.array_equal(r, np.arange(len(r), dtype=r.dtype)))
+
+
+def _fetch_arrow(result):
+    """A DuckDB result as a ``pyarrow.Table`` (the method's name changed
+    across DuckDB releases)."""
+    for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
+        fn = getattr(result, name, None)
+        if fn is not None:
+            out = fn()
+            return out.read_all() if hasattr(out, "read_all") else out
+    raise BackendError("this DuckDB cannot return Arrow tables")  # pragma: no cover
