@@ -165,7 +165,7 @@ def _lists(key_arr, flags, n: int):
             codes[slot[rows]] = j
             slot[rows] += 1
     if len(key_arr):
-        values = pa.DictionaryArray.from_arrays(pa.array(codes), key_arr).cast(pa.string())
+        values = key_arr.take(pa.array(codes))  # the keys' text, gathered
     else:
         values = pa.array([], pa.string())
     return pa.ListArray.from_arrays(pa.array(offsets), values)

@@ -792,6 +792,10 @@ def _quantifier_program(plan: Plan, schema):
                 continue
             if q.kind == "sum":
                 body = body.cast(pl.Int64 if getattr(q.ty, "integer", False) else pl.Float64)
+            elif q.kind in ("any", "all"):
+                # Kleene as one code per item: false 0, unknown 1, true 2
+                # (``any`` is the items' max, ``all`` their min)
+                body = (body.cast(pl.UInt8) * 2).fill_null(1)
             kept.append((q, body.alias(f"b{len(kept)}")))
         if not kept:
             continue
@@ -883,25 +887,28 @@ def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
             value[ne] = acc
             mask[ne] = _segment_sum(np, u, lo, hi) > 0
         return pa.array(value, pa.int64() if integer else pa.float64(), mask=mask)
-    if len(ne):
-        tn = _segment_sum(np, b.fill_null(False).to_numpy(), lo, hi)
-        un = _segment_sum(np, b.is_null().to_numpy(), lo, hi)
-    else:
-        tn = un = np.zeros(0, np.int64)
     if kind == "count":
+        if len(ne):
+            tn = _segment_sum(np, b.fill_null(False).to_numpy(), lo, hi)
+            un = _segment_sum(np, b.is_null().to_numpy(), lo, hi)
+        else:
+            tn = un = np.zeros(0, np.int64)
         value = np.zeros(n, np.int64)
         value[ne] = tn
         mask[ne] = un > 0
         return pa.array(value, pa.int64(), mask=mask)
-    if kind == "any":
-        value = np.zeros(n, bool)  # an empty list: false
-        value[ne] = tn > 0
-        mask[ne] = (tn == 0) & (un > 0)
-    else:
-        fn = (hi - lo) - tn - un
-        value = np.ones(n, bool)  # an empty list: true
-        value[ne] = fn == 0
-        mask[ne] = (fn == 0) & (un > 0)
+    # ``b``: one code per item, false 0, unknown 1, true 2 (never null);
+    # Kleene ``any`` is the items' max, ``all`` their min: one pass
+    value = np.zeros(n, bool) if kind == "any" else np.ones(n, bool)  # an empty list
+    if len(ne):
+        codes = np.append(b.to_numpy(), np.uint8(0))  # a last index may be the end
+        bounds = np.empty(2 * len(ne), np.int64)
+        bounds[0::2] = lo
+        bounds[1::2] = hi
+        # each row's own item range (every other result: between two rows)
+        got = (np.maximum if kind == "any" else np.minimum).reduceat(codes, bounds)[0::2]
+        value[ne] = got == 2
+        mask[ne] = got == 1
     return pa.array(value, pa.bool_(), mask=mask)
 
 
