@@ -283,7 +283,7 @@ def check_facts(
             continue
         spec = vocabulary.get(name)
         if spec is None or name.startswith(_RESERVED_INPUT):
-            if name == "as_of" or name.startswith("findings."):
+            if name in ("as_of", "findings") or name.startswith("findings."):
                 raise FactsError(f"'{name}' is computed by the engine and cannot be given as a fact", fact=name)
             _unknown(name, vocabulary)
         if type(value) not in _PLAIN:

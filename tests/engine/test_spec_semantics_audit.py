@@ -470,3 +470,10 @@ def test_a_group_of_facts_on_the_command_line(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert "group of facts" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value", [{}, None])
+def test_the_findings_group_is_computed_by_the_engine(bundled, value):
+    with pytest.raises(FactsError) as e:
+        bundled.evaluate({"findings": value}, as_of=DAY)
+    assert e.value.fact == "findings" and "computed by the engine" in str(e.value)
