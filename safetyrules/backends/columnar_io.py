@@ -637,11 +637,179 @@ def _read_parquet(pf, path: str):
     half a second of a fresh process)."""
     pa = require("pyarrow")
     try:
-        return pf.read()
+        return _read_groups(pf, None, path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise FactsError(f"cannot read registry: {exc}", path=path) from None
 
 
+def _leaf_counts(typ) -> int:
+    """How many Parquet leaf columns an Arrow type is stored as."""
+    pa = require("pyarrow")
+    if pa.types.is_struct(typ):
+        return sum(_leaf_counts(typ.field(i).type) for i in range(typ.num_fields))
+    if pa.types.is_map(typ):
+        return _leaf_counts(typ.key_type) + _leaf_counts(typ.item_type)
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+        return _leaf_counts(typ.value_type)
+    return 1
+
+
+def _null_columns(pf, groups) -> List[str]:
+    """The flat top-level columns whose every chunk in ``groups`` (all row
+    groups when None) is all null by the file's statistics (``null_count``
+    equal to the chunk's values and rows): there is nothing to decode, a
+    typed null column is the same.  Common where a registry is written per
+    sector or per district (the facts of other sectors are never given).
+    Empty when the file's schema cannot be matched to its leaf columns."""
+    pa = require("pyarrow")
+    md = pf.metadata
+    schema = pf.schema_arrow
+    if md.num_row_groups == 0 or len(set(schema.names)) != len(schema.names):
+        return []
+    groups = range(md.num_row_groups) if groups is None else groups
+    leaf, flat = 0, []
+    for field in schema:
+        n = _leaf_counts(field.type)
+        typ = field.type
+        if n == 1 and not pa.types.is_nested(typ) and not pa.types.is_dictionary(typ) and \
+                not isinstance(typ, pa.BaseExtensionType):
+            flat.append((field.name, leaf))
+        leaf += n
+    if leaf != md.num_columns:
+        return []
+    for name, i in flat:
+        col = md.schema.column(i)
+        if col.path != name or col.max_repetition_level != 0:
+            return []  # not the leaf expected: read everything
+    if len(groups) > _STATS_GROUPS:
+        return []  # many small row groups: the statistics cost more than they save
+    for g in groups:
+        rg = md.row_group(g)
+        keep = []
+        for name, i in flat:
+            chunk = rg.column(i)
+            st = chunk.statistics if chunk.is_stats_set else None
+            if st is not None and st.has_null_count and st.null_count == chunk.num_values == rg.num_rows:
+                keep.append((name, i))
+        flat = keep
+        if not flat:
+            break
+    return [name for name, _ in flat]
+
+
+#: row groups of one read beyond which their statistics are not looked at
+_STATS_GROUPS = 256
+
+
+def _read_groups(pf, groups, path: Optional[str] = None):
+    """Row groups ``groups`` of a Parquet file (all when None) as one table,
+    as ``ParquetFile.read``/``read_row_groups`` gives it, the all-null flat
+    columns (:func:`_null_columns`) made as typed nulls instead of decoded,
+    and (:func:`_polars_columns`) the other flat bool, int64 and float64
+    columns decoded by polars beside pyarrow's reading the rest."""
+    pa = require("pyarrow")
+    md = pf.metadata
+    whole = (lambda **kw: pf.read(**kw)) if groups is None else (lambda **kw: pf.read_row_groups(groups, **kw))
+    try:
+        null = set(_null_columns(pf, groups))
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):  # pragma: no cover - odd metadata
+        null = set()
+    schema = pf.schema_arrow
+    rows = md.num_rows if groups is None else sum(md.row_group(g).num_rows for g in groups)
+    fast = _polars_columns(pf, groups, path, null, rows)
+    if not null and not fast:
+        return whole()
+    rest = [n for n in schema.names if n not in null and n not in fast]
+    by_polars = None
+    if fast:
+        from concurrent.futures import ThreadPoolExecutor
+
+        first = 0 if groups is None else sum(md.row_group(g).num_rows for g in range(groups[0]))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # pyarrow's reading releases the GIL: both decode at once
+            job = pool.submit(whole, columns=rest) if rest else None
+            by_polars = _read_polars(path, fast, first, rows, schema, groups is not None)
+            got = job.result() if job is not None else None
+        if by_polars is None:  # polars could not: pyarrow reads them too
+            rest = [n for n in schema.names if n not in null]
+            got = whole(columns=rest)
+    else:
+        got = whole(columns=rest) if rest else None
+    if got is not None and got.column_names != rest:
+        # a name selecting more than itself (``columns`` also matches dotted
+        # prefixes of nested paths): the whole file as it is
+        return whole()
+    cols, fields = [], []
+    for field in schema:
+        if field.name in null:
+            cols.append(pa.chunked_array([pa.nulls(rows, field.type)], field.type))
+            fields.append(field)
+        elif by_polars is not None and field.name in by_polars:
+            cols.append(by_polars[field.name])
+            fields.append(field)
+        else:
+            j = got.schema.get_field_index(field.name)
+            cols.append(got.column(j))
+            fields.append(got.schema.field(j))
+    meta = got.schema.metadata if got is not None else schema.metadata
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=meta))
+
+
+#: polars decodes flat columns about 1.5x cheaper than pyarrow (bool, int64,
+#: float64 with nulls); importing it costs a few tenths of a second, so it is
+#: used when it is imported already, or for a file of this many rows or more
+_POLARS_ROWS = 1 << 22
+
+#: nor for a read of fewer rows than this (a thread and a scan cost more)
+_POLARS_MIN_ROWS = 1 << 16
+
+
+def _polars_columns(pf, groups, path: Optional[str], null, rows: int) -> List[str]:
+    """The flat bool, int64 and float64 columns polars is to decode (see
+    :data:`_POLARS_ROWS`): none for a small read, row groups that are not
+    consecutive, or when polars is not installed."""
+    import sys
+
+    pa = require("pyarrow")
+    md = pf.metadata
+    if path is None or rows < _POLARS_MIN_ROWS or (groups is not None and list(groups) != list(range(groups[0], groups[0] + len(groups)))):
+        return []
+    if "polars" not in sys.modules:
+        if md.num_rows < _POLARS_ROWS:
+            return []
+        import importlib.util
+
+        if importlib.util.find_spec("polars") is None:
+            return []
+    schema = pf.schema_arrow
+    if len(set(schema.names)) != len(schema.names):
+        return []
+    plain = (pa.bool_(), pa.int64(), pa.float64())
+    out = [f.name for f in schema if f.name not in null and f.type in plain and not f.metadata]
+    return out if len(out) > 1 else []
+
+
+def _read_polars(path: str, names: List[str], first: int, rows: int, schema, sliced: bool):
+    """Columns ``names`` of rows ``first``..``first + rows`` by polars →
+    ``{name: ChunkedArray}`` of the schema's types, or None (polars failed or
+    gave another type: pyarrow reads them instead, with its own errors)."""
+    try:
+        import polars as pl
+
+        lf = pl.scan_parquet(path, hive_partitioning=False, glob=False, parallel="columns").select(names)
+        if sliced:
+            lf = lf.slice(first, rows)
+        table = lf.collect().to_arrow()
+    except Exception:  # noqa: BLE001 - any failure: pyarrow reads them
+        return None
+    if table.column_names != names or table.num_rows != rows:
+        return None
+    out = {}
+    for name, col in zip(names, table.columns):
+        if col.type != schema.field(name).type:
+            return None
+        out[name] = col
+    return out
 def _parquet_batches(pf, path: str, size: int):
     """A Parquet file in batches of whole row groups (as many as fit in
     ``size`` rows; ``read_row_groups`` holds about the decoded table, where
@@ -660,7 +828,7 @@ def _parquet_batches(pf, path: str, size: int):
     for i in range(md.num_row_groups):
         n = md.row_group(i).num_rows
         if group and (rows + n > size or n > size):
-            yield start, guarded(lambda: pf.read_row_groups(group))
+            yield start, guarded(lambda: _read_groups(pf, group, path))
             start, group, rows = start + rows, [], 0
         if n > size:
             it = pf.iter_batches(batch_size=size, row_groups=[i])
@@ -674,7 +842,7 @@ def _parquet_batches(pf, path: str, size: int):
         group.append(i)
         rows += n
     if group:
-        yield start, guarded(lambda: pf.read_row_groups(group))
+        yield start, guarded(lambda: _read_groups(pf, group, path))
 
 
 def to_records(table, vocabulary: Mapping[str, FactSpec]):
