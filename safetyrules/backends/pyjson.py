@@ -76,6 +76,9 @@ def _static(c, key: str = "facts") -> tuple:
     ``missing`` of an undetermined clause) in one clause's object."""
     fields = {"category": c.category, "cite": c.cite, "clause": c.id, key: 0, "severity": c.severity,
               "standard": c.standard, "status": c.status, "title": dict(c.title), "version": c.version}
+    prov = getattr(c, "provenance", None)
+    if prov is not None and key == "facts":  # a finding's provenance (Finding.to_dict), static per clause
+        fields["provenance"] = dict(prov)
     text = dumps(fields)
     mark = encode_basestring(key) + ":0"
     cut = text.index(mark) + len(mark) - 1

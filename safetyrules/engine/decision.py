@@ -61,12 +61,21 @@ class _ClauseResult:
 @attrs.frozen
 class Finding(_ClauseResult):
     """A clause whose condition holds: a hazard, with its citation and the
-    known facts its condition read (a FrozenDict; list facts as tuples)."""
+    known facts its condition read (a FrozenDict; list facts as tuples).
+
+    ``provenance`` is the clause's static provenance (supervision.md §8.5:
+    ``{layer, authority, doc_no, kind}``, see
+    :attr:`~safetyrules.plan.model.PlanClause.provenance`), or None when its
+    rule files declare none; ``to_dict`` has the key only when it is set."""
 
     facts: Mapping[str, Any]
+    provenance: Optional[Mapping[str, Any]] = attrs.field(default=None, kw_only=True)
 
     def to_dict(self) -> Dict[str, Any]:
-        return {**self._fields(), "facts": {k: jsonable(v) for k, v in sorted(self.facts.items())}}
+        out = {**self._fields(), "facts": {k: jsonable(v) for k, v in sorted(self.facts.items())}}
+        if self.provenance is not None:
+            out["provenance"] = dict(self.provenance)
+        return out
 
 
 @attrs.frozen
@@ -285,7 +294,7 @@ class Decision:
                 c = lay.clauses[i]
                 facts = FrozenDict((p, vals[k]) for p, k in lay.clause_reads[i] if not is_unknown(vals[k]))
                 out.append(Finding(c.standard, c.version, c.id, c.cite, c.severity, c.category, c.title, c.status,
-                                   facts))
+                                   facts, provenance=c.provenance))
         return tuple(out)
 
     @property

@@ -10,7 +10,7 @@ import contextlib
 import datetime
 import gc
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 import attrs
 
@@ -27,6 +27,7 @@ from safetyrules.plan.model import (
     PlanStandard,
     PlanTable,
     Position,
+    make_provenance,
 )
 
 __all__ = ["load_plan", "build_plan", "freeze_spec", "without_gc"]
@@ -62,8 +63,16 @@ def _examples(items) -> tuple:
     )
 
 
-def _clause(lc: LinkedClause, applies: Optional[PlanExpr]) -> PlanClause:
+def _raw_clauses(doc: Any) -> Dict[Any, Any]:
+    """Clause id → its raw mapping in a standard's document (for the
+    provenance header fields, which the source records do not carry)."""
+    data = doc.data if doc is not None and isinstance(doc.data, Mapping) else {}
+    return {c.get("id"): c for c in (data.get("clauses") or ()) if isinstance(c, Mapping)}
+
+
+def _clause(lc: LinkedClause, applies: Optional[PlanExpr], head: Any = None, raw: Any = None) -> PlanClause:
     s, c = lc.standard, lc.clause
+    prov = make_provenance(head, raw.get(c.id) or {}) if head is not None and raw is not None else None
     return PlanClause(
         standard=s.id,
         version=s.version,
@@ -80,6 +89,7 @@ def _clause(lc: LinkedClause, applies: Optional[PlanExpr]) -> PlanClause:
         applies=applies,
         examples=_examples(c.examples),
         position=_pos(s.path, c.loc),
+        provenance=prov,
     )
 
 
@@ -131,9 +141,13 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
     by_std: Dict[str, List[LinkedClause]] = {}
     for lc in clauses:
         by_std.setdefault(lc.standard.id, []).append(lc)
+    docs = {id(rec): doc for rec, doc in records}
     standards = []
     for s in sorted(linker.standards, key=lambda s: s.id):
         lcs = by_std.get(s.id, [])
+        sdoc = docs.get(id(s))
+        head = sdoc.data if sdoc is not None and isinstance(sdoc.data, Mapping) else None
+        raw = _raw_clauses(sdoc) if head is not None else None
         applies = _expr(s.applies_when, lcs[0].applies) if lcs and s.applies_when is not None else None
         standards.append(
             PlanStandard(
@@ -147,7 +161,7 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
                 effective_until=s.effective_until,
                 supersedes=tuple(s.supersedes),
                 applies_when=applies,
-                clauses=tuple(_clause(lc, applies) for lc in lcs),
+                clauses=tuple(_clause(lc, applies, head, raw) for lc in lcs),
                 position=_pos(s.path, s.loc),
                 family=s.family or s.id,
             )
@@ -161,7 +175,6 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
             key=lambda e: (e.family, e.effective_from or datetime.date.min, e.standard),
         )
     )
-    docs = {id(rec): doc for rec, doc in records}
     tables = tuple(_table(lt, linker.vocab.get(lt.table.output), docs) for lt in list(pre) + list(post))
     if manifest is not None:
         pid = manifest.id

@@ -35,12 +35,22 @@ __all__ = [
     "PlanTable",
     "Plan",
     "FINDINGS_FACTS",
+    "PROVENANCE_FIELDS",
+    "PROVENANCE_KEYS",
     "Edition",
     "FamilyGap",
     "family_gaps",
     "family_gap_warnings",
     "combine",
+    "make_provenance",
 ]
+
+#: the header fields of supervision.md §8.5 a standard or clause may declare
+#: (on a standard the kind is ``item_kind``); declaring any of them gives the
+#: clause a ``provenance`` (:attr:`PlanClause.provenance`)
+PROVENANCE_FIELDS = ("layer", "authority", "doc_no", "published", "scope", "kind", "basis", "snapshot", "review_by")
+#: the keys of a finding's ``provenance`` object, in order
+PROVENANCE_KEYS = ("layer", "authority", "doc_no", "kind")
 
 FINDINGS_FACTS = ("findings.major", "findings.general", "findings.undetermined", "findings.major_undetermined")
 
@@ -120,6 +130,34 @@ def combine(applies: Optional[A.Node], when: A.Node, unless: Optional[A.Node]) -
     return A.And(tuple(parts), span=when.span, ty=BOOL)
 
 
+def _check_provenance(value: Any) -> None:
+    """A clause's provenance is None or ``{layer, authority, doc_no, kind}``
+    with text or None values (checked again when a plan is read back)."""
+    if value is None:
+        return
+    if not isinstance(value, FrozenDict) or tuple(value) != PROVENANCE_KEYS:
+        raise ValueError(f"a clause's provenance must be a FrozenDict of {', '.join(PROVENANCE_KEYS)}")
+    for k, v in value.items():
+        if v is not None and type(v) is not str:
+            raise ValueError(f"a clause's provenance {k} must be text or null, not {type(v).__name__}")
+
+
+def make_provenance(standard: Mapping[str, Any], clause: Mapping[str, Any]) -> Optional[FrozenDict]:
+    """The provenance of a clause from the raw header fields of its standard
+    and of itself (clause fields win; on a standard the kind is
+    ``item_kind``), or None when neither declares any
+    :data:`PROVENANCE_FIELDS`.  Undeclared keys are None, except ``kind``,
+    which is ``enforcement`` when not declared (as the provenance lint and
+    ``checklist`` read it)."""
+    head = {k: standard.get("item_kind" if k == "kind" else k) for k in PROVENANCE_FIELDS}
+    if all(v is None for v in head.values()) and all(clause.get(k) is None for k in PROVENANCE_FIELDS):
+        return None
+    merged = {k: (clause.get(k) if clause.get(k) is not None else head[k]) for k in PROVENANCE_KEYS}
+    if merged["kind"] is None:
+        merged["kind"] = "enforcement"
+    return FrozenDict((k, None if merged[k] is None else str(merged[k])) for k in PROVENANCE_KEYS)
+
+
 @attrs.frozen
 class PlanClause:
     """One clause of one standard, with its condition built once."""
@@ -139,6 +177,13 @@ class PlanClause:
     applies: Optional[PlanExpr]
     examples: Tuple[PlanExample, ...]
     position: Position
+    #: where the clause's item comes from (supervision.md §8.5): a FrozenDict
+    #: ``{layer, authority, doc_no, kind}`` (clause fields over its
+    #: standard's; undeclared ones None, ``kind`` ``enforcement`` when not
+    #: declared), or None when neither the clause nor its standard declares a
+    #: provenance field (:data:`PROVENANCE_FIELDS`).  Static data: a
+    #: decision's findings show it as ``provenance``.
+    provenance: Optional[FrozenDict] = attrs.field(default=None, kw_only=True, validator=lambda i, a, v: _check_provenance(v))
     #: ``applies_when and when and not unless``
     condition: A.Node = attrs.field(init=False, eq=False, hash=False)
     #: ``when and not unless`` (the clause's own condition, what examples test)

@@ -43,6 +43,9 @@ for _name in dir(A):
 
 # fields that are views or callbacks, not data
 _SKIP = {("FactSpec", "source"), ("PlanExpr", "mapper")}
+# optional fields written only when set (None is their default): a plan that
+# does not use them has the bytes it had before they were added
+_OMIT_NONE = {("PlanClause", "provenance")}
 
 
 def _fields(cls: type):
@@ -78,8 +81,12 @@ def _enc(v: Any, classes: Mapping[str, type]) -> Any:
     cls = type(v)
     if classes.get(cls.__name__) is cls:
         out = {"@": cls.__name__}
+        name = cls.__name__
         for f in _fields(cls):
-            out[f.name] = _enc(getattr(v, f.name), classes)
+            x = getattr(v, f.name)
+            if x is None and (name, f.name) in _OMIT_NONE:
+                continue
+            out[f.name] = _enc(x, classes)
         return out
     raise SafetyRulesError(f"cannot serialise a {cls.__name__} in a plan")
 

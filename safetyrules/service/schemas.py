@@ -145,6 +145,15 @@ def decision_schema(plan: Plan) -> Dict[str, Any]:
         "required": sorted(list(_CLAUSE_FIELDS) + ["facts"]),
         "additionalProperties": False,
     }
+    if any(c.provenance is not None for c in plan.clauses):
+        # supervision.md §8.5: findings of clauses that declare provenance
+        text = {"type": ["string", "null"]}
+        finding["properties"]["provenance"] = {
+            "type": "object",
+            "properties": {"layer": text, "authority": text, "doc_no": text, "kind": text},
+            "required": ["authority", "doc_no", "kind", "layer"],
+            "additionalProperties": False,
+        }
     undetermined = {
         "type": "object",
         "properties": {**_CLAUSE_FIELDS, "missing": {"type": "array", "items": {"type": "string"}}},
