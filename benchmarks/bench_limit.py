@@ -17,6 +17,9 @@ clauses taking the raw nested entity ``rules.evaluate`` gets, reading the
 facts they need with type checks and computing the derived facts
 (``entity.high_risk_sector``, ``entity.major_hazard_source``) themselves,
 as a real hand-written function has to.  The ratio is printed against both.
+A third, labelled ``[added]``: that raw-entity function after a hand-written
+check of every fact present (SPEC §2: undeclared keys, types, ranges, list
+items), as ``rules.evaluate`` does before deciding.
 
     python benchmarks/bench_limit.py [--n 20000] [--runs 5]
 """
@@ -81,6 +84,89 @@ def thresholds(plan):
     return out
 
 
+class FactError(ValueError):
+    pass
+
+
+def make_check_all(facts):
+    """``check_all(record)``: what SPEC §2 asks of every fact present, by
+    hand: each key declared (a mapping where a group belongs, a value where
+    a fact does), each value of its declared type and range (lists: enum
+    values, or items of declared scalar fields).  A declared-name tree
+    built once; one walk over the keys present, one check per value."""
+    import datetime
+    import math
+
+    from safetyrules.plan.model import FINDINGS_FACTS
+
+    tree = {}
+    for name, spec in facts.items():
+        if name in FINDINGS_FACTS or name == "as_of":
+            continue
+        node = tree
+        parts = name.split(".")
+        for seg in parts[:-1]:
+            node = node.setdefault(seg, {})
+        node[parts[-1]] = spec
+
+    def leaf(v, spec, name):
+        t = spec.type
+        if t == "bool":
+            ok = v is True or v is False
+        elif t == "string":
+            ok = type(v) is str
+        elif t == "integer" or t == "number":
+            tv = type(v)
+            ok = tv is int or (tv is float and t == "number" and math.isfinite(v))
+            if ok and ((spec.min is not None and v < spec.min) or (spec.max is not None and v > spec.max)):
+                ok = False
+        elif t == "enum":
+            ok = v in spec.values
+        elif t == "date":
+            if type(v) is str:
+                datetime.date.fromisoformat(v)
+                ok = True
+            else:
+                ok = type(v) is datetime.date
+        elif t == "list":
+            ok = type(v) is list
+            if ok and not spec.item:
+                ok = all(x in spec.values for x in v)
+            elif ok:
+                fields = spec.item
+                for it in v:
+                    if type(it) is not dict:
+                        ok = False
+                        break
+                    for k, x in it.items():
+                        f = fields.get(k)
+                        if f is None or (x is not None and f.type != "list" and not leaf(x, f, name)):
+                            ok = False
+                            break
+        else:
+            ok = False
+        if not ok:
+            raise FactError(f"{name} is not a regular value")
+        return True
+
+    def group(d, node, prefix):
+        for k, v in d.items():
+            n = node.get(k)
+            if n is None:
+                raise FactError(f"unknown fact {prefix}{k}")
+            if type(n) is dict:
+                if type(v) is not dict or not v:
+                    raise FactError(f"{prefix}{k} must be a non-empty mapping")
+                group(v, n, prefix + k + ".")
+            elif v is not None:
+                leaf(v, n, prefix + k)
+
+    def check_all(rec):
+        group(rec, tree, "")
+
+    return check_all
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20000, help="synthetic entities (default 20000)")
@@ -110,6 +196,12 @@ def main() -> None:
     decide_raw = handwritten.make_decide_raw(facts["entity.sector"].values, facts["entity.nbs_sector"].values,
                                              facts["project.kind"].values, thresholds(rules.plan))
 
+    check_all = make_check_all(facts)
+
+    def decide_raw_checked(rec):
+        check_all(rec)
+        return decide_raw(rec)
+
     disagree = fast = raw_disagree = 0
     for rec, env in zip(records, envs):
         result = prog.run(rec, day)
@@ -122,6 +214,7 @@ def main() -> None:
             disagree += 1
         if got != decide_raw(rec):
             raw_disagree += 1
+        decide_raw_checked(rec)  # every entity's present facts are regular (FactError otherwise)
     if max(disagree, raw_disagree) > len(records) // 100:
         raise SystemExit(f"rules.evaluate and hand-written disagree on {disagree} entities "
                          f"({raw_disagree} from the raw entity); not timing")
@@ -151,6 +244,8 @@ def main() -> None:
          len(records)),
         ("context: bundled set rules.evaluate (all clauses)", lambda: [full(r, day) for r in records],
          len(records)),
+        ("[added] hand-written from the raw entity + checks every present key (SPEC §2)",
+         lambda: [decide_raw_checked(r) for r in records], len(records)),
     ]
     per = {name: [] for name, _, _ in cases}
     for _ in range(args.runs):
@@ -176,6 +271,10 @@ def main() -> None:
     print(f"rules.evaluate + to_json() / hand-written, same run: {ratio_json:.2f}x (target >= 0.3x)")
     print(f"rules.evaluate (full Decision) / hand-written from the raw entity, same run: {ratio_raw:.2f}x")
     print(f"rules.evaluate + to_json() / hand-written from the raw entity, same run: {ratio_json_raw:.2f}x")
+    checked_us = timings[cases[7][0]]["us_per_record"]
+    ratio_checked = checked_us / ev_us
+    print(f"rules.evaluate (full Decision) / hand-written from the raw entity checking every present key, "
+          f"same run: {ratio_checked:.2f}x")
     C.write_results(
         "limit",
         {
@@ -191,6 +290,7 @@ def main() -> None:
             "evaluate_over_handwritten_raw": ratio_raw,
             "to_json_over_handwritten_raw": ratio_json_raw,
             "raw_disagree": raw_disagree,
+            "evaluate_over_handwritten_raw_checked": ratio_checked,
         },
     )
 

@@ -21,7 +21,12 @@ Every other key present in a mapping (few: an entity gives what it has) is
 tested for regularity by :func:`others_regular` against a test per declared
 fact (:class:`Tests`, built once per program): exactly what the reading
 code would take as is.  So an input fact no condition reads is checked as
-strictly as one that is read.
+strictly as one that is read.  A mapping's key sequence seen often
+(records of a registry or a platform share few) gets a checker compiled for
+it (:func:`group_regular`): its values unpacked in order and tested inline,
+its sub-mappings inline too for the keys they had; a list of items is
+checked by code compiled once per list fact (:func:`items_regular`).  The
+same tests, without a lookup and a dispatch per key.
 
 Anything the reference fact check would convert or refuse (an undeclared or
 reserved name, a wrong type, a non-finite number, a value out of range, a
@@ -42,7 +47,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, text_ok
 
-__all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "items_regular", "leaf_validator"]
+__all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "group_regular", "items_regular", "leaf_validator"]
 
 
 def flatten_input(facts: dict) -> Optional[dict]:
@@ -319,8 +324,11 @@ class Reader:
                 self.absent(sub, ind + 1)
                 g.emit(ind, f"else: {fail}")
             return
-        read_keys = g.const(frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs]))
-        others = g.const(self.validators(trie))
+        read_set = frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs])
+        read_keys = g.const(read_set)
+        others = self.validators(trie)
+        others.read = read_set
+        others = g.const(others)
         # as many keys as are read, all of them there (a complete group):
         # subscripts; otherwise .get, and the keys not read (usually few)
         # tested, never converted
@@ -338,7 +346,7 @@ class Reader:
             g.emit(ind, "if not _c:")
         else:
             g.emit(ind, "if True:")
-        g.emit(ind + 1, f"if not {d}.keys() <= {read_keys} and not _others({d}, {d}.keys() - {read_keys}, {others}): {fail}")
+        g.emit(ind + 1, f"if not {d}.keys() <= {read_keys} and not _grp({d}, {others}): {fail}")
         for key, v, _ in leaves:
             g.emit(ind + 1, f"{v} = {d}.get({key!r})")
         for key, gv, _ in subs:
@@ -392,13 +400,22 @@ _B = INT_BOUND
 class Tests:
     """The regularity tests of a mapping's keys that are not read:
     ``bools`` (the bool keys, tested first) and ``tests`` (key → test of
-    :func:`others_regular`)."""
+    :func:`others_regular`); ``read``: the keys the generated code reads
+    (and checks) there itself, skipped by :func:`group_regular`.
 
-    __slots__ = ("bools", "tests")
+    ``shapes`` caches, per key sequence (``tuple(d)``) seen at least
+    ``_HOT`` times, a checker compiled for it (:func:`_shape_checker`);
+    ``seen`` counts the sightings before.  Both bounded: key sequences are
+    input."""
 
-    def __init__(self, bools: frozenset, tests: Dict[str, Any]) -> None:
+    __slots__ = ("bools", "tests", "read", "shapes", "seen")
+
+    def __init__(self, bools: frozenset, tests: Dict[str, Any], read: frozenset = frozenset()) -> None:
         self.bools = bools
         self.tests = tests
+        self.read = read
+        self.shapes: Dict[tuple, Any] = {}
+        self.seen: Dict[tuple, int] = {}
 
 
 class ItemTests:
@@ -451,7 +468,7 @@ def others_regular(d: dict, keys, t: Tests) -> bool:
             elif tx is not float or (c != _NUM and c != _NUM0) or x - x or (x < 0 and c == _NUM0):
                 return False
         elif tc is Tests:
-            if type(x) is not dict or not x or not others_regular(x, x.keys(), c):
+            if type(x) is not dict or not x or not group_regular(x, c):
                 return False
         elif tc is ItemTests:
             if x is not None and (type(x) is not list or not items_regular(x, c.fields)):
@@ -463,6 +480,174 @@ def others_regular(d: dict, keys, t: Tests) -> bool:
         elif not c(x):
             return False
     return True
+
+
+# a key sequence seen this often in one mapping gets a checker compiled for it
+# (compiling one costs about what a hundred checks by others_regular do; a
+# compiled checker saves a third to a half of each): at most _SHAPES_MAX of
+# them per mapping, sightings counted for at most _SEEN_MAX key sequences;
+# checkers of the same text share one code object (_CODE: many small
+# mappings have the same)
+_HOT = 32
+_SHAPES_MAX = 32
+_SEEN_MAX = 256
+_CODE: Dict[str, Any] = {}
+_CODE_MAX = 4096
+
+
+def _define(src: str, ns: Dict[str, Any], filename: str):
+    """The function ``chk`` that ``src`` (generated names and fixed text
+    only) defines in ``ns``, compiled once per text."""
+    code = _CODE.get(src)
+    if code is None:
+        code = compile(src, filename, "exec")
+        if len(_CODE) < _CODE_MAX:
+            _CODE[src] = code
+    exec(code, ns)  # noqa: S102 - generated names and fixed text only
+    return ns["chk"]
+
+
+def group_regular(d: dict, t: Tests) -> bool:
+    """Whether every key of mapping ``d`` but the keys ``t.read`` (read and
+    checked by the generated code) is declared in ``t`` and holds a regular
+    value: exactly :func:`others_regular` over those keys.  A key sequence
+    seen ``_HOT`` times is checked by a function compiled for it
+    (:func:`_shape_checker`: the values unpacked in order, each tested
+    inline, no lookup per key)."""
+    sig = tuple(d)
+    fn = t.shapes.get(sig)
+    if fn is None:
+        seen = t.seen
+        n = seen.get(sig, 0) + 1
+        if n < _HOT or len(t.shapes) >= _SHAPES_MAX:
+            if n < _HOT and (n > 1 or len(seen) < _SEEN_MAX):
+                seen[sig] = n
+            read = t.read
+            return others_regular(d, d.keys() - read if read else d.keys(), t)
+        fn = t.shapes[sig] = _shape_checker(sig, t, d)  # benign race: the same checker
+        seen.pop(sig, None)
+    return fn(d)
+
+
+def _never(d: dict) -> bool:
+    return False
+
+
+def _always(d: dict) -> bool:
+    return True
+
+
+def _shape_checker(sig: tuple, t: Tests, sample: Optional[dict] = None):
+    """``chk(d)``: :func:`group_regular` of a mapping whose keys are ``sig``
+    in this order.  Its source holds generated names and fixed text only
+    (no key, no value: keys and tests are named constants); a key neither
+    read nor declared makes it ``_never``.  A sub-mapping of ``sample``
+    (the mapping seen) is checked inline for the keys it has there (a
+    length test and subscripts; any other keys: :func:`group_regular`)."""
+    read, bools, tests = t.read, t.bools, t.tests
+    ns: Dict[str, Any] = {"_tok": text_ok, "_B": INT_BOUND, "_grp": group_regular, "_items": items_regular}
+    targets: List[str] = []
+    conds: List[str] = []
+    subs: List[Tuple[str, Tests, Any]] = []
+    for i, k in enumerate(sig):
+        if k in read:
+            targets.append("_")
+            continue
+        if k in bools:
+            c: Any = _BOOL
+        else:
+            c = tests.get(k)
+            if c is None:
+                return _never
+        v = f"v{i}"
+        targets.append(v)
+        if type(c) is Tests:
+            subs.append((v, c, sample.get(k) if sample is not None else None))
+        else:
+            conds.append(_shape_cond(c, v, ns))
+    if not conds and not subs:
+        return _always
+    lines = ["def chk(d):", "    " + ", ".join(targets) + ", = d.values()"]
+    if conds:
+        lines.append("    if not (" + " and ".join(conds) + "): return False")
+    for v, c, smp in subs:
+        _nested_check(v, c, smp, 1, 0, lines, ns)
+    lines.append("    return True")
+    return _define("\n".join(lines) + "\n", ns, "<safetyrules-shape>")
+
+
+def _nested_check(v: str, t: Tests, sample: Any, ind: int, depth: int, lines: List[str], ns: Dict[str, Any]) -> None:
+    """Lines returning False unless local ``v`` is a non-empty mapping
+    regular by ``t``: inline for the keys of ``sample`` (all declared, a
+    few, not too deep), else by :func:`group_regular`."""
+    pad = "    " * ind
+    k_t = f"_k{len(ns)}"
+    ns[k_t] = t
+    generic = f"len({v}) == 0 or not _grp({v}, {k_t})"
+    keys = list(sample) if type(sample) is dict else []
+    if (not keys or depth >= 3 or len(keys) > 24 or t.read
+            or any(k not in t.bools and k not in t.tests for k in keys)):
+        lines.append(f"{pad}if type({v}) is not dict or {generic}: return False")
+        return
+    ok = f"ok{len(ns)}"
+    names = []
+    for k in keys:
+        kn = f"_k{len(ns)}"
+        ns[kn] = k
+        names.append((f"{v}_{len(names)}", kn, k))
+    lines.append(f"{pad}if type({v}) is not dict: return False")
+    lines.append(f"{pad}{ok} = False")
+    lines.append(f"{pad}if len({v}) == {len(keys)}:")
+    lines.append(f"{pad}    try:")
+    for n, kn, _ in names:
+        lines.append(f"{pad}        {n} = {v}[{kn}]")
+    lines.append(f"{pad}        {ok} = True")
+    lines.append(f"{pad}    except KeyError: pass")
+    lines.append(f"{pad}if {ok}:")
+    conds = []
+    subs = []
+    for n, _, k in names:
+        c = _BOOL if k in t.bools else t.tests[k]
+        if type(c) is Tests:
+            subs.append((n, c, sample[k]))
+        else:
+            conds.append(_shape_cond(c, n, ns))
+    if conds:
+        lines.append(f"{pad}    if not (" + " and ".join(conds) + "): return False")
+    for n, c, smp in subs:
+        _nested_check(n, c, smp, ind + 1, depth + 1, lines, ns)
+    if not conds and not subs:
+        lines.append(f"{pad}    pass")
+    lines.append(f"{pad}elif {generic}: return False")
+
+
+def _shape_cond(c: Any, v: str, ns: Dict[str, Any]) -> str:
+    """The test ``c`` (as :func:`others_regular` takes it) of local ``v``
+    as a bool expression."""
+    tc = type(c)
+    if tc is int:
+        if c == _BOOL:
+            return f"({v} is None or {v} is True or {v} is False)"
+        if c == _TEXT:
+            return f"({v} is None or (type({v}) is str and ({v}.isascii() or _tok({v}))))"
+        lo = "0 <=" if c == _INT0 or c == _NUM0 else "-_B <"
+        num = f"({v} is None or (type({v}) is int and {lo} {v} < _B)"
+        if c == _INT or c == _INT0:
+            return num + ")"
+        return num + f" or (type({v}) is float and not {v} - {v}{f' and {v} >= 0' if c == _NUM0 else ''}))"
+    name = f"_k{len(ns)}"
+    if tc is Tests:  # (the shape checkers test sub-mappings by _nested_check)
+        ns[name] = c
+        return f"(type({v}) is dict and len({v}) != 0 and _grp({v}, {name}))"
+    if tc is ItemTests:
+        ns[name] = c.fields
+        return f"({v} is None or (type({v}) is list and _items({v}, {name})))"
+    if tc is frozenset:
+        # an unhashable item raises TypeError: the program gives up
+        ns[name] = c
+        return f"({v} is None or (type({v}) is list and {name}.issuperset({v})))"
+    ns[name] = c
+    return f"(not not {name}({v}))"
 
 
 def _scalar_regular(c: int, x: Any) -> bool:
@@ -486,9 +671,27 @@ def _scalar_regular(c: int, x: Any) -> bool:
     return False
 
 
+class ItemFields(dict):
+    """Field → test of a list's items (:func:`item_tests`), and the
+    checker compiled for them on first use (:func:`_items_checker`)."""
+
+    __slots__ = ("chk",)
+
+    def __init__(self, fields: Dict[str, Any]) -> None:
+        super().__init__(fields)
+        self.chk = None
+
+
 def items_regular(items: list, fields) -> bool:
     """Whether every item of a list is a dict of declared scalar fields
-    with regular values (tests as :func:`others_regular`'s)."""
+    with regular values (tests as :func:`others_regular`'s).  With
+    :class:`ItemFields`, by the checker compiled for them (the same tests,
+    each field's inline)."""
+    if type(fields) is ItemFields:
+        chk = fields.chk
+        if chk is None:
+            chk = fields.chk = _items_checker(fields)  # benign race: the same checker
+        return chk(items)
     for it in items:
         if type(it) is not dict:
             return False
@@ -519,6 +722,26 @@ def items_regular(items: list, fields) -> bool:
             elif not c(x):
                 return False
     return True
+
+
+def _items_checker(fields: Dict[str, Any]):
+    """``chk(items)``: :func:`items_regular` over ``fields``, compiled: per
+    item, its keys against the declared fields (one set test), then each
+    declared field's value (``.get``: absent is None) tested inline.  The
+    source holds generated names and fixed text only (field names and tests
+    are named constants)."""
+    ns: Dict[str, Any] = {"_tok": text_ok, "_B": INT_BOUND, "_F": frozenset(fields)}
+    lines = ["def chk(items):", "    for it in items:",
+             "        if type(it) is not dict or not it.keys() <= _F: return False"]
+    conds = []
+    for i, (k, c) in enumerate(fields.items()):
+        ns[f"_f{i}"] = k
+        lines.append(f"        x{i} = it.get(_f{i})")
+        conds.append(_shape_cond(c, f"x{i}", ns))
+    if conds:
+        lines.append("        if not (" + " and ".join(conds) + "): return False")
+    lines.append("    return True")
+    return _define("\n".join(lines) + "\n", ns, "<safetyrules-items>")
 
 
 NAN = _NAN = float("nan")  # the unknown number (one object: the generated code's _NAN too)
@@ -726,4 +949,4 @@ def item_validator(spec: FactSpec):
 def item_tests(spec: FactSpec) -> Dict[str, Any]:
     """Field → test of a list's items (scalar fields only: a nested
     mapping or list in an item is not regular)."""
-    return {k: leaf_validator(fs, item=True) for k, fs in (spec.item or {}).items() if fs.type in _SCALARS}
+    return ItemFields({k: leaf_validator(fs, item=True) for k, fs in (spec.item or {}).items() if fs.type in _SCALARS})
