@@ -141,22 +141,30 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
     for src, nodes in side_quantifiers(plan).items():
         if src not in table.column_names:  # pragma: no cover - read_table gives every input fact a column
             continue
-        col = _one(table.column(src))
-        valid = col.is_valid().to_numpy(zero_copy_only=False) if col.null_count else None
+        chunks = table.column(src).chunks
+        valid = None
+        if table.column(src).null_count:
+            valid = np.concatenate([c.is_valid().to_numpy(zero_copy_only=False) for c in chunks]) if chunks else None
         itemwise = [nd for nd in nodes if nd.kind in ITEMWISE]
         folded = [nd for nd in nodes if nd.kind not in ITEMWISE]
         if itemwise:
-            # each item's row (a null list has none, whatever its offsets say:
-            # ``flatten`` skips it, and so do the lengths here)
-            lens = pc.list_value_length(col).fill_null(0).to_numpy().astype(np.int64)
+            # each row's number of items (a null list has none, whatever its
+            # offsets say: ``flatten`` skips it, and so do the lengths here)
+            lens = np.concatenate([np.diff(c.offsets.to_numpy()) for c in chunks]).astype(np.int64) if chunks \
+                else np.zeros(0, np.int64)
+            if valid is not None:
+                lens[~valid] = 0
             rows = np.flatnonzero(lens)
-            starts = (np.cumsum(lens) - lens)[rows]
+            ends = np.cumsum(lens[rows])
+            starts = ends - lens[rows]
+            # the outer facts the bodies read (not the items' fields), repeated per item
             reads: Dict[str, None] = {}
             for node in itemwise:
-                reads.update(dict.fromkeys(p for p in A.fact_paths(node) if p != "as_of"))
-            items = {"__sr_it": col.flatten()}
+                reads.update(dict.fromkeys(p for p in A.fact_paths(node.body)
+                                           if p != "as_of" and p.split(".", 1)[0] != node.var))
+            items = {"__sr_it": pa.chunked_array([c.flatten() for c in chunks], table.schema.field(src).type.value_type)}
             if reads:
-                idx = pa.array(np.repeat(np.arange(n, dtype=np.int64), lens))
+                idx = pa.array(np.repeat(rows, lens[rows]))
                 items.update((r, table.column(r).take(idx)) for r in reads)
             codes = side_expressions(plan, itemwise, item)
             res = _run_side(con, pa.table(items), [f"{c} AS {q(f'__sr_b{k}')}" for k, c in enumerate(codes)])
@@ -176,17 +184,16 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
                     if len(starts):
                         reduce = np.maximum if node.kind == "any" else np.minimum
                         best[rows] = reduce.reduceat(c.to_numpy().astype(np.int8), starts)
-                    unknown = best == 1
                     if valid is not None:
-                        unknown |= ~valid
-                    add(node, pa.array(best == 2, pa.bool_(), mask=unknown))
+                        best[~valid] = 1
+                    add(node, pa.array(best == 2, pa.bool_(), mask=best == 1))
         if folded:
             reads = {src: None}
             for node in folded:
                 reads.update(dict.fromkeys(p for p in A.fact_paths(node) if p != "as_of"))
             sub = table.select(list(reads))
             where = None
-            if n - col.null_count <= _PACK_SHARE * n:
+            if n - table.column(src).null_count <= _PACK_SHARE * n:
                 where = np.flatnonzero(valid) if valid is not None else np.arange(n, dtype=np.int64)
                 sub = sub.take(pa.array(where, pa.int64()))
             exprs = side_expressions(plan, folded)
