@@ -868,6 +868,8 @@ def _quantifier_columns(program, table):
 def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
     """One quantifier's per-row value from its per-item values ``b``; only
     the rows with items (``ne``, item ranges ``lo``..``hi``) are visited."""
+    from safetyrules.backends.columnar_result import numpy_array
+
     kind = q.kind
     integer = getattr(q.ty, "integer", False)
     mask = ~valid  # a null list: unknown
@@ -886,7 +888,7 @@ def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
                 acc[live] += v[lo[live] + step]
             value[ne] = acc
             mask[ne] = _segment_sum(np, u, lo, hi) > 0
-        return pa.array(value, pa.int64() if integer else pa.float64(), mask=mask)
+        return numpy_array(value, pa.int64() if integer else pa.float64(), mask)
     if kind == "count":
         if len(ne):
             tn = _segment_sum(np, b.fill_null(False).to_numpy(), lo, hi)
@@ -896,7 +898,7 @@ def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
         value = np.zeros(n, np.int64)
         value[ne] = tn
         mask[ne] = un > 0
-        return pa.array(value, pa.int64(), mask=mask)
+        return numpy_array(value, pa.int64(), mask)
     # ``b``: one code per item, false 0, unknown 1, true 2 (never null);
     # Kleene ``any`` is the items' max, ``all`` their min: one pass
     value = np.zeros(n, bool) if kind == "any" else np.ones(n, bool)  # an empty list
@@ -909,7 +911,7 @@ def _reduce(np, pa, q: A.Quantifier, b, n: int, valid, ne, lo, hi):
         got = (np.maximum if kind == "any" else np.minimum).reduceat(codes, bounds)[0::2]
         value[ne] = got == 2
         mask[ne] = got == 1
-    return pa.array(value, pa.bool_(), mask=mask)
+    return numpy_array(value, pa.bool_(), mask)
 
 
 def _segment_sum(np, flags, lo, hi):
