@@ -13,6 +13,8 @@ With ``--baseline REV`` the ``columnar_io`` of that git revision is loaded
 beside the current one and both run in alternating rounds in this one
 process (the machine may be shared: only ratios of interleaved rounds mean
 something); the checked tables are compared (``same: True``).
+``--import-polars`` imports polars first, as a process running the polars
+backend has it (below 4 Mi rows ``columnar_io`` uses polars only then).
 """
 
 from __future__ import annotations
@@ -65,7 +67,11 @@ def main(argv=None) -> int:
     ap.add_argument("--rules", default=None, help="rule set (default: the bundled one)")
     ap.add_argument("--baseline", default=None, help="git revision whose columnar_io to compare with")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--import-polars", action="store_true",
+                    help="import polars first (as the polars backend has): columnar_io then decodes flat columns with it")
     args = ap.parse_args(argv)
+    if args.import_polars:
+        import polars  # noqa: F401
     rules = safetyrules.load(args.rules) if args.rules else safetyrules.load()
     vocab = rules.plan.facts
     mods = [("current", columnar_io)]
