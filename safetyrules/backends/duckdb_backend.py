@@ -6,10 +6,13 @@ expressions as ``rules.to_sql``):
 1. each input list's quantifiers (:func:`~safetyrules.backends.sql.side_quantifiers`)
    computed apart and appended to the input as columns
    (:func:`_side_columns`);
-2. the main query (:func:`~safetyrules.backends.sql.compile_select` with
+2. the main query (:func:`~safetyrules.backends.sql.compile_stages` with
    ``precomputed``) reading those columns instead: it scans no list column
    the side step covered (converting ``list<struct>`` columns from Arrow
-   was a large part of the scan) and runs no lambda over them.
+   was a large part of the scan) and runs no lambda over them; in two
+   parts (``counts_apart``): the clause columns, then, after the counts of
+   findings are made from them with numpy (with the findings/undetermined
+   lists, in one pass), the tables that read the counts.
 """
 
 from __future__ import annotations
@@ -17,18 +20,18 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from safetyrules.backends.columnar_io import require
-from safetyrules.backends.columnar_result import assemble
+from safetyrules.backends.columnar_result import clause_pass, with_lists
 from safetyrules.backends.sql import (
     ITEMWISE,
     BackendError,
     clause_keys,
-    compile_select,
+    compile_stages,
     dialect,
     side_expressions,
     side_quantifiers,
 )
 from safetyrules.dsl import ast as A
-from safetyrules.plan.model import Plan
+from safetyrules.plan.model import FINDINGS_FACTS, Plan
 
 __all__ = ["evaluate_duckdb"]
 
@@ -49,6 +52,7 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
     import numpy as np
 
     n = table.num_rows
+    keys = clause_keys(plan)
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")
@@ -57,20 +61,40 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
         for name, c in extra:
             facts = facts.append_column(name, c)
         facts = _chunked(facts.append_column(_ROW, pa.array(np.arange(n, dtype=np.int64))))
-        # no ORDER BY: DuckDB keeps the input's order (``preserve_insertion_order``);
-        # the row numbers are checked, and sorted only if not
-        sql = compile_select(plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True,
-                             precomputed=precomputed)
+        first, carry, second = compile_stages(
+            plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True,
+            precomputed=precomputed, counts_apart="__sr_after").apart
         con.register("facts", facts)
         if PROFILE is not None:  # (benchmarks/bench_duckdb.py --profile)
             con.execute("PRAGMA enable_profiling = 'json'")
             con.execute(f"PRAGMA profiling_output = {dialect('duckdb').string(PROFILE)}")
-        out = _fetch_arrow(con.sql(sql))
+        # no ORDER BY: DuckDB keeps the input's order (``preserve_insertion_order``);
+        # the row numbers are checked, and sorted only if not
+        out = _fetch_arrow(con.sql(first.sql()))
+        con.unregister("facts")
+        del facts
+        if not _in_order(out.column(_ROW)):
+            out = out.sort_by(_ROW)
+        # the counts of found and undetermined clauses by severity, and the
+        # findings/undetermined lists, in one pass over the clause columns
+        major = {c.key for c in plan.clauses if c.severity == "major"}
+        which = {"major": [i for i, k in enumerate(keys) if k in major],
+                 "general": [i for i, k in enumerate(keys) if k not in major]}
+        groups = {"findings.major": (which["major"], 0), "findings.general": (which["general"], 0),
+                  "findings.undetermined": (list(range(len(keys))), 1),
+                  "findings.major_undetermined": (which["major"], 1)}
+        counts, found, unknown = clause_pass(out, [f"__sr_k{i}" for i in range(len(keys))], keys, groups)
+        after = out.select(carry)
+        del out
+        for name in FINDINGS_FACTS:
+            after = after.append_column("__sr_" + name, pa.array(counts[name], pa.int64()))
+        con.register("__sr_after", _chunked(after))
+        res = _fetch_arrow(con.sql(second.sql()))
     finally:
         con.close()
-    if not _in_order(out.column(_ROW)):
-        out = out.sort_by(_ROW)
-    return assemble(out.drop([_ROW]), clause_keys(plan), has_id)
+    if not _in_order(res.column(_ROW)):
+        res = res.sort_by(_ROW)
+    return with_lists(res.drop([_ROW]), found, unknown, has_id)
 
 
 def _chunked(t):

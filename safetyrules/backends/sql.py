@@ -498,7 +498,7 @@ class Stages:
     backend applies them stage by stage (its analyser is slow on one deep
     query)."""
 
-    __slots__ = ("dialect", "table", "layers", "final", "order_by", "joins")
+    __slots__ = ("dialect", "table", "layers", "final", "order_by", "joins", "apart")
 
     def __init__(self, d: "_Dialect", table: str, layers: List[List[str]], final: List[str],
                  order_by: Optional[str], joins: Sequence[str] = ()) -> None:
@@ -509,6 +509,8 @@ class Stages:
         self.order_by = order_by
         #: ``LEFT JOIN ... ON ...`` clauses of the first sub-select (``split_lists``)
         self.joins = list(joins)
+        #: ``compile_stages(counts_apart=...)``: (first, carry, second)
+        self.apart: Optional[Tuple["Stages", List[str], "Stages"]] = None
 
     def sql(self) -> str:
         """One ``SELECT``: the layers as nested sub-selects."""
@@ -537,6 +539,7 @@ def compile_stages(
     split_lists: Sequence[Sequence[str]] = (),
     row_key: Optional[str] = None,
     precomputed: Optional[Mapping[A.Node, str]] = None,
+    counts_apart: Optional[str] = None,
 ) -> Stages:
     """The stages of one ``SELECT`` computing the SPEC §9 result columns from ``table``.
 
@@ -562,6 +565,17 @@ def compile_stages(
     ``precomputed`` maps list quantifiers (of :func:`side_quantifiers`) to
     the input column already holding their values (see
     ``backends.duckdb_backend``): the query reads the column instead.
+
+    ``counts_apart`` (a table name; with ``clause_columns``): also the
+    query in two, as ``.apart = (first, carry, second)``: ``first`` computes
+    everything up to the clause columns (``__sr_k{i}``) and the columns
+    ``carry`` (names) that the rest reads; ``second``, over the table
+    ``counts_apart`` (those columns and the four counts
+    ``__sr_findings.major``, ``__sr_findings.general``,
+    ``__sr_findings.undetermined``, ``__sr_findings.major_undetermined``
+    as BIGINT, made by the caller from the clause columns), computes the
+    tables after the clauses and the decision columns.  The counts' sums
+    over every clause cost DuckDB about as much as the clauses themselves.
     """
     d = dialect(dialect_name)
     if inline_rows is None:
@@ -668,6 +682,7 @@ def compile_stages(
         cols.append(f"{cond} AS {q(name)}")
         clause_refs.append(q(name))
     layer(cols)
+    cut = len(layers)
 
     major = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity == "major"]
     general = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity != "major"]
@@ -694,6 +709,7 @@ def compile_stages(
     layer([f"{sql} AS {q('__sr_' + name)}" for name, sql in counts.items()])
     for name in FINDINGS_FACTS:
         env[name] = q("__sr_" + name)
+    resume = len(layers)
     run_tables(plan.tables_after, len(plan.tables_before))
 
     def keys(test) -> str:
@@ -721,13 +737,34 @@ def compile_stages(
     )
     if clause_columns:
         by_key = {c.key: r for r, c in zip(clause_refs, clauses)}
-        final.extend(f"{by_key[k]} AS {q(f'__sr_k{i}')}" for i, k in enumerate(clause_keys(plan)))
+        clause_cols = [f"{by_key[k]} AS {q(f'__sr_k{i}')}" for i, k in enumerate(clause_keys(plan))]
+        final.extend(clause_cols)
     else:
         final.append(f"{keys(lambda r: r)} AS {q('findings')}")
         final.append(f"{keys(lambda r: f'{r} IS NULL')} AS {q('undetermined')}")
     final.extend(q(p) for p in passthrough)
 
-    return Stages(d, table, layers, final, order_by, joins)
+    if counts_apart is not None:
+        if not clause_columns or joins or order_by is not None:
+            raise BackendError("counts_apart needs clause_columns, no split_lists and no order_by")
+        # the first query: up to the clauses; the second: the tables after
+        # them, over the first's result and the counts (the four
+        # ``__sr_findings.*`` columns, given by the caller)
+        final2 = [f for f in final if f not in clause_cols]
+        later = " ".join(c for cols in layers[resume:] for c in cols) + " " + " ".join(final2)
+        made = [c.rsplit(" AS ", 1)[1] for cols in layers[:cut] for c in cols]
+        given = {q("__sr_" + name) for name in FINDINGS_FACTS}
+        # every column the first query has that the second reads (quoted names
+        # do not match inside each other: the quotes are part of the match)
+        available = dict.fromkeys([q(name) for name in plan.input_facts()] + [q(p) for p in passthrough]
+                                  + [q(name) for name in (precomputed or {}).values()] + made)
+        carry = [c for c in available if c not in given and c in later]
+        first = Stages(d, table, layers[:cut], clause_cols + carry, None)
+        second = Stages(d, counts_apart, layers[resume:], final2, None)
+        counts_apart_out = (first, [c[1:-1].replace('""', '"') for c in carry], second)
+    stages = Stages(d, table, layers, final, order_by, joins)
+    stages.apart = counts_apart_out if counts_apart is not None else None
+    return stages
 
 
 def _plan_nodes(plan: Plan) -> List[A.Node]:

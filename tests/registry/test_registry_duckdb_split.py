@@ -103,14 +103,14 @@ def test_bundled_hazchem_packed_equal_the_engine(monkeypatch):
         "hazchem.substances": pa.array(_substances(n), arrow_type(spec)),
     })
     seen = []
-    real = duckdb_backend.compile_select
+    real = duckdb_backend.compile_stages
 
     def spy(*args, **kwargs):
-        sql = real(*args, **kwargs)
-        seen.append(sql)
-        return sql
+        stages = real(*args, **kwargs)
+        seen.append(stages.apart[0].sql())  # the main query (up to the clauses)
+        return stages
 
-    monkeypatch.setattr(duckdb_backend, "compile_select", spy)
+    monkeypatch.setattr(duckdb_backend, "compile_stages", spy)
     got = rules.evaluate_table(raw, backend="duckdb", as_of=DAY)
     # the hazchem quantifiers were computed apart (evaluate_duckdb's side
     # queries): the main query reads their columns, not the list
