@@ -826,15 +826,23 @@ def _quantifier_columns(program, table):
         # copying the other fields (items under a null list are evaluated
         # and ignored)
         offs, valids, parts, base = [], [], [], 0
-        for ch in col.chunks:
-            o = np.asarray(ch.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+        chunks = col.chunks
+        for ch in chunks:
+            o = ch.offsets.to_numpy(zero_copy_only=False)
             v = ch.values.slice(int(o[0]), int(o[-1] - o[0]))
-            offs.append(o[:-1] - o[0] + base)
+            if len(chunks) == 1:  # the offsets as they are (int32), from 0
+                offs.append(o - o[0] if o[0] else o)
+            else:
+                o = o.astype(np.int64)
+                offs.append(o[:-1] - o[0] + base)
             base += int(o[-1] - o[0])
             valids.append(np.ones(len(ch), bool) if ch.null_count == 0 else ch.is_valid().to_numpy(zero_copy_only=False))
             parts.append(v)
-        offsets = np.concatenate(offs + [np.array([base], np.int64)])
-        valid = np.concatenate(valids) if valids else np.zeros(0, bool)
+        if len(chunks) == 1:
+            offsets, valid = offs[0], valids[0]
+        else:
+            offsets = np.concatenate(offs + [np.array([base], np.int64)])
+            valid = np.concatenate(valids) if valids else np.zeros(0, bool)
         n = len(valid)
         lo, hi = offsets[:-1], offsets[1:]
         ne = np.flatnonzero(valid & (hi > lo))  # the rows with items
