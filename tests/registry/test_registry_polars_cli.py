@@ -57,7 +57,7 @@ def _run(args, cwd):
     return done.returncode, json.loads(line[len("PROBE "):]), done.stderr
 
 
-@pytest.mark.parametrize("backend", ("polars", "duckdb"))
+@pytest.mark.parametrize("backend", ("polars", "duckdb", "python"))
 def test_the_command_writes_the_in_process_result_without_pandas(setup, backend, tmp_path):
     rules_path, rules, path = setup
     expected = tmp_path / "expected.parquet"
