@@ -146,7 +146,13 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
 
     if kind == "null":
         return pa.nulls(len(arr), target)
+    in_values = False  # the enum's values already checked (on a dictionary)
     if kind == "dict":
+        if spec.type == "enum" and _kind(arr.type.value_type) == "string":
+            # each distinct value once (an enum read as a dictionary: a
+            # handful of entries), then the rows of the bad ones only
+            _check_enum_dictionary(arr, spec, name, row)
+            in_values = True
         arr = arr.dictionary_decode()
         kind = _kind(arr.type)
     t = spec.type
@@ -193,23 +199,14 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
             raise _bad(name, None, f"must be text, not {arr.type}")
         if arr.type != pa.string():
             arr = arr.cast(pa.string())
-        if t == "enum":
+        if t == "enum" and not in_values:
             values = pa.array(list(spec.values or ()), pa.string())
             hits = pc.is_in(arr, value_set=values)
             i = None
             if (pc.sum(hits).as_py() or 0) != len(arr) - arr.null_count:
                 i = _first(pc.and_(pc.invert(hits), pc.is_valid(arr)))
             if i is not None:
-                import difflib
-
-                v = arr[i].as_py()
-                close = difflib.get_close_matches(str(v), list(spec.values or ()), n=1, cutoff=0.7)
-                raise _bad(
-                    name,
-                    row(i),
-                    f"has value {v!r}, not one of: {', '.join(spec.values or ())}",
-                    f"did you mean '{close[0]}'?" if close else None,
-                )
+                raise _not_a_value(name, row(i), arr[i].as_py(), spec)
         return arr
     if t == "date":
         if kind == "date":
@@ -235,6 +232,37 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
     if t == "list":
         return _check_list(arr, spec, name, row, kind)
     raise _bad(name, None, f"has an unsupported type {t}")  # pragma: no cover
+
+
+def _not_a_value(name: str, row: int, v, spec: FactSpec) -> FactsError:
+    import difflib
+
+    close = difflib.get_close_matches(str(v), list(spec.values or ()), n=1, cutoff=0.7)
+    return _bad(
+        name,
+        row,
+        f"has value {v!r}, not one of: {', '.join(spec.values or ())}",
+        f"did you mean '{close[0]}'?" if close else None,
+    )
+
+
+def _check_enum_dictionary(arr, spec: FactSpec, name: str, row) -> None:
+    """An enum column as a dictionary array: its entries against the values,
+    then (only when one is not a value) the first row using a bad entry, the
+    row and error :func:`check_array` gives the decoded column."""
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    entries = arr.dictionary
+    if entries.type != pa.string():
+        entries = entries.cast(pa.string())
+    values = pa.array(list(spec.values or ()), pa.string())
+    bad = pc.and_(pc.invert(pc.is_in(entries, value_set=values)), pc.is_valid(entries))
+    if not pc.any(bad).as_py():
+        return
+    wrong = pc.indices_nonzero(bad).cast(arr.indices.type)
+    i = _first(pc.is_in(arr.indices, value_set=wrong))
+    if i is not None:
+        raise _not_a_value(name, row(i), arr[i].as_py(), spec)
 
 
 def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
@@ -619,6 +647,7 @@ def iter_tables(data, vocabulary: Mapping[str, FactSpec], batch_rows: Optional[i
         try:
             pf = pq.ParquetFile(path)
             total = pf.metadata.num_rows
+            pf = _with_dictionaries(pf, path, vocabulary)
         except (pa.ArrowInvalid, OSError) as exc:
             raise FactsError(f"cannot read registry: {exc}", path=path) from None
         if total <= size:
@@ -654,19 +683,15 @@ def _leaf_counts(typ) -> int:
     return 1
 
 
-def _null_columns(pf, groups) -> List[str]:
-    """The flat top-level columns whose every chunk in ``groups`` (all row
-    groups when None) is all null by the file's statistics (``null_count``
-    equal to the chunk's values and rows): there is nothing to decode, a
-    typed null column is the same.  Common where a registry is written per
-    sector or per district (the facts of other sectors are never given).
-    Empty when the file's schema cannot be matched to its leaf columns."""
+def _flat_leaves(pf) -> List[Tuple[str, int]]:
+    """``(name, leaf column index)`` of the flat top-level columns of a
+    Parquet file (not nested, not dictionary or extension types); empty when
+    the names are not unique or the Arrow schema does not match the leaves."""
     pa = require("pyarrow")
     md = pf.metadata
     schema = pf.schema_arrow
-    if md.num_row_groups == 0 or len(set(schema.names)) != len(schema.names):
+    if len(set(schema.names)) != len(schema.names):
         return []
-    groups = range(md.num_row_groups) if groups is None else groups
     leaf, flat = 0, []
     for field in schema:
         n = _leaf_counts(field.type)
@@ -680,7 +705,51 @@ def _null_columns(pf, groups) -> List[str]:
     for name, i in flat:
         col = md.schema.column(i)
         if col.path != name or col.max_repetition_level != 0:
-            return []  # not the leaf expected: read everything
+            return []  # not the leaf expected
+    return flat
+
+
+def _with_dictionaries(pf, path: str, vocabulary: Mapping[str, FactSpec]):
+    """The file opened again (its metadata reused) to read the enum facts'
+    text columns as dictionaries where every chunk is dictionary-encoded:
+    the indices are decoded, not the text, and the values are checked once
+    per distinct entry (:func:`_check_enum_dictionary`); the checked column
+    is the same text column."""
+    pa = require("pyarrow")
+    import pyarrow.parquet as pq
+
+    md = pf.metadata
+    if md.num_rows < _DICT_ROWS or md.num_row_groups > _STATS_GROUPS:
+        return pf
+    schema = pf.schema_arrow
+    names = []
+    for name, i in _flat_leaves(pf):
+        spec = vocabulary.get(name)
+        if spec is None or spec.type != "enum" or schema.field(name).type != pa.string():
+            continue
+        if all(md.row_group(g).column(i).has_dictionary_page for g in range(md.num_row_groups)):
+            names.append(name)
+    if not names:
+        return pf
+    return pq.ParquetFile(path, read_dictionary=names, metadata=md)
+
+
+#: files of fewer rows keep their enums as text (dictionaries save nothing)
+_DICT_ROWS = 1 << 16
+
+
+def _null_columns(pf, groups) -> List[str]:
+    """The flat top-level columns whose every chunk in ``groups`` (all row
+    groups when None) is all null by the file's statistics (``null_count``
+    equal to the chunk's values and rows): there is nothing to decode, a
+    typed null column is the same.  Common where a registry is written per
+    sector or per district (the facts of other sectors are never given).
+    Empty when the file's schema cannot be matched to its leaf columns."""
+    md = pf.metadata
+    if md.num_row_groups == 0:
+        return []
+    groups = range(md.num_row_groups) if groups is None else groups
+    flat = _flat_leaves(pf)
     if len(groups) > _STATS_GROUPS:
         return []  # many small row groups: the statistics cost more than they save
     for g in groups:

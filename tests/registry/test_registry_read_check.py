@@ -92,3 +92,39 @@ def test_read_table_bounds_in_a_later_batch():
     with pytest.raises(FactsError) as info:
         read_table(t, vocab, first_row=1000)
     assert info.value.message == "column 'n', row 1002: must be at most 100, got 300.0"
+
+
+ENUM = FactSpec(type="enum", values=("machinery", "retail", "office"))
+
+
+@pytest.mark.parametrize("values, row, v", [
+    (["retail", None, "retial", "bad"], 2, "retial"),
+    (["bad", "retail", None, "retial"], 0, "bad"),
+    (["retail", None, "office"], None, None),
+])
+def test_enum_as_dictionary_same_as_text(values, row, v):
+    text = pa.array(values, pa.string())
+    for arr in (pc_dict(text), pc_dict(text).slice(0), pa.DictionaryArray.from_arrays(
+            pa.array([None if x is None else sorted(set(filter(None, values))).index(x) for x in values], pa.int8()),
+            pa.array(sorted(set(filter(None, values))) + ["unused-bad"]))):
+        if row is None:
+            got = check_array(arr, ENUM, "e")
+            assert got.type == pa.string() and got.equals(check_array(text, ENUM, "e"))
+            continue
+        with pytest.raises(FactsError) as a:
+            check_array(arr, ENUM, "e", rows=lambda i: 100 + i)
+        with pytest.raises(FactsError) as b:
+            check_array(text, ENUM, "e", rows=lambda i: 100 + i)
+        assert (a.value.message, a.value.hint, a.value.row) == (b.value.message, b.value.hint, b.value.row)
+        assert a.value.row == 100 + row and repr(v) in a.value.message
+
+
+def pc_dict(arr):
+    import pyarrow.compute as pc
+
+    return pc.dictionary_encode(arr)
+
+
+def test_enum_dictionary_with_a_bad_entry_no_row_uses():
+    arr = pa.DictionaryArray.from_arrays(pa.array([0, None, 0], pa.int32()), pa.array(["office", "nope"]))
+    assert check_array(arr, ENUM, "e").to_pylist() == ["office", None, "office"]

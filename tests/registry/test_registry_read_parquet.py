@@ -135,3 +135,32 @@ def test_wrong_type_of_an_all_null_column_is_still_an_error(tmp_path):
     with pytest.raises(FactsError) as info:
         read_table(raw, {"n": FactSpec(type="integer"), "b": FactSpec(type="bool")})
     assert info.value.message == "column 'b': must be true or false (a bool column), not int64"
+
+
+def test_enum_columns_read_as_dictionaries_check_the_same(tmp_path, monkeypatch):
+    n = 40
+    enum = FactSpec(type="enum", values=("a", "b", "c"))
+    good = pa.table({"e": ["a", None, "b", "c"] * (n // 4), "s": ["x"] * n, "f": [None] * (n - 1) + ["a"]})
+    vocab = {"e": enum, "s": FactSpec(type="string"), "f": enum}
+    path = str(tmp_path / "e.parquet")
+    pq.write_table(good, path, row_group_size=7)
+    monkeypatch.setattr(columnar_io, "_DICT_ROWS", 1)
+    for batch in (n, 10, 7):
+        monkeypatch.setattr(columnar_io, "BATCH_ROWS", batch)
+        total, parts = iter_tables(path, vocab)
+        parts = list(parts)
+        assert all(pa.types.is_dictionary(raw.schema.field("e").type) for _, raw in parts)
+        assert pa.types.is_string(parts[0][1].schema.field("s").type)  # not an enum: text
+        got = pa.concat_tables([read_table(raw, vocab, first_row=start)[0] for start, raw in parts])
+        assert got.equals(read_table(good, vocab)[0])
+    bad = good.set_column(0, "e", pa.array(["a", None, "b", "c"] * 8 + ["a", "d", "a", "bb"] + ["a"] * 4))
+    pq.write_table(bad, path, row_group_size=7)
+    with pytest.raises(FactsError) as want:
+        read_table(bad, vocab)
+    for batch in (n, 10, 7):
+        monkeypatch.setattr(columnar_io, "BATCH_ROWS", batch)
+        with pytest.raises(FactsError) as got:
+            for start, raw in iter_tables(path, vocab)[1]:
+                read_table(raw, vocab, first_row=start)
+        assert (got.value.message, got.value.hint) == (want.value.message, want.value.hint)
+        assert got.value.message.startswith("column 'e', row 33: has value 'd', not one of: a, b, c")
