@@ -492,7 +492,7 @@ _HOT = 32
 _SHAPES_MAX = 32
 _SEEN_MAX = 256
 _CODE: Dict[str, Any] = {}
-_CODE_MAX = 4096
+_CODE_MAX = 512
 
 
 def _define(src: str, ns: Dict[str, Any], filename: str):
