@@ -128,3 +128,12 @@ def pc_dict(arr):
 def test_enum_dictionary_with_a_bad_entry_no_row_uses():
     arr = pa.DictionaryArray.from_arrays(pa.array([0, None, 0], pa.int32()), pa.array(["office", "nope"]))
     assert check_array(arr, ENUM, "e").to_pylist() == ["office", None, "office"]
+
+
+def test_all_null_number_columns_typed_and_still_type_checked():
+    for arr in (pa.nulls(4, pa.float64()), pa.nulls(4, pa.int32()), pa.array([None] * 4, pa.float32())):
+        got = check_array(arr, INT, "x")
+        assert got.type == pa.int64() and got.null_count == 4
+        assert check_array(arr, NUM, "x").type == pa.float64()
+    msg, row = _err(pa.nulls(4, pa.string()), INT)
+    assert msg == "column 'x': must be numbers, not string" and row is None
