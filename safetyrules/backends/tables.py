@@ -32,7 +32,7 @@ def no_row_warning(t: PlanTable) -> dict:
     return {
         "code": "W-NO-ROW",
         "severity": "warning",
-        "message": f"no row of table '{t.id}' matched; '{t.output}' is unknown",
+        "message": f"no row matched in table '{t.id}'; '{t.output}' is unknown",
         "table": t.id,
     }
 
