@@ -75,7 +75,7 @@ def _literal_dimensions(node) -> Any:
     the literals' own units are compared.  Returns the node's dimension,
     ``_PLAIN`` or ``_ANY``."""
     from .. import units
-    from .runtime import _fail
+    from .runtime import evaluation_error as fail
 
     A = ast
 
@@ -85,7 +85,7 @@ def _literal_dimensions(node) -> Any:
             return _ANY if b == _PLAIN else b
         if b in (_ANY, _PLAIN) or a == b:
             return a
-        raise _fail(
+        raise fail(
             f"cannot combine {units.dimension_name(a)} with {units.dimension_name(b)}: they are different quantities",
             at.span,
         )

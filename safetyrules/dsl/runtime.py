@@ -77,12 +77,16 @@ def _show(v: Any) -> str:
     return f"{k} {text}"
 
 
-def _fail(msg: str, at=None) -> EvaluationError:
+def evaluation_error(msg: str, at=None) -> EvaluationError:
+    """An :class:`EvaluationError` located at node span ``at`` (if given)."""
     if at is None:
         return EvaluationError(msg)
     return EvaluationError(
         msg, line=at.line, column=at.column, end_line=at.end_line, end_column=at.end_column
     )
+
+
+_fail = evaluation_error
 
 
 def truth(v: Any, op: str, at=None) -> Optional[bool]:
