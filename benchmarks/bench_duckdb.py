@@ -13,7 +13,14 @@ taken on the same machine load:
   with its phases (read + check, compile, query, assemble);
 * ``evaluate``: ``rules.evaluate(dict, as_of)`` of the first ``--sample``
   rows as fact dicts (the per-record engine alone, no conversion);
-* ``shenzhen``: 111,154 entities (seed 2024), Parquet in -> Parquet out.
+* ``shenzhen``: 111,154 entities (seed 2024), Parquet in -> Parquet out;
+* the grading of the checked table in the backend's steps
+  (``backends/duckdb_backend.py``): the side columns (each input list's
+  quantifiers), the main query (up to the clause columns), the counts and
+  findings lists (numpy), the query of the tables after the clauses.
+
+``--profile PATH`` writes DuckDB's JSON profile of the main query of the
+last round there (``PRAGMA enable_profiling``; slower while on).
 
 Prints records/s and the ratio duckdb / evaluate per round, and checks the
 duckdb result on the sample equals the python backend's.
@@ -22,6 +29,7 @@ duckdb result on the sample equals the python backend's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import sys
@@ -35,6 +43,7 @@ sys.path.insert(0, HERE)
 import pyarrow.parquet as pq  # noqa: E402
 
 import safetyrules  # noqa: E402
+from safetyrules.backends import duckdb_backend  # noqa: E402
 from bench_registry import cpu_s, make_registry, rss_mib  # noqa: E402
 
 
@@ -50,6 +59,36 @@ def _registry(rules, path, n, seed_base=1):
     writer.close()
 
 
+@contextlib.contextmanager
+def _steps():
+    """Wall and CPU seconds of the duckdb backend's steps while inside
+    (its module's functions wrapped, then put back)."""
+    names = {"_side_columns": "side columns", "_first": "main query", "clause_pass": "counts + lists",
+             "_second": "tables after"}
+    acc = {label: [0.0, 0.0] for label in names.values()}
+    saved = {}
+
+    def wrap(name, label):
+        fn = saved[name] = getattr(duckdb_backend, name)
+
+        def timed(*a, **k):
+            t, c = time.perf_counter(), cpu_s()
+            try:
+                return fn(*a, **k)
+            finally:
+                acc[label][0] += time.perf_counter() - t
+                acc[label][1] += cpu_s() - c
+        setattr(duckdb_backend, name, timed)
+
+    for name, label in names.items():
+        wrap(name, label)
+    try:
+        yield acc
+    finally:
+        for name, fn in saved.items():
+            setattr(duckdb_backend, name, fn)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -57,6 +96,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--as-of", default="2024-03-01")
     ap.add_argument("--dir", default=None, help="where the Parquet files are kept (reused)")
+    ap.add_argument("--profile", default=None, help="write DuckDB's JSON profile of the main query here")
     args = ap.parse_args(argv)
     from safetyrules.backends.columnar_io import read_table, to_records
 
@@ -80,6 +120,8 @@ def main(argv=None) -> int:
     out_path = os.path.join(work, "sz_out.parquet")
     ratios = []
     for r in range(1, args.rounds + 1):
+        if args.profile and r == args.rounds:
+            duckdb_backend.PROFILE = args.profile
         t, c = time.perf_counter(), cpu_s()
         out = rules.evaluate_table(path, backend="duckdb", as_of=day)
         dw, dc = time.perf_counter() - t, cpu_s() - c
@@ -91,7 +133,8 @@ def main(argv=None) -> int:
         checked, _ = read_table(path, rules.plan.facts)
         tr = time.perf_counter() - t
         t = time.perf_counter()
-        rules.evaluate_table(checked, backend="duckdb", as_of=day)
+        with _steps() as steps:
+            rules.evaluate_table(checked, backend="duckdb", as_of=day)
         tg = time.perf_counter() - t
         del checked
         t, c = time.perf_counter(), cpu_s()
@@ -103,11 +146,15 @@ def main(argv=None) -> int:
         pq.write_table(rules.evaluate_table(sz, backend="duckdb", as_of=day), out_path)
         sw, sc = time.perf_counter() - t, cpu_s() - c
         ratios.append(rate / per)
-        detail = f"read + check {tr:.2f} s, grade the checked table {tg:.2f} s"
+        detail = f"read + check {tr:.2f} s, grade the checked table {tg:.2f} s: " + ", ".join(
+            f"{k} {w:.2f} s / {c:.2f} CPU-s" for k, (w, c) in steps.items())
         print(f"round {r}: duckdb {dw:.2f} s wall / {dc:.2f} s CPU = {rate / 1e6:.3f} M records/s ({detail}); "
               f"evaluate(dict) {per:,.0f}/s ({len(dicts) / ec:,.0f} per CPU-s); ratio {rate / per:.1f}x wall, "
               f"{(out_rows / dc) / (len(dicts) / ec):.1f}x per CPU-s; "
               f"shenzhen {sw:.2f} s wall / {sc:.2f} s CPU")
+    if args.profile:
+        duckdb_backend.PROFILE = None
+        print(f"DuckDB profile of the last round's main query: {args.profile}")
     print(f"ratio duckdb / rules.evaluate(dict): best {max(ratios):.1f}x, worst {min(ratios):.1f}x; "
           f"peak RSS {rss_mib():,.0f} MiB")
     return 0
