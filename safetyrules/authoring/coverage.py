@@ -167,7 +167,9 @@ def measure(rules, results) -> Coverage:
         cc.conditions = mcdc(c.own_condition, envs)
         cov.clauses.append(cc)
     tables = {t.output: t for t in rules.plan.tables}
-    facts = list(dict.fromkeys(rules.plan.decision.values()))
+    # a manifest's decision facts; without a manifest (whose default decision
+    # is only the core names it happens to declare), every enum table
+    facts = list(dict.fromkeys(rules.plan.decision.values())) if rules.plan.manifest is not None else []
     if not facts:
         facts = [o for o in tables if (rules.vocabulary.get(o) is not None and rules.vocabulary[o].values)]
     for fact in facts:

@@ -183,7 +183,11 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
         mpos: Optional[Position] = _pos(manifest.path, manifest.loc)
     else:
         pid = os.path.basename(os.path.abspath(base)) or "rules"
-        title, decision, mpos = FrozenDict(), FrozenDict(), None
+        # A directory of rule files without a manifest: the core vocabulary's
+        # decision facts (SPEC §7) are the level, tier and inspection when it
+        # declares them, as the bundled manifest maps them.
+        decision = FrozenDict((role, fact) for role, fact in DEFAULT_DECISION if fact in linker.vocab)
+        title, mpos = FrozenDict(), None
     origins = FrozenDict((n, _pos(p, loc)) for n, (p, loc) in linker.vocab_origin.items())
     return Plan(
         id=pid,
@@ -199,6 +203,9 @@ def build_plan(manifest, records, linker, linked, digest: str, base: str) -> Pla
         manifest=mpos,
         editions=editions,
     )
+
+
+DEFAULT_DECISION = (("level", "risk.level"), ("tier", "evaluation.tier"), ("inspection", "inspection.frequency"))
 
 
 def load_plan(path: Optional[str] = None, *, allow_outside_includes: Optional[bool] = None):
