@@ -138,6 +138,24 @@ def _run_side(con, sub, cols: List[str]):
     return res
 
 
+def _valid(chunks, n: int):
+    """Whether each row of a column (its chunks) is known, a numpy bool array
+    (the validity bitmaps unpacked)."""
+    import numpy as np
+
+    out = np.ones(n, bool)
+    at = 0
+    for c in chunks:
+        m = len(c)
+        buf = c.buffers()[0]
+        if buf is not None and c.null_count:
+            first = c.offset // 8
+            raw = np.frombuffer(buf, np.uint8)[first:first + (c.offset % 8 + m + 7) // 8]
+            out[at:at + m] = np.unpackbits(raw, bitorder="little")[c.offset % 8: c.offset % 8 + m].view(bool)
+        at += m
+    return out
+
+
 def _one(col):
     """A column as one Arrow array."""
     return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
@@ -178,9 +196,9 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
         if src not in table.column_names:  # pragma: no cover - read_table gives every input fact a column
             continue
         chunks = table.column(src).chunks
-        valid = None
-        if table.column(src).null_count:
-            valid = np.concatenate([c.is_valid().to_numpy(zero_copy_only=False) for c in chunks]) if chunks else None
+        valid = _valid(chunks, n) if table.column(src).null_count else None
+        # the rows where the list is known (a default of each quantifier)
+        known = np.flatnonzero(valid) if valid is not None else None
         itemwise = [nd for nd in nodes if nd.kind in ITEMWISE]
         folded = [nd for nd in nodes if nd.kind not in ITEMWISE]
         if itemwise:
@@ -216,12 +234,18 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
                             unknown[rows] |= np.maximum.reduceat(bad, starts).astype(bool)
                     add(node, pa.array(vals, pa.int64(), mask=unknown))
                 else:
-                    best = np.full(n, 0 if node.kind == "any" else 2, np.int8)
+                    # the code of each row: 1 (unknown) where the list is, the
+                    # empty list's (0 for any, 2 for all) where it is known,
+                    # the items' largest / smallest where it has items
+                    empty = 0 if node.kind == "any" else 2
+                    if known is None:
+                        best = np.full(n, empty, np.int8)
+                    else:
+                        best = np.ones(n, np.int8)
+                        best[known] = empty
                     if len(starts):
                         reduce = np.maximum if node.kind == "any" else np.minimum
                         best[rows] = reduce.reduceat(c.to_numpy().astype(np.int8), starts)
-                    if valid is not None:
-                        best[~valid] = 1
                     add(node, pa.array(best == 2, pa.bool_(), mask=best == 1))
         if folded:
             reads = {src: None}
