@@ -184,7 +184,6 @@ _ALL: Sequence[CodeInfo] = (
     _c('L-PROV-SCOPE', 'warning', 'lint', 'provenance-scope', 'An item is applied to an entity outside its scope.'),
     _c('W501', 'warning', 'lint', 'family-gap', 'On some day of the range asked for (lint --gaps FROM:UNTIL), a standard family has no edition in force: its last edition ended and no later one is bundled.'),
     _c('W403', 'warning', 'lint', 'confusable-name', 'A fact name mixes scripts (Latin with Cyrillic or Greek), holds invisible or compatibility characters, or looks like another declared name.'),
-    _c('W501', 'warning', 'lint', 'family-gap', 'On some day of the range asked for (lint --gaps FROM:UNTIL), a standard family has no edition in force: its last edition ended and no later one is bundled.'),
     # diff --format sarif (docs/diff.md)
     _c('D100', 'note', 'diff', 'rule-added', 'A standard, clause, table, row or fact was added.'),
     _c('D101', 'note', 'diff', 'rule-removed', 'A standard, clause, table, row or fact was removed.'),
