@@ -137,3 +137,12 @@ def test_all_null_number_columns_typed_and_still_type_checked():
         assert check_array(arr, NUM, "x").type == pa.float64()
     msg, row = _err(pa.nulls(4, pa.string()), INT)
     assert msg == "column 'x': must be numbers, not string" and row is None
+
+
+def test_sliced_enum_dictionary_rows_count_from_the_slice():
+    import pyarrow.compute as pc
+
+    arr = pc.dictionary_encode(pa.array(["x", "retail", "office", "retail", "y"])).slice(1)
+    assert check_array(arr.slice(0, 3), ENUM, "e").to_pylist() == ["retail", "office", "retail"]
+    msg, row = _err(arr, ENUM, "e")
+    assert msg == "column 'e', row 3: has value 'y', not one of: machinery, retail, office" and row == 3
