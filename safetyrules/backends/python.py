@@ -182,6 +182,7 @@ class _Code:
 # fact: a smaller source that compiles faster; a small program keeps the
 # inline code (faster per record)
 INLINE_READS = 64
+_FLAT_FIRST = 64  # rows of a `first` table above which its chain is written flat
 
 
 class _Builder:
@@ -318,6 +319,19 @@ class _Builder:
             else:
                 tw = code.const(_TableWarnings(tuple(r.when.node for r in t.rows), t.id))
                 code.emit(ind, f"if _z: _W = _W + {tw}({env}); _z.clear()")
+        if t.hit == "first" and len(rows) > _FLAT_FIRST:
+            # a long if/elif chain nests one level per branch and CPython's
+            # compiler recurses on it (~1,500 rows exceed its limit): the same
+            # chain as flat tests that leave a one-pass loop
+            code.emit(ind, "for _once in (0,):")
+            for k, (tt, ff) in enumerate(rows):
+                code.emit(ind + 1, f"if {tt}: {out} = {self._then(t.rows[k].then)}; break")
+                code.emit(ind + 1, f"if not {ff}: {out} = {unk}; break")  # an unknown row stops the chain
+            if t.has_default:
+                code.emit(ind + 1, f"{out} = {self._then(t.default)}")
+            else:
+                code.emit(ind + 1, f"{out} = {unk}; _W = _W + ({code.const(FrozenDict(no_row_warning(t)))},)")
+            return
         if t.hit == "first":
             for k, (tt, ff) in enumerate(rows):
                 code.emit(ind, f"{'if' if k == 0 else 'elif'} {tt}: {out} = {self._then(t.rows[k].then)}")
