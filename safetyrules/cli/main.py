@@ -183,7 +183,7 @@ def _cmd_evaluate(args) -> int:
 
     if wants_registry(args):  # SPEC §9: a registry file, graded by a columnar backend
         return run_evaluate(args, standalone=STANDALONE)
-    from safetyrules.report.text import escape_controls, format_markdown, format_text
+    from safetyrules.report.text import LayerTally, escape_controls, format_layer_summary, format_markdown, format_text
 
     try:
         rules = _load_rules(args.rules)
@@ -212,6 +212,7 @@ def _cmd_evaluate(args) -> int:
     fmt = args.format
     first = True
     html_items: list = []  # --format html: one page for every entity, written at the end
+    layers = LayerTally()  # several entities: the findings by layer and kind at the end (supervision.md §8.5)
 
     def emit(label: str, decision, line: Optional[int] = None) -> None:
         nonlocal first
@@ -232,10 +233,12 @@ def _cmd_evaluate(args) -> int:
                 data["explanation_text"] = decision.explain()
             html_items.append((label if streaming else None, data))
         elif fmt == "markdown":
+            layers.add(decision)
             out.write(("" if first else "\n") + format_markdown(decision, label if streaming else None, lang=args.lang))
             if args.explain:
                 out.write("\n```text\n" + escape_controls(decision.explain()) + "```\n")
         else:
+            layers.add(decision)
             out.write(("" if first else "\n") + format_text(decision, label if streaming else None, lang=args.lang))
             if args.explain:
                 out.write("\nExplanation:\n" + escape_controls(decision.explain()))
@@ -271,6 +274,8 @@ def _cmd_evaluate(args) -> int:
         from safetyrules.report.html import render_decisions
 
         out.write(render_decisions(html_items, lang=args.lang))
+    elif streaming and fmt in ("text", "markdown"):
+        out.write(format_layer_summary(layers, fmt, lang=args.lang))
     out.flush()
     return EXIT_BAD_INPUT if bad else EXIT_OK
 

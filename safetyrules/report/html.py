@@ -11,6 +11,7 @@ from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 from safetyrules.report.charts import level_bars, stacked_levels
 from safetyrules.report.i18n import translator
+from safetyrules.report.provenance import LayerTally, any_provenance, kind_heading, provenance_cells, split_by_kind
 from safetyrules.report.summary import level_colour
 
 __all__ = ["render_decisions", "render_report", "environment"]
@@ -58,16 +59,24 @@ def render_decisions(items: Sequence[Tuple[Optional[str], Dict[str, Any]]], lang
     t = translator(lang or "en")
     label = _label(t)
     prepared = []
+    tally = LayerTally()  # several decisions: the findings by layer and kind (supervision.md §8.5)
     for lab, d in items:
+        tally.add(d)
+        main, apart = split_by_kind(d["findings"])
+        apart = [(kind, *kind_heading(t, kind), group) for kind, group in apart]
         major = sum(1 for f in d["findings"] if f["severity"] == "major")
         counts = {"major": major, "general": len(d["findings"]) - major, "undetermined": len(d["undetermined"])}
         total = sum(counts.values()) or 1
         dist = {"order": list(counts), "counts": counts, "shares": {k: v / total for k, v in counts.items()}}
         names = {"major": t.value("severity", "major"), "general": t.value("severity", "general"), "undetermined": t("Undetermined")}
         chart = level_bars(dist, names.get, _DECISION_COLOURS)
-        prepared.append({"label": lab, "d": d, "chart": chart})
+        prepared.append({"label": lab, "d": d, "chart": chart, "main": main, "apart": apart,
+                         "with_prov": any_provenance(d["findings"])})
+    layers = tally.rows(t) if len(items) > 1 else {"layer": [], "kind": []}
+    layers["findings"] = tally.findings
     return environment().get_template("decision.html.j2").render(
-        items=prepared, t=t, lang=t.lang, label=label, colour=level_colour
+        items=prepared, t=t, lang=t.lang, label=label, colour=level_colour, layers=layers,
+        prov_cells=lambda f: provenance_cells(t, f),
     )
 
 

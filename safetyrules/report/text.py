@@ -7,8 +7,16 @@ from typing import Any, List, Optional
 
 from safetyrules.engine.decision import Decision
 from safetyrules.report.i18n import translator
+from safetyrules.report.provenance import (
+    LayerTally,
+    any_provenance,
+    kind_heading,
+    provenance_cells,
+    provenance_line,
+    split_by_kind,
+)
 
-__all__ = ["format_text", "format_markdown", "escape_controls"]
+__all__ = ["format_text", "format_markdown", "format_layer_summary", "escape_controls", "LayerTally"]
 
 # C0/C1 controls (and DEL) and the bidirectional overrides: in facts they
 # could rewrite a terminal line or reorder what a reader sees.
@@ -36,6 +44,23 @@ def _colon(t) -> str:
     return "：" if t.lang == "zh" else ": "
 
 
+def _text_findings(t, c: str, findings: List[Any], out: List[str]) -> None:
+    for sev in ("major", "general"):
+        group = [f for f in findings if f.severity == sev]
+        if not group:
+            continue
+        out.append(f"  {t(sev.upper())}")
+        for f in group:
+            prov = f"  [{t('provisional')}]" if f.status == "provisional" else ""
+            cite = f"  [{f.cite}]" if f.cite else ""
+            out.append(f"    {f.standard} {f.clause}{cite}{prov}")
+            if t.title(f.title):
+                out.append(f"      {t.title(f.title)}")
+            where = provenance_line(t, f)
+            if where:
+                out.append(f"      {t('provenance')}{c}{where}")
+
+
 def format_text(d: Decision, label: Optional[str] = None, lang: Optional[str] = None) -> str:
     """Level, tier and inspection frequency first; then findings by severity
     with their citations; then the questions still to ask.
@@ -53,23 +78,23 @@ def format_text(d: Decision, label: Optional[str] = None, lang: Optional[str] = 
         f"{t('major accident hazard')}{c}{_hazard(t, d.major_hazard)}"
     )
     out.append(f"{t('rules')}{c}{d.ruleset_id} ({d.digest[:19]}…)   {t('as of')} {d.as_of.isoformat()}")
-    if d.findings:
+    # findings of a kind other than enforcement (patrol guidance, self-check)
+    # are listed apart, after the others (supervision.md §8.5)
+    main, apart = split_by_kind(d.findings)
+    if main:
         out.append("")
-        out.append(f"{t('Findings')} ({len(d.findings)})")
-        for sev in ("major", "general"):
-            group = [f for f in d.findings if f.severity == sev]
-            if not group:
-                continue
-            out.append(f"  {t(sev.upper())}")
-            for f in group:
-                prov = f"  [{t('provisional')}]" if f.status == "provisional" else ""
-                cite = f"  [{f.cite}]" if f.cite else ""
-                out.append(f"    {f.standard} {f.clause}{cite}{prov}")
-                if t.title(f.title):
-                    out.append(f"      {t.title(f.title)}")
+        out.append(f"{t('Findings')} ({len(main)})")
+        _text_findings(t, c, main, out)
     else:
         out.append("")
         out.append(t("Findings: none"))
+    for kind, group in apart:
+        heading, note = kind_heading(t, kind)
+        out.append("")
+        out.append(f"{heading} ({len(group)})")
+        if note:
+            out.append(f"  ({note})")
+        _text_findings(t, c, group, out)
     if d.undetermined:
         out.append("")
         out.append(f"{t('Undetermined')} ({len(d.undetermined)})")
@@ -98,6 +123,26 @@ def _md_cell(s: Any) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+def _md_findings(t, lang: Optional[str], findings: List[Any], with_prov: bool, out: List[str]) -> None:
+    head = f"| {t('severity')} | {t('standard')} | {t('clause')} | {t('citation')} | {t('title')} | {t('status')} |"
+    rule = "|---|---|---|---|---|---|"
+    if with_prov:
+        head += f" {t('layer')} | {t('authority')} | {t('document no.')} | {t('kind')} |"
+        rule += "---|---|---|---|"
+    out.append(head)
+    out.append(rule)
+    for f in sorted(findings, key=lambda f: (f.severity != "major",)):
+        status = f.status if lang is None else t.value("status", f.status)
+        row = (
+            f"| {t.value('severity', f.severity)} | {_md_cell(f.standard)} | {_md_cell(f.clause)} | "
+            f"{_md_cell(f.cite or '')} | {_md_cell(t.title(f.title))} | {status} |"
+        )
+        if with_prov:
+            row += "".join(f" {_md_cell(cell)} |" for cell in provenance_cells(t, f))
+        out.append(row)
+    out.append("")
+
+
 def format_markdown(d: Decision, label: Optional[str] = None, lang: Optional[str] = None) -> str:
     """The decision as Markdown, ready to paste into a report or review
     (``lang`` as for :func:`format_text`)."""
@@ -114,21 +159,25 @@ def format_markdown(d: Decision, label: Optional[str] = None, lang: Optional[str
     out.append("")
     out.append(f"{t('rules').capitalize() if lang is None else t('rules')}: `{d.ruleset_id}` `{d.digest}`")
     out.append("")
-    if d.findings:
+    # with provenance: its columns, and the findings of another kind than
+    # enforcement in tables of their own (supervision.md §8.5)
+    with_prov = any_provenance(d.findings)
+    main, apart = split_by_kind(d.findings)
+    if main:
         out.append(f"### {t('Findings')}")
         out.append("")
-        out.append(f"| {t('severity')} | {t('standard')} | {t('clause')} | {t('citation')} | {t('title')} | {t('status')} |")
-        out.append("|---|---|---|---|---|---|")
-        for f in sorted(d.findings, key=lambda f: (f.severity != "major",)):
-            status = f.status if lang is None else t.value("status", f.status)
-            out.append(
-                f"| {t.value('severity', f.severity)} | {_md_cell(f.standard)} | {_md_cell(f.clause)} | "
-                f"{_md_cell(f.cite or '')} | {_md_cell(t.title(f.title))} | {status} |"
-            )
-        out.append("")
+        _md_findings(t, lang, main, with_prov, out)
     else:
         out.append(t("No findings."))
         out.append("")
+    for kind, group in apart:
+        heading, note = kind_heading(t, kind)
+        out.append(f"### {heading}")
+        out.append("")
+        if note:
+            out.append(f"*{note}*")
+            out.append("")
+        _md_findings(t, lang, group, with_prov, out)
     if d.undetermined:
         out.append(f"### {t('Undetermined')}")
         out.append("")
@@ -151,3 +200,26 @@ def format_markdown(d: Decision, label: Optional[str] = None, lang: Optional[str
         out.extend(f"- **{w.get('code')}**: {_md_cell(w.get('message'))}" for w in d.warnings)
         out.append("")
     return "\n".join(escape_controls(line, keep_newlines=False) for line in out)
+
+
+def format_layer_summary(tally: LayerTally, fmt: str = "text", lang: Optional[str] = None) -> str:
+    """The findings of several decisions by layer and by kind, count and
+    share (supervision.md §8.5), as text or Markdown (``fmt``), with the blank
+    line that separates it from the decisions before; '' when no finding had
+    provenance."""
+    t = translator(lang)
+    rows = tally.rows(t)
+    if not rows["layer"]:
+        return ""
+    out: List[str] = [""]
+    if fmt == "markdown":
+        for name, heading in (("layer", "Findings by layer"), ("kind", "Findings by kind")):
+            out += [f"## {t(heading)}", "", f"| {t(name)} | {t('count')} | {t('share')} |", "|---|---:|---:|"]
+            out.extend(f"| {_md_cell(lab)} | {n} | {share} |" for _, lab, n, share in rows[name])
+            out.append("")
+        return "\n".join(escape_controls(line, keep_newlines=False) for line in out)
+    c = _colon(t)
+    for name, heading in (("layer", "Findings by layer"), ("kind", "Findings by kind")):
+        out.append(f"== {t(heading)} ({tally.findings})")
+        out.extend(f"    {lab}{c}{n} ({share})" for _, lab, n, share in rows[name])
+    return "\n".join(escape_controls(line, keep_newlines=False) for line in out) + "\n"
