@@ -44,3 +44,62 @@ def test_errors_md_names_every_decision_warning_code(run, tmp_path):
         assert f"`{w['code']}`" in section
         for key in ("family", "standard", "ended"):
             assert key in w and f"`{key}`" in section
+
+
+# --- docs/cli.md ----------------------------------------------------------
+
+def test_cli_md_explain_is_not_text_only(tmp_path, run):
+    """cli.md: --explain shows each condition in text, Markdown and HTML, and
+    adds an "explanation" object to --format json."""
+    facts = tmp_path / "f.yaml"
+    facts.write_text("entity.sector: office\n", encoding="utf-8")
+    base = ("evaluate", facts, "--as-of", "2024-03-01")
+    code, out, err = run(*base, "--format", "json", "--explain")
+    assert code == 0, err
+    assert "explanation" in json.loads(out)
+    code, plain, _ = run(*base, "--format", "json")
+    assert "explanation" not in json.loads(plain)
+    for fmt in ("markdown", "html", "text"):
+        _, with_, _ = run(*base, "--format", fmt, "--explain")
+        _, without, _ = run(*base, "--format", fmt)
+        assert "entity.high_risk_sector" in with_ and "entity.high_risk_sector" not in without, fmt
+
+
+def test_cli_md_bad_json_lines_line_is_path_line_col(tmp_path, run):
+    """cli.md: a bad JSON Lines line is reported as
+    `big.jsonl:7:18: error: fact 'entity.sector' has value …`."""
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"entity.sector":"office"}\n' * 6 + '{"entity.sector":"steel"}\n', encoding="utf-8")
+    code, out, err = run("evaluate", big, "--format", "json", "--as-of", "2024-03-01")
+    assert code == 2
+    assert f"{big}:7:18: error: fact 'entity.sector' has value 'steel'" in err
+    assert len(out.splitlines()) == 7
+
+
+def test_cli_md_evaluate_many_of_a_file_without_a_mapping(tmp_path):
+    """cli.md: evaluate_many(path) yields an E-FACTS error as a value: the
+    CLI's for `[]`, 'facts must be a mapping ..., got null' for an empty file
+    or null, 'got a number' for a single value."""
+    import safetyrules
+
+    rules = safetyrules.load()
+    want = {"": "got null", "null\n": "got null", "3\n": "got a number", "[]\n": "holds an empty list"}
+    for i, (text, words) in enumerate(want.items()):
+        path = tmp_path / f"f{i}.yaml"
+        path.write_text(text, encoding="utf-8")
+        [err] = list(rules.evaluate_many(str(path)))
+        assert isinstance(err, safetyrules.FactsError) and err.code == "E-FACTS", (text, err)
+        assert words in str(err), (text, str(err))
+
+
+def test_cli_md_schema_kinds(run):
+    """cli.md: `schema facts|decision` print JSON Schemas; no KIND lists the
+    kinds; an unknown kind exits 2."""
+    for kind in ("facts", "decision", "vocabulary"):
+        code, out, err = run("schema", kind)
+        assert code == 0, err
+        assert json.loads(out)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    code, out, _ = run("schema")
+    assert code == 0 and "vocabulary, table, standard, ruleset" in out
+    code, _, err = run("schema", "bogus")
+    assert code == 2 and "unknown kind 'bogus'" in err
