@@ -103,3 +103,40 @@ def test_cli_md_schema_kinds(run):
     assert code == 0 and "vocabulary, table, standard, ruleset" in out
     code, _, err = run("schema", "bogus")
     assert code == 2 and "unknown kind 'bogus'" in err
+
+
+# --- docs/coverage.md -----------------------------------------------------
+
+COV_VOCAB = "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n  b: {type: bool}\n  c: {type: bool}\n"
+COV_STD = """\
+kind: standard
+id: demo
+version: "1"
+clauses:
+  - id: c1
+    cite: Article 1
+    severity: major
+    when: "a and (b or c)"
+    examples:
+      - {facts: {a: true, b: true, c: false}, expect: true}
+      - {facts: {a: false, b: true, c: false}, expect: false}
+      - {facts: {a: true, b: false, c: false}, expect: false}
+"""
+
+
+def test_coverage_md_report_is_what_test_coverage_prints(tmp_path, run):
+    """coverage.md 'Reading the report': the sample is the real report of
+    the hand-checked example, and --fail-under prints its error line."""
+    d = tmp_path / "cv"
+    d.mkdir()
+    (d / "v.yaml").write_text(COV_VOCAB, encoding="utf-8")
+    (d / "s.yaml").write_text(COV_STD, encoding="utf-8")
+    doc = _read("docs", "coverage.md")
+    sample = doc.split("## Reading the report", 1)[1].split("```\n", 2)[1]
+    code, out, err = run("test", d, "--coverage")
+    assert code == 0, err
+    assert out == sample
+    code, out, err = run("test", d, "--coverage", "--fail-under", "90")
+    assert code == 1
+    assert "error: coverage 80.0% is under --fail-under 90.0" in out + err
+    assert re.search(r"`error: coverage [0-9.]+% is under --fail-under [0-9]+\.[0-9]`", doc)
