@@ -63,7 +63,7 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
         facts = _chunked(facts.append_column(_ROW, pa.array(np.arange(n, dtype=np.int64))))
         first, carry, second = compile_stages(
             plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True,
-            precomputed=precomputed, counts_apart="__sr_after").apart
+            precomputed=precomputed, counts_apart="__sr_after", null_facts=_null_facts(plan, table)).apart
         con.register("facts", facts)
         if PROFILE is not None:  # (benchmarks/bench_duckdb.py --profile)
             con.execute("PRAGMA enable_profiling = 'json'")
@@ -97,6 +97,27 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
     if not _in_order(res.column(_ROW)):
         res = res.sort_by(_ROW)
     return with_lists(res.drop([_ROW]), found, unknown, has_id)
+
+
+#: the SQL type of a scalar Arrow type (a fact whose column is all null reads a NULL of it)
+_SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string": "VARCHAR",
+              "large_string": "VARCHAR", "date32[day]": "DATE"}
+
+
+def _null_facts(plan: Plan, table) -> Dict[str, str]:
+    """The input facts whose column is null in every row (of a non-empty
+    table), a scalar type, → their SQL type."""
+    n = table.num_rows
+    out: Dict[str, str] = {}
+    if n == 0:
+        return out
+    for name in plan.input_facts():
+        if name in table.column_names:
+            col = table.column(name)
+            sql_type = _SQL_TYPES.get(str(col.type))
+            if sql_type is not None and col.null_count == n:
+                out[name] = sql_type
+    return out
 
 
 def _first(con, sql: str):

@@ -42,6 +42,7 @@ clauses:
   - {id: sum, cite: A5, severity: general, when: "sum(c in cranes: c.load) > 2 t"}
   - {id: nested, cite: A6, severity: general, when: "any(c in cranes: c.ok and any(t in tags: t.name == 'x'))"}
   - {id: tag, cite: A7, severity: general, when: "all(t in tags: t.name in ['x', 'y'])"}
+  - {id: flag, cite: A8, severity: general, when: "flag or limit > 5 year"}
 """
 
 MANIFEST = """\
@@ -131,3 +132,22 @@ def test_sparse_sum_packed_and_all_unknown_lists(rules, monkeypatch):
 
 def test_empty_table(rules):
     assert _same(rules, _table(0)).num_rows == 0
+
+
+def test_all_null_columns_read_as_typed_null_constants(rules, monkeypatch):
+    seen = []
+    real = duckdb_backend.compile_stages
+
+    def spy(*args, **kwargs):
+        stages = real(*args, **kwargs)
+        seen.append(stages.apart[0].sql())
+        return stages
+
+    monkeypatch.setattr(duckdb_backend, "compile_stages", spy)
+    t = _table(120)
+    for name, typ in (("limit", pa.int64()), ("flag", pa.bool_())):
+        t = t.set_column(t.schema.get_field_index(name), name, pa.nulls(120, typ))
+    _same(rules, t)
+    assert "CAST(NULL AS BIGINT)" in seen[-1] and '"limit"' not in seen[-1] and '"flag"' not in seen[-1]
+    _same(rules, _table(120))  # (a column with a value stays a column)
+    assert '"limit"' in seen[-1]
