@@ -146,3 +146,38 @@ def test_national_set_has_no_provenance_and_no_summary(files, tmp_path):
         out = cli("evaluate", reg, "--as-of", DAY, "--format", fmt)
         assert "by layer" not in out and "provenance" not in out and "layer" not in out
         assert "Patrol guidance" not in out
+
+
+def test_json_lines_get_no_summary(files):
+    out = cli("evaluate", files["reg"], "--rules", OVERLAY, "--as-of", DAY, "--format", "json")
+    lines = out.splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["findings"] for line in lines)
+
+
+def test_only_patrol_findings_and_the_tally():
+    import safetyrules
+    from safetyrules.report.text import LayerTally, format_layer_summary, format_markdown, format_text
+
+    rules = safetyrules.load(OVERLAY)
+    facts = entity("E3", False, True)
+    facts["safety"] = {"any_staff": True}  # no national finding: only the street's patrol item
+    d = rules.evaluate(facts, as_of=DAY)
+    assert [(f.clause, f.provenance["kind"]) for f in d.findings] == [("corridor-clutter", "patrol_guidance")]
+    text = format_text(d)  # no enforcement finding: "none", then the patrol list
+    assert "Findings: none" in text and text.index("Findings: none") < text.index("Patrol guidance findings (1)")
+    md = format_markdown(d)
+    assert "No findings." in md and "### Patrol guidance findings" in md and "| street |" in md
+    tally = LayerTally()
+    assert format_layer_summary(tally) == "" and format_layer_summary(tally, "markdown") == ""
+    tally.add(d)
+    tally.add(d.to_dict())  # a decision or its dict
+    n = 2
+    text = format_layer_summary(tally, lang="zh")
+    assert text == f"\n== 隐患来源层级 ({n})\n    街道：2 (100.0%)\n== 隐患类别 ({n})\n    巡查指导：2 (100.0%)\n"
+    md = format_layer_summary(tally, "markdown", lang="en")
+    assert md.startswith("\n## Findings by layer\n\n| layer | count | share |\n|---|---:|---:|\n")
+    assert "| patrol_guidance | 2 |" in md
+    # decisions without provenance: nothing to show
+    plain = LayerTally()
+    plain.add(safetyrules.load().evaluate(BASE, as_of=DAY))
+    assert plain.findings >= 1 and format_layer_summary(plain) == ""
