@@ -198,7 +198,7 @@ def _lists(key_arr, flags, n: int):
         rows = np.flatnonzero(f)
         if len(rows):
             codes[slot[rows]] = j
-            slot[rows] += 1
+            slot += f  # a dense add: faster than slot[rows] += 1 (gather, add, scatter)
     if len(key_arr):
         values = key_arr.take(numpy_array(codes, pa.int32()))  # the keys' text, gathered
     else:
