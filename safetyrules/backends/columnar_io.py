@@ -902,18 +902,47 @@ def _parquet_batches(pf, path: str, size: int):
             yield start, guarded(lambda: _read_groups(pf, group, path))
             start, group, rows = start + rows, [], 0
         if n > size:
-            it = pf.iter_batches(batch_size=size, row_groups=[i])
+            it = _group_slices(pf, i, size)
             while True:
-                batch = guarded(lambda: next(it, None))
-                if batch is None:
+                table = guarded(lambda: next(it, None))
+                if table is None:
                     break
-                yield start, pa.Table.from_batches([batch])
-                start += batch.num_rows
+                yield start, table
+                start += table.num_rows
             continue
         group.append(i)
         rows += n
     if group:
         yield start, guarded(lambda: _read_groups(pf, group, path))
+
+
+def _group_slices(pf, i: int, size: int):
+    """Row group ``i`` in tables of ``size`` rows (``iter_batches``), its
+    all-null flat columns (:func:`_null_columns`) made as typed nulls."""
+    pa = require("pyarrow")
+    schema = pf.schema_arrow
+    null = set(_null_columns(pf, [i]))
+    rest = [n for n in schema.names if n not in null]
+    if null and rest:
+        it = pf.iter_batches(batch_size=size, row_groups=[i], columns=rest)
+        batch = next(it, None)
+        if batch is not None and batch.schema.names == rest:
+            while batch is not None:
+                cols, fields = [], []
+                for field in schema:
+                    if field.name in null:
+                        cols.append(pa.nulls(batch.num_rows, field.type))
+                        fields.append(field)
+                    else:
+                        j = batch.schema.get_field_index(field.name)
+                        cols.append(batch.column(j))
+                        fields.append(batch.schema.field(j))
+                yield pa.Table.from_arrays(cols, schema=pa.schema(fields, metadata=batch.schema.metadata))
+                batch = next(it, None)
+            return
+        # a name selecting more than itself (a dotted prefix): every column
+    for batch in pf.iter_batches(batch_size=size, row_groups=[i]):
+        yield pa.Table.from_batches([batch])
 
 
 def to_records(table, vocabulary: Mapping[str, FactSpec]):
