@@ -140,3 +140,73 @@ def test_coverage_md_report_is_what_test_coverage_prints(tmp_path, run):
     assert code == 1
     assert "error: coverage 80.0% is under --fail-under 90.0" in out + err
     assert re.search(r"`error: coverage [0-9.]+% is under --fail-under [0-9]+\.[0-9]`", doc)
+
+
+# --- docs/expressions.md --------------------------------------------------
+
+EXPR_SYNTAX = re.compile(r"^\| `([^`]+)` \| `(1:\d+: error: [^`]+)` \|$", re.M)
+
+
+def test_expressions_md_syntax_and_eval_error_tables():
+    """expressions.md §6: every syntax-error and evaluation-error row prints
+    the message the page shows (without a vocabulary)."""
+    import safetyrules
+    from safetyrules import dsl
+
+    doc = _read("docs", "expressions.md")
+    syntax = doc.split("**Syntax errors**", 1)[1].split("**Check errors**", 1)[0]
+    rows = EXPR_SYNTAX.findall(syntax)
+    assert len(rows) == 11
+    for text, message in rows:
+        with pytest.raises(safetyrules.SafetyRulesError) as info:
+            dsl.evaluate(text, {})
+        assert info.value.code == "E-SYNTAX" and str(info.value) == message, text
+    for text, facts, message in (("'a' < 1", {}, "1:1: error: cannot order string 'a' and number 1 with '<'"),
+                                 ("1 and true", {}, "1:1: error: 'and' needs true or false, got number 1"),
+                                 ("x + 1", {"x": "a"}, "1:1: error: '+' needs numbers, got string 'a' and number 1"),
+                                 ("10 m == 10 kg", {}, "1:9: error: cannot combine length with mass: they are different quantities")):
+        assert f"`{message}`" in " ".join(doc.split()), message
+        with pytest.raises(safetyrules.EvaluationError) as info:
+            dsl.evaluate(text, facts)
+        assert str(info.value) == message
+
+
+def test_expressions_md_check_error_table(tmp_path):
+    """expressions.md §6: each check-error row, loaded from a rule file,
+    is an E-CHECK at the column the page shows (moved into the file)."""
+    import safetyrules
+
+    doc = _read("docs", "expressions.md")
+    check = doc.split("**Check errors**", 1)[1].split("**Evaluation errors**", 1)[0]
+    rows = EXPR_SYNTAX.findall(check)
+    assert len(rows) == 7
+    (tmp_path / "v.yaml").write_text(
+        "kind: vocabulary\nid: v\nfacts:\n  height: {type: number, unit: m}\n  employees: {type: integer}\n"
+        "  level: {type: enum, values: [high, low]}\n  ok: {type: bool}\n"
+        "  cranes: {type: list, item: {age: {type: integer, unit: year}}}\n", encoding="utf-8")
+    prefix = '    when: "'
+    for text, message in rows:
+        (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n  - id: c1\n    cite: A\n'
+                                         f'    severity: major\n{prefix}{text}"\n', encoding="utf-8")
+        with pytest.raises(safetyrules.SafetyRulesError) as info:
+            safetyrules.load(str(tmp_path))
+        err = (getattr(info.value, "errors", None) or [info.value])[0]
+        col, _, words = message.partition(": error: ")
+        assert err.code == "E-CHECK", text
+        assert (err.line, err.column - len(prefix)) == (8, int(col.split(":")[1])), text
+        assert err.message + (f" ({err.hint})" if err.hint else "") == words, text
+
+
+def test_expressions_md_days_against_a_week_with_a_vocabulary(tmp_path):
+    """expressions.md §4: with a vocabulary `days(last_check, today) > 2 week`
+    compares days with 14 days."""
+    import safetyrules
+
+    (tmp_path / "v.yaml").write_text("kind: vocabulary\nid: v\nfacts:\n  last_check: {type: date}\n  today: {type: date}\n",
+                                     encoding="utf-8")
+    (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n  - id: c1\n    cite: A\n'
+                                     '    severity: major\n    when: "days(last_check, today) > 2 week"\n', encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    for today, found in (("2024-01-16", True), ("2024-01-15", False)):
+        d = rules.evaluate({"last_check": "2024-01-01", "today": today}, as_of="2024-02-01")
+        assert bool(d.to_dict()["findings"]) is found, today
