@@ -9,7 +9,6 @@ from safetyrules.engine.decision import Decision
 from safetyrules.report.i18n import translator
 from safetyrules.report.provenance import (
     LayerTally,
-    any_provenance,
     kind_heading,
     provenance_cells,
     provenance_line,
@@ -44,7 +43,7 @@ def _colon(t) -> str:
     return "：" if t.lang == "zh" else ": "
 
 
-def _text_findings(t, c: str, findings: List[Any], out: List[str]) -> None:
+def _text_findings(t, c: str, findings: List[Any], out: List[str], with_prov: bool) -> None:
     for sev in ("major", "general"):
         group = [f for f in findings if f.severity == sev]
         if not group:
@@ -56,7 +55,7 @@ def _text_findings(t, c: str, findings: List[Any], out: List[str]) -> None:
             out.append(f"    {f.standard} {f.clause}{cite}{prov}")
             if t.title(f.title):
                 out.append(f"      {t.title(f.title)}")
-            where = provenance_line(t, f)
+            where = provenance_line(t, f) if with_prov else ""
             if where:
                 out.append(f"      {t('provenance')}{c}{where}")
 
@@ -80,11 +79,12 @@ def format_text(d: Decision, label: Optional[str] = None, lang: Optional[str] = 
     out.append(f"{t('rules')}{c}{d.ruleset_id} ({d.digest[:19]}…)   {t('as of')} {d.as_of.isoformat()}")
     # findings of a kind other than enforcement (patrol guidance, self-check)
     # are listed apart, after the others (supervision.md §8.5)
-    main, apart = split_by_kind(d.findings)
+    with_prov = any(f.provenance is not None for f in d.findings)
+    main, apart = split_by_kind(d.findings) if with_prov else (d.findings, ())
     if main:
         out.append("")
         out.append(f"{t('Findings')} ({len(main)})")
-        _text_findings(t, c, main, out)
+        _text_findings(t, c, main, out, with_prov)
     else:
         out.append("")
         out.append(t("Findings: none"))
@@ -94,7 +94,7 @@ def format_text(d: Decision, label: Optional[str] = None, lang: Optional[str] = 
         out.append(f"{heading} ({len(group)})")
         if note:
             out.append(f"  ({note})")
-        _text_findings(t, c, group, out)
+        _text_findings(t, c, group, out, with_prov)
     if d.undetermined:
         out.append("")
         out.append(f"{t('Undetermined')} ({len(d.undetermined)})")
@@ -161,8 +161,8 @@ def format_markdown(d: Decision, label: Optional[str] = None, lang: Optional[str
     out.append("")
     # with provenance: its columns, and the findings of another kind than
     # enforcement in tables of their own (supervision.md §8.5)
-    with_prov = any_provenance(d.findings)
-    main, apart = split_by_kind(d.findings)
+    with_prov = any(f.provenance is not None for f in d.findings)
+    main, apart = split_by_kind(d.findings) if with_prov else (d.findings, ())
     if main:
         out.append(f"### {t('Findings')}")
         out.append("")
