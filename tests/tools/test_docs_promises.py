@@ -59,7 +59,7 @@ def test_cli_md_explain_is_not_text_only(tmp_path, run):
     assert "explanation" in json.loads(out)
     code, plain, _ = run(*base, "--format", "json")
     assert "explanation" not in json.loads(plain)
-    for fmt in ("markdown", "html", "text"):
+    for fmt in ("markdown", "html"):
         _, with_, _ = run(*base, "--format", fmt, "--explain")
         _, without, _ = run(*base, "--format", fmt)
         assert "entity.high_risk_sector" in with_ and "entity.high_risk_sector" not in without, fmt
@@ -210,3 +210,34 @@ def test_expressions_md_days_against_a_week_with_a_vocabulary(tmp_path):
     for today, found in (("2024-01-16", True), ("2024-01-15", False)):
         d = rules.evaluate({"last_check": "2024-01-01", "today": today}, as_of="2024-02-01")
         assert bool(d.to_dict()["findings"]) is found, today
+
+
+# --- docs/authoring.md ----------------------------------------------------
+
+def test_authoring_md_worked_example_validates_tests_and_decides(tmp_path, run):
+    """authoring.md 'A worked example': the YAML blocks, written to the files
+    the steps name, validate, pass their examples and decide (step 5)."""
+    doc = _read("docs", "authoring.md")
+    section = doc.split("## A worked example", 1)[1].split("## A city overlay", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    names = ["vocabulary/contractors.yaml", "vocabulary/entity.yaml", "industry/my-standard.yaml",
+             "grading/level.yaml", None, "ruleset.yaml"]  # None: the warn: fragment
+    assert len(blocks) == len(names)
+    root = tmp_path / "my-rules"
+    for name, text in zip(names, blocks):
+        if name:
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text, encoding="utf-8")
+    code, out, err = run("validate", root)
+    assert code == 0, err
+    code, out, err = run("test", root)
+    assert code == 0, out + err
+    assert out.strip().endswith("5 passed, 0 failed"), out
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("entity.sector: machinery\nentity.employees: 40\n"
+                     "contractors.present: true\ncontractors.coordinated: false\n", encoding="utf-8")
+    code, out, err = run("evaluate", facts, "--rules", root, "--as-of", "2024-03-01", "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["level"] == "red" and d["major_hazard"] is True
+    assert [f["clause"] for f in d["findings"]] == ["art3.1"]
