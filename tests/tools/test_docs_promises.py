@@ -241,3 +241,33 @@ def test_authoring_md_worked_example_validates_tests_and_decides(tmp_path, run):
     d = json.loads(out)
     assert d["level"] == "red" and d["major_hazard"] is True
     assert [f["clause"] for f in d["findings"]] == ["art3.1"]
+
+
+# --- docs/grading.md ------------------------------------------------------
+
+LEVEL = "kind: table\nid: my.level\noutput: risk.level\nrows:\n  - {when: \"findings.major > 0\", then: red}\n  - {when: \"true\", then: blue}\n"
+
+
+def test_grading_md_own_grading_replaces_the_bundled_one_only_by_include(tmp_path, run):
+    """grading.md 'Changing the defaults': an overlay (extends: cn.default)
+    cannot add a second risk.level table; a manifest that includes the bundled
+    files by relative path (no --allow-outside-includes) and its own table can."""
+    from safetyrules.source.files import bundled_path
+
+    over = tmp_path / "ov"
+    (over / "local").mkdir(parents=True)
+    (over / "ruleset.yaml").write_text("kind: ruleset\nid: ov\nextends: cn.default\ninclude: [local/*.yaml]\n", encoding="utf-8")
+    (over / "local" / "lvl.yaml").write_text(LEVEL, encoding="utf-8")
+    code, _, err = run("validate", over)
+    assert code == 1 and "both write 'risk.level'" in err
+    own = tmp_path / "own"
+    (own / "g").mkdir(parents=True)
+    (own / "g" / "lvl.yaml").write_text(LEVEL, encoding="utf-8")
+    rel = os.path.relpath(bundled_path(), own).replace(os.sep, "/")
+    inc = ", ".join(f"{rel}/{p}" for p in ("vocabulary/*.yaml", "classification/*.yaml", "industry/*.yaml",
+                                             "grading/inspection-frequency.yaml")) + ", g/*.yaml"
+    (own / "ruleset.yaml").write_text(f"kind: ruleset\nid: own\ninclude: [{inc}]\n"
+                                      "decision: {level: risk.level, tier: evaluation.tier, inspection: inspection.frequency}\n",
+                                      encoding="utf-8")
+    code, out, err = run("validate", own)
+    assert code == 0, err
