@@ -271,3 +271,38 @@ def test_grading_md_own_grading_replaces_the_bundled_one_only_by_include(tmp_pat
                                       encoding="utf-8")
     code, out, err = run("validate", own)
     assert code == 0, err
+
+
+# --- docs/lint.md ---------------------------------------------------------
+
+def test_lint_md_w101_w201_examples_and_json_shape(tmp_path, run):
+    """lint.md: the W101 and W201 'Bad' examples give the messages shown; an
+    unknown --disable code exits 2; --format json has the keys listed."""
+    d = tmp_path / "li"
+    d.mkdir()
+    (d / "v.yaml").write_text("kind: vocabulary\nid: v\nfacts:\n  entity.revenue: {type: number, unit: 10k_CNY, min: 0}\n"
+                              "  size: {type: enum, values: [medium, small, micro]}\n  dust.explosive: {type: bool}\n"
+                              "  dust.room.area: {type: number, unit: m2, min: 0}\n", encoding="utf-8")
+    (d / "t.yaml").write_text("kind: table\nid: t\noutput: size\nrows:\n  - {when: \"entity.revenue >= 2000\", then: medium}\n"
+                              "  - {when: \"entity.revenue < 300\", then: micro}\n", encoding="utf-8")
+    (d / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n  - id: art4.2\n    cite: A\n    severity: major\n'
+                              '    when: "dust.explosive and dust.room.area > 500 m2 and dust.room.area < 300 m2"\n'
+                              "    examples:\n      - {facts: {dust.explosive: false}, expect: false}\n", encoding="utf-8")
+    doc = _read("docs", "lint.md")
+    code, out, err = run("lint", d)
+    assert code == 0, err
+    w201 = "warning: no row of table 't' matches 300 <= entity.revenue < 2000 (e.g. entity.revenue = 300); add a row or a default [W201 table-gap]"
+    assert w201 in out and w201 in doc
+    w101 = "when of clause 'art4.2' is always false: 'dust.explosive and dust.room.area > 500 and dust.room.area < 300' (it can never hold) [W101 constant-condition]"
+    assert f"s.yaml:8:12: warning: {w101}" in out
+    assert w101.replace("dust.explosive and ", "") in doc
+    code, _, err = run("lint", d, "--disable", "W999")
+    assert code == 2 and "unknown code 'W999'" in err
+    code, out, _ = run("lint", d, "--format", "json")
+    data = json.loads(out)
+    assert sorted(data) == ["errors", "paths", "summary", "version", "warnings"] and data["version"] == 1
+    by = {w["code"]: w for w in data["warnings"]}
+    for w in by.values():
+        assert {"code", "name", "severity", "message", "path", "line", "column"} <= set(w)
+    assert {"end_line", "end_column"} <= set(by["W101"])  # inside the expression
+    assert "example" in by["W201"]
