@@ -306,3 +306,36 @@ def test_lint_md_w101_w201_examples_and_json_shape(tmp_path, run):
         assert {"code", "name", "severity", "message", "path", "line", "column"} <= set(w)
     assert {"end_line", "end_column"} <= set(by["W101"])  # inside the expression
     assert "example" in by["W201"]
+
+
+# --- links ----------------------------------------------------------------
+
+PAGES = ["README.md", "cli.md", "errors.md", "expressions.md", "authoring.md", "grading.md", "lint.md", "fmt.md",
+         "diff.md", "coverage.md", "ci.md", "service.md", "registry.md"]
+
+
+def _anchors(text):
+    """GitHub's heading anchors of a Markdown page."""
+    out = set()
+    for h in re.findall(r"^#+ (.+)$", text, re.M):
+        a = re.sub(r"[^\w\- ]", "", h.strip().lower().replace("`", "")).replace(" ", "-")
+        out.add(a)
+    return out
+
+
+def test_docs_links_reach_pages_and_headings():
+    """Every relative link of these pages (and of the top-level README) names
+    a file that exists and, with #anchor, a heading in it."""
+    seen = 0
+    for page in [os.path.join("docs", p) for p in PAGES] + ["README.md"]:
+        text = _read(page)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            path, _, anchor = target.partition("#")
+            full = os.path.normpath(os.path.join(ROOT, os.path.dirname(page), path)) if path else os.path.join(ROOT, page)
+            assert os.path.exists(full), f"{page}: link to {target}"
+            if anchor:
+                assert anchor in _anchors(_read(full)), f"{page}: no heading #{anchor} in {path or page}"
+            seen += 1
+    assert seen > 30
