@@ -637,7 +637,8 @@ def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     # only the columns a query reads go to polars (a list<struct> column
     # costs more to convert than the whole query when its quantifiers are
     # already evaluated)
-    df = pl.from_arrow(table.select(prog.inputs))
+    # a polars frame without columns has no rows: keep the input's row count
+    df = pl.from_arrow(table.select(prog.inputs) if prog.inputs else _row_count_table(table.num_rows))
     if pre_cols:
         df = df.with_columns(pre_cols)
     lap("quantifiers")
@@ -656,7 +657,7 @@ def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
         "findings.undetermined": (major + general, 1),
         "findings.major_undetermined": (major, 1),
     }
-    bits = stage1.select([names[j] for j in order]).to_arrow() if names else stage1.select([]).to_arrow()
+    bits = stage1.select([names[j] for j in order]).to_arrow() if names else _row_count_table(table.num_rows)
     counts, found, unknown = R.clause_pass(bits, [names[j] for j in order], keys, groups)
     del bits
     stage1 = stage1.with_columns([pl.Series("__sr_" + k, v) for k, v in counts.items()])
@@ -664,6 +665,12 @@ def _evaluate_batch(plan: Plan, table, with_id: bool, timings: Optional[Dict[str
     plain = _replay(stage1.lazy(), prog.stage2).select(prog.final).collect().to_arrow()
     lap("decision")
     return R.with_lists(plain, found, unknown, with_id, owned=True)
+
+
+def _row_count_table(n: int):
+    """A one-column Arrow table of ``n`` null rows (stands for "no columns")."""
+    pa = require("pyarrow")
+    return pa.table({"__sr_none": pa.nulls(n, pa.bool_())})
 
 
 class _Program:
