@@ -339,3 +339,46 @@ def test_docs_links_reach_pages_and_headings():
                 assert anchor in _anchors(_read(full)), f"{page}: no heading #{anchor} in {path or page}"
             seen += 1
     assert seen > 30
+
+
+def test_errors_md_rule_set_errors_are_best_first_as_validate_prints(tmp_path, run):
+    """errors.md: RuleSetError.errors lists every error in validate's order
+    (an E-NAME of the manifest before an E-CHECK of a standard, though the
+    standard is included first)."""
+    import safetyrules
+
+    d = tmp_path / "r"
+    (d / "a").mkdir(parents=True)
+    (d / "a" / "v.yaml").write_text("kind: vocabulary\nid: v\nfacts:\n  n: {type: integer}\n  lvl: {type: enum, values: [hi, lo]}\n",
+                                    encoding="utf-8")
+    (d / "a" / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n  - id: c\n    cite: A\n'
+                                    '    severity: major\n    when: "m > 1"\n', encoding="utf-8")
+    (d / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [a/*.yaml]\ndecision: {level: lvel}\n", encoding="utf-8")
+    with pytest.raises(safetyrules.RuleSetError) as info:
+        safetyrules.load(str(d))
+    got = [(os.path.basename(e.path), e.code) for e in info.value.errors]
+    assert got == [("ruleset.yaml", "E-NAME"), ("s.yaml", "E-CHECK")]
+    code, _, err = run("validate", d)
+    assert code == 1
+    assert err.index("ruleset.yaml:4") < err.index("s.yaml:8")
+
+
+def test_errors_md_check_examples_against_the_bundled_vocabulary(tmp_path, run):
+    """errors.md E-CHECK: each example, in an overlay of the bundled rule set,
+    gives the message in its comment."""
+    d = tmp_path / "o"
+    (d / "local").mkdir(parents=True)
+    (d / "ruleset.yaml").write_text("kind: ruleset\nid: o\nextends: cn.default\ninclude: [local/*.yaml]\n", encoding="utf-8")
+    (d / "local" / "v.yaml").write_text("kind: vocabulary\nid: x\nfacts:\n  site.distance: {type: number, unit: m}\n"
+                                        "  site.floors: {type: integer}\n", encoding="utf-8")
+    doc = _read("docs", "errors.md").split("### E-CHECK", 1)[1].split("###", 1)[0]
+    rows = re.findall(r'^    when: "(.+?)"\s+# (.+)$', doc, re.M)
+    assert len(rows) == 6
+    for expr, comment in rows:
+        (d / "local" / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n  - id: c\n    cite: A\n'
+                                            f'    severity: major\n    when: "{expr}"\n', encoding="utf-8")
+        code, _, err = run("validate", d)
+        assert code == 1, expr
+        message = err.split(": error: ", 1)[1]
+        for part in comment.split("…"):
+            assert part.strip(" :") in message, (expr, message)
