@@ -382,3 +382,18 @@ def test_errors_md_check_examples_against_the_bundled_vocabulary(tmp_path, run):
         message = err.split(": error: ", 1)[1]
         for part in comment.split("…"):
             assert part.strip(" :") in message, (expr, message)
+
+
+def test_errors_md_integer_digit_limit_in_the_python_api():
+    """errors.md E-NUMBER: in the Python API an int fact of more than 300
+    digits is an E-FACTS error naming the fact; 300 digits are accepted."""
+    import safetyrules
+    from safetyrules import limits
+
+    assert limits.MAX_INT_DIGITS == 300
+    rules = safetyrules.load()
+    rules.evaluate({"entity.employees": int("9" * 300)}, as_of="2024-03-01")
+    with pytest.raises(safetyrules.FactsError) as info:
+        rules.evaluate({"entity.employees": int("9" * 301)}, as_of="2024-03-01")
+    assert info.value.code == "E-FACTS" and info.value.fact == "entity.employees"
+    assert "more than 300 digits is an `E-FACTS` error" in " ".join(_read("docs", "errors.md").split())
