@@ -397,3 +397,20 @@ def test_errors_md_integer_digit_limit_in_the_python_api():
         rules.evaluate({"entity.employees": int("9" * 301)}, as_of="2024-03-01")
     assert info.value.code == "E-FACTS" and info.value.fact == "entity.employees"
     assert "more than 300 digits is an `E-FACTS` error" in " ".join(_read("docs", "errors.md").split())
+
+
+def test_errors_md_include_outside_example(tmp_path, run, monkeypatch):
+    """errors.md E-INCLUDE: the manifest shown, validated from its parent
+    directory, prints the line shown and never the file's contents."""
+    doc = _read("docs", "errors.md").split("### E-INCLUDE", 1)[1].split("###", 1)[0]
+    manifest = re.search(r"```yaml\n# rules/ruleset.yaml\n(.*?)```", doc, re.S).group(1)
+    shown = re.search(r"\$ safetyrules validate rules\n(.*?)\n```", doc, re.S).group(1)
+    (tmp_path / "rules" / "vocabulary").mkdir(parents=True)
+    (tmp_path / "rules" / "ruleset.yaml").write_text(manifest, encoding="utf-8")
+    (tmp_path / "rules" / "vocabulary" / "v.yaml").write_text("kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n", encoding="utf-8")
+    (tmp_path / "secret.yaml").write_text("password: hunter2\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("validate", "rules")
+    assert code == 1
+    assert err.strip() == shown
+    assert "hunter2" not in out + err
