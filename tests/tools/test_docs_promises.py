@@ -414,3 +414,17 @@ def test_errors_md_include_outside_example(tmp_path, run, monkeypatch):
     assert code == 1
     assert err.strip() == shown
     assert "hunter2" not in out + err
+
+
+# --- docs/fmt.md ----------------------------------------------------------
+
+def test_fmt_md_key_orders_are_fmts():
+    """fmt.md lists the canonical key order of clauses, rows, facts, titles
+    and examples exactly, and the start of a standard's."""
+    from safetyrules.authoring.fmt import KEY_ORDER
+
+    text = " ".join(_read("docs", "fmt.md").split())
+    for label, kind in (("clauses", "clause"), ("rows", "row"), ("facts", "fact"), ("titles", "title"),
+                        ("examples", "example")):
+        assert f"{label} `{', '.join(KEY_ORDER[kind])}`" in text, kind
+    assert f"`{', '.join(KEY_ORDER['standard'][:7])}, ...`" in text
