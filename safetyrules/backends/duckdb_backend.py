@@ -145,15 +145,18 @@ def _chunked(t):
 def _run_side(con, sub, cols: List[str]):
     """``SELECT cols FROM sub`` (a ``pyarrow.Table``) → a ``pyarrow.Table``, rows in order."""
     pa = require("pyarrow")
+    import threading
+
     import numpy as np
 
     q = dialect("duckdb").ident
     sub = sub.append_column(_ROW, pa.array(np.arange(sub.num_rows, dtype=np.int64)))
-    con.register("__sr_side", _chunked(sub))
+    name = f"__sr_side_{threading.get_ident()}"  # (one per thread: the lists run in threads)
+    con.register(name, _chunked(sub))
     try:
-        res = _fetch_arrow(con.sql(f"SELECT {', '.join(cols + [q(_ROW)])} FROM {q('__sr_side')}"))
+        res = _fetch_arrow(con.sql(f"SELECT {', '.join(cols + [q(_ROW)])} FROM {q(name)} AS {q('__sr_side')}"))
     finally:
-        con.unregister("__sr_side")
+        con.unregister(name)
     if not _in_order(res.column(_ROW)):
         res = res.sort_by(_ROW)
     return res
@@ -200,6 +203,8 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
     unknown, so the sum is unknown there, as the query would give)."""
     pa = require("pyarrow")
     pc = require("pyarrow.compute")
+    import os
+
     import numpy as np
 
     n = table.num_rows
@@ -207,15 +212,16 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
     precomputed: Dict[A.Node, str] = {}
     extra: List[Tuple[str, Any]] = []
 
-    def add(node, column) -> None:
+    def add_col(node, column) -> None:
         name = f"__sr_x{len(extra)}"
         precomputed[node] = name
         extra.append((name, column))
 
     item = f"{q('__sr_side')}.{q('__sr_it')}"
-    for src, nodes in side_quantifiers(plan).items():
+
+    def _one_list(k, src, nodes, con, add):
         if src not in table.column_names:  # pragma: no cover - read_table gives every input fact a column
-            continue
+            return
         chunks = table.column(src).chunks
         valid = _valid(chunks, n) if table.column(src).null_count else None
         # the rows where the list is known (a default of each quantifier)
@@ -286,6 +292,30 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
                 res = res.take(pa.array(pos, mask=pos < 0))
             for k, node in enumerate(folded):
                 add(node, res.column(f"__sr_f{k}"))
+
+    def one(task):
+        k, src, nodes = task
+        out: List[Tuple[A.Node, Any]] = []
+        add = lambda node, column: out.append((node, column))  # noqa: E731
+        cur = con.cursor()
+        try:
+            _one_list(k, src, nodes, cur, add)
+        finally:
+            cur.close()
+        return out
+
+    tasks = [(k, src, nodes) for k, (src, nodes) in enumerate(side_quantifiers(plan).items())]
+    # the lists in threads (DuckDB and numpy release the GIL; a cursor each), kept in order
+    if len(tasks) > 1 and (os.cpu_count() or 1) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(tasks), os.cpu_count() or 1)) as pool:
+            parts = list(pool.map(one, tasks))
+    else:
+        parts = [one(t) for t in tasks]
+    for part in parts:
+        for node, column in part:
+            add_col(node, column)
     return precomputed, extra
 
 
