@@ -428,3 +428,38 @@ def test_fmt_md_key_orders_are_fmts():
                         ("examples", "example")):
         assert f"{label} `{', '.join(KEY_ORDER[kind])}`" in text, kind
     assert f"`{', '.join(KEY_ORDER['standard'][:7])}, ...`" in text
+
+
+# --- docs/registry.md -----------------------------------------------------
+
+def test_registry_md_batches_writer_and_progress(tmp_path):
+    """registry.md: evaluate_table_batches yields evaluate_table's rows,
+    calls progress(done, total) after each batch, and ResultWriter writes
+    the same file as the whole result; a bad value names its 0-based row."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pytest.importorskip("duckdb")
+    import safetyrules
+    from safetyrules.cli.registry import ResultWriter
+    from safetyrules.engine.table import evaluate_table_batches
+
+    rules = safetyrules.load()
+    reg = tmp_path / "registry.parquet"
+    pq.write_table(pa.table({"entity.id": ["a", "b"], "entity.sector": ["catering", "office"],
+                             "entity.employees": [10, None]}), reg)
+    whole = rules.evaluate_table(str(reg), as_of="2024-03-01")
+    assert whole.column_names == ["entity.id", "level", "tier", "inspection", "major_hazard", "findings", "undetermined"]
+    calls = []
+    writer = ResultWriter(str(tmp_path / "graded.parquet"))
+    for part in evaluate_table_batches(rules, str(reg), backend="python", as_of="2024-03-01",
+                                       progress=lambda done, total: calls.append((done, total))):
+        writer.write(part)
+    writer.close()
+    assert calls == [(2, 2)]
+    assert pq.read_table(tmp_path / "graded.parquet").equals(whole)
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"entity.sector": ["office", "mars"]}), bad)
+    with pytest.raises(safetyrules.FactsError) as info:
+        rules.evaluate_table(str(bad), as_of="2024-03-01")
+    assert info.value.fact == "entity.sector" and info.value.row == 1
+    assert "column 'entity.sector', row 1: has value 'mars', not one of: " in str(info.value)
