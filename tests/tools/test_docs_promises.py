@@ -463,3 +463,21 @@ def test_registry_md_batches_writer_and_progress(tmp_path):
         rules.evaluate_table(str(bad), as_of="2024-03-01")
     assert info.value.fact == "entity.sector" and info.value.row == 1
     assert "column 'entity.sector', row 1: has value 'mars', not one of: " in str(info.value)
+
+
+def test_cli_md_internal_error_is_exit_70_and_debug_shows_it(run, monkeypatch):
+    """cli.md: 70 an internal error, one line without a traceback; with
+    SAFETYRULES_DEBUG=1 the exception propagates (the traceback)."""
+    import safetyrules.source.schema as schema
+
+    def boom(kind):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(schema, "schema_for", boom)
+    monkeypatch.delenv("SAFETYRULES_DEBUG", raising=False)
+    code, out, err = run("schema", "vocabulary")
+    assert code == 70
+    assert "internal error: RuntimeError: a bug" in err and "SAFETYRULES_DEBUG=1" in err and "Traceback" not in err
+    monkeypatch.setenv("SAFETYRULES_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        run("schema", "vocabulary")
