@@ -481,3 +481,21 @@ def test_cli_md_internal_error_is_exit_70_and_debug_shows_it(run, monkeypatch):
     monkeypatch.setenv("SAFETYRULES_DEBUG", "1")
     with pytest.raises(RuntimeError):
         run("schema", "vocabulary")
+
+
+def test_grading_md_lec_without_an_assessment():
+    """grading.md LEC: with no LEC assessment the level is unknown, unless a
+    major finding makes it red."""
+    import yaml
+
+    import safetyrules
+
+    lec = safetyrules.load(os.path.join(ROOT, "standards", "ruleset-lec.yaml"))
+    facts = {}
+    for name in ("steel-plant", "restaurant-lpg"):
+        with open(os.path.join(ROOT, "examples", "facts", f"{name}.yaml"), encoding="utf-8") as fh:
+            facts[name] = yaml.safe_load(fh)
+        assert "lec" not in json.dumps(facts[name])
+    steel = lec.evaluate(facts["steel-plant"], as_of="2024-03-01")
+    assert steel.major_hazard is True and steel.level == "red"
+    assert lec.evaluate(facts["restaurant-lpg"], as_of="2024-03-01").level is None
