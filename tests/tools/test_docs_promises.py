@@ -499,3 +499,22 @@ def test_grading_md_lec_without_an_assessment():
     steel = lec.evaluate(facts["steel-plant"], as_of="2024-03-01")
     assert steel.major_hazard is True and steel.level == "red"
     assert lec.evaluate(facts["restaurant-lpg"], as_of="2024-03-01").level is None
+
+
+def test_errors_md_unreadable_facts_codes_per_json_lines_line(tmp_path, run):
+    """errors.md 'E-ENCODING, E-JSON, E-ENTITY, E-DEPTH': each bad line gets
+    the code of the table, in its place, and the good line is decided."""
+    lines = [b"\xff", b'{"a": "\\ud800"}', b'{"a": NaN}', b'{"a": 1, "a": 2}', b"null", b"[]", b'"text"',
+             b'{"x":' * 70 + b"1" + b"}" * 70, b'{"entity.employees": ' + b"9" * 301 + b"}", b'{"entity.sector": "office"}']
+    want = ["E-ENCODING", "E-ENCODING", "E-JSON", "E-JSON", "E-ENTITY", "E-ENTITY", "E-ENTITY", "E-DEPTH", "E-NUMBER", None]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, err = run("evaluate", path, "--format", "json", "--as-of", "2024-03-01")
+    assert code == 2
+    got = [json.loads(line) for line in out.splitlines()]
+    assert [d["line"] for d in got] == list(range(1, 11))
+    assert [d["error"]["code"] if "error" in d else None for d in got] == want
+    assert got[-1]["level"]
+    section = _read("docs", "errors.md").split("### E-ENCODING", 1)[1].split("\n## ", 1)[0]
+    for c in set(want) - {None}:
+        assert f"| `{c}` |" in section
