@@ -518,3 +518,25 @@ def test_errors_md_unreadable_facts_codes_per_json_lines_line(tmp_path, run):
     section = _read("docs", "errors.md").split("### E-ENCODING", 1)[1].split("\n## ", 1)[0]
     for c in set(want) - {None}:
         assert f"| `{c}` |" in section
+
+
+def test_authoring_md_collect_warn_entries(tmp_path):
+    """authoring.md: a collect table's output is a list declared with values:;
+    with warn: each collected value is a warning {code, severity, message
+    (': value' appended when it has no {value}), standard, clause, table} in
+    the declared order; none while the output is unknown or given."""
+    import safetyrules
+
+    (tmp_path / "v.yaml").write_text("kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n  b: {type: bool}\n"
+                                     "  out: {type: list, values: [x, y]}\n", encoding="utf-8")
+    (tmp_path / "t.yaml").write_text('kind: table\nid: t\noutput: out\nhit: collect\nwarn:\n  code: W-MINE\n'
+                                     '  message: "looks wrong"\nrows:\n  - {id: r1, when: "a", then: y}\n'
+                                     '  - {id: r2, when: "b", then: x}\n', encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    d = rules.evaluate({"a": True, "b": True}, as_of="2024-03-01").to_dict()
+    assert d["outputs"]["out"] == ["x", "y"]
+    assert d["warnings"] == [
+        {"code": "W-MINE", "severity": "warning", "message": "looks wrong: x", "standard": "t", "clause": "r2", "table": "t"},
+        {"code": "W-MINE", "severity": "warning", "message": "looks wrong: y", "standard": "t", "clause": "r1", "table": "t"}]
+    assert rules.evaluate({"a": True}, as_of="2024-03-01").to_dict()["warnings"] == []  # b unknown: output unknown
+    assert rules.evaluate({"a": True, "b": True, "out": ["x"]}, as_of="2024-03-01").to_dict()["warnings"] == []
