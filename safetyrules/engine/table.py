@@ -211,14 +211,6 @@ def _duckdb(plan, table, has_id: bool):
     return evaluate_duckdb(plan, table, has_id)
 
 
-def _in_order(rows) -> bool:
-    """Whether the row numbers ``0, 1, ...`` came back in order."""
-    import numpy as np
-
-    r = rows.to_numpy()
-    return bool(np.array_equal(r, np.arange(len(r), dtype=r.dtype)))
-
-
 def _python(rules, table, has_id: bool, day, progress):
     """The reference: ``rules.evaluate`` of each row."""
     pa = require("pyarrow")
@@ -256,17 +248,6 @@ def decision_row(decision) -> dict:
 
 def _text(v: Any) -> Optional[str]:
     return None if v is None else str(v)
-
-
-def _fetch_arrow(result):
-    """The query result as a ``pyarrow.Table`` (the method's name changed
-    across DuckDB releases)."""
-    for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
-        fn = getattr(result, name, None)
-        if fn is not None:
-            out = fn()
-            return out.read_all() if hasattr(out, "read_all") else out
-    raise BackendError("this DuckDB cannot return Arrow tables")  # pragma: no cover
 
 
 def read_jsonl(path: str, vocabulary):
