@@ -183,10 +183,11 @@ def _check_tables(rules, vocab) -> List[LintWarning]:
                     continue
                 row = t.rows[j]
                 by = ", ".join(_row_name(t, i) for i in issue.rows[1:]) or "earlier rows"
+                verb = "matches" if len(issue.rows) == 2 else "match"
                 out.append(
                     LintWarning(
                         "W203",
-                        f"{_row_name(t, j)} of table '{t.id}' is never reached: {by} match every input it matches",
+                        f"{_row_name(t, j)} of table '{t.id}' is never reached: {by} {verb} every input it matches",
                         row.when.position.path, row.when.position.line, row.when.position.column,
                     )
                 )

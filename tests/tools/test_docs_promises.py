@@ -540,3 +540,74 @@ def test_authoring_md_collect_warn_entries(tmp_path):
         {"code": "W-MINE", "severity": "warning", "message": "looks wrong: y", "standard": "t", "clause": "r1", "table": "t"}]
     assert rules.evaluate({"a": True}, as_of="2024-03-01").to_dict()["warnings"] == []  # b unknown: output unknown
     assert rules.evaluate({"a": True, "b": True, "out": ["x"]}, as_of="2024-03-01").to_dict()["warnings"] == []
+
+
+L2_VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  entity.employees: {type: integer, unit: person, min: 0}
+  size: {type: enum, values: [large, medium, small]}
+  level: {type: enum, values: [red, yellow, blue]}
+  gas.fuel_type: {type: enum, values: [lpg, natural_gas]}
+  limited_space.oxygen: {type: number, unit: "%"}
+  gas.alarm: {type: bool}
+  g\u0430s.alarm: {type: bool}
+"""
+L2_SIZE = """\
+kind: table
+id: sz
+output: size
+default: small
+hit: first
+rows:
+  - {id: medium, when: "entity.employees >= 300", then: medium}
+  - {id: large, when: "entity.employees >= 1000", then: large}
+"""
+L2_LEVEL = """\
+kind: table
+id: level
+output: level
+rows:
+  - {when: "findings.major > 0", then: red}
+  - {when: "findings.general >= 3", then: blue}
+  - {when: "findings.general > 0", then: yellow}
+  - {when: "true", then: blue}
+"""
+L2_STD = """\
+kind: standard
+id: s
+version: "1"
+clauses:
+  - id: art3.1
+    cite: TODO
+    severity: major
+    when: "limited_space.oxygen == 19.5 % and gas.alarm and g\u0430s.alarm"
+"""
+
+
+def test_lint_md_bad_examples_warn_and_good_ones_do_not(tmp_path, run):
+    """lint.md: the 'Bad' examples of W203, W205, W301, W302, W401, W402 and
+    W403 give those warnings (W203 and W205 with the page's words); the
+    'Good' W203 order and an informational fact do not warn."""
+    d = tmp_path / "l2"
+    d.mkdir()
+    for name, text in (("v.yaml", L2_VOCAB), ("t.yaml", L2_SIZE), ("lv.yaml", L2_LEVEL), ("s.yaml", L2_STD)):
+        (d / name).write_text(text, encoding="utf-8")
+    (d / "ruleset.yaml").write_text('kind: ruleset\nid: r\ninclude: ["*.yaml"]\ndecision: {level: level}\n', encoding="utf-8")
+    code, out, _ = run("lint", d, "--format", "json")
+    got = {(os.path.basename(w["path"]), w["code"]) for w in json.loads(out)["warnings"]}
+    assert got == {("t.yaml", "W203"), ("lv.yaml", "W205"), ("s.yaml", "W301"), ("s.yaml", "W302"),
+                   ("s.yaml", "W402"), ("v.yaml", "W401"), ("v.yaml", "W403")}
+    code, out, _ = run("lint", d)
+    assert "row 'large' of table 'sz' is never reached: row 'medium' matches every input it matches [W203 masked-row]" in out
+    w205 = ("warning: level table 'level': finding-monotone fails (one more finding never gives a less severe level) "
+            "for findings.general = 2, findings.major = 0")
+    assert w205 in out and w205 in _read("docs", "lint.md")
+    assert ": yellow; one more general finding: blue (less severe) [W205 unproven-table]" in out
+    (d / "t.yaml").write_text(L2_SIZE.replace("  - {id: medium, when: \"entity.employees >= 300\", then: medium}\n", "")
+                              + "  - {id: medium, when: \"entity.employees >= 300\", then: medium}\n", encoding="utf-8")
+    (d / "v.yaml").write_text(L2_VOCAB.replace("natural_gas]}", "natural_gas], informational: true}"), encoding="utf-8")
+    code, out, _ = run("lint", d, "--format", "json")
+    codes = {w["code"] for w in json.loads(out)["warnings"]}
+    assert "W203" not in codes and "W401" not in codes and "W403" in codes
