@@ -611,3 +611,38 @@ def test_lint_md_bad_examples_warn_and_good_ones_do_not(tmp_path, run):
     code, out, _ = run("lint", d, "--format", "json")
     codes = {w["code"] for w in json.loads(out)["warnings"]}
     assert "W203" not in codes and "W401" not in codes and "W403" in codes
+
+
+# --- README.md ------------------------------------------------------------
+
+def _help(run, *words):
+    from safetyrules.cli.main import main
+
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), pytest.raises(SystemExit):
+        main([*words, "--help"])
+    return buf.getvalue()
+
+
+def test_readme_command_table_options_exist(run):
+    """README 'Command line': every --option a row shows is an option of
+    that command (its --help lists it)."""
+    table = _read("README.md").split("## Command line", 1)[1].split("\n\n", 2)[1]
+    checked = 0
+    for row in table.splitlines()[2:]:
+        row = row.replace("\\|", "/")  # an escaped | inside a cell
+        usage = row.split("|")[1]
+        assert re.match(r"\s*`safetyrules [a-z]+", usage), row
+        cells = row.split("|")[1] + " " + row.split("|")[2]
+        for part in re.split(r"(?=`safetyrules [a-z]+)", cells):
+            m = re.match(r"`safetyrules ([a-z]+)", part)
+            if not m or m.group(1) in ("plan", "table"):
+                continue  # several subcommands in one row
+            text = _help(run, m.group(1))
+            for opt in re.findall(r"(--[a-z][a-z-]*)", part):
+                assert opt in text, (m.group(1), opt)
+                checked += 1
+    assert checked > 20
