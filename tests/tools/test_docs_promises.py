@@ -646,3 +646,27 @@ def test_readme_command_table_options_exist(run):
                 assert opt in text, (m.group(1), opt)
                 checked += 1
     assert checked > 20
+
+
+def test_synopses_name_real_options(run):
+    """The synopsis blocks of cli.md, lint.md, diff.md, fmt.md and
+    coverage.md (and the sh blocks of those pages and registry.md, ci.md):
+    every --option is in the command's --help."""
+    checked = 0
+    for page in ("cli.md", "lint.md", "diff.md", "fmt.md", "coverage.md", "registry.md", "ci.md", "authoring.md"):
+        for block in re.findall(r"```(?:sh)?\n(.*?)```", _read("docs", page), re.S):
+            lines = block.replace("\\\n", " ").splitlines()
+            for i, line in enumerate(lines):
+                m = re.match(r"\s*(?:- run: )?safetyrules ([a-z]+)(?: (import|export|stats|seed|commit|run|verify)\b)?", line)
+                if not m:
+                    continue
+                words = [w for w in m.groups() if w]
+                if words[0] in ("plan", "draw", "grid", "track", "checklist") or (words[0] == "table" and len(words) == 1):
+                    continue
+                text = _help(run, *words)
+                # a synopsis may continue on indented lines
+                rest = [line] + [x for x in lines[i + 1:] if x.startswith(" " * 10) and "safetyrules" not in x]
+                for opt in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", " ".join(rest).split("#")[0]):
+                    assert opt in text, (page, words, opt)
+                    checked += 1
+    assert checked > 30
