@@ -670,3 +670,20 @@ def test_synopses_name_real_options(run):
                     assert opt in text, (page, words, opt)
                     checked += 1
     assert checked > 30
+
+
+def test_readme_try_it_commands(run, monkeypatch):
+    """README 'Try it': the example entity decides from the repository root;
+    the test extra and testpaths make `python -m pytest` the suite; .ci/run
+    runs that command."""
+    text = _read("README.md")
+    m = re.search(r"pip install \. && safetyrules (evaluate \S+)", text)
+    assert m
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(*m.group(1).split())
+    assert code == 0, err
+    assert out.startswith("level: ")
+    assert "pip install '.[test]' && python -m pytest" in text
+    assert "pip install '.[test]' && python -m pytest" in _read(".ci", "run")
+    pyproject = _read("pyproject.toml")
+    assert re.search(r"^test = \[", pyproject, re.M) and 'testpaths = ["tests"]' in pyproject
