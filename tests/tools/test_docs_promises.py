@@ -687,3 +687,24 @@ def test_readme_try_it_commands(run, monkeypatch):
     assert "pip install '.[test]' && python -m pytest" in _read(".ci", "run")
     pyproject = _read("pyproject.toml")
     assert re.search(r"^test = \[", pyproject, re.M) and 'testpaths = ["tests"]' in pyproject
+
+
+def test_ci_md_sarif_rules_are_every_lint_code(tmp_path, run, monkeypatch):
+    """ci.md SARIF: one run, tool safetyrules, every lint code as a rule,
+    files relative to %SRCROOT% / SAFETYRULES_BUNDLED / FSROOT."""
+    from safetyrules.authoring.codes import CODES
+
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "v.yaml").write_text("kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run("lint", "r", "--format", "sarif")
+    log = json.loads(out)
+    assert log["version"] == "2.1.0" and len(log["runs"]) == 1
+    run0 = log["runs"][0]
+    assert run0["tool"]["driver"]["name"] == "safetyrules"
+    assert {r["id"] for r in run0["tool"]["driver"]["rules"]} == set(CODES)
+    assert set(run0["originalUriBaseIds"]) == {"%SRCROOT%", "SAFETYRULES_BUNDLED", "FSROOT"}
+    [res] = run0["results"]  # W401: 'a' is read by nothing
+    assert res["ruleId"] == "W401"
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "r/v.yaml", "uriBaseId": "%SRCROOT%"}
