@@ -399,8 +399,9 @@ def load_parts(path: Optional[str] = None, *, allow_outside_includes: Optional[b
     manifest: Optional[Manifest] = None
     base = path if os.path.isdir(path) else os.path.dirname(path) or "."
     if manifest_path is None and len(files) == 1:
-        doc, errs = read_rule_file(files[0])
-        errors += errs
+        # a probe: is the one file a manifest?  Its errors are reported when
+        # it is read below (as the manifest or as a rule file), once
+        doc, _ = read_rule_file(files[0])
         if doc is not None and isinstance(doc.data, dict) and doc.data.get("kind") == "ruleset":
             manifest_path = files[0]
             files = []
