@@ -84,24 +84,18 @@ def _default_row_group() -> int:
         return 1024 * 1024
 
 
+#: rows per Parquet row group (``pyarrow.parquet.write_table``'s default), so
+#: a result written batch by batch is the same file as written at once; None
+#: until first used (pyarrow is imported only by commands that write a result)
+PARQUET_ROW_GROUP = None
+
+
 def _row_group() -> int:
-    """:data:`PARQUET_ROW_GROUP`, found on first use (pyarrow is imported
-    only by the commands that write a registry result)."""
-    size = globals().get("PARQUET_ROW_GROUP")
-    if size is None:
-        size = globals()["PARQUET_ROW_GROUP"] = _default_row_group()
-    return size
-
-
-def __getattr__(name: str):
-    if name == "PARQUET_ROW_GROUP":
-        return _row_group()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-#: PARQUET_ROW_GROUP: rows per Parquet row group (``pyarrow.parquet.write_table``'s
-#: default), so a result written batch by batch is the same file as written
-#: at once; a module attribute made on first use (:func:`_row_group`)
+    """:data:`PARQUET_ROW_GROUP`, found on first use."""
+    global PARQUET_ROW_GROUP
+    if PARQUET_ROW_GROUP is None:
+        PARQUET_ROW_GROUP = _default_row_group()
+    return PARQUET_ROW_GROUP
 
 
 class ResultWriter:
