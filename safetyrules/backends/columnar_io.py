@@ -181,14 +181,21 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
             fail(pc.is_inf(arr), lambda i: f"must be a finite number, got {_show(arr, i)}")
             if t == "integer":
                 fail(pc.not_equal(pc.floor(arr), arr), lambda i: f"must be a whole number, got {_show(arr, i)}")
+                # an integral float past int64 would wrap in the unchecked cast
+                # (1e19 -> -2**63): refused, as a Python int past 64 bits is
+                fail(pc.or_(pc.greater_equal(arr, 2.0**63), pc.less(arr, -(2.0**63))),
+                     lambda i: f"holds a number too large for a 64-bit column, got {_show(arr, i)}")
                 arr = arr.cast(pa.int64(), safe=False)
         elif t == "integer":
             if arr.type == pa.uint64():
-                fail(pc.greater(arr, 2**63 - 1), lambda i: f"is too large, got {_show(arr, i)}")
+                fail(pc.greater(arr, pa.scalar(2**63 - 1, pa.uint64())),
+                     lambda i: f"holds a number too large for a 64-bit column, got {_show(arr, i)}")
             if arr.type != pa.int64():
                 arr = arr.cast(pa.int64())
         elif arr.type != pa.float64():
-            arr = arr.cast(pa.float64())
+            # integers past 2**53 round to the nearest float (a checked cast
+            # raises ArrowInvalid for them)
+            arr = arr.cast(pa.float64(), safe=not pa.types.is_integer(arr.type))
         # below the minimum anywhere, then above the maximum (a mask and any():
         # several times cheaper than min_max; the index only when there is one)
         if spec.min is not None:

@@ -1,0 +1,174 @@
+"""A second black-box audit of SPEC §9 (registry evaluation), with nastier
+inputs than test_spec9_audit.py: numbers at the edges of 64 bits, unsigned
+and decimal columns, the CLI's errors.  Each row is checked against
+``rules.evaluate`` (the contract: "for every row these columns equal what
+rules.evaluate(row, as_of) decides, on every backend")."""
+
+import datetime
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pyarrow as pa
+import pytest
+
+import safetyrules
+from safetyrules import FactsError
+
+DAY = datetime.date(2024, 3, 1)
+LOCAL = ("python", "duckdb", "polars")
+
+VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  entity.id: {type: string}
+  entity.sector: {type: enum, values: [metallurgy, machinery, other]}
+  entity.activities: {type: list, values: [metallurgy, machinery, other]}
+  n: {type: integer, min: 0, max: 1000}
+  m: {type: integer}
+  w: {type: number}
+  p: {type: bool}
+  d: {type: date}
+  s: {type: string}
+  big: {type: bool}
+  cranes: {type: list, item: {age: {type: integer}, ok: {type: bool}}}
+  level: {type: enum, values: [red, yellow, blue]}
+  tier: {type: enum, values: [full, light]}
+"""
+
+FILES = {
+    "v.yaml": VOCAB,
+    "t.yaml": """\
+kind: table
+id: t
+output: big
+rows:
+  - {when: "n >= 100", then: true}
+  - {when: "n < 100", then: false}
+""",
+    "s.yaml": """\
+kind: standard
+id: s
+version: "1"
+clauses:
+  - {id: a, cite: A, severity: major, when: "big and p"}
+  - {id: b, cite: B, severity: general, when: "w > 2.5"}
+  - {id: c, cite: C, severity: general, when: "d < 2020-01-01"}
+  - {id: e, cite: E, severity: general, when: "s == 'x'"}
+  - {id: f, cite: F, severity: general, when: "any(c in cranes: c.age > 10 and not c.ok)"}
+  - {id: g, cite: G, severity: general, when: "'machinery' in entity.activities"}
+  - {id: h, cite: H, severity: general, when: "m > 5"}
+""",
+    "g.yaml": """\
+kind: table
+id: g
+output: level
+rows:
+  - {when: "findings.major > 0", then: red}
+  - {when: "findings.major_undetermined > 0", then: red}
+  - {when: "findings.general + findings.undetermined > 0", then: yellow}
+  - {when: "true", then: blue}
+""",
+    "tier.yaml": """\
+kind: table
+id: tier
+output: tier
+rows:
+  - {when: "big", then: full}
+  - {when: "not big", then: light}
+""",
+    "ruleset.yaml": """\
+kind: ruleset
+id: audit2
+include: [v.yaml, t.yaml, s.yaml, g.yaml, tier.yaml]
+decision: {level: level, tier: tier}
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    d = tmp_path_factory.mktemp("spec9b")
+    for name, text in FILES.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return str(d / "ruleset.yaml")
+
+
+@pytest.fixture(scope="module")
+def rules(manifest):
+    return safetyrules.load(manifest)
+
+
+def expected(rules, rows):
+    out = []
+    for r in rows:
+        r = {k: v for k, v in r.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+        d = rules.evaluate(r, as_of=DAY)
+        out.append({
+            "level": d.level, "tier": d.tier, "inspection": d.inspection, "major_hazard": d.major_hazard,
+            "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
+            "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined),
+        })
+    return out
+
+
+# -- "integral floats are accepted for integer facts" ... "equal what
+#    rules.evaluate(row) decides": an integral float past 64 bits must not wrap
+
+@pytest.mark.parametrize("backend", LOCAL)
+@pytest.mark.parametrize("value", [1e19, 2.0 ** 63, -1e19, 1e300])
+def test_an_integral_float_past_64_bits_is_refused_not_wrapped(rules, backend, value):
+    """float64 -> int64 was cast unchecked: 1e19 became -2**63 and 'm > 5'
+    was false (rules.evaluate finds m = 1e19 greater than 5)."""
+    table = pa.table({"m": [1.0, value]})
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(table, backend=backend, as_of=DAY)
+    assert info.value.fact == "m" and info.value.row == 1
+    assert "64-bit" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_an_integral_float_past_64_bits_in_a_list_item_is_refused(rules, backend):
+    table = pa.table({"cranes": [[{"age": 3.0}], [{"age": 2.0}, {"age": 1e19}]]})
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(table, backend=backend, as_of=DAY)
+    assert "cranes" in info.value.fact and info.value.row == 1 and "64-bit" in str(info.value)
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_integral_floats_at_the_edges_of_64_bits_still_decide_as_evaluate(rules, backend):
+    rows = [{"m": -(2.0 ** 63)}, {"m": 9.0e18}, {"m": 6.0}, {"m": 5.0}]
+    out = rules.evaluate_table(pa.table({"m": [r["m"] for r in rows]}), backend=backend, as_of=DAY)
+    assert out.to_pylist() == expected(rules, rows)
+
+
+# -- a uint64 column: a FactsError naming the column and row, never ArrowInvalid
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_uint64_value_past_int64_is_a_facts_error_naming_column_and_row(rules, backend):
+    table = pa.table({"m": pa.array([1, 2 ** 63], pa.uint64())})
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(table, backend=backend, as_of=DAY)
+    assert info.value.fact == "m" and info.value.row == 1
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_uint64_list_item_field_past_int64_is_a_facts_error(rules, backend):
+    typ = pa.list_(pa.struct([("age", pa.uint64())]))
+    table = pa.table({"cranes": pa.array([[{"age": 1}], [{"age": 2 ** 63}]], typ)})
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(table, backend=backend, as_of=DAY)
+    assert "cranes" in info.value.fact and info.value.row == 1
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+@pytest.mark.parametrize("typ", [pa.int64(), pa.uint64()])
+def test_a_number_fact_of_large_integers_decides_as_evaluate(rules, backend, typ):
+    """int64/uint64 -> float64 was a checked cast: 2**60 raised ArrowInvalid."""
+    rows = [{"w": 2 ** 60}, {"w": 2}, {"w": None}]
+    table = pa.table({"w": pa.array([r["w"] for r in rows], typ)})
+    out = rules.evaluate_table(table, backend=backend, as_of=DAY)
+    assert out.to_pylist() == expected(rules, rows)
