@@ -21,7 +21,8 @@ clause (true, false), one per outcome value, one per atomic condition.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+import os
+from typing import Any, Collection, Dict, List, Optional, Tuple
 
 import attrs
 
@@ -145,10 +146,15 @@ def mcdc(node: A.Node, envs: List[Dict[str, Any]]) -> List[Tuple[str, bool]]:
 # ---------------------------------------------------------------------------
 
 
-def measure(rules, results) -> Coverage:
+def measure(rules, results, *, only_files: Optional[Collection[str]] = None) -> Coverage:
     """Coverage of a loaded rule set by its examples (``results`` from
-    :func:`safetyrules.authoring.testing.run_examples`)."""
+    :func:`safetyrules.authoring.testing.run_examples`).  ``only_files``
+    (absolute paths, as for ``run_examples``) measures the clauses and tables
+    written in those files: an overlay's own, whose examples ``test`` ran."""
     from safetyrules.authoring.testing import example_env
+
+    def mine(position) -> bool:
+        return only_files is None or os.path.abspath(position.path) in only_files
 
     cov = Coverage()
     by_target: Dict[str, List[Any]] = {}
@@ -156,6 +162,8 @@ def measure(rules, results) -> Coverage:
         if r.passed:
             by_target.setdefault(f"{r.kind}:{r.target}", []).append(r.value)
     for c in rules.plan.clauses:
+        if not mine(c.position):
+            continue
         vals = by_target.get(f"clause:{c.standard}/{c.id}", [])
         cc = ClauseCoverage(c.standard, c.id, any(v is True for v in vals), any(v is False for v in vals))
         envs = []
@@ -175,7 +183,7 @@ def measure(rules, results) -> Coverage:
     for fact in facts:
         spec = rules.vocabulary.get(fact)
         t = tables.get(fact)
-        if spec is None or not spec.values or t is None:
+        if spec is None or not spec.values or t is None or not mine(t.position):
             continue
         reached = {v for v in by_target.get(f"table:{t.id}", []) if v is not None}
         cov.outcomes[fact] = (list(spec.values), [v for v in spec.values if v in reached])

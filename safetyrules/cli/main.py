@@ -467,7 +467,7 @@ def _cmd_test(args) -> int:
         if args.coverage:
             from safetyrules.authoring.coverage import format_coverage, measure
 
-            cov = measure(rules, results)
+            cov = measure(rules, results, only_files=own)
             print(format_coverage(cov))
             if args.fail_under is not None and cov.overall < args.fail_under:
                 _err(f"error: coverage {cov.overall:.1f}% is under --fail-under {args.fail_under}")
