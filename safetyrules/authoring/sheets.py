@@ -33,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from safetyrules.authoring.fmt import KEY_ORDER
 from safetyrules.errors import RuleFileError, SafetyRulesError
 
 __all__ = ["SheetError", "export_table", "import_table", "table_to_grid", "grid_to_data", "LAYOUT_VERSION"]
@@ -282,13 +283,31 @@ def _openpyxl(path: str):
     return openpyxl
 
 
+def _ordered(d: Any, order: Sequence[str]) -> Any:
+    """``d`` with its keys in ``order`` (the others after, as they came)."""
+    if not isinstance(d, dict):
+        return d
+    rank = {k: i for i, k in enumerate(order)}
+    keys = list(d)
+    out = {k: d[k] for k in sorted(keys, key=lambda k: (rank.get(k, len(rank)), keys.index(k)))}
+    if isinstance(out.get("title"), dict):
+        out["title"] = _ordered(out["title"], KEY_ORDER["title"])
+    return out
+
+
 def _dump(data: Dict[str, Any]) -> str:
     """Table data → rule-file YAML text (rows and examples one flow mapping
-    per line, as the bundled files are written)."""
+    per line, as the bundled files are written), keys in the canonical order
+    of ``safetyrules fmt`` so that ``fmt --check`` accepts the file."""
 
     def one(v: Any) -> str:
-        return yaml.safe_dump(v, default_flow_style=True, allow_unicode=True, width=10**9).strip().removesuffix("\n...").strip()
+        return yaml.safe_dump(v, default_flow_style=True, allow_unicode=True, width=10**9,
+                              sort_keys=False).strip().removesuffix("\n...").strip()
 
+    data = _ordered(data, KEY_ORDER["table"])
+    for block, order in (("rows", KEY_ORDER["row"]), ("examples", KEY_ORDER["example"])):
+        if isinstance(data.get(block), list):
+            data[block] = [_ordered(item, order) for item in data[block]]
     out = []
     for k, v in data.items():
         if k in _BLOCKS and isinstance(v, list):

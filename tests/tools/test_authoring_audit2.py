@@ -62,3 +62,43 @@ def test_overlay_coverage_gate_fails_on_an_uncovered_own_clause(tmp_path, run):
     assert code == 1, out + err
     assert "city.audit2.items ebike: no passing example where it is found" in out
     assert "overall coverage: 0.0%" in out
+
+
+# -- table import writes what fmt --check accepts ------------------------------------------
+
+TABLE = """\
+kind: table
+id: city.audit2.size
+title: {zh: 规模, en: Size}
+output: risk.level
+hit: first
+rows:
+  - {id: big, when: "entity.employees >= 1000", then: red, title: {zh: 大, en: Big}}
+  - {id: rest, when: "true", then: blue}
+examples:
+  - {name: "big one", facts: {entity.employees: 1000}, expect: red}
+  - {name: small, facts: {entity.employees: 3}, expect: blue}
+"""
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_table_import_output_is_canonical_for_fmt(tmp_path, run, ext):
+    """An author edits a table in a spreadsheet and imports it back; the CI
+    job that runs `fmt --check` must not fail on the imported file (key order
+    of the schema: rows id, when, then, ...; titles zh, en; examples name,
+    facts, expect)."""
+    if ext == "xlsx":
+        pytest.importorskip("openpyxl")
+    pytest.importorskip("ruamel.yaml")
+    src = tmp_path / "size.yaml"
+    src.write_text(TABLE, encoding="utf-8")
+    sheet = tmp_path / f"size.{ext}"
+    assert run("table", "export", src, "-o", sheet)[0] == 0
+    back = tmp_path / "back.yaml"
+    code, out, err = run("table", "import", sheet, "-o", back)
+    assert code == 0, out + err
+    import yaml
+
+    assert yaml.safe_load(back.read_text(encoding="utf-8")) == yaml.safe_load(TABLE)
+    code, out, err = run("fmt", "--check", back)
+    assert code == 0, back.read_text(encoding="utf-8") + out + err
