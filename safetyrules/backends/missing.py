@@ -68,18 +68,47 @@ def row_values(plan: Any, table: Any, env: Mapping[str, Any], compiled: bool = T
     return [_value(n, env) if n is not None else None for n in conds]
 
 
-class _NodeMissing:
-    """``dsl.missing`` of one condition from precompiled data: its nodes
-    outside quantifier bodies, each with its parent's position (parents
-    first), compiled into one program that gives every node's value at
-    once.  A node is visited when its parent is visited and unknown (as
-    ``dsl.missing`` descends); a visited unknown path is missing; a visited
-    unknown quantifier adds ``dsl.missing`` of its own subtree."""
+class _Fallback(Exception):
+    """Internal: the precompiled data cannot answer; walk the tree."""
 
-    __slots__ = ("node", "nodes", "parents", "kinds", "prog")
 
-    def __init__(self, node: A.Node) -> None:
+def _free_paths(node: A.Node) -> Tuple[str, ...]:
+    """The names of the paths ``node`` reads whose head no quantifier
+    inside ``node`` binds (facts, or names bound outside it), in walk order."""
+    out: Dict[str, None] = {}
+    stack: List[Tuple[A.Node, frozenset]] = [(node, frozenset())]
+    while stack:
+        n, inner = stack.pop()
+        if isinstance(n, A.Path):
+            if n.head not in inner:
+                out[n.name] = None
+        elif isinstance(n, A.Quantifier):
+            stack.append((n.source, inner))
+            stack.append((n.body, inner | {n.var}))
+        else:
+            stack.extend((c, inner) for c in A.children(n))
+    return tuple(out)
+
+
+class _Scope:
+    """``dsl.missing`` of one expression from precompiled data, in the
+    scope of the names quantifiers outside it bind (``bound``, outermost
+    first): its nodes outside quantifier bodies (a quantifier's source
+    among them, under the quantifier), each with its parent's position
+    (parents first), compiled into one program that gives every node's
+    value at once, and one scope of the same kind per quantifier body.
+
+    A node is visited when its parent is visited and unknown (as
+    ``dsl.missing`` descends); a visited unknown path is missing (a bound
+    name's path by its item label, ``list[i].field``); a visited unknown
+    quantifier whose source is a list visits its body once per item, with
+    the quantifier's name bound to the item."""
+
+    __slots__ = ("node", "bound", "nodes", "parents", "kinds", "src", "subs", "labels", "prog", "reads")
+
+    def __init__(self, node: A.Node, bound: Tuple[str, ...] = ()) -> None:
         self.node = node
+        self.bound = bound
         nodes: List[A.Node] = []
         parents: List[int] = []
         stack = [(node, -1)]
@@ -87,29 +116,70 @@ class _NodeMissing:
             n, p = stack.pop()
             nodes.append(n)
             parents.append(p)
-            if not isinstance(n, (A.Path, A.Quantifier)):
-                i = len(nodes) - 1
+            i = len(nodes) - 1
+            if isinstance(n, A.Quantifier):
+                stack.append((n.source, i))
+            elif not isinstance(n, A.Path):
                 stack.extend((c, i) for c in A.children(n))
         self.nodes = tuple(nodes)
         self.parents = tuple(parents)
-        # 1: a path, 2: a quantifier, 0: anything else
-        self.kinds = tuple(1 if isinstance(n, A.Path) else 2 if isinstance(n, A.Quantifier) else 0 for n in nodes)
+        # 1: a fact's path, 3: a bound name's path, 2: a quantifier, 0: anything else
+        self.kinds = tuple((3 if n.head in bound else 1) if isinstance(n, A.Path) else 2
+                           if isinstance(n, A.Quantifier) else 0 for n in nodes)
+        src: Dict[int, int] = {}
+        subs: Dict[int, _Scope] = {}
+        labels: Dict[int, Tuple[Optional[str], Optional[str]]] = {}
+        for i, n in enumerate(nodes):
+            if isinstance(n, A.Quantifier):
+                src[i] = next(j for j in range(i + 1, len(nodes)) if nodes[j] is n.source and parents[j] == i)
+                subs[i] = _Scope(n.body, bound + (n.var,))
+                s = n.source
+                # how an item is labelled: (bound head, rest) of a bound
+                # source, (None, name) of a fact, (None, None) otherwise
+                if isinstance(s, A.Path):
+                    labels[i] = (s.head, s.rest) if s.head in bound else (None, s.name)
+                else:
+                    labels[i] = (None, None)
+        self.src, self.subs, self.labels = src, subs, labels
+        # what the program reads: (name, head, rest) of a bound name's path,
+        # (name, None, None) of a fact (scopes inside a quantifier only)
+        reads: List[Tuple[str, Optional[str], Optional[str]]] = []
+        if bound:
+            for p in _free_paths(node):
+                head, _, rest = p.partition(".")
+                reads.append((p, head, rest or None) if head in bound else (p, None, None))
+        self.reads = tuple(reads)
         try:
             self.prog = dsl.compile_many(list(nodes))
         except SafetyRulesError:
             self.prog = None
 
-    def missing(self, env: Mapping[str, Any]) -> Tuple[str, ...]:
-        vals = None
-        if self.prog is not None:
-            try:
-                vals = self.prog(env, [])
-            except Exception:  # noqa: BLE001 - the tree walk decides what such a node is
-                vals = None
-        if vals is None:
-            return dsl.missing(self.node, env)
+    def visit(self, env: Mapping[str, Any], items: Dict[str, Any], labels: Dict[str, str], out: set) -> None:
+        """Add what ``dsl.missing`` adds for this scope's expression, its
+        bound names standing for ``items`` (labelled by ``labels``)."""
+        if self.prog is None:
+            raise _Fallback
+        if self.bound:
+            scope: Dict[str, Any] = {}
+            for name, head, rest in self.reads:
+                if head is None:
+                    scope[name] = env.get(name)
+                else:
+                    item = items[head]
+                    if rest is None or item is None:
+                        scope[name] = item
+                    elif type(item) is dict:
+                        scope[name] = item.get(rest)
+                    else:
+                        raise _Fallback  # R.field decides (an error: unknown)
+            fenv: Mapping[str, Any] = scope
+        else:
+            fenv = env
+        try:
+            vals = self.prog(fenv, None)
+        except Exception:  # noqa: BLE001 - the tree walk decides what such a node is
+            raise _Fallback from None
         open_ = [False] * len(vals)  # visited and unknown
-        out = set()
         nodes, kinds = self.nodes, self.kinds
         for i, p in enumerate(self.parents):
             if (p < 0 or open_[p]) and vals[i] is None:
@@ -117,8 +187,47 @@ class _NodeMissing:
                 k = kinds[i]
                 if k == 1:
                     out.add(nodes[i].name)
+                elif k == 3:
+                    n = nodes[i]
+                    out.add(labels[n.head] + ("." + n.rest if n.rest else ""))
                 elif k == 2:
-                    out.update(dsl.missing(nodes[i], env))
+                    src = vals[self.src[i]]
+                    if not isinstance(src, (list, tuple)):
+                        continue  # its source is visited (unknown) or known
+                    q = nodes[i]
+                    head, rest = self.labels[i]
+                    if head is not None:
+                        base: Optional[str] = labels[head] + ("." + rest if rest else "")
+                    else:
+                        base = rest
+                    sub = self.subs[i]
+                    var = q.var
+                    inner_items = dict(items)
+                    inner_labels = dict(labels)
+                    for j, item in enumerate(src):
+                        inner_items[var] = item
+                        inner_labels[var] = f"{base}[{j}]" if base else f"{var}[{j}]"
+                        sub.visit(env, inner_items, inner_labels, out)
+
+
+class _NodeMissing:
+    """``dsl.missing`` of one condition from its precompiled
+    :class:`_Scope` (the tree walk where that cannot answer)."""
+
+    __slots__ = ("node", "scope")
+
+    def __init__(self, node: A.Node) -> None:
+        self.node = node
+        self.scope = _Scope(node)
+
+    def missing(self, env: Mapping[str, Any]) -> Tuple[str, ...]:
+        out: set = set()
+        try:
+            self.scope.visit(env, {}, {}, out)
+        except _Fallback:
+            return dsl.missing(self.node, env)
+        except RecursionError:
+            return dsl.missing(self.node, env)
         return tuple(sorted(out))
 
 
