@@ -84,6 +84,58 @@ def example_env(rules, facts) -> Dict[str, Any]:
     return env
 
 
+def _fact_steps(data: Any, fact: str) -> Optional[tuple]:
+    """The data path of ``fact`` (``a.b``, ``items[1].k``) inside a facts
+    mapping as written, dotted keys and nested mappings alike; None if it
+    is not there."""
+    import re
+
+    steps: list = []
+    node, rest = data, fact
+    while rest:
+        if isinstance(node, list):
+            m = re.match(r"\[(\d+)\]\.?", rest)
+            if not m or int(m.group(1)) >= len(node):
+                return None
+            steps.append(int(m.group(1)))
+            node, rest = node[int(m.group(1))], rest[m.end():]
+            continue
+        if not isinstance(node, dict):
+            return None
+        keys = [k for k in node if isinstance(k, str) and (rest == k or rest.startswith(k + ".") or rest.startswith(k + "["))]
+        if not keys:
+            return None
+        k = max(keys, key=len)
+        steps.append(k)
+        node, rest = node[k], rest[len(k):].removeprefix(".")
+    return tuple(steps)
+
+
+def _locate_fact(example_pos, err: SafetyRulesError):
+    """(line, column) of the fact a :class:`FactsError` names, inside the
+    example at ``example_pos`` (its key when the fact is undeclared, else
+    its value); the example's own position when it cannot be found."""
+    fallback = (example_pos.line, example_pos.column)
+    fact = getattr(err, "fact", None)
+    if not fact:
+        return fallback
+    from safetyrules.source.files import read_rule_file
+
+    doc, _errs = read_rule_file(example_pos.path)
+    if doc is None:
+        return fallback
+    for path, loc in doc.values.items():
+        if (loc.line, loc.column) == fallback and len(path) >= 2 and path[-2] == "examples":
+            facts = doc._value_at(path + ("facts",))
+            steps = _fact_steps(facts, fact)
+            if steps is None:
+                return fallback
+            undeclared = err.message.startswith("unknown fact") or "not declared" in err.message
+            at = doc.loc(path + ("facts",) + steps, key=undeclared)
+            return (at.line, at.column)
+    return fallback
+
+
 def matches(pattern: Optional[str], *names: str) -> bool:
     """``test -k PATTERN``: true when ``pattern`` is None, or one of
     ``names`` contains it (case-insensitively), or matches it as a glob
@@ -127,6 +179,7 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
             if not _in_scope(only_files, ex.position.path) or not matches(pattern, c.standard, f"{c.standard}:{c.id}", label):
                 continue
             t0 = time.perf_counter()
+            where = (ex.position.line, ex.position.column)
             try:
                 env = example_env(rules, ex.facts)
                 got = dsl.evaluate_ast(node, env)
@@ -139,8 +192,9 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
                         msg += f" (missing: {', '.join(miss)})"
             except SafetyRulesError as err:
                 ok, got, msg = False, None, f"{label}: {err.message}"
+                where = _locate_fact(ex.position, err)
             results.append(
-                ExampleResult(c.standard, label, ex.position.path, ex.position.line, ex.position.column, ok, msg,
+                ExampleResult(c.standard, label, ex.position.path, *where, ok, msg,
                               time.perf_counter() - t0, "clause", f"{c.standard}/{c.id}", got)
             )
     for t in rules.plan.tables:
@@ -149,6 +203,7 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
             if not _in_scope(only_files, ex.position.path) or not matches(pattern, t.id, label):
                 continue
             t0 = time.perf_counter()
+            where = (ex.position.line, ex.position.column)
             try:
                 env = example_env(rules, ex.facts)
                 vals = [dsl.evaluate_ast(n, env) for n in t.conditions]
@@ -159,8 +214,9 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
                 msg = "" if ok else f"{label}: expected {_show(want)}, got {_show(got)}"
             except SafetyRulesError as err:
                 ok, got, msg = False, None, f"{label}: {err.message}"
+                where = _locate_fact(ex.position, err)
             results.append(
-                ExampleResult(t.id, label, ex.position.path, ex.position.line, ex.position.column, ok, msg,
+                ExampleResult(t.id, label, ex.position.path, *where, ok, msg,
                               time.perf_counter() - t0, "table", t.id, got)
             )
     return results

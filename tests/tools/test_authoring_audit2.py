@@ -102,3 +102,40 @@ def test_table_import_output_is_canonical_for_fmt(tmp_path, run, ext):
     assert yaml.safe_load(back.read_text(encoding="utf-8")) == yaml.safe_load(TABLE)
     code, out, err = run("fmt", "--check", back)
     assert code == 0, back.read_text(encoding="utf-8") + out + err
+
+
+# -- an example's bad fact is located at that fact, not at the start of the example --------
+
+MINI = {
+    "ruleset.yaml": "kind: ruleset\nid: mini\ninclude: [v.yaml, s.yaml]\n",
+    "v.yaml": "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n  n: {type: integer, min: 0}\n"
+              "  items: {type: list, item: {k: {type: enum, values: [p, q]}}}\n",
+}
+
+
+def _std(examples):
+    return ('kind: standard\nid: st\nversion: "1"\nclauses:\n  - id: c1\n    cite: Art 1\n    severity: major\n'
+            '    when: "a"\n    examples:\n' + examples)
+
+
+@pytest.mark.parametrize("example, needle, message", [
+    # an undeclared fact: at its key
+    ("      - {facts: {a: true, zzz: true}, expect: true}\n", "zzz", "unknown fact 'zzz'"),
+    # a value of the wrong type: at the value
+    ("      - {facts: {a: 3}, expect: true}\n", "3}", "fact 'a' must be true or false"),
+    # in block style, on its own line
+    ("      - facts:\n          a: true\n          n: -1\n        expect: true\n", "-1", "at least 0"),
+    # nested mapping for a dotted name
+    ("      - {facts: {a: true, items: [{k: zz}]}, expect: true}\n", "zz}", "items[0].k"),
+])
+def test_example_fact_errors_point_at_the_fact(tmp_path, run, example, needle, message):
+    files = dict(MINI, **{"s.yaml": _std(example)})
+    d = write(tmp_path / "r", files)
+    code, out, err = run("test", d)
+    assert code == 1, out + err
+    text = files["s.yaml"]
+    at = text.index(needle)
+    line = text.count("\n", 0, at) + 1
+    col = at - (text.rfind("\n", 0, at) + 1) + 1
+    assert f"s.yaml:{line}:{col}: error: c1 example 1: " in err, err
+    assert message in err
