@@ -48,13 +48,17 @@ def _check_year(year: int) -> int:
     return year
 
 
+def _warn_error_lines(path: str, error_lines) -> None:
+    if error_lines:
+        lines = ", ".join(map(str, error_lines[:10])) + (" …" if len(error_lines) > 10 else "")
+        print(f"{path}: warning: {len(error_lines)} error line(s) skipped, entities not graded (lines {lines})", file=sys.stderr)
+
+
 def _registry(path: str):
     from safetyrules.supervision.registry import read_registry
 
     reg = read_registry(path)
-    if reg.error_lines:
-        lines = ", ".join(map(str, reg.error_lines[:10])) + (" …" if len(reg.error_lines) > 10 else "")
-        print(f"{path}: warning: {len(reg.error_lines)} error line(s) skipped, entities not graded (lines {lines})", file=sys.stderr)
+    _warn_error_lines(path, reg.error_lines)
     return reg
 
 
@@ -324,6 +328,8 @@ def _cmd_track(args) -> int:
 
     old = read_records(args.old)
     new = read_records(args.new)
+    for path, recs in ((args.old, old), (args.new, new)):
+        _warn_error_lines(path, getattr(recs, "error_lines", ()))
     led = read_ledger(args.ledger)
     cmap = read_clause_map(args.clause_map)
     rules = None

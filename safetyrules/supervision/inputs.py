@@ -267,7 +267,10 @@ def read_calendar(path: Optional[str], year: int) -> Calendar:
             out.add(d)
         return frozenset(out)
 
-    return Calendar(year, dates("holidays"), dates("makeup_workdays"), False, data.get("workdays"), path)
+    printed = data.get("workdays")
+    if printed is not None and (isinstance(printed, bool) or not isinstance(printed, int) or printed < 0):
+        raise SupervisionError(f"workdays (the total the calendar prints) must be a whole number, got {printed!r}", code="E-CALENDAR", **loc_of(doc, path, ("workdays",)))
+    return Calendar(year, dates("holidays"), dates("makeup_workdays"), False, printed, path)
 
 
 def workdays_between(cal: Optional[Calendar], start: datetime.date, end: datetime.date) -> int:

@@ -143,6 +143,9 @@ def workdays_table(staff: Mapping[str, Any], calendar: Optional[Calendar], polic
     given_wd = _int(staff, "workdays", path, doc, required=False)
     if calendar is not None and not calendar.default:
         wd = calendar.workdays()
+        if calendar.printed_workdays is not None and calendar.printed_workdays != wd:
+            # §8.1 step 1: every printed total is recomputed (a calendar's own total too)
+            warnings.append(Warning_("W-PLAN-ARITH", f"workdays: the calendar prints {calendar.printed_workdays}, its dates give {wd}", "workdays"))
         if given_wd is not None and given_wd != wd:
             warnings.append(Warning_("W-PLAN-ARITH", f"workdays: the staff file says {given_wd}, the calendar gives {wd}", "workdays"))
     elif given_wd is not None:

@@ -45,6 +45,8 @@ class Record:
     level: Optional[str]
     grid: Optional[str]
     line: int = 0
+    #: ``entity.supervised_by`` (the level that supervises the entity), when the record carries it
+    supervised_by: Optional[str] = None
 
 
 def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
@@ -67,7 +69,9 @@ def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
     rs = obj.get("ruleset")
     digest = rs.get("digest") if isinstance(rs, Mapping) else rs
     grid = (obj.get("entity") or {}).get("grid") or obj.get("entity.grid")
-    return Record(ent, date, tuple(fs), tuple(us), digest, obj.get("level"), grid, where.get("line") or 0)
+    sup = (obj.get("entity") or {}).get("supervised_by") or obj.get("entity.supervised_by")
+    return Record(ent, date, tuple(fs), tuple(us), digest, obj.get("level"), grid, where.get("line") or 0,
+                  sup if isinstance(sup, str) else None)
 
 
 def records_from_dicts(objs: Iterable[Mapping[str, Any]], path: Optional[str] = None) -> Dict[str, Record]:
@@ -80,15 +84,28 @@ def records_from_dicts(objs: Iterable[Mapping[str, Any]], path: Optional[str] = 
     return out
 
 
+class Records(dict):
+    """Records by entity id; ``error_lines`` lists the line numbers of
+    ``evaluate``'s error lines (``{"line": N, "error": …}``, an entity it could
+    not decide), skipped as :func:`.registry.read_registry` skips them."""
+
+    error_lines: Tuple[int, ...] = ()
+
+
 def read_records(path: str) -> Dict[str, Record]:
     """A graded registry (JSONL) or one inspection record (JSON/YAML) → records by entity."""
     if path.endswith((".jsonl", ".ndjson")):
-        out: Dict[str, Record] = {}
+        out: Dict[str, Record] = Records()
+        errors: List[int] = []
         for n, obj in read_jsonl(path):
+            if "error" in obj and "entity" not in obj and "level" not in obj and "entity_id" not in obj and "entity.id" not in obj:
+                errors.append(n)  # evaluate's line for an entity it could not decide: reported, not tracked
+                continue
             r = _record(obj, {"path": path, "line": n})
             if r.entity_id in out:
                 raise SupervisionError(f"entity {r.entity_id!r} appears twice", code="E-TRACK-INPUT", path=path, line=n)
             out[r.entity_id] = r
+        out.error_lines = tuple(errors)
         return out
     data, _doc = read_mapping(path, "inspection record")
     if not isinstance(data, Mapping):
@@ -274,9 +291,11 @@ def track(
                     if as_of > dl and not (lrec and lrec.rechecked):
                         alerts.append(_alert("A-RECHECK-DUE" if as_of <= due else "A-RECHECK-OVERDUE", row, f"re-check due by {due} ({recheck_days} days after the deadline; HZ-8 Hubei)"))
             if severity == "major" and cls in ("persisting", "unverified"):
-                level = "county"
-                alerts.append(_alert("A-LISTING-CANDIDATE", row, f"major hazard {cls}: a 挂牌督办 candidate at {level} level (HZ-9, Hubei)"))
-            if lrec and lrec.stop_from and _months_between(lrec.stop_from, as_of) >= stop_months and still_open:
+                level, basis = _listing_level(n, o, lrec)
+                alert = _alert("A-LISTING-CANDIDATE", row, f"major hazard {cls}: a 挂牌督办 candidate at {level} level ({basis})")
+                alert["listing_level"] = level
+                alerts.append(alert)
+            if lrec and lrec.stop_from and as_of > _add_months(lrec.stop_from, stop_months) and still_open:
                 alerts.append(_alert("A-STOP-OVER-6-MONTHS", row, f"stop order since {lrec.stop_from} exceeds {stop_months} months (原安监总局令第15号 Art. 14)"))
             found_at = (lrec.found_at if lrec else None) or (o.date if (o and s["old"] == "found") else None)
             if severity == "major" and still_open and found_at and cutoff and found_at <= cutoff:
@@ -345,6 +364,36 @@ def _alert(code: str, row: Mapping[str, Any], message: str) -> Dict[str, Any]:
     return {"code": code, "finding_id": row["finding_id"], "entity_id": row["entity_id"], "standard": row["standard"], "clause": row["clause"], "message": message}
 
 
-def _months_between(a: datetime.date, b: datetime.date) -> int:
-    m = (b.year - a.year) * 12 + (b.month - a.month)
-    return m - (1 if b.day < a.day else 0)
+_LISTING_LEVELS = ("county", "city", "province")
+
+
+def _listing_level(n: Optional[Record], o: Optional[Record], lrec: Any) -> Tuple[str, str]:
+    """The 挂牌督办 level of a listing candidate (§8.4: "derived from the
+    entity's supervising level"): the entity's ``supervised_by`` when it is
+    county, city or province; else the ledger's ``supervision.level``; else the
+    hazard's ``grade`` as Hubei lists them (HZ-9: grade 4 county, 3 city, 2 and
+    above province); else county, the lowest level that lists."""
+    for rec in (n, o):
+        v = rec.supervised_by if rec is not None else None
+        if v in _LISTING_LEVELS:
+            return v, "the entity's supervising level; HZ-9, Hubei"
+    fields = lrec.fields if lrec is not None else {}
+    sup = fields.get("supervision")
+    if isinstance(sup, Mapping) and sup.get("level") in _LISTING_LEVELS:
+        return sup["level"], "the ledger's supervision level; HZ-9, Hubei"
+    grade = fields.get("grade")
+    g = str(grade).strip().lower().removeprefix("grade") if grade is not None and not isinstance(grade, bool) else ""
+    if g.isdigit() and int(g) >= 1:
+        return ("county" if int(g) >= 4 else "city" if int(g) == 3 else "province"), f"grade {int(g)} hazard; HZ-9, Hubei"
+    return "county", "supervising level not given: county, the lowest listing level; HZ-9, Hubei"
+
+
+def _add_months(a: datetime.date, months: int) -> datetime.date:
+    """The same day ``months`` calendar months later (the month's last day if
+    it has no such day: Aug 31 + 6 months is Feb 28).  A stop order is over
+    the limit only after this day: "no more than 6 months" (15号令 Art. 14)."""
+    import calendar
+
+    y, m = divmod(a.month - 1 + months, 12)
+    year, month = a.year + y, m + 1
+    return datetime.date(year, month, min(a.day, calendar.monthrange(year, month)[1]))

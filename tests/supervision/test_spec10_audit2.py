@@ -1,0 +1,181 @@
+"""A second black-box audit of SPEC §10 against reference/supervision.md §8,
+sentence by sentence: a graded registry made by `evaluate --format json`
+over a generated JSON Lines registry (every colour) feeds each command as a
+subprocess, and what comes out is compared with the text.  Each test here
+failed before the fix it names (see docs/supervision.md)."""
+
+import copy
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import safetyrules.supervision as sv
+from safetyrules.supervision.track import records_from_dicts
+
+from sv_fixtures import EXAMPLES, write_jsonl
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+# A small office whose every clause of the bundled set is decided (tests/supervision/test_sv_provenance_e2e.py's
+# entity, with the tank-farm, fuel-station and goods questions answered), in the four colours.
+BASE = {"entity": {"assets": 222, "employees": 8, "nbs_sector": "software_it", "sector": "office", "status": "active"},
+        "fire": {"crowded_place": False, "tank_farm": {"present": False}, "fuel_station": {"present": False},
+                 "fe_goods": {"place": False, "facility": False}, "hazard_places": [], "venue": "office"},
+        "gas": {"fuel_used": False}, "hazchem": {"substances": []}, "project": {"kind": "none"},
+        "safety": {"any_staff": True}}
+RED_TANK = {"present": True, "cooling_ok": False, "fire_alarm_ok": True, "fixed_extinguishing_ok": True, "gas_alarm_ok": True}
+
+
+def facts(eid, grid, colour):
+    e = copy.deepcopy(BASE)
+    e["entity"].update(id=eid, grid=grid)
+    if colour in ("yellow", "orange"):
+        e["safety"]["any_staff"] = False
+    if colour == "orange":
+        e["entity"]["high_risk_sector"] = True
+        e["safety"]["dedicated_staffing"] = False
+    if colour == "red":
+        e["fire"]["tank_farm"] = dict(RED_TANK)
+        e["fire"].update(expert_review_with_measures=False, out_of_use=False)
+    return e
+
+
+def graded(tmp_path, name, entities, day="2025-03-01"):
+    src = write_jsonl(tmp_path / f"{name}-facts.jsonl", entities)
+    r = run("evaluate", src, "--format", "json", "--as-of", day, "-q")
+    assert r.returncode == 0, r.stderr
+    dst = tmp_path / f"{name}.jsonl"
+    dst.write_text(r.stdout, encoding="utf-8")
+    return dst
+
+
+@pytest.fixture(scope="module")
+def colours(tmp_path_factory):
+    d = tmp_path_factory.mktemp("audit2")
+    ents = [facts(f"{c[0].upper()}{i}", f"G{i % 2 + 1}", c) for c in ("blue", "yellow", "orange", "red") for i in range(1, 4)]
+    reg = graded(d, "registry", ents)
+    levels = {json.loads(x)["entity"]["id"]: json.loads(x)["level"] for x in reg.read_text(encoding="utf-8").splitlines()}
+    assert {k[0]: v for k, v in levels.items()} == {"B": "blue", "Y": "yellow", "O": "orange", "R": "red"}
+    return d, reg
+
+
+def sha(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- §8.4: track reads the graded registry `evaluate` writes, error lines included -----------------
+
+
+def test_track_skips_an_evaluate_error_line_as_the_other_commands_do(colours, tmp_path):
+    """§8.0/SPEC §8: `evaluate` writes {"line": N, "error": …} for an entity it
+    could not decide.  plan, grid and draw skip such a line with a warning;
+    track stopped with "a record needs entity_id" (a message about the wrong
+    thing).  Its OLD findings must not read as rectified: they are out of scope
+    (needs review), never cleared by missing data."""
+    _, reg = colours
+    lines = reg.read_text(encoding="utf-8").splitlines()
+    y1 = next(i for i, x in enumerate(lines) if json.loads(x)["entity"]["id"] == "Y1")
+    new = list(lines)
+    new[y1] = json.dumps({"line": y1 + 1, "error": {"code": "E-JSON", "message": "bad", "fact": None}})
+    newp = tmp_path / "new.jsonl"
+    newp.write_text("\n".join(new) + "\n", encoding="utf-8")
+    r = run("track", reg, newp, "--as-of", "2025-10-01", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert f"{newp}: warning: 1 error line(s) skipped" in r.stderr and f"lines {y1 + 1}" in r.stderr
+    rows = {f["entity_id"]: f for f in json.loads(r.stdout)["findings"]}
+    assert rows["Y1"]["class"] == "out_of_scope"
+    assert rows["Y2"]["class"] == "persisting"
+    recs = sv.read_records(str(newp))
+    assert "Y1" not in recs and "Y2" in recs
+
+
+def test_track_refuses_a_line_that_is_neither_a_record_nor_an_error_line(tmp_path):
+    p = write_jsonl(tmp_path / "new.jsonl", [{"findings": []}])
+    r = run("track", p, p, "--as-of", "2025-10-01")
+    assert r.returncode == 2 and f"{p}:1: error:" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- §8.4 alerts: "a stop order older than 6 months (15号令 Art. 14)" ---------------------------------
+
+
+def _major_records(day_old="2025-03-01", day_new="2025-08-01"):
+    old = [{"entity_id": "E1", "date": day_old, "findings": [{"standard": "s", "clause": "c", "severity": "major"}]}]
+    new = [{"entity_id": "E1", "date": day_new, "findings": [{"standard": "s", "clause": "c", "severity": "major"}]}]
+    return records_from_dicts(old), records_from_dicts(new)
+
+
+def _ledger(tmp_path, events):
+    fid = sv.finding_id("E1", "s", "c")
+    return sv.read_ledger(write_jsonl(tmp_path / "ledger.jsonl", [dict(e, finding_id=fid, entity_id="E1") for e in events]))
+
+
+@pytest.mark.parametrize("start, as_of, alert", [
+    ("2025-03-01", "2025-09-01", False),   # exactly 6 months: the limit, not past it
+    ("2025-03-01", "2025-09-02", True),
+    ("2025-08-31", "2026-02-28", False),   # six months after Aug 31 is Feb 28
+    ("2025-08-31", "2026-03-01", True),
+    ("2025-03-15", "2025-09-14", False),
+])
+def test_stop_order_alert_only_past_six_months(tmp_path, start, as_of, alert):
+    old, new = _major_records(day_new=start)  # the ledger is folded up to NEW's date
+    led = _ledger(tmp_path, [{"at": "2025-03-01", "action": "found", "severity": "major"},
+                             {"at": start, "action": "stop_ordered", "stop_order": {"from": start}}])
+    res = sv.track(old, new, ledger=led, as_of=datetime.date.fromisoformat(as_of))
+    codes = [a["code"] for a in res.alerts]
+    assert ("A-STOP-OVER-6-MONTHS" in codes) is alert, codes
+
+
+# --- §8.4 alerts: "a 挂牌督办 candidate, with the listing level derived from the entity's supervising level"
+
+
+@pytest.mark.parametrize("supervised_by, grade, level", [
+    (None, None, "county"), ("city", None, "city"), ("province", None, "province"),
+    (None, 3, "city"), (None, 2, "province"), (None, 4, "county"), ("city", 2, "city"),
+])
+def test_listing_candidate_level_follows_the_supervising_level(tmp_path, supervised_by, grade, level):
+    ent = {"id": "E1"}
+    if supervised_by:
+        ent["supervised_by"] = supervised_by
+    f = {"standard": "s", "clause": "c", "severity": "major"}
+    old = write_jsonl(tmp_path / "old.jsonl", [{"entity": ent, "date": "2025-03-01", "level": "red", "findings": [f]}])
+    new = write_jsonl(tmp_path / "new.jsonl", [{"entity": ent, "date": "2025-08-01", "level": "red", "findings": [f]}])
+    args = ["track", old, new, "--as-of", "2025-08-02", "--format", "json"]
+    if grade is not None:
+        led = write_jsonl(tmp_path / "ledger.jsonl", [{"finding_id": sv.finding_id("E1", "s", "c"), "entity_id": "E1",
+                                                       "at": "2025-03-01", "action": "found", "severity": "major", "grade": grade}])
+        args += ["--ledger", led]
+    r = run(*args)
+    assert r.returncode == 0, r.stderr
+    alerts = [a for a in json.loads(r.stdout)["alerts"] if a["code"] == "A-LISTING-CANDIDATE"]
+    assert len(alerts) == 1
+    assert alerts[0]["listing_level"] == level
+    assert f"at {level} level" in alerts[0]["message"]
+
+
+# --- §8.1 step 1: "The plan recomputes every sum and reports printed totals that disagree" ------------
+
+
+def test_a_calendar_that_prints_a_wrong_total_is_flagged(tmp_path):
+    cal = open(os.path.join(EXAMPLES, "calendar-2025.yaml"), encoding="utf-8").read() + "workdays: 250\n"
+    (tmp_path / "cal.yaml").write_text(cal, encoding="utf-8")
+    (tmp_path / "staff.yaml").write_text("year: 2025\nstaff: 2\n", encoding="utf-8")
+    reg = write_jsonl(tmp_path / "reg.jsonl", [{"entity": {"id": "E1", "status": "active"}, "level": "blue"}])
+    r = run("plan", reg, "--staff", tmp_path / "staff.yaml", "--calendar", tmp_path / "cal.yaml", "--year", "2025",
+            "--format", "json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)["summary"]
+    assert s["workdays"]["workdays"] == 248
+    arith = [w for w in s["warnings"] if w["code"] == "W-PLAN-ARITH"]
+    assert arith and "250" in arith[0]["message"] and "248" in arith[0]["message"]
+    (tmp_path / "cal.yaml").write_text(cal.replace("workdays: 250", "workdays: 248"), encoding="utf-8")
+    r = run("plan", reg, "--staff", tmp_path / "staff.yaml", "--calendar", tmp_path / "cal.yaml", "--year", "2025",
+            "--format", "json")
+    assert not [w for w in json.loads(r.stdout)["summary"]["warnings"] if w["code"] == "W-PLAN-ARITH"]
