@@ -202,8 +202,12 @@ def _bad_value_sql(name: str, spec: FactSpec, dtype) -> List[tuple]:
     if spec.type in ("integer", "number") and kind in ("DoubleType", "FloatType"):
         out.append((f"NOT isnan({col}) AND abs({col}) = double('inf')", "must be a finite number"))
         if spec.type == "integer":
-            out.append((f"NOT isnan({col}) AND abs({col}) <> double('inf') AND {col} <> floor({col})",
-                        "must be a whole number"))
+            # not floor(): it returns a BIGINT, which overflows (an ANSI
+            # error) for an integral double past 64 bits
+            finite = f"NOT isnan({col}) AND abs({col}) <> double('inf')"
+            out.append((f"{finite} AND {col} % double(1) <> double(0)", "must be a whole number"))
+            out.append((f"{finite} AND ({col} >= double(9223372036854775807) OR {col} < double(-9223372036854775808))",
+                        "holds a number too large for a 64-bit column"))
     if spec.type in ("integer", "number"):
         if spec.min is not None:
             out.append((f"{col} < {float(spec.min)!r}", f"must be at least {spec.min}"))
