@@ -19,7 +19,7 @@ from typing import Any, AsyncIterator, Dict, List, Optional
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -37,7 +37,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds to receive a request body
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 NDJSON = "application/x-ndjson"
-SCHEMA = "application/schema+json"
+SCHEMA = JSON  # the schemas are JSON documents, served as every JSON answer is
 
 
 def ruleset_summary(rules) -> Dict[str, Any]:
@@ -179,6 +179,10 @@ class _Service:
                 return
             except asyncio.TimeoutError:
                 raise Problem.single(408, "E-TIMEOUT", f"no body data for {self.timeout:g} s") from None
+            except ClientDisconnect:
+                # the client went away mid-body: nobody reads the answer, but
+                # it is an answer (a problem), not an error in the server's log
+                raise Problem.single(400, "E-DISCONNECT", "the client closed the connection before the body ended") from None
             if chunk:
                 yield chunk
 
@@ -274,7 +278,10 @@ class _Service:
         # E-DEPTH, E-ENTITY, ...)
         from safetyrules.engine.reader import iter_jsonl_bytes
 
-        got = list(iter_jsonl_bytes([raw if n > 1 or not raw.startswith(b"\xef\xbb\xbf") else raw[3:]]))
+        # the reader drops a byte-order mark on its first line only: a later
+        # line goes in second (after a blank one), so that a BOM there is the
+        # E-JSON it is in `evaluate`
+        got = list(iter_jsonl_bytes([raw] if n == 1 else [b"", raw]))
         if not got:
             return b""
         if got[0].error is not None:

@@ -144,14 +144,14 @@ def openapi_document(plan: Plan) -> Dict[str, Any]:
                 "get": {
                     "operationId": "factsSchema",
                     "summary": "JSON Schema (2020-12) of the facts the rule set accepts",
-                    "responses": {"200": {"description": "A JSON Schema", "content": {"application/schema+json": {"schema": schema_doc}}}},
+                    "responses": {"200": {"description": "A JSON Schema", "content": {"application/json": {"schema": schema_doc}}}},
                 }
             },
             "/v1/schema/decision": {
                 "get": {
                     "operationId": "decisionSchema",
                     "summary": "JSON Schema (2020-12) of a decision",
-                    "responses": {"200": {"description": "A JSON Schema", "content": {"application/schema+json": {"schema": schema_doc}}}},
+                    "responses": {"200": {"description": "A JSON Schema", "content": {"application/json": {"schema": schema_doc}}}},
                 }
             },
             "/openapi.json": {

@@ -66,6 +66,10 @@ def _leaf(spec: FactSpec) -> Dict[str, Any]:
         s = {"enum": list(spec.values or ())}
     elif t == "date":
         s = {"type": "string", "format": "date"}
+    elif t == "list" and spec.item is None and spec.values is not None:
+        # a list of plain values (``values:``, e.g. entity.activities): each
+        # item one of them, never null
+        s = {"type": "array", "items": {"enum": list(spec.values)}}
     elif t == "list":
         s = {"type": "array", "items": _tree({k: v for k, v in (spec.item or {}).items()})}
     else:
