@@ -193,15 +193,43 @@ def _public(path: Optional[str], what: str):
         return None
     from safetyrules.supervision.common import SupervisionError, read_mapping
 
-    data, _ = read_mapping(path, what)
+    data, doc = read_mapping(path, what)
     if what == "public values":
         vals = data.get("values") if isinstance(data, dict) else data
         if not isinstance(vals, list):
             raise SupervisionError("public values: a list, or a mapping with 'values:'", path=path, line=1, code="E-DRAW-PUBLIC")
+        _check_public_text(path, doc, vals, isinstance(data, dict))
         return vals
     if not isinstance(data, dict) or "description" not in data:
         raise SupervisionError("a public source has 'description' and 'values' (how many, or their names)", path=path, line=1, code="E-DRAW-PUBLIC")
     return data
+
+
+def _check_public_text(path: str, doc, vals, nested: bool) -> None:
+    """§8.2: S mixes in "the published values as strings".  A value the file
+    does not hold as the text it was published as (YAML reads 07 as 7, 0x1F as
+    31, 1.50 as 1.5, true as a boolean) would change S: it must be quoted."""
+    import re
+
+    from safetyrules.supervision.common import SupervisionError, loc_of
+
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    for i, v in enumerate(vals):
+        if isinstance(v, str):
+            continue
+        where = loc_of(doc, path, ("values", i) if nested else (i,))
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise SupervisionError(f"public value {v!r} is not text: write it quoted, as it was published (\"…\")", code="E-DRAW-PUBLIC", **where)
+        line, col = where.get("line"), where.get("column")
+        if line and col and line <= len(lines):
+            m = re.match(r"[^\s,\]\}#]+", lines[line - 1][col - 1:])
+            if m and m.group(0) != str(v):
+                raise SupervisionError(f"public value {m.group(0)} reads as the number {v}: quote it as it was published (\"{m.group(0)}\"), "
+                                       "since the effective seed mixes in the published text", code="E-DRAW-PUBLIC", **where)
 
 
 @_run

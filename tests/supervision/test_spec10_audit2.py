@@ -179,3 +179,33 @@ def test_a_calendar_that_prints_a_wrong_total_is_flagged(tmp_path):
     r = run("plan", reg, "--staff", tmp_path / "staff.yaml", "--calendar", tmp_path / "cal.yaml", "--year", "2025",
             "--format", "json")
     assert not [w for w in json.loads(r.stdout)["summary"]["warnings"] if w["code"] == "W-PLAN-ARITH"]
+
+
+# --- §8.2 step 2: S mixes in "the published values as strings" -----------------------------------
+
+
+@pytest.mark.parametrize("values, ok", [('["07", "3", "9"]', True), ("[7, 3, 9]", True), ("[07, 3, 9]", False),
+                                        ("[0x1F, 3, 9]", False), ("[1.50, 3, 9]", False), ("[true, 3, 9]", False)])
+def test_public_values_are_the_published_text(colours, tmp_path, values, ok):
+    """YAML reads 07 as the number 7: the effective seed would mix in "7", not
+    the published "07", and a verifier working from the published numbers
+    would get another draw.  Such a value must be quoted (exit 2, located)."""
+    from sv_fixtures import COMMITMENT, SEED
+
+    _, reg = colours
+    (tmp_path / "src.yaml").write_text("description: lottery X, draw 60\nvalues: 3\n", encoding="utf-8")
+    (tmp_path / "vals.yaml").write_text(f"values: {values}\n", encoding="utf-8")
+    insp = write_jsonl(tmp_path / "insp.jsonl", [{"id": f"I{i}", "cert_no": f"C{i}"} for i in range(4)])
+    r = run("draw", "commit", reg, "--inspectors", insp, "--as-of", "2025-03-01", "--commitment", COMMITMENT,
+            "--public-source", tmp_path / "src.yaml", "-o", tmp_path / "m.json")
+    assert r.returncode == 0, r.stderr
+    r = run("draw", "run", tmp_path / "m.json", "--seed", SEED, "--public-values", tmp_path / "vals.yaml", "-o", tmp_path / "r.json")
+    if not ok:
+        assert r.returncode == 2 and f"{tmp_path / 'vals.yaml'}:1:" in r.stderr and "quote" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+        return
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    published = ["07", "3", "9"] if '"07"' in values else ["7", "3", "9"]
+    want = sha("srdraw/v1/seed\n" + SEED + "\n" + json.dumps(published, separators=(",", ":"), ensure_ascii=False))
+    assert res["seed"]["effective"] == want and res["seed"]["public_values"] == published
