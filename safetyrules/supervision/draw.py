@@ -237,7 +237,7 @@ def draw_commit(
         want = sum(k)
         if want > budget:
             weights = [(r[2] or 0) * r[1] for r in rows]
-            k2 = apportion(weights, [r[1] for r in rows], budget)
+            k2 = apportion(weights, k, budget)  # scaled down: no stratum above its own target
             budget_info = {"budget": budget, "binds": True, "before": want, "after": sum(k2)}
             warnings.append(Warning_("W-DRAW-BUDGET-BINDS", f"the targets ({want}) exceed the budget ({budget}): scaled by largest remainder"))
             k = k2

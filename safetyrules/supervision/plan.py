@@ -320,7 +320,7 @@ def plan(
     trows = [(s, strata[s], top if s.split("/")[0] == "unknown" else ratios.get(s.split("/")[0]), None) for s in order]
     want = targets(trows, int(policy["min_per_stratum"]))
     binds = sum(want) > n_general
-    got = apportion([(r[2] or 0) * r[1] for r in trows], [r[1] for r in trows], n_general) if binds else want
+    got = apportion([(r[2] or 0) * r[1] for r in trows], want, n_general) if binds else want  # scaled down: none above its target
     stratum_targets = [{"stratum": s, "n": n, "ratio": decimal_str(r) if r is not None else None, "wanted": w, "target": t} for (s, n, r, _), w, t in zip(trows, want, got)]
     active = sum(1 for r in rows if r["category"] != "excluded" or r["exclusion"] in ("EX-KEY", "EX-RECENT", "EX-CAP", "EX-POOL"))
     k_count = len(key_rows)

@@ -209,3 +209,29 @@ def test_public_values_are_the_published_text(colours, tmp_path, values, ok):
     published = ["07", "3", "9"] if '"07"' in values else ["7", "3", "9"]
     want = sha("srdraw/v1/seed\n" + SEED + "\n" + json.dumps(published, separators=(",", ":"), ensure_ascii=False))
     assert res["seed"]["effective"] == want and res["seed"]["public_values"] == published
+
+
+# --- §8.2 targets: "With a budget … the counts are scaled down by the largest-remainder method" ----------
+
+
+def test_a_binding_budget_never_raises_a_stratum_above_its_own_target(tmp_path):
+    """yellow 100 at 0.10 wants 10; blue 2 and unknown 2 want 1 each (the
+    minimum).  A budget of 11 scales the 12 down: quotas ∝ ratio × n give
+    yellow 10.68, so the seat left over went to yellow (11, more than its
+    ratio asks) while blue and unknown got none.  Scaled down, yellow keeps 10
+    and the seat goes to the next largest remainder (unknown)."""
+    lines = ([{"entity": {"id": f"Y{i:03d}", "status": "active"}, "level": "yellow"} for i in range(100)]
+             + [{"entity": {"id": f"B{i}", "status": "active"}, "level": "blue"} for i in range(2)]
+             + [{"entity": {"id": f"U{i}", "status": "active"}, "level": None} for i in range(2)])
+    reg = write_jsonl(tmp_path / "reg.jsonl", lines)
+    (tmp_path / "p.yaml").write_text('kind: supervision-policy\nid: t\nkey_inspection: {any_of: "false"}\n'
+                                     'random: {ratios: {yellow: "0.10", blue: "0.05"}, min_per_stratum: 1}\n', encoding="utf-8")
+    insp = write_jsonl(tmp_path / "insp.jsonl", [{"id": f"I{i}", "cert_no": f"C{i}"} for i in range(4)])
+    from sv_fixtures import COMMITMENT
+
+    r = run("draw", "commit", reg, "--policy", tmp_path / "p.yaml", "--inspectors", insp, "--as-of", "2025-03-01",
+            "--commitment", COMMITMENT, "--budget", "11", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    man = json.loads(r.stdout)
+    assert {s["stratum"]: s["target"] for s in man["strata"]} == {"yellow": 10, "blue": 0, "unknown": 1}
+    assert man["budget"] == {"after": 11, "before": 12, "binds": True, "budget": 11}
