@@ -152,3 +152,44 @@ def test_fact_titles_say_what_the_text_tests(rule_sets):
     item = facts["building_materials.coal_mill_units"].item
     assert "报警" in item["temperature_monitoring"].title["zh"]
     assert "报警" in item["temperature_monitoring_working"].title["zh"]
+
+
+def test_not_encoded_md_provisional_rows_are_provisional(rule_sets):
+    """docs/standards/not-encoded.md 'Encoded as provisional': a row naming a
+    clause, a table or a whole standard names something provisional."""
+    with open(os.path.join(ROOT, "docs", "standards", "not-encoded.md"), encoding="utf-8") as fh:
+        text = fh.read().split("## Encoded as provisional", 1)[1].split("\n## ", 1)[0]
+    standards, clauses, tables = {}, {}, {}
+    for rules in rule_sets:
+        for s in rules.plan.standards:
+            standards[s.id] = s
+            for c in s.clauses:
+                clauses[(s.id, c.id)] = c
+        for t in rules.plan.tables:
+            tables[t.id] = t
+    checked = 0
+    for cell in re.findall(r"^\| ([^|]+?) \|", text, re.M):
+        if "(status verified)" in cell or " routing " in cell:
+            continue  # rows that say they are not provisional clauses
+        m = re.fullmatch(r"`([\w.-]+)`(?: `([\w.-]+)`(?:–`([\w.-]+)`)?)?(?: \(.*\))?", cell)
+        many = re.fullmatch(r"`[\w.-]+`(?:, `[\w.-]+`)+", cell)
+        if many:
+            ids = re.findall(r"`([\w.-]+)`", cell)
+            states = [tables[i].status for i in ids]
+        elif m:
+            sid, first, last = m.groups()
+            if first:
+                ids = [c.id for c in standards[sid].clauses]
+                span = ids[ids.index(first):ids.index(last or first) + 1]
+                states = [clauses[(sid, cid)].status for cid in span]
+            elif sid in tables:
+                states = [tables[sid].status]
+            elif sid in standards:
+                states = [c.status for c in standards[sid].clauses]
+            else:
+                continue  # the overlay example, not bundled
+        else:
+            continue
+        checked += 1
+        assert set(states) == {"provisional"}, cell
+    assert checked >= 16
