@@ -62,6 +62,40 @@ def _dimension(decision: Dict[str, Any], by: str) -> Any:
     return entity.get(by) if isinstance(entity, dict) else None
 
 
+_SCALAR = (str, type(None))
+
+
+def _is_decision(d: Any) -> bool:
+    """Whether a parsed line is a decision as ``evaluate --format json``
+    writes it: a mapping with ``level`` and no ``error``, whose fields the
+    report reads have their decision shapes (anything else is a bad line,
+    counted and skipped — never a crash)."""
+    if not isinstance(d, dict) or "error" in d or "level" not in d:
+        return False
+    if not all(isinstance(d.get(k), _SCALAR) for k in ("level", "tier", "inspection")):
+        return False
+    if not isinstance(d.get("major_hazard"), (bool, type(None))):
+        return False
+    for k in ("entity", "outputs", "ruleset"):
+        if not isinstance(d.get(k), (dict, type(None))):
+            return False
+    if not isinstance(d.get("undetermined"), (list, type(None))):
+        return False
+    found = d.get("findings")
+    if found is None:
+        return True
+    if not isinstance(found, list):
+        return False
+    for f in found:
+        if not isinstance(f, dict):
+            return False
+        if not all(isinstance(f.get(k), _SCALAR) for k in ("standard", "clause", "cite", "severity")):
+            return False
+        if not isinstance(f.get("title"), (dict, type(None))):
+            return False
+    return True
+
+
 class _Tally:
     """Counts over decisions; two tallies merge (for parallel reading)."""
 
@@ -94,7 +128,7 @@ class _Tally:
                 except (ValueError, RecursionError):
                     self.bad += 1
                     continue
-            if not isinstance(d, dict) or "error" in d or "level" not in d:
+            if not _is_decision(d):
                 self.bad += 1
                 continue
             self.n += 1
