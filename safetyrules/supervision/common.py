@@ -178,9 +178,10 @@ def read_mapping(path: str, what: str = "file") -> Tuple[Any, Any]:
     return doc.data, doc
 
 
-def read_csv(path: str, what: str = "file") -> Iterator[Tuple[int, Dict[str, Any]]]:
+def read_csv(path: str, what: str = "file", required: Tuple[str, ...] = ()) -> Iterator[Tuple[int, Dict[str, Any]]]:
     """(line number, row) for each row of a CSV file with a header; an
-    unreadable, non-UTF-8 or malformed file is a located :class:`SupervisionError`."""
+    unreadable, non-UTF-8 or malformed file, or a header without the
+    ``required`` columns, is a located :class:`SupervisionError`."""
     import csv
 
     try:
@@ -191,6 +192,12 @@ def read_csv(path: str, what: str = "file") -> Iterator[Tuple[int, Dict[str, Any
         reader = csv.DictReader(fh)
         n = 1
         try:
+            if required:
+                have = [str(x).strip() for x in (reader.fieldnames or [])]
+                missing = [c for c in required if c not in have]
+                if missing:
+                    raise SupervisionError(f"{what}: the header line needs the columns {','.join(required)} (missing {', '.join(missing)})",
+                                           path=path, line=1, code="E-INPUT")
             for row in reader:
                 n = reader.line_num
                 yield n, row

@@ -100,7 +100,7 @@ def read_moves(path: str) -> List[Tuple[str, str]]:
         return out
     from .common import read_csv
 
-    for n, row in read_csv(path, "moves"):
+    for n, row in read_csv(path, "moves", ("entity_id", "to_grid")):
         if not row.get("entity_id") or not row.get("to_grid"):
             raise SupervisionError("a move line is entity_id,to_grid", path=path, line=n, code="E-GRID-MOVE")
         out.append(Move(row["entity_id"].strip(), row["to_grid"].strip(), path, n))

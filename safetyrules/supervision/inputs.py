@@ -205,7 +205,7 @@ def read_members(path: str) -> Tuple[Member, ...]:
     if path.endswith(".csv"):
         from .common import read_csv
 
-        recs = [(dict(r), {"path": path, "line": n}) for n, r in read_csv(path, "members")]
+        recs = [(dict(r), {"path": path, "line": n}) for n, r in read_csv(path, "members", ("id", "grid"))]
     else:
         recs = _records(path, "members")
     out = []

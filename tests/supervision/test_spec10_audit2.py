@@ -235,3 +235,23 @@ def test_a_binding_budget_never_raises_a_stratum_above_its_own_target(tmp_path):
     man = json.loads(r.stdout)
     assert {s["stratum"]: s["target"] for s in man["strata"]} == {"yellow": 10, "blue": 0, "unknown": 1}
     assert man["budget"] == {"after": 11, "before": 12, "binds": True, "budget": 11}
+
+
+# --- §8.0 inputs: grid members are `id, grid, fte, cert_no?`; a move is `entity_id,to_grid` -----------
+
+
+@pytest.mark.parametrize("which, text", [("members", "x\n"), ("members", ""), ("members", "member,grid\nM1,G1\n"),
+                                         ("move", "a,b\nB1,G1\n")])
+def test_a_csv_without_its_columns_is_an_error_not_an_empty_list(colours, tmp_path, which, text):
+    """A members file whose header lacks id and grid gave a report with no
+    members at all (exit 0): every grid understaffed, nothing said."""
+    _, reg = colours
+    members = tmp_path / "members.csv"
+    members.write_text("id,grid,fte,cert_no\nM1,G1,1,C1\nM2,G2,1,\n", encoding="utf-8")
+    bad = tmp_path / f"{which}.csv"
+    bad.write_text(text, encoding="utf-8")
+    args = ["grid", reg, "--members", members if which == "move" else bad]
+    if which == "move":
+        args += ["--move", bad]
+    r = run(*args)
+    assert r.returncode == 2 and f"{bad}:1: error:" in r.stderr and "Traceback" not in r.stderr, (r.returncode, r.stderr)
