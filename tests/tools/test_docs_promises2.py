@@ -213,6 +213,29 @@ def test_decision_md_json_explain_adds_explanation_with_jobs(run):
     assert len(lines) == 2 and all(set(d["explanation"]) == {"clauses", "tables", "changes"} for d in lines)
 
 
+def test_decision_md_order_and_list_item_names(bundled):
+    """decision.md: 'Findings are ordered by standard id, then clause order in
+    the file; undetermined clauses the same way', and missing list items are
+    named with their index (cranes[1].age) -- over the golden corpus."""
+    import gzip
+
+    order = {(s.id, c.id): i for s in bundled.plan.standards for i, c in enumerate(s.clauses)}
+    named = set()
+    with gzip.open(os.path.join(ROOT, "tests", "data", "golden-decisions.jsonl.gz"), "rt", encoding="utf-8") as fh:
+        cases = [json.loads(line) for line in fh]
+    for c in cases:
+        d = c["decision"]
+        for key in ("findings", "undetermined"):
+            keys = [(x["standard"], order[(x["standard"], x["clause"])]) for x in d[key]]
+            assert keys == sorted(keys), key
+        named.update(m for u in d["undetermined"] for m in u["missing"] if "[" in m)
+    assert any(re.fullmatch(r"[a-z_.]+\[\d+\]\.[a-z_]+", m) for m in named)
+    # and the corpus still decides so today
+    c = next(c for c in cases if len(c["decision"]["findings"]) >= 2)
+    got = bundled.evaluate(c["facts"], as_of=c["as_of"]).to_dict()
+    assert [(x["standard"], x["clause"]) for x in got["findings"]] == [(x["standard"], x["clause"]) for x in c["decision"]["findings"]]
+
+
 # --- docs/reports.md ------------------------------------------------------
 
 def test_reports_md_option_table_is_the_parser():
