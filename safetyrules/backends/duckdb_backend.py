@@ -20,9 +20,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from safetyrules.backends.columnar_io import require
-from safetyrules.backends.columnar_result import clause_pass, with_lists
+from safetyrules.backends.columnar_result import clause_pass, numpy_array, with_lists
 from safetyrules.backends.sql import (
-    ITEMWISE,
     BackendError,
     clause_keys,
     compile_stages,
@@ -63,7 +62,8 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
         facts = _chunked(facts.append_column(_ROW, pa.array(np.arange(n, dtype=np.int64))))
         first, carry, second = compile_stages(
             plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True,
-            precomputed=precomputed, counts_apart="__sr_after", null_facts=_null_facts(plan, table)).apart
+            precomputed=precomputed, counts_apart="__sr_after", null_facts=_null_facts(plan, table),
+            collect_members=True).apart
         con.register("facts", facts)
         if PROFILE is not None:  # (benchmarks/bench_duckdb.py --profile)
             con.execute("PRAGMA enable_profiling = 'json'")
@@ -106,7 +106,8 @@ _SQL_TYPES = {"bool": "BOOLEAN", "int64": "BIGINT", "double": "DOUBLE", "string"
 
 def _null_facts(plan: Plan, table) -> Dict[str, str]:
     """The input facts whose column is null in every row (of a non-empty
-    table), a scalar type, → their SQL type."""
+    table), a scalar type or a list of text, → their SQL type."""
+    pa = require("pyarrow")
     n = table.num_rows
     out: Dict[str, str] = {}
     if n == 0:
@@ -115,6 +116,8 @@ def _null_facts(plan: Plan, table) -> Dict[str, str]:
         if name in table.column_names:
             col = table.column(name)
             sql_type = _SQL_TYPES.get(str(col.type))
+            if pa.types.is_list(col.type) and pa.types.is_string(col.type.value_type):
+                sql_type = "VARCHAR[]"  # (a collect table's output not given: see compile_stages)
             if sql_type is not None and col.null_count == n:
                 out[name] = sql_type
     return out
@@ -217,8 +220,6 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
         precomputed[node] = name
         extra.append((name, column))
 
-    item = f"{q('__sr_side')}.{q('__sr_it')}"
-
     def _one_list(k, src, nodes, con, add):
         if src not in table.column_names:  # pragma: no cover - read_table gives every input fact a column
             return
@@ -226,54 +227,50 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
         valid = _valid(chunks, n) if table.column(src).null_count else None
         # the rows where the list is known (a default of each quantifier)
         known = np.flatnonzero(valid) if valid is not None else None
-        itemwise = [nd for nd in nodes if nd.kind in ITEMWISE]
-        folded = [nd for nd in nodes if nd.kind not in ITEMWISE]
-        if itemwise:
-            # each row's number of items (a null list has none, whatever its
-            # offsets say: ``flatten`` skips it, and so do the lengths here)
-            lens = np.concatenate([np.diff(c.offsets.to_numpy()) for c in chunks]).astype(np.int64) if chunks \
-                else np.zeros(0, np.int64)
-            if valid is not None:
-                lens[~valid] = 0
-            rows = np.flatnonzero(lens)
-            ends = np.cumsum(lens[rows])
-            starts = ends - lens[rows]
-            # the outer facts the bodies read (not the items' fields), repeated per item
-            reads: Dict[str, None] = {}
-            for node in itemwise:
-                reads.update(dict.fromkeys(p for p in A.fact_paths(node.body)
-                                           if p != "as_of" and p.split(".", 1)[0] != node.var))
-            items = {"__sr_it": pa.chunked_array([c.flatten() for c in chunks], table.schema.field(src).type.value_type)}
-            if reads:
-                idx = pa.array(np.repeat(rows, lens[rows]))
-                items.update((r, table.column(r).take(idx)) for r in reads)
-            codes = side_expressions(plan, itemwise, item)
-            res = _run_side(con, pa.table(items), [f"{c} AS {q(f'__sr_b{k}')}" for k, c in enumerate(codes)])
-            for k, node in enumerate(itemwise):
-                c = _one(res.column(f"__sr_b{k}"))
-                if node.kind == "count":
-                    vals = np.zeros(n, np.int64)
-                    unknown = np.zeros(n, bool) if valid is None else ~valid
-                    if len(starts):
-                        vals[rows] = np.add.reduceat(c.fill_null(0).to_numpy().astype(np.int64), starts)
-                        if c.null_count:
-                            bad = c.is_null().to_numpy(zero_copy_only=False).astype(np.int8)
-                            unknown[rows] |= np.maximum.reduceat(bad, starts).astype(bool)
-                    add(node, pa.array(vals, pa.int64(), mask=unknown))
+        # each row's number of items (a null list has none, whatever its
+        # offsets say: the items under it are left out, and so do the lengths here)
+        lens = np.concatenate([np.diff(c.offsets.to_numpy()) for c in chunks]).astype(np.int64) if chunks \
+            else np.zeros(0, np.int64)
+        if valid is not None:
+            lens[~valid] = 0
+        rows = np.flatnonzero(lens)
+        ends = np.cumsum(lens[rows])
+        starts = ends - lens[rows]
+        res = None
+        if len(rows):
+            res = _item_codes(plan, table, src, nodes, rows, lens, con)
+        folded = []
+        for j, node in enumerate(nodes):
+            c = _one(res.column(f"__sr_b{j}")) if res is not None else None
+            if node.kind == "sum":
+                col = _sum(node, c, n, rows, starts, lens[rows], valid)
+                if col is None:  # an integer sum that might overflow: DuckDB's own fold says
+                    folded.append(node)
                 else:
-                    # the code of each row: 1 (unknown) where the list is, the
-                    # empty list's (0 for any, 2 for all) where it is known,
-                    # the items' largest / smallest where it has items
-                    empty = 0 if node.kind == "any" else 2
-                    if known is None:
-                        best = np.full(n, empty, np.int8)
-                    else:
-                        best = np.ones(n, np.int8)
-                        best[known] = empty
-                    if len(starts):
-                        reduce = np.maximum if node.kind == "any" else np.minimum
-                        best[rows] = reduce.reduceat(c.to_numpy().astype(np.int8), starts)
-                    add(node, pa.array(best == 2, pa.bool_(), mask=best == 1))
+                    add(node, col)
+            elif node.kind == "count":
+                vals = np.zeros(n, np.int64)
+                unknown = np.zeros(n, bool) if valid is None else ~valid
+                if len(starts):
+                    vals[rows] = np.add.reduceat(c.fill_null(0).to_numpy().astype(np.int64), starts)
+                    if c.null_count:
+                        bad = c.is_null().to_numpy(zero_copy_only=False).astype(np.int8)
+                        unknown[rows] |= np.maximum.reduceat(bad, starts).astype(bool)
+                add(node, numpy_array(vals, pa.int64(), unknown))
+            else:
+                # the code of each row: 1 (unknown) where the list is, the
+                # empty list's (0 for any, 2 for all) where it is known,
+                # the items' largest / smallest where it has items
+                empty = 0 if node.kind == "any" else 2
+                if known is None:
+                    best = np.full(n, empty, np.int8)
+                else:
+                    best = np.ones(n, np.int8)
+                    best[known] = empty
+                if len(starts):
+                    reduce = np.maximum if node.kind == "any" else np.minimum
+                    best[rows] = reduce.reduceat(c.to_numpy().astype(np.int8), starts)
+                add(node, numpy_array(best == 2, pa.bool_(), best == 1))
         if folded:
             reads = {src: None}
             for node in folded:
@@ -317,6 +314,88 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
         for node, column in part:
             add_col(node, column)
     return precomputed, extra
+
+
+def _item_codes(plan: Plan, table, src: str, nodes, rows, lens, con):
+    """Each quantifier's body (its :func:`~safetyrules.backends.sql.side_expressions`
+    item form) once per item of the list column ``src``: one query over the
+    items of the rows ``rows`` (``lens`` items each; a null list's are left
+    out), with the outer facts the bodies read repeated per item →
+    ``pyarrow.Table`` of ``__sr_b{j}``, an item a row, in order.
+
+    A list of structs goes to DuckDB with only the fields the bodies read
+    (scanning a struct converts every field: the text ones cost most)."""
+    pa = require("pyarrow")
+    import numpy as np
+
+    q = dialect("duckdb").ident
+    chunks = table.column(src).chunks
+    vtype = table.schema.field(src).type.value_type
+    # the item fields the bodies read, and the outer facts (not the items' fields)
+    fields: Dict[str, None] = {}
+    whole = not pa.types.is_struct(vtype)
+    reads: Dict[str, None] = {}
+    for node in nodes:
+        for p in A.fact_paths(node.body):
+            head, _, rest = p.partition(".")
+            if head == node.var:
+                if rest and not whole:
+                    fields[rest] = None
+                else:
+                    whole = True
+            elif p != "as_of":
+                reads[p] = None
+    names = [f.name for f in vtype] if not whole else []
+    if not whole and any(f not in names or names.count(f) > 1 for f in fields):
+        whole = True  # (a field the data lacks, or twice: DuckDB says, as before)
+    items: Dict[str, Any] = {}
+    flat = [c.flatten() for c in chunks]
+    if whole:
+        items["__sr_it"] = pa.chunked_array(flat, vtype)
+    elif fields:
+        used = [f for f in names if f in fields]  # (the struct's own order)
+        parts = []
+        for v in flat:
+            mask = v.is_null() if v.null_count else None
+            parts.append(pa.StructArray.from_arrays([v.field(f) for f in used], names=used, mask=mask))
+        items["__sr_it"] = pa.chunked_array(parts, pa.struct([vtype.field(f) for f in used]))
+    if reads:
+        idx = pa.array(np.repeat(rows, lens[rows]))
+        items.update((r, table.column(r).take(idx)) for r in reads)
+    total = int(lens.sum())
+    sub = pa.table(items) if items else pa.table({"__sr_none": pa.nulls(total, pa.bool_())})
+    codes = side_expressions(plan, nodes, f"{q('__sr_side')}.{q('__sr_it')}")
+    return _run_side(con, sub, [f"{c} AS {q(f'__sr_b{j}')}" for j, c in enumerate(codes)])
+
+
+def _sum(node, c, n: int, rows, starts, lens, valid):
+    """A ``sum`` quantifier's column from its items' values ``c`` (the rows
+    ``rows`` have ``lens`` items from ``starts``): added left to right from
+    0, as the lambda form does (floats agree bit for bit), unknown where
+    an item is or the list is; an empty list sums to 0.  None for an
+    integer sum that could overflow 64 bits (DuckDB's fold raises there)."""
+    pa = require("pyarrow")
+    import numpy as np
+
+    integer = bool(getattr(node.ty, "integer", False))
+    dtype = np.int64 if integer else np.float64
+    value = np.zeros(n, dtype)
+    unknown = np.zeros(n, bool) if valid is None else ~valid
+    if len(rows):
+        v = c.fill_null(0).to_numpy().astype(dtype, copy=False)
+        if integer and len(v) and float(np.add.reduceat(np.abs(v.astype(np.float64)), starts).max()) >= 2.0**62:
+            return None
+        acc = np.zeros(len(rows), dtype)
+        order = np.argsort(-lens, kind="stable")
+        by_len = lens[order]
+        for step in range(int(by_len[0])):
+            live = order[: int(np.searchsorted(-by_len, -step, side="left"))]
+            acc[live] += v[starts[live] + step]
+        value[rows] = acc
+        if c.null_count:
+            bad = c.is_null().to_numpy(zero_copy_only=False).astype(np.int8)
+            unknown[rows] |= np.maximum.reduceat(bad, starts).astype(bool)
+    return numpy_array(value, pa.int64() if integer else pa.float64(), unknown)
 
 
 def _in_order(rows) -> bool:

@@ -249,6 +249,11 @@ class _Expr:
         self.n = 0
         #: hoisted sub-expressions (list quantifiers) → the column holding them
         self.subst: Dict[A.Node, str] = {}
+        #: ``compile_stages(collect_members=True)``: a ``collect`` table's
+        #: output fact → (the given list's SQL or None when it is null,
+        #: "a row is unknown", {output: (column "a row giving it holds",
+        #: column "it is in the list")})
+        self.collects: Dict[str, Tuple[Optional[str], str, Dict[Any, Tuple[str, str]]]] = {}
 
     def literal(self, v: Any) -> str:
         if v is None:
@@ -327,6 +332,9 @@ class _Expr:
                     if len(items) >= _LONG_IN and all(isinstance(i, A.String) for i in node.right.items):
                         fast = self.d.in_strings(left, items)
                     inner = f"({fast})" if fast is not None else f"({left} IN ({', '.join(items)}))"
+            elif (isinstance(node.right, A.Path) and node.right.head not in bound
+                  and node.right.name in self.collects and isinstance(node.left, A.String)):
+                inner = self._member(node.right.name, node.left.value, left)
             else:
                 lst = self.emit(node.right, bound)
                 inner = (
@@ -402,9 +410,57 @@ class _Expr:
             total = f"({total} + {b})"
         return total
 
+    def _member(self, fact: str, value: str, left: str) -> str:
+        """``value in fact`` for a ``collect`` table's output (``collects``):
+        its membership column, without building the list."""
+        given, unknown, outs = self.collects[fact]
+        if value in outs:
+            return outs[value][1]
+        own = f"(CASE WHEN {unknown} THEN NULL ELSE FALSE END)"
+        if given is None:
+            return own
+        return f"(CASE WHEN {given} IS NOT NULL THEN {self.d.contains(given, left)} ELSE {own} END)"
+
+    def _over_collect(self, node: A.Quantifier) -> Optional[str]:
+        """``any``/``all`` over a ``collect`` table's output whose body reads
+        only the item: the Kleene ``or`` (``and``) of the body of each
+        output the table's rows give (the list holds exactly those, once
+        each, when no row is unknown; unknown when one is; the given list,
+        when there is one, as the quantifier reads it)."""
+        src = node.source
+        if node.kind not in ("any", "all") or not isinstance(src, A.Path) or src.name not in self.collects:
+            return None
+        if any(p != node.var for p in A.fact_paths(node.body)):
+            return None
+        given, unknown, outs = self.collects[src.name]
+        parts = []
+        for o, (has, _) in outs.items():
+            body = self.emit(node.body, {node.var: f"({self.literal(o)})"})
+            parts.append(f"({has} AND {body})" if node.kind == "any" else f"((NOT {has}) OR {body})")
+        if node.kind == "any":
+            own = "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+        else:
+            own = "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+        out = f"WHEN {unknown} THEN NULL ELSE {own}"
+        if given is not None:
+            saved = self.collects.pop(src.name)
+            ref = self.env[src.name]
+            self.env[src.name] = given
+            try:
+                on_given = self._Quantifier(node, {})
+            finally:
+                self.env[src.name] = ref
+                self.collects[src.name] = saved
+            out = f"WHEN {given} IS NOT NULL THEN {on_given} " + out
+        return f"(CASE {out} END)"
+
     def _Quantifier(self, node: A.Quantifier, bound) -> str:
         if isinstance(node.source, A.ListLit):
             return self._unrolled(node, bound)
+        if not bound and self.collects:
+            rewritten = self._over_collect(node)
+            if rewritten is not None:
+                return rewritten
         lst = self.emit(node.source, bound)
         self.n += 1
         var = f"__sr_v{self.n}"
@@ -541,6 +597,7 @@ def compile_stages(
     precomputed: Optional[Mapping[A.Node, str]] = None,
     counts_apart: Optional[str] = None,
     null_facts: Optional[Mapping[str, str]] = None,
+    collect_members: bool = False,
 ) -> Stages:
     """The stages of one ``SELECT`` computing the SPEC §9 result columns from ``table``.
 
@@ -582,6 +639,16 @@ def compile_stages(
     the table to their SQL type: the query reads a typed ``NULL`` constant
     for them, the same value, which DuckDB computes once per batch of rows
     instead of once per row.
+
+    ``collect_members``: a ``collect`` table whose outputs are all text
+    gets, beside its list, a column per output ("in the list": the given
+    list's membership when there is one, else unknown if a row is, else
+    whether a row giving it holds); ``'text' in L`` reads that column and
+    ``any``/``all`` over ``L`` with a body reading only the item are the
+    ``or``/``and`` of the body of each output (see ``_Expr._over_collect``),
+    so the list is not built for them (the same values: the list holds
+    each output a true row gives, once).  ``null_facts`` may name the
+    table's output with type ``VARCHAR[]``: its given list is null.
     """
     d = dialect(dialect_name)
     if inline_rows is None:
@@ -595,6 +662,8 @@ def compile_stages(
     for name, sql_type in (null_facts or {}).items():
         if name in env:
             env[name] = f"CAST(NULL AS {sql_type})"
+    if inline_rows:
+        collect_members = False
     ex = _Expr(d, env)
     env["as_of"] = ex.literal(plan.as_of)
     layers: List[List[str]] = []
@@ -644,6 +713,8 @@ def compile_stages(
             hoist([r.when.node for _, t in wave for r in t.rows if r.when is not None])
             row_cols = []
             out_cols = []
+            member_cols: List[str] = []
+            collects: Dict[str, Any] = {}
             for k, t in wave:
                 refs = []
                 for i, r in enumerate(t.rows):
@@ -659,13 +730,34 @@ def compile_stages(
                 given = q(t.output)
                 # SPEC §4: a fact given in the input wins over its table
                 spec = plan.facts.get(t.output)
-                if t.hit == "collect" and (spec is None or spec.type != "list"):
+                scalar = t.hit == "collect" and (spec is None or spec.type != "list")
+                if scalar:
                     # a collect table derives a list; a scalar-declared column cannot hold one
                     out_cols.append(f"{out} AS {q(f'__sr_d{k}')}")
                 else:
                     out_cols.append(f"COALESCE({given}, {out}) AS {q(f'__sr_d{k}')}")
+                if collect_members and t.hit == "collect" and t.rows and \
+                        all(isinstance(o, str) for o in collect_order(t)):
+                    given_sql = None if scalar or env.get(t.output) != given else given
+                    unknown = q(f"__sr_d{k}_u")
+                    out_cols.append(f"({' OR '.join(f'{r} IS NULL' for r in refs)}) AS {unknown}")
+                    outs: Dict[Any, Tuple[str, str]] = {}
+                    for m, o in enumerate(collect_order(t)):
+                        has, member = q(f"__sr_d{k}_h{m}"), q(f"__sr_d{k}_m{m}")
+                        conds = " OR ".join(refs[i] for i, row in enumerate(t.rows) if row.then == o)
+                        out_cols.append(f"({conds}) AS {has}")
+                        own = f"CASE WHEN {unknown} THEN NULL ELSE {has} END"
+                        if given_sql is not None:
+                            own = f"CASE WHEN {given_sql} IS NOT NULL THEN {d.contains(given_sql, ex.literal(o))} ELSE ({own}) END"
+                        member_cols.append(f"({own}) AS {member}")
+                        outs[o] = (has, member)
+                    collects[t.output] = (given_sql, unknown, outs)
             layer(row_cols)
             layer(out_cols)
+            layer(member_cols)
+            member_cols = []
+            ex.collects.update(collects)
+            collects.clear()
             for k, t in wave:
                 env[t.output] = q(f"__sr_d{k}")
 
@@ -855,7 +947,7 @@ def side_quantifiers(plan: Plan) -> Dict[str, List[A.Node]]:
 
 
 #: the kinds of quantifier whose body :func:`side_expressions` can give per item
-ITEMWISE = ("any", "all", "count")
+ITEMWISE = ("any", "all", "count", "sum")
 
 
 def side_expressions(plan: Plan, nodes: Sequence[A.Node], item: Optional[str] = None) -> List[str]:
@@ -867,7 +959,9 @@ def side_expressions(plan: Plan, nodes: Sequence[A.Node], item: Optional[str] = 
     :data:`ITEMWISE` kind: ``coalesce(CAST(body AS INTEGER) * 2, 1)`` (2
     true, 1 unknown, 0 false: the largest decides ``any``, the smallest
     ``all``) or, for ``count``, ``CAST(body AS BIGINT)`` (summed; unknown if
-    an item is)."""
+    an item is) or, for ``sum``, the body as the lambda form adds it
+    (``CAST(body AS DOUBLE)``, ``BIGINT`` for an integer sum: added left to
+    right from 0, unknown if an item is)."""
     d = dialect("duckdb")
     env: Dict[str, str] = {name: d.ident(name) for name in plan.input_facts()}
     ex = _Expr(d, env)
@@ -880,5 +974,8 @@ def side_expressions(plan: Plan, nodes: Sequence[A.Node], item: Optional[str] = 
         if node.kind not in ITEMWISE:
             raise BackendError(f"a '{node.kind}' quantifier has no per-item form")
         body = ex.emit(node.body, {node.var: item})
-        out.append(f"CAST({body} AS BIGINT)" if node.kind == "count" else f"coalesce(CAST({body} AS INTEGER) * 2, 1)")
+        if node.kind == "sum":
+            out.append(f"CAST({body} AS {'BIGINT' if getattr(node.ty, 'integer', False) else 'DOUBLE'})")
+        else:
+            out.append(f"CAST({body} AS BIGINT)" if node.kind == "count" else f"coalesce(CAST({body} AS INTEGER) * 2, 1)")
     return out
