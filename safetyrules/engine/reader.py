@@ -171,7 +171,8 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
     try:
         data = _DECODER.decode(text)
     except _Refuse as exc:
-        raise _located(fail(exc.message, exc.code), text, line) from None
+        fact = _long_int_fact(text) if exc.code == "E-NUMBER" else None
+        raise _located(fail(exc.message, exc.code, fact=fact), text, line) from None
     except RecursionError:
         raise _located(fail(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", "E-DEPTH"), text, line) from None
     except ValueError as exc:  # json.JSONDecodeError
@@ -195,6 +196,39 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
             err = fail("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", "E-ENCODING")
             raise _located(err, text, line)
     return data
+
+
+class _Long:
+    """An integer literal of too many digits, kept as a marker."""
+
+
+def _long_int_fact(text: str) -> Optional[str]:
+    """The fact path (``a.b``, ``cranes[1].age``) of the first integer of
+    too many digits in JSON ``text``, for an ``E-NUMBER`` error to name it
+    (SPEC §8: ``fact`` null only when there is none); ``None`` when the
+    text cannot be read again or the integer is not under a key."""
+    marker = _Long()
+
+    def parse_int(t: str) -> Any:
+        return int(t) if int_digits_ok(t) else marker
+
+    try:
+        data = json.JSONDecoder(parse_int=parse_int, parse_constant=lambda name: None).decode(text)
+    except (ValueError, RecursionError):
+        return None
+    stack = [(data, "")]
+    while stack:  # depth first, in text order
+        v, where = stack.pop()
+        if v is marker:
+            return where or None
+        if isinstance(v, dict):
+            items = [(x, f"{where}.{k}" if where else k) for k, x in v.items()]
+        elif isinstance(v, list):
+            items = [(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        else:
+            continue
+        stack.extend(reversed(items))
+    return None
 
 
 _STRING = None
@@ -335,7 +369,32 @@ def line_positions(text: Optional[str]) -> Any:
     try:
         return load_yaml(text, "<line>").values
     except (ValueError, RecursionError, SafetyRulesError):
+        pass
+    # a number the loader refuses (1e400: not finite; a 400-digit
+    # integer) stops it: again with every number as zeros of its length,
+    # which keeps every position
+    try:
+        return load_yaml(_zero_numbers(text), "<line>").values
+    except (ValueError, RecursionError, SafetyRulesError):
         return None
+
+
+def _zero_numbers(text: str) -> str:
+    """JSON ``text`` with each number outside strings written as zeros of
+    the same length (``1e400`` -> ``00000``)."""
+    import re
+
+    global _STRING
+    if _STRING is None:
+        _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+    number = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+    out, pos = [], 0
+    for m in _STRING.finditer(text):
+        out.append(number.sub(lambda n: "0" * len(n.group()), text[pos:m.start()]))
+        out.append(m.group())
+        pos = m.end()
+    out.append(number.sub(lambda n: "0" * len(n.group()), text[pos:]))
+    return "".join(out)
 
 
 def _kind(data: Any) -> str:
