@@ -193,3 +193,18 @@ def test_not_encoded_md_provisional_rows_are_provisional(rule_sets):
         checked += 1
         assert set(states) == {"provisional"}, cell
     assert checked >= 16
+
+
+def test_gb35181_defect_titles_say_not_correctable_on_the_spot(rule_sets):
+    """GB 35181-2017 5.1.2 (audit d 3): an element counts only if it cannot be
+    corrected at once; every bool defect fact the counting clause reads says
+    so in the titles an inspector answers."""
+    plan = rule_sets[0].plan
+    (clause,) = [c for c in plan.standard("cn.gb35181.2017").clauses if c.id == "5.3.3-crowded"]
+    defects = [f for f in sorted(clause.reads) if plan.facts[f].type == "bool"
+               and f not in ("fire.crowded_place", "fire.high_rise_or_underground", "fire.out_of_use",
+                             "fire.expert_review_with_measures")]
+    assert len(defects) >= 5
+    for f in defects:
+        title = plan.facts[f].title
+        assert "不能立即改正" in title["zh"] and "not correctable on the spot" in title["en"], f
