@@ -263,9 +263,12 @@ def read_jsonl(path: str, vocabulary):
         for n, data, error in iter_jsonl(fh):
             if error is not None:
                 error.path = path
+                error.row = len(rows)  # the result row it would have been, 0-based
                 raise error
             if not isinstance(data, Mapping):
-                raise FactsError("each line must be a JSON object of facts", path=path, line=n)
+                err = FactsError("each line must be a JSON object of facts", path=path, line=n)
+                err.row = len(rows)
+                raise err
             ident = None
             if isinstance(data, dict) and ID_COLUMN in data and ID_COLUMN not in vocabulary:
                 data = dict(data)
@@ -273,7 +276,7 @@ def read_jsonl(path: str, vocabulary):
             try:
                 rec = check_facts(data, vocabulary)
             except FactsError as err:
-                err.path, err.line = path, n
+                err.path, err.line, err.row = path, n, len(rows)
                 raise
             if ident is not None:
                 rec[ID_COLUMN] = str(ident)
@@ -288,12 +291,14 @@ def read_jsonl(path: str, vocabulary):
             cols.append(pa.array([r.get(k) for r in rows], typ))
         except (OverflowError, pa.ArrowInvalid):
             # a value the per-record engine takes (an integer past 64 bits) that no column can hold
-            for r, n in zip(rows, lines):
+            for i, (r, n) in enumerate(zip(rows, lines)):
                 try:
                     pa.array([r.get(k)], typ)
                 except (OverflowError, pa.ArrowInvalid):
-                    raise FactsError(f"fact '{k}' holds a number too large for a 64-bit column", fact=k,
-                                     path=path, line=n) from None
+                    err = FactsError(f"fact '{k}' holds a number too large for a 64-bit column", fact=k,
+                                     path=path, line=n)
+                    err.row = i
+                    raise err from None
             raise  # pragma: no cover - every row converts on its own
         names.append(k)
     if not names:

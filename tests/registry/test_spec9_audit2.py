@@ -172,3 +172,17 @@ def test_a_number_fact_of_large_integers_decides_as_evaluate(rules, backend, typ
     table = pa.table({"w": pa.array([r["w"] for r in rows], typ)})
     out = rules.evaluate_table(table, backend=backend, as_of=DAY)
     assert out.to_pylist() == expected(rules, rows)
+
+
+# -- JSON Lines registries: "a FactsError naming the column (and, for a value,
+#    the first bad row)": the row as for the other inputs, besides the line
+
+@pytest.mark.parametrize("backend", LOCAL)
+@pytest.mark.parametrize("bad, fact", [('{"n": 3.5}', "n"), ('{"m": 1e19}', "m"), ('{"zz": 1}', "zz"),
+                                       ('{"n": ', None), ("null", None)])
+def test_a_jsonl_facts_error_names_the_row_and_the_line(rules, backend, tmp_path, bad, fact):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"n": 1}\n\n{"m": 2}\n' + bad + "\n", encoding="utf-8")  # a blank line 2
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(str(path), backend=backend, as_of=DAY)
+    assert (info.value.fact, info.value.line, info.value.row) == (fact, 4, 2)
