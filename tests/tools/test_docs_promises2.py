@@ -133,6 +133,18 @@ def test_architecture_named_tests_exist_with_the_numbers_given():
         assert os.path.isfile(os.path.join(ROOT, path)), path
 
 
+def test_architecture_start_method_is_the_pools_argument():
+    """architecture.md 'Safe to share': start_method="spawn" is an argument of
+    engine.batch.parallel_decisions; evaluate_many takes jobs and chunksize."""
+    from safetyrules.engine import batch
+
+    assert inspect.signature(batch.parallel_decisions).parameters["start_method"].default is None
+    params = inspect.signature(safetyrules.RuleSet.evaluate_many).parameters
+    assert {"jobs", "chunksize"} <= set(params) and "start_method" not in params
+    with pytest.raises(ValueError):
+        list(batch.parallel_decisions(None, [{}], None, 2, start_method="forkserver"))
+
+
 # --- docs/decision.md -----------------------------------------------------
 
 def test_decision_md_example_finding_is_the_restaurants(restaurant):
