@@ -240,6 +240,13 @@ def grid_report(
     workdays = calendar.workdays()
     assign = {e.id: e.grid for e in reg.entities}
     rows, stats, totals = _compute(assign, reg, members, policy, workdays, by, channel)
+    weighted = None
+    if by == "count":
+        # §8.3: the count standard is shown next to the weighted view, so the imbalance shows
+        rows_w, stats_w, _ = _compute(assign, reg, members, policy, workdays, "load", channel)
+        for r, w in zip(rows, rows_w):
+            r["weighted_load"], r["weighted_utilisation"] = w["load"], w["utilisation"]
+        weighted = stats_w
     n_grids = len([r for r in rows if r["entities"]]) or 1
     summary = {
         "by": by, "channel": channel, "workdays": workdays, "registry": {"entities": len(reg), "digest": reg.digest},
@@ -250,6 +257,7 @@ def grid_report(
         "visits_per_grid": decimal_str(F(totals["visits"], n_grids), 2),
         "flags": {code: sum(1 for r in rows if code in r["flags"]) for code in ("W-GRID-OVER-CAP", "W-GRID-UNDERSTAFFED", "W-GRID-OVERLOAD", "W-GRID-UNDERUSED", "W-GRID-UNGRADED")},
         "balance": stats,
+        **({"balance_weighted": weighted} if weighted is not None else {}),
         "parameters": [policy.params[p].to_dict() for p in ("grid_weights", "utilisation_flags", "grid_max_entities", "grid_min_members", "visits", "grid_unknown_level")],
         "layers": layer_shares(reg),
         "warnings": [w.to_dict() for w in warnings],

@@ -147,13 +147,17 @@ def _grid(d: Mapping[str, Any], md: bool) -> str:
     for k in ("grids", "members"):
         x = b[k]
         L.append(f"balance across {k}: CV {x['cv']}, Gini {x['gini']}, max/min {x['max_min']}, top decile {x['top_decile_share']}")
+    for k, x in (s.get("balance_weighted") or {}).items():  # --by count: the weighted view next to it (§8.3)
+        L.append(f"weighted load across {k}: CV {x['cv']}, Gini {x['gini']}, max/min {x['max_min']}, top decile {x['top_decile_share']}")
     L.append("flags: " + ", ".join(f"{k} {v}" for k, v in s["flags"].items()))
     rows = sorted(d["grids"], key=lambda r: (-(len(r["flags"])), r["grid"]))[:_MAX_LIST]
     if md:
         L += ["", "| grid | entities | red | orange | yellow | blue | unknown | load | members | utilisation | flags |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         L += [f"| {r['grid']} | {r['entities']} | {r['levels']['red']} | {r['levels']['orange']} | {r['levels']['yellow']} | {r['levels']['blue']} | {r['levels']['unknown']} | {r['load']} | {r['members']} | {r['utilisation']} | {' '.join(r['flags'])} |" for r in rows]
     else:
-        L += [f"  {r['grid']:<10} entities {r['entities']:<5} load {r['load']:<10} members {r['members']} util {r['utilisation']}  {' '.join(r['flags'])}" for r in rows]
+        L += [f"  {r['grid']:<10} entities {r['entities']:<5} load {r['load']:<10} members {r['members']} util {r['utilisation']}"
+              + (f" (weighted load {r['weighted_load']}, util {r['weighted_utilisation']})" if "weighted_load" in r else "")
+              + f"  {' '.join(r['flags'])}" for r in rows]
     if len(d["grids"]) > _MAX_LIST:
         L.append(f"  … {len(d['grids']) - _MAX_LIST} more grids (see --format json)")
     lay = s["layers"]

@@ -255,3 +255,26 @@ def test_a_csv_without_its_columns_is_an_error_not_an_empty_list(colours, tmp_pa
         args += ["--move", bad]
     r = run(*args)
     assert r.returncode == 2 and f"{bad}:1: error:" in r.stderr and "Traceback" not in r.stderr, (r.returncode, r.stderr)
+
+
+# --- §8.3: "Counts-only mode (--by count), which reproduces Shenzhen's current entity-count standard
+# next to the weighted view, so the imbalance described in paper B §3.4 shows" ---------------------------
+
+
+def test_count_mode_shows_the_weighted_view_next_to_it(colours, tmp_path):
+    _, reg = colours
+    members = tmp_path / "members.csv"
+    members.write_text("id,grid,fte,cert_no\nM1,G1,1,C1\nM2,G1,1,\nM3,G2,1,C3\nM4,G2,1,C4\n", encoding="utf-8")
+    cal = os.path.join(EXAMPLES, "calendar-2025.yaml")
+    out = {}
+    for by in ("load", "count"):
+        r = run("grid", reg, "--members", members, "--calendar", cal, "--by", by, "--format", "json")
+        assert r.returncode == 0, r.stderr
+        out[by] = json.loads(r.stdout)
+    assert [g["load"] for g in out["count"]["grids"]] == [str(g["entities"]) for g in out["count"]["grids"]]
+    assert [g["weighted_load"] for g in out["count"]["grids"]] == [g["load"] for g in out["load"]["grids"]]
+    assert [g["weighted_utilisation"] for g in out["count"]["grids"]] == [g["utilisation"] for g in out["load"]["grids"]]
+    assert out["count"]["summary"]["balance_weighted"] == out["load"]["summary"]["balance"]
+    assert "balance_weighted" not in out["load"]["summary"]
+    text = run("grid", reg, "--members", members, "--calendar", cal, "--by", "count").stdout
+    assert "weighted load across grids: CV " + out["load"]["summary"]["balance"]["grids"]["cv"] in text
