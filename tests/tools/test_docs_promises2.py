@@ -197,6 +197,19 @@ def test_decision_md_explanation_tables_and_changes(bundled):
     assert {"facts": {"gas.alarm.working": True}, "level": "blue"} in change["changes"]
 
 
+def test_decision_md_level_range_and_next_questions(bundled):
+    """decision.md 'Decision v1': with the gas alarm unknown, art36.4 is
+    undetermined; level_range.least counts it as not found (blue), most is the
+    level (yellow); each missing fact is a next question settling it."""
+    facts = safetyrules.read_facts(RESTAURANT)
+    del facts["gas"]["alarm"]
+    d = bundled.evaluate(facts, as_of="2025-06-01").to_dict()
+    assert [u["clause"] for u in d["undetermined"]] == ["art36.4"]
+    assert d["level_range"] == {"least": "blue", "most": "yellow"} and d["level"] == "yellow"
+    assert [q["fact"] for q in d["next_questions"]] == d["missing"] == ["gas.alarm.installed", "gas.alarm.working"]
+    assert all(q["settles"] == ["cn.npc.safety-production-law:art36.4"] and q["major"] == 0 for q in d["next_questions"])
+
+
 def test_decision_md_gb18218_warning_shape(bundled):
     """decision.md: W-GB18218-GIVEN names the table as `standard` and the
     row (q-5 for chlorine) as `clause`; the given value is still used."""
