@@ -33,11 +33,24 @@ def environment():
         _ENV = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
+            finalize=_no_controls,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
     return _ENV
+
+
+#: C0 controls but tab, LF and CR, DEL and the C1 controls: not allowed in
+#: an HTML document's text (a parse error; U+0000 is dropped or replaced),
+#: so a fact's text that holds one shows U+FFFD in its place
+_CONTROLS = {c: "\ufffd" for c in (*range(0, 9), 11, 12, *range(14, 32), *range(0x7F, 0xA0))}
+
+
+def _no_controls(value: Any) -> Any:
+    if type(value) is str:  # text from the decision; markup (a macro's output) is ours
+        return value.translate(_CONTROLS)
+    return value
 
 
 def _label(t):

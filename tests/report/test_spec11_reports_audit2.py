@@ -213,3 +213,21 @@ def test_hostile_text_renders_as_text_in_chromium(graded, tmp_path, example_fact
                 assert page.locator("svg").count() >= 1
         finally:
             ctx.close()
+
+
+def test_control_characters_in_facts_do_not_reach_the_html(tmp_path, graded):
+    """A NUL or an escape in an entity's name is not HTML text (a parse
+    error; U+0000 is dropped): the page shows U+FFFD in its place."""
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text(json.dumps({"entity.id": "E\u0000\u001b[31m1", "entity.name": "a\u0085b\u007f", "entity.sector": "office"})
+                     + "\n", encoding="utf-8")
+    page = run("evaluate", facts, "--format", "html", "--as-of", DAY).stdout
+    d = json.loads([x for x in graded.read_bytes().splitlines() if x.strip()][0])
+    reg = tmp_path / "reg.jsonl"
+    reg.write_text(json.dumps({**d, "entity": {"grid": "G\u0000\u0001"}}) + "\n", encoding="utf-8")
+    report = run("report", reg, "--format", "html").stdout
+    for p in (page, report):
+        text = p.decode("utf-8")
+        assert not re.search("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]", text)
+        assert "\ufffd" in text
+    assert "E\ufffd\ufffd[31m1" in page.decode("utf-8")
