@@ -388,6 +388,20 @@ def test_grading_md_own_grading_by_relative_includes_and_two_level_tables(tmp_pa
     assert code == 1 and "both write 'risk.level'" in err
 
 
+def test_grading_md_an_extending_overlay_cannot_replace_the_grading(tmp_path, run):
+    """grading.md: an overlay that `extends: cn.default` inherits the bundled
+    grading and cannot replace it (a second risk.level table is a load error)."""
+    (tmp_path / "my-level.yaml").write_text(
+        "kind: table\nid: my.level\ntitle: {zh: 本地等级, en: Local level}\nsource: local\nstatus: provisional\n"
+        "output: risk.level\nhit: first\nrows:\n  - {id: blue, when: \"findings.major == 0\", then: blue}\n",
+        encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text(
+        "kind: ruleset\nid: t.overlay\ntitle: {zh: 叠加, en: overlay}\nextends: cn.default\ninclude: [my-level.yaml]\n",
+        encoding="utf-8")
+    code, out, err = run("validate", tmp_path / "ruleset.yaml")
+    assert code == 1 and "both write 'risk.level'" in err
+
+
 def test_grading_md_tables_are_marked_provisional(bundled):
     """grading.md: the grading tables and the evaluation tier are marked
     status: provisional (project defaults, not law)."""
