@@ -278,3 +278,22 @@ def test_count_mode_shows_the_weighted_view_next_to_it(colours, tmp_path):
     assert "balance_weighted" not in out["load"]["summary"]
     text = run("grid", reg, "--members", members, "--calendar", cal, "--by", "count").stdout
     assert "weighted load across grids: CV " + out["load"]["summary"]["balance"]["grids"]["cv"] in text
+
+
+def test_registry_fields_evaluate_does_not_echo_can_be_added_to_the_line(colours, tmp_path):
+    """docs/supervision.md "Inputs": evaluate's entity block has SPEC §8's five
+    keys; credit_class, supervised_by … added to a line's entity block count."""
+    _, reg = colours
+    lines = [json.loads(x) for x in reg.read_text(encoding="utf-8").splitlines()]
+    assert set(lines[0]["entity"]) <= {"id", "name", "grid", "status", "sector"}
+    for d in lines:
+        if d["entity"]["id"] == "B1":
+            d["entity"]["credit_class"] = "D"
+        if d["entity"]["id"] == "B2":
+            d["entity"]["supervised_by"] = "city"
+    p = write_jsonl(tmp_path / "reg.jsonl", lines)
+    r = run("plan", p, "--staff", os.path.join(EXAMPLES, "staff-2025.yaml"), "--year", "2025", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    rows = {e["id"]: e for e in json.loads(r.stdout)["entities"]}
+    assert rows["B1"]["category"] == "key" and rows["B1"]["reasons"] == ["known(entity.credit_class) and entity.credit_class == 'D'"]
+    assert rows["B2"]["exclusion"] == "EX-SCOPE" and rows["B3"]["category"] == "random_pool"
