@@ -411,3 +411,36 @@ def test_grading_md_tables_are_marked_provisional(bundled):
                 "cn.project.evaluation-tier", "cn.project.risk-level.lec"):
         assert tables[tid].status == "provisional", tid
         assert "NOT law" in tables[tid].source, tid
+
+
+# --- links of the four pages ---------------------------------------------
+
+def _anchor(heading):
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", ["architecture.md", "decision.md", "reports.md", "grading.md"])
+def test_relative_links_and_anchors_resolve(page):
+    """Every relative link of the page names a file that exists, and every
+    #anchor a heading of it (reports.md once sent readers to a performance.md
+    section that no longer exists)."""
+    text = _read("docs", page)
+    links = re.findall(r"\]\(([^)#\s]+\.md)(?:#([^)\s]+))?\)", text)
+    assert links
+    for target, anchor in links:
+        path = os.path.join(ROOT, "docs", target)
+        assert os.path.isfile(path), (page, target)
+        if anchor:
+            with open(path, encoding="utf-8") as fh:
+                heads = {_anchor(h) for h in re.findall(r"^#+ (.*)$", fh.read(), re.M)}
+            assert anchor in heads, (page, target, anchor)
+
+
+def test_reports_md_speed_figures_are_the_benchmarks_formats():
+    """reports.md 'Speed': the table lists exactly the commands the benchmark
+    times."""
+    bench = _read("benchmarks", "bench_report.py")
+    timed = re.findall(r'\("(json|html|markdown)", "(grid|sector|scale)"\)', bench)
+    table = re.findall(r"^\| `report --format (\w+) --by (\w+)` \|", _read("docs", "reports.md"), re.M)
+    assert table == timed and len(timed) == 4
