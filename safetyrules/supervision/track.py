@@ -198,6 +198,10 @@ def track(
     warnings: List[Warning_] = []
     ruleset_changed = False
     folded: Dict[datetime.date, Dict[str, Any]] = {}
+    # the ledger as of --as-of: acceptance, closing, deadlines and stops recorded after NEW's
+    # inspection count (a re-inspection is followed by the authority's acceptance, HZ-10);
+    # only "reopened" looks at the ledger before NEW's date
+    now = ledger.records(until=as_of) if ledger.events else {}
     for eid in sorted(set(old) | set(new)):
         o, n = old.get(eid), new.get(eid)
         new_date = _date(n.date if n else None, as_of)
@@ -229,7 +233,8 @@ def track(
                     s[side + "_f"] = f
         for fid in sorted(seen):
             s = seen[fid]
-            lrec = recs.get(fid)
+            lrec = now.get(fid)
+            lrec_at_new = recs.get(fid)
             of = s["old_f"] or {}
             nf = s["new_f"] or {}
             closed_in_old = of.get("ledger_status") == "closed"
@@ -239,7 +244,7 @@ def track(
             cls = None
             extra: Dict[str, Any] = {}
             if s["new"] == "found":
-                if closed_in_old or (lrec is not None and lrec.ever_closed):
+                if closed_in_old or (lrec_at_new is not None and lrec_at_new.ever_closed):
                     cls = "reopened"
                 elif s["old"] == "found":
                     cls = "persisting"

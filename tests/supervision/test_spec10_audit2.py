@@ -297,3 +297,52 @@ def test_registry_fields_evaluate_does_not_echo_can_be_added_to_the_line(colours
     rows = {e["id"]: e for e in json.loads(r.stdout)["entities"]}
     assert rows["B1"]["category"] == "key" and rows["B1"]["reasons"] == ["known(entity.credit_class) and entity.credit_class == 'D'"]
     assert rows["B2"]["exclusion"] == "EX-SCOPE" and rows["B3"]["category"] == "random_pool"
+
+
+# --- §8.4: "rectified_observed until the ledger has an accepted + closed event by the authority" --------
+
+
+def test_acceptance_after_the_reinspection_makes_a_major_hazard_rectified(tmp_path):
+    """The re-inspection (NEW) observes the major hazard gone; the authority
+    accepts and closes it afterwards (HZ-10: county acceptance, then the city
+    closes the listing).  On --as-of after the acceptance the ledger has it, so
+    the class is rectified; the ledger was read only up to NEW's date, and the
+    hazard stayed rectified_observed for ever."""
+    old, new = _major_records(day_old="2025-03-01", day_new="2025-08-01")
+    new = records_from_dicts([{"entity_id": "E1", "date": "2025-08-01", "findings": []}])
+    events = [{"at": "2025-03-01", "action": "found", "severity": "major"},
+              {"at": "2025-07-20", "action": "rectification_reported"},
+              {"at": "2025-08-10", "action": "accepted", "actor": {"id": "county", "role": "authority"}},
+              {"at": "2025-08-10", "action": "closed", "actor": {"id": "city", "role": "authority"}}]
+    led = _ledger(tmp_path, events)
+    row = sv.track(old, new, ledger=led, as_of=datetime.date(2025, 10, 1)).findings[0]
+    assert row["class"] == "rectified" and row["ledger_status"] == "closed"
+    # before the acceptance it is only observed
+    row = sv.track(old, new, ledger=led, as_of=datetime.date(2025, 8, 5)).findings[0]
+    assert row["class"] == "rectified_observed" and row["ledger_status"] == "pending_verification"
+
+
+def test_a_deadline_extended_after_the_reinspection_counts_on_as_of(tmp_path):
+    old, new = _major_records(day_old="2025-03-01", day_new="2025-08-01")
+    events = [{"at": "2025-03-01", "action": "found", "severity": "major"},
+              {"at": "2025-03-01", "action": "deadline_set", "deadline": "2025-08-31"},
+              {"at": "2025-08-20", "action": "deadline_extended", "deadline": "2025-12-31", "approver": "head", "reason": "parts"}]
+    led = _ledger(tmp_path, events)
+    res = sv.track(old, new, ledger=led, as_of=datetime.date(2025, 10, 1))
+    assert res.findings[0]["deadline"] == "2025-12-31" and res.findings[0]["overdue_days"] is None
+    assert "A-MAJOR-OVERDUE" not in [a["code"] for a in res.alerts]
+
+
+def test_closed_in_the_ledger_after_new_is_not_reopened_by_new(tmp_path):
+    """reopened: "Closed in OLD or in the ledger before NEW's date, and found in NEW"."""
+    old, new = _major_records(day_old="2025-03-01", day_new="2025-08-01")
+    events = [{"at": "2025-03-01", "action": "found", "severity": "major"},
+              {"at": "2025-08-10", "action": "accepted", "actor": {"role": "authority"}},
+              {"at": "2025-08-10", "action": "closed"}]
+    row = sv.track(old, new, ledger=_ledger(tmp_path, events), as_of=datetime.date(2025, 10, 1)).findings[0]
+    assert row["class"] == "persisting"
+    events2 = [{"at": "2025-03-01", "action": "found", "severity": "major"},
+               {"at": "2025-06-10", "action": "accepted", "actor": {"role": "authority"}},
+               {"at": "2025-06-10", "action": "closed"}]
+    row = sv.track(old, new, ledger=_ledger(tmp_path, events2), as_of=datetime.date(2025, 10, 1)).findings[0]
+    assert row["class"] == "reopened"
