@@ -33,6 +33,9 @@ __all__ = ["create_app", "app_from_env", "DEFAULT_MAX_BODY", "DEFAULT_TIMEOUT", 
 
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB (SPEC §11)
 DEFAULT_TIMEOUT = 30.0  # seconds to receive a request body
+#: most bytes of an over-limit body read and dropped before the 413 on a
+#: connection that closes after it (see ``_Service._drain_if_closing``)
+DRAIN_LIMIT = 256 << 20
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -190,8 +193,37 @@ class _Service:
         """The whole body, refused (413) as soon as it passes the limit —
         while it streams, not after it has all been read."""
         limit = self.max_body
-        self._check_length(request, limit)
-        return await self._read_all(self._chunks(request))
+        try:
+            self._check_length(request, limit)
+            return await self._read_all(self._chunks(request))
+        except Problem as p:
+            if p.status == 413:
+                await self._drain_if_closing(request)
+            raise
+
+    async def _drain_if_closing(self, request: Request) -> None:
+        """Before a 413 on a connection that closes after the answer
+        (``Connection: close``, as urllib sends, or HTTP/1.0): read and drop
+        the rest of the body (up to ``DRAIN_LIMIT`` bytes), so that the
+        close is orderly and the client, still writing, reads the 413 rather
+        than a connection reset.  A kept-alive connection needs none of
+        this: the server reads the unread body past the answer itself, so
+        the 413 goes out at once."""
+        closing = request.scope.get("http_version") == "1.0" or "close" in request.headers.get("connection", "").lower()
+        if not closing:
+            return
+        receive = request.receive
+        n = 0
+        while n <= DRAIN_LIMIT:
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except (asyncio.TimeoutError, ClientDisconnect):
+                return
+            if message.get("type") != "http.request":
+                return
+            n += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
     async def _read_all(self, chunks: AsyncIterator[bytes]) -> bytes:
         limit = self.max_body
@@ -264,6 +296,8 @@ class _Service:
             else:
                 chunks = await _started(chunks)
         except Problem as p:
+            if p.status == 413:
+                await self._drain_if_closing(request)
             await _problem_response(p)(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200,

@@ -156,6 +156,23 @@ def test_a_body_over_the_limit_is_413(http):
     assert problem(http.post("/v1/evaluate", content=big), 413)["errors"][0]["code"] == "E-TOO-LARGE"
 
 
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/evaluate/batch"])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_urllib_gets_the_413_for_a_body_far_over_the_limit(srv, path, chunked):
+    """urllib sends ``Connection: close`` and writes the whole body before
+    it reads: the answer must still be the 413 problem, not a reset."""
+    import urllib.error
+    import urllib.request
+
+    body = b'{"facts": {"entity.name": "' + b"x" * (12 << 20) + b'"}}'
+    data = (body[i:i + (1 << 16)] for i in range(0, len(body), 1 << 16)) if chunked else body
+    req = urllib.request.Request(srv[0] + path, data=data, headers={"content-type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=60)
+    assert info.value.code == 413 and info.value.headers["content-type"] == "application/problem+json"
+    assert json.loads(info.value.read())["errors"][0]["code"] == "E-TOO-LARGE"
+
+
 # -- batch ----------------------------------------------------------------------------
 
 
