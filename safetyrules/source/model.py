@@ -254,6 +254,20 @@ _UNIT_WORDS = {
 }
 
 
+def _check_name(b: _Builder, name: str, path, what: str) -> None:
+    """A fact (or list field) name no expression could read: one of its
+    segments is a reserved word (SPEC §3: ``and or not in true false``)."""
+    from safetyrules.dsl.ast import RESERVED
+
+    for seg in str(name).split("."):
+        if seg in RESERVED:
+            b.errors.append(
+                b.doc.error(f"{what} '{name}': '{seg}' is a reserved word, so no expression could read it; rename it",
+                            path, key=True, code="E-NAME")
+            )
+            return
+
+
 def _check_units(b: _Builder, data, path) -> None:
     from safetyrules import units
 
@@ -276,7 +290,12 @@ def _check_units(b: _Builder, data, path) -> None:
                     + "; a rule set may declare more under units: in its manifest",
                 )
             )
+    lo, hi = data.get("min"), data.get("max")
+    if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and not isinstance(lo, bool) \
+            and not isinstance(hi, bool) and hi < lo:
+        b.errors.append(b.doc.error(f"max {hi} is less than min {lo}: no value could be given", path + ("max",)))
     for k, v in (data.get("item") or {}).items():
+        _check_name(b, k, path + ("item", k), "list field")
         _check_units(b, v, path + ("item", k))
     key = data.get("key")
     if key is not None and key not in (data.get("item") or {}):
@@ -293,6 +312,7 @@ def build(doc: Document) -> Tuple[Any, List[SafetyRulesError]]:
     if kind == "vocabulary":
         facts = {}
         for name, spec in d["facts"].items():
+            _check_name(b, name, ("facts", name), "fact")
             _check_units(b, spec, ("facts", name))
             facts[name] = _spec(spec, doc, ("facts", name))
         return Vocabulary(d["id"], facts, d.get("title") or {}, doc.path, loc), b.errors

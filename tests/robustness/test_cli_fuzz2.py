@@ -44,3 +44,52 @@ def test_enum_and_list_facts_still_need_their_values_or_item(tmp_path, spec, wor
     code, out, err = run_main("validate", project(tmp_path, **{"v.yaml": VOCAB + f"  b: {spec}\n"}))
     assert_no_escape(code, err)
     assert code == 1 and f"'{word}'" in err, err
+
+
+@pytest.mark.xfail(strict=True, reason="plan/link.py (not the authoring helper's file): a standard reading findings.* "
+                   "is not put in the dependency graph, so it loads and then fails in the generated program")
+@pytest.mark.parametrize("where", ["when", "applies_when"])
+def test_a_clause_reading_the_finding_counts_is_a_load_error(tmp_path, where):
+    """findings.* exist only for tables that read findings (SPEC §3); a clause
+    reading them depends on itself (standards → findings → standards): a
+    load error at the clause, like any cycle (SPEC §1), not a crash later."""
+    import datetime
+
+    import safetyrules
+
+    if where == "when":
+        std = STD.replace('when: "a"', 'when: "findings.major == 0"')
+    else:
+        std = STD.replace("clauses:", 'applies_when: "findings.general > 0"\nclauses:')
+    d = project(tmp_path, **{"s.yaml": std})
+    code, out, err = run_main("validate", d)
+    assert_no_escape(code, err)
+    assert code == 1 and f"{tmp_path}/s.yaml:" in err, err
+    with pytest.raises(safetyrules.SafetyRulesError):
+        safetyrules.load(d).evaluate({"a": True}, as_of=datetime.date(2024, 3, 1))
+
+
+@pytest.mark.parametrize("fact, needle, word", [
+    ("  x.and: {type: bool}\n", "x.and", "'and' is a reserved word"),
+    ("  true.x: {type: bool}\n", "true.x", "'true' is a reserved word"),
+    ("  l: {type: list, item: {in: {type: bool}}}\n", "in:", "'in' is a reserved word"),
+    ("  n: {type: integer, min: 5, max: 1}\n", "1}", "max 1 is less than min 5"),
+])
+def test_a_vocabulary_declaring_what_no_expression_could_read_or_no_value_could_meet(tmp_path, fact, needle, word):
+    """SPEC §3 reserves `and or not in true false`: a fact (or list field)
+    named with one cannot be read by any expression, so declaring it is an
+    error at its key; and bounds no value meets are an error at `max`."""
+    vocab = VOCAB + fact
+    code, out, err = run_main("validate", project(tmp_path, **{"v.yaml": vocab}))
+    assert_no_escape(code, err)
+    at = vocab.index(needle)
+    line, col = vocab.count("\n", 0, at) + 1, at - (vocab.rfind("\n", 0, at) + 1) + 1
+    assert code == 1 and f"{tmp_path}/v.yaml:{line}:{col}: error: " in err and word in err, err
+
+
+def test_reserved_words_inside_a_segment_and_other_words_stay_fact_names(tmp_path):
+    """`if`, `for`, `as` and words merely containing a reserved one are fine."""
+    vocab = VOCAB + "  x.if: {type: bool}\n  x.not_ok: {type: bool}\n  android: {type: bool}\n"
+    std = STD.replace('when: "a"', 'when: "a and x.if and x.not_ok and android"')
+    code, out, err = run_main("validate", project(tmp_path, **{"v.yaml": vocab, "s.yaml": std}))
+    assert code == 0, err
