@@ -26,7 +26,7 @@ from .registry import LEVELS, Registry
 from .selection import classify, stratum_of
 
 __all__ = [
-    "new_seed", "commitment_of", "effective_seed", "pool_digest", "targets", "apportion",
+    "new_seed", "commitment_of", "effective_seed", "pool_digest", "targets", "apportion", "unknown_ratio",
     "Manifest", "DrawResult", "draw_commit", "draw_run", "draw_verify", "manifest_from_dict",
 ]
 
@@ -212,8 +212,7 @@ def draw_commit(
     warnings: List[Warning_] = []
     if policy.params["ratios"].status in ("provisional", "assumption") and policy.params["ratios"].value == "project.default":
         warnings.append(Warning_("W-DRAW-DEFAULT-RATIO", f"the draw uses the project's default ratios ({ratio_source}); status provisional, not law"))
-    drawable = [ratios[l] for l in LEVELS if l in ratios]
-    top = max(drawable) if drawable else None
+    top = unknown_ratio(ratios, strata)
     order = sorted(strata, key=_stratum_order)
     rows = []
     for name in order:
@@ -303,6 +302,18 @@ def draw_commit(
         "warnings": [w.to_dict() for w in warnings],
     }
     return Manifest(data)
+
+
+def unknown_ratio(ratios: Mapping[str, fractions.Fraction], strata: Sequence[str]) -> Optional[fractions.Fraction]:
+    """The ratio of the ``unknown`` stratum (§8.2): "the highest ratio among the
+    drawable strata" — the levels that have entities in the pool (with the
+    default key set red and orange are key, so their ratios of a profile such
+    as cn.ha.samr.2021 do not count); with none, the highest ratio given."""
+    present = {name.split("/", 1)[0] for name in strata}
+    drawable = [ratios[l] for l in LEVELS if l in ratios and l in present]
+    if drawable:
+        return max(drawable)
+    return max((ratios[l] for l in LEVELS if l in ratios), default=None)
 
 
 def _stratum_order(name: str) -> Tuple[int, str]:

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import attrs
 
 from .common import Result, SupervisionError, Warning_, decimal_str, loc_of, parse_ratio, sha256_hex
-from .draw import apportion, targets
+from .draw import apportion, targets, unknown_ratio
 from .inputs import Calendar, History
 from .policy import Policy
 from .registry import LEVELS, Registry
@@ -315,7 +315,7 @@ def plan(
     mean_cost = fractions.Fraction(sum(pool_costs), len(pool_costs)) if pool_costs else None
     n_general = math.floor((available - required) / mean_cost) if (mean_cost and feasible) else 0
     ratios, ratio_source, ratio_status = policy.ratios()
-    top = max((ratios[l] for l in LEVELS if l in ratios), default=None)
+    top = unknown_ratio(ratios, list(strata))
     order = sorted(strata, key=lambda s: ((LEVELS.index(s.split("/")[0]) if s.split("/")[0] in LEVELS else 4), s))
     trows = [(s, strata[s], top if s.split("/")[0] == "unknown" else ratios.get(s.split("/")[0]), None) for s in order]
     want = targets(trows, int(policy["min_per_stratum"]))

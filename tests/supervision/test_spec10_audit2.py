@@ -346,3 +346,35 @@ def test_closed_in_the_ledger_after_new_is_not_reopened_by_new(tmp_path):
                {"at": "2025-06-10", "action": "closed"}]
     row = sv.track(old, new, ledger=_ledger(tmp_path, events2), as_of=datetime.date(2025, 10, 1)).findings[0]
     assert row["class"] == "reopened"
+
+
+# --- §8.2: "An unknown level is its own stratum unknown, drawn at the highest ratio among the drawable strata"
+
+
+@pytest.mark.parametrize("with_red, want", [(False, 2), (True, 30)])
+def test_unknown_takes_the_highest_ratio_of_the_drawable_strata(tmp_path, with_red, want):
+    """With cn.ha.samr.2021 (red 30 %, orange 10 %, yellow 2 %, blue 1 %) and no
+    red or orange entity in the pool (§8.6: "The red and orange rows matter
+    only if a policy makes those levels drawable"), 100 unknown-level entities
+    are drawn at 2 %, not at red's 30 %.  With red entities in the pool, 30 %."""
+    from sv_fixtures import COMMITMENT
+
+    lines = ([{"entity": {"id": f"Y{i:03d}", "status": "active"}, "level": "yellow"} for i in range(50)]
+             + [{"entity": {"id": f"B{i:03d}", "status": "active"}, "level": "blue"} for i in range(50)]
+             + [{"entity": {"id": f"U{i:03d}", "status": "active"}, "level": None} for i in range(100)]
+             + ([{"entity": {"id": f"R{i}", "status": "active"}, "level": "red"} for i in range(3)] if with_red else []))
+    reg = write_jsonl(tmp_path / "reg.jsonl", lines)
+    (tmp_path / "p.yaml").write_text('kind: supervision-policy\nid: t\nkey_inspection: {any_of: "false"}\n'
+                                     "random: {ratios: cn.ha.samr.2021}\n", encoding="utf-8")
+    insp = write_jsonl(tmp_path / "insp.jsonl", [{"id": f"I{i}", "cert_no": f"C{i}"} for i in range(4)])
+    r = run("draw", "commit", reg, "--policy", tmp_path / "p.yaml", "--inspectors", insp, "--as-of", "2025-03-01",
+            "--commitment", COMMITMENT, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    strata = {s["stratum"]: s for s in json.loads(r.stdout)["strata"]}
+    assert strata["unknown"]["target"] == want and strata["yellow"]["target"] == 1
+    staff = tmp_path / "staff.yaml"
+    staff.write_text("year: 2025\nstaff: 10\n", encoding="utf-8")
+    r = run("plan", reg, "--policy", tmp_path / "p.yaml", "--staff", staff, "--year", "2025", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    got = {s["stratum"]: s for s in json.loads(r.stdout)["summary"]["general"]["strata"]}
+    assert got["unknown"]["wanted"] == want
