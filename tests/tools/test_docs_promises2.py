@@ -220,6 +220,29 @@ def test_decision_md_gb18218_warning_shape(bundled):
         "W-GB18218-GIVEN", "cn.gb18218.given-values.2018", "q-5", "warning")
 
 
+def test_decision_md_warning_keys(rules_dir):
+    """decision.md 'warnings': W-DIV-ZERO names the clause and the division's
+    line/column, without severity; W-NO-ROW and E-TABLE-OVERLAP name the table
+    with severity warning / error, and the output is unknown."""
+    from tools_fixtures import VOCAB
+
+    d = rules_dir({"v.yaml": VOCAB,
+                   "t.yaml": "kind: table\nid: t\noutput: out\nhit: unique\nrows:\n"
+                             "  - {id: r1, when: \"x > 1\", then: hi}\n  - {id: r2, when: \"x > 2\", then: mid}\n",
+                   "s.yaml": "kind: standard\nid: std\nversion: \"1\"\nclauses:\n  - id: c1\n    cite: Article 1\n"
+                             "    severity: major\n    when: \"n / x > 1\"\n"})
+    rules = safetyrules.load(d)
+    overlap = rules.evaluate({"x": 3}, as_of="2025-01-01").to_dict()
+    assert overlap["outputs"]["out"] is None
+    assert [(w["code"], w["severity"], w["table"]) for w in overlap["warnings"]] == [("E-TABLE-OVERLAP", "error", "t")]
+    div = rules.evaluate({"x": 0, "n": 1}, as_of="2025-01-01").to_dict()["warnings"]
+    by_code = {w["code"]: w for w in div}
+    assert (by_code["W-NO-ROW"]["severity"], by_code["W-NO-ROW"]["table"]) == ("warning", "t")
+    w = by_code["W-DIV-ZERO"]
+    assert (w["standard"], w["clause"]) == ("std", "c1") and {"line", "column", "message"} <= set(w)
+    assert "severity" not in w
+
+
 def test_decision_md_major_hazard_null_while_a_major_clause_is_undetermined(bundled):
     """decision.md: major_hazard is null while a major clause is
     undetermined, and such an entity is graded red."""
