@@ -60,10 +60,15 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
         for name, c in extra:
             facts = facts.append_column(name, c)
         facts = _chunked(facts.append_column(_ROW, pa.array(np.arange(n, dtype=np.int64))))
-        first, carry, second = compile_stages(
+        # the boolean columns the clause conditions may read as they are
+        bools = [f.name for f in facts.schema if f.type == pa.bool_()]
+        stages = compile_stages(
             plan, "duckdb", "facts", with_id=has_id, passthrough=(_ROW,), clause_columns=True,
             precomputed=precomputed, counts_apart="__sr_after", null_facts=_null_facts(plan, table),
-            collect_members=True).apart
+            collect_members=True, atoms=bools)
+        first, carry, second = stages.apart
+        reads = {p[1]: None for p in _leaves(stages.atoms) if p[0] == "input"}
+        given = {name: _one(facts.column(name)) for name in reads}
         con.register("facts", facts)
         if PROFILE is not None:  # (benchmarks/bench_duckdb.py --profile)
             con.execute("PRAGMA enable_profiling = 'json'")
@@ -85,7 +90,13 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
         groups = {"findings.major": (which["major"], 0), "findings.general": (which["general"], 0),
                   "findings.undetermined": (list(range(len(keys))), 1),
                   "findings.major_undetermined": (which["major"], 1)}
-        counts, found, unknown = clause_pass(out, [f"__sr_k{i}" for i in range(len(keys))], keys, groups)
+        # each clause's condition from the atoms: Kleene and/or/not on Arrow's bitmaps
+        conds = _combine(stages.atoms, out, given, n)
+        del given
+        at = {k: i for i, k in enumerate(keys)}
+        flags = pa.table({f"__sr_k{at[c.key]}": conds[j] for j, c in enumerate(plan.clauses)}) if keys else out
+        counts, found, unknown = clause_pass(flags, [f"__sr_k{i}" for i in range(len(keys))], keys, groups)
+        del flags, conds
         after = out.select(carry)
         del out
         for name in FINDINGS_FACTS:
@@ -97,6 +108,59 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
     if not _in_order(res.column(_ROW)):
         res = res.sort_by(_ROW)
     return with_lists(res.drop([_ROW]), found, unknown, has_id)
+
+
+def _leaves(programs):
+    """The atoms (``("input"|"col", name)``) of the clause programs."""
+    stack = list(programs or ())
+    while stack:
+        p = stack.pop()
+        if p[0] in ("and", "or"):
+            stack.extend(p[1])
+        elif p[0] == "not":
+            stack.append(p[1])
+        elif p[0] != "const":
+            yield p
+
+
+def _combine(programs, out, given, n: int):
+    """Each clause program (``compile_stages(atoms=...)``) evaluated: the
+    ``col`` atoms from the query's result ``out``, the ``input`` ones from
+    ``given`` (name → array), combined with Arrow's Kleene kernels (on the
+    bitmaps: SQL's and SPEC §3's three-valued and/or/not), each distinct
+    sub-program once → a boolean array per clause, in the programs' order."""
+    pa = require("pyarrow")
+    pc = require("pyarrow.compute")
+    import numpy as np
+
+    memo: Dict[Any, Any] = {}
+
+    def boolean(col):
+        col = _one(col)
+        return col if col.type == pa.bool_() else col.cast(pa.bool_())
+
+    def run(p):
+        got = memo.get(p)
+        if got is None:
+            kind = p[0]
+            if kind == "col":
+                got = boolean(out.column(p[1]))
+            elif kind == "input":
+                got = boolean(given[p[1]])
+            elif kind == "const":
+                got = numpy_array(np.full(n, p[1], bool), pa.bool_())
+            elif kind == "not":
+                got = pc.invert(run(p[1]))
+            else:
+                fn = pc.and_kleene if kind == "and" else pc.or_kleene
+                parts = [run(x) for x in p[1]]
+                got = parts[0]
+                for x in parts[1:]:
+                    got = fn(got, x)
+            memo[p] = got
+        return got
+
+    return [run(p) for p in programs]
 
 
 #: the SQL type of a scalar Arrow type (a fact whose column is all null reads a NULL of it)
@@ -185,6 +249,8 @@ def _valid(chunks, n: int):
 
 def _one(col):
     """A column as one Arrow array."""
+    if not hasattr(col, "num_chunks"):
+        return col
     return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
 
 

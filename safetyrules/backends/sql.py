@@ -554,7 +554,7 @@ class Stages:
     backend applies them stage by stage (its analyser is slow on one deep
     query)."""
 
-    __slots__ = ("dialect", "table", "layers", "final", "order_by", "joins", "apart")
+    __slots__ = ("dialect", "table", "layers", "final", "order_by", "joins", "apart", "atoms")
 
     def __init__(self, d: "_Dialect", table: str, layers: List[List[str]], final: List[str],
                  order_by: Optional[str], joins: Sequence[str] = ()) -> None:
@@ -567,6 +567,8 @@ class Stages:
         self.joins = list(joins)
         #: ``compile_stages(counts_apart=...)``: (first, carry, second)
         self.apart: Optional[Tuple["Stages", List[str], "Stages"]] = None
+        #: ``compile_stages(atoms=...)``: each clause's condition over the atoms
+        self.atoms: Optional[List[Any]] = None
 
     def sql(self) -> str:
         """One ``SELECT``: the layers as nested sub-selects."""
@@ -598,6 +600,7 @@ def compile_stages(
     counts_apart: Optional[str] = None,
     null_facts: Optional[Mapping[str, str]] = None,
     collect_members: bool = False,
+    atoms: Optional[Sequence[str]] = None,
 ) -> Stages:
     """The stages of one ``SELECT`` computing the SPEC §9 result columns from ``table``.
 
@@ -768,21 +771,30 @@ def compile_stages(
     # ``c.condition`` exactly
     applies: Dict[Any, str] = {}
     hoist([c.applies.node for c in clauses if c.applies is not None] + [c.own_condition for c in clauses])
-    cols = []
-    for c in clauses:
-        if c.applies is not None and c.applies.node not in applies:
-            applies[c.applies.node] = q(f"__sr_a{len(applies)}")
-            cols.append(f"{ex.emit(c.applies.node, {})} AS {applies[c.applies.node]}")
-    layer(cols)
     clause_refs = []
-    cols = []
-    for j, c in enumerate(clauses):
-        name = f"__sr_c{j}"
-        own = ex.emit(c.own_condition, {})
-        cond = f"({applies[c.applies.node]} AND {own})" if c.applies is not None else own
-        cols.append(f"{cond} AS {q(name)}")
-        clause_refs.append(q(name))
-    layer(cols)
+    programs: Optional[List[Any]] = None
+    if atoms is not None:
+        if counts_apart is None:
+            raise BackendError("atoms needs counts_apart")
+        programs, zcols = _atom_programs(plan, ex, atoms, precomputed or {})
+        znames = [c.rsplit(" AS ", 1)[1] for c in zcols]
+        layer(zcols)
+        clause_refs = [f"{q(f'__sr_c{j}')}" for j in range(len(clauses))]  # (not computed: see atoms)
+    else:
+        cols = []
+        for c in clauses:
+            if c.applies is not None and c.applies.node not in applies:
+                applies[c.applies.node] = q(f"__sr_a{len(applies)}")
+                cols.append(f"{ex.emit(c.applies.node, {})} AS {applies[c.applies.node]}")
+        layer(cols)
+        cols = []
+        for j, c in enumerate(clauses):
+            name = f"__sr_c{j}"
+            own = ex.emit(c.own_condition, {})
+            cond = f"({applies[c.applies.node]} AND {own})" if c.applies is not None else own
+            cols.append(f"{cond} AS {q(name)}")
+            clause_refs.append(q(name))
+        layer(cols)
     cut = len(layers)
 
     major = [(r, c) for r, c in zip(clause_refs, clauses) if c.severity == "major"]
@@ -860,12 +872,58 @@ def compile_stages(
         available = dict.fromkeys([q(name) for name in plan.input_facts()] + [q(p) for p in passthrough]
                                   + [q(name) for name in (precomputed or {}).values()] + made)
         carry = [c for c in available if c not in given and c in later]
-        first = Stages(d, table, layers[:cut], clause_cols + carry, None)
+        # (with atoms: the atoms the caller combines, instead of the clause columns)
+        first = Stages(d, table, layers[:cut], (znames if programs is not None else clause_cols) + carry, None)
         second = Stages(d, counts_apart, layers[resume:], final2, None)
         counts_apart_out = (first, [c[1:-1].replace('""', '"') for c in carry], second)
     stages = Stages(d, table, layers, final, order_by, joins)
     stages.apart = counts_apart_out if counts_apart is not None else None
+    stages.atoms = programs
     return stages
+
+
+def _atom_programs(plan: Plan, ex: _Expr, inputs: Sequence[str], precomputed: Mapping[A.Node, str]):
+    """The clause conditions as Kleene ``and``/``or``/``not`` over atoms
+    (``compile_stages(atoms=...)``) → (per clause in plan order, its
+    condition, ``applies_when and own condition``, as a program; the
+    select list of the atoms the query computes).
+
+    A program is a nested tuple: ``("and", (p, ...))``, ``("or", (p,
+    ...))``, ``("not", p)``, ``("const", bool)``, ``("input", column)``
+    (a boolean column of the input table: a fact of ``inputs`` read as
+    it is, or a ``precomputed`` quantifier's) or ``("col", column)`` (a
+    boolean column of the query's result: every other condition, each
+    distinct one once)."""
+    q = ex.d.ident
+    inputs = set(inputs)
+    cols: List[str] = []
+    made: Dict[A.Node, str] = {}
+    null_bool = "CAST(NULL AS BOOLEAN)"
+
+    def prog(node: A.Node):
+        if isinstance(node, A.And):
+            return ("and", tuple(prog(o) for o in node.operands))
+        if isinstance(node, A.Or):
+            return ("or", tuple(prog(o) for o in node.operands))
+        if isinstance(node, A.Not):
+            return ("not", prog(node.operand))
+        if isinstance(node, A.Boolean):
+            return ("const", bool(node.value))
+        if node in precomputed and precomputed[node] in inputs:
+            return ("input", precomputed[node])
+        if isinstance(node, A.Path) and node.name in inputs and ex.env.get(node.name) in (q(node.name), null_bool):
+            return ("input", node.name)
+        name = made.get(node)
+        if name is None:
+            name = made[node] = f"__sr_z{len(made)}"
+            cols.append(f"{ex.emit(node, {})} AS {q(name)}")
+        return ("col", name)
+
+    programs = []
+    for c in plan.clauses:
+        own = prog(c.own_condition)
+        programs.append(("and", (prog(c.applies.node), own)) if c.applies is not None else own)
+    return programs, cols
 
 
 def _plan_nodes(plan: Plan) -> List[A.Node]:
