@@ -243,6 +243,15 @@ def test_decision_md_warning_keys(rules_dir):
     assert "severity" not in w
 
 
+def test_decision_md_family_gap_warning(restaurant, bundled):
+    """decision.md 'warnings': from 2025-11-01 no fire edition is in force and
+    the decision says so with family-gap (family, standard, ended)."""
+    assert restaurant.to_dict()["warnings"] == []  # 2025-06-01: GB 35181-2017 in force
+    d = bundled.evaluate(safetyrules.read_facts(RESTAURANT), as_of="2026-12-01").to_dict()
+    fire = [w for w in d["warnings"] if w["code"] == "family-gap" and w["family"] == "fire"]
+    assert [(w["severity"], w["standard"], w["ended"]) for w in fire] == [("warning", "cn.gb35181.2017", "2025-11-01")]
+
+
 def test_decision_md_major_hazard_null_while_a_major_clause_is_undetermined(bundled):
     """decision.md: major_hazard is null while a major clause is
     undetermined, and such an entity is graded red."""
