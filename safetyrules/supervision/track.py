@@ -293,7 +293,11 @@ def track(
                             alerts.append(_alert("A-OVERDUE", row, f"{row['overdue_days']} days past its deadline"))
                     due = dl + datetime.timedelta(days=recheck_days)
                     row["recheck_due"] = due.isoformat()
-                    if as_of > dl and not (lrec and lrec.rechecked):
+                    # NEW itself re-checked the finding when it looked at it after the deadline
+                    rechecked_by_new = s["new"] == "found" and n is not None and n.date is not None and n.date > dl
+                    if rechecked_by_new:
+                        row["rechecked_on"] = n.date.isoformat()
+                    if as_of > dl and not (lrec and lrec.rechecked) and not rechecked_by_new:
                         alerts.append(_alert("A-RECHECK-DUE" if as_of <= due else "A-RECHECK-OVERDUE", row, f"re-check due by {due} ({recheck_days} days after the deadline; HZ-8 Hubei)"))
             if severity == "major" and cls in ("persisting", "unverified"):
                 level, basis = _listing_level(n, o, lrec)

@@ -378,3 +378,23 @@ def test_unknown_takes_the_highest_ratio_of_the_drawable_strata(tmp_path, with_r
     assert r.returncode == 0, r.stderr
     got = {s["stratum"]: s for s in json.loads(r.stdout)["summary"]["general"]["strata"]}
     assert got["unknown"]["wanted"] == want
+
+
+# --- §8.4 alerts: "re-checks due recheck_days after a deadline" --------------------------------------
+
+
+@pytest.mark.parametrize("new_day, alert", [("2025-06-10", None), ("2025-05-25", "A-RECHECK-DUE"),
+                                             ("2025-06-15", None)])
+def test_a_new_inspection_after_the_deadline_is_the_recheck(tmp_path, new_day, alert):
+    """NEW looked at the finding after its deadline (and found it still there):
+    that inspection is the re-check, so no A-RECHECK-DUE/OVERDUE for it.  A
+    NEW before the deadline leaves the re-check to come."""
+    f = {"standard": "s", "clause": "c", "severity": "general", "deadline": "2025-06-01"}
+    old = records_from_dicts([{"entity_id": "E1", "date": "2025-03-01", "findings": [f]}])
+    new = records_from_dicts([{"entity_id": "E1", "date": new_day, "findings": [dict(f)]}])
+    res = sv.track(old, new, as_of=datetime.date(2025, 6, 5 if alert else 20))
+    codes = {a["code"] for a in res.alerts if a["code"].startswith("A-RECHECK")}
+    assert codes == ({alert} if alert else set()), codes
+    assert res.findings[0]["class"] == "persisting"
+    if alert is None:
+        assert res.findings[0]["rechecked_on"] == new_day
