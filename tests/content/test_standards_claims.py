@@ -208,3 +208,14 @@ def test_gb35181_defect_titles_say_not_correctable_on_the_spot(rule_sets):
     for f in defects:
         title = plan.facts[f].title
         assert "不能立即改正" in title["zh"] and "not correctable on the spot" in title["en"], f
+
+
+def test_standards_readme_sources_and_examples(rule_sets):
+    """standards/README.md 'Conventions': every clause has a source or relies
+    on its standard's; every clause of the national files has examples that
+    make it true, false and unknown."""
+    for s, c in _clauses(rule_sets):
+        assert c.source or s.source, (s.id, c.id)
+        if s.id.startswith("cn.selfcheck"):
+            continue
+        assert {True, False, "unknown"} <= {e.expect for e in c.examples}, (s.id, c.id)
