@@ -219,3 +219,14 @@ def test_standards_readme_sources_and_examples(rule_sets):
         if s.id.startswith("cn.selfcheck"):
             continue
         assert {True, False, "unknown"} <= {e.expect for e in c.examples}, (s.id, c.id)
+
+
+def test_standards_readme_lists_every_category_used(rule_sets):
+    """standards/README.md 'Categories': the lists name exactly the categories
+    the bundled clauses use."""
+    with open(os.path.join(STANDARDS, "README.md"), encoding="utf-8") as fh:
+        text = " ".join(fh.read().split("- **Categories**", 1)[1].split("- **Examples.**", 1)[0].split())
+    listed = {f"{head}/{leaf.strip()}" for head, leaves in re.findall(r"`([\w-]+)/\{([^}]*)\}`", text)
+              for leaf in leaves.split(",")}
+    used = {c.category for _s, c in _clauses(rule_sets)}
+    assert listed == used, (sorted(used - listed), sorted(listed - used))
