@@ -23,6 +23,7 @@ findings, citations, ``missing`` and explanations from the two.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping as _Mapping
 from typing import Any, Dict, Mapping, Tuple
 
 from safetyrules.dsl import ast as A
@@ -67,7 +68,9 @@ def freeze_value(value: Any) -> Any:
 def thaw_value(value: Any) -> Any:
     """The inverse of :func:`freeze_value`, for the reference evaluator."""
     if type(value) is FrozenList:
-        return [dict(i) if isinstance(i, Mapping) else i for i in value]
+        # a FrozenDict item copied by to_dict() (dict() of a Mapping goes key
+        # by key through Python), tested by its type (isinstance of an ABC is slow)
+        return [i.to_dict() if type(i) is FrozenDict else dict(i) if isinstance(i, _Mapping) else i for i in value]
     return value
 
 

@@ -150,7 +150,9 @@ class _Scope:
                 reads.append((p, head, rest or None) if head in bound else (p, None, None))
         self.reads = tuple(reads)
         try:
-            self.prog = dsl.compile_many(list(nodes))
+            # children before parents: each node is computed once, at the
+            # top of the program, and its parents read the result
+            self.prog = dsl.compile_many(nodes[::-1]).function
         except SafetyRulesError:
             self.prog = None
 
@@ -176,7 +178,7 @@ class _Scope:
         else:
             fenv = env
         try:
-            vals = self.prog(fenv, None)
+            vals = self.prog(fenv, None)[::-1]
         except Exception:  # noqa: BLE001 - the tree walk decides what such a node is
             raise _Fallback from None
         open_ = [False] * len(vals)  # visited and unknown
@@ -248,6 +250,20 @@ def node_missing(node: A.Node, env: Mapping[str, Any], compiled: bool = True) ->
     return hit.missing(env)
 
 
+# id(plan) -> (plan, {table output: table})
+_BY_OUTPUT: Dict[int, Tuple[Any, Dict[str, Any]]] = {}
+
+
+def _by_output(plan: Any) -> Dict[str, Any]:
+    """Each table of ``plan`` by its output (built once per plan; read only)."""
+    hit = _BY_OUTPUT.get(id(plan))
+    if hit is None or hit[0] is not plan:
+        if len(_BY_OUTPUT) >= 256:
+            _BY_OUTPUT.clear()
+        hit = _BY_OUTPUT[id(plan)] = (plan, {t.output: t for t in plan.tables})
+    return hit[1]
+
+
 class _Missing:
     """Missing facts of one run; tables are decided again only when asked."""
 
@@ -256,7 +272,7 @@ class _Missing:
         self.env = env
         self.given = frozenset(given)
         self.compiled = compiled
-        self.by_output = {t.output: t for t in self.plan.tables}
+        self.by_output = _by_output(self.plan)
         self.results: Dict[str, Optional[TableResult]] = {}
         self.rows: Dict[str, List[Optional[bool]]] = {}
         self.cache: Dict[str, Tuple[str, ...]] = {}

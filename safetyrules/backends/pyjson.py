@@ -23,6 +23,7 @@ from json.encoder import encode_basestring
 from typing import Any, Callable, Dict, List, Mapping
 
 from safetyrules.backends.layout import Layout, is_unknown
+from safetyrules.frozen import FrozenDict
 
 __all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar"]
 
@@ -32,8 +33,11 @@ _UNSET = object()  # a value not written yet
 
 def jsonable(value: Any) -> Any:
     """Facts → JSON-ready values (dates as ISO text)."""
-    if type(value) in _PLAIN:  # the common case, without ABC checks
+    t = type(value)
+    if t in _PLAIN:  # the common case, without ABC checks
         return value
+    if t is FrozenDict or t is dict:  # a list fact's item (isinstance of an ABC is slow)
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -43,9 +47,64 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+# json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# is this encoder's encode (json.dumps builds one per call with these options)
+_encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+_INF = float("inf")
+
+
+def _flat(value: Any) -> Any:
+    """The JSON text of a plain scalar (or a list of them) as ``json``
+    writes it, or None for anything else (a non-finite float, a mapping,
+    a nested list, another type)."""
+    t = type(value)
+    if t is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if t is int:
+        return _int_repr(value)
+    if t is float and value == value and value != _INF and value != -_INF:
+        return _float_repr(value)
+    if t is list:  # a list of plain scalars (a list fact's values)
+        parts = []
+        for v in value:
+            x = _flat(v) if type(v) is not list else None
+            if x is None:
+                return None
+            parts.append(x)
+        return "[" + ",".join(parts) + "]"
+    return None
+
+
 def dumps(data: Any) -> str:
-    """The canonical compact JSON of ``data``."""
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """The canonical compact JSON of ``data``: exactly ``json.dumps(data,
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"))``, written
+    directly for a dict with text keys of plain scalars and lists of them,
+    or such a list (what decisions mostly hold), else by ``json``'s
+    encoder."""
+    t = type(data)
+    if t is dict:
+        parts = []
+        for k in sorted(data) if all(type(k) is str for k in data) else ():
+            x = _flat(data[k])
+            if x is None:
+                break
+            parts.append(encode_basestring(k) + ":" + x)
+        else:
+            if len(parts) == len(data):
+                return "{" + ",".join(parts) + "}"
+    elif t is list:
+        x = _flat(data)
+        if x is not None:
+            return x
+    return _encode(data)
 
 
 def _facts_json(pairs) -> str:

@@ -457,7 +457,13 @@ class Decision:
         missing = self.missing
         if not missing:
             return ()
-        und = [(u.standard, u.clause, u.severity, u.missing) for u in self.undetermined]
+        cv = self._result[0]
+        if None in cv:  # (standard, clause, severity, missing) of each undetermined clause, as self.undetermined has them
+            per_clause = self._both_missing()[0]
+            und = [(c.standard, c.id, c.severity, per_clause[i])
+                   for i, (c, v) in enumerate(zip(self._layout.clauses, cv)) if v is None]
+        else:
+            und = []
         if not und:  # nothing to settle: the facts in name order
             return tuple(FrozenDict(fact=m, settles=(), major=0) for m in missing)
         plan = self._layout.plan
