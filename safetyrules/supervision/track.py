@@ -228,6 +228,9 @@ def track(
             side = "old" if rec is o else "new"
             for std, cl, subj, f in _items(rec, kind, cmap if side == "old" else {}):
                 s = slot(std, cl, subj)
+                if (std, cl) != (f["standard"], f["clause"]):
+                    # a renumbered clause (--clause-map): its ledger record is under the old id
+                    s.setdefault("old_ids", []).append(finding_id(eid, f["standard"], f["clause"], subj))
                 if s[side] != "found":
                     s[side] = tag
                     s[side + "_f"] = f
@@ -235,6 +238,9 @@ def track(
             s = seen[fid]
             lrec = now.get(fid)
             lrec_at_new = recs.get(fid)
+            for alias in s.get("old_ids", ()):
+                lrec = lrec or now.get(alias)
+                lrec_at_new = lrec_at_new or recs.get(alias)
             of = s["old_f"] or {}
             nf = s["new_f"] or {}
             closed_in_old = of.get("ledger_status") == "closed"

@@ -398,3 +398,24 @@ def test_a_new_inspection_after_the_deadline_is_the_recheck(tmp_path, new_day, a
     assert res.findings[0]["class"] == "persisting"
     if alert is None:
         assert res.findings[0]["rechecked_on"] == new_day
+
+
+# --- §8.4: "--clause-map maps renumbered clauses"; the ledger keeps the id the finding had ---------------
+
+
+def test_a_mapped_clause_keeps_its_ledger_record(tmp_path):
+    """OLD found std/art10 (a major hazard); the new rule set renumbered it to
+    art11.  The ledger holds the finding under art10's id, accepted and closed
+    by the authority: NEW no longer finding art11 makes it rectified, not
+    rectified_observed for want of a ledger record under the new id."""
+    old = records_from_dicts([{"entity_id": "E1", "date": "2025-03-01", "findings": [{"standard": "std", "clause": "art10", "severity": "major"}]}])
+    new = records_from_dicts([{"entity_id": "E1", "date": "2025-08-01", "findings": []}])
+    fid_old = sv.finding_id("E1", "std", "art10")
+    led = sv.read_ledger(write_jsonl(tmp_path / "l.jsonl", [
+        {"finding_id": fid_old, "entity_id": "E1", "at": "2025-03-01", "action": "found", "severity": "major"},
+        {"finding_id": fid_old, "entity_id": "E1", "at": "2025-07-01", "action": "accepted", "actor": {"role": "authority"}},
+        {"finding_id": fid_old, "entity_id": "E1", "at": "2025-07-01", "action": "closed"}]))
+    res = sv.track(old, new, ledger=led, clause_map={("std", "art10"): ("std", "art11")}, as_of=datetime.date(2025, 9, 1))
+    row = res.findings[0]
+    assert row["finding_id"] == sv.finding_id("E1", "std", "art11") and row["clause"] == "art11"
+    assert row["class"] == "rectified" and row["ledger_status"] == "closed"
