@@ -268,6 +268,8 @@ def test_decision_md_json_explain_adds_explanation_with_jobs(run):
     assert code == 0, err
     lines = [json.loads(ln) for ln in out.splitlines()]
     assert len(lines) == 2 and all(set(d["explanation"]) == {"clauses", "tables", "changes"} for d in lines)
+    # decision.md 'entity': kept through --jobs
+    assert all(d["entity"] == {"name": "某餐馆 (restaurant, LPG)", "sector": "catering"} for d in lines)
 
 
 def test_decision_md_order_and_list_item_names(bundled):
