@@ -32,9 +32,9 @@ def _value(rng, depth=0):
     r = rng.random()
     if r < 0.08:
         return rng.choice(ODD)
-    if r < 0.25 and depth < 2:
+    if r < 0.25 and depth < 3:
         return [_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
-    if r < 0.32 and depth < 2:
+    if r < 0.32 and depth < 3:
         return _dict(rng, depth + 1)
     return rng.choice(ATOMS)
 
@@ -68,13 +68,16 @@ def test_dumps_equals_json_dumps():
 
 
 @pytest.mark.parametrize("data", [{}, [], {"a": []}, {"b": 1, "a": [True, None, -0.0]}, [["x"]], {"k": {"x": 1}},
-                                  {"z": "é", "a": "\ud800"}, [Text("x")], {"a": Count(1)}, {1: "a", 2: "b"}])
+                                  {"z": "é", "a": "\ud800"}, [Text("x")], {"a": Count(1)}, {1: "a", 2: "b"},
+                                  {"ops": [{"name": "王某", "certified": True, "n": 2.5}, {}], "x": None},
+                                  {"a": [{"b": [1]}]}, [[[{"deep": [1]}]]], {"a": {"b": {"c": {"d": 1}}}},
+                                  {"a": [{"b": float("nan")}]}, [{1: 3, 2: 3}]])
 def test_dumps_edge_cases(data):
     assert dumps(data) == _reference(data)
 
 
 def test_dumps_refuses_what_json_refuses():
-    for data in ({1: "a", "b": 2}, [object()], {"a": {1, 2}}):
+    for data in ({1: "a", "b": 2}, [object()], {"a": {1, 2}}, [{"b": 1, 2: 3}], {"a": [{"x": object()}]}):
         with pytest.raises(TypeError):
             _reference(data)
         with pytest.raises(TypeError):
