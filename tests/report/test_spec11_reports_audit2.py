@@ -231,3 +231,32 @@ def test_control_characters_in_facts_do_not_reach_the_html(tmp_path, graded):
         assert not re.search("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]", text)
         assert "\ufffd" in text
     assert "E\ufffd\ufffd[31m1" in page.decode("utf-8")
+
+
+def test_the_level_range_shows_only_when_clauses_are_undetermined(tmp_path):
+    """docs/reports.md: the badge "and the level range when clauses are
+    undetermined"."""
+    import safetyrules
+
+    rules = safetyrules.load()
+    facts = {"entity.sector": "office", "entity.nbs_sector": "other", "entity.employees": 3, "entity.revenue": 100}
+    for _ in range(10):  # answer every missing fact until nothing is undetermined
+        d = rules.evaluate(facts, as_of=DAY).to_dict()
+        if not d["undetermined"]:
+            break
+        for m in d["missing"]:
+            spec = rules.vocabulary.get(m.split("[")[0])
+            if spec is not None and "[" not in m:
+                facts[m] = {"bool": False, "list": [], "integer": 0, "number": 0}.get(
+                    spec.type, (spec.values or ("x",))[-1])
+    assert not d["undetermined"]
+    settled = tmp_path / "settled.json"
+    settled.write_text(json.dumps(facts), encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", encoding="utf-8")
+    for path in (settled, empty):
+        facts = json.loads(path.read_text(encoding="utf-8"))
+        d = rules.evaluate(facts, as_of=DAY).to_dict()
+        page = run("evaluate", path, "--format", "html", "--as-of", DAY).stdout.decode("utf-8")
+        assert ("Level range" in page) == bool(d["undetermined"]), (path.name, len(d["undetermined"]))
+    assert "Level range" in run("evaluate", empty, "--format", "html", "--as-of", DAY).stdout.decode("utf-8")
