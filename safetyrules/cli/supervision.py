@@ -305,6 +305,11 @@ def _cmd_draw(args) -> int:
         # without --policy only the inputs' digests are checked against the manifest
         kw = dict(reg=_registry(args.registry), policy=_policy(args.policy) if args.policy else None, history=I.read_history(args.history),
                   inspectors=I.read_inspectors(args.inspectors), inspectors_digest=digest_file(args.inspectors))
+    if kw and kw["policy"] is None:
+        from safetyrules.supervision.policy import default_policy, policy_digest
+
+        if man.data["inputs"].get("policy") == policy_digest(default_policy()):
+            kw["policy"] = default_policy()  # committed without --policy: the defaults recompute it
     D.draw_verify(man, text, args.seed, pub, **kw)
     msg = f"verified: the result follows byte for byte from manifest {man.digest}"
     if kw:

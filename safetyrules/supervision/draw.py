@@ -500,6 +500,11 @@ def draw_verify(
     except ValueError:
         raise SupervisionError("the result is not JSON", code="E-DRAW-VERIFY") from None
     if reg is not None and policy is None:
+        from .policy import default_policy, policy_digest
+
+        if man.data["inputs"].get("policy") == policy_digest(default_policy()):
+            policy = default_policy()  # the draw used the project defaults (no --policy): recompute with them
+    if reg is not None and policy is None:
         # without the policy the pool cannot be recomputed: check that the raw
         # inputs given are the ones committed, then verify the result
         from .inputs import History as _H

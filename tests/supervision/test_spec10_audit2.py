@@ -419,3 +419,41 @@ def test_a_mapped_clause_keeps_its_ledger_record(tmp_path):
     row = res.findings[0]
     assert row["finding_id"] == sv.finding_id("E1", "std", "art11") and row["clause"] == "art11"
     assert row["class"] == "rectified" and row["ledger_status"] == "closed"
+
+
+# --- §8.2 step 6: "verify recomputes 3–5 from the manifest, the seed and (optionally) the raw inputs" -----
+
+
+def test_verify_with_raw_inputs_recomputes_a_manifest_committed_with_the_defaults(colours, tmp_path):
+    """The synopsis `draw verify M R --seed S --registry … --history … --inspectors …`
+    has no --policy.  A draw committed without --policy (the project
+    defaults) was then only checked for input digests: a manifest whose pool
+    had been edited (an entity dropped, the pool digest recomputed, the result
+    drawn from it) verified.  The defaults now recompute it: exit 1."""
+    from sv_fixtures import COMMITMENT, SEED
+
+    _, reg = colours
+    hist = write_jsonl(tmp_path / "h.jsonl", [])
+    insp = write_jsonl(tmp_path / "i.jsonl", [{"id": f"I{i}", "cert_no": f"C{i}"} for i in range(4)])
+    m, res = tmp_path / "m.json", tmp_path / "r.json"
+    r = run("draw", "commit", reg, "--history", hist, "--inspectors", insp, "--as-of", "2025-03-01", "--commitment", COMMITMENT, "-o", m)
+    assert r.returncode == 0, r.stderr
+    assert run("draw", "run", m, "--seed", SEED, "-o", res).returncode == 0
+    raw = ["--registry", reg, "--history", hist, "--inspectors", insp]
+    r = run("draw", "verify", m, res, "--seed", SEED, *raw)
+    assert r.returncode == 0 and "and the raw inputs" in r.stdout, r.stdout + r.stderr
+    man = json.loads(m.read_text(encoding="utf-8"))
+    st = next(s for s in man["strata"] if s["n"] > 1)
+    st["ids"] = st["ids"][1:]
+    st["n"] -= 1
+    man["pool_digest"] = sv.pool_digest({s["stratum"]: s["ids"] for s in man["strata"]})
+    m2 = tmp_path / "m2.json"
+    m2.write_text(sv.canonical(man) + "\n", encoding="utf-8")
+    assert run("draw", "run", m2, "--seed", SEED, "-o", tmp_path / "r2.json").returncode == 0
+    assert run("draw", "verify", m2, tmp_path / "r2.json", "--seed", SEED).returncode == 0  # consistent by itself
+    r = run("draw", "verify", m2, tmp_path / "r2.json", "--seed", SEED, *raw)
+    assert r.returncode == 1 and "the manifest does not follow from the inputs" in r.stderr, r.stdout + r.stderr
+    with pytest.raises(sv.SupervisionError) as info:
+        sv.draw_verify(sv.Manifest(man), (tmp_path / "r2.json").read_text(encoding="utf-8"), SEED, reg=str(reg),
+                       history=hist, inspectors=insp)
+    assert info.value.code == "E-DRAW-VERIFY"
