@@ -150,6 +150,8 @@ def _align(value: str, text: str, start: int, end: int, style: Optional[str]) ->
             k = j if j < end else max(end - 1, start)
         out.append(k)
         j = k + 1
+        if style == "'" and ch == "'" and j < end and text[j] == "'":
+            j += 1  # '' is one quote in a single-quoted scalar: its second half has no counterpart
     return out
 
 

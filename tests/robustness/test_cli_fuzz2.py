@@ -93,3 +93,19 @@ def test_reserved_words_inside_a_segment_and_other_words_stay_fact_names(tmp_pat
     std = STD.replace('when: "a"', 'when: "a and x.if and x.not_ok and android"')
     code, out, err = run_main("validate", project(tmp_path, **{"v.yaml": vocab, "s.yaml": std}))
     assert code == 0, err
+
+
+@pytest.mark.parametrize("when, needle", [
+    # YAML single-quoted: '' is one quote; two escapes in a row must not shift the column
+    ("'s == ''it''''s'''", "''s'''"),
+    ("'s == '''' and s == '''' and bogus'", "bogus"),
+    ("'s == ''x'' and bogus'", "bogus"),
+])
+def test_column_inside_a_single_quoted_yaml_expression(tmp_path, when, needle):
+    vocab = VOCAB + "  s: {type: string}\n"
+    std = STD.replace('when: "a"', f"when: {when}")
+    code, out, err = run_main("validate", project(tmp_path, **{"v.yaml": vocab, "s.yaml": std}))
+    assert_no_escape(code, err)
+    at = std.index(needle)
+    line, col = std.count("\n", 0, at) + 1, at - (std.rfind("\n", 0, at) + 1) + 1
+    assert code == 1 and err.startswith(f"{tmp_path}/s.yaml:{line}:{col}: error: "), (std, err)
