@@ -242,7 +242,9 @@ def expand_includes(
                 # the message names the path only, never the file's contents
                 errors.append(
                     RuleFileError(
-                        f"include '{pattern}' reaches {m}, outside the rule set's directory",
+                        f"include '{pattern}' reaches {m}"
+                        + (f" (a symlink to {real})" if os.path.abspath(m) != real else "")
+                        + ", outside the rule set's directory",
                         code="E-INCLUDE",
                         hint="pass --allow-outside-includes to trust it",
                         **where,

@@ -109,3 +109,21 @@ def test_column_inside_a_single_quoted_yaml_expression(tmp_path, when, needle):
     at = std.index(needle)
     line, col = std.count("\n", 0, at) + 1, at - (std.rfind("\n", 0, at) + 1) + 1
     assert code == 1 and err.startswith(f"{tmp_path}/s.yaml:{line}:{col}: error: "), (std, err)
+
+
+def test_a_symlink_out_of_the_rule_set_is_named_with_where_it_leads(tmp_path):
+    """The error for an include that is a symlink leaving the rule set names
+    the link and its target (the link itself is inside the directory)."""
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "x.yaml").write_text(STD.replace("id: st", "id: xo"), encoding="utf-8")
+    d = tmp_path / "r"
+    d.mkdir()
+    project(d, **{"ruleset.yaml": "kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml, link.yaml]\n"})
+    os.symlink(outside / "x.yaml", d / "link.yaml")
+    code, out, err = run_main("validate", str(d))
+    assert_no_escape(code, err)
+    assert code == 1 and f"{d}/ruleset.yaml:3:" in err, err
+    assert f"a symlink to {os.path.realpath(outside / 'x.yaml')}" in err and "outside the rule set's directory" in err, err
