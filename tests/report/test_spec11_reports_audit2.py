@@ -260,3 +260,12 @@ def test_the_level_range_shows_only_when_clauses_are_undetermined(tmp_path):
         page = run("evaluate", path, "--format", "html", "--as-of", DAY).stdout.decode("utf-8")
         assert ("Level range" in page) == bool(d["undetermined"]), (path.name, len(d["undetermined"]))
     assert "Level range" in run("evaluate", empty, "--format", "html", "--as-of", DAY).stdout.decode("utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_lang_chooses_labels_and_titles_of_evaluate(fmt):
+    path = os.path.join(ROOT, "examples", "facts", "steel-plant.yaml")
+    zh = run("evaluate", path, "--format", fmt, "--lang", "zh", "--as-of", DAY).stdout.decode("utf-8")
+    en = run("evaluate", path, "--format", fmt, "--lang", "en", "--as-of", DAY).stdout.decode("utf-8")
+    assert "风险等级" in zh and "风险等级" not in en
+    assert "level" in en.lower() and "全面评价" in zh and "全面评价" not in en
