@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import fractions
+import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import attrs
@@ -175,21 +176,29 @@ def track(
     and the registry summary."""
     from .policy import default_policy
 
-    policy = policy or default_policy()
+    from . import coerce
+
+    policy = coerce.policy(policy) if policy is not None else default_policy()
     as_of = as_of or datetime.date.today()
     if isinstance(as_of, str):  # as draw_commit takes it
         as_of = as_date(as_of, "as_of")
     old, new = _as_records(old), _as_records(new)
-    if isinstance(ledger, str):
+    if isinstance(ledger, (str, os.PathLike)):
         from .ledger import read_ledger
 
-        ledger = read_ledger(ledger)
+        ledger = read_ledger(os.fspath(ledger))
+    if isinstance(clause_map, (str, os.PathLike)):  # a path, as the ledger may be
+        clause_map = read_clause_map(os.fspath(clause_map))
     cmap = dict(clause_map or {})
     ledger = ledger or Ledger(())
     recheck_days = int(policy["recheck_days"])
     stop_months = int(policy["max_stop_months"])
     cutoff = as_date(policy["stock_cutoff"])
     in_rules = None
+    if isinstance(rules, (str, os.PathLike)):  # NEW's rule set as a path, as --rules takes it
+        from safetyrules.engine.ruleset import load
+
+        rules = load(os.fspath(rules))
     if rules is not None:
         in_rules = {(c.standard, c.id): s for s in rules.plan.standards for c in s.clauses}
     out: List[Dict[str, Any]] = []
@@ -361,8 +370,8 @@ def _as_records(x: Any) -> Mapping[str, Record]:
     """Records from a path, a :class:`Registry`, decision dicts or records."""
     from .registry import Registry
 
-    if isinstance(x, str):
-        return read_records(x)
+    if isinstance(x, (str, os.PathLike)):
+        return read_records(os.fspath(x))
     if isinstance(x, Registry):
         out = {}
         for e in x.entities:

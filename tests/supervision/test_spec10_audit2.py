@@ -457,3 +457,27 @@ def test_verify_with_raw_inputs_recomputes_a_manifest_committed_with_the_default
         sv.draw_verify(sv.Manifest(man), (tmp_path / "r2.json").read_text(encoding="utf-8"), SEED, reg=str(reg),
                        history=hist, inspectors=insp)
     assert info.value.code == "E-DRAW-VERIFY"
+
+
+# --- §8.0 library API: sv.track(old, new, ledger=..., clause_map=..., as_of=...) takes paths as the other calls do
+
+
+def test_track_takes_every_input_as_a_path(colours, tmp_path):
+    import pathlib
+
+    _, reg = colours
+    cmap = tmp_path / "map.yaml"
+    cmap.write_text('"cn.npc.safety-production-law/art24.2": "cn.npc.safety-production-law/art24.3"\n', encoding="utf-8")
+    led = write_jsonl(tmp_path / "l.jsonl", [{"finding_id": sv.finding_id("Y1", "cn.npc.safety-production-law", "art24.3"),
+                                              "entity_id": "Y1", "at": "2025-03-01", "action": "found", "severity": "general"}])
+    pol = tmp_path / "p.yaml"
+    pol.write_text("kind: supervision-policy\nid: t\ntrack: {recheck_days: 5}\n", encoding="utf-8")
+    by_path = sv.track(pathlib.Path(reg), str(reg), ledger=pathlib.Path(led), clause_map=str(cmap), as_of="2025-10-01",
+                       policy=str(pol))
+    objs = sv.track(sv.read_records(str(reg)), sv.read_records(str(reg)), ledger=sv.read_ledger(led),
+                    clause_map={("cn.npc.safety-production-law", "art24.2"): ("cn.npc.safety-production-law", "art24.3")},
+                    as_of=datetime.date(2025, 10, 1), policy=sv.load_policy(str(pol)))
+    assert by_path.to_json() == objs.to_json()
+    assert {p["name"]: p["value"] for p in by_path.summary["parameters"]}["recheck_days"] == 5
+    rows = {(f["entity_id"], f["clause"]): f for f in by_path.findings}
+    assert rows[("Y1", "art24.3")]["ledger_status"] == "open"
