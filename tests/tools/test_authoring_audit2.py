@@ -139,3 +139,42 @@ def test_example_fact_errors_point_at_the_fact(tmp_path, run, example, needle, m
     col = at - (text.rfind("\n", 0, at) + 1) + 1
     assert f"s.yaml:{line}:{col}: error: c1 example 1: " in err, err
     assert message in err
+
+
+# -- the overlay's digest covers the base's bytes, not only its own ------------------------
+
+
+def _digest(path):
+    import safetyrules
+
+    return safetyrules.load(str(path)).plan.digest
+
+
+def test_overlay_digest_changes_when_one_byte_of_the_base_changes(tmp_path, monkeypatch):
+    """SPEC §12: 'its digest covers the base and its own files'. The bundled
+    set is copied and the copy stands in for the installed one; one byte of
+    the base's manifest, or of a file it includes, changes the overlay's
+    digest, while a base file the base does not include changes nothing."""
+    import datetime
+    import shutil
+
+    import safetyrules
+    from safetyrules.source import files
+
+    base = tmp_path / "installed" / "standards"
+    shutil.copytree(files.bundled_path(), base)
+    monkeypatch.setattr(files, "bundled_path", lambda: str(base))
+    d = write(tmp_path / "city", OVERLAY)
+    rules = safetyrules.load(str(d))
+    first = rules.plan.digest
+    assert rules.evaluate({}, as_of=datetime.date(2024, 3, 1)).to_dict()["ruleset"]["digest"] == first
+    lec = base / "grading-lec" / "vocabulary.yaml"
+    lec.write_bytes(lec.read_bytes() + b"#")
+    assert _digest(d) == first  # not part of cn.default
+    seen = {first}
+    for edit in ("ruleset.yaml", "grading/inspection-frequency.yaml"):
+        p = base / edit
+        p.write_bytes(p.read_bytes().replace(b"kind:", b"kind: ", 1))  # one byte more, same meaning
+        now = _digest(d)
+        assert now not in seen, edit
+        seen.add(now)
