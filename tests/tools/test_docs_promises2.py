@@ -436,6 +436,61 @@ def test_grading_md_an_extending_overlay_cannot_replace_the_grading(tmp_path, ru
     assert code == 1 and "both write 'risk.level'" in err
 
 
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+SEVERITY = {"red": 3, "orange": 2, "yellow": 1, "blue": 0}
+
+
+def test_grading_md_supplying_a_missing_fact_never_raises_the_level(bundled):
+    """grading.md / decision.md: supplying a fact the decision names as missing
+    never raises the level (a sample of the golden corpus, each missing scalar
+    fact set to each value of its domain in turn)."""
+    import gzip
+
+    from safetyrules.engine.questions import domains_for
+
+    dom = domains_for(bundled.plan)
+    with gzip.open(os.path.join(ROOT, "tests", "data", "golden-decisions.jsonl.gz"), "rt", encoding="utf-8") as fh:
+        cases = [json.loads(line) for line in fh]
+    cases = [c for c in cases if c["decision"]["level"] in ("orange", "yellow", "blue") and c["decision"]["missing"]]
+    tried = 0
+    for c in cases[::6][:40]:
+        facts = _flat(c["facts"])
+        before = SEVERITY[c["decision"]["level"]]
+        for fact in [m for m in c["decision"]["missing"] if "[" not in m][:4]:
+            for value in dom.values(fact)[:4]:
+                after = bundled.evaluate({**facts, fact: value}, as_of=c["as_of"]).to_dict()["level"]
+                tried += 1
+                assert after is None or SEVERITY[after] <= before, (c["as_of"], fact, value, c["decision"]["level"], after)
+    assert tried > 100
+
+
+def test_grading_md_a_settled_clause_can_leave_the_level_unknown(bundled):
+    """grading.md: at orange only through G = 3 undetermined clauses, with the
+    major-hazard-source status unknown, settling one of them as not found
+    leaves no level (the orange row is unknown), not a lower one."""
+    facts = {"entity.sector": "catering", "entity.employees": 21, "entity.revenue": 517,
+             "safety.any_staff": True, "safety.dedicated_staffing": False, "project.kind": "none",
+             "gas.fuel_used": True, "gas.alarm.working": True, "hazchem.substances": [{"quantity": 0.3}],
+             "fire.crowded_place": True, "fire.fe_goods.facility": False, "fire.hazard_places": [],
+             "fire.fe_goods_in_crowded_place": False, "fire.refuge_noncompliant": False}
+    d = bundled.evaluate(facts, as_of="2026-12-01").to_dict()
+    assert d["outputs"]["entity.major_hazard_source"] is None
+    assert sorted(u["clause"] for u in d["undetermined"]) == ["art24.1", "art36.4", "art40"]
+    assert d["level"] == "orange"
+    settled = bundled.evaluate({**facts, "entity.nbs_sector": "industry"}, as_of="2026-12-01").to_dict()
+    assert "art24.1" not in {u["clause"] for u in settled["undetermined"]} and not settled["findings"]
+    assert settled["level"] is None
+
+
 def test_grading_md_tables_are_marked_provisional(bundled):
     """grading.md: the grading tables and the evaluation tier are marked
     status: provisional (project defaults, not law)."""
