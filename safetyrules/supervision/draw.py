@@ -210,7 +210,7 @@ def draw_commit(
             strata.setdefault(stratum_of(e, policy), []).append(e.id)
     ratios, ratio_source, ratio_status = policy.ratios()
     warnings: List[Warning_] = []
-    if policy.params["ratios"].status in ("provisional", "assumption") and policy.params["ratios"].value == "project.default":
+    if policy.params["ratios"].value == "project.default":  # §8.8 2: whoever names it, the profile is provisional
         warnings.append(Warning_("W-DRAW-DEFAULT-RATIO", f"the draw uses the project's default ratios ({ratio_source}); status provisional, not law"))
     top = unknown_ratio(ratios, strata)
     order = sorted(strata, key=_stratum_order)

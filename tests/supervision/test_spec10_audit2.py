@@ -481,3 +481,26 @@ def test_track_takes_every_input_as_a_path(colours, tmp_path):
     assert {p["name"]: p["value"] for p in by_path.summary["parameters"]}["recheck_days"] == 5
     rows = {(f["entity_id"], f["clause"]): f for f in by_path.findings}
     assert rows[("Y1", "art24.3")]["ledger_status"] == "open"
+
+
+# --- §8.8 2: "The default ratio profile … ships as status: provisional …; a draw that uses it prints W-DRAW-DEFAULT-RATIO"
+
+
+@pytest.mark.parametrize("ratios, warned", [("project.default", True), ('{yellow: "0.10", blue: "0.05"}', False), (None, True)])
+def test_a_draw_that_uses_the_default_profile_warns_whoever_names_it(colours, tmp_path, ratios, warned):
+    """A policy of status `policy` that names `ratios: project.default` still
+    draws with the provisional profile: the warning was given only when the
+    value came from the defaults (plan gave it in both cases)."""
+    from sv_fixtures import COMMITMENT
+
+    _, reg = colours
+    pol = tmp_path / "p.yaml"
+    pol.write_text("kind: supervision-policy\nid: t\nstatus: policy\nsource: county plan\n"
+                   + (f"random: {{ratios: {ratios}}}\n" if ratios else ""), encoding="utf-8")
+    insp = write_jsonl(tmp_path / "i.jsonl", [{"id": f"I{i}", "cert_no": f"C{i}"} for i in range(4)])
+    r = run("draw", "commit", reg, "--policy", pol, "--inspectors", insp, "--as-of", "2025-03-01", "--commitment", COMMITMENT,
+            "--format", "json")
+    assert r.returncode == 0, r.stderr
+    man = json.loads(r.stdout)
+    assert ("W-DRAW-DEFAULT-RATIO" in [w["code"] for w in man["warnings"]]) is warned
+    assert man["policy"]["ratios"]["status"] == ("provisional" if warned else "policy")
