@@ -209,9 +209,15 @@ def read_members(path: str) -> Tuple[Member, ...]:
     else:
         recs = _records(path, "members")
     out = []
+    seen: Dict[str, Any] = {}
     for obj, where in recs:
         if not obj.get("id") or not obj.get("grid"):
             raise SupervisionError("a grid member needs id and grid", code="E-MEMBERS", **where)
+        mid = str(obj["id"])
+        if mid in seen:  # counted twice, the member's capacity would be too
+            first = f" (first on line {seen[mid]})" if seen[mid] else ""
+            raise SupervisionError(f"duplicate grid member id {mid!r}{first}", code="E-MEMBERS", **where)
+        seen[mid] = where.get("line")
         try:
             fte = fractions.Fraction(str(obj.get("fte", 1) or 1))
         except ValueError:

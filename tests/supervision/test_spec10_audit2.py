@@ -504,3 +504,12 @@ def test_a_draw_that_uses_the_default_profile_warns_whoever_names_it(colours, tm
     man = json.loads(r.stdout)
     assert ("W-DRAW-DEFAULT-RATIO" in [w["code"] for w in man["warnings"]]) is warned
     assert man["policy"]["ratios"]["status"] == ("provisional" if warned else "policy")
+
+
+def test_a_grid_member_listed_twice_is_an_error(colours, tmp_path):
+    """Inspector ids must be unique; a member id twice doubled the member's capacity unseen."""
+    _, reg = colours
+    m = tmp_path / "members.csv"
+    m.write_text("id,grid,fte,cert_no\nM1,G1,1,C1\nM2,G1,1,\nM1,G2,1,C1\n", encoding="utf-8")
+    r = run("grid", reg, "--members", m)
+    assert r.returncode == 2 and f"{m}:4: error: duplicate grid member id 'M1' (first on line 2)" in r.stderr, r.stderr
