@@ -213,6 +213,9 @@ def _bad_value_sql(name: str, spec: FactSpec, dtype) -> List[tuple]:
             out.append((f"{col} < {float(spec.min)!r}", f"must be at least {spec.min}"))
         if spec.max is not None:
             out.append((f"{col} > {float(spec.max)!r}", f"must be at most {spec.max}"))
+    if spec.type == "date" and kind == "TimestampNTZType":
+        # a date and time is refused, as for the other inputs; midnight is the date
+        out.append((f"{col} <> CAST(CAST({col} AS DATE) AS TIMESTAMP_NTZ)", "must be a date, not a date and time"))
     if spec.type == "enum" and spec.values:
         values = ", ".join("'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in spec.values)
         out.append((f"{col} NOT IN ({values})", f"has a value not one of: {', '.join(spec.values)}"))

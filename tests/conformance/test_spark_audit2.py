@@ -85,3 +85,24 @@ def test_a_spark_dataframe_and_an_arrow_table_decide_as_evaluate(rules, spark):
     out = rules.evaluate_table(sdf, backend="spark", spark=spark, as_of=DAY)
     assert out.columns == ["entity.id", "level", "tier", "inspection", "major_hazard", "findings", "undetermined"]
     assert out.toArrow().to_pylist() == want
+
+
+def test_a_spark_timestamp_column_for_a_date_takes_midnight_only(tmp_path_factory, spark):
+    """A TimestampNTZ at noon was cast to its date silently; the other
+    inputs refuse a date and time for a date fact."""
+    d = tmp_path_factory.mktemp("spark-audit2-date")
+    (d / "v.yaml").write_text("kind: vocabulary\nid: v\nfacts:\n  d: {type: date}\n  level: {type: enum, values: [red, blue]}\n",
+                              encoding="utf-8")
+    (d / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n'
+                              '  - {id: c, cite: C, severity: major, when: "d < 2020-01-01"}\n', encoding="utf-8")
+    (d / "g.yaml").write_text(FILES["g.yaml"], encoding="utf-8")
+    (d / "ruleset.yaml").write_text("kind: ruleset\nid: d\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: level}\n",
+                                    encoding="utf-8")
+    rules = safetyrules.load(str(d))
+    midnight = spark.createDataFrame([(datetime.datetime(2019, 1, 1),)], "d timestamp_ntz")
+    out = rules.evaluate_table(midnight, backend="spark", spark=spark, as_of=DAY).toArrow().to_pylist()
+    assert [r["findings"] for r in out] == [["s:c"]]
+    noon = spark.createDataFrame([(datetime.datetime(2019, 1, 1),), (datetime.datetime(2019, 1, 1, 12),)], "d timestamp_ntz")
+    with pytest.raises(FactsError, match="not a date and time") as info:
+        rules.evaluate_table(noon, backend="spark", spark=spark, as_of=DAY)
+    assert info.value.fact == "d"
