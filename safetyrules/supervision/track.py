@@ -330,8 +330,12 @@ def track(
     by_grid: Dict[str, Dict[str, int]] = {}
     by_level: Dict[str, Dict[str, int]] = {}
     layers: Dict[str, int] = {}
+    cross: Dict[Tuple[str, str, str, str], int] = {}
     for r in out:
-        counts[r["class"]][r["severity"] if r["severity"] in ("general", "major") else "unknown"] += 1
+        sev = r["severity"] if r["severity"] in ("general", "major") else "unknown"
+        counts[r["class"]][sev] += 1
+        ck = (r["class"], sev, r["grid"] or "unknown", r["level"] or "unknown")
+        cross[ck] = cross.get(ck, 0) + 1
         g = by_grid.setdefault(r["grid"] or "unknown", {})
         g[r["class"]] = g.get(r["class"], 0) + 1
         lv = by_level.setdefault(r["level"] or "unknown", {})
@@ -355,6 +359,9 @@ def track(
         "classes": counts,
         "by_grid": dict(sorted(by_grid.items())),
         "by_level": dict(sorted(by_level.items())),
+        # §8.4 "Counts per class × severity × grid × level": every non-empty cell, in a defined order
+        "breakdown": [{"class": c, "severity": sv, "grid": g, "level": lv, "count": n}
+                      for (c, sv, g, lv), n in sorted(cross.items(), key=lambda x: (classes.index(x[0][0]), x[0][1:]))],
         "layers": {k: {"count": v, "share": decimal_str(fractions.Fraction(v, found_total), 4)} for k, v in sorted(layers.items())},
         "level_changed": level_changed,
         "ruleset_changed": ruleset_changed,

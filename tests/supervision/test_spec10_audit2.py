@@ -513,3 +513,24 @@ def test_a_grid_member_listed_twice_is_an_error(colours, tmp_path):
     m.write_text("id,grid,fte,cert_no\nM1,G1,1,C1\nM2,G1,1,\nM1,G2,1,C1\n", encoding="utf-8")
     r = run("grid", reg, "--members", m)
     assert r.returncode == 2 and f"{m}:4: error: duplicate grid member id 'M1' (first on line 2)" in r.stderr, r.stderr
+
+
+# --- §8.4 "Registry summary. Counts per class × severity × grid × level" -------------------------------
+
+
+def test_track_summary_counts_per_class_severity_grid_and_level(colours, tmp_path):
+    _, reg = colours
+    lines = [json.loads(x) for x in reg.read_text(encoding="utf-8").splitlines()]
+    new = [d for d in lines if d["entity"]["id"] != "Y1"]  # Y1 gone: its finding out of scope
+    newp = write_jsonl(tmp_path / "new.jsonl", new)
+    r = run("track", reg, newp, "--as-of", "2025-10-01", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    want = {}
+    for f in d["findings"]:
+        k = (f["class"], f["severity"], f["grid"], f["level"])
+        want[k] = want.get(k, 0) + 1
+    got = {(b["class"], b["severity"], b["grid"], b["level"]): b["count"] for b in d["summary"]["breakdown"]}
+    assert got == want and ("out_of_scope", "general", "G2", "yellow") in got
+    assert ("persisting", "major", "G1", "red") in got and ("persisting", "major", "G2", "red") in got
+    assert sum(got.values()) == len(d["findings"])
