@@ -166,6 +166,17 @@ def table_to_grid(data: Dict[str, Any]) -> List[List[str]]:
     return grid
 
 
+def _block_keys(block: str) -> frozenset:
+    """The keys a row (``rows``) or an example (``examples``) of a table may
+    have, from the table schema; empty when the schema does not say."""
+    from safetyrules.source.schema import schema_for
+
+    defs = schema_for("table").get("$defs", {})
+    ref = (schema_for("table").get("properties", {}).get(block, {}).get("items") or {}).get("$ref", "")
+    props = defs.get(ref.rsplit("/", 1)[-1], {}).get("properties") if ref.startswith("#/$defs/") else None
+    return frozenset(props or ())
+
+
 def grid_to_data(grid: Sequence[Sequence[Any]], file: str, sheet: str) -> Tuple[Dict[str, Any], Dict[tuple, str]]:
     """Rows of cells → (table data, the cell of each data path)."""
 
@@ -199,6 +210,13 @@ def grid_to_data(grid: Sequence[Sequence[Any]], file: str, sheet: str) -> Tuple[
                     raise err(f"column {_col(c)} of the '{block}' header has no key", r, c)
                 if header.index(h) != c - 1:  # the second one is the mistake
                     raise err(f"key '{h}' is twice in the '{block}' header", r, c)
+                allowed = _block_keys(block)
+                if allowed and h.split(".")[0] not in allowed:
+                    import difflib
+
+                    close = difflib.get_close_matches(h, sorted(allowed), n=1)
+                    raise err(f"unknown key '{h}' in the '{block}' header", r, c,
+                              hint=f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(sorted(allowed)))
             data[block] = []
             cells[(block,)] = _cell(r, 0)
             continue

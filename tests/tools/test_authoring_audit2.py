@@ -178,3 +178,28 @@ def test_overlay_digest_changes_when_one_byte_of_the_base_changes(tmp_path, monk
         now = _digest(d)
         assert now not in seen, edit
         seen.add(now)
+
+
+@pytest.mark.parametrize("block, good, bad, hint", [
+    ("rows", "then", "thn", "did you mean 'then'?"),
+    ("examples", "expect", "expected", "did you mean 'expect'?"),
+])
+def test_table_import_names_a_misspelt_header_key_at_its_cell(tmp_path, run, block, good, bad, hint):
+    """A header typo in the sheet is reported at the header cell as an unknown
+    key, not as a key missing from the first row under it."""
+    src = tmp_path / "size.yaml"
+    src.write_text(TABLE, encoding="utf-8")
+    sheet = tmp_path / "size.csv"
+    assert run("table", "export", src, "-o", sheet)[0] == 0
+    lines = sheet.read_text(encoding="utf-8-sig").splitlines()
+    r = next(i for i, ln in enumerate(lines) if ln.startswith(block + ","))
+    cols = lines[r].split(",")
+    c = cols.index(good)
+    cols[c] = bad
+    lines[r] = ",".join(cols)
+    sheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run("table", "import", sheet, "-o", tmp_path / "back.yaml")
+    assert code == 2, out + err
+    cell = f"{chr(ord('A') + c)}{r + 1}"
+    assert err.startswith(f"{sheet}!size!{cell}: error: unknown key '{bad}' in the '{block}' header"), err
+    assert hint in err

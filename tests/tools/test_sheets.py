@@ -114,7 +114,7 @@ def test_good_csv_imports(tmp_path):
         (lambda g: g[7].append("stray"), "E8", "right of"),
         (lambda g: g.__setitem__(2, ["id", "t", "extra"]), "C3", "one value"),
         (lambda g: g.__setitem__(5, ["rows", "id", "when", "when"]), "D6", "twice"),
-        (lambda g: g.__setitem__(5, ["rows", "id", "whenn", "then"]), "B7", "'when'"),  # the row lacks it
+        (lambda g: g.__setitem__(5, ["rows", "id", "whenn", "then"]), "C6", "unknown key 'whenn'"),  # at the header cell
     ],
 )
 def test_errors_name_the_cell(tmp_path, run, change, cell, words):
