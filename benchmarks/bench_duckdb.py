@@ -16,8 +16,10 @@ taken on the same machine load:
 * ``shenzhen``: 111,154 entities (seed 2024), Parquet in -> Parquet out;
 * the grading of the checked table in the backend's steps
   (``backends/duckdb_backend.py``): the side columns (each input list's
-  quantifiers), the main query (up to the clause columns), the counts and
-  findings lists (numpy), the query of the tables after the clauses.
+  quantifiers), the main query (the tables before the clauses and the
+  clauses' atoms), the clause conditions from the atoms (Arrow's Kleene
+  kernels), the counts and findings lists (numpy), the query of the tables
+  after the clauses.
 
 ``--profile PATH`` writes DuckDB's JSON profile of the main query of the
 last round there (``PRAGMA enable_profiling``; slower while on).
@@ -63,8 +65,8 @@ def _registry(rules, path, n, seed_base=1):
 def _steps():
     """Wall and CPU seconds of the duckdb backend's steps while inside
     (its module's functions wrapped, then put back)."""
-    names = {"_side_columns": "side columns", "_first": "main query", "clause_pass": "counts + lists",
-             "_second": "tables after"}
+    names = {"_side_columns": "side columns", "_first": "main query", "_combine": "clauses (Arrow)",
+             "clause_pass": "counts + lists", "_second": "tables after"}
     acc = {label: [0.0, 0.0] for label in names.values()}
     saved = {}
 
