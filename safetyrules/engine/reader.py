@@ -140,6 +140,34 @@ def _has_surrogate(value: Any) -> bool:
     return False
 
 
+def _surrogate_fact(value: Any) -> Optional[str]:
+    """The fact path (``s``, ``cranes[0].kind``) of the first value, in
+    text order, that holds a lone surrogate; ``None`` when a key holds it
+    first (no fact can be named) or the top level does."""
+
+    def bad(v: Any) -> bool:
+        return isinstance(v, str) and _has_surrogate(v)
+
+    stack = [(value, "")]
+    while stack:
+        v, where = stack.pop()
+        if isinstance(v, dict):
+            items = []
+            for k, x in v.items():
+                if bad(k):
+                    items.append((None, None))
+                    break
+                items.append((x, f"{where}.{k}" if where else k))
+        elif isinstance(v, list):
+            items = [(x, f"{where}[{i}]") for i, x in enumerate(v)]
+        else:
+            if where is None or bad(v):
+                return where or None
+            continue
+        stack.extend(reversed(items))
+    return None
+
+
 def check_depth(value: Any, limit: int = MAX_FACT_DEPTH) -> Optional[str]:
     """The dotted path where ``value`` nests deeper than ``limit`` mappings
     and lists (``""`` for the top), or ``None`` when it does not; iterative."""
@@ -193,7 +221,8 @@ def parse_json(text: str, *, path: Optional[str] = None, line: Optional[int] = N
     # encoded ones), so only text with such an escape needs the walk
     if "\\u" in text or "\\U" in text:
         if _has_surrogate(data):
-            err = fail("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", "E-ENCODING")
+            err = fail("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", "E-ENCODING",
+                       fact=_surrogate_fact(data))
             raise _located(err, text, line)
     return data
 

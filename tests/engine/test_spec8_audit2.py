@@ -239,3 +239,15 @@ def test_evaluate_many_gives_the_same_lines(rules, tmp_path):
         else:
             got.append((x.line, json.loads(x.to_json())["line"]))
     assert got == [(n, BAD[n]) if n in BAD else (n, n) for n in (1, 2, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14)]
+
+
+@pytest.mark.parametrize("line, fact", [
+    (r'{"entity.name": "\ud800"}', "entity.name"),
+    (r'{"entity": {"id": "ok", "grid": "\udc00"}}', "entity.grid"),
+    (r'{"a": true, "cranes": [{"age": 1, "x": "\ud800"}]}', "cranes[0].x"),
+    (r'{"\ud800": 1}', None),  # a key: no fact to name
+])
+def test_a_lone_surrogate_in_a_value_names_its_fact(rules, line, fact):
+    (err,) = list(rules.evaluate_many([line.encode()], as_of=DAY))
+    assert isinstance(err, SafetyRulesError) and err.code == "E-ENCODING" and err.line == 1
+    assert err.fact == fact
