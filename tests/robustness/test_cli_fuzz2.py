@@ -127,3 +127,33 @@ def test_a_symlink_out_of_the_rule_set_is_named_with_where_it_leads(tmp_path):
     assert_no_escape(code, err)
     assert code == 1 and f"{d}/ruleset.yaml:3:" in err, err
     assert f"a symlink to {os.path.realpath(outside / 'x.yaml')}" in err and "outside the rule set's directory" in err, err
+
+
+BAD_ARGS = [
+    # (argv with {d} the good rule set, {x} a missing path), expected exit
+    (["validate", "{x}"], 1), (["validate", "{d}/v.yaml", "{d}/s.yaml"], 1), (["test", "{x}"], 1),
+    (["lint", "--format", "xml", "{d}"], 2), (["lint", "--disable", "W999", "{d}"], 2),
+    (["lint", "--gaps", "2024", "{d}"], 2), (["lint", "--gaps", "2025-01-01:2024-01-01", "{d}"], 2),
+    (["lint", "-o", "{x}/out.txt", "{d}"], 2), (["prove", "--format", "yaml", "{d}"], 2), (["prove", "{x}"], 1),
+    (["diff", "{d}"], 2), (["diff", "{d}", "{x}"], 2), (["diff", "--as-of", "2024-13-01", "{d}", "{d}"], 2),
+    (["diff", "--fail-on", "level", "{d}", "{d}"], 2), (["diff", "--facts", "{x}", "{d}", "{d}"], 2),
+    (["fmt", "--check", "{x}.yaml"], 2), (["table", "export", "{d}/s.yaml", "-o", "{d}/x.csv"], 2),
+    (["table", "export", "{d}/v.yaml", "-o", "{d}/x.txt"], 2), (["table", "import", "{d}/s.yaml", "-o", "{d}/o.yaml"], 2),
+    (["table", "import", "{x}.csv", "-o", "{d}/o.yaml"], 2), (["schema", "bogus"], 2),
+    (["schema", "facts", "--rules", "{x}"], 2), (["test", "--fail-under", "50", "{d}"], 2),
+    (["test", "--junit", "{x}/j.xml", "{d}"], 2),
+]
+
+
+@pytest.mark.parametrize("argv, want", BAD_ARGS, ids=[" ".join(a) for a, _ in BAD_ARGS])
+def test_bad_arguments_and_paths_get_a_message_and_the_documented_exit(tmp_path, argv, want):
+    d = project(tmp_path)
+    argv = [a.format(d=d, x=str(tmp_path / "missing")) for a in argv]
+    try:
+        code, out, err = run_main(*argv)
+    except SystemExit as e:  # argparse's own usage errors exit 2 with a usage line
+        code, err = e.code, ""
+    assert_no_escape(code, err)
+    assert code == want, (argv, code, err)
+    if code and err:
+        assert "error" in err.lower(), err
