@@ -370,10 +370,11 @@ def _cmd_track(args) -> int:
         from safetyrules.engine.ruleset import load
 
         rules = load(args.rules)
-    res = track(old, new, ledger=led, clause_map=cmap, as_of=_date(args.as_of) or datetime.date.today(), rules=rules, policy=_policy(args.policy))
+    res = track(old, new, ledger=led, clause_map=cmap, as_of=_date(args.as_of) or datetime.date.today(), rules=rules, policy=_policy(args.policy),
+                calendar=args.calendar)
     js = res.to_json()
     _emit(args, "track", res.to_dict(), js)
-    _record(args, "track", {"old": args.old, "new": args.new, "ledger": args.ledger, "clause_map": args.clause_map}, js)
+    _record(args, "track", {"old": args.old, "new": args.new, "ledger": args.ledger, "clause_map": args.clause_map, "calendar": args.calendar}, js)
     tripped = res.gate(args.fail_on or ())
     for g in tripped:
         print(f"error: --fail-on {g}: {res.summary['gates'][g]}", file=sys.stderr)
@@ -557,6 +558,7 @@ def register(sub) -> None:
     t.add_argument("--as-of", metavar="D")
     t.add_argument("--rules", metavar="PATH", help="NEW's rule set: detects out-of-scope standards and removed clauses")
     t.add_argument("--policy", metavar="P")
+    t.add_argument("--calendar", metavar="C", help="the year's workdays: counts the 20 working days to publication of an inspection record's results")
     t.add_argument("--fail-on", action="append", choices=("overdue", "reopened", "new-major", "persisting-major"))
     _common(t)
     t.set_defaults(func=_cmd_track)

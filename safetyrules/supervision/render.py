@@ -188,6 +188,10 @@ def _track(d: Mapping[str, Any], md: bool) -> str:
         L.append(f"  … {len(d['findings']) - _MAX_LIST} more (see --format json)")
     for a in d["alerts"][:_MAX_LIST]:
         L.append(f"  {a['code']}: {a['entity_id']} {a['standard']}:{a['clause']}: {a['message']}")
+    pub = s.get("publication")
+    if pub:
+        for x in pub["inspections"][:_MAX_LIST]:
+            L.append(f"  publish the results of {x['inspection_id']} ({x['entity_id']}, {x['date']}) by {x['due']}: {pub['rule']} ({pub['source']})")
     L += _warn_lines(s["warnings"])
     return "\n".join(L) + "\n"
 

@@ -48,6 +48,8 @@ class Record:
     line: int = 0
     #: ``entity.supervised_by`` (the level that supervises the entity), when the record carries it
     supervised_by: Optional[str] = None
+    #: an inspection record's ``inspection_id`` (a graded-registry line has none)
+    inspection_id: Optional[str] = None
 
 
 def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
@@ -71,8 +73,9 @@ def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
     digest = rs.get("digest") if isinstance(rs, Mapping) else rs
     grid = (obj.get("entity") or {}).get("grid") or obj.get("entity.grid")
     sup = (obj.get("entity") or {}).get("supervised_by") or obj.get("entity.supervised_by")
+    iid = obj.get("inspection_id")
     return Record(ent, date, tuple(fs), tuple(us), digest, obj.get("level"), grid, where.get("line") or 0,
-                  sup if isinstance(sup, str) else None)
+                  sup if isinstance(sup, str) else None, str(iid) if iid not in (None, "") else None)
 
 
 def records_from_dicts(objs: Iterable[Mapping[str, Any]], path: Optional[str] = None) -> Dict[str, Record]:
@@ -171,9 +174,14 @@ def track(
     as_of: Optional[datetime.date] = None,
     rules: Any = None,
     policy: Any = None,
+    calendar: Any = None,
 ) -> TrackResult:
     """Classify every finding of OLD and NEW (§8.4), with deadlines, alerts
-    and the registry summary."""
+    and the registry summary.  For each NEW inspection record (one with an
+    ``inspection_id`` and a date) the summary's ``publication`` gives the day
+    its results are due to be published: ``publish_working_days`` (20,
+    DR-PUB-1) working days after the check, counted on ``calendar`` (a
+    calendar or its path; without one Monday–Friday, ``W-CALENDAR-DEFAULT``)."""
     from .policy import default_policy
 
     from . import coerce
@@ -346,6 +354,7 @@ def track(
     if ruleset_changed:
         warnings.append(Warning_("W-RULESET-CHANGED", "OLD and NEW were graded by different rule sets (digests differ)"))
     found_total = sum(layers.values())
+    publication = _publication(new, policy, calendar, warnings)
     gates = {
         "overdue": sum(1 for r in out if r["overdue_days"]),
         "reopened": counts["reopened"]["general"] + counts["reopened"]["major"] + counts["reopened"]["unknown"],
@@ -366,6 +375,7 @@ def track(
         "level_changed": level_changed,
         "ruleset_changed": ruleset_changed,
         "gates": gates,
+        **({"publication": publication} if publication is not None else {}),
         "parameters": [policy.params[p].to_dict() for p in ("recheck_days", "max_stop_months", "stock_cutoff")],
         "warnings": [w.to_dict() for w in warnings],
     }
@@ -393,6 +403,31 @@ def _as_records(x: Any) -> Mapping[str, Record]:
 
 def _alert(code: str, row: Mapping[str, Any], message: str) -> Dict[str, Any]:
     return {"code": code, "finding_id": row["finding_id"], "entity_id": row["entity_id"], "standard": row["standard"], "clause": row["clause"], "message": message}
+
+
+def _publication(new: Mapping[str, Record], policy: Any, calendar: Any, warnings: List[Warning_]) -> Optional[Dict[str, Any]]:
+    """§8.2 step 5: "results are published within 20 working days of the end of
+    the check (DR-PUB-1), whose due date track … fills in once the inspection
+    date is known" — for the NEW inspection records (not registry lines)."""
+    from . import coerce
+    from .inputs import Calendar, add_working_days
+
+    insp = [r for _, r in sorted(new.items()) if r.inspection_id and r.date]
+    if not insp:
+        return None
+    days = int(policy["publish_working_days"])
+    if calendar is not None and not isinstance(calendar, Calendar):
+        calendar = coerce.calendar(calendar, coerce.calendar_year(calendar) or insp[0].date.year)
+    if calendar is None or calendar.default:
+        warnings.append(Warning_("W-CALENDAR-DEFAULT", f"no calendar: the {days} working days to publication are counted Monday-Friday, without holidays or makeup workdays"))
+        calendar = None
+    return {
+        "rule": f"results are published within {days} working days of the end of the check",
+        "source": "DR-PUB-1 (Hebei 冀政办发〔2015〕22号)", "status": "verified", "working_days": days,
+        "calendar": calendar.year if calendar is not None else None,
+        "inspections": [{"entity_id": r.entity_id, "inspection_id": r.inspection_id, "date": r.date.isoformat(),
+                         "due": add_working_days(calendar, r.date, days).isoformat()} for r in insp],
+    }
 
 
 _LISTING_LEVELS = ("county", "city", "province")

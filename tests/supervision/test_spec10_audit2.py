@@ -534,3 +534,37 @@ def test_track_summary_counts_per_class_severity_grid_and_level(colours, tmp_pat
     assert got == want and ("out_of_scope", "general", "G2", "yellow") in got
     assert ("persisting", "major", "G1", "red") in got and ("persisting", "major", "G2", "red") in got
     assert sum(got.values()) == len(d["findings"])
+
+
+# --- §8.2 step 5: "results are published within 20 working days of the end of the check (DR-PUB-1),
+# whose due date track or publish fills in once the inspection date is known" ------------------------------
+
+
+@pytest.mark.parametrize("calendar, due", [(True, "2025-10-24"), (False, "2025-10-20")])
+def test_track_fills_in_the_publication_due_date_of_an_inspection_record(tmp_path, calendar, due):
+    """An inspection on Mon 2025-09-22: 20 working days on the 2025 calendar
+    (National Day Oct 1–3 and 6–8 off; Sun Sep 28 and Sat Oct 11 worked) end on
+    Fri Oct 24; Monday to Friday only, on Mon Oct 20 (with W-CALENDAR-DEFAULT)."""
+    rec = {"inspection_id": "INS-7", "entity_id": "E1", "date": "2025-09-22", "inspectors": ["I1", "I2"], "channel": "enforcement",
+           "kind": "random", "findings": [{"standard": "s", "clause": "c", "severity": "general", "deadline": "2025-12-01"}]}
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(dict(rec, inspection_id="INS-1", date="2025-03-03")), encoding="utf-8")
+    new = tmp_path / "new.json"
+    new.write_text(json.dumps(rec), encoding="utf-8")
+    args = ["track", old, new, "--as-of", "2025-09-30", "--format", "json"]
+    if calendar:
+        args += ["--calendar", os.path.join(EXAMPLES, "calendar-2025.yaml")]
+    r = run(*args)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)["summary"]
+    assert s["publication"]["inspections"] == [{"date": "2025-09-22", "due": due, "entity_id": "E1", "inspection_id": "INS-7"}]
+    assert s["publication"]["working_days"] == 20
+    assert ("W-CALENDAR-DEFAULT" in [w["code"] for w in s["warnings"]]) is (not calendar)
+    text = run(*[a for a in args if a not in ("--format", "json")]).stdout
+    assert f"publish the results of INS-7 (E1, 2025-09-22) by {due}" in text
+
+
+def test_a_graded_registry_has_no_publication_dates(colours):
+    _, reg = colours
+    r = run("track", reg, reg, "--as-of", "2025-10-01", "--format", "json")
+    assert r.returncode == 0 and "publication" not in json.loads(r.stdout)["summary"]
