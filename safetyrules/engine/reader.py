@@ -524,7 +524,8 @@ def _empty_list(path: str, positions: Any) -> FactsError:
 def entities_of(records: Any) -> Iterator[Entity]:
     """The records ``RuleSet.evaluate_many`` takes, as entities.
 
-    ``records`` is an iterable of fact mappings; items that are ``str`` or
+    ``records`` is an iterable of fact mappings (a pandas or polars
+    DataFrame or a pyarrow Table gives its rows); items that are ``str`` or
     ``bytes`` are JSON Lines lines (numbered by position, 1-based, blank
     ones skipped); an :class:`Entity` passes as it is.  ``records`` may
     also be a JSON Lines file object (read as bytes) or a path (any facts
@@ -537,6 +538,9 @@ def entities_of(records: Any) -> Iterator[Entity]:
         name = getattr(records, "name", None)
         yield from iter_jsonl_bytes(records, name if isinstance(name, str) else None)
         return
+    rows = _frame_rows(records)
+    if rows is not None:
+        records = rows  # a data frame or table: its rows, not its column names
     for n, rec in enumerate(records, 1):
         if type(rec) is dict or isinstance(rec, Mapping):
             yield Entity(f"record {n}", facts=rec)
@@ -551,6 +555,27 @@ def entities_of(records: Any) -> Iterator[Entity]:
                 f"record {n}",
                 error=FactsError(f"record {n} must be a mapping of facts, got {_kind(rec)}", code="E-ENTITY"),
             )
+
+
+def _frame_rows(records: Any) -> Optional[Iterator[dict]]:
+    """The rows of a pandas or polars DataFrame or a pyarrow Table (or
+    RecordBatch) as dicts keyed by column, a slice at a time; ``None`` for
+    anything else.  Iterating a DataFrame itself gives its column names."""
+    module = type(records).__module__ or ""
+    if module.startswith("pandas") and hasattr(records, "iloc") and hasattr(records, "columns"):
+        def pandas_rows(df=records, step=8192):
+            for i in range(0, len(df), step):
+                yield from df.iloc[i:i + step].to_dict("records")
+        return pandas_rows()
+    if module.startswith("polars") and not hasattr(records, "iter_rows") and hasattr(records, "collect"):
+        records = records.collect()  # a LazyFrame
+    if module.startswith("polars") and hasattr(records, "iter_rows"):
+        return records.iter_rows(named=True)
+    if module.startswith("pyarrow") and hasattr(records, "to_batches"):
+        return (row for batch in records.to_batches(8192) for row in batch.to_pylist())
+    if module.startswith("pyarrow") and hasattr(records, "to_pylist") and hasattr(records, "schema"):
+        return iter(records.to_pylist())
+    return None
 
 
 def _at(err: SafetyRulesError, line: int) -> SafetyRulesError:

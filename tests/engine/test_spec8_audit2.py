@@ -251,3 +251,21 @@ def test_a_lone_surrogate_in_a_value_names_its_fact(rules, line, fact):
     (err,) = list(rules.evaluate_many([line.encode()], as_of=DAY))
     assert isinstance(err, SafetyRulesError) and err.code == "E-ENCODING" and err.line == 1
     assert err.fact == fact
+
+
+# -- issue 10: evaluate_many of a data frame decides its rows ----------------------
+
+def test_evaluate_many_of_a_data_frame_decides_each_row(rules):
+    """Iterating a DataFrame gives its column names: each was read as a JSON
+    Lines line ('JSON: Expecting value') instead of a row being decided."""
+    import numpy as np
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    df = pd.DataFrame({"n": [1, None, 50], "a": [True, None, False], "entity.id": ["x", None, "z"],
+                       "d": pd.to_datetime(["2024-02-01", None, "2019-01-01"]), "k": [False, np.nan, True]})
+    want = [rules.evaluate(r, as_of=DAY).to_json() for r in df.to_dict("records")]
+    for frame in (df, pl.from_pandas(df), pl.from_pandas(df).lazy(), pa.Table.from_pandas(df)):
+        got = list(rules.evaluate_many(frame, as_of=DAY))
+        assert [d.to_json() for d in got] == want, type(frame)
