@@ -182,6 +182,8 @@ def _track(d: Mapping[str, Any], md: bool) -> str:
     L.append(f"ledger {s['ledger']['digest']} ({s['ledger']['events']} events)" if s["ledger"].get("digest") else "ledger: none given (--ledger)")
     if s["layers"]:
         L.append("findings by layer: " + ", ".join(f"{k} {v['share']}" for k, v in s["layers"].items()))
+    if len(s.get("kinds") or {}) > 1 or set(s.get("kinds") or {}) - {"enforcement"}:
+        L.append("findings by kind: " + ", ".join(f"{k} {v}" for k, v in s["kinds"].items()) + " (patrol guidance is not an administrative finding)")
     for f in d["findings"][:_MAX_LIST]:
         L.append(f"  {f['finding_id']} {f['entity_id']} {f['standard']}:{f['clause']}{(' ' + f['subject']) if f['subject'] else ''} {f['severity']} {f['class']}" + (f" overdue {f['overdue_days']} d" if f.get("overdue_days") else ""))
     if len(d["findings"]) > _MAX_LIST:

@@ -338,6 +338,7 @@ def track(
     by_grid: Dict[str, Dict[str, int]] = {}
     by_level: Dict[str, Dict[str, int]] = {}
     layers: Dict[str, int] = {}
+    kinds: Dict[str, int] = {}
     cross: Dict[Tuple[str, str, str, str], int] = {}
     for r in out:
         sev = r["severity"] if r["severity"] in ("general", "major") else "unknown"
@@ -351,6 +352,8 @@ def track(
         if r["class"] in ("new", "persisting", "reopened"):
             layer = (r["provenance"] or {}).get("layer") or "unknown"
             layers[layer] = layers.get(layer, 0) + 1
+            kind = (r["provenance"] or {}).get("kind") or "enforcement"
+            kinds[kind] = kinds.get(kind, 0) + 1
     if ruleset_changed:
         warnings.append(Warning_("W-RULESET-CHANGED", "OLD and NEW were graded by different rule sets (digests differ)"))
     found_total = sum(layers.values())
@@ -372,6 +375,8 @@ def track(
         "breakdown": [{"class": c, "severity": sv, "grid": g, "level": lv, "count": n}
                       for (c, sv, g, lv), n in sorted(cross.items(), key=lambda x: (classes.index(x[0][0]), x[0][1:]))],
         "layers": {k: {"count": v, "share": decimal_str(fractions.Fraction(v, found_total), 4)} for k, v in sorted(layers.items())},
+        # §8.5: patrol_guidance findings apart from enforcement ones (a patrol finding is not an administrative one)
+        "kinds": dict(sorted(kinds.items())),
         "level_changed": level_changed,
         "ruleset_changed": ruleset_changed,
         "gates": gates,

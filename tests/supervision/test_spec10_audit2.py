@@ -568,3 +568,20 @@ def test_a_graded_registry_has_no_publication_dates(colours):
     _, reg = colours
     r = run("track", reg, reg, "--as-of", "2025-10-01", "--format", "json")
     assert r.returncode == 0 and "publication" not in json.loads(r.stdout)["summary"]
+
+
+# --- §8.5 Outputs: "patrol_guidance findings are shown apart from enforcement findings" -- in track too ----
+
+
+def test_track_shows_patrol_guidance_findings_apart(tmp_path):
+    from test_sv_provenance_e2e import entity as prov_entity, graded as prov_graded
+
+    old, _ = prov_graded(tmp_path, "old", [prov_entity("E1", "G1", True, True), prov_entity("E2", "G2", True, False)], "2025-06-01")
+    new, _ = prov_graded(tmp_path, "new", [prov_entity("E1", "G1", True, False), prov_entity("E2", "G2", True, True)], "2025-07-01")
+    r = run("track", old, new, "--as-of", "2025-07-01", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    open_rows = [f for f in rep["findings"] if f["class"] in ("new", "persisting", "reopened")]
+    assert rep["summary"]["kinds"] == {"enforcement": 4, "patrol_guidance": 1} and len(open_rows) == 5
+    text = run("track", old, new, "--as-of", "2025-07-01").stdout
+    assert "findings by kind: enforcement 4, patrol_guidance 1" in text
