@@ -203,3 +203,23 @@ def test_table_import_names_a_misspelt_header_key_at_its_cell(tmp_path, run, blo
     cell = f"{chr(ord('A') + c)}{r + 1}"
     assert err.startswith(f"{sheet}!size!{cell}: error: unknown key '{bad}' in the '{block}' header"), err
     assert hint in err
+
+
+# -- fmt keeps a file's line endings ----------------------------------------------------------
+
+
+def test_fmt_keeps_crlf_line_endings(tmp_path, run):
+    """A rule file checked out with CRLF line endings (Windows, git
+    autocrlf) that is otherwise canonical passes `fmt --check`; one that is
+    not is rewritten in canonical form, still with CRLF, comments kept."""
+    pytest.importorskip("ruamel.yaml")
+    good = tmp_path / "good.yaml"
+    good.write_bytes(b"kind: vocabulary\r\nid: v\r\nfacts:\r\n  a: {type: bool}   # a comment\r\n")
+    code, out, err = run("fmt", "--check", good)
+    assert code == 0, out + err
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"id: v\r\nkind: vocabulary\r\nfacts:\r\n  a: {type: bool}   # a comment\r\n")
+    code, out, err = run("fmt", bad)
+    assert code == 0, out + err
+    assert bad.read_bytes() == b"kind: vocabulary\r\nid: v\r\nfacts:\r\n  a: {type: bool}   # a comment\r\n"
+    assert run("fmt", "--check", bad)[0] == 0
