@@ -67,7 +67,7 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
             precomputed=precomputed, counts_apart="__sr_after", null_facts=_null_facts(plan, table),
             collect_members=True, atoms=bools)
         first, carry, second = stages.apart
-        reads = {p[1]: None for p in _leaves(stages.atoms) if p[0] == "input"}
+        reads = {p[1]: None for p in _leaves(stages.atoms) if p[0] == "input"}  # (read before facts goes)
         given = {name: _one(facts.column(name)) for name in reads}
         con.register("facts", facts)
         if PROFILE is not None:  # (benchmarks/bench_duckdb.py --profile)
@@ -91,6 +91,9 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
                   "findings.undetermined": (list(range(len(keys))), 1),
                   "findings.major_undetermined": (which["major"], 1)}
         # each clause's condition from the atoms: Kleene and/or/not on Arrow's bitmaps
+        if stages.constants:  # (the atoms the same in every row, once)
+            row = _fetch_arrow(con.sql(f"SELECT {', '.join(stages.constants)}"))
+            given.update((name, _broadcast(row.column(name), n)) for name in row.column_names)
         conds = _combine(stages.atoms, out, given, n)
         del given
         at = {k: i for i, k in enumerate(keys)}
@@ -108,6 +111,15 @@ def evaluate_duckdb(plan: Plan, table, has_id: bool):
     if not _in_order(res.column(_ROW)):
         res = res.sort_by(_ROW)
     return with_lists(res.drop([_ROW]), found, unknown, has_id)
+
+
+def _broadcast(col, n: int):
+    """A one-row boolean column → ``n`` rows of its value."""
+    pa = require("pyarrow")
+    import numpy as np
+
+    value = col.cast(pa.bool_())[0].as_py()
+    return numpy_array(np.full(n, bool(value)), pa.bool_(), None if value is not None else np.ones(n, bool))
 
 
 def _leaves(programs):
@@ -145,7 +157,7 @@ def _combine(programs, out, given, n: int):
             kind = p[0]
             if kind == "col":
                 got = boolean(out.column(p[1]))
-            elif kind == "input":
+            elif kind in ("input", "zconst"):
                 got = boolean(given[p[1]])
             elif kind == "const":
                 got = numpy_array(np.full(n, p[1], bool), pa.bool_())

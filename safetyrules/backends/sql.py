@@ -554,7 +554,7 @@ class Stages:
     backend applies them stage by stage (its analyser is slow on one deep
     query)."""
 
-    __slots__ = ("dialect", "table", "layers", "final", "order_by", "joins", "apart", "atoms")
+    __slots__ = ("dialect", "table", "layers", "final", "order_by", "joins", "apart", "atoms", "constants")
 
     def __init__(self, d: "_Dialect", table: str, layers: List[List[str]], final: List[str],
                  order_by: Optional[str], joins: Sequence[str] = ()) -> None:
@@ -569,6 +569,8 @@ class Stages:
         self.apart: Optional[Tuple["Stages", List[str], "Stages"]] = None
         #: ``compile_stages(atoms=...)``: each clause's condition over the atoms
         self.atoms: Optional[List[Any]] = None
+        #: with ``atoms``: the select list of the ``("const", name)`` atoms (no table)
+        self.constants: List[str] = []
 
     def sql(self) -> str:
         """One ``SELECT``: the layers as nested sub-selects."""
@@ -776,7 +778,7 @@ def compile_stages(
     if atoms is not None:
         if counts_apart is None:
             raise BackendError("atoms needs counts_apart")
-        programs, zcols = _atom_programs(plan, ex, atoms, precomputed or {})
+        programs, zcols, constants = _atom_programs(plan, ex, atoms, precomputed or {})
         znames = [c.rsplit(" AS ", 1)[1] for c in zcols]
         layer(zcols)
         clause_refs = [f"{q(f'__sr_c{j}')}" for j in range(len(clauses))]  # (not computed: see atoms)
@@ -879,6 +881,7 @@ def compile_stages(
     stages = Stages(d, table, layers, final, order_by, joins)
     stages.apart = counts_apart_out if counts_apart is not None else None
     stages.atoms = programs
+    stages.constants = constants if programs is not None else []
     return stages
 
 
@@ -891,14 +894,24 @@ def _atom_programs(plan: Plan, ex: _Expr, inputs: Sequence[str], precomputed: Ma
     A program is a nested tuple: ``("and", (p, ...))``, ``("or", (p,
     ...))``, ``("not", p)``, ``("const", bool)``, ``("input", column)``
     (a boolean column of the input table: a fact of ``inputs`` read as
-    it is, or a ``precomputed`` quantifier's) or ``("col", column)`` (a
-    boolean column of the query's result: every other condition, each
-    distinct one once)."""
+    it is, or a ``precomputed`` quantifier's), ``("zconst", name)`` (a
+    condition that reads only facts null in every row, and literals: the
+    same in every row, computed once, by the third list, a ``SELECT``
+    without a table) or ``("col", column)`` (a boolean column of the
+    query's result: every other condition, each distinct one once)."""
     q = ex.d.ident
     inputs = set(inputs)
     cols: List[str] = []
-    made: Dict[A.Node, str] = {}
+    constants: List[str] = []
+    made: Dict[A.Node, Any] = {}
     null_bool = "CAST(NULL AS BOOLEAN)"
+
+    def constant(node: A.Node) -> bool:
+        paths = [p for p in A.fact_paths(node) if p != "as_of"]
+        if not paths or not all(ex.env.get(p, "").startswith("CAST(NULL AS ") for p in paths):
+            return False
+        return not any(n in ex.subst or (isinstance(n, A.Quantifier) and not isinstance(n.source, A.ListLit))
+                       or (isinstance(n, A.Path) and n.name in ex.collects) for n in A.walk(node))
 
     def prog(node: A.Node):
         if isinstance(node, A.And):
@@ -913,17 +926,23 @@ def _atom_programs(plan: Plan, ex: _Expr, inputs: Sequence[str], precomputed: Ma
             return ("input", precomputed[node])
         if isinstance(node, A.Path) and node.name in inputs and ex.env.get(node.name) in (q(node.name), null_bool):
             return ("input", node.name)
-        name = made.get(node)
-        if name is None:
-            name = made[node] = f"__sr_z{len(made)}"
-            cols.append(f"{ex.emit(node, {})} AS {q(name)}")
-        return ("col", name)
+        got = made.get(node)
+        if got is None:
+            name = f"__sr_z{len(made)}"
+            if constant(node):
+                got = ("zconst", name)
+                constants.append(f"{ex.emit(node, {})} AS {q(name)}")
+            else:
+                got = ("col", name)
+                cols.append(f"{ex.emit(node, {})} AS {q(name)}")
+            made[node] = got
+        return got
 
     programs = []
     for c in plan.clauses:
         own = prog(c.own_condition)
         programs.append(("and", (prog(c.applies.node), own)) if c.applies is not None else own)
-    return programs, cols
+    return programs, cols, constants
 
 
 def _plan_nodes(plan: Plan) -> List[A.Node]:

@@ -185,3 +185,12 @@ def test_chunked_and_empty(rules):
     t = _table(250)
     _same(rules, pa.concat_tables([t.slice(0, 97), t.slice(97, 1), t.slice(98)]))
     assert _same(rules, _table(0)).num_rows == 0
+
+
+def test_atoms_of_all_null_columns_are_computed_once(rules, spy):
+    t = _table(200)
+    t = t.set_column(t.schema.get_field_index("n"), "n", pa.nulls(200, pa.int64()))
+    got = _same(rules, t)
+    sql, leaves = spy[-1]
+    assert any(kind == "zconst" for kind, _ in leaves) and '"n"' not in sql
+    assert any("s:cmp" in u for u in got.column("undetermined").to_pylist())  # (n > 3 is unknown: p true rows)
