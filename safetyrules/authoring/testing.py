@@ -126,7 +126,12 @@ def _locate_fact(example_pos, err: SafetyRulesError):
         return fallback
     for path, loc in doc.values.items():
         if (loc.line, loc.column) == fallback and len(path) >= 2 and path[-2] == "examples":
-            facts = doc._value_at(path + ("facts",))
+            facts: Any = doc.data
+            for k in path + ("facts",):
+                try:
+                    facts = facts[k]
+                except (KeyError, IndexError, TypeError):
+                    return fallback
             steps = _fact_steps(facts, fact)
             if steps is None:
                 return fallback
