@@ -16,6 +16,7 @@ Events are ordered by ``at``; ties are broken by line order.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
@@ -174,6 +175,21 @@ def fold(events: List[Event], path: Optional[str] = None) -> LedgerRecord:
                         ever_closed, listed, stop_from, rechecked, fields, len(events))
 
 
+_SHA256 = re.compile(r"(sha256:)?[0-9a-f]{64}")
+
+
+def _check_evidence(evidence: Any, where: Mapping[str, Any]) -> None:
+    """§8.4: ``evidence`` holds SHA-256 digests of photos and documents, not the files."""
+    if evidence is None:
+        return
+    if not isinstance(evidence, list):
+        raise SupervisionError("evidence is a list of SHA-256 digests", code="E-LEDGER-EVENT", **where)
+    for x in evidence:
+        if not isinstance(x, str) or not _SHA256.fullmatch(x):
+            raise SupervisionError(f"evidence holds SHA-256 digests of the photos and documents (sha256:<64 hex>), not the files: {x!r}",
+                                   code="E-LEDGER-EVENT", **where)
+
+
 def read_ledger(path: Optional[str]) -> Ledger:
     """Read and check the ledger; each bad line is an error at ``PATH:LINE``.
     Folding errors (``E-LEDGER-MAJOR-CLOSE`` …) are raised here too."""
@@ -201,6 +217,7 @@ def read_ledger(path: Optional[str]) -> Ledger:
                 raise SupervisionError(exc.message, code=exc.code, **where) from None
         if obj.get("severity") not in (None, "general", "major"):
             raise SupervisionError("severity is general or major", code="E-LEDGER-EVENT", **where)
+        _check_evidence(obj.get("evidence"), where)
         evs.append(Event(fid, at, action, actor, obj, n))
     evs.sort(key=lambda e: (e.at, e.line))
     led = Ledger(tuple(evs), path, digest_file(path))

@@ -585,3 +585,20 @@ def test_track_shows_patrol_guidance_findings_apart(tmp_path):
     assert rep["summary"]["kinds"] == {"enforcement": 4, "patrol_guidance": 1} and len(open_rows) == 5
     text = run("track", old, new, "--as-of", "2025-07-01").stdout
     assert "findings by kind: enforcement 4, patrol_guidance 1" in text
+
+
+# --- §8.4 ledger: "evidence holds SHA-256 digests of photos and documents, not the files" ---------------
+
+
+@pytest.mark.parametrize("evidence, ok", [(["sha256:" + "a" * 64], True), (["b" * 64], True), (["photo-1.jpg"], False),
+                                          ("sha256:" + "a" * 64, False), ([None], False)])
+def test_ledger_evidence_is_digests(tmp_path, evidence, ok):
+    fid = sv.finding_id("E1", "s", "c")
+    led = write_jsonl(tmp_path / "l.jsonl", [{"finding_id": fid, "entity_id": "E1", "at": "2025-03-01", "action": "found"},
+                                             {"finding_id": fid, "entity_id": "E1", "at": "2025-03-02", "action": "rectification_reported",
+                                              "evidence": evidence}])
+    r = run("ledger", "stats", led, "--year", "2025")
+    if ok:
+        assert r.returncode == 0, r.stderr
+    else:
+        assert r.returncode == 2 and f"{led}:2: error: evidence" in r.stderr and "Traceback" not in r.stderr, r.stderr
