@@ -29,7 +29,7 @@ import contextlib
 import itertools
 import os
 import shutil
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 from safetyrules.backends.columnar_io import ID_COLUMN, arrow_type, input_facts, read_table, require
 from safetyrules.backends.sql import BackendError, Stages, clause_keys, compile_stages
@@ -187,16 +187,57 @@ def _column_sql(name: str, spec: FactSpec, dtype) -> str:
         for k, fs in fields.items():
             q = "`" + k.replace("`", "``") + "`"
             if k in have:
-                parts.append(f"'{k}', CAST(__sr_x.{q} AS {spark_type(fs)})")
+                fkind = type(have[k].dataType).__name__
+                if fkind != "NullType" and (fs.type == "list" or fkind not in _KINDS[fs.type]):
+                    raise FactsError(f"column '{name}[].{k}': must be {fs.type}, not {have[k].dataType.simpleString()}",
+                                     fact=f"{name}[].{k}")
+                field = f"__sr_x.{q}"
+                if fs.type in ("integer", "number") and fkind in ("DoubleType", "FloatType"):
+                    field = f"(CASE WHEN isnan({field}) THEN NULL ELSE {field} END)"  # NaN is unknown
+                parts.append(f"'{k}', CAST({field} AS {spark_type(fs)})")
             else:
                 parts.append(f"'{k}', CAST(NULL AS {spark_type(fs)})")
         return f"CAST(transform({col}, __sr_x -> named_struct({', '.join(parts)})) AS {spark_type(spec)})"
     return f"CAST({col} AS {spark_type(spec)})"
 
 
-def _bad_value_sql(name: str, spec: FactSpec, dtype) -> List[tuple]:
-    """(condition, message) pairs that find values a fact cannot take."""
+def _item_value_sql(name: str, spec: FactSpec, dtype) -> List[tuple]:
+    """(fact, condition, message) triples that find list items a list fact
+    cannot take: a null item, and each item field's values as
+    :func:`_bad_value_sql` finds them (named ``cranes[].age``, as on the
+    other inputs)."""
     col = "`" + name.replace("`", "``") + "`"
+    if type(dtype).__name__ != "ArrayType":
+        return []
+    elem = dtype.elementType
+    out = []
+    if not spec.item and spec.values:
+        out.append((name, f"exists({col}, __sr_y -> __sr_y IS NULL)", "list items must be values, got None"))
+        values = ", ".join(_sql_text(v) for v in spec.values)
+        out.append((name, f"exists({col}, __sr_y -> __sr_y NOT IN ({values}))",
+                    f"has a value not one of: {', '.join(spec.values)}"))
+        return out
+    if type(elem).__name__ != "StructType":
+        return out
+    out.append((name, f"exists({col}, __sr_y -> __sr_y IS NULL)", "list items must be mappings of fields, got None"))
+    have = {f.name: f.dataType for f in elem.fields}
+    for k, fs in (spec.item or {}).items():
+        if k not in have or fs.type == "list":
+            continue
+        field = "__sr_y.`" + k.replace("`", "``") + "`"
+        for cond, msg in _bad_value_sql(k, fs, have[k], expr=field):
+            out.append((f"{name}[].{k}", f"exists({col}, __sr_y -> {cond})", msg))
+    return out
+
+
+def _sql_text(v: str) -> str:
+    return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _bad_value_sql(name: str, spec: FactSpec, dtype, expr: Optional[str] = None) -> List[tuple]:
+    """(condition, message) pairs that find values a fact cannot take
+    (``expr`` reads the value; the column ``name`` by default)."""
+    col = expr if expr is not None else "`" + name.replace("`", "``") + "`"
     kind = type(dtype).__name__
     out = []
     if spec.type in ("integer", "number") and kind in ("DoubleType", "FloatType"):
@@ -254,6 +295,8 @@ def _grade_dataframe(plan: Plan, vocabulary: Mapping[str, FactSpec], df, spark):
         cols.append(f"{expr} AS {q}")
         if name in fields:
             checks.extend((name, cond, msg) for cond, msg in _bad_value_sql(name, spec, fields[name]))
+            if spec.type == "list":
+                checks.extend(_item_value_sql(name, spec, fields[name]))
     src = f"__sr_in_{os.getpid()}_{next(_views)}"
     view = f"__sr_facts_{os.getpid()}_{next(_views)}"
     df.createOrReplaceTempView(src)

@@ -106,3 +106,69 @@ def test_a_spark_timestamp_column_for_a_date_takes_midnight_only(tmp_path_factor
     with pytest.raises(FactsError, match="not a date and time") as info:
         rules.evaluate_table(noon, backend="spark", spark=spark, as_of=DAY)
     assert info.value.fact == "d"
+
+
+LIST_VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  cranes: {type: list, item: {age: {type: integer, min: 0}, kind: {type: enum, values: [tower, gantry]}, load: {type: number}}}
+  acts: {type: list, values: [catering, retail]}
+  level: {type: enum, values: [red, blue]}
+"""
+LIST_STANDARD = """\
+kind: standard
+id: s
+version: "1"
+clauses:
+  - {id: old, cite: O, severity: major, when: "any(c in cranes: c.age > 10)"}
+  - {id: heavy, cite: H, severity: major, when: "any(c in cranes: c.load > 5)"}
+  - {id: cat, cite: C, severity: major, when: "'catering' in acts"}
+"""
+
+
+@pytest.fixture(scope="module")
+def list_rules(tmp_path_factory):
+    d = tmp_path_factory.mktemp("spark-audit2-list")
+    (d / "v.yaml").write_text(LIST_VOCAB, encoding="utf-8")
+    (d / "s.yaml").write_text(LIST_STANDARD, encoding="utf-8")
+    (d / "g.yaml").write_text(FILES["g.yaml"], encoding="utf-8")
+    (d / "ruleset.yaml").write_text("kind: ruleset\nid: l\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: level}\n",
+                                    encoding="utf-8")
+    return safetyrules.load(str(d))
+
+
+CRANES = "cranes array<struct<age:double,kind:string,load:double>>"
+
+
+@pytest.mark.parametrize("item, fact, words", [
+    ({"age": 10.5, "kind": "tower", "load": 1.0}, "cranes[].age", "whole number"),   # was cast to 10
+    ({"age": -1.0, "kind": "tower", "load": 1.0}, "cranes[].age", "at least 0"),
+    ({"age": 1e19, "kind": "tower", "load": 1.0}, "cranes[].age", "64-bit"),
+    ({"age": 1.0, "kind": "crawler", "load": 1.0}, "cranes[].kind", "not one of"),
+    ({"age": 1.0, "kind": "tower", "load": float("inf")}, "cranes[].load", "finite"),
+])
+def test_spark_list_item_fields_are_value_checked_as_on_other_inputs(list_rules, spark, item, fact, words):
+    sdf = spark.createDataFrame([([{"age": 1.0, "kind": "gantry", "load": 1.0}],), ([item],)], CRANES)
+    with pytest.raises(FactsError, match=words) as info:
+        list_rules.evaluate_table(sdf, backend="spark", spark=spark, as_of=DAY)
+    assert info.value.fact == fact
+    # the same input as an Arrow table is refused alike, naming the same fact
+    with pytest.raises(FactsError, match=words) as info:
+        list_rules.evaluate_table(sdf.toArrow(), backend="python", as_of=DAY)
+    assert info.value.fact == fact
+
+
+def test_spark_list_values_and_nan_items_decide_as_evaluate(list_rules, spark):
+    sdf = spark.createDataFrame(
+        [([{"age": float("nan"), "kind": None, "load": float("nan")}], ["retail"]),
+         ([{"age": 11.0, "kind": "tower", "load": 1.0}], None),
+         (None, ["catering"])],
+        f"{CRANES}, acts array<string>")
+    want = list_rules.evaluate_table(sdf.toArrow(), backend="python", as_of=DAY).to_pylist()
+    assert want[0]["undetermined"] == ["s:heavy", "s:old"]  # NaN is unknown, not greater than anything
+    assert list_rules.evaluate_table(sdf, backend="spark", spark=spark, as_of=DAY).toArrow().to_pylist() == want
+    bad = spark.createDataFrame([(["retail"],), (["bar"],)], "acts array<string>")
+    with pytest.raises(FactsError, match="not one of") as info:
+        list_rules.evaluate_table(bad, backend="spark", spark=spark, as_of=DAY)
+    assert info.value.fact == "acts"
