@@ -178,9 +178,9 @@ def format_text(text: str, path: str = "<string>") -> Tuple[str, List[str]]:
     if first > 0 and text[first - 1] == "\r":
         # CRLF line endings (Windows, git autocrlf) are kept, as black keeps them:
         # the canonical form is worked out on LF text and written back with CRLF
-        out, changes = format_text(text.replace("\r\n", "\n"), path)
-        out = out.replace("\n", "\r\n")
-        return (text, []) if out == text else (out, changes or ["line endings"])
+        lf, what = format_text(text.replace("\r\n", "\n"), path)
+        crlf = lf.replace("\n", "\r\n")
+        return (text, []) if crlf == text else (crlf, what or ["line endings"])
     before = load_yaml(text, path)  # the safe loader's verdict first
     if not isinstance(before.data, dict) or before.data.get("kind") not in ("standard", "table", "vocabulary", "ruleset"):
         return text, []
