@@ -134,7 +134,7 @@ def _facts(assign: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def _result(name, role, t, text, *, n=0, cx=None, detail="", proven=None) -> PropertyResult:
-    pos = t.position
+    pos = t.rows_position or t.position  # the rows decide every property; the file's first line says less
     return PropertyResult(name, role, t.id, t.output, cx is None if proven is None else proven, text, n,
                           cx, detail, pos.path or None, pos.line, pos.column)
 

@@ -223,3 +223,28 @@ def test_fmt_keeps_crlf_line_endings(tmp_path, run):
     assert code == 0, out + err
     assert bad.read_bytes() == b"kind: vocabulary\r\nid: v\r\nfacts:\r\n  a: {type: bool}   # a comment\r\n"
     assert run("fmt", "--check", bad)[0] == 0
+
+
+# -- prove and its lint warning point at the table's rows -------------------------------------
+
+
+def test_prove_json_and_lint_w205_locate_the_rows_of_the_table(tmp_path, run):
+    import json
+
+    files = dict(OVERLAY)
+    files["ruleset.yaml"] = OVERLAY["ruleset.yaml"] + "decision: {level: city.level}\n"
+    files["local/v.yaml"] = OVERLAY["local/v.yaml"] + "  city.level: {type: enum, values: [red, orange, blue]}\n"
+    files["local/lv.yaml"] = ("kind: table\nid: city.audit2.level\noutput: city.level\n"
+                              "rows:\n"
+                              '  - {id: r, when: "findings.major > 0", then: red}\n'
+                              '  - {id: b, when: "findings.general > 0", then: blue}\n'
+                              '  - {id: o, when: "true", then: orange}\n')
+    d = write(tmp_path / "city", files)
+    code, out, err = run("prove", "--format", "json", d)
+    assert code == 1, out + err
+    props = json.loads(out)[0]["properties"]
+    bad = [p for p in props if p["table"] == "city.audit2.level" and not p["proven"]]
+    # the first row, where the rows begin (as lint's W201 gap warning), not the file's 1:1
+    assert bad and all(p["path"].endswith("lv.yaml") and (p["line"], p["column"]) == (5, 3) for p in bad), bad
+    code, out, err = run("lint", d)
+    assert "lv.yaml:5:3: warning: level table 'city.audit2.level': finding-monotone fails" in out + err
