@@ -99,6 +99,11 @@ def _record(args, command: str, inputs: Dict[str, Optional[str]], output: str, e
         from safetyrules.supervision.common import SupervisionError, write_record
 
         params = {k: v for k, v in sorted(vars(args).items()) if k not in ("func", "record", "draw_command", "ledger_command") and isinstance(v, (str, int, float, bool, list, type(None)))}
+        if "policy" in inputs and not inputs["policy"]:
+            # §8.0: the record holds the policy's digest; without --policy, the project defaults'
+            from safetyrules.supervision.policy import default_policy, policy_digest
+
+            inputs = dict(inputs, policy=policy_digest(default_policy()))
         try:
             write_record(args.record, command, params, inputs, output, extra)
         except OSError as exc:

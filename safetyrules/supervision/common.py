@@ -251,7 +251,8 @@ def write_record(directory: str, command: str, params: Mapping[str, Any], inputs
         "tool": {"name": "safetyrules", "version": __version__},
         "command": command,
         "parameters": dict(params),
-        "inputs": {k: digest_file(v) if v else None for k, v in inputs.items()},
+        # a value already a digest ("sha256:…") is an input with no file (the default policy)
+        "inputs": {k: (v if v.startswith("sha256:") and not os.path.exists(v) else digest_file(v)) if v else None for k, v in inputs.items()},
         "output_digest": digest_bytes(output.encode("utf-8")),
     }
     if extra:

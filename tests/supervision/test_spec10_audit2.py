@@ -602,3 +602,22 @@ def test_ledger_evidence_is_digests(tmp_path, evidence, ok):
         assert r.returncode == 0, r.stderr
     else:
         assert r.returncode == 2 and f"{led}:2: error: evidence" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+# --- §8.0 audit record: "the digests of the rule set, policy, registry, history, inspectors and calendar" --
+
+
+def test_the_run_record_has_the_default_policys_digest(colours, tmp_path):
+    from sv_fixtures import COMMITMENT
+
+    _, reg = colours
+    insp = write_jsonl(tmp_path / "i.jsonl", [{"id": f"I{i}", "cert_no": f"C{i}"} for i in range(4)])
+    r = run("draw", "commit", reg, "--inspectors", insp, "--as-of", "2025-03-01", "--commitment", COMMITMENT,
+            "-o", tmp_path / "m.json", "--record", tmp_path / "rec")
+    assert r.returncode == 0, r.stderr
+    rec = json.loads((tmp_path / "rec" / "run.json").read_text(encoding="utf-8"))
+    man = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert rec["inputs"]["policy"] == man["inputs"]["policy"] and rec["inputs"]["policy"].startswith("sha256:")
+    assert rec["inputs"]["registry"] == man["inputs"]["registry"]
+    r = run("grid", reg, "--members", os.path.join(EXAMPLES, "members.csv"), "--record", tmp_path / "rec2")
+    assert r.returncode == 0 and json.loads((tmp_path / "rec2" / "run.json").read_text(encoding="utf-8"))["inputs"]["policy"] == man["inputs"]["policy"]
