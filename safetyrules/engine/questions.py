@@ -317,12 +317,16 @@ def next_questions(
     undetermined: Sequence[Tuple[str, str, str, Sequence[str]]],
     missing: Sequence[str],
     given: Sequence[str] = (),
+    reduce_lists: bool = True,
 ) -> List[Dict[str, Any]]:
     """Every fact of ``missing`` once, with the undetermined clauses
     (``(standard, clause, severity, missing)``) it settles.  ``env`` is the
     run's environment (inputs and derived facts); a tried value recomputes
     only the tables that fact feeds.  Ordered: facts that settle a major
-    clause first, then by clauses settled (most first), then by name."""
+    clause first, then by clauses settled (most first), then by name.
+    ``reduce_lists``: a list item's field is tried over a witness list where
+    :mod:`~safetyrules.engine.settle_lists` allows (the same answer; off,
+    over the whole list, the reference)."""
     from safetyrules.backends.tables import decide_table
 
     settles: Dict[str, List[Tuple[str, str]]] = {f: [] for f in missing}
@@ -335,6 +339,7 @@ def next_questions(
             if fact in settles:
                 needing.setdefault(fact, []).append((std, clause, severity))
     work = dict(env)  # changed in place for each value, then restored
+    item_values: Dict[str, Any] = {}  # per list fact: its items' quantifier values
     for fact, clauses in needing.items():
         values = domains.values(fact)
         if not values:
@@ -349,8 +354,18 @@ def next_questions(
         touched = [base] + [t.output for t in fed]
         saved = {k: work[k] for k in touched if k in work}
         open_ = set(range(len(clauses)))
+        # a list item's field: over a witness list when the clauses allow it
+        # (settle_lists), not the whole list once per value tried
+        witness = None
+        if field is not None and not fed and reduce_lists:
+            witness = _witness_items(env, fact, base, nodes, item_values)
         for value in values:
-            if field is None:
+            if witness is not None:
+                keep, at, item = witness
+                changed = dict(item)
+                changed[field] = value
+                work[base] = [changed if j == at else keep[j] for j in keep]
+            elif field is None:
                 work[fact] = value
             else:
                 work[base] = set_fact(env, fact, value)[base]
@@ -392,6 +407,34 @@ def next_questions(
         )
     out.sort(key=lambda q: (q["major"] == 0, -len(q["settles"]), q["fact"]))
     return out
+
+
+def _witness_items(env: Mapping[str, Any], fact: str, base: str, nodes: Sequence[A.Node],
+                   cache: Dict[str, Any]):
+    """``(items to keep by index, the index of ``fact``'s item, that item)``
+    when ``nodes`` read the list ``base`` only through top-level any/all
+    quantifiers (see :mod:`~safetyrules.engine.settle_lists`), else ``None``."""
+    from safetyrules.engine.settle_lists import ItemValues, list_quantifiers
+
+    items = env.get(base)
+    if not isinstance(items, (list, tuple)):
+        return None
+    index = int(fact.split("[", 1)[1].split("]", 1)[0])
+    if index >= len(items) or not isinstance(items[index], Mapping):
+        return None
+    qkey = ("quants", base, tuple(map(id, nodes)))
+    if qkey not in cache:
+        cache[qkey] = list_quantifiers(nodes, base)
+    quants = cache[qkey]
+    if quants is None:
+        return None
+    iv = cache.get(base)
+    if iv is None:
+        iv = cache[base] = ItemValues(dict(env), base, items)
+    keep = iv.keep(quants, index)
+    if keep is None:
+        return None
+    return {j: items[j] for j in keep}, index, items[index]
 
 
 def _hashable(v: Any) -> Any:
