@@ -273,10 +273,15 @@ def read_calendar(path: Optional[str], year: int) -> Calendar:
             out.add(d)
         return frozenset(out)
 
+    hol, make = dates("holidays"), dates("makeup_workdays")
+    both = sorted(hol & make)
+    if both:
+        i = [as_date(v, "makeup_workdays") for v in data.get("makeup_workdays") or ()].index(both[0])
+        raise SupervisionError(f"{both[0]} is both a holiday and a makeup workday", code="E-CALENDAR", **loc_of(doc, path, ("makeup_workdays", i)))
     printed = data.get("workdays")
     if printed is not None and (isinstance(printed, bool) or not isinstance(printed, int) or printed < 0):
         raise SupervisionError(f"workdays (the total the calendar prints) must be a whole number, got {printed!r}", code="E-CALENDAR", **loc_of(doc, path, ("workdays",)))
-    return Calendar(year, dates("holidays"), dates("makeup_workdays"), False, printed, path)
+    return Calendar(year, hol, make, False, printed, path)
 
 
 def workdays_between(cal: Optional[Calendar], start: datetime.date, end: datetime.date) -> int:

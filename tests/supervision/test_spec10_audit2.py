@@ -621,3 +621,13 @@ def test_the_run_record_has_the_default_policys_digest(colours, tmp_path):
     assert rec["inputs"]["registry"] == man["inputs"]["registry"]
     r = run("grid", reg, "--members", os.path.join(EXAMPLES, "members.csv"), "--record", tmp_path / "rec2")
     assert r.returncode == 0 and json.loads((tmp_path / "rec2" / "run.json").read_text(encoding="utf-8"))["inputs"]["policy"] == man["inputs"]["policy"]
+
+
+def test_a_day_both_holiday_and_makeup_workday_is_an_error(tmp_path):
+    """§8.0 calendar: weekdays, minus holidays, plus makeup workdays — one day cannot be both."""
+    cal = tmp_path / "cal.yaml"
+    cal.write_text("year: 2025\nholidays: [2025-10-01, 2025-10-02]\nmakeup_workdays: [2025-09-28,\n  2025-10-02]\n", encoding="utf-8")
+    (tmp_path / "staff.yaml").write_text("year: 2025\nstaff: 2\n", encoding="utf-8")
+    reg = write_jsonl(tmp_path / "reg.jsonl", [{"entity": {"id": "E1", "status": "active"}, "level": "blue"}])
+    r = run("plan", reg, "--staff", tmp_path / "staff.yaml", "--calendar", cal, "--year", "2025")
+    assert r.returncode == 2 and f"{cal}:4:3: error: 2025-10-02 is both a holiday and a makeup workday" in r.stderr, r.stderr
