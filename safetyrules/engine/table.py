@@ -21,7 +21,7 @@ import os
 from typing import Any, Dict, List, Mapping
 
 from safetyrules.backends.columnar_io import ID_COLUMN, arrow_type, iter_tables, read_table, require, to_records
-from safetyrules.engine.facts import check_facts, iter_jsonl
+from safetyrules.engine.facts import check_facts
 from safetyrules.errors import FactsError
 from safetyrules.backends.columnar_result import assemble, result_schema
 from safetyrules.backends.sql import BackendError, clause_keys, compile_select
@@ -250,6 +250,29 @@ def _text(v: Any) -> Optional[str]:
     return None if v is None else str(v)
 
 
+def _column_of(text: Optional[str], fact: Optional[str]) -> Optional[int]:
+    """The column of ``fact`` (its key, or the nearest enclosing one) on a
+    JSON Lines line, for the message's ``PATH:LINE:COL``; ``None`` when it
+    cannot be found."""
+    from safetyrules.engine.reader import line_positions
+
+    if not fact:
+        return None
+    positions = line_positions(text)
+    if not positions:
+        return None
+    index: Dict[str, Any] = {}
+    for key, loc in positions.items():
+        index.setdefault(".".join(str(x) for x in key), loc)
+    want, base = fact.replace("]", "").replace("[", "."), fact.split("[", 1)[0]
+    while want not in index and len(want) > len(base):
+        want = want.rsplit(".", 1)[0]
+    loc = index.get(want)
+    if loc is None and "." in fact:  # given nested: {"entity": {"id": ...}}
+        loc = index.get(fact)
+    return getattr(loc, "column", None) if loc is not None and getattr(loc, "line", 1) == 1 else None
+
+
 def read_jsonl(path: str, vocabulary):
     """JSON Lines: each line one entity (nested or dotted), checked as the
     per-record engine checks it; errors name the fact and the line.  Gives
@@ -259,8 +282,13 @@ def read_jsonl(path: str, vocabulary):
     rows: List[Dict[str, Any]] = []
     lines: List[int] = []
     keys: Dict[str, None] = {}
-    with open(path, encoding="utf-8-sig") as fh:
-        for n, data, error in iter_jsonl(fh):
+    from safetyrules.engine.reader import iter_jsonl_bytes
+
+    # bytes: a line that is not UTF-8 is that line's E-ENCODING error (text
+    # mode raised UnicodeDecodeError for the whole file); a BOM is dropped
+    with open(path, "rb") as fh:
+        for e in iter_jsonl_bytes(fh, path):
+            n, data, error = e.line, e.facts, e.error
             if error is not None:
                 error.path = path
                 error.row = len(rows)  # the result row it would have been, 0-based
@@ -277,6 +305,8 @@ def read_jsonl(path: str, vocabulary):
                 rec = check_facts(data, vocabulary)
             except FactsError as err:
                 err.path, err.line, err.row = path, n, len(rows)
+                if err.column is None:
+                    err.column = _column_of(e.text, err.fact)
                 raise
             if ident is not None:
                 rec[ID_COLUMN] = str(ident)

@@ -186,3 +186,29 @@ def test_a_jsonl_facts_error_names_the_row_and_the_line(rules, backend, tmp_path
     with pytest.raises(FactsError) as info:
         rules.evaluate_table(str(path), backend=backend, as_of=DAY)
     assert (info.value.fact, info.value.line, info.value.row) == (fact, 4, 2)
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_jsonl_registry_line_that_is_not_utf8_is_a_facts_error(rules, backend, tmp_path):
+    """The file was read as text: a raw UnicodeDecodeError (the CLI: exit 70,
+    'internal error')."""
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"n": 1}\n{"s": "\xff"}\n')
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(str(path), backend=backend, as_of=DAY)
+    assert (info.value.code, info.value.line, info.value.row) == ("E-ENCODING", 2, 1)
+
+
+def test_cli_jsonl_registry_errors_are_path_line_col(manifest, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"n": 1}\n{"s": "\xff"}\n')
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text('{"n": 1}\n{"entity": {"sector": "mars"}}\n', encoding="utf-8")
+    for path, where in ((bad, ":2:8: error: "), (wrong, ":2:23: error: ")):
+        out = tmp_path / "out.parquet"
+        res = subprocess.run([sys.executable, "-m", "safetyrules", "evaluate", str(path), "--rules", manifest,
+                              "--backend", "duckdb", "--out", str(out), "--as-of", "2024-03-01"],
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2 and "Traceback" not in res.stderr and "internal error" not in res.stderr
+        assert f"{path}{where}" in res.stderr, res.stderr
+        assert not out.exists()
