@@ -59,6 +59,9 @@ def _registry(path: str):
 
     reg = read_registry(path)
     _warn_error_lines(path, reg.error_lines)
+    if reg.entities and reg.decided == 0:
+        print(f"{path}: warning: no line carries a decision (level, findings, ruleset): a facts registry, not a graded one? "
+              f"Grade it first: safetyrules evaluate {path} --format json", file=sys.stderr)
     return reg
 
 

@@ -75,6 +75,8 @@ class Registry:
     digest: Optional[str] = None
     #: line numbers of ``{"line": N, "error": ...}`` lines (entities evaluate could not decide)
     error_lines: Tuple[int, ...] = ()
+    #: lines that carry a decision (``level``, ``findings``, ``ruleset`` …); 0 for a facts registry not graded yet
+    decided: Optional[int] = None
     by_id: Mapping[str, Entity] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -147,6 +149,7 @@ def _entity(obj: Mapping[str, Any], n: int, path: Optional[str]) -> Entity:
     return Entity(ident, grid, level, facts, findings, undetermined, n)
 
 
+_DECISION_KEYS = ("level", "risk.level", "findings", "undetermined", "ruleset", "inspection", "inspection.frequency", "outputs")
 _DECISION_FACTS = (("level", "risk.level"), ("inspection", "inspection.frequency"), ("tier", "evaluation.tier"))
 
 
@@ -175,16 +178,19 @@ def read_registry(path: str) -> Registry:
     out: List[Entity] = []
     seen: Dict[str, int] = {}
     errors: List[int] = []
+    decided = 0
     for n, obj in read_jsonl(path):
         if "error" in obj and "entity" not in obj and "level" not in obj:
             errors.append(n)  # evaluate's line for an entity it could not decide: reported, not graded
             continue
+        if any(k in obj for k in _DECISION_KEYS):
+            decided += 1
         e = _entity(obj, n, path)
         if e.id in seen:
             raise SupervisionError(f"duplicate entity.id {e.id!r} (first on line {seen[e.id]})", path=path, line=n, code="E-REGISTRY")
         seen[e.id] = n
         out.append(e)
-    return Registry(tuple(out), path, digest_file(path), tuple(errors))
+    return Registry(tuple(out), path, digest_file(path), tuple(errors), decided)
 
 
 def grade(facts_iter: Iterable[Mapping[str, Any]], rules: Any, as_of: Any = None) -> Registry:

@@ -631,3 +631,15 @@ def test_a_day_both_holiday_and_makeup_workday_is_an_error(tmp_path):
     reg = write_jsonl(tmp_path / "reg.jsonl", [{"entity": {"id": "E1", "status": "active"}, "level": "blue"}])
     r = run("plan", reg, "--staff", tmp_path / "staff.yaml", "--calendar", cal, "--year", "2025")
     assert r.returncode == 2 and f"{cal}:4:3: error: 2025-10-02 is both a holiday and a makeup workday" in r.stderr, r.stderr
+
+
+def test_a_facts_registry_given_as_the_graded_one_is_warned_about(colours, tmp_path):
+    """The commands read what `evaluate --format json` prints; the facts it
+    reads have no level, so every entity came out key 'undetermined' without a word."""
+    d, reg = colours
+    facts = d / "registry-facts.jsonl"
+    staff = os.path.join(EXAMPLES, "staff-2025.yaml")
+    r = run("plan", facts, "--staff", staff, "--year", "2025")
+    assert r.returncode == 0 and f"{facts}: warning: no line carries a decision" in r.stderr, r.stderr
+    r = run("plan", reg, "--staff", staff, "--year", "2025")
+    assert r.returncode == 0 and "no line carries a decision" not in r.stderr
