@@ -173,7 +173,8 @@ def _compute(assign: Mapping[str, Optional[str]], reg: Registry, members: Sequen
         flags = []
         if r["entities"] > max_e:
             flags.append("W-GRID-OVER-CAP")
-        if len(r["members"]) < min_m:
+        staffed = sum(1 for m in r["members"] if m.cert_no) if channel == "enforcement" else len(r["members"])
+        if staffed < min_m:  # enforcement: patrol-only members never count (DR-54-2)
             flags.append("W-GRID-UNDERSTAFFED")
         if util is None and r["entities"]:
             flags.append("W-GRID-OVERLOAD")

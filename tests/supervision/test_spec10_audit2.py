@@ -643,3 +643,17 @@ def test_a_facts_registry_given_as_the_graded_one_is_warned_about(colours, tmp_p
     assert r.returncode == 0 and f"{facts}: warning: no line carries a decision" in r.stderr, r.stderr
     r = run("plan", reg, "--staff", staff, "--year", "2025")
     assert r.returncode == 0 and "no line carries a decision" not in r.stderr
+
+
+@pytest.mark.parametrize("channel, understaffed", [("patrol", []), ("enforcement", ["G1"])])
+def test_patrol_members_do_not_staff_a_grid_for_enforcement(colours, tmp_path, channel, understaffed):
+    """§8.3: members without cert_no are patrol capacity only, never counted
+    towards administrative inspections: G1's two patrol members staff it for
+    patrol, not for enforcement."""
+    _, reg = colours
+    m = tmp_path / "members.csv"
+    m.write_text("id,grid,fte,cert_no\nM1,G1,1,\nM2,G1,1,\nM3,G2,1,C3\nM4,G2,1,C4\n", encoding="utf-8")
+    r = run("grid", reg, "--members", m, "--channel", channel, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    grids = json.loads(r.stdout)["grids"]
+    assert [g["grid"] for g in grids if "W-GRID-UNDERSTAFFED" in g["flags"]] == understaffed
