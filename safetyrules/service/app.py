@@ -18,12 +18,13 @@ import os
 from typing import Any, AsyncIterator, Dict, List, Optional
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.errors import SafetyRulesError
 from safetyrules.limits import MAX_INT_DIGITS, int_digits_ok
 from safetyrules.service.openapi import openapi_document
 from safetyrules.service.problems import Problem, error_entry
@@ -272,13 +273,19 @@ class _Service:
         if not isinstance(facts, dict):
             raise Problem.single(422, "E-FACTS", f'"facts" must be a JSON object, got {_json_kind(facts)}')
         day = _as_of(doc.get("as_of"))
+        # decided in a worker thread: a long decision (an entity with
+        # thousands of list items) must not stop the event loop, so health
+        # checks and other requests are answered meanwhile (the rule set is
+        # safe to share between threads)
+        body = await run_in_threadpool(self._decide_json, facts, day)
+        return Response(body, media_type=JSON)
+
+    def _decide_json(self, facts: Dict[str, Any], day) -> bytes:
         try:
             decision = self.rules.evaluate(facts, as_of=day)
-        except FactsError as err:
-            raise Problem(422, err.message, [error_entry(err)]) from None
+            return decision.to_json().encode("utf-8")
         except SafetyRulesError as err:
             raise Problem(422, err.message, [error_entry(err)]) from None
-        return Response(decision.to_json().encode("utf-8"), media_type=JSON)
 
     async def evaluate_batch(self, scope, receive, send) -> None:
         """A raw ASGI endpoint: the request body is read while the answer
