@@ -68,13 +68,32 @@ def _constant(expr, node: A.Node, vocab, what: str, skip_true: bool = False) -> 
             continue
         word = "true" if value else "false"
         if whole:
-            msg = f"{what} is always {word}: '{_short(unparse(sub))}'"
+            msg = f"{what} is always {word}: '{_short(_written(expr, sub))}'"
         else:
-            msg = f"'{_short(unparse(sub))}' in {what} is always {word}"
+            msg = f"'{_short(_written(expr, sub))}' in {what} is always {word}"
         if not value and whole:
             msg += " (it can never hold)"
         out.append(_at_node("W101", msg, expr, sub))
     return out
+
+
+def _written(expr, node: A.Node) -> str:
+    """``node`` as the author wrote it in ``expr`` (the checked node has unit
+    literals converted to the fact's unit: ``300 cm`` became ``3``); the
+    printer's text when the span cannot be mapped."""
+    span = getattr(node, "span", None)
+    text = getattr(expr, "text", None)
+    if isinstance(text, str) and span is not None and span.line >= 1 and span.end_line >= span.line:
+        starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                starts.append(i + 1)
+        if span.end_line <= len(starts):
+            a = starts[span.line - 1] + span.column - 1
+            b = starts[span.end_line - 1] + span.end_column - 1
+            if 0 <= a < b <= len(text):
+                return " ".join(text[a:b].split())
+    return unparse(node)
 
 
 def _short(text: str, n: int = 80) -> str:
@@ -116,7 +135,7 @@ def _exact(expr, node: A.Node) -> List[LintWarning]:
                 out.append(
                     _at_node(
                         "W402",
-                        f"'{_short(unparse(n))}' compares the measured number '{side.name}' ({ty.unit.name}) with '{n.op}'; "
+                        f"'{_short(_written(expr, n))}' compares the measured number '{side.name}' ({ty.unit.name}) with '{n.op}'; "
                         f"a threshold should use {op}",
                         expr,
                         n,

@@ -248,3 +248,20 @@ def test_prove_json_and_lint_w205_locate_the_rows_of_the_table(tmp_path, run):
     assert bad and all(p["path"].endswith("lv.yaml") and (p["line"], p["column"]) == (5, 3) for p in bad), bad
     code, out, err = run("lint", d)
     assert "lv.yaml:5:3: warning: level table 'city.audit2.level': finding-monotone fails" in out + err
+
+
+# -- lint quotes the condition as the author wrote it ----------------------------------------
+
+
+def test_lint_quotes_the_condition_as_written_not_after_unit_conversion(tmp_path, run):
+    """`h == 300 cm or true` with h in m: W101 and W402 quote `300 cm`, not the
+    converted `3` an author never wrote."""
+    files = dict(MINI)
+    files["v.yaml"] = MINI["v.yaml"] + "  h: {type: number, unit: m}\n"
+    files["s.yaml"] = _std("").replace('when: "a"', 'when: "h == 300 cm or a"').replace("    examples:\n", "")
+    files["s.yaml"] = files["s.yaml"].replace("when: \"h == 300 cm or a\"", "when: \"(h == 300 cm or true) and a\"")
+    d = write(tmp_path / "r", files)
+    code, out, err = run("lint", d)
+    text = out + err
+    assert "'h == 300 cm or true'" in text and "W101" in text, text
+    assert "'h == 300 cm' compares the measured number 'h' (m)" in text, text
