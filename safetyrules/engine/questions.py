@@ -51,13 +51,18 @@ class Domains:
         self.plan = plan
         consts: Dict[str, set] = {}
         for _, node in plan.iter_conditions():
-            for n in A.walk(node):
-                if not isinstance(n, A.Compare):
-                    continue
+            for n, scope in _compares(node):
                 for side, other in ((n.left, n.right), (n.right, n.left)):
                     name = _fact_of(side)
                     if name is None:
                         continue
+                    head, _, rest = name.partition(".")
+                    if head in scope:
+                        # a quantifier's item field: `c.age` in any(c in cranes: ...)
+                        # is compared for `cranes[].age`
+                        if scope[head] is None or not rest:
+                            continue
+                        name = f"{scope[head]}[].{rest}"
                     v = _const(other)
                     if v is None:
                         continue
@@ -117,6 +122,24 @@ class Domains:
             out = ([],)
         self._cache[key] = out
         return out
+
+
+def _compares(node: A.Node):
+    """Every comparison in ``node`` with its quantifier scope: the bound
+    names in force there, each mapped to the list fact it ranges over
+    (``None`` when the source is not a plain fact path)."""
+    stack: List[Tuple[A.Node, Dict[str, Optional[str]]]] = [(node, {})]
+    while stack:
+        n, scope = stack.pop()
+        if isinstance(n, A.Quantifier):
+            src = n.source
+            over = src.name if isinstance(src, A.Path) and src.name.partition(".")[0] not in scope else None
+            stack.append((n.body, {**scope, n.var: over}))
+            stack.append((src, scope))
+            continue
+        if isinstance(n, A.Compare):
+            yield n, scope
+        stack.extend((c, scope) for c in reversed(A.children(n)))
 
 
 def _fact_of(node: A.Node) -> Optional[str]:

@@ -269,3 +269,22 @@ def test_evaluate_many_of_a_data_frame_decides_each_row(rules):
     for frame in (df, pl.from_pandas(df), pl.from_pandas(df).lazy(), pa.Table.from_pandas(df)):
         got = list(rules.evaluate_many(frame, as_of=DAY))
         assert [d.to_json() for d in got] == want, type(frame)
+
+
+# -- next_questions: a list item's field is tried at the constants its
+#    quantifier compares it with (`c.age > 10` is about `cranes[].age`)
+
+def test_a_list_item_field_settles_when_one_value_makes_any_true(rules):
+    """Two items of unknown age: cranes[0].age = 11 makes any(c.age > 10)
+    true, so each item's age settles c3; the tried values were 0 and 1 only
+    (the constant 10 was filed under 'c.age', not the item field)."""
+    facts = {**SETTLED, "cranes": [{"ok": False}, {"ok": False}]}
+    d = decide(rules, facts)
+    assert d["missing"] == ["cranes[0].age", "cranes[1].age"]
+    assert d["next_questions"] == [
+        {"fact": "cranes[0].age", "settles": ["s:c3"], "major": 0},
+        {"fact": "cranes[1].age", "settles": ["s:c3"], "major": 0},
+    ]
+    # the engine agrees: that one value settles it
+    cranes = [{"ok": False, "age": 11}, {"ok": False}]
+    assert [f["clause"] for f in decide(rules, {**SETTLED, "cranes": cranes})["findings"]] == ["c3"]
