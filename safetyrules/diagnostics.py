@@ -158,6 +158,7 @@ _ALL: Sequence[CodeInfo] = (
     _e('E-NOT-FOUND', 'service', 'no such path (404)'),
     _e('E-TOO-LARGE', 'service', 'a body over the limit (413)'),
     _e('E-TIMEOUT', 'service', 'a body that stopped arriving'),
+    _e('E-DISCONNECT', 'service', 'the client closed the connection before the body ended (nobody reads the answer)'),
     _e('E-UTF8', 'service', 'a request body that is not UTF-8'),
     _e('E-INTERNAL', 'service', 'a bug of ours, answered 500 without details'),
     _e('E-SHEET', 'spreadsheets', 'a `table import` sheet that is not a table: a missing block or key, a cell in the wrong place, a value that does not parse'),
