@@ -29,6 +29,7 @@ from safetyrules.plan.model import Plan, PlanTable
 __all__ = ["Domains", "domains_for", "derive", "inputs_of", "decide_level", "level_range", "next_questions", "set_fact"]
 
 _SCALARS = ("bool", "integer", "number", "enum", "string", "date")
+_FAR_DAYS = (datetime.date(1900, 1, 1), datetime.date(2999, 12, 31))
 
 
 def _const(node: A.Node) -> Any:
@@ -168,7 +169,10 @@ def _domain(spec, consts: set) -> List[Any]:
     if t == "date":
         days = sorted(c for c in consts if isinstance(c, datetime.date))
         one = datetime.timedelta(days=1)
-        return sorted({d + k * one for d in days for k in (-1, 0, 1)})
+        # and a far past and a far future day: a date compared with as_of or
+        # read through days(...) has no constant, yet one such value settles
+        # `e < as_of` or `days(d, as_of) > 365`
+        return sorted({d + k * one for d in days for k in (-1, 0, 1)} | set(_FAR_DAYS))
     nums = sorted({float(c) for c in consts if isinstance(c, (int, float)) and not isinstance(c, bool)})
     pts: set = set()
     for c in nums:

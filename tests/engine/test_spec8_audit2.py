@@ -288,3 +288,31 @@ def test_a_list_item_field_settles_when_one_value_makes_any_true(rules):
     # the engine agrees: that one value settles it
     cranes = [{"ok": False, "age": 11}, {"ok": False}]
     assert [f["clause"] for f in decide(rules, {**SETTLED, "cranes": cranes})["findings"]] == ["c3"]
+
+
+DATES = {
+    "v.yaml": "kind: vocabulary\nid: v\nfacts:\n  d: {type: date}\n  e: {type: date}\n  w: {type: bool}\n"
+              "  level: {type: enum, values: [red, blue]}\n",
+    "s.yaml": 'kind: standard\nid: s\nversion: "1"\nclauses:\n'
+              '  - {id: old, cite: O, severity: major, when: "days(d, as_of) > 365"}\n'
+              '  - {id: past, cite: P, severity: general, when: "e < as_of and w"}\n',
+    "g.yaml": "kind: table\nid: g\noutput: level\nrows:\n"
+              '  - {when: "findings.major + findings.major_undetermined > 0", then: red}\n'
+              '  - {when: "true", then: blue}\n',
+    "ruleset.yaml": "kind: ruleset\nid: dates\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: level}\n",
+}
+
+
+def test_a_date_read_only_against_as_of_settles(tmp_path):
+    """A date with no constant to compare with had no value to try: d and e
+    'settled' nothing, though d = 1900-01-01 makes days(d, as_of) > 365 true."""
+    for name, text in DATES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    d = decide(rules, {"w": True})
+    assert d["next_questions"] == [
+        {"fact": "d", "settles": ["s:old"], "major": 1},
+        {"fact": "e", "settles": ["s:past"], "major": 0},
+    ]
+    found = decide(rules, {"w": True, "d": "1900-01-01", "e": "1900-01-01"})["findings"]
+    assert [f["clause"] for f in found] == ["old", "past"]  # the engine agrees
