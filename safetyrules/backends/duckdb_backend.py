@@ -1,18 +1,28 @@
 """The ``duckdb`` registry backend: a checked Arrow table graded by DuckDB.
 
-Two steps, the SQL of :mod:`safetyrules.backends.sql` (the same
-expressions as ``rules.to_sql``):
+The SQL of :mod:`safetyrules.backends.sql` (the same expressions as
+``rules.to_sql``), each part where it is cheapest: DuckDB for the scalar
+expressions (comparisons, arithmetic, the tables' hit policies), numpy and
+Arrow's kernels for lists and boolean logic (DuckDB converts every value
+it scans from Arrow or returns to Arrow: ~8 ns a value, more than most
+expressions cost):
 
 1. each input list's quantifiers (:func:`~safetyrules.backends.sql.side_quantifiers`)
-   computed apart and appended to the input as columns
-   (:func:`_side_columns`);
+   computed apart (:func:`_side_columns`): each body once per item, in one
+   DuckDB query over the flattened items (only the struct fields the
+   bodies read), reduced per row with numpy (``sum`` added left to right,
+   as the lambda form adds);
 2. the main query (:func:`~safetyrules.backends.sql.compile_stages` with
-   ``precomputed``) reading those columns instead: it scans no list column
-   the side step covered (converting ``list<struct>`` columns from Arrow
-   was a large part of the scan) and runs no lambda over them; in two
-   parts (``counts_apart``): the clause columns, then, after the counts of
-   findings are made from them with numpy (with the findings/undetermined
-   lists, in one pass), the tables that read the counts.
+   ``precomputed``, ``collect_members`` and ``atoms``): the tables before
+   the clauses, and the clause conditions' atoms (the conditions that are
+   not a boolean input column, a side column or a constant); no list is
+   scanned or built for the quantifiers above nor for the membership tests
+   of a ``collect`` table's output;
+3. the clause conditions combined from the atoms with Arrow's Kleene
+   kernels (:func:`_combine`); the counts of findings and the
+   findings/undetermined lists from them in one numpy pass
+   (``columnar_result.clause_pass``);
+4. the query of the tables that read the counts (``counts_apart``).
 """
 
 from __future__ import annotations
@@ -146,6 +156,28 @@ def _combine(programs, out, given, n: int):
     import numpy as np
 
     memo: Dict[Any, Any] = {}
+    # how many parents (and results) each sub-program has: an intermediate
+    # array is dropped once its last parent is made (memory: a few columns)
+    uses: Dict[Any, int] = {}
+    stack = list(programs)
+    for p in programs:
+        uses[p] = uses.get(p, 0) + 1
+    seen = set()
+    while stack:
+        p = stack.pop()
+        if p in seen or p[0] not in ("and", "or", "not"):
+            continue
+        seen.add(p)
+        kids = p[1] if p[0] != "not" else (p[1],)
+        for x in kids:
+            uses[x] = uses.get(x, 0) + 1
+            stack.append(x)
+
+    def done(kids):
+        for x in kids:
+            uses[x] -= 1
+            if not uses[x]:
+                memo.pop(x, None)
 
     def boolean(col):
         col = _one(col)
@@ -163,12 +195,15 @@ def _combine(programs, out, given, n: int):
                 got = numpy_array(np.full(n, p[1], bool), pa.bool_())
             elif kind == "not":
                 got = pc.invert(run(p[1]))
+                done((p[1],))
             else:
                 fn = pc.and_kleene if kind == "and" else pc.or_kleene
                 parts = [run(x) for x in p[1]]
                 got = parts[0]
                 for x in parts[1:]:
                     got = fn(got, x)
+                del parts
+                done(p[1])
             memo[p] = got
         return got
 
