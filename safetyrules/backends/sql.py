@@ -654,6 +654,16 @@ def compile_stages(
     so the list is not built for them (the same values: the list holds
     each output a true row gives, once).  ``null_facts`` may name the
     table's output with type ``VARCHAR[]``: its given list is null.
+
+    ``atoms`` (names of boolean columns of ``table`` the caller can read
+    itself; with ``counts_apart``): the first query stops before the
+    clauses and gives, instead of the clause columns, the columns of their
+    atoms (``__sr_z{i}``: each distinct condition under the clauses'
+    ``and``/``or``/``not`` that is not one of those columns, nor a
+    literal); ``.atoms`` is each clause's condition over them
+    (:func:`_atom_programs`), which the caller combines with Kleene's
+    logic, and ``.constants`` the atoms reading only all-null facts
+    (``null_facts``), for a ``SELECT`` without a table.
     """
     d = dialect(dialect_name)
     if inline_rows is None:
