@@ -182,6 +182,14 @@ def _domain(spec, consts: set) -> List[Any]:
             pts.update((c - 0.01, c, c + 0.01))
     if not nums:
         pts.update((0, 1))
+    # and far out on each side (within the bounds): a fact read through
+    # arithmetic (`x * 2 > 100`) or against another fact has no constant of
+    # its own, yet a large or a very negative value may settle its clause
+    pts.update((-1e9, 1e9))
+    if spec.min is not None:
+        pts.add(spec.min)
+    if spec.max is not None:
+        pts.add(spec.max)
     lo, hi = spec.min, spec.max
     out = []
     for p in sorted(pts):

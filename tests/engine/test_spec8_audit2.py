@@ -316,3 +316,22 @@ def test_a_date_read_only_against_as_of_settles(tmp_path):
     ]
     found = decide(rules, {"w": True, "d": "1900-01-01", "e": "1900-01-01"})["findings"]
     assert [f["clause"] for f in found] == ["old", "past"]  # the engine agrees
+
+
+def test_a_number_compared_with_another_fact_settles_by_a_large_value(tmp_path):
+    """`x > y * 2` with y known: x had no constant of its own and only 0 and 1
+    were tried, both false; a large x makes the clause found."""
+    files = {
+        "v.yaml": "kind: vocabulary\nid: v\nfacts:\n  x: {type: number, min: 0}\n  y: {type: number}\n  w: {type: bool}\n"
+                  "  level: {type: enum, values: [red, blue]}\n",
+        "s.yaml": 'kind: standard\nid: s\nversion: "1"\nclauses:\n'
+                  '  - {id: over, cite: O, severity: general, when: "w or x > y * 2"}\n',
+        "g.yaml": DATES["g.yaml"],
+        "ruleset.yaml": "kind: ruleset\nid: far\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: level}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    d = decide(rules, {"y": 50})
+    assert {q["fact"]: q["settles"] for q in d["next_questions"]} == {"w": ["s:over"], "x": ["s:over"]}
+    assert [f["clause"] for f in decide(rules, {"y": 50, "x": 1e9})["findings"]] == ["over"]
