@@ -127,12 +127,12 @@ class _Scope:
         self.kinds = tuple((3 if n.head in bound else 1) if isinstance(n, A.Path) else 2
                            if isinstance(n, A.Quantifier) else 0 for n in nodes)
         src: Dict[int, int] = {}
-        subs: Dict[int, _Scope] = {}
+        subs: Dict[int, Optional[_Scope]] = {}
         labels: Dict[int, Tuple[Optional[str], Optional[str]]] = {}
         for i, n in enumerate(nodes):
             if isinstance(n, A.Quantifier):
                 src[i] = next(j for j in range(i + 1, len(nodes)) if nodes[j] is n.source and parents[j] == i)
-                subs[i] = _Scope(n.body, bound + (n.var,))
+                subs[i] = None  # its body's scope, built when first visited
                 s = n.source
                 # how an item is labelled: (bound head, rest) of a bound
                 # source, (None, name) of a fact, (None, None) otherwise
@@ -194,8 +194,8 @@ class _Scope:
                     out.add(labels[n.head] + ("." + n.rest if n.rest else ""))
                 elif k == 2:
                     src = vals[self.src[i]]
-                    if not isinstance(src, (list, tuple)):
-                        continue  # its source is visited (unknown) or known
+                    if not isinstance(src, (list, tuple)) or not src:
+                        continue  # its source is visited (unknown) or known; or no item
                     q = nodes[i]
                     head, rest = self.labels[i]
                     if head is not None:
@@ -203,6 +203,8 @@ class _Scope:
                     else:
                         base = rest
                     sub = self.subs[i]
+                    if sub is None:  # benign race: threads build equal scopes
+                        sub = self.subs[i] = _Scope(q.body, self.bound + (q.var,))
                     var = q.var
                     inner_items = dict(items)
                     inner_labels = dict(labels)
