@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import attrs
 
-__all__ = ["CODES", "DOCS_URL", "LintWarning"]
+__all__ = ["CODES", "DOCS_URL", "ERROR_CODES", "LintWarning", "severity_of"]
 
 # code -> (name, one-line description); docs/lint.md has an example of each.
 CODES: Dict[str, Tuple[str, str]] = {
@@ -39,6 +39,16 @@ CODES: Dict[str, Tuple[str, str]] = {
 }
 DOCS_URL = "https://github.com/safetyrules/safetyrules/blob/main/docs/lint.md"
 
+#: The lint codes that are errors (lint exits 1 on them without --strict):
+#: supervision.md §8.5 makes these provenance checks errors; L-PROV-STALE and
+#: every W code are warnings.
+ERROR_CODES = frozenset({"L-PROV-MISSING", "L-PROV-UNPUBLISHED", "L-PROV-WEAKENS", "L-PROV-SCOPE"})
+
+
+def severity_of(code: str) -> str:
+    """``"error"`` or ``"warning"``: the severity of a lint code."""
+    return "error" if code in ERROR_CODES else "warning"
+
 
 @attrs.frozen
 class LintWarning:
@@ -55,21 +65,26 @@ class LintWarning:
     def name(self) -> str:
         return CODES[self.code][0]
 
+    @property
+    def severity(self) -> str:
+        """``"error"`` for the codes of :data:`ERROR_CODES`, else ``"warning"``."""
+        return severity_of(self.code)
+
     def format(self) -> str:
         loc = ":".join(str(x) for x in (self.path, self.line, self.column) if x is not None)
-        return f"{loc}: warning: {self.message} [{self.code} {self.name}]"
+        return f"{loc}: {self.severity}: {self.message} [{self.code} {self.name}]"
 
     def diagnostic(self):
         """This warning as a :class:`safetyrules.diagnostics.Diagnostic`."""
         from safetyrules.diagnostics import Diagnostic, Location
 
-        return Diagnostic(self.code, "warning", self.message, Location(self.path, self.line, self.column))
+        return Diagnostic(self.code, self.severity, self.message, Location(self.path, self.line, self.column))
 
     def to_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {
             "code": self.code,
             "name": self.name,
-            "severity": "warning",
+            "severity": self.severity,
             "message": self.message,
             "path": self.path,
             "line": self.line,

@@ -471,7 +471,7 @@ def _cmd_lint(args) -> int:
                 print(s, file=sys.stderr)
     else:
         sys.stdout.write(text)
-    if errors:
+    if errors or any(w.severity == "error" for w in warnings):
         return 1
     if warnings and args.strict:
         return 1

@@ -7,7 +7,7 @@ import os
 from typing import Any, Dict, List, Optional, Sequence
 from urllib.parse import quote
 
-from safetyrules.authoring.codes import CODES, DOCS_URL
+from safetyrules.authoring.codes import CODES, DOCS_URL, severity_of
 from safetyrules.version import __version__
 
 __all__ = ["sarif_log", "sarif_run", "location", "artifact_location", "base_ids", "SARIF_SCHEMA", "SARIF_VERSION"]
@@ -124,7 +124,7 @@ def sarif_log(errors: Sequence[Any], warnings: Sequence[Any], root: Optional[str
         return index[code]
 
     for code, (name, text) in CODES.items():
-        rule(code, name, text, "warning")
+        rule(code, name, text, severity_of(code))
     results = []
     for e in errors:
         code = getattr(e, "code", None) or "E-SAFETYRULES"
@@ -143,7 +143,7 @@ def sarif_log(errors: Sequence[Any], warnings: Sequence[Any], root: Optional[str
         r: Dict[str, Any] = {
             "ruleId": w.code,
             "ruleIndex": index[w.code],
-            "level": "warning",
+            "level": w.severity,
             "message": {"text": w.message},
             "locations": [location(w.path, w.line, w.column, w.end_line, w.end_column, root=root)],
         }

@@ -142,8 +142,10 @@ def test_lint_provenance(tmp_path):
     s = s.replace("clauses:", "effective: {from: 2025-01-01, supersedes: [cn.npc.safety-production-law]}\nclauses:")
     (tmp_path / "s.yaml").write_text(s, encoding="utf-8")
     code, out, err = cli("lint", d)
-    assert re.search(r"s\.yaml:\d+:1: warning: enforcement item city\.items:c1 has no authority.*\[L-PROV-MISSING provenance-missing\]", out), out
-    assert "[L-PROV-WEAKENS provenance-weakens]" in out
+    # supervision.md §8.5: L-PROV-MISSING and L-PROV-WEAKENS are errors (exit 1 without --strict)
+    assert re.search(r"s\.yaml:\d+:1: error: enforcement item city\.items:c1 has no authority.*\[L-PROV-MISSING provenance-missing\]", out), out
+    assert re.search(r": error: .*\[L-PROV-WEAKENS provenance-weakens\]", out), out
+    assert code == 1
     assert "city.items:c2" not in out  # a patrol_guidance item needs no enforcement basis
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import safetyrules
 from safetyrules import diagnostics as D
-from safetyrules.authoring.codes import CODES
+from safetyrules.authoring.codes import CODES, ERROR_CODES
 from safetyrules.errors import FactsError, RuleFileError, RuleSetError
 
 from tools_fixtures import write_rules
@@ -44,7 +44,8 @@ def test_every_registered_code_exists():
 def test_lint_codes_agree_with_the_registry():
     for code, (name, text) in CODES.items():
         info = D.REGISTRY[code]
-        assert (info.name, info.summary, info.severity, info.area) == (name, text, "warning", "lint")
+        want = "error" if code in ERROR_CODES else "warning"  # supervision.md §8.5's provenance errors
+        assert (info.name, info.summary, info.severity, info.area) == (name, text, want, "lint")
 
 
 def test_docs_errors_md_is_generated_and_current():

@@ -293,7 +293,8 @@ def test_lint_md_w101_w201_examples_and_json_shape(tmp_path, run):
     assert code == 0, err
     w201 = "warning: no row of table 't' matches 300 <= entity.revenue < 2000 (e.g. entity.revenue = 300); add a row or a default [W201 table-gap]"
     assert w201 in out and w201 in doc
-    w101 = "when of clause 'art4.2' is always false: 'dust.explosive and dust.room.area > 500 and dust.room.area < 300' (it can never hold) [W101 constant-condition]"
+    # the condition quoted as written, units included (57c9fc9)
+    w101 = "when of clause 'art4.2' is always false: 'dust.explosive and dust.room.area > 500 m2 and dust.room.area < 300 m2' (it can never hold) [W101 constant-condition]"
     assert f"s.yaml:8:12: warning: {w101}" in out
     assert w101.replace("dust.explosive and ", "") in doc
     code, _, err = run("lint", d, "--disable", "W999")
