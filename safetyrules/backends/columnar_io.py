@@ -368,6 +368,11 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
 
 def _from_pandas(df):
     pa = require("pyarrow")
+    names = list(df.index.names)
+    if all(isinstance(n, str) for n in names) and not set(names) & set(map(str, df.columns)):
+        # a named index (df.set_index("entity.id")) is a column of facts, as
+        # it was before set_index; an unnamed one is only row labels
+        df = df.reset_index()
     if len(df.columns) == 0:  # from_pandas would drop the rows: every fact unknown, one row each
         return pa.table({"_": pa.nulls(len(df))}).drop_columns(["_"])
     dup = df.columns[df.columns.duplicated()]

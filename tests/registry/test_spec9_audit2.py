@@ -212,3 +212,18 @@ def test_cli_jsonl_registry_errors_are_path_line_col(manifest, tmp_path):
         assert res.returncode == 2 and "Traceback" not in res.stderr and "internal error" not in res.stderr
         assert f"{path}{where}" in res.stderr, res.stderr
         assert not out.exists()
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_pandas_frame_indexed_by_entity_id_keeps_the_ids(rules, backend):
+    """df.set_index('entity.id') dropped the ids (and a fact used as the
+    index was unknown): a named index is a column, as before set_index."""
+    import pandas as pd
+
+    df = pd.DataFrame({"entity.id": ["a", "b"], "n": [500, 5], "p": [True, True]})
+    want = rules.evaluate_table(df, backend=backend, as_of=DAY).to_pylist()
+    assert [r["entity.id"] for r in want] == ["a", "b"]
+    assert rules.evaluate_table(df.set_index("entity.id"), backend=backend, as_of=DAY).to_pylist() == want
+    assert rules.evaluate_table(df.set_index(["entity.id", "n"]), backend=backend, as_of=DAY).to_pylist() == want
+    # an unnamed index is row labels only
+    assert rules.evaluate_table(df.set_index(pd.Index([7, 3])), backend=backend, as_of=DAY).to_pylist() == want
