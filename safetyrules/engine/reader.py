@@ -563,6 +563,10 @@ def _frame_rows(records: Any) -> Optional[Iterator[dict]]:
     anything else.  Iterating a DataFrame itself gives its column names."""
     module = type(records).__module__ or ""
     if module.startswith("pandas") and hasattr(records, "iloc") and hasattr(records, "columns"):
+        names = list(records.index.names)
+        if all(isinstance(n, str) for n in names) and not set(names) & set(map(str, records.columns)):
+            records = records.reset_index()  # a named index is facts (as evaluate_table reads it)
+
         def pandas_rows(df=records, step=8192):
             for i in range(0, len(df), step):
                 yield from df.iloc[i:i + step].to_dict("records")

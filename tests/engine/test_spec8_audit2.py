@@ -266,7 +266,7 @@ def test_evaluate_many_of_a_data_frame_decides_each_row(rules):
     df = pd.DataFrame({"n": [1, None, 50], "a": [True, None, False], "entity.id": ["x", None, "z"],
                        "d": pd.to_datetime(["2024-02-01", None, "2019-01-01"]), "k": [False, np.nan, True]})
     want = [rules.evaluate(r, as_of=DAY).to_json() for r in df.to_dict("records")]
-    for frame in (df, pl.from_pandas(df), pl.from_pandas(df).lazy(), pa.Table.from_pandas(df)):
+    for frame in (df, df.set_index("entity.id"), pl.from_pandas(df), pl.from_pandas(df).lazy(), pa.Table.from_pandas(df)):
         got = list(rules.evaluate_many(frame, as_of=DAY))
         assert [d.to_json() for d in got] == want, type(frame)
 
