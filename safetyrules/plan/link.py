@@ -158,6 +158,24 @@ def _check_expr(linker: _Linker, expr: Optional[Expr], vocab: Mapping[str, Any])
         return None
 
 
+def _reads_findings(linker: _Linker, expr: Any, node: A.Node) -> bool:
+    """Whether a standard's ``applies_when`` or a clause's condition reads a
+    ``findings.*`` count (noted as an error at that name): the counts are made
+    from the clauses, so only the tables after the standards read them
+    (SPEC §3); a clause reading them would depend on itself."""
+    for n in A.walk(node):
+        if isinstance(n, A.Path) and n.name in FINDINGS_FACTS:
+            err = ExpressionError(
+                f"'{n.name}' counts the findings of the clauses: only a table after the standards can read it, "
+                "not a clause or an applies_when",
+                line=n.span.line, column=n.span.column, end_line=n.span.end_line, end_column=n.span.end_column,
+                code="E-CYCLE",
+            )
+            linker.errors.append(expr.relocate(err))
+            return True
+    return False
+
+
 def _order(graph: Dict[str, List[str]]) -> Tuple[Optional[List[str]], List[str]]:
     """(a cycle or None, the nodes each after what it depends on) — graph: node → deps.
 
@@ -245,12 +263,18 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
     standard_reads: Dict[str, None] = {}
     for s in linker.standards:
         applies = _check_expr(linker, s.applies_when, vocab) if s.applies_when else None
+        if applies is not None and _reads_findings(linker, s.applies_when, applies):
+            applies = None
         if applies is not None:
             for p in dsl.fact_paths(applies):
                 standard_reads[p] = None
         for c in s.clauses:
             when = _check_expr(linker, c.when, vocab)
             unless = _check_expr(linker, c.unless, vocab) if c.unless is not None else None
+            if when is not None and _reads_findings(linker, c.when, when):
+                when = None
+            if unless is not None and _reads_findings(linker, c.unless, unless):
+                unless = None
             if when is None or (c.unless is not None and unless is None) or (s.applies_when is not None and applies is None):
                 continue
             lc = LinkedClause(s, c, applies, when, unless)
