@@ -416,7 +416,7 @@ def load_parts(path: Optional[str] = None, *, allow_outside_includes: Optional[b
     its own after them; it inherits the base's ``decision:`` (unless it gives
     its own) and ``units:``.  The returned manifest's ``include`` is its own;
     :func:`own_files` tells which loaded files are the overlay's."""
-    path = path or bundled_path()
+    path = bundled_path() if path is None else path  # "" is a path (an unset $RULES), not the bundled set
     errs: List[Any]
     manifest_path, files, found_errors = find_files(path)
     errors: List[SafetyRulesError] = list(found_errors)
@@ -497,7 +497,7 @@ def own_files(path: Optional[str] = None) -> Tuple[str, ...]:
     """The rule files a rules PATH itself names (absolute paths), leaving out
     those an ``extends:`` manifest inherits from the bundled set; empty when
     the rule set extends nothing (then every file is its own)."""
-    path = path or bundled_path()
+    path = bundled_path() if path is None else path  # "" is a path (an unset $RULES), not the bundled set
     manifest_path, files, _errors = find_files(path)
     if manifest_path is None:
         return ()

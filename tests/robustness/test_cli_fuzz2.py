@@ -157,3 +157,16 @@ def test_bad_arguments_and_paths_get_a_message_and_the_documented_exit(tmp_path,
     assert code == want, (argv, code, err)
     if code and err:
         assert "error" in err.lower(), err
+
+
+def test_an_empty_rules_path_is_not_the_bundled_set(tmp_path):
+    """`validate "$RULES"` with RULES unset must fail, not check the bundled
+    set and pass; `load("")` alike (only no path at all means the bundled set)."""
+    import safetyrules
+
+    code, out, err = run_main("validate", "")
+    assert_no_escape(code, err)
+    assert code == 1 and "no such file or directory" in err, err
+    with pytest.raises(safetyrules.SafetyRulesError):
+        safetyrules.load("")
+    assert safetyrules.load().plan.standards  # None: the bundled set
