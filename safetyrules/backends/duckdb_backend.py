@@ -306,17 +306,20 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
     ``({node: column name}, [(column name, column)])``, the columns full
     length, in row order.
 
-    ``any``/``all``/``count``: the body is computed once per item, as a
-    plain column of a query over the list's items (flattened with Arrow,
-    with the outer facts the body reads repeated per item: no lambda),
-    coded as the lambda form codes it (:func:`~safetyrules.backends.sql.side_expressions`),
-    then reduced per row with numpy (the largest code decides ``any``, the
-    smallest ``all``; a count is the sum, unknown if an item is; an empty
-    list gives ``any`` false, ``all`` true, count 0; a null list stays
-    unknown).  ``sum`` keeps the lambda's left fold (float sums agree bit
-    for bit), over only the rows where the list is known when it is
-    sparse, scattered back to full length (a row left out has the list
-    unknown, so the sum is unknown there, as the query would give)."""
+    Every body is computed once per item, as a plain column of one query
+    over the list's items (:func:`_item_codes`: flattened with Arrow, only
+    the struct fields the bodies read, with the outer facts they read
+    repeated per item: no lambda), coded as the lambda form codes it
+    (:func:`~safetyrules.backends.sql.side_expressions`), then reduced per
+    row with numpy (the largest code decides ``any``, the smallest
+    ``all``; a count is the sum, unknown if an item is; a ``sum`` is added
+    left to right from 0, as the lambda's fold adds, so float sums agree
+    bit for bit (:func:`_sum`); an empty list gives ``any`` false, ``all``
+    true, count and sum 0; a null list stays unknown).  An integer sum
+    that could overflow 64 bits keeps the lambda's fold in DuckDB, over
+    only the rows where the list is known when it is sparse, scattered
+    back to full length (a row left out has the list unknown, so the sum
+    is unknown there, as the query would give)."""
     pa = require("pyarrow")
     pc = require("pyarrow.compute")
     import os
@@ -338,8 +341,9 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
             return
         chunks = table.column(src).chunks
         valid = _valid(chunks, n) if table.column(src).null_count else None
-        # the rows where the list is known (a default of each quantifier)
-        known = np.flatnonzero(valid) if valid is not None else None
+        # each row's code before its items: 1 (unknown) where the list is,
+        # the empty list's where it is known (made once per default)
+        bases: Dict[int, Any] = {}
         # each row's number of items (a null list has none, whatever its
         # offsets say: the items under it are left out, and so do the lengths here)
         lens = np.concatenate([np.diff(c.offsets.to_numpy()) for c in chunks]).astype(np.int64) if chunks \
@@ -375,11 +379,10 @@ def _side_columns(plan: Plan, table, con) -> Tuple[Dict[A.Node, str], List[Tuple
                 # empty list's (0 for any, 2 for all) where it is known,
                 # the items' largest / smallest where it has items
                 empty = 0 if node.kind == "any" else 2
-                if known is None:
-                    best = np.full(n, empty, np.int8)
-                else:
-                    best = np.ones(n, np.int8)
-                    best[known] = empty
+                if empty not in bases:
+                    bases[empty] = np.full(n, empty, np.int8) if valid is None else \
+                        np.where(valid, np.int8(empty), np.int8(1))
+                best = bases[empty].copy()
                 if len(starts):
                     reduce = np.maximum if node.kind == "any" else np.minimum
                     best[rows] = reduce.reduceat(c.to_numpy().astype(np.int8), starts)
