@@ -447,6 +447,9 @@ def _cmd_test(args) -> int:
     if args.fail_under is not None and not args.coverage:
         _err("error: --fail-under needs --coverage")
         return EXIT_BAD_INPUT
+    if args.fail_under is not None and not 0 <= args.fail_under <= 100:  # NaN too
+        _err(f"error: --fail-under {args.fail_under:g} is not a percentage (0-100)")
+        return EXIT_BAD_INPUT
     all_results = []
     failures: list = []
     for p in args.paths or [bundled_path()]:

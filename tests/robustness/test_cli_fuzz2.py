@@ -170,3 +170,10 @@ def test_an_empty_rules_path_is_not_the_bundled_set(tmp_path):
     with pytest.raises(safetyrules.SafetyRulesError):
         safetyrules.load("")
     assert safetyrules.load().plan.standards  # None: the bundled set
+
+
+@pytest.mark.parametrize("value", ["150", "-1", "nan"])
+def test_fail_under_must_be_a_percentage(value):
+    code, out, err = run_main("test", "--coverage", "--fail-under", value)
+    assert_no_escape(code, err)
+    assert code == 2 and "is not a percentage" in err, err
