@@ -717,7 +717,9 @@ def _compiled(plan: Plan, with_id: bool, schema) -> _Program:
         return hit[1]
     prog = _Program()
     prog.quantifiers, pre = _quantifier_program(plan, schema)
-    reads = _reads(plan, pre) | {ID_COLUMN} | {t.output for t in plan.tables_before + plan.tables_after}
+    # a decision fact no rule reads nor derives (an input named by decision:) too
+    reads = (_reads(plan, pre) | {ID_COLUMN} | {t.output for t in plan.tables_before + plan.tables_after}
+             | set(plan.decision.values()))
     prog.inputs = [c for c in schema.names if c in reads]
     st = _Stages(plan, pre)
     names = [f"__sr_c{j}" for j in range(len(plan.clauses))]

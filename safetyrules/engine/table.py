@@ -247,6 +247,10 @@ def decision_row(decision) -> dict:
 
 
 def _text(v: Any) -> Optional[str]:
+    # a bool decision fact as SQL and polars write it (CAST(true AS VARCHAR)
+    # is 'true'), not Python's 'True': the same column on every backend
+    if isinstance(v, bool):
+        return "true" if v else "false"
     return None if v is None else str(v)
 
 

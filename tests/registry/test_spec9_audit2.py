@@ -227,3 +227,25 @@ def test_a_pandas_frame_indexed_by_entity_id_keeps_the_ids(rules, backend):
     assert rules.evaluate_table(df.set_index(["entity.id", "n"]), backend=backend, as_of=DAY).to_pylist() == want
     # an unnamed index is row labels only
     assert rules.evaluate_table(df.set_index(pd.Index([7, 3])), backend=backend, as_of=DAY).to_pylist() == want
+
+
+def test_a_bool_or_integer_decision_fact_is_the_same_text_on_every_backend(tmp_path):
+    """The python backend wrote a bool tier as 'True', DuckDB and polars as 'true'."""
+    files = {
+        "v.yaml": "kind: vocabulary\nid: v\nfacts:\n  p: {type: bool}\n  k: {type: bool}\n  score: {type: integer}\n",
+        "s.yaml": 'kind: standard\nid: s\nversion: "1"\nclauses:\n  - {id: c, cite: C, severity: major, when: "p"}\n',
+        "g.yaml": "kind: table\nid: g\noutput: score\nrows:\n  - {when: \"findings.major > 0\", then: 3}\n"
+                  "  - {when: \"true\", then: 0}\n",
+        "ruleset.yaml": "kind: ruleset\nid: b\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: score, tier: k}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    table = pa.table({"p": [True, False, None], "k": [True, False, None]})
+    outs = {b: rules.evaluate_table(table, backend=b, as_of=DAY).to_pylist() for b in LOCAL}
+    assert [(r["level"], r["tier"]) for r in outs["duckdb"]] == [("3", "true"), ("0", "false"), ("0", None)]
+    assert outs["python"] == outs["duckdb"] == outs["polars"]
+    # the decision fact absent from the input: unknown on every backend
+    outs = {b: rules.evaluate_table(table.drop(["k"]), backend=b, as_of=DAY).to_pylist() for b in LOCAL}
+    assert [r["tier"] for r in outs["python"]] == [None, None, None]
+    assert outs["python"] == outs["duckdb"] == outs["polars"]
