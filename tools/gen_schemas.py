@@ -57,12 +57,12 @@ def fact_spec(allow_list):
             "description": "Recorded about the entity for people (reports, follow-up), read by no rule: lint does not warn that it is unused (W401).",
         },
     }
-    conds = [{"if": {"properties": {"type": {"const": "enum"}}}, "then": {"required": ["values"]}}]
+    conds = [{"if": {"properties": {"type": {"const": "enum"}}, "required": ["type"]}, "then": {"required": ["values"]}}]
     if allow_list:
         props["item"] = {"type": "object", "additionalProperties": {"$ref": "#/$defs/item_fact"}, "minProperties": 1}
         props["key"] = {"type": "string", "description": "The item field that names an item (supervision: findings name the items that made them true)."}
         # a list has records (item:) or enum values (values:, e.g. entity.activities)
-        conds.append({"if": {"properties": {"type": {"const": "list"}}}, "then": {"anyOf": [{"required": ["item"]}, {"required": ["values"]}]}})
+        conds.append({"if": {"properties": {"type": {"const": "list"}}, "required": ["type"]}, "then": {"anyOf": [{"required": ["item"]}, {"required": ["values"]}]}})
     return {"type": "object", "properties": props, "required": ["type"], "additionalProperties": False, "allOf": conds}
 
 
