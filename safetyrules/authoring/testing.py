@@ -181,7 +181,7 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
         node = c.own_condition
         for ex in c.examples:
             label = f"{c.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
-            if not _in_scope(only_files, ex.position.path) or not matches(pattern, c.standard, f"{c.standard}:{c.id}", label):
+            if not _in_scope(only_files, ex.position.path) or not matches(pattern, c.standard, c.id, f"{c.standard}:{c.id}", label, ex.name or ""):
                 continue
             t0 = time.perf_counter()
             where = (ex.position.line, ex.position.column)
@@ -205,7 +205,7 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
     for t in rules.plan.tables:
         for ex in t.examples:
             label = f"{t.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
-            if not _in_scope(only_files, ex.position.path) or not matches(pattern, t.id, label):
+            if not _in_scope(only_files, ex.position.path) or not matches(pattern, t.id, label, ex.name or ""):
                 continue
             t0 = time.perf_counter()
             where = (ex.position.line, ex.position.column)
