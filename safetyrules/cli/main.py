@@ -485,6 +485,10 @@ def _cmd_test(args) -> int:
     passed = sum(r.passed for r in examples)
     failed = len(examples) - passed
     print(f"{passed} passed, {failed} failed")
+    if args.k and not examples and not failures:
+        # a -k that selects nothing (a typo in CI) is no pass: pytest fails when all are deselected
+        _err(f"error: -k {args.k!r} matches no example")
+        return EXIT_FAIL
     return EXIT_FAIL if failed or failures else EXIT_OK
 
 

@@ -170,7 +170,7 @@ def test_cli_test_and_lint_are_scoped_to_the_overlay(tmp_path):
     assert n_all > 100
     out = io.StringIO()
     with redirect_stdout(out):
-        assert main(["test", d, "-k", "nothing-matches-this"]) == 0
+        assert main(["test", d, "-k", "nothing-matches-this"]) == 1  # nothing ran: no pass (docs/cli.md)
     assert out.getvalue().strip().endswith("0 passed, 0 failed")
     out = io.StringIO()
     with redirect_stdout(out):
