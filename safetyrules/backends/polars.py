@@ -113,7 +113,9 @@ class _Emit:
             if not isinstance(b, str):  # an unrolled list literal's item
                 return b
             return pl.element() if node.rest is None else pl.element().struct.field(node.rest)
-        if bound:
+        if any(isinstance(b, (str, _Flat)) for b in bound.values()):
+            # inside ``list.eval`` (or on the flattened items) only the item is
+            # seen; an unrolled list literal's body may read any column
             raise BackendError(
                 f"the polars backend cannot read '{node.name}' inside a list quantifier "
                 "(use the duckdb or spark backend)"
@@ -150,7 +152,14 @@ class _Emit:
                 if not r.items:
                     inner = pl.when(left.is_null()).then(self.null(pl.Boolean)).otherwise(pl.lit(False))
                 elif all(isinstance(i, (A.Number, A.String, A.Boolean, A.Date)) for i in r.items):
-                    inner = left.is_in([i.value for i in r.items])
+                    values = [i.value for i in r.items]
+                    if all(isinstance(i, A.Number) for i in r.items) and (
+                        any(isinstance(v, float) for v in values) or not getattr(node.left.ty, "integer", False)
+                    ):
+                        # polars 2 refuses is_in across Float64 and Int64 (``x in [0, 2]``
+                        # with x a number): compare as floats, as ``==`` does
+                        left, values = left.cast(pl.Float64), [float(v) for v in values]
+                    inner = left.is_in(values)
                 else:
                     # Kleene ``or`` of equalities is SPEC's membership exactly
                     inner = None
