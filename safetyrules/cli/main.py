@@ -191,7 +191,8 @@ def _cmd_evaluate(args) -> int:
         _print_errors(exc)
         return EXIT_BAD_INPUT
     try:
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()
+        # only an absent --as-of means today: `--as-of "$DAY"` with DAY unset is no date
+        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of is not None else datetime.date.today()
     except ValueError:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT
@@ -290,11 +291,13 @@ def _json_positions(path: str):
     if path not in _JSON_POSITIONS:
         values = None
         try:
-            from safetyrules.source.loader import load_yaml
+            from safetyrules.engine.reader import line_positions
 
             with open(path, "rb") as fh:
                 text = fh.read().decode("utf-8-sig")
-            values = load_yaml(text, path).values
+            # as for a JSON Lines record: a number the YAML loader refuses
+            # (1e400) keeps the positions of every value
+            values = line_positions(text)
         except (OSError, UnicodeDecodeError, ValueError, RecursionError, SafetyRulesError):
             values = None
         _JSON_POSITIONS.clear()  # one file at a time: a batch of files stays small

@@ -272,7 +272,7 @@ def run_evaluate(args, standalone: bool = False) -> int:
         _err(f"error: --out must end in .parquet, .csv or .jsonl (the format it is written in), got {args.out!r}")
         return EXIT_BAD_INPUT
     try:
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()
+        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of is not None else datetime.date.today()
     except ValueError:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT
@@ -329,7 +329,7 @@ def _cmd_sql(args) -> int:
     import safetyrules
 
     try:
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()
+        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of is not None else datetime.date.today()
     except ValueError:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT

@@ -1,0 +1,98 @@
+"""A third black-box audit of SPEC §5 (Python API), §6 (command line) and §7
+(the bundled core vocabulary), aimed at what test_spec_api_audit.py,
+test_cli.py and tests/robustness/ leave out.  The command line runs in this
+process (``safetyrules.cli.main.main``, what the console script calls) so the
+file stays fast; one test runs the console script for real."""
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import safetyrules
+
+VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  a: {type: bool}
+  n: {type: number, unit: m}
+"""
+STD = """\
+kind: standard
+id: st
+version: "1"
+clauses:
+  - {id: c1, cite: A1, severity: major, when: "a and n > 1"}
+"""
+MANIFEST = "kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\n"
+
+
+@pytest.fixture()
+def rules_dir(tmp_path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    for name, text in (("ruleset.yaml", MANIFEST), ("v.yaml", VOCAB), ("s.yaml", STD)):
+        (d / name).write_text(text, encoding="utf-8")
+    return str(d)
+
+
+def run_main(*argv):
+    """The command line in this process → (exit code, stdout, stderr)."""
+    from safetyrules.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse's own usage errors
+            code = exc.code
+    assert "Traceback" not in err.getvalue(), err.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- §6: --as-of DATE ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["", " ", "yesterday", "2024-02-30"])
+def test_an_as_of_that_is_no_date_is_bad_input_even_when_empty(rules_dir, tmp_path, value):
+    """`--as-of "$DAY"` with DAY unset must not silently decide as of today
+    (the API refuses as_of='' too): exit 2, a message naming --as-of, no
+    decision printed."""
+    facts = tmp_path / "f.yaml"
+    facts.write_text("a: true\n", encoding="utf-8")
+    code, out, err = run_main("evaluate", str(facts), "--rules", rules_dir, "--as-of", value, "--format", "json")
+    assert code == 2 and "--as-of" in err and out == "", (code, out, err)
+    with pytest.raises(safetyrules.SafetyRulesError):
+        safetyrules.load(rules_dir).evaluate({"a": True}, as_of=value)
+
+
+# -- §6: messages as PATH:LINE:COL ------------------------------------------------------
+
+
+def test_a_json_facts_file_with_a_number_too_large_is_located(rules_dir, tmp_path):
+    """A JSON facts file holding 1e400 names the file, line and column, as the
+    same text does in a JSON Lines file and in YAML (it printed only the path)."""
+    facts = tmp_path / "big.json"
+    facts.write_text('{\n  "a": true,\n  "n": 1e400\n}\n', encoding="utf-8")
+    code, out, err = run_main("evaluate", str(facts), "--rules", rules_dir, "--format", "json")
+    assert code == 2, err
+    assert err.startswith(f"{facts}:3:8: error:"), err
+    assert "'n'" in err
+
+
+@pytest.mark.parametrize("argv", [["sql", "--dialect", "duckdb"],
+                                  ["evaluate", "{reg}", "--backend", "python", "--out", "{out}"]],
+                         ids=["sql", "evaluate --out"])
+def test_the_registry_commands_refuse_an_empty_as_of_too(rules_dir, tmp_path, argv):
+    reg = tmp_path / "reg.csv"
+    reg.write_text("a,n\ntrue,2\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    argv = [a.format(reg=reg, out=out) for a in argv]
+    code, stdout, err = run_main(*argv, "--rules", rules_dir, "--as-of", "")
+    assert code == 2 and "--as-of" in err and stdout == "" and not out.exists(), (code, err)
