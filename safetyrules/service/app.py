@@ -15,6 +15,7 @@ import asyncio
 import datetime
 import json
 import os
+import zlib
 from typing import Any, AsyncIterator, Dict, List, Optional
 
 from starlette.applications import Starlette
@@ -142,6 +143,61 @@ def _parse_json(raw: bytes, what: str = "body") -> Any:
         raise Problem.single(400, "E-JSON", f"malformed JSON: {msg}{where}") from None
 
 
+#: the request content codings read (RFC 9110 §8.4.1), by their name: the
+#: ``wbits`` of :func:`zlib.decompressobj` (gzip; deflate is the zlib format)
+CODINGS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+def _coding(request: Request) -> Optional[str]:
+    """The body's content coding (None: as sent); a :class:`Problem` 415,
+    naming the codings read, for any other (RFC 9110 §15.5.16)."""
+    names = [c.strip().lower() for c in request.headers.get("content-encoding", "").split(",")]
+    names = [c for c in names if c and c != "identity"]
+    if not names:
+        return None
+    if len(names) == 1 and names[0] in CODINGS:
+        return names[0]
+    raise Problem.single(415, "E-ENCODING",
+                         f"the body's content coding {', '.join(names)!s} is not read here; send it as is, or with "
+                         f"Content-Encoding: gzip or deflate", headers={"Accept-Encoding": ACCEPT_ENCODING})
+
+
+async def _decoded(chunks: AsyncIterator[bytes], coding: str) -> AsyncIterator[bytes]:
+    """The chunks of a ``coding``-coded body, decoded, in pieces of at most
+    64 KiB (so that the limit on the body stops a small body that decodes
+    to a huge one as soon as it passes it); gzip members one after another
+    are one body (RFC 1952 §2.2)."""
+    wbits = CODINGS[coding]
+    d = zlib.decompressobj(wbits)
+    pending = False  # d has read input and not reached its end
+    async for chunk in chunks:
+        data = chunk
+        while data:
+            try:
+                out = d.decompress(data, 1 << 16)
+            except zlib.error as exc:
+                raise Problem.single(400, "E-ENCODING", f"the body is not valid {coding} data ({exc})") from None
+            if d.eof:
+                data, d, pending = d.unused_data, zlib.decompressobj(wbits), False
+            else:
+                data, pending = d.unconsumed_tail, True
+            if out:
+                yield out
+    if pending:
+        raise Problem.single(400, "E-ENCODING", f"the body's {coding} data ends before its end")
+
+
+def _query_as_of(request: Request) -> Optional[str]:
+    """The ``as_of`` query parameter (None when absent); given twice with
+    different values it is a 422, not a guess at which one was meant."""
+    values = request.query_params.getlist("as_of")
+    if len(set(values)) > 1:
+        raise Problem.single(422, "E-REQUEST", f"as_of is given {len(values)} times with different values "
+                             f"({', '.join(map(repr, values))}); give it once", "as_of")
+    return values[0] if values else None
+
+
 def _as_of(value: Any) -> Optional[datetime.date]:
     if value is None:
         return None
@@ -180,6 +236,13 @@ class _Service:
         if cl is not None and cl.strip().isdigit() and int(cl) > limit:
             raise Problem.single(413, "E-TOO-LARGE", f"the body is {int(cl)} bytes; the limit is {limit}")
 
+    def _body_chunks(self, request: Request) -> AsyncIterator[bytes]:
+        """The body as it arrives, decoded when it has a content coding
+        (a :class:`Problem` 415, at once, for a coding not read)."""
+        coding = _coding(request)
+        chunks = self._chunks(request)
+        return _decoded(chunks, coding) if coding else chunks
+
     async def _chunks(self, request: Request) -> AsyncIterator[bytes]:
         """The body as it arrives; each chunk must come within the timeout."""
         stream = request.stream().__aiter__()
@@ -203,7 +266,7 @@ class _Service:
         limit = self.max_body
         try:
             self._check_length(request, limit)
-            return await self._read_all(self._chunks(request))
+            return await self._read_all(self._body_chunks(request))
         except Problem as p:
             if p.status == 413:
                 await self._drain_if_closing(request)
@@ -218,7 +281,9 @@ class _Service:
         this: the server reads the unread body past the answer itself, so
         the 413 goes out at once."""
         closing = request.scope.get("http_version") == "1.0" or "close" in request.headers.get("connection", "").lower()
-        if not closing:
+        if not closing or "100-continue" in request.headers.get("expect", "").lower():
+            # a client that waits for "100 Continue" sends no body after a
+            # final answer (RFC 9110 §10.1.1): reading would invite it to
             return
         receive = request.receive
         n = 0
@@ -273,6 +338,15 @@ class _Service:
         if not isinstance(facts, dict):
             raise Problem.single(422, "E-FACTS", f'"facts" must be a JSON object, got {_json_kind(facts)}')
         day = _as_of(doc.get("as_of"))
+        query = _query_as_of(request)
+        if query is not None:
+            # the batch's way of giving the date, sent here too: that day,
+            # never silently today; one that contradicts the body's is a 422
+            asked = _as_of(query)
+            if day is not None and asked != day:
+                raise Problem.single(422, "E-REQUEST", f"as_of is {doc.get('as_of')!r} in the body and {query!r} "
+                                     "in the query; give it once", "as_of")
+            day = asked
         # decided in a worker thread: a long decision (an entity with
         # thousands of list items) must not stop the event loop, so health
         # checks and other requests are answered meanwhile (the rule set is
@@ -301,11 +375,12 @@ class _Service:
         sends none for ``--timeout`` seconds gets a 408 problem; a pause
         later, once the answer streams, is an ``E-TIMEOUT`` line."""
         request = Request(scope, receive)
-        chunks = self._chunks(request)
         try:
-            day = _as_of(request.query_params.get("as_of"))
+            day = _as_of(_query_as_of(request))
             self._check_length(request, self.max_body)
-            if request.headers.get("content-length") is None:
+            chunks = self._body_chunks(request)
+            if request.headers.get("content-length") is None or _coding(request):
+                # a coded body's length says nothing of what it decodes to
                 chunks = _once(await self._read_all(chunks))
             else:
                 chunks = await _started(chunks)
@@ -313,6 +388,13 @@ class _Service:
             if p.status == 413:
                 await self._drain_if_closing(request)
             await _problem_response(p)(scope, receive, send)
+            return
+        if scope.get("http_version") == "1.0":
+            # an HTTP/1.0 client reads no chunked answer (RFC 9112 §6.1),
+            # and the server chunks every answer without a length: the
+            # lines go out together, with their Content-Length
+            parts = [part async for part in self._batch_lines(chunks, day)]
+            await Response(b"".join(parts), media_type=NDJSON)(scope, receive, send)
             return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", NDJSON.encode())]})
@@ -414,7 +496,8 @@ class _AsgiEndpoint:
 
 
 def _problem_response(p: Problem) -> Response:
-    return Response(canonical_json(p.to_dict()).encode("utf-8"), status_code=p.status, media_type=PROBLEM)
+    return Response(canonical_json(p.to_dict()).encode("utf-8"), status_code=p.status, media_type=PROBLEM,
+                    headers=p.headers or None)
 
 
 def create_app(

@@ -54,9 +54,10 @@ def ruleset_schema() -> Dict[str, Any]:
 
 def _problems(*statuses: int) -> Dict[str, Any]:
     text = {
-        400: "Malformed JSON (or not UTF-8)",
+        400: "Malformed JSON (or not UTF-8, or not the gzip/deflate data its Content-Encoding says)",
         408: "The request body did not arrive in time",
-        413: "The request body is over the limit (--max-body)",
+        413: "The request body is over the limit (--max-body), after decoding when it has a Content-Encoding",
+        415: "A Content-Encoding other than gzip or deflate (the Accept-Encoding header names those read)",
         422: "Valid JSON, but not valid facts (or not a valid request)",
     }
     return {
@@ -102,13 +103,16 @@ def openapi_document(plan: Plan) -> Dict[str, Any]:
                 "post": {
                     "operationId": "evaluate",
                     "summary": "Decide one entity",
+                    "parameters": [{**as_of_param, "description": (
+                        "Decision date (ISO 8601), as for the batch: used when the body has no as_of; "
+                        "one that differs from the body's is a 422.")}],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EvaluateRequest"}}},
                     },
                     "responses": {
                         "200": _json("#/components/schemas/Decision", "The decision, byte-identical to Decision.to_json()"),
-                        **_problems(400, 408, 413, 422),
+                        **_problems(400, 408, 413, 415, 422),
                     },
                 }
             },
@@ -129,7 +133,7 @@ def openapi_document(plan: Plan) -> Dict[str, Any]:
                             ),
                             "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
                         },
-                        **_problems(408, 413, 422),
+                        **_problems(400, 408, 413, 415, 422),
                     },
                 }
             },
@@ -171,7 +175,7 @@ def openapi_document(plan: Plan) -> Dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "facts": {"$ref": "#/components/schemas/Facts"},
-                        "as_of": {"type": "string", "format": "date"},
+                        "as_of": {"type": ["string", "null"], "format": "date"},
                     },
                     "required": ["facts"],
                     "additionalProperties": False,

@@ -37,15 +37,20 @@ def error_entry(err: BaseException, code: Optional[str] = None) -> Dict[str, Any
 class Problem(Exception):
     """An error answer: HTTP status, one-sentence detail, the error entries."""
 
-    def __init__(self, status: int, detail: str, errors: Iterable[Dict[str, Any]] = ()) -> None:
+    def __init__(self, status: int, detail: str, errors: Iterable[Dict[str, Any]] = (),
+                 headers: Optional[Dict[str, str]] = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors: List[Dict[str, Any]] = list(errors)
+        #: response headers the answer needs besides its content type
+        #: (``Accept-Encoding`` with a 415 for a content coding, RFC 9110 §15.5.16)
+        self.headers: Dict[str, str] = dict(headers or {})
 
     @classmethod
-    def single(cls, status: int, code: str, message: str, fact: Optional[str] = None) -> "Problem":
-        return cls(status, message, [{"code": code, "message": message, "fact": fact}])
+    def single(cls, status: int, code: str, message: str, fact: Optional[str] = None,
+               headers: Optional[Dict[str, str]] = None) -> "Problem":
+        return cls(status, message, [{"code": code, "message": message, "fact": fact}], headers)
 
     def to_dict(self) -> Dict[str, Any]:
         uri, title = PROBLEM_TYPES.get(self.status, ("about:blank", "Error"))
