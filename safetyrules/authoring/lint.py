@@ -411,7 +411,14 @@ def run(
             summary.append(f"{p}: {len(errs)} error{'s' if len(errs) != 1 else ''}")
             continue
         ws = lint(rules, disable=disable, gaps=gaps)
-        own = set() if all_files else set(own_files(p))
+        mine = set(own_files(p))
+        if mine:  # an overlay: what it masks or replaces of the inherited rules (supervision.md §8.5)
+            from safetyrules.authoring import provenance_lint
+
+            off = set(disable)
+            ws = sorted(ws + [w for w in provenance_lint.check_overlay(rules, mine) if w.code not in off and w.name not in off],
+                        key=lambda w: (str(w.path), w.line or 0, w.column or 0, w.code))
+        own = set() if all_files else mine
         if own:
             ws = [w for w in ws if w.path is not None and os.path.abspath(w.path) in own]
         warnings.extend(ws)
@@ -419,7 +426,10 @@ def run(
         for w in ws:
             counts[w.code] = counts.get(w.code, 0) + 1
         detail = ", ".join(f"{k} {CODES[k][0]} ×{v}" for k, v in sorted(counts.items()))
-        summary.append(f"{p}: {len(ws)} warning{'s' if len(ws) != 1 else ''}" + (f" ({detail})" if detail else ""))
+        n_err = sum(w.severity == "error" for w in ws)  # the provenance errors (L-PROV-*) are no warnings
+        n_warn = len(ws) - n_err
+        head = f"{n_err} error{'s' if n_err != 1 else ''}, " if n_err else ""
+        summary.append(f"{p}: {head}{n_warn} warning{'s' if n_warn != 1 else ''}" + (f" ({detail})" if detail else ""))
     return errors, warnings, summary
 
 

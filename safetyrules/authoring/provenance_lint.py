@@ -17,7 +17,10 @@ Checks (codes in :mod:`safetyrules.authoring.codes`):
   before ``as_of`` (Liaoning: adjustment starts within 1 month), or
   ``review_by`` has passed;
 * ``L-PROV-WEAKENS``: a local standard supersedes a national one (local items
-  may add or tighten, never loosen).
+  may add or tighten, never loosen); and, in an overlay (:func:`check_overlay`),
+  an own standard that declares no layer superseding an inherited one, or an
+  own table deriving a fact the inherited rule set takes as input (it masks
+  the clauses that read it).
 
 Bundled national standards that declare nothing have layer ``None`` (shown as
 ``undeclared``): the project does not claim a layer a text does not state.
@@ -28,7 +31,7 @@ from __future__ import annotations
 import datetime
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-__all__ = ["FIELDS", "clause_provenance", "list_keys", "check", "LAYERS"]
+__all__ = ["FIELDS", "clause_provenance", "list_keys", "check", "check_overlay", "LAYERS"]
 
 LAYERS = ("national", "provincial", "municipal", "district", "street", "grid")
 FIELDS = ("layer", "authority", "doc_no", "published", "scope", "kind", "basis", "snapshot", "review_by")
@@ -141,14 +144,70 @@ def check(rules, as_of: Optional[datetime.date] = None) -> List[Any]:
     for s in rules.plan.standards:
         lay = layer_of.get(s.id)
         if lay in LAYERS[1:]:
-            for old in s.supersedes:
+            doc = _doc(s.position.path)
+            for i, old in enumerate(s.supersedes):
                 if layer_of.get(old) in (None, "national"):
-                    p = prov.get((s.id, s.clauses[0].id), {})
+                    at = doc.loc(("effective", "supersedes", i)) if doc is not None else s.position  # the entry, not the file
                     out.append(LintWarning(
                         "L-PROV-WEAKENS",
                         f"{lay} standard {s.id} supersedes the national standard {old}: local items may add or tighten, never replace national ones",
-                        path=s.position.path, line=s.position.line, column=s.position.column,
+                        path=s.position.path, line=at.line, column=at.column,
                     ))
+    return out
+
+
+def check_overlay(rules, own) -> List[Any]:
+    """``L-PROV-WEAKENS`` for an overlay (a rule set that ``extends:`` another),
+    given the absolute paths of its own files: an own standard that declares
+    no layer (a declared local one is :func:`check`'s) superseding an
+    inherited standard drops the inherited clauses; an own table deriving a
+    fact that an inherited vocabulary declares and inherited rules read as
+    input masks the clauses that read it (supervision.md §8.5: "an overlay
+    masks, removes or loosens a national clause")."""
+    import os
+
+    from safetyrules.authoring.codes import LintWarning
+
+    if not own:
+        return []
+    mine = lambda pos: pos is not None and pos.path is not None and os.path.abspath(pos.path) in own  # noqa: E731
+    inherited = {s.id for s in rules.plan.standards if not mine(s.position)}
+    prov = clause_provenance(rules)
+    out: List[Any] = []
+    for s in rules.plan.standards:
+        if not mine(s.position) or not s.clauses or prov.get((s.id, s.clauses[0].id), {}).get("standard_layer") is not None:
+            continue
+        doc = _doc(s.position.path)
+        for i, old in enumerate(s.supersedes):
+            if old in inherited:
+                at = doc.loc(("effective", "supersedes", i)) if doc is not None else s.position
+                out.append(LintWarning(
+                    "L-PROV-WEAKENS",
+                    f"overlay standard {s.id} supersedes the inherited standard {old}, dropping its clauses: "
+                    "an overlay may add or tighten, never replace them (declare layer: national for a national edition)",
+                    path=s.position.path, line=at.line, column=at.column,
+                ))
+    read: Dict[str, str] = {}
+    for c in rules.plan.clauses:
+        if not mine(c.position):
+            for f in c.reads:
+                read.setdefault(f, f"clause {c.standard}:{c.id}")
+    for t in rules.plan.tables:
+        if not mine(t.position):
+            for f in t.reads:
+                read.setdefault(f, f"table {t.id}")
+    origins = rules.plan.fact_origins or {}
+    for t in rules.plan.tables:
+        if not mine(t.position) or t.output not in read or mine(origins.get(t.output)):
+            continue
+        doc = _doc(t.position.path)
+        at = doc.loc(("output",)) if doc is not None else t.position
+        out.append(LintWarning(
+            "L-PROV-WEAKENS",
+            f"overlay table {t.id} derives {t.output}, an input fact of the inherited rules ({read[t.output]} reads it): "
+            "it masks the clauses that read it; an overlay may add or tighten, never replace them",
+            path=t.position.path, line=at.line, column=at.column,
+        ))
     return out
 
 

@@ -85,3 +85,95 @@ def test_k_that_selects_nothing_fails(tmp_path, run):
     assert code == 1, out + err
     assert "-k 'NOMATCH' matches no example" in err, err
     assert last(out) == "0 passed, 0 failed"
+
+
+# -- an overlay may add or tighten, never mask or replace a national clause --------------
+
+OVERLAY = {
+    "ruleset.yaml": "kind: ruleset\nid: city.a3\nextends: cn.default\ninclude: [local/*.yaml]\n",
+}
+
+SUPERSEDES = """\
+kind: standard
+id: city.a3.law
+version: "2025"
+effective: {from: 2020-01-01, supersedes: [cn.npc.safety-production-law]}
+clauses:
+  - id: w1
+    cite: W1
+    severity: general
+    when: "entity.employees > 100000"
+    examples:
+      - {facts: {entity.employees: 100001}, expect: true}
+      - {facts: {entity.employees: 1}, expect: false}
+"""
+
+MASK = """\
+kind: table
+id: city.a3.mask
+output: contractors.present
+rows:
+  - {when: "true", then: false}
+"""
+
+
+def test_overlay_superseding_a_national_standard_is_l_prov_weakens(tmp_path, run):
+    """supervision.md §8.5 (normative by SPEC §10): "L-PROV-WEAKENS (error):
+    an overlay masks, removes or loosens a national clause"; SPEC §12: an
+    overlay adds or tightens.  An overlay standard that declares no layer and
+    supersedes the national Safety Production Law drops every one of its
+    clauses: lint reports it at the supersedes entry and exits 1."""
+    d = write(tmp_path / "city", dict(OVERLAY, **{"local/law.yaml": SUPERSEDES}))
+    code, out, err = run("lint", d)
+    text = out + err
+    assert code == 1, text
+    assert "law.yaml:4:44: error: " in text and "[L-PROV-WEAKENS provenance-weakens]" in text, text
+    assert "cn.npc.safety-production-law" in text
+
+
+def test_overlay_deriving_a_national_input_fact_is_l_prov_weakens(tmp_path, run):
+    """An overlay table that derives a fact the national clauses take as input
+    (here: always 'no contractors') masks those clauses without touching
+    them; lint reports it at the table's output."""
+    d = write(tmp_path / "city", dict(OVERLAY, **{"local/mask.yaml": MASK}))
+    code, out, err = run("lint", d)
+    text = out + err
+    assert code == 1, text
+    assert "mask.yaml:3:9: error: " in text and "contractors.present" in text, text
+    assert "[L-PROV-WEAKENS provenance-weakens]" in text
+
+
+def test_overlay_that_only_adds_is_not_weakening(tmp_path, run):
+    """The same overlay superseding only its own older edition, and deriving
+    only its own facts, is clean (the check is not a blanket ban)."""
+    own = SUPERSEDES.replace("cn.npc.safety-production-law", "city.a3.old")
+    old = SUPERSEDES.replace("city.a3.law", "city.a3.old").replace(
+        "effective: {from: 2020-01-01, supersedes: [cn.npc.safety-production-law]}", "effective: {from: 2019-01-01}")
+    vocab = "kind: vocabulary\nid: city.a3.v\nfacts:\n  city.a3.flag: {type: bool}\n"
+    table = MASK.replace("contractors.present", "city.a3.flag")
+    files = dict(OVERLAY, **{"local/law.yaml": own, "local/old.yaml": old, "local/v.yaml": vocab, "local/t.yaml": table})
+    d = write(tmp_path / "city", files)
+    code, out, err = run("lint", d, "--format", "json")
+    import json
+
+    assert [w for w in json.loads(out)["warnings"] if w["code"] == "L-PROV-WEAKENS"] == [], out
+
+
+def test_lint_summary_counts_provenance_errors_as_errors(tmp_path, run):
+    """lint exits 1 on L-PROV-WEAKENS without --strict, as on an error: the
+    summary line must not call it a warning."""
+    d = write(tmp_path / "city", dict(OVERLAY, **{"local/mask.yaml": MASK}))
+    code, out, err = run("lint", d)
+    assert code == 1
+    assert last(out) == f"{d}: 1 error, 0 warnings (L-PROV-WEAKENS provenance-weakens ×1)", out
+
+
+def test_a_declared_local_layer_superseding_national_is_located_at_the_entry(tmp_path, run):
+    """SPEC §2: errors point at the offending node -- the supersedes entry,
+    not the file's 1:1 -- and are reported once."""
+    local = SUPERSEDES.replace('version: "2025"\n', 'version: "2025"\nlayer: municipal\n')
+    d = write(tmp_path / "city", dict(OVERLAY, **{"local/law.yaml": local}))
+    code, out, err = run("lint", d, "--disable", "L-PROV-MISSING")
+    assert code == 1, out + err
+    weak = [ln for ln in out.splitlines() if "L-PROV-WEAKENS" in ln and ": error: " in ln]
+    assert len(weak) == 1 and weak[0].startswith(f"{d}/local/law.yaml:5:44: error: municipal standard city.a3.law"), out
