@@ -120,7 +120,9 @@ class Domains:
                 consts |= self._consts.get(n, set())
             out = tuple(_domain(spec, consts))
         elif spec is not None and spec.type == "list":
-            out = ([],)
+            from safetyrules.engine.list_values import list_candidates
+
+            out = list_candidates(self, base, spec) if field is None else ([],)
         self._cache[key] = out
         return out
 
