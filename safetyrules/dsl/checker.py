@@ -86,6 +86,10 @@ def _typed(node: A.Node, ty: Type, **changes) -> A.Node:
     return _evolve(node, changes)
 
 
+def _is_literal(node: A.Node) -> bool:
+    return isinstance(node, A.Number) or _is_unit_literal(node)
+
+
 def _is_unit_literal(node: A.Node) -> bool:
     return isinstance(node, A.Number) and node.unit is not None
 
@@ -150,8 +154,17 @@ class _Checker:
     def _adopt(self, node: A.Node, target: Type) -> A.Node:
         return _typed(node, Type("number", unit=target.unit, integer=node.ty.integer))
 
-    def _unify(self, left: A.Node, right: A.Node, where: A.Node) -> Tuple[A.Node, A.Node, Type]:
-        """Two numbers brought to one unit; returns them and the common type."""
+    def _unify(self, left: A.Node, right: A.Node, where: A.Node, keep_left: bool = False) -> Tuple[A.Node, A.Node, Type]:
+        """Two numbers brought to one unit; returns them and the common type.
+
+        Two non-literal numbers in different units (two facts) meet in the
+        larger unit, whichever side each is on, so that ``w == h`` and
+        ``h == w`` (cm and m) are one comparison: scaling down by a whole
+        ratio is one correctly rounded division (110 / 100 is 1.1), where
+        scaling up multiplies the error of the float (1.1 * 100 is
+        110.00000000000001).  ``keep_left``: the caller keeps ``left`` as it
+        is (and uses only the right one returned), so the right one is
+        brought to the left's unit."""
         lt, rt = left.ty, right.ty
         integer = lt.integer and rt.integer
         if lt.flex and rt.flex:
@@ -183,6 +196,8 @@ class _Checker:
             return left, self._convert_literal_to(right, lu), Type("number", unit=lu)
         if _is_unit_literal(left) or isinstance(left, A.Number):
             return self._convert_literal_to(left, ru), right, Type("number", unit=ru)
+        if not keep_left and lu.factor < ru.factor:
+            return self._scale(left, lu, ru), right, Type("number", unit=ru)
         return left, self._scale(right, ru, lu), Type("number", unit=lu)
 
     def _convert_literal_to(self, node: A.Number, target: units.Unit) -> A.Node:
@@ -230,9 +245,14 @@ class _Checker:
     def _common_number(self, items: List[A.Node]) -> Type:
         ty = items[0].ty
         for i in items[1:]:
-            _, _, ty2 = self._unify(_typed(items[0], ty), i, i)
+            _, _, ty2 = self._unify(_typed(items[0], ty), i, i, keep_left=True)
             if ty.flex and not ty2.flex:
                 ty = ty2
+        # items that are facts meet in the largest of their units, as two
+        # facts do in _unify (literals convert to it exactly)
+        facts = [i.ty.unit for i in items if not i.ty.flex and i.ty.unit is not None and not _is_literal(i)]
+        if facts:
+            return Type("number", unit=max(facts, key=lambda u: u.factor))
         return Type("number", unit=ty.unit, flex=ty.flex)
 
     def _to_unit(self, node: A.Node, target: Type) -> A.Node:
@@ -271,14 +291,14 @@ class _Checker:
             raise _err(f"{what} needs a number, but this is {out.ty.describe()}", node)
         return out
 
-    def _pair_for_equality(self, left: A.Node, right: A.Node, where: A.Node) -> Tuple[A.Node, A.Node]:
+    def _pair_for_equality(self, left: A.Node, right: A.Node, where: A.Node, keep_left: bool = False) -> Tuple[A.Node, A.Node]:
         lt, rt = left.ty, right.ty
         if lt.kind == "any" or rt.kind == "any":
             return left, right
         if lt.kind != rt.kind:
             raise _err(f"cannot compare {lt.describe()} with {rt.describe()}", where)
         if lt.kind == "number":
-            left, right, _ = self._unify(left, right, where)
+            left, right, _ = self._unify(left, right, where, keep_left=keep_left)
             return left, right
         if lt.kind == "string":
             self._enum_literal(left, right)
@@ -293,6 +313,22 @@ class _Checker:
                 target = Type("number", unit=common.unit, flex=common.flex)
                 left, right = self._list_to_unit(left, target), self._list_to_unit(right, target)
         return left, right
+
+    def _to_largest_unit(self, left: A.Node, items) -> A.Node:
+        """``left`` of ``left in [...]`` brought to the largest unit of the
+        items that are not literals (facts), as ``left == item`` would be
+        (see ``_unify``); literal items are then converted to it exactly."""
+        lt = left.ty
+        if lt.kind != "number" or lt.flex or lt.unit is None:
+            return left
+        best = lt.unit
+        for item in items:
+            it = item.ty
+            if it.kind != "number" or it.flex or it.unit is None or _is_literal(item):
+                continue
+            if it.unit.dimension == best.dimension and it.unit.factor > best.factor:
+                best = it.unit
+        return left if best is lt.unit else self._scale(left, lt.unit, best)
 
     def _list_to_unit(self, node: A.Node, target: Type) -> A.Node:
         elem = node.ty.elem
@@ -327,9 +363,10 @@ class _Checker:
             if rt.kind not in ("list", "any"):
                 raise _err(f"'{op}' needs a list on its right, but this is {rt.describe()}", node.right)
             if isinstance(right, A.ListLit):
+                left = self._to_largest_unit(left, right.items)
                 items = []
                 for item in right.items:
-                    _, conv = self._pair_for_equality(left, item, item)
+                    _, conv = self._pair_for_equality(left, item, item, keep_left=True)
                     items.append(conv)
                 right = _typed(right, Type("list", elem=left.ty), items=tuple(items))
             elif rt.elem is not None and rt.elem.kind not in ("any", left.ty.kind) and left.ty.kind != "any":
@@ -369,6 +406,8 @@ class _Checker:
             if lu.factor != ru.factor:
                 if isinstance(right, A.Number):
                     right = self._convert_literal_to(right, lu)
+                elif lu.factor < ru.factor and not isinstance(left, A.Number):
+                    left = self._scale(left, lu, ru)  # the larger unit, as in _unify
                 else:
                     right = self._scale(right, ru, lu)
             return _typed(node, Type("number"), left=left, right=right)
@@ -417,7 +456,7 @@ class _Checker:
                 if ty.kind == "number":
                     # bring every argument to the unit of the first one seen
                     base = _typed(args[0], ty)
-                    _, conv, ty2 = self._unify(base, a, a)
+                    _, conv, ty2 = self._unify(base, a, a, keep_left=True)
                     out.append(conv)
                     if ty.flex and not ty2.flex:
                         out = [self._adopt(x, ty2) if x.ty.flex else x for x in out]

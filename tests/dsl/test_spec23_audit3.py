@@ -1,0 +1,57 @@
+"""A third black-box audit of SPEC §2 (files) and §3 (expressions): what the
+first two rounds (tests/dsl/test_spec3_audit.py, tests/engine/test_loader.py,
+tests/engine/test_spec_api_audit.py, tests/robustness/) did not try.  Rule sets
+are written to temp dirs and loaded as a user would."""
+
+import datetime
+import json
+
+import pytest
+
+import safetyrules
+from safetyrules import dsl
+
+DAY = datetime.date(2024, 3, 1)
+
+VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  h: {type: number, unit: m}
+  w: {type: number, unit: cm}
+  a: {type: bool}
+"""
+
+
+def _ruleset(tmp_path, conditions, vocab=VOCAB):
+    (tmp_path / "v.yaml").write_text(vocab, encoding="utf-8")
+    body = "".join(
+        f"  - {{id: c{i}, cite: X, severity: general, when: {json.dumps(c)}}}\n" for i, c in enumerate(conditions)
+    )
+    (tmp_path / "s.yaml").write_text(f'kind: standard\nid: s\nversion: "1"\nclauses:\n{body}', encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    return safetyrules.load(str(tmp_path))
+
+
+def _holds(rules, conditions, facts):
+    d = rules.evaluate(facts, as_of=DAY).to_dict()
+    found = {f["clause"] for f in d["findings"]}
+    return {c: f"c{i}" in found for i, c in enumerate(conditions)}
+
+
+# -- §3 "two facts of one dimension are converted to a common unit" ----------------------
+#
+# 110 cm and 1.1 m are one length: comparing them must not depend on which side of the
+# operator each fact is written (it did: w == h scaled h by 100, 1.1 * 100 being
+# 110.00000000000001, while h == w scaled w by 1/100).
+
+EQUAL = ["h == w", "w == h", "h >= w", "w >= h", "h <= w", "w <= h", "w - h == 0", "h - w == 0",
+         "w / h == 1", "h / w == 1", "w in [h]", "h in [w]", "w in [1 km, h]", "[w] == [h]", "[h] == [w]",
+         "not (w != h)", "not (h > w)", "not (w > h)"]
+
+
+@pytest.mark.parametrize("h, w", [(1.1, 110), (0.07, 7), (2.3, 230), (0.29, 29)])
+def test_two_facts_of_one_dimension_compare_the_same_either_way(tmp_path, h, w):
+    rules = _ruleset(tmp_path, EQUAL)
+    got = _holds(rules, EQUAL, {"h": h, "w": w})
+    assert [c for c, ok in got.items() if not ok] == []
