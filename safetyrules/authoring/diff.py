@@ -207,11 +207,19 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
             changes.append(_change("fact", "added", "vocabulary", name, new=b.type))
         elif b is None:
             changes.append(_change("fact", "removed", "vocabulary", name, old=a.type))
-        elif (a.type, a.unit, a.values, a.min, a.max) != (b.type, b.unit, b.values, b.min, b.max):
+        elif _sig(a) != _sig(b):
             changes.append(
                 _change("fact", "changed", "vocabulary", name, field="declaration",
                         old=_spec_text(a), new=_spec_text(b))
             )
+    # the manifest: its id and its decision: (SPEC §4: part of the rules, and of the digest)
+    if old.plan.id != new.plan.id:
+        changes.append(_change("ruleset", "changed", new.plan.id, new.plan.id, field="id", old=old.plan.id, new=new.plan.id))
+    od, nd = dict(old.plan.decision or {}), dict(new.plan.decision or {})
+    for key in sorted(set(od) | set(nd)):
+        if od.get(key) != nd.get(key):
+            changes.append(_change("ruleset", "changed", new.plan.id, new.plan.id, field=f"decision.{key}",
+                                   old=od.get(key), new=nd.get(key)))
     # standards and clauses
     olds = {s.id: s for s in old.standards}
     news = {s.id: s for s in new.standards}
@@ -339,9 +347,21 @@ def _warn_text(w: Optional[Dict[str, Any]]) -> str:
 
 def _position(rules, c: Dict[str, Any]):
     """Where a change is, in ``rules``: the clause, row, table, standard or
-    fact declaration (None when ``rules`` does not have it)."""
+    fact declaration, or the manifest's changed key (None when ``rules``
+    does not have it)."""
     plan = rules.plan
     kind = c["kind"]
+    if kind == "ruleset":
+        pos = plan.manifest
+        if pos is None or not pos.path or pos.path.startswith("<"):
+            return None
+        from safetyrules.source.files import read_rule_file
+
+        doc, _errs = read_rule_file(pos.path)
+        if doc is None:
+            return pos
+        at = doc.loc(tuple(c.get("field", "").split(".")))
+        return attrs.evolve(pos, line=at.line, column=at.column) if attrs.has(type(pos)) else pos
     if kind == "fact":
         return plan.fact_origins.get(c["id"])
     if kind == "standard":
@@ -381,7 +401,16 @@ def _applies(rules, sid: str) -> Optional[A.Node]:
     return s.applies_when.node
 
 
+def _sig(s) -> Tuple:
+    """What a fact declaration decides: type, unit, values, bounds and, for
+    a list of records, each item field's (titles are not part of it)."""
+    item = tuple(sorted((k, _sig(v)) for k, v in s.item.items())) if s.item else None
+    return (s.type, s.unit, s.values, s.min, s.max, item)
+
+
 def _spec_text(s) -> str:
+    if s.item:
+        return f"{s.type} of {{" + ", ".join(f"{k}: {_spec_text(v)}" for k, v in sorted(s.item.items())) + "}"
     parts = [s.type]
     if s.unit:
         parts.append(f"unit {s.unit}")
@@ -566,8 +595,9 @@ def _cx_text(cx: Dict[str, Any]) -> str:
 
 
 def _line(c: Dict[str, Any]) -> str:
-    what = {"standard": "standard", "clause": "clause", "table": "table", "row": "row", "fact": "fact"}[c["kind"]]
-    head = f"{c['action']} {what} {c['id']}" if c["kind"] in ("standard", "table", "fact") else f"{c['action']} {what} {c['in']} / {c['id']}"
+    what = {"standard": "standard", "clause": "clause", "table": "table", "row": "row", "fact": "fact",
+            "ruleset": "ruleset"}[c["kind"]]
+    head = f"{c['action']} {what} {c['id']}" if c["kind"] in ("standard", "table", "fact", "ruleset") else f"{c['action']} {what} {c['in']} / {c['id']}"
     if c["action"] == "changed" and c["field"] == "output" and c["kind"] == "table":
         head += " — its output, as a whole"
     elif c["action"] == "changed" and c["field"] == "warn" and c["kind"] == "table":

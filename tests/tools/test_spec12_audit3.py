@@ -177,3 +177,54 @@ def test_a_declared_local_layer_superseding_national_is_located_at_the_entry(tmp
     assert code == 1, out + err
     weak = [ln for ln in out.splitlines() if "L-PROV-WEAKENS" in ln and ": error: " in ln]
     assert len(weak) == 1 and weak[0].startswith(f"{d}/local/law.yaml:5:44: error: municipal standard city.a3.law"), out
+
+
+# -- diff: the manifest's decision: is part of the rules ------------------------------------
+
+MY_LEVEL = """\
+kind: table
+id: my
+output: my.level
+rows:
+  - {when: "risk.level == 'red'", then: red}
+  - {when: "true", then: blue}
+"""
+
+
+def test_diff_reports_a_change_of_the_manifests_decision(tmp_path, run):
+    """SPEC §4: a change of the manifest's `decision:` is a change of the rules
+    (it changes the digest); `diff` must list it, and `--fail-on any` must
+    fail on it, even with no corpus to show an entity whose level moves."""
+    files = dict(RULES, **{"my.yaml": MY_LEVEL})
+    files["v.yaml"] = RULES["v.yaml"] + "  my.level: {type: enum, values: [red, blue]}\n"
+    old = write(tmp_path / "old", files)
+    new = write(tmp_path / "new", dict(files, **{"ruleset.yaml": RULES["ruleset.yaml"].replace("risk.level", "my.level")}))
+    code, out, err = run("diff", old, new, "--fail-on", "any")
+    assert code == 1, out + err
+    assert "changed ruleset a3 — decision.level: risk.level → my.level" in out, out
+    import json
+
+    code, out, err = run("diff", old, new, "--format", "json")
+    assert code == 0, out + err
+    (c,) = json.loads(out)["changes"]
+    assert (c["kind"], c["field"], c["old"], c["new"]) == ("ruleset", "decision.level", "risk.level", "my.level"), c
+    assert c["at"]["path"].endswith("ruleset.yaml") and (c["at"]["line"], c["at"]["column"]) == (4, 19), c
+    code, out, err = run("diff", old, new, "--format", "sarif")
+    assert code == 0 and json.loads(out)["runs"][0]["results"][0]["ruleId"] == "D102", out
+    code, out, err = run("diff", old, new, "--format", "markdown")
+    assert code == 0 and "decision.level" in out, out
+
+
+def test_diff_reports_a_changed_list_item_field(tmp_path, run):
+    """A list fact's item field that changes its values is a changed
+    declaration, as a top-level fact's would be."""
+    vocab = ("kind: vocabulary\nid: lv\nfacts:\n"
+             "  cranes: {type: list, item: {kind: {type: enum, values: [tower, gantry]}, age: {type: integer}}}\n")
+    std = ('kind: standard\nid: cr\nversion: "1"\nclauses:\n'
+           '  - {id: c1, cite: C1, severity: general, when: "any(c in cranes: c.kind == \'tower\' and c.age > 20)"}\n')
+    base = {"ruleset.yaml": 'kind: ruleset\nid: cr\ninclude: ["*.yaml"]\n', "v.yaml": vocab, "s.yaml": std}
+    old = write(tmp_path / "old", base)
+    new = write(tmp_path / "new", dict(base, **{"v.yaml": vocab.replace("[tower, gantry]", "[tower, gantry, mobile]")}))
+    code, out, err = run("diff", old, new, "--fail-on", "any")
+    assert code == 1, out + err
+    assert "changed fact cranes — declaration:" in out and "mobile" in out, out
