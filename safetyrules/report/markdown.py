@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from safetyrules.report.i18n import translator
+from safetyrules.report.text import escape_controls
 
 __all__ = ["report_markdown"]
 
@@ -14,7 +15,10 @@ def _pct(x: float) -> str:
 
 
 def _cell(s: Any) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    # one line of a table row: a line break (CR too) would end the row, and
+    # other controls are shown as escapes, as in the decision's Markdown
+    text = str(s).replace("|", "\\|").replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return escape_controls(text, keep_newlines=False)
 
 
 def report_markdown(s: Dict[str, Any], lang: Optional[str] = None) -> str:
@@ -53,12 +57,10 @@ def report_markdown(s: Dict[str, Any], lang: Optional[str] = None) -> str:
     levels = s["level"]["order"]
     out.append(f"## {t(heading)}")
     out.append("")
-    out.append(
-        f"| {t(s['by'])} | {t('Entities')} | "
-        + " | ".join(label("level", k) for k in levels)
-        + f" | {t('Major accident hazard')} | {t('Share undetermined')} |"
-    )
-    out.append("|---|" + "---:|" * (len(levels) + 3))
+    head = [t(s["by"]), t("Entities"), *(_cell(label("level", k)) for k in levels),
+            t("Major accident hazard"), t("Share undetermined")]
+    out.append("| " + " | ".join(head) + " |")  # no empty level cell when there are no levels
+    out.append("|---|" + "---:|" * (len(head) - 1))
     for g in s["groups"]:
         cells = " | ".join(str(g["level"]["counts"].get(k, 0)) for k in levels)
         out.append(
