@@ -31,7 +31,7 @@ from safetyrules.dsl import ast as A
 from safetyrules.dsl.types import BOOL
 from safetyrules.errors import SafetyRulesError
 
-__all__ = ["Coverage", "ClauseCoverage", "measure", "format_coverage", "atoms", "mcdc"]
+__all__ = ["Coverage", "ClauseCoverage", "measure", "format_coverage", "atoms", "mcdc", "fails_under"]
 
 
 @attrs.define
@@ -228,3 +228,14 @@ def format_coverage(cov: Coverage) -> str:
         lines += todo
     lines.append(f"overall coverage: {cov.overall:.1f}%")
     return "\n".join(lines)
+
+
+def fails_under(overall: float, threshold: float) -> bool:
+    """``test --fail-under``: whether ``overall`` (percent) is under
+    ``threshold``, compared as printed (one decimal, as coverage.py compares
+    the total rounded to its precision), so the figure a report shows is the
+    figure a gate accepts; 100 needs every obligation met (99.96 does not
+    round up to pass it)."""
+    if threshold >= 100.0:
+        return overall < 100.0
+    return round(overall, 1) < threshold

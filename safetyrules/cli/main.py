@@ -475,7 +475,9 @@ def _cmd_test(args) -> int:
 
             cov = measure(rules, results, only_files=own)
             print(format_coverage(cov))
-            if args.fail_under is not None and cov.overall < args.fail_under:
+            from safetyrules.authoring.coverage import fails_under
+
+            if args.fail_under is not None and fails_under(cov.overall, args.fail_under):
                 _err(f"error: coverage {cov.overall:.1f}% is under --fail-under {args.fail_under}")
                 failures.append(p)
     if args.junit:
@@ -687,7 +689,45 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_INTERNAL
 
 
+def _json_escape(exc: UnicodeError):
+    """Codec error handler: a character the output encoding cannot hold is
+    written as its JSON escape (``\\u2026``; a surrogate pair beyond the
+    BMP), so a JSON decision stays the same JSON and text stays readable."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        cp = ord(ch)
+        if cp > 0xFFFF:
+            cp -= 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF)))
+        else:
+            out.append("\\u%04x" % cp)
+    return "".join(out), exc.end
+
+
+def _escape_unencodable_output() -> None:
+    """An ASCII or Latin-1 stdout (PYTHONIOENCODING, a C locale without
+    coercion, a Windows console) cannot hold 北京 or '…': escape what it
+    cannot encode rather than fail with UnicodeEncodeError (exit 70)."""
+    import codecs
+
+    codecs.register_error("safetyrules.json_escape", _json_escape)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding in ("utf-8", "utf8", "utf-16", "utf-32", "gb18030") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            if stream is sys.stdout:
+                stream.reconfigure(errors="safetyrules.json_escape")
+            elif getattr(stream, "errors", None) == "strict":
+                stream.reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):  # pragma: no cover - a closed or odd stream
+            pass
+
+
 def entry() -> None:  # console script
     global STANDALONE
     STANDALONE = True
+    _escape_unencodable_output()
     sys.exit(main())

@@ -228,3 +228,32 @@ def test_diff_reports_a_changed_list_item_field(tmp_path, run):
     code, out, err = run("diff", old, new, "--fail-on", "any")
     assert code == 1, out + err
     assert "changed fact cranes — declaration:" in out and "mobile" in out, out
+
+
+# -- test --coverage --fail-under: the figure printed is the figure compared ----------------
+
+
+def test_fail_under_compares_the_printed_figure(tmp_path, run):
+    """Four of six obligations met prints 'overall coverage: 66.7%'; a CI job
+    that copies that figure into --fail-under 66.7 must pass (coverage.py
+    compares the total rounded to the precision it prints), and 66.8 fail."""
+    files = {
+        "ruleset.yaml": 'kind: ruleset\nid: cov\ninclude: ["*.yaml"]\n',
+        "v.yaml": "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n  b: {type: bool}\n",
+        "s.yaml": ('kind: standard\nid: s\nversion: "1"\nclauses:\n'
+                   '  - id: c1\n    cite: C1\n    severity: general\n    when: "a"\n'
+                   '    examples:\n      - {facts: {a: true}, expect: true}\n      - {facts: {a: false}, expect: false}\n'
+                   '  - id: c2\n    cite: C2\n    severity: general\n    when: "b"\n'
+                   '    examples:\n      - {facts: {b: true}, expect: true}\n'),
+    }
+    d = write(tmp_path / "r", files)
+    code, out, err = run("test", d, "--coverage", "--fail-under", "66.7")
+    assert "overall coverage: 66.7%" in out, out
+    assert code == 0, out + err
+    code, out, err = run("test", d, "--coverage", "--fail-under", "66.8")
+    assert code == 1 and "error: coverage 66.7% is under --fail-under 66.8" in err, out + err
+    # 100 means every obligation: 99.96 does not round up to pass it (as coverage.py)
+    from safetyrules.authoring.coverage import fails_under
+
+    assert fails_under(99.96, 100.0) and not fails_under(100.0, 100.0)
+    assert fails_under(66.64, 66.7) and not fails_under(66.66, 66.7)
