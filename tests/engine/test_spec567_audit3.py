@@ -22,6 +22,7 @@ id: v
 facts:
   a: {type: bool}
   n: {type: number, unit: m}
+  entity.name: {type: string}
 """
 STD = """\
 kind: standard
@@ -96,3 +97,38 @@ def test_the_registry_commands_refuse_an_empty_as_of_too(rules_dir, tmp_path, ar
     argv = [a.format(reg=reg, out=out) for a in argv]
     code, stdout, err = run_main(*argv, "--rules", rules_dir, "--as-of", "")
     assert code == 2 and "--as-of" in err and stdout == "" and not out.exists(), (code, err)
+
+
+# -- §6: exit 0 whatever the terminal's encoding --------------------------------------------
+
+
+def _console(*args, env=None):
+    exe = shutil.which("safetyrules")
+    cmd = [exe] if exe else [sys.executable, "-m", "safetyrules"]
+    full = {k: v for k, v in os.environ.items() if k != "SAFETYRULES_DEBUG"}
+    full.update(env or {})
+    return subprocess.run(cmd + list(args), capture_output=True, timeout=120, env=full)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_stdout_that_cannot_encode_every_character_still_gets_the_decision(rules_dir, tmp_path, fmt):
+    """With an ASCII or Latin-1 stdout (PYTHONIOENCODING, a C locale without
+    coercion, a Windows console) a decision naming 北京 or an emoji printed
+    "internal error: UnicodeEncodeError" and exit 70.  It exits 0, and the
+    characters the stream cannot hold are written as JSON escapes, so the JSON
+    is still the same decision."""
+    facts = tmp_path / "f.yaml"
+    facts.write_text("entity.name: \"北京 … \U0001F600 \\\\u\"\na: true\nn: 2\n", encoding="utf-8")
+    args = ("evaluate", str(facts), "--rules", rules_dir, "--as-of", "2024-03-01", "--format", fmt)
+    want = _console(*args, env={"PYTHONIOENCODING": "utf-8"})
+    assert want.returncode == 0, want.stderr
+    got = _console(*args, env={"PYTHONIOENCODING": "ascii"})
+    assert got.returncode == 0, got.stderr.decode("utf-8", "replace")
+    got.stdout.decode("ascii")
+    if fmt == "json":
+        assert json.loads(got.stdout) == json.loads(want.stdout.decode("utf-8"))
+        assert json.loads(got.stdout)["entity"]["name"] == "北京 … \U0001F600 \\u"
+    else:
+        text = want.stdout.decode("utf-8")
+        assert got.stdout.decode("ascii") == text.encode("ascii", "backslashreplace").decode("ascii")
+        assert "major accident hazard: yes" in text and "\u2026" in text
