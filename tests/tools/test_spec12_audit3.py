@@ -257,3 +257,31 @@ def test_fail_under_compares_the_printed_figure(tmp_path, run):
 
     assert fails_under(99.96, 100.0) and not fails_under(100.0, 100.0)
     assert fails_under(66.64, 66.7) and not fails_under(66.66, 66.7)
+
+
+def test_new_results_are_valid_sarif(tmp_path, run, monkeypatch):
+    """The ruleset change of diff and the overlay L-PROV-WEAKENS of lint, as
+    SARIF: valid against the OASIS schema, located with line and column."""
+    import json
+
+    from test_lint_sarif import validate
+
+    monkeypatch.chdir(tmp_path)
+    files = dict(RULES, **{"my.yaml": MY_LEVEL})
+    files["v.yaml"] = RULES["v.yaml"] + "  my.level: {type: enum, values: [red, blue]}\n"
+    write(tmp_path / "old", files)
+    write(tmp_path / "new", dict(files, **{"ruleset.yaml": RULES["ruleset.yaml"].replace("risk.level", "my.level")}))
+    code, out, err = run("diff", "old", "new", "--format", "sarif")
+    log = json.loads(out)
+    validate(log)
+    (res,) = log["runs"][0]["results"]
+    assert res["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 19}
+    write(tmp_path / "city", dict(OVERLAY, **{"local/mask.yaml": MASK}))
+    code, out, err = run("lint", "city", "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    validate(log)
+    (res,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "L-PROV-WEAKENS"]
+    assert res["level"] == "error"
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "city/local/mask.yaml" and loc["region"] == {"startLine": 3, "startColumn": 9}
