@@ -563,13 +563,26 @@ class _Stages:
         for key in ("level", "tier", "inspection"):
             fact = plan.decision.get(key)
             ref = env.get(fact) if fact is not None else None
-            final.append((pl.col(ref).cast(pl.String) if ref else pl.lit(None, dtype=pl.String)).alias(key))
+            final.append((_as_text(pl, plan, fact, pl.col(ref)) if ref else pl.lit(None, dtype=pl.String)).alias(key))
         nmaj, nmaj_u = pl.col(env["findings.major"]), pl.col(env["findings.major_undetermined"])
         final.append(
             pl.when(nmaj > 0).then(pl.lit(True)).when(nmaj_u > 0).then(pl.lit(None, dtype=pl.Boolean))
             .otherwise(pl.lit(False)).alias("major_hazard")
         )
         return lf, final
+
+
+def _as_text(pl, plan: Plan, fact: str, col):
+    """A decision fact's column as the text ``rules.evaluate``'s value has
+    (``str``, as the python backend writes it): polars writes a float as
+    ``1e-9`` where Python writes ``1e-09``, and cannot cast a list (a
+    ``collect`` table's output) to text at all."""
+    spec = plan.facts.get(fact)
+    if any(t.output == fact and t.hit == "collect" for t in plan.tables):
+        return col.map_elements(lambda v: str(list(v)), return_dtype=pl.String)
+    if spec is not None and spec.type == "number":
+        return col.map_elements(lambda v: str(float(v)), return_dtype=pl.String)
+    return col.cast(pl.String)
 
 
 def compile_polars(plan: Plan, lf, with_id: bool, clause_columns: bool = False):
@@ -871,7 +884,9 @@ def _quantifier_columns(program, table):
                 items = pl.from_arrow(pa.Table.from_arrays(cols or [pa.nulls(base)], names=used or ["__sr_none"]))
             else:
                 items = pl.from_arrow(pa.table({_ITEM: pa.concat_arrays(parts)}))
-            got = items.select([e for _, e in kept])
+            # with_columns, not select: a body that reads no item field
+            # (``sum(x in l: 3)``) is a literal, broadcast to every item
+            got = items.with_columns([e for _, e in kept]).select([f"b{k}" for k in range(len(kept))])
         nlo, nhi = lo[ne], hi[ne]
         return [_reduce(np, pa, q, got.get_column(f"b{k}") if got is not None else None, n, valid, ne, nlo, nhi)
                 for k, (q, _) in enumerate(kept)]

@@ -160,6 +160,9 @@ class _Dialect:
     def string_type(self) -> str:
         return "VARCHAR"
 
+    def join(self, lst: str, sep: str) -> str:
+        return f"array_to_string({lst}, {self.string(sep)})"
+
 
 class _Spark(_Dialect):
     name = "spark"
@@ -230,6 +233,9 @@ class _Spark(_Dialect):
 
     def string_type(self) -> str:
         return "STRING"
+
+    def join(self, lst: str, sep: str) -> str:
+        return f"array_join({lst}, {self.string(sep)})"
 
 
 def dialect(name: str) -> _Dialect:
@@ -487,6 +493,23 @@ class _Expr:
                 folded = d.pick3(f"coalesce({d.list_min(d.transform(lst, var, code))}, 2)")
         # (a NULL list folds as an empty one: keep unknown unknown)
         return f"(CASE WHEN {lst} IS NULL THEN NULL ELSE {folded} END)"
+
+
+def _decision_text(plan: Plan, d: "_Dialect", fact: str, ref: str) -> str:
+    """A decision fact's column as the text of ``rules.evaluate``'s value
+    (``str``, as the python backend writes it).  A ``collect`` table's list
+    is ``['a', 'b']`` there; ``CAST`` writes ``[a, b]``: each item is written
+    as Python's ``repr`` of its text, a literal per possible value."""
+    collect = [t for t in plan.tables if t.output == fact and t.hit == "collect"]
+    if collect:
+        spec = plan.facts.get(fact)
+        values = list(collect_order(collect[0]))
+        values += [v for v in (getattr(spec, "values", None) or ()) if v not in values]
+        if values and all(isinstance(v, str) for v in values):
+            cases = " ".join(f"WHEN {d.string(v)} THEN {d.string(repr(v))}" for v in values)
+            items = d.transform(ref, "__sr_v", f"CASE __sr_v {cases} END")
+            return f"(CASE WHEN {ref} IS NULL THEN NULL ELSE '[' || {d.join(items, ', ')} || ']' END)"
+    return f"CAST({ref} AS {d.string_type()})"
 
 
 def outer_quantifiers(nodes) -> List[A.Node]:
@@ -855,7 +878,7 @@ def compile_stages(
         if ref is None:
             final.append(f"CAST(NULL AS {d.string_type()}) AS {q(key)}")
         else:
-            final.append(f"CAST({ref} AS {d.string_type()}) AS {q(key)}")
+            final.append(f"{_decision_text(plan, d, fact, ref)} AS {q(key)}")
     nmaj, nmaj_u = env["findings.major"], env["findings.major_undetermined"]
     final.append(
         f"(CASE WHEN {nmaj} > 0 THEN TRUE WHEN {nmaj_u} > 0 THEN NULL ELSE FALSE END) AS {q('major_hazard')}"

@@ -403,7 +403,17 @@ def write(d, ruleset):
 
 # -- records ------------------------------------------------------------------
 
-UNKNOWN = object()  # absent from the record; a null (or NaN) cell in the table
+class _Unknown:
+    """Absent from the record; a null (or NaN) cell in the table."""
+
+    def __repr__(self):
+        return "UNKNOWN"
+
+    def __reduce__(self):  # one marker, also after pickling
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
 
 
 def _value(draw, name, spec):

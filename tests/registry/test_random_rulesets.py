@@ -51,3 +51,41 @@ def test_polars_literal_list_quantifier_reading_an_outer_fact(tmp_path):
                                "count(v in [x3]: v > i2) == 1"])
     recs = [{"i2": 3, "x3": 1.0}, {"i2": 0, "x3": 5.0, "b1": False}, {"x3": 2.5}, {}]
     same(rules, recs)
+
+
+def test_polars_item_quantifier_whose_body_reads_no_field(tmp_path):
+    """A body that reads nothing of the item (``sum(v in items: 3)``,
+    ``any(v in items: true)``) was one value for all the flattened items:
+    IndexError in the per-row reduction."""
+    rules = R.build(tmp_path, ["sum(v in items: 3) > 5", "any(v in items: true)", "count(v in items: 1 > 0) == 2",
+                               "all(v in acts: false)"])
+    recs = [{"items": [{"n": 5}, {}, {}], "acts": ["a"]}, {"items": []}, {"items": [{}, {"n": 1}]}, {}]
+    same(rules, recs)
+
+
+NUMBER_TEXTS = [1e-9, 1e-5, 0.0001, 1e15, 1e16, 0.1, -0.0, 123456789.125, 1e22, 5e-324, 0.30000000000000004, 3.0]
+
+
+def test_a_number_decision_fact_is_pythons_text_on_every_backend(tmp_path):
+    """polars wrote 1e-9 and 0.00001 where rules.evaluate's value is 1e-09
+    and 1e-05 (str of the float, as the python backend and DuckDB write it)."""
+    tables = [{"id": "t3", "output": "o3", "rows": [{"id": "r0", "when": "b1", "then": 1e-05}], "default": 1e16}]
+    rules = R.build(tmp_path, ["b1"], tables=tables, decision={"level": "x3", "tier": "o3"},
+                    facts={"o3": {"type": "number"}})
+    recs = [{"x3": v, "b1": i % 2 == 0} for i, v in enumerate(NUMBER_TEXTS)] + [{}]
+    same(rules, recs)
+
+
+def test_a_collect_decision_fact_is_the_same_text_on_every_backend(tmp_path):
+    """A decision fact derived by a ``collect`` table is a list: the python
+    backend writes str(list) (['r', "y'z"]), DuckDB's CAST wrote [r, 'y\\'z']
+    and polars raised InvalidOperationError (no cast of a list to text)."""
+    tables = [{"id": "t2", "output": "o2", "hit": "collect",
+               "rows": [{"id": "r0", "when": "b1", "then": "r"}, {"id": "r1", "when": "b2", "then": "y'z"},
+                        {"id": "r2", "when": "b2 and b1", "then": 'q"\\'}]}]
+    rules = R.build(tmp_path, ["b1"], tables=tables, decision={"tier": "o2"},
+                    facts={"o2": {"type": "enum", "values": ["r", "y'z", 'q"\\', "unused"]}})
+    recs = [{"b1": True, "b2": True}, {"b1": False, "b2": False}, {"b2": True}, {"b1": True, "b2": False}]
+    same(rules, recs)
+    assert [r["tier"] for r in R.reference(rules, recs, DAY)] == [
+        "['r', \"y'z\", 'q\"\\\\']", "[]", None, "['r']"]
