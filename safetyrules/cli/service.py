@@ -64,6 +64,8 @@ def _cmd_serve(args) -> int:
         os.environ[service_app.ENV_MAX_BODY] = str(args.max_body)
     if args.timeout is not None:
         os.environ[service_app.ENV_TIMEOUT] = str(args.timeout)
+    if getattr(args, "allow_outside_includes", False):
+        os.environ[service_app.ENV_ALLOW_OUTSIDE] = "1"
     import uvicorn
 
     common = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False,

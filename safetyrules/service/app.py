@@ -549,11 +549,19 @@ def create_app(
 ENV_RULES = "SAFETYRULES_SERVE_RULES"
 ENV_MAX_BODY = "SAFETYRULES_SERVE_MAX_BODY"
 ENV_TIMEOUT = "SAFETYRULES_SERVE_TIMEOUT"
+#: "1": the workers trust a manifest's includes outside its directory, as
+#: ``serve --allow-outside-includes`` told the command (a process-wide
+#: choice, so each worker process makes it again)
+ENV_ALLOW_OUTSIDE = "SAFETYRULES_SERVE_ALLOW_OUTSIDE_INCLUDES"
 
 
 def app_from_env() -> Starlette:
     """The app configured by environment variables: the factory uvicorn calls
     in each worker process (``--workers N``)."""
+    if os.environ.get(ENV_ALLOW_OUTSIDE) == "1":
+        from safetyrules.source.files import allow_outside_includes
+
+        allow_outside_includes(True)
     return create_app(
         rules_path=os.environ.get(ENV_RULES) or None,
         max_body=int(os.environ.get(ENV_MAX_BODY) or DEFAULT_MAX_BODY),

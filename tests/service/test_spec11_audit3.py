@@ -281,3 +281,45 @@ def test_openapi_request_schema_accepts_what_the_server_accepts(http):
 def test_zz_the_server_wrote_no_traceback_in_the_whole_module(srv):
     log = srv[2].read_text(errors="replace")
     assert "Traceback" not in log and "ERROR" not in log, log[-2000:]
+
+
+# -- serve's options reach every worker ---------------------------------------------------------
+
+
+def test_allow_outside_includes_reaches_every_worker(tmp_path):
+    """``serve --workers 2 --allow-outside-includes``: the workers load the
+    rule set in processes of their own, and must trust it as the command
+    did (they raised the include error, with a traceback, and never served)."""
+    import pathlib
+    import shutil
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    shutil.copytree(root / "examples" / "overlay" / "local", tmp_path / "local")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "ruleset.yaml").write_text(
+        "kind: ruleset\nid: outside.overlay\nextends: cn.default\ninclude: [../local/*.yaml]\n"
+        "units:\n  A: {dimension: current}\n  mA: {base: A, factor: 0.001}\n", encoding="utf-8")
+    port = free_port()
+    err = tmp_path / "stderr.txt"
+    with open(err, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "safetyrules", "serve", "--port", str(port), "--workers", "2",
+                                 "--rules", str(tmp_path / "m" / "ruleset.yaml"), "--allow-outside-includes"],
+                                stdout=subprocess.DEVNULL, stderr=fh)
+    try:
+        deadline, ids = time.monotonic() + 90, set()
+        while len(ids) < 1:
+            assert proc.poll() is None and "Traceback" not in err.read_text(errors="replace"), err.read_text()[-1500:]
+            assert time.monotonic() < deadline, "no worker answered"
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2)
+                ids.add(r.json()["ruleset"]["id"])
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert ids == {"outside.overlay"}
+        for _ in range(8):  # both workers, most likely
+            assert httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5).json()["ruleset"]["id"] == "outside.overlay"
+        time.sleep(1)
+        assert "Traceback" not in err.read_text(errors="replace"), err.read_text()[-1500:]
+    finally:
+        proc.terminate()
+        proc.wait(20)
