@@ -140,17 +140,34 @@ def _canon(data, changes: List[str]) -> None:
             if isinstance(ex, dict):
                 _reorder(ex, _EXAMPLE)
     elif kind == "vocabulary":
-        for spec in (data.get("facts") or {}).values():
-            if isinstance(spec, dict):
-                _reorder(spec, KEY_ORDER["fact"])
-                if isinstance(spec.get("title"), dict):
-                    _reorder(spec["title"], _TITLE)
-                for sub in (spec.get("item") or {}).values():
-                    if isinstance(sub, dict):
-                        _reorder(sub, KEY_ORDER["fact"])
+        if isinstance(data.get("facts"), dict):
+            _facts(data["facts"])
     elif kind == "ruleset":
         if isinstance(data.get("decision"), dict):
             _reorder(data["decision"], KEY_ORDER["decision"])
+
+
+def _fact(spec) -> None:
+    _reorder(spec, KEY_ORDER["fact"])
+    if isinstance(spec.get("title"), dict):
+        _reorder(spec["title"], _TITLE)
+    if isinstance(spec.get("item"), dict):
+        for sub in spec["item"].values():
+            if isinstance(sub, dict):
+                _fact(sub)
+
+
+def _facts(facts, depth: int = 0) -> None:
+    """Each fact declaration of a ``facts:`` mapping in canonical key order:
+    dotted names and nested groups alike (``dust: {removal: {separated:
+    {...}}}`` is ``dust.removal.separated``; a group has no ``type:``)."""
+    for spec in facts.values():
+        if not isinstance(spec, dict):
+            continue
+        if isinstance(spec.get("type"), str) or depth >= 64:
+            _fact(spec)
+        else:
+            _facts(spec, depth + 1)
 
 
 def _same_meaning(a, b) -> bool:

@@ -285,3 +285,29 @@ def test_new_results_are_valid_sarif(tmp_path, run, monkeypatch):
     assert res["level"] == "error"
     loc = res["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"] == "city/local/mask.yaml" and loc["region"] == {"startLine": 3, "startColumn": 9}
+
+
+# -- fmt: nested fact groups are facts too ------------------------------------------------
+
+
+def test_fmt_orders_the_keys_of_nested_fact_declarations(tmp_path, run):
+    """SPEC §2: nested mappings and dotted keys are the same thing; fmt puts a
+    fact's keys in schema order (type, unit, ..., titles zh, en) whichever
+    way it is spelt, item fields' titles too, and `fmt --check` agrees; a
+    fact group may itself hold a fact named `type`."""
+    pytest.importorskip("ruamel.yaml")
+    src = ("kind: vocabulary\nid: v\nfacts:\n"
+           "  dust:\n    removal:\n      separated: {unit: m, type: number, title: {en: S, zh: 分}}   # kept\n"
+           "  vessel:\n    type: {values: [a, b], type: enum}\n"
+           "  cranes: {item: {age: {unit: year, type: integer, title: {en: Age, zh: 年}}}, type: list}\n")
+    want = ("kind: vocabulary\nid: v\nfacts:\n"
+            "  dust:\n    removal:\n      separated: {type: number, unit: m, title: {zh: 分, en: S}}   # kept\n"
+            "  vessel:\n    type: {type: enum, values: [a, b]}\n"
+            "  cranes: {type: list, item: {age: {type: integer, unit: year, title: {zh: 年, en: Age}}}}\n")
+    p = tmp_path / "v.yaml"
+    p.write_text(src, encoding="utf-8")
+    assert run("fmt", "--check", p)[0] == 1
+    code, out, err = run("fmt", p)
+    assert code == 0, out + err
+    assert p.read_text(encoding="utf-8") == want
+    assert run("fmt", "--check", p)[0] == 0
