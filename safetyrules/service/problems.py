@@ -20,6 +20,12 @@ PROBLEM_TYPES: Dict[int, tuple] = {
     422: ("urn:safetyrules:problem:invalid-facts", "Invalid facts"),
     500: ("urn:safetyrules:problem:internal", "Internal error"),
 }
+#: (status, first error code) -> (type URI, title), where the status alone
+#: would name another problem: a body that is not the gzip it says is not
+#: malformed JSON
+CODE_TYPES: Dict[tuple, tuple] = {
+    (400, "E-ENCODING"): ("urn:safetyrules:problem:undecodable-body", "Body not decodable"),
+}
 
 
 def error_entry(err: BaseException, code: Optional[str] = None) -> Dict[str, Any]:
@@ -53,7 +59,8 @@ class Problem(Exception):
         return cls(status, message, [{"code": code, "message": message, "fact": fact}], headers)
 
     def to_dict(self) -> Dict[str, Any]:
-        uri, title = PROBLEM_TYPES.get(self.status, ("about:blank", "Error"))
+        code = self.errors[0].get("code") if self.errors else None
+        uri, title = CODE_TYPES.get((self.status, code)) or PROBLEM_TYPES.get(self.status, ("about:blank", "Error"))
         return {
             "type": uri,
             "title": title,

@@ -169,7 +169,8 @@ def test_a_content_coding_the_server_cannot_read_is_415_saying_which_it_can(http
 
 @pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/evaluate/batch"])
 def test_a_body_that_is_not_the_gzip_it_claims_is_400(http, path):
-    problem(http.post(path, content=b'{"facts": {}}', headers={"content-encoding": "gzip"}), 400, "E-ENCODING")
+    body = problem(http.post(path, content=b'{"facts": {}}', headers={"content-encoding": "gzip"}), 400, "E-ENCODING")
+    assert "json" not in (body["type"] + body["title"]).lower()  # the JSON was never read
     truncated = gzip.compress(json.dumps({"facts": OFFICE}).encode())[:-12]
     problem(http.post(path, content=truncated, headers={"content-encoding": "gzip"}), 400, "E-ENCODING")
 
