@@ -98,9 +98,7 @@ def _locate_fact(doc_values, fact: Optional[str]):
 def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyRulesError], Optional[int]]]:
     """(label, (facts, positions, prefix), error, JSON Lines line or None)
     for every entity, in order; each input is read once."""
-    from safetyrules.engine.reader import iter_entities
-
-    for e in iter_entities(paths):
+    for e in _inputs(paths):
         error = e.error
         if e.line is None and not e.prefix and e.label in paths and not _is_stream(e.label):
             # a whole YAML/JSON file that holds no mapping (nor a list of them)
@@ -110,6 +108,19 @@ def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyR
                 error = _not_a_mapping(e.label, None, None)  # not "JSON: Expecting value"
         positions = e.positions if e.text is None else _LinePositions(e.text)
         yield e.label, (None if error is not None else (e.facts, positions, e.prefix)), error, e.line
+
+
+def _inputs(paths: Sequence[str]):
+    """:func:`safetyrules.engine.reader.iter_entities` of ``paths``, with a
+    closed standard input (``<&-``) an error of its own for ``-``."""
+    from safetyrules.engine.reader import Entity, iter_entities
+
+    for p in paths:
+        if p == "-" and sys.stdin is None:
+            error = FactsError("cannot read facts: standard input is closed", path="<stdin>", code="E-FILES")
+            yield Entity("<stdin>", error=error)
+        else:
+            yield from iter_entities([p])
 
 
 class _LinePositions:

@@ -132,3 +132,23 @@ def test_a_stdout_that_cannot_encode_every_character_still_gets_the_decision(rul
         text = want.stdout.decode("utf-8")
         assert got.stdout.decode("ascii") == text.encode("ascii", "backslashreplace").decode("ascii")
         assert "major accident hazard: yes" in text and "\u2026" in text
+
+
+# -- §6: facts from stdin ('-') ------------------------------------------------------------
+
+
+def test_a_closed_stdin_is_bad_input_not_an_internal_error(rules_dir, tmp_path):
+    """`safetyrules evaluate - good.yaml <&-`: there is no standard input to
+    read; that is the user's input (exit 2, '<stdin>: error: ...', the good
+    file still decided), not 'internal error: AttributeError', exit 70."""
+    good = tmp_path / "good.yaml"
+    good.write_text("a: true\nn: 2\n", encoding="utf-8")
+    exe = shutil.which("safetyrules")
+    cmd = [exe] if exe else [sys.executable, "-m", "safetyrules"]
+    p = subprocess.run(cmd + ["evaluate", "-", str(good), "--rules", rules_dir, "--as-of", "2024-03-01",
+                              "--format", "json"],
+                       capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.close(0))
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("<stdin>: error:") and "internal error" not in p.stderr, p.stderr
+    (line,) = p.stdout.splitlines()
+    assert json.loads(line)["findings"][0]["clause"] == "c1"
