@@ -78,7 +78,10 @@ class _Emit:
         return self.pl.lit(None, dtype=dtype)
 
     def emit(self, node: A.Node, bound: Dict[str, str]):
-        if not bound and isinstance(node, A.Quantifier) and node in self.subst:
+        if (isinstance(node, A.Quantifier) and node in self.subst
+                and not any(isinstance(b, (str, _Flat)) for b in bound.values())):
+            # hoisted: also inside an unrolled list literal (whose items it
+            # does not read, or it would not have been hoisted)
             return self.pl.col(self.subst[node])
         return getattr(self, "_" + type(node).__name__)(node, bound)
 
@@ -240,16 +243,21 @@ class _Emit:
             return (args[1] - args[0]).dt.total_days()
         raise BackendError(f"function '{name}' has no polars form")  # pragma: no cover
 
-    def _fallback(self, node: A.Quantifier):
+    def _fallback(self, node: A.Quantifier, bound=None):
         """A quantifier whose body reads facts outside the item (or nests
         another quantifier): polars' ``list.eval`` sees only the item, so
-        this one node is evaluated by the reference evaluator, row by row."""
+        this one node is evaluated by the reference evaluator, row by row.
+        ``bound``: the items of enclosing unrolled list literals, passed to
+        the evaluator as values of their names."""
         pl = self.pl
         from safetyrules.dsl.evaluator import evaluate
 
         names = list(A.fact_paths(node))
         cols = []
         for n in names:
+            if bound and n in bound:
+                cols.append(bound[n].alias(n))
+                continue
             ref = self.env.get(n)
             if ref is None:
                 raise BackendError(f"fact '{n}' has no column")
@@ -298,10 +306,13 @@ class _Emit:
             return self._unrolled(node, bound)
         outer = [p for p in A.fact_paths(node.body) if p.split(".", 1)[0] != node.var]
         nested = any(isinstance(x, A.Quantifier) and not isinstance(x.source, A.ListLit) for x in A.walk(node.body))
-        if bound or outer or nested:
-            if bound:  # pragma: no cover - the outermost quantifier falls back first
-                raise BackendError("the polars backend cannot nest list quantifiers")
-            return self._fallback(node)
+        # ``bound`` may hold only unrolled list literals' items (expressions
+        # over columns) here: inside ``list.eval`` the outermost list
+        # quantifier has fallen back already
+        if any(isinstance(b, (str, _Flat)) for b in bound.values()):  # pragma: no cover
+            raise BackendError("the polars backend cannot nest list quantifiers")
+        if outer or nested:
+            return self._fallback(node, bound)
         lst = self.emit(node.source, bound)
         b = node.body
         if (

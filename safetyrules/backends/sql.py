@@ -517,13 +517,19 @@ def outer_quantifiers(nodes) -> List[A.Node]:
     another quantifier) of ``nodes``, in first-use order: computed once each
     (a rule set repeats them across rows and clauses)."""
     seen: Dict[A.Node, None] = {}
-    stack = list(reversed([n for n in nodes if n is not None]))
+    none: frozenset = frozenset()
+    stack = [(n, none) for n in reversed([n for n in nodes if n is not None])]
     while stack:
-        n = stack.pop()
+        n, names = stack.pop()
         if isinstance(n, A.Quantifier) and not isinstance(n.source, A.ListLit):
-            seen.setdefault(n, None)
-            continue
-        stack.extend(reversed(A.children(n)))
+            # one that reads an enclosing list literal's item (``any(v in
+            # [1, x]: any(c in l: c.n > v))``) is not a column of its own
+            if not names or not any(p.split(".", 1)[0] in names for p in A.fact_paths(n)):
+                seen.setdefault(n, None)
+                continue
+        inner = names | {n.var} if isinstance(n, A.Quantifier) else names
+        kids = A.children(n)
+        stack.extend((k, inner if isinstance(n, A.Quantifier) and k is n.body else names) for k in reversed(kids))
     return list(seen)
 
 

@@ -89,3 +89,21 @@ def test_a_collect_decision_fact_is_the_same_text_on_every_backend(tmp_path):
     same(rules, recs)
     assert [r["tier"] for r in R.reference(rules, recs, DAY)] == [
         "['r', \"y'z\", 'q\"\\\\']", "[]", None, "['r']"]
+
+
+def test_a_list_quantifier_inside_a_list_literal_quantifier(tmp_path):
+    """An item quantifier under an unrolled list literal: reading the
+    literal's item was hoisted as a column of its own (BackendError "fact
+    'v1' has no column" on DuckDB, to_sql and polars); not reading it, polars
+    looked for the list column it had not loaded (ColumnNotFoundError); a
+    body reading an outer fact raised "cannot nest list quantifiers"."""
+    rules = R.build(tmp_path, [
+        "any(v1 in [1, x3]: any(v2 in items: v2.n > v1))",
+        "any(v1 in [1, 2]: any(v2 in items: v2.n > 3))",
+        "count(v1 in [i2, 3]: count(v2 in items: v2.n > v1) > 0) == 1",
+        "any(v1 in [i2]: sum(v2 in items: v2.n * v1) > 2)",
+        "all(v1 in [i2]: (v1 > 0 or all(v2 in acts: (acts != ['c', 'b']))))",
+    ])
+    recs = [{"i2": -1, "acts": ["c", "b"]}, {"i2": -1, "acts": ["a"], "items": [{"n": 2, "ok": True}, {"n": 0}], "x3": 1.5},
+            {"items": [{"n": 4}]}, {"i2": 5, "items": [{}]}, {}, {"i2": 1, "x3": 0.5, "items": [{"n": 1}, {"n": 3}]}]
+    same(rules, recs)
