@@ -29,9 +29,13 @@ __all__ = ["format_text", "register", "FmtError", "KEY_ORDER"]
 _TITLE = ("zh", "en")
 _EXAMPLE = ("name", "facts", "expect")
 KEY_ORDER: Dict[str, Tuple[str, ...]] = {
+    # the order of the schemas' properties (tests/tools/test_spec12_audit3.py holds them equal), so the
+    # provenance header fields of supervision.md §8.5 stay above the clauses, not moved below them
     "standard": ("kind", "id", "version", "title", "document", "source", "status", "description", "note",
-                 "effective", "family", "applies_when", "clauses"),
+                 "effective", "layer", "authority", "doc_no", "published", "scope", "basis", "snapshot",
+                 "review_by", "item_kind", "family", "applies_when", "clauses"),
     "clause": ("id", "cite", "severity", "category", "title", "status", "source", "note", "description",
+               "layer", "authority", "doc_no", "published", "scope", "kind", "basis", "snapshot", "review_by",
                "when", "unless", "examples"),
     "effective": ("from", "until", "supersedes"),
     "table": ("kind", "id", "version", "title", "document", "source", "status", "description", "note",

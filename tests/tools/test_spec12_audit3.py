@@ -311,3 +311,34 @@ def test_fmt_orders_the_keys_of_nested_fact_declarations(tmp_path, run):
     assert code == 0, out + err
     assert p.read_text(encoding="utf-8") == want
     assert run("fmt", "--check", p)[0] == 0
+
+
+def test_fmt_key_order_is_the_schemas_order():
+    """docs/fmt.md: "keys in the order of the file kind's schema". A key the
+    order leaves out goes last, so a standard's provenance header (layer,
+    authority, ...: supervision.md §8.5) was moved below its clauses."""
+    from safetyrules.authoring.fmt import KEY_ORDER
+    from safetyrules.source.schema import schema_for
+
+    def props(kind, sub=None):
+        d = schema_for(kind)
+        d = d["$defs"][sub] if sub else d
+        return tuple(d["properties"])
+
+    assert KEY_ORDER["standard"] == props("standard")
+    assert KEY_ORDER["clause"] == props("standard", "clause")
+    assert KEY_ORDER["table"] == props("table")
+    assert KEY_ORDER["row"] == props("table", "row")
+    assert KEY_ORDER["vocabulary"] == props("vocabulary")
+    assert KEY_ORDER["fact"] == props("vocabulary", "fact")
+    assert KEY_ORDER["ruleset"] == props("ruleset")
+
+
+def test_fmt_keeps_a_provenance_header_above_the_clauses(tmp_path, run):
+    pytest.importorskip("ruamel.yaml")
+    text = ('kind: standard\nid: s\nversion: "1"\nlayer: municipal\nauthority: X\nclauses:\n'
+            '  - id: c1\n    cite: C\n    severity: general\n    kind: patrol_guidance\n    when: "a"\n')
+    p = tmp_path / "s.yaml"
+    p.write_text(text, encoding="utf-8")
+    code, out, err = run("fmt", "--check", p)
+    assert code == 0, out + err
