@@ -26,6 +26,8 @@ from safetyrules.dsl import ast as A
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import Plan, PlanTable
 
+_UNSET = object()
+
 __all__ = ["Domains", "domains_for", "derive", "inputs_of", "decide_level", "level_range", "next_questions", "set_fact"]
 
 _SCALARS = ("bool", "integer", "number", "enum", "string", "date")
@@ -86,6 +88,35 @@ class Domains:
         self._clause_programs: Dict[Any, Any] = {}
         self._one_clause: Dict[Tuple[str, str], Any] = {}
         self._quants: Dict[Any, Any] = {}
+        #: level_range's least, per after_key
+        self.least: Dict[Any, Any] = {}
+        after_out = [t.output for t in plan.tables_after]
+        reads: Dict[str, None] = {}
+        for t in plan.tables_after:
+            for node in t.conditions:
+                if node is not None:
+                    reads.update(dict.fromkeys(A.fact_paths(node)))
+        # and their outputs (a given one is what level_range reads; another's
+        # run value only makes more keys)
+        reads.update(dict.fromkeys(after_out))
+        self._after_reads = tuple(r for r in reads if r not in ("findings.undetermined", "findings.major_undetermined"))
+        self._after_out = frozenset(after_out)
+
+    def after_key(self, env: Mapping[str, Any], given: Iterable[str]) -> Optional[tuple]:
+        """What the tables after the standards read of ``env`` (type and
+        value of each, as ``level_range`` sees them) and which of their
+        outputs ``given`` has; None when a value is not a plain scalar."""
+        key: List[Any] = [frozenset(g for g in given if g in self._after_out)]
+        for name in self._after_reads:
+            v = env.get(name)
+            t = type(v)
+            if t is float:
+                key.append((t, v.hex()))
+            elif v is None or t is bool or t is int or t is str or t is datetime.date:
+                key.append((t, v))
+            else:
+                return None
+        return tuple(key)
 
     def try_order(self, fact: str) -> Tuple[Any, ...]:
         """:meth:`values` of ``fact`` in the order :func:`next_questions`
@@ -449,11 +480,30 @@ def level_range(plan: Plan, env_after: Mapping[str, Any], given: Sequence[str], 
     fact = plan.decision.get("level")
     if not fact or not env_after.get("findings.undetermined") and not env_after.get("findings.major_undetermined"):
         return {"least": level, "most": level}
+    if compiled:
+        # least is a function of the values the tables after the standards
+        # read (the undetermined counts taken as 0) and of which of their
+        # outputs the input gave: kept per plan by those
+        dom = domains_for(plan)
+        key = dom.after_key(env_after, given)
+        if key is not None:
+            got = dom.least.get(key, _UNSET)
+            if got is _UNSET:
+                got = _least(plan, env_after, given, fact)
+                if len(dom.least) >= 4096:
+                    dom.least.clear()
+                dom.least[key] = got
+            return {"least": got, "most": level}
+    return {"least": _least(plan, env_after, given, fact, compiled), "most": level}
+
+
+def _least(plan: Plan, env_after: Mapping[str, Any], given: Sequence[str], fact: str,
+           compiled: bool = True) -> Any:
     env = dict(env_after)
     env["findings.undetermined"] = 0
     env["findings.major_undetermined"] = 0
     _run(plan.tables_after, env, given, plan if compiled else None)
-    return {"least": env.get(fact), "most": level}
+    return env.get(fact)
 
 
 # ---------------------------------------------------------------------------

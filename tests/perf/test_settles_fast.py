@@ -193,3 +193,92 @@ def test_made_rule_set_settles_what_only_a_middle_value_settles(made):
     assert "s:mid" in got["x"] and "s:never" in got["x"] and "s:c2" in got["x"]
     assert got["n"] == ["s:derived"]
     assert q_fast == q_ref
+
+
+# -- level_range: least kept per plan by what the tables after the standards read ----
+
+
+def _least_reference(rules, d):
+    return Q.level_range(rules.plan, d.env(), d.given, d.level, compiled=False)["least"]
+
+
+def test_golden_level_range_equals_reference(bundled):
+    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
+        cases = [json.loads(line) for line in fh]
+    differ = 0
+    for c in cases:
+        d = bundled.evaluate(c["facts"], c["as_of"])
+        assert d.level_range["least"] == _least_reference(bundled, d), c["facts"]
+        differ += d.level_range["least"] != d.level
+    assert differ > 20  # least is not merely the level
+
+
+LEVEL_RULES = {
+    "v.yaml": """\
+        kind: vocabulary
+        id: v
+        facts:
+          a: {type: bool}
+          b: {type: bool}
+          m: {type: number}
+          level: {type: enum, values: [red, blue]}
+          note: {type: enum, values: [loud, quiet]}
+        """,
+    "s.yaml": """\
+        kind: standard
+        id: s
+        version: "1"
+        title: {en: s}
+        clauses:
+          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a"}
+          - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "b"}
+        """,
+    "t.yaml": """\
+        kind: table
+        id: t
+        output: level
+        hit: first
+        rows:
+          - {when: "findings.major_undetermined > 0 or findings.major > 0", then: red}
+          - {when: "m > 1.5", then: red}
+          - {when: "true", then: blue}
+        """,
+    "n.yaml": """\
+        kind: table
+        id: n
+        output: note
+        hit: first
+        rows:
+          - {when: "findings.undetermined > 0", then: loud}
+          - {when: "true", then: quiet}
+        """,
+    "ruleset.yaml": """\
+        kind: ruleset
+        id: lv
+        include: [v.yaml, s.yaml, t.yaml, n.yaml]
+        decision: {level: level}
+        """,
+}
+
+
+@pytest.fixture(scope="module")
+def leveled(tmp_path_factory):
+    d = tmp_path_factory.mktemp("settles_level")
+    for name, text in LEVEL_RULES.items():
+        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return safetyrules.load(str(d))
+
+
+@pytest.mark.parametrize("facts, least", [
+    ({}, None),
+    ({"m": 2.0}, "red"),
+    ({"m": 1.5}, "blue"),
+    ({"m": 1.5, "level": "red"}, "red"),  # a given level wins, and is not another's memo
+    ({"m": 1.5, "level": "blue"}, "blue"),
+    ({"m": 1.0, "b": False}, "blue"),
+    ({"m": 1.5000000000000002}, "red"),
+])
+def test_made_level_range_least(leveled, facts, least):
+    d = leveled.evaluate(facts, DAY)
+    assert d.level_range["least"] == least == _least_reference(leveled, d)
+    assert d.level_range["most"] == d.level
