@@ -58,8 +58,65 @@ def evaluate(
     """
     node = parse(expression)
     _literal_dimensions(node)
-    flat = flatten(facts or {})
+    flat = _plain_values(flatten(facts or {}))
     return evaluate_ast(node, flat, warnings)
+
+
+def _plain_values(flat: dict) -> dict:
+    """Values from numpy/pandas in plain form, as ``RuleSet.evaluate`` takes
+    them (``safetyrules.engine.facts.normal_value``): NaN, ``NaT`` and
+    ``pd.NA`` are unknown; numpy scalars become ``bool``/``int``/``float``/
+    ``str``; a timestamp at midnight without a time zone is its date.  Plain
+    values are left as they are (the dict is returned unchanged when every
+    value is plain)."""
+    out = None
+    for key, value in flat.items():
+        if type(value) is list:
+            new = [_plain_values(x) if type(x) is dict else _plain(x) for x in value]
+            if any(a is not b for a, b in zip(new, value)):
+                value = new
+            else:
+                continue
+        else:
+            new = _plain(value)
+            if new is value:
+                continue
+            value = new
+        if out is None:
+            out = dict(flat)
+        out[key] = value
+    return flat if out is None else out
+
+
+_PLAIN_TYPES = frozenset({bool, int, str, type(None)})
+
+
+def _plain(value: Any) -> Any:
+    t = type(value)
+    if t in _PLAIN_TYPES:
+        return value
+    if t is float:
+        return None if value != value else value
+    mod = t.__module__
+    if mod == "numpy" or mod.startswith("numpy."):
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return value.tolist() if value.dtype.kind != "O" else list(value)
+        if isinstance(value, np.datetime64):
+            if np.isnat(value):
+                return None
+            value = value.astype("datetime64[us]").item()
+        elif isinstance(value, np.generic):
+            value = value.item()
+            return None if type(value) is float and value != value else value
+    if t.__name__ in ("NaTType", "NAType"):  # pandas NaT and pd.NA
+        return None
+    import datetime
+
+    if isinstance(value, datetime.datetime) and value.tzinfo is None and value.time() == datetime.time(0):
+        return value.date()
+    return value
 
 
 _ANY = "any"  # a fact, a bare number or a computed value: SI, of whichever dimension

@@ -55,3 +55,30 @@ def test_two_facts_of_one_dimension_compare_the_same_either_way(tmp_path, h, w):
     rules = _ruleset(tmp_path, EQUAL)
     got = _holds(rules, EQUAL, {"h": h, "w": w})
     assert [c for c, ok in got.items() if not ok] == []
+
+
+# -- §2/§5 the same value means the same in dsl.evaluate as in RuleSet.evaluate ------------
+#
+# RuleSet.evaluate takes numpy scalars and treats NaN / pandas NA / NaT as unknown (null);
+# dsl.evaluate refused np.int64(3) > 1 ("cannot order int64") and took NaN as a number
+# (known(x) true, not (x > 1) true).
+
+def test_dsl_evaluate_takes_numpy_scalars_and_nan_is_unknown():
+    np = pytest.importorskip("numpy")
+    assert dsl.evaluate("x > 1", {"x": np.int64(3)}) is True
+    assert dsl.evaluate("x + 1 == 4", {"x": np.int32(3)}) is True
+    assert dsl.evaluate("x and true", {"x": np.bool_(True)}) is True
+    assert dsl.evaluate("any(i in L: i.v > 1)", {"L": [{"v": np.float64(2.5)}]}) is True
+    assert dsl.evaluate("d < 2024-01-01", {"d": np.datetime64("2023-01-01")}) is True
+    for nan in (float("nan"), np.float64("nan"), np.datetime64("NaT")):
+        assert dsl.evaluate("known(x)", {"x": nan}) is False
+        assert dsl.evaluate("not (x > 1)", {"x": nan}) is None
+    assert dsl.evaluate("count(i in L: i.v > 1)", {"L": [{"v": 2}, {"v": float("nan")}]}) is None
+
+
+def test_dsl_evaluate_treats_pandas_missing_values_as_unknown():
+    pd = pytest.importorskip("pandas")
+    for na in (pd.NA, pd.NaT):
+        assert dsl.evaluate("known(x)", {"x": na}) is False
+        assert dsl.evaluate("x > 1", {"x": na}) is None
+    assert dsl.evaluate("d < 2024-01-01", {"d": pd.Timestamp("2023-01-01")}) is True
