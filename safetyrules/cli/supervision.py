@@ -564,7 +564,7 @@ def register(sub) -> None:
     t.add_argument("--ledger", metavar="L.jsonl")
     t.add_argument("--clause-map", metavar="MAP.yaml")
     t.add_argument("--as-of", metavar="D")
-    t.add_argument("--rules", metavar="PATH", help="NEW's rule set: detects out-of-scope standards and removed clauses")
+    t.add_argument("--rules", metavar="PATH", help="NEW's rule set: detects out-of-scope standards and removed clauses, and names the items (subjects) of findings over keyed lists")
     t.add_argument("--policy", metavar="P")
     t.add_argument("--calendar", metavar="C", help="the year's workdays: counts the 20 working days to publication of an inspection record's results")
     t.add_argument("--fail-on", action="append", choices=("overdue", "reopened", "new-major", "persisting-major"))

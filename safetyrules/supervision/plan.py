@@ -356,7 +356,8 @@ def plan(
             "general_pool_years": decimal_str(fractions.Fraction(pool_n, planned_general), 2) if planned_general else None,
             "coverage_cycle_years": policy["coverage_cycle_years"],
             "key_share_of_visits": ratio(key_visits, key_visits + planned_general),
-            "key_share_of_days": decimal_str(fractions.Fraction(required) / (required + planned_general * mean_cost), 4) if (mean_cost and required + planned_general) else None,
+            # no general visit (an empty pool) costs no day: the key share of days is then 1, as of visits
+            "key_share_of_days": decimal_str(fractions.Fraction(required) / (required + planned_general * (mean_cost or 0)), 4) if (required + planned_general * (mean_cost or 0)) else None,
         },
         "caps": {"profile": policy["caps"] if isinstance(policy["caps"], str) else "custom", "binds": cap_binds},
         "counts": {cat: sum(1 for r in rows if r["category"] == cat) for cat in ("key", "random_pool", "excluded")},

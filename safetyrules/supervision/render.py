@@ -12,6 +12,12 @@ __all__ = ["render", "checklist_html"]
 _MAX_LIST = 20  # text/markdown show this many per-entity lines; JSON has all
 
 
+def _v(x: Any) -> Any:
+    """A figure as text and Markdown show it: JSON's null (no figure: a ratio
+    over nothing, a stratum without a ratio) is "–", never Python's ``None``."""
+    return "–" if x is None else x
+
+
 def _warn_lines(ws: Sequence[Mapping[str, Any]]) -> List[str]:
     out, by = [], {}
     for w in ws:
@@ -63,12 +69,12 @@ def _plan(d: Mapping[str, Any], md: bool) -> str:
     L.append(f"  pool {g['pool']}, budget {g['budget']} visits{' (binds)' if g['budget_binds'] else ''}; ratios {g['ratios']['status']}: {g['ratios']['source']}")
     if md:
         L += ["| stratum | entities | ratio | wanted | target |", "|---|---:|---:|---:|---:|"]
-        L += [f"| {t['stratum']} | {t['n']} | {t['ratio']} | {t['wanted']} | {t['target']} |" for t in g["strata"]]
+        L += [f"| {t['stratum']} | {t['n']} | {_v(t['ratio'])} | {_v(t['wanted'])} | {t['target']} |" for t in g["strata"]]
     else:
-        L += [f"  {t['stratum']:<12} n={t['n']:<7} ratio={t['ratio']} wanted={t['wanted']} target={t['target']}" for t in g["strata"]]
+        L += [f"  {t['stratum']:<12} n={t['n']:<7} ratio={_v(t['ratio'])} wanted={_v(t['wanted'])} target={t['target']}" for t in g["strata"]]
     L.append("")
     L.append(f"{h}Coverage")
-    L.append(f"  key {c['key']}, registry {c['registry']}, general pool covered in {c['general_pool_years']} years (cycle {c['coverage_cycle_years']}), key share of visits {c['key_share_of_visits']}, of days {c['key_share_of_days']}")
+    L.append(f"  key {_v(c['key'])}, registry {_v(c['registry'])}, general pool covered in {_v(c['general_pool_years'])} years (cycle {c['coverage_cycle_years']}), key share of visits {_v(c['key_share_of_visits'])}, of days {_v(c['key_share_of_days'])}")
     if md:
         L.append("")
         L.append("## Plan table")
@@ -102,7 +108,7 @@ def _manifest(d: Mapping[str, Any], md: bool) -> str:
     L.append(f"pool digest {d['pool_digest']}")
     L.append(f"seed commitment {d['seed']['commitment']}  mix {d['seed']['mix']}")
     for s in d["strata"]:
-        L.append(f"  {s['stratum']:<12} eligible {s['n']:<7} ratio {s['ratio']}  target {s['target']}")
+        L.append(f"  {s['stratum']:<12} eligible {s['n']:<7} ratio {_v(s['ratio'])}  target {s['target']}")
     L.append(f"exclusions {len(d['exclusions'])}: " + ", ".join(f"{c} {n}" for c, n in sorted(_count(x['reason'] for x in d['exclusions']).items())))
     L.append(f"inspectors {len(d['inspectors'])}")
     L += _warn_lines(d["warnings"])
@@ -146,17 +152,17 @@ def _grid(d: Mapping[str, Any], md: bool) -> str:
     b = s["balance"]
     for k in ("grids", "members"):
         x = b[k]
-        L.append(f"balance across {k}: CV {x['cv']}, Gini {x['gini']}, max/min {x['max_min']}, top decile {x['top_decile_share']}")
+        L.append(f"balance across {k}: CV {_v(x['cv'])}, Gini {_v(x['gini'])}, max/min {_v(x['max_min'])}, top decile {_v(x['top_decile_share'])}")
     for k, x in (s.get("balance_weighted") or {}).items():  # --by count: the weighted view next to it (§8.3)
-        L.append(f"weighted load across {k}: CV {x['cv']}, Gini {x['gini']}, max/min {x['max_min']}, top decile {x['top_decile_share']}")
+        L.append(f"weighted load across {k}: CV {_v(x['cv'])}, Gini {_v(x['gini'])}, max/min {_v(x['max_min'])}, top decile {_v(x['top_decile_share'])}")
     L.append("flags: " + ", ".join(f"{k} {v}" for k, v in s["flags"].items()))
     rows = sorted(d["grids"], key=lambda r: (-(len(r["flags"])), r["grid"]))[:_MAX_LIST]
     if md:
         L += ["", "| grid | entities | red | orange | yellow | blue | unknown | load | members | utilisation | flags |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-        L += [f"| {r['grid']} | {r['entities']} | {r['levels']['red']} | {r['levels']['orange']} | {r['levels']['yellow']} | {r['levels']['blue']} | {r['levels']['unknown']} | {r['load']} | {r['members']} | {r['utilisation']} | {' '.join(r['flags'])} |" for r in rows]
+        L += [f"| {r['grid']} | {r['entities']} | {r['levels']['red']} | {r['levels']['orange']} | {r['levels']['yellow']} | {r['levels']['blue']} | {r['levels']['unknown']} | {r['load']} | {r['members']} | {_v(r['utilisation'])} | {' '.join(r['flags'])} |" for r in rows]
     else:
-        L += [f"  {r['grid']:<10} entities {r['entities']:<5} load {r['load']:<10} members {r['members']} util {r['utilisation']}"
-              + (f" (weighted load {r['weighted_load']}, util {r['weighted_utilisation']})" if "weighted_load" in r else "")
+        L += [f"  {r['grid']:<10} entities {r['entities']:<5} load {r['load']:<10} members {r['members']} util {_v(r['utilisation'])}"
+              + (f" (weighted load {r['weighted_load']}, util {_v(r['weighted_utilisation'])})" if "weighted_load" in r else "")
               + f"  {' '.join(r['flags'])}" for r in rows]
     if len(d["grids"]) > _MAX_LIST:
         L.append(f"  … {len(d['grids']) - _MAX_LIST} more grids (see --format json)")
@@ -185,7 +191,7 @@ def _track(d: Mapping[str, Any], md: bool) -> str:
     if len(s.get("kinds") or {}) > 1 or set(s.get("kinds") or {}) - {"enforcement"}:
         L.append("findings by kind: " + ", ".join(f"{k} {v}" for k, v in s["kinds"].items()) + " (patrol guidance is not an administrative finding)")
     for f in d["findings"][:_MAX_LIST]:
-        L.append(f"  {f['finding_id']} {f['entity_id']} {f['standard']}:{f['clause']}{(' ' + f['subject']) if f['subject'] else ''} {f['severity']} {f['class']}" + (f" overdue {f['overdue_days']} d" if f.get("overdue_days") else ""))
+        L.append(f"  {f['finding_id']} {f['entity_id']} {f['standard']}:{f['clause']}{(' ' + f['subject']) if f['subject'] else ''} {_v(f['severity'])} {f['class']}" + (f" overdue {f['overdue_days']} d" if f.get("overdue_days") else ""))
     if len(d["findings"]) > _MAX_LIST:
         L.append(f"  … {len(d['findings']) - _MAX_LIST} more (see --format json)")
     for a in d["alerts"][:_MAX_LIST]:

@@ -153,12 +153,68 @@ class TrackResult(Result):
         return [g for g in fail_on if c.get(g)]
 
 
-def _items(rec: Record, kind: str, cmap) -> Iterable[Tuple[str, str, str, Mapping[str, Any]]]:
+def _items(rec: Record, kind: str, cmap, derive=None) -> Iterable[Tuple[str, str, str, Mapping[str, Any]]]:
     for f in getattr(rec, kind):
         std, cl = cmap.get((f["standard"], f["clause"]), (f["standard"], f["clause"]))
-        subs = f.get("subjects") or [f.get("subject") or ""]
+        subs = f.get("subjects") or (derive(f, std, cl) if derive is not None and kind == "findings" else None) or [f.get("subject") or ""]
         for s in subs:
             yield std, cl, s, f
+
+
+def _subject_deriver(rules: Any):
+    """§8.8 4: a finding of a clause that quantifies over a list declaring
+    ``key:`` names the items that made it true (``subjects``).  A graded
+    registry that ``evaluate --format json`` wrote names none, but each
+    finding carries the facts its condition read: with NEW's rule set
+    (``--rules``) the subjects are recomputed from them, as ``sv.grade``
+    names them.  None when the rule set declares no keyed list."""
+    from safetyrules.authoring.provenance_lint import list_keys
+    from safetyrules.errors import SafetyRulesError
+
+    from .checklist import subjects_of
+
+    keys = list_keys(rules)
+    if not keys:
+        return None
+
+    def derive(f: Mapping[str, Any], std: str, cl: str) -> Optional[List[str]]:
+        facts = f.get("facts")
+        if not isinstance(facts, Mapping) or not any(k in keys for k in facts):
+            return None
+        try:
+            env = rules.check_facts(dict(facts))
+        except (SafetyRulesError, TypeError, ValueError):
+            return None
+        return subjects_of(rules, env, std, cl, keys) or None
+
+    return derive
+
+
+def _spread_clause_level(seen: Dict[str, Dict[str, Any]], eid: str) -> None:
+    """One side names a clause's items (``subjects``, §8.8 4) and the other
+    only the clause (a registry graded without item subjects, or an
+    undetermined clause, which names no item): the clause-level entry holds
+    for each named item.  So an item found in OLD whose clause is
+    undetermined in NEW is ``unverified``, and one whose clause NEW still
+    finds is ``persisting`` — never ``rectified``, which needs the clause
+    evaluated and not holding (§8.4).  The clause-level id stays an alias of
+    each item's for the ledger, as a mapped clause's old id does."""
+    by_clause: Dict[Tuple[str, str], List[str]] = {}
+    for fid, s in seen.items():
+        if s["subject"]:
+            by_clause.setdefault((s["standard"], s["clause"]), []).append(fid)
+    for (std, cl), fids in by_clause.items():
+        whole_id = finding_id(eid, std, cl, "")
+        whole = seen.get(whole_id)
+        if whole is None:
+            continue
+        for fid in fids:
+            s = seen[fid]
+            for side in ("old", "new"):
+                if whole[side] is not None and s[side] is None:
+                    s[side], s[side + "_f"] = whole[side], whole[side + "_f"]
+            s.setdefault("old_ids", []).extend([whole_id, *whole.get("old_ids", ())])
+        del seen[whole_id]
 
 
 def _date(d: Optional[datetime.date], fallback: datetime.date) -> datetime.date:
@@ -207,8 +263,10 @@ def track(
         from safetyrules.engine.ruleset import load
 
         rules = load(os.fspath(rules))
+    derive = None
     if rules is not None:
         in_rules = {(c.standard, c.id): s for s in rules.plan.standards for c in s.clauses}
+        derive = _subject_deriver(rules)
     out: List[Dict[str, Any]] = []
     alerts: List[Dict[str, Any]] = []
     level_changed = []
@@ -243,7 +301,7 @@ def track(
             if rec is None:
                 continue
             side = "old" if rec is o else "new"
-            for std, cl, subj, f in _items(rec, kind, cmap if side == "old" else {}):
+            for std, cl, subj, f in _items(rec, kind, cmap if side == "old" else {}, derive):
                 s = slot(std, cl, subj)
                 if (std, cl) != (f["standard"], f["clause"]):
                     # a renumbered clause (--clause-map): its ledger record is under the old id
@@ -251,6 +309,7 @@ def track(
                 if s[side] != "found":
                     s[side] = tag
                     s[side + "_f"] = f
+        _spread_clause_level(seen, eid)
         for fid in sorted(seen):
             s = seen[fid]
             lrec = now.get(fid)
@@ -426,12 +485,25 @@ def _publication(new: Mapping[str, Record], policy: Any, calendar: Any, warnings
     if calendar is None or calendar.default:
         warnings.append(Warning_("W-CALENDAR-DEFAULT", f"no calendar: the {days} working days to publication are counted Monday-Friday, without holidays or makeup workdays"))
         calendar = None
+    rows = [{"entity_id": r.entity_id, "inspection_id": r.inspection_id, "date": r.date.isoformat(),
+             "due": add_working_days(calendar, r.date, days).isoformat()} for r in insp]
+    if calendar is not None:
+        # §8.0: without a calendar the count is Monday-Friday and warns; a count that runs into a
+        # year the calendar does not cover (a check in late December) is such a count for those days
+        for r, row in zip(insp, rows):
+            first, due = r.date + datetime.timedelta(days=1), datetime.date.fromisoformat(row["due"])
+            outside = sorted({y for y in (first.year, due.year) if y != calendar.year})
+            if outside:
+                warnings.append(Warning_(
+                    "W-CALENDAR-DEFAULT",
+                    f"{r.inspection_id} ({r.entity_id}, {r.date}): the calendar is for {calendar.year}; the working days to publication "
+                    f"in {', '.join(map(str, outside))} are counted Monday-Friday, without holidays or makeup workdays (due {row['due']})",
+                    r.inspection_id))
     return {
         "rule": f"results are published within {days} working days of the end of the check",
         "source": "DR-PUB-1 (Hebei 冀政办发〔2015〕22号)", "status": "verified", "working_days": days,
         "calendar": calendar.year if calendar is not None else None,
-        "inspections": [{"entity_id": r.entity_id, "inspection_id": r.inspection_id, "date": r.date.isoformat(),
-                         "due": add_working_days(calendar, r.date, days).isoformat()} for r in insp],
+        "inspections": rows,
     }
 
 
