@@ -84,3 +84,30 @@ def test_a_wholly_unknown_list_fact_settles_what_one_list_value_settles(tmp_path
         {"fact": "cranes", "settles": ["s:k1", "s:k2", "s:k4", "s:k5"], "major": 1},
         {"fact": "acts", "settles": ["s:k3"], "major": 0},
     ]
+
+
+def test_a_list_read_only_through_len_settles_by_a_list_of_unknown_items(tmp_path):
+    """`len(cranes) >= 1 or n > 6` reads no item field: [] leaves it
+    unknown (n unknown), one item of unknown fields makes it found."""
+    files = dict(LISTS)
+    files["v.yaml"] = LISTS["v.yaml"].replace("  b: {type: bool}\n", "  b: {type: bool}\n  n: {type: integer}\n")
+    files["s.yaml"] = ('kind: standard\nid: s\nversion: "1"\nclauses:\n'
+                       '  - {id: k1, cite: K1, severity: general, when: "len(cranes) >= 1 or n > 6"}\n')
+    rules = _load(tmp_path, files)
+    assert status(decide(rules, {"cranes": [{}]}))["k1"] == "found"
+    q = {x["fact"]: x["settles"] for x in decide(rules, {})["next_questions"]}
+    assert q == {"cranes": ["s:k1"], "n": ["s:k1"]}
+
+
+def test_a_count_over_a_wholly_unknown_list_settles_by_a_list_of_two_items(tmp_path):
+    """`count(q in cranes: q.ok and q.age > 10) >= 2`: two old ok cranes make
+    it found; one item, or items with a field unknown, leave it unknown."""
+    files = dict(LISTS)
+    files["s.yaml"] = ('kind: standard\nid: s\nversion: "1"\nclauses:\n'
+                       '  - {id: k1, cite: K1, severity: major, when: "b or count(q in cranes: q.ok and q.age > 10) >= 2"}\n'
+                       '  - {id: k2, cite: K2, severity: general, when: "any(q in cranes: q.age > 3)"}\n')
+    rules = _load(tmp_path, files)
+    two = [{"ok": True, "age": 11}, {"ok": True, "age": 11}]
+    assert status(decide(rules, {"cranes": two}))["k1"] == "found"
+    q = {x["fact"]: x["settles"] for x in decide(rules, {})["next_questions"]}
+    assert q == {"b": ["s:k1"], "cranes": ["s:k1", "s:k2"]}
