@@ -7,9 +7,10 @@ meta tag forbids it, so a browser would refuse and log any such request)."""
 from __future__ import annotations
 
 import os
+import unicodedata
 from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
-from safetyrules.report.charts import level_bars, stacked_levels
+from safetyrules.report.charts import LABEL_W, level_bars, stacked_levels
 from safetyrules.report.i18n import translator
 from safetyrules.report.provenance import LayerTally, any_provenance, kind_heading, provenance_cells, split_by_kind
 from safetyrules.report.summary import level_colour
@@ -93,6 +94,26 @@ def render_decisions(items: Sequence[Tuple[Optional[str], Dict[str, Any]]], lang
     )
 
 
+def _fit(text: str, room: float = LABEL_W - 14) -> str:
+    """``text`` shortened with "…" to fit ``room`` px of the charts' 12 px
+    labels, right-aligned at the bars' left (a longer one is cut off at the
+    chart's edge): a wide (CJK) character counts 12.5 px, any other 8 —
+    more than most are, so that what is kept fits in any font."""
+
+    def w(c: str) -> float:
+        return 12.5 if unicodedata.east_asian_width(c) in ("W", "F") else 8.0
+
+    if sum(map(w, text)) <= room:
+        return text
+    out, used = [], 12.5  # the ellipsis
+    for c in text:
+        if used + w(c) > room:
+            break
+        out.append(c)
+        used += w(c)
+    return "".join(out).rstrip() + "…"
+
+
 _BY = {
     "grid": ("By grid", "Level distribution by grid", "grid", ""),
     "sector": ("By sector", "Level distribution by sector", "sector", "sector"),
@@ -109,6 +130,7 @@ def render_report(summary: Dict[str, Any], lang: Optional[str] = None) -> str:
     group_chart = stacked_levels(summary["groups"], lambda k: label("level", k))
     for row in group_chart["rows"]:
         row["label"] = label(ctx, row["key"])
+        row["short"] = _fit(row["label"])  # the whole name is the row's tooltip
     return environment().get_template("report.html.j2").render(
         s=summary, t=t, lang=t.lang, label=label, level_chart=level_chart, group_chart=group_chart, colour=level_colour,
         by_heading=t(heading), by_chart_title=t(chart_title), by_label=t(col), by_ctx=ctx,

@@ -159,7 +159,11 @@ def test_byte_for_byte_the_same_whatever_the_hash_seed_and_the_file_split(tmp_pa
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
-def test_empty_and_scale_pages_load_in_chromium_without_an_error(tmp_path, example_facts):
+def test_pages_load_in_chromium_without_an_error_and_chart_labels_fit(tmp_path, example_facts):
+    """An empty registry, ``--by scale``, and grids named as real grids are
+    (long Chinese names, a long Latin one): no console error, no request,
+    and every chart label inside its chart (a long one is shortened, with
+    the whole name in its tooltip), not cut off at the chart's left edge."""
     sync_api = pytest.importorskip("playwright.sync_api")
     empty = tmp_path / "empty.jsonl"
     empty.write_bytes(b"")
@@ -168,8 +172,11 @@ def test_empty_and_scale_pages_load_in_chromium_without_an_error(tmp_path, examp
     graded = tmp_path / "graded.jsonl"
     graded.write_bytes(subprocess.run([sys.executable, "-m", "safetyrules", "evaluate", str(facts), "--format", "json",
                                        "--as-of", DAY], capture_output=True).stdout)
+    long_names = ["福田区华富街道莲花一村社区第一网格", "南山区粤海街道科技园社区网格", "Grid-of-the-Very-Long-Name-Industrial-Park-North", "G1"]
+    named = write(tmp_path, "named.jsonl", [decision(grid=g) for g in long_names])
     pages = []
-    for src, by, lang in ((empty, "grid", "en"), (empty, "scale", "zh"), (graded, "scale", "zh"), (graded, "sector", "en")):
+    for src, by, lang in ((empty, "grid", "en"), (empty, "scale", "zh"), (graded, "scale", "zh"), (graded, "sector", "en"),
+                          (named, "grid", "zh"), (named, "grid", "en")):
         out = tmp_path / f"{src.stem}-{by}-{lang}.html"
         run("report", src, "--format", "html", "--by", by, "--lang", lang, "--out", out)
         pages.append(out)
@@ -188,7 +195,17 @@ def test_empty_and_scale_pages_load_in_chromium_without_an_error(tmp_path, examp
                 assert errors == [] and requests == ["file://" + str(path)], (path.name, errors, requests)
                 box = page.locator("#chart-levels").bounding_box()
                 assert box and box["width"] > 0 and box["height"] > 0
-                assert int(page.locator('[data-field="entities"]').inner_text()) == (0 if "empty" in path.name else len(example_facts))
+                want = {"empty": 0, "named": len(long_names)}.get(path.name.split("-")[0], len(example_facts))
+                assert int(page.locator('[data-field="entities"]').inner_text()) == want
+                for chart in ("#chart-levels", "#chart-groups"):
+                    frame = page.locator(chart).bounding_box()
+                    for text in page.locator(f"{chart} text").all():
+                        t = text.bounding_box()
+                        assert t["x"] >= frame["x"] - 0.5 and t["x"] + t["width"] <= frame["x"] + frame["width"] + 0.5, (
+                            path.name, chart, text.text_content())
+                if path.name.startswith("named"):
+                    tips = page.locator("#chart-groups g.row > title").all_text_contents()
+                    assert set(long_names[:3]) <= set(tips), tips
                 page.close()
         finally:
             ctx.close()
