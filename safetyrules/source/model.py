@@ -200,6 +200,19 @@ class _Builder:
             )
         return tuple(out)
 
+    def version(self, value: Any, path) -> Optional[str]:
+        """A ``version:`` as text.  One written as a plain YAML number is the
+        text written (``1.10`` stays "1.10", not "1.1"; ``0o17`` not "15")."""
+        if value is None:
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            s = self.doc.scalars.get(tuple(path))
+            if s is not None and s.style is None:
+                written = self.doc.text[s.start:s.end]
+                if written.strip():
+                    return written.strip()
+        return str(value)
+
     def date(self, value: Optional[str], path) -> Optional[datetime.date]:
         if value is None:
             return None
@@ -346,7 +359,7 @@ def build(doc: Document) -> Tuple[Any, List[SafetyRulesError]]:
                 hit=d.get("hit", "first"),
                 default=d.get("default"),
                 has_default="default" in d,
-                version=str(d["version"]) if d.get("version") is not None else None,
+                version=b.version(d.get("version"), ("version",)),
                 title=d.get("title") or {},
                 document=d.get("document"),
                 source=d.get("source"),
@@ -392,7 +405,7 @@ def build(doc: Document) -> Tuple[Any, List[SafetyRulesError]]:
     return (
         Standard(
             id=d["id"],
-            version=str(d["version"]) if d.get("version") is not None else None,
+            version=b.version(d.get("version"), ("version",)),
             clauses=tuple(clauses),
             title=d.get("title") or {},
             document=d.get("document"),

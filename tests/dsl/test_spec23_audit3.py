@@ -82,3 +82,25 @@ def test_dsl_evaluate_treats_pandas_missing_values_as_unknown():
         assert dsl.evaluate("known(x)", {"x": na}) is False
         assert dsl.evaluate("x > 1", {"x": na}) is None
     assert dsl.evaluate("d < 2024-01-01", {"d": pd.Timestamp("2023-01-01")}) is True
+
+
+# -- §2 YAML 1.2 scalars: a version written as a number is the text written ---------------
+#
+# `version: 1.10` became "1.1" in every finding (and `0o17` "15", `1e3` "1000.0"): YAML
+# reads them as numbers, and str() of the number is not what the author wrote.
+
+@pytest.mark.parametrize("written, want", [("1.10", "1.10"), ("2023", "2023"), ("0o17", "0o17"), ("1e3", "1e3"),
+                                           ("'1.10'", "1.10"), ("2023-05-15", "2023-05-15")])
+def test_a_version_written_as_a_number_keeps_its_spelling(tmp_path, written, want):
+    (tmp_path / "v.yaml").write_text(VOCAB, encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(
+        f"kind: standard\nid: s\nversion: {written}\nclauses:\n  - {{id: c1, cite: X, severity: major, when: a}}\n", encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(
+        f"kind: table\nid: t\nversion: {written}\noutput: out\nrows:\n  - {{when: a, then: lo}}\n", encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml, t.yaml]\ndecision: {}\n", encoding="utf-8")
+    with open(tmp_path / "v.yaml", "a", encoding="utf-8") as f:
+        f.write("  out: {type: enum, values: [lo, hi]}\n")
+    rules = safetyrules.load(str(tmp_path))
+    (finding,) = rules.evaluate({"a": True}, as_of=DAY).to_dict()["findings"]
+    assert finding["version"] == want
+    assert [t.version for t in rules.tables] == [want]
