@@ -13,7 +13,7 @@ def register(sub) -> None:
     p = sub.add_parser("serve", help="serve decisions over HTTP (needs safetyrules[serve])")
     p.add_argument("--rules", metavar="PATH", help="rule set (default: bundled)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one, said on stderr)")
     p.add_argument("--max-body", type=int, default=None, metavar="BYTES",
                    help="largest request body, a batch's whole body included (default: 1 MiB; larger answers 413)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
@@ -46,10 +46,13 @@ def _cmd_serve(args) -> int:
     if args.timeout is not None and not args.timeout > 0:
         print(f"error: --timeout must be a positive number of seconds, got {args.timeout}", file=sys.stderr)
         return 2
-    problem = _cannot_listen(args.host, args.port)
+    problem, port = _cannot_listen(args.host, args.port)
     if problem:
         print(f"error: cannot listen on {args.host}:{args.port}: {problem}", file=sys.stderr)
         return 2
+    # --port 0: the free port just found, so that it can be said where the
+    # server listens (uvicorn, at the default log level, says nothing)
+    args.port = port
     try:
         rules = load(args.rules)  # fail here, with a message, not in a worker
     except SafetyRulesError as exc:
@@ -70,8 +73,11 @@ def _cmd_serve(args) -> int:
 
     common = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=False,
                   timeout_keep_alive=5)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    where = f"http://{host}:{args.port}"
     try:
         if args.workers > 1:
+            print(f"safetyrules serve: rule set {rules.id} on {where} ({args.workers} workers)", file=sys.stderr, flush=True)
             uvicorn.run("safetyrules.service.app:app_from_env", factory=True, workers=args.workers, **common)
         else:
             app = service_app.create_app(
@@ -79,6 +85,7 @@ def _cmd_serve(args) -> int:
                 max_body=args.max_body or service_app.DEFAULT_MAX_BODY,
                 timeout=args.timeout or service_app.DEFAULT_TIMEOUT,
             )
+            print(f"safetyrules serve: rule set {rules.id} on {where}", file=sys.stderr, flush=True)
             uvicorn.run(app, **common)
     except SystemExit as exc:  # uvicorn's own startup failure (it has printed why)
         return 2 if exc.code not in (0, None) else 0
@@ -86,20 +93,21 @@ def _cmd_serve(args) -> int:
 
 
 def _cannot_listen(host: str, port: int):
-    """Why the server could not listen on host:port (None when it can): an
-    address in use or one that does not resolve is a user error, said before
-    the server starts."""
+    """(why the server could not listen on host:port, or None when it can;
+    the port, a free one for port 0): an address in use or one that does
+    not resolve is a user error, said before the server starts."""
     import socket
 
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        return f"the address does not resolve ({getattr(exc, 'strerror', None) or exc})"
+        return f"the address does not resolve ({getattr(exc, 'strerror', None) or exc})", port
     family, kind, proto, _, addr = infos[0]
     try:
         with socket.socket(family, kind, proto) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(addr)
+            port = s.getsockname()[1]
     except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
+        return exc.strerror or str(exc), port
+    return None, port

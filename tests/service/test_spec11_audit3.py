@@ -324,3 +324,34 @@ def test_allow_outside_includes_reaches_every_worker(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_port_0_says_which_port_it_picked(tmp_path):
+    """``--port 0 picks a free one``: and says which, on stderr, since
+    nothing else tells the user where the server is."""
+    import re
+
+    proc = subprocess.Popen([sys.executable, "-m", "safetyrules", "serve", "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    import threading
+
+    got = []
+    reader = threading.Thread(target=lambda: got.append(proc.stderr.readline()), daemon=True)
+    reader.start()
+    try:
+        reader.join(60)
+        line = got[0] if got else ""
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        assert found and int(found.group(1)) > 0, line
+        url, deadline = found.group(0), time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(url + "/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and proc.poll() is None, "nothing listens where it said"
+                time.sleep(0.1)
+        assert r.status_code == 200 and r.json()["ruleset"]["id"] in line
+    finally:
+        proc.terminate()
+        proc.wait(20)
