@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import errno
 import json
 import os
 import sys
@@ -24,7 +25,10 @@ EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 70
 
 
 def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
+    try:
+        print(msg, file=sys.stderr)
+    except OSError:  # a closed stderr (`2>&-`): the message is lost, the exit code still tells
+        pass
 
 
 def _print_errors(exc: SafetyRulesError) -> None:
@@ -693,6 +697,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except Exception:
             pass
         return EXIT_OK
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            if os.environ.get("SAFETYRULES_DEBUG"):
+                raise
+            _err(f"internal error: {type(exc).__name__}: {exc} (set SAFETYRULES_DEBUG=1 for details; please report it)")
+            return EXIT_INTERNAL
+        return _output_failed(exc)
     except Exception as exc:  # a bug of ours, not a user mistake
         if os.environ.get("SAFETYRULES_DEBUG"):
             raise
@@ -737,8 +748,38 @@ def _escape_unencodable_output() -> None:
             pass
 
 
+#: errors of a write that are the machine's, not a bug: a full disk or quota,
+#: a file too large, an I/O error of the device
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, n))
+
+
+def _output_failed(exc: OSError) -> int:
+    """The output cannot be written (``> /dev/full``): say so, exit 2, and
+    drop what is still buffered (Python would fail again flushing it at exit)."""
+    _err(f"error: cannot write the output: {exc.strerror or exc}")
+    try:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    except OSError:  # pragma: no cover
+        pass
+    return EXIT_BAD_INPUT
+
+
 def entry() -> None:  # console script
     global STANDALONE
     STANDALONE = True
+    # a closed stdout or stderr (`>&-`, `2>&-`): what would go there is
+    # dropped, so decisions and messages never end up on the other stream
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     _escape_unencodable_output()
-    sys.exit(main())
+    code = main()
+    try:
+        if not sys.stdout.closed:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRNOS:
+            code = _output_failed(exc)
+    sys.exit(code)

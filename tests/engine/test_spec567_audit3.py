@@ -152,3 +152,48 @@ def test_a_closed_stdin_is_bad_input_not_an_internal_error(rules_dir, tmp_path):
     assert p.stderr.startswith("<stdin>: error:") and "internal error" not in p.stderr, p.stderr
     (line,) = p.stdout.splitlines()
     assert json.loads(line)["findings"][0]["clause"] == "c1"
+
+
+# -- §6: where the output cannot go ---------------------------------------------------------
+
+
+def _evaluate_with(rules_dir, facts, **kw):
+    exe = shutil.which("safetyrules")
+    cmd = [exe] if exe else [sys.executable, "-m", "safetyrules"]
+    return subprocess.run(cmd + ["evaluate", str(facts), "--rules", rules_dir, "--as-of", "2024-03-01", "--format", "json"],
+                          capture_output="stdout" not in kw and "stderr" not in kw, text=True, timeout=120, **kw)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_is_an_error_of_the_output_not_an_internal_error(rules_dir, tmp_path):
+    """`evaluate ... > /dev/full` (a full disk): 'error: cannot write the
+    output: No space left on device', exit 2 — not 'internal error: OSError',
+    exit 70 (which docs/cli.md keeps for bugs)."""
+    good = tmp_path / "good.yaml"
+    good.write_text("a: true\nn: 2\n", encoding="utf-8")
+    with open("/dev/full", "w") as full:
+        p = _evaluate_with(rules_dir, good, stdout=full, stderr=subprocess.PIPE)
+    assert p.returncode == 2, p.stderr
+    assert "cannot write the output" in p.stderr and "internal error" not in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and "Exception ignored" not in p.stderr, p.stderr
+
+
+def test_closed_stdout_or_stderr_keep_the_exit_code_and_the_streams_apart(rules_dir, tmp_path):
+    """`>&-` discards the decisions quietly (exit 0, as a closed pipe does);
+    `2>&-` with a bad file still exits 2 and puts no message into the
+    decisions on stdout."""
+    good = tmp_path / "good.yaml"
+    good.write_text("a: true\nn: 2\n", encoding="utf-8")
+    p = _evaluate_with(rules_dir, good, stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1))
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: maybe\n", encoding="utf-8")
+    exe = shutil.which("safetyrules")
+    cmd = [exe] if exe else [sys.executable, "-m", "safetyrules"]
+    argv = cmd + ["evaluate", str(bad), str(good), "--rules", rules_dir, "--format", "json"]
+    # 2>&- itself, and what a launcher script run with 2>&- (a pyenv shim)
+    # leaves to the program: descriptor 2 open on a file, for reading only
+    for shell in ('exec "$@" 2>&-', 'exec "$@" 2<"$0"'):
+        p = subprocess.run(["sh", "-c", shell, str(good), *argv], stdout=subprocess.PIPE, text=True, timeout=120)
+        assert p.returncode == 2
+        assert [json.loads(x)["findings"][0]["clause"] for x in p.stdout.splitlines()] == ["c1"], p.stdout
