@@ -279,11 +279,6 @@ def test_openapi_request_schema_accepts_what_the_server_accepts(http):
         assert not v.is_valid(body), body
 
 
-def test_zz_the_server_wrote_no_traceback_in_the_whole_module(srv):
-    log = srv[2].read_text(errors="replace")
-    assert "Traceback" not in log and "ERROR" not in log, log[-2000:]
-
-
 # -- serve's options reach every worker ---------------------------------------------------------
 
 
@@ -355,3 +350,63 @@ def test_port_0_says_which_port_it_picked(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_concurrent_coded_chunked_and_http_1_0_requests_answer_what_sequential_ones_do(srv, http):
+    """The new ways in (gzip, deflate, chunked, ?as_of= on evaluate,
+    HTTP/1.0) under concurrency: each answer is the one the same request
+    gets alone."""
+    import threading
+
+    jobs = []
+    for i in range(24):
+        facts = {"entity": {"id": f"C{i}", "sector": ("office", "catering", "retail")[i % 3], "employees": 3 + 41 * i},
+                 "gas.fuel_used": bool(i % 2)}
+        one = json.dumps({"facts": facts, "as_of": DAY}).encode()
+        lines = (json.dumps(facts).encode() + b"\n") * 2 + b"{bad\n"
+        kind = i % 6
+        if kind == 0:
+            jobs.append(("/v1/evaluate", gzip.compress(one), {"content-encoding": "gzip"}))
+        elif kind == 1:
+            jobs.append((f"/v1/evaluate/batch?as_of={DAY}", zlib.compress(lines), {"content-encoding": "deflate"}))
+        elif kind == 2:
+            jobs.append((f"/v1/evaluate?as_of={DAY}", json.dumps({"facts": facts}).encode(), {}))
+        elif kind == 3:
+            jobs.append((f"/v1/evaluate/batch?as_of={DAY}", iter([lines[:7], lines[7:]]), {}))  # chunked
+        elif kind == 4:
+            jobs.append(("raw", b"POST /v1/evaluate/batch?as_of=2024-03-01 HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % len(lines) + lines, {}))
+        else:
+            jobs.append(("/v1/evaluate", one, {}))
+
+    def call(client, job):
+        path, body, headers = job
+        if path == "raw":
+            return raw(srv[1], body).partition(b"\r\n\r\n")[2]
+        if isinstance(body, list):
+            body = iter(body)
+        return client.post(path, content=body, headers=headers).content
+
+    jobs = [(p, list(b) if not isinstance(b, bytes) else b, h) for p, b, h in jobs]
+    sequential = [call(http, j) for j in jobs]
+    assert len(set(sequential)) == len(jobs) and all(sequential)
+    results = [None] * len(jobs)
+    barrier = threading.Barrier(12)
+
+    def worker(k):
+        with httpx.Client(base_url=srv[0], timeout=60) as c:
+            barrier.wait()
+            for j in range(k, len(jobs), 12):
+                results[j] = call(c, jobs[j])
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for n, (got, want) in enumerate(zip(results, sequential)):
+        assert got == want, (n, jobs[n][0], len(got or b""), len(want))
+
+
+def test_zz_the_server_wrote_no_traceback_in_the_whole_module(srv):
+    log = srv[2].read_text(errors="replace")
+    assert "Traceback" not in log and "ERROR" not in log, log[-2000:]
