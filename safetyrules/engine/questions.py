@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from types import MappingProxyType
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from safetyrules import dsl
@@ -543,7 +544,9 @@ def next_questions(
         for fact in needs:
             if fact in settles:
                 needing.setdefault(fact, []).append((std, clause, severity))
-    work = dict(env)  # changed in place for each value, then restored
+    # changed in place for each value, then restored (a mapping proxy's
+    # copy() is a dict copy; dict(proxy) goes key by key)
+    work = env.copy() if fast and type(env) in (dict, MappingProxyType) else dict(env)
     item_values: Dict[str, Any] = {}  # per list fact: its items' quantifier values
     for fact, clauses in needing.items():
         values = domains.try_order(fact) if fast else domains.values(fact)
@@ -559,7 +562,30 @@ def next_questions(
                 nodes.append(c.condition if c is not None else A.Boolean(False))
             prog = domains.program(("clauses",) + tuple((s_, c_) for s_, c_, _ in clauses), nodes)
         if fast:
-            fed = [tp for tp in domains.fed_programs(fact) if tp[0].output not in given_set]
+            fed_all = domains.fed_programs(fact)
+            fed = [tp for tp in fed_all if tp[0].output not in given_set] if fed_all else fed_all
+            if not fed and "[" not in fact:
+                # a plain fact nothing is derived from: only it changes
+                had = fact in work
+                old = work.get(fact)
+                open_ = set(range(len(clauses)))
+                for value in values:
+                    work[fact] = value
+                    try:
+                        got = prog(work, [])
+                    except SafetyRulesError:
+                        got = [_clause_value(n, work) for n in nodes]
+                    for k in list(open_):
+                        if got[k] is not None:
+                            open_.discard(k)
+                    if not open_:
+                        break
+                if had:
+                    work[fact] = old
+                else:
+                    del work[fact]
+                settles[fact] = [(f"{s_}:{c_}", sev) for k, (s_, c_, sev) in enumerate(clauses) if k not in open_]
+                continue
         else:
             fed = [(t, None) for t in domains.tables_fed_by(fact) if t.output not in given_set]
         base, field = _split_item(fact)
