@@ -410,8 +410,15 @@ def run(
             errors.extend(errs)
             summary.append(f"{p}: {len(errs)} error{'s' if len(errs) != 1 else ''}")
             continue
-        ws = lint(rules, disable=disable, gaps=gaps)
         mine = set(own_files(p))
+        from safetyrules.authoring.testing import example_errors
+
+        bad = example_errors(rules, only_files=mine or None)  # as validate: the examples' facts are checked too
+        if bad:
+            errors.extend(bad)
+            summary.append(f"{p}: {len(bad)} error{'s' if len(bad) != 1 else ''}")
+            continue
+        ws = lint(rules, disable=disable, gaps=gaps)
         if mine:  # an overlay: what it masks or replaces of the inherited rules (supervision.md §8.5)
             from safetyrules.authoring import provenance_lint
 

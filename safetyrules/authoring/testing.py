@@ -23,7 +23,7 @@ from safetyrules.engine.facts import check_facts
 from safetyrules.engine.ruleset import decide_table
 from safetyrules.frozen import thaw
 
-__all__ = ["ExampleResult", "run_examples", "write_junit", "example_env", "load_failure", "matches"]
+__all__ = ["ExampleResult", "run_examples", "write_junit", "example_env", "load_failure", "matches", "example_errors"]
 
 _EXPECT_WORDS = {True: "true", False: "false", None: "unknown"}
 
@@ -225,6 +225,62 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
                               time.perf_counter() - t0, "table", t.id, got)
             )
     return results
+
+
+def _expect_loc(example_pos):
+    """(line, column) of an example's ``expect:`` value (the example's own
+    position when it cannot be found)."""
+    from safetyrules.source.files import read_rule_file
+
+    doc, _errs = read_rule_file(example_pos.path)
+    if doc is not None:
+        for path, loc in doc.values.items():
+            if (loc.line, loc.column) == (example_pos.line, example_pos.column) and len(path) >= 2 and path[-2] == "examples":
+                at = doc.loc(path + ("expect",))
+                return at.line, at.column
+    return example_pos.line, example_pos.column
+
+
+def example_errors(rules, *, only_files: Optional[Collection[str]] = None) -> List[SafetyRulesError]:
+    """What ``validate`` (and ``lint``) find wrong in the ``examples:`` of a
+    loaded rule set without running them: a fact no vocabulary declares, a
+    value of the wrong type or out of bounds (each at the fact, as ``test``
+    reports it), and a table example expecting a value outside the output's
+    declared ``values``.  ``only_files`` as for :func:`run_examples`."""
+    from safetyrules.errors import RuleFileError
+
+    out: List[SafetyRulesError] = []
+
+    def facts_ok(ex, label) -> None:
+        try:
+            example_env(rules, ex.facts)
+        except SafetyRulesError as err:
+            line, column = _locate_fact(ex.position, err)
+            out.append(RuleFileError(f"{label}: {err.message}", path=ex.position.path, line=line, column=column,
+                                     code=getattr(err, "code", None) or "E-FACTS", hint=getattr(err, "hint", None)))
+
+    for c in rules.plan.clauses:
+        for ex in c.examples:
+            if _in_scope(only_files, ex.position.path):
+                facts_ok(ex, f"{c.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else ""))
+    for t in rules.plan.tables:
+        values = tuple(t.output_values or ())
+        for ex in t.examples:
+            if not _in_scope(only_files, ex.position.path):
+                continue
+            label = f"{t.id} example {ex.index + 1}" + (f" ({ex.name})" if ex.name else "")
+            facts_ok(ex, label)
+            want = thaw(ex.expect)
+            if not values or want is None or want == "unknown":
+                continue
+            wanted = want if isinstance(want, list) else [want]
+            bad = [w for w in wanted if not isinstance(w, str) or w not in values]
+            if bad:
+                line, column = _expect_loc(ex.position)
+                out.append(RuleFileError(
+                    f"{label}: expect {_show(bad[0])} is not one of the declared values ({', '.join(values)}) for '{t.output}'",
+                    path=ex.position.path, line=line, column=column, code="E-CHECK"))
+    return out
 
 
 def write_junit(results: List[ExampleResult], path: str) -> None:

@@ -449,6 +449,15 @@ def _cmd_validate(args) -> int:
     if policies and not rule_paths:
         return EXIT_FAIL if failures else EXIT_OK
     for p, rules in _each_rule_set(rule_paths, failures):
+        from safetyrules.authoring.testing import example_errors
+        from safetyrules.plan.link import own_files
+
+        bad = example_errors(rules, only_files=set(own_files(p)) or None)  # names and types in examples: too
+        if bad:
+            for e in bad:
+                _err(e.format())
+            failures.append(p)
+            continue
         n_clauses = sum(len(s.clauses) for s in rules.standards)
         print(
             f"{p}: ok — {len(rules.vocabulary)} facts, {len(rules.tables)} tables, "

@@ -342,3 +342,43 @@ def test_fmt_keeps_a_provenance_header_above_the_clauses(tmp_path, run):
     p.write_text(text, encoding="utf-8")
     code, out, err = run("fmt", "--check", p)
     assert code == 0, out + err
+
+
+# -- validate checks the examples' facts (names, types), as lint does ----------------------
+
+
+@pytest.mark.parametrize("example, needle, message", [
+    ("      - {facts: {a: true, nn: 6}, expect: true}\n", "nn", "unknown fact 'nn'"),          # a typo
+    ("      - {facts: {a: true, n: 6.5}, expect: true}\n", "6.5", "fact 'n'"),                 # the wrong type
+])
+@pytest.mark.parametrize("command", ["validate", "lint"])
+def test_validate_refuses_an_example_with_a_bad_fact(tmp_path, run, command, example, needle, message):
+    """SPEC §6: validate checks "names, types"; an example is part of the rule
+    file, and a typo in its facts is an error validate (and lint) report at
+    the fact, not something only `test` finds."""
+    s = RULES["s.yaml"].replace("      - {facts: {a: true, n: 5}, expect: false}\n", example)
+    d = write(tmp_path / "r", dict(RULES, **{"s.yaml": s}))
+    code, out, err = run(command, d)
+    assert code == 1, out + err
+    at = s.index(needle)
+    line, col = s.count("\n", 0, at) + 1, at - (s.rfind("\n", 0, at) + 1) + 1
+    assert f"s.yaml:{line}:{col}: error: art3.1 example 2: " in err, err
+    assert message in err
+
+
+def test_validate_refuses_a_table_example_expecting_an_undeclared_value(tmp_path, run):
+    lv = RULES["lv.yaml"].replace("expect: blue}", "expect: bleu}")
+    d = write(tmp_path / "r", dict(RULES, **{"lv.yaml": lv}))
+    code, out, err = run("validate", d)
+    assert code == 1, out + err
+    at = lv.index("bleu")
+    line, col = lv.count("\n", 0, at) + 1, at - (lv.rfind("\n", 0, at) + 1) + 1
+    assert f"lv.yaml:{line}:{col}: error: grade example 1 (clean): expect 'bleu' is not one of the declared values" in err, err
+
+
+def test_validate_still_passes_good_examples(tmp_path, run):
+    d = write(tmp_path / "r", RULES)
+    code, out, err = run("validate", d)
+    assert code == 0 and err == "", out + err
+    code, out, err = run("validate")
+    assert code == 0, out + err
