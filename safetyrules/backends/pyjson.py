@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Mapping
 from safetyrules.backends.layout import Layout, is_unknown
 from safetyrules.frozen import FrozenDict
 
-__all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar"]
+__all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar", "questions"]
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
 _UNSET = object()  # a value not written yet
@@ -163,6 +163,21 @@ def scalar(value: Any) -> str:
     if t is int:
         return int.__repr__(value)
     return dumps(value)
+
+
+def questions(nq) -> str:
+    """The ``next_questions`` array of a decision's questions (mappings
+    of ``fact``, ``settles``, ``major``): exactly ``dumps([{"fact": ...,
+    "settles": [...], "major": ...}, ...])``, written key by key (sorted:
+    fact, major, settles) when each is text / an int / texts."""
+    out = []
+    for q in nq:
+        fact, settles, major = q["fact"], q["settles"], q["major"]
+        if type(fact) is not str or type(major) is not int or not all(type(x) is str for x in settles):
+            return dumps([{"fact": x["fact"], "settles": list(x["settles"]), "major": x["major"]} for x in nq])
+        out.append('{"fact":' + encode_basestring(fact) + ',"major":' + _int_repr(major) + ',"settles":['
+                   + ",".join(map(encode_basestring, settles)) + "]}")
+    return "[" + ",".join(out) + "]"
 
 
 def _output_json(value: Any) -> str:

@@ -559,8 +559,7 @@ class Decision:
                  ',"major_hazard":', scalar(self.major_hazard),
                  ',"missing":', dumps(list(missing)) if missing else "[]",
                  ',"next_questions":',
-                 dumps([{"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in nq])
-                 if nq else "[]",
+                 pyjson.questions(nq) if nq else "[]",
                  ',"outputs":', w.outputs(vals), ',"ruleset":', w.ruleset, ',"tier":', scalar(self._decided(1)),
                  ',"undetermined":', w.undetermined(cv, self._both_missing()[0]) if None in cv else "[]",
                  ',"warnings":', warn_j, "}"]

@@ -282,3 +282,32 @@ def test_made_level_range_least(leveled, facts, least):
     d = leveled.evaluate(facts, DAY)
     assert d.level_range["least"] == least == _least_reference(leveled, d)
     assert d.level_range["most"] == d.level
+
+
+# -- the next_questions array written key by key (backends/pyjson.questions) ----
+
+_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=150)
+@given(st.lists(st.fixed_dictionaries({"fact": _texts, "settles": st.lists(_texts, max_size=4).map(tuple),
+                                       "major": st.integers(0, 10**20)}), max_size=5))
+def test_questions_json_equals_json_dumps(nq):
+    from safetyrules.backends import pyjson
+    from safetyrules.frozen import FrozenDict
+
+    nq = tuple(FrozenDict(q) for q in nq)
+    want = json.dumps([{"fact": q["fact"], "settles": list(q["settles"]), "major": q["major"]} for q in nq],
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert pyjson.questions(nq) == want
+
+
+def test_golden_to_json_is_the_canonical_dict(bundled):
+    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
+        cases = [json.loads(line) for line in fh]
+    asked = 0
+    for c in cases[::3]:
+        d = bundled.evaluate(c["facts"], c["as_of"])
+        assert d.to_json() == json.dumps(d.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        asked += bool(d.next_questions)
+    assert asked > 50
