@@ -9,6 +9,7 @@ True
 
 from __future__ import annotations
 
+import re
 from typing import Any, List, Mapping, Optional
 
 from . import ast
@@ -58,8 +59,86 @@ def evaluate(
     """
     node = parse(expression)
     _literal_dimensions(node)
-    flat = _plain_values(flatten(facts or {}))
+    flat = _iso_dates(node, _plain_values(flatten(facts or {})))
     return evaluate_ast(node, flat, warnings)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+def _iso_dates(node, flat: dict) -> dict:
+    """SPEC §2: date facts take ISO 8601 strings.  Without a vocabulary a
+    fact is a date fact where the expression reads a date from it: compared
+    with a date literal (``d < 2024-01-01``, ``d in [2024-01-01, ...]``), an
+    argument of ``days()``, or of ``min``/``max`` beside a date literal; the
+    same for a list item's field inside ``any/all/count/sum``.  Such a fact
+    given as ``'YYYY-MM-DD'`` text (a calendar date) is that date; other
+    values are left for evaluation to accept or refuse."""
+    A = ast
+    top: set = set()
+    fields: dict = {}  # list fact -> item fields read as dates
+
+    def note(n, scope) -> None:
+        if type(n) is not A.Path:
+            return
+        head, _, rest = n.name.partition(".")
+        if head in scope:
+            if scope[head] is not None and rest:
+                fields.setdefault(scope[head], set()).add(rest)
+        else:
+            top.add(n.name)
+
+    def walk(n, scope) -> None:
+        t = type(n)
+        if t is A.Quantifier:
+            walk(n.source, scope)
+            src = n.source
+            name = src.name if type(src) is A.Path and src.name.partition(".")[0] not in scope else None
+            walk(n.body, {**scope, n.var: name})
+            return
+        if t is A.Compare:
+            if n.op in ("in", "not in"):
+                if type(n.right) is A.ListLit:
+                    items = n.right.items
+                    if type(n.left) is A.Date:
+                        for i in items:
+                            note(i, scope)
+                    if any(type(i) is A.Date for i in items):
+                        note(n.left, scope)
+            else:
+                if type(n.left) is A.Date:
+                    note(n.right, scope)
+                if type(n.right) is A.Date:
+                    note(n.left, scope)
+        elif t is A.Call and (n.name == "days" or n.name in ("min", "max") and any(type(a) is A.Date for a in n.args)):
+            for a in n.args:
+                note(a, scope)
+        for c in A.children(n):
+            walk(c, scope)
+
+    walk(node, {})
+    if not top and not fields:
+        return flat
+
+    def day(v):
+        if type(v) is str and _ISO_DATE.match(v):
+            import datetime
+
+            try:
+                return datetime.date.fromisoformat(v)
+            except ValueError:
+                return v
+        return v
+
+    out = dict(flat)
+    for name in top:
+        if name in out:
+            out[name] = day(out[name])
+    for name, keys in fields.items():
+        items = out.get(name)
+        if type(items) is list:
+            out[name] = [{k: (day(v) if k in keys else v) for k, v in x.items()} if type(x) is dict else x for x in items]
+    return out
 
 
 def _plain_values(flat: dict) -> dict:

@@ -104,3 +104,39 @@ def test_a_version_written_as_a_number_keeps_its_spelling(tmp_path, written, wan
     (finding,) = rules.evaluate({"a": True}, as_of=DAY).to_dict()["findings"]
     assert finding["version"] == want
     assert [t.version for t in rules.tables] == [want]
+
+
+# -- §2 "Date facts take ISO 8601 strings (2024-03-01) as well as datetime.date values" ----
+#
+# RuleSet.evaluate and facts files did; dsl.evaluate, which has no vocabulary to say a fact
+# is a date, took "2023-06-01" as text: `d < 2024-01-01` raised EvaluationError, `d ==
+# 2023-06-01` was false.  A fact read where a date is (compared with a date literal, in a
+# list of dates, an argument of days(), or of min/max beside a date) is now a date fact.
+
+@pytest.mark.parametrize(
+    "text, facts, want",
+    [
+        ("d < 2024-01-01", {"d": "2023-06-01"}, True),
+        ("2024-01-01 > d", {"d": "2023-06-01"}, True),
+        ("d == 2023-06-01", {"d": "2023-06-01"}, True),
+        ("d != 2023-06-01", {"d": "2023-06-01"}, False),
+        ("d in [2023-06-01, 2023-06-02]", {"d": "2023-06-02"}, True),
+        ("days(d, e)", {"d": "2024-01-01", "e": "2024-03-01"}, 60),
+        ("days(d, 2024-01-11)", {"d": datetime.date(2024, 1, 1)}, 10),
+        ("max(d, 2023-01-01) == 2023-06-01", {"d": "2023-06-01"}, True),
+        ("any(i in L: i.at < 2024-01-01)", {"L": [{"at": "2025-01-01"}, {"at": "2023-01-01"}]}, True),
+        ("site.opened < 2024-01-01", {"site": {"opened": "2023-12-31"}}, True),
+        # text stays text where no date is read: equal strings, and a string literal
+        ("d == '2023-06-01'", {"d": "2023-06-01"}, True),
+        ("'2023-06-01' == 2023-06-01", {}, False),
+    ],
+)
+def test_dsl_evaluate_takes_iso_date_strings_for_date_facts(text, facts, want):
+    got = dsl.evaluate(text, facts)
+    assert got == want and type(got) is type(want)
+
+
+@pytest.mark.parametrize("value", ["2023-6-1", "2023-02-30", "yesterday", "２０２３-０６-０１"])
+def test_dsl_evaluate_a_date_fact_that_is_not_an_iso_date_is_still_an_error(value):
+    with pytest.raises(safetyrules.EvaluationError):
+        dsl.evaluate("d < 2024-01-01", {"d": value})
