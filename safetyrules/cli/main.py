@@ -565,15 +565,24 @@ def _cmd_schema(args) -> int:
 # ---------------------------------------------------------------------------
 
 
+#: the most worker processes ``--jobs`` starts: a pool is started whole, so a
+#: mistyped count (``--jobs 99999999999999999999``) would fork until the
+#: machine's process limit instead of answering
+MAX_JOBS = 1024
+
+
 def _at_least_one(text: str) -> int:
-    """argparse type of a count of workers: an integer >= 1 (0 or less is a
-    usage error, not a quiet serial run)."""
+    """argparse type of a count of workers: an integer from 1 to
+    :data:`MAX_JOBS` (0 or less is a usage error, not a quiet serial run)."""
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    if n > MAX_JOBS:
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_JOBS} worker processes, got {shown}")
     return n
 
 
@@ -595,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="language of labels and rule titles in text, Markdown and HTML (default: English labels, both titles)")
     ev.add_argument("--explain", action="store_true",
                     help="explain each decision: text, Markdown and HTML show each condition's value; JSON adds an \"explanation\" object")
-    ev.add_argument("--jobs", type=_at_least_one, default=1, metavar="N", help="worker processes for large batches (>= 1)")
+    ev.add_argument("--jobs", type=_at_least_one, default=1, metavar="N", help=f"worker processes for large batches (1 to {MAX_JOBS})")
     ev.add_argument("--quiet", "-q", action="store_true", help="no progress line")
     ev.add_argument("--backend", choices=("duckdb", "polars", "spark", "python"), default=None,
                     help="grade a registry file (.parquet/.csv/.jsonl) on this backend (default: duckdb)")

@@ -197,3 +197,18 @@ def test_closed_stdout_or_stderr_keep_the_exit_code_and_the_streams_apart(rules_
         p = subprocess.run(["sh", "-c", shell, str(good), *argv], stdout=subprocess.PIPE, text=True, timeout=120)
         assert p.returncode == 2
         assert [json.loads(x)["findings"][0]["clause"] for x in p.stdout.splitlines()] == ["c1"], p.stdout
+
+
+# -- evaluate --jobs N -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1025", "99999999999999999999"])
+def test_a_worker_count_past_the_limit_is_a_usage_error_not_a_fork_storm(rules_dir, tmp_path, jobs):
+    """`--jobs 99999999999999999999` started processes until the machine's
+    limit (hundreds on a 2-core box, for one entity) and never answered; a
+    count past the documented limit (1024) is a usage error, exit 2, before
+    any worker starts."""
+    facts = tmp_path / "f.yaml"
+    facts.write_text("a: true\n", encoding="utf-8")
+    code, out, err = run_main("evaluate", str(facts), "--rules", rules_dir, "--jobs", jobs)
+    assert code == 2 and "--jobs" in err and "at most 1024" in err and out == "", (code, err)
