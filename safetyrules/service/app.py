@@ -38,6 +38,9 @@ DEFAULT_TIMEOUT = 30.0  # seconds to receive a request body
 #: most bytes of an over-limit body read and dropped before the 413 on a
 #: connection that closes after it (see ``_Service._drain_if_closing``)
 DRAIN_LIMIT = 256 << 20
+#: most bytes of the answer to an HTTP/1.0 batch (it is gathered before it
+#: is sent: see ``_Service._send_with_length``)
+HTTP10_ANSWER_LIMIT = 4 << 30
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -390,17 +393,57 @@ class _Service:
             await _problem_response(p)(scope, receive, send)
             return
         if scope.get("http_version") == "1.0":
-            # an HTTP/1.0 client reads no chunked answer (RFC 9112 §6.1),
-            # and the server chunks every answer without a length: the
-            # lines go out together, with their Content-Length
-            parts = [part async for part in self._batch_lines(chunks, day)]
-            await Response(b"".join(parts), media_type=NDJSON)(scope, receive, send)
+            await self._send_with_length(self._batch_lines(chunks, day), send)
             return
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", NDJSON.encode())]})
         async for part in self._batch_lines(chunks, day):
             await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    async def _send_with_length(parts: AsyncIterator[bytes], send) -> None:
+        """The answer to an HTTP/1.0 batch: such a client reads no chunked
+        answer (RFC 9112 §6.1), and the server chunks every answer sent
+        without a length, so the lines are gathered first — in memory up
+        to 32 MiB, then in a temporary file, up to ``HTTP10_ANSWER_LIMIT``
+        bytes (then an ``E-TOO-LARGE`` line ends them) — and go out with
+        their ``Content-Length``."""
+        import tempfile
+
+        with tempfile.SpooledTemporaryFile(max_size=32 << 20) as spool:
+            n = lines = 0
+            last = b""  # the last line written
+            async for part in parts:
+                if n + len(part) <= HTTP10_ANSWER_LIMIT:
+                    spool.write(part)
+                    n += len(part)
+                    lines += part.count(b"\n")
+                    last = part[part.rfind(b"\n", 0, len(part) - 1) + 1:]
+                    continue
+                for line in part.splitlines(keepends=True):  # the lines that fit, then the stop
+                    if n + len(line) > HTTP10_ANSWER_LIMIT:
+                        break
+                    spool.write(line)
+                    n += len(line)
+                    lines += 1
+                    last = line
+                stop = canonical_json({"line": json.loads(last)["line"] + 1 if last else 1, "error": {
+                    "code": "E-TOO-LARGE", "fact": None,
+                    "message": f"the answer is over {HTTP10_ANSWER_LIMIT >> 20} MiB, the most an HTTP/1.0 answer "
+                               f"is held to, after {lines} line(s); send the batch over HTTP/1.1 to stream it"}}).encode() + b"\n"
+                spool.write(stop)
+                n += len(stop)
+                break
+            spool.seek(0)
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", NDJSON.encode()), (b"content-length", str(n).encode())]})
+            while True:
+                piece = await run_in_threadpool(spool.read, 1 << 20)
+                if not piece:
+                    break
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _decide_line(self, n: int, raw: bytes, day) -> bytes:
         # the command line's reader of JSON Lines, so that a bad line gives

@@ -407,6 +407,40 @@ def test_concurrent_coded_chunked_and_http_1_0_requests_answer_what_sequential_o
         assert got == want, (n, jobs[n][0], len(got or b""), len(want))
 
 
+def test_an_http_1_0_answer_is_held_to_its_limit_with_an_error_line(monkeypatch, rules):
+    """The HTTP/1.0 answer is gathered before it is sent (it needs its
+    length): past ``HTTP10_ANSWER_LIMIT`` bytes an ``E-TOO-LARGE`` line,
+    numbered after the last line answered, ends it. In process, through
+    the ASGI app, with the limit made small."""
+    import asyncio
+
+    from safetyrules.service import app as service_app
+
+    monkeypatch.setattr(service_app, "HTTP10_ANSWER_LIMIT", 2 * len(expected(rules, OFFICE)) + 200)
+    asgi = service_app.create_app(rules)
+    body = LINE * 5
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.0", "method": "POST", "scheme": "http",
+             "path": "/v1/evaluate/batch", "raw_path": b"/v1/evaluate/batch", "query_string": b"as_of=2024-03-01",
+             "root_path": "", "headers": [(b"content-length", str(len(body)).encode())], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80)}
+    asyncio.run(asgi(scope, receive, send))
+    assert sent[0]["status"] == 200
+    headers = dict(sent[0]["headers"])
+    payload = b"".join(m.get("body", b"") for m in sent[1:])
+    assert int(headers[b"content-length"]) == len(payload) and b"transfer-encoding" not in headers
+    lines = [json.loads(x) for x in payload.splitlines()]
+    assert [x["line"] for x in lines] == [1, 2, 3]
+    assert "error" not in lines[1] and lines[2]["error"]["code"] == "E-TOO-LARGE"
+
+
 def test_zz_the_server_wrote_no_traceback_in_the_whole_module(srv):
     log = srv[2].read_text(errors="replace")
     assert "Traceback" not in log and "ERROR" not in log, log[-2000:]
