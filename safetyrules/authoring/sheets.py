@@ -264,7 +264,42 @@ def _sheet_name(path: str) -> str:
     return os.path.splitext(os.path.basename(path))[0]
 
 
+def _limit() -> int:
+    """The size limit of a rule file (docs/authoring.md: 16 MiB), which a
+    sheet and the table made from it are held to as well."""
+    from safetyrules.source import loader
+
+    return loader.MAX_BYTES
+
+
+def _check_size(path: str) -> None:
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return  # reading it says why
+    if size > _limit():
+        raise SheetError(f"the sheet is larger than {_limit()} bytes, the limit of a rule file", file=path,
+                         sheet=_sheet_name(path), code="E-FILES")
+
+
+def _bounded_rows(rows, path: str, sheet: str) -> List[List[Any]]:
+    """The rows of a worksheet, refusing one whose cells hold more text than
+    a rule file may (an .xlsx is compressed: a small file can unpack to
+    gigabytes)."""
+    out: List[List[Any]] = []
+    total = 0
+    for r in rows:
+        row = list(r)
+        total += sum(len(str(v)) for v in row if v is not None) + len(row)
+        if total > _limit():
+            raise SheetError(f"the sheet is larger than {_limit()} bytes, the limit of a rule file", file=path,
+                             sheet=sheet, code="E-FILES")
+        out.append(row)
+    return out
+
+
 def _read_grid(path: str, sheet_name: Optional[str]) -> Tuple[List[List[Any]], str]:
+    _check_size(path)
     if path.lower().endswith(".csv"):
         try:
             with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -287,7 +322,7 @@ def _read_grid(path: str, sheet_name: Optional[str]) -> Tuple[List[List[Any]], s
             raise SheetError(f"no worksheet '{sheet_name}' (the workbook has {', '.join(wb.sheetnames)})",
                              file=path, sheet=sheet_name, code="E-FILES")
         ws = wb[sheet_name] if sheet_name is not None else wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)], ws.title
+        return _bounded_rows(ws.iter_rows(values_only=True), path, ws.title), ws.title
     finally:
         wb.close()
 
@@ -349,6 +384,9 @@ def import_table(path: str, sheet_name: Optional[str] = None) -> str:
     grid, sheet = _read_grid(path, sheet_name)
     data, cells = grid_to_data(grid, path, sheet)
     text = _dump(data)
+    if len(text) > _limit():  # cells YAML must escape grow: say so, not 'PATH:1:1: file is larger'
+        raise SheetError(f"the table would be larger than {_limit()} bytes, the limit of a rule file", file=path,
+                         sheet=sheet, code="E-FILES")
     doc = load_yaml(text, path)
     problems = validate_document(doc) if isinstance(doc.data, dict) else []
     for e in problems:

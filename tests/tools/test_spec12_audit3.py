@@ -382,3 +382,70 @@ def test_validate_still_passes_good_examples(tmp_path, run):
     assert code == 0 and err == "", out + err
     code, out, err = run("validate")
     assert code == 0, out + err
+
+
+# -- table import: a sheet is bounded as a rule file is --------------------------------------
+
+SIZE_TABLE = """\
+kind: table
+id: size
+title: {zh: 规模, en: Size}
+output: risk.level
+rows:
+  - {id: big, when: "findings.major > 0", then: red}
+  - {id: rest, when: "true", then: blue}
+"""
+
+
+def _sheet(tmp_path, run, title=None):
+    src = tmp_path / "size.yaml"
+    src.write_text(SIZE_TABLE if title is None else SIZE_TABLE.replace("en: Size", f"en: {title}"), encoding="utf-8")
+    sheet = tmp_path / "size.csv"
+    assert run("table", "export", src, "-o", sheet)[0] == 0
+    return sheet
+
+
+def test_table_import_refuses_a_sheet_over_the_rule_file_limit(tmp_path, run, monkeypatch):
+    """docs/authoring.md: file size is bounded (16 MiB); a sheet larger than
+    that is refused before it is read -- named as the sheet, not as a rule
+    file 'larger than' it is not."""
+    from safetyrules.source import loader
+
+    sheet = _sheet(tmp_path, run, title="x" * 3000)
+    monkeypatch.setattr(loader, "MAX_BYTES", 2048)
+    code, out, err = run("table", "import", sheet)
+    assert code == 2, out + err
+    assert err.startswith(f"{sheet}!size: error: the sheet is larger than 2048 bytes"), err
+
+
+def test_table_import_refuses_a_table_that_would_be_over_the_limit(tmp_path, run, monkeypatch):
+    """A sheet under the limit whose table would not be (cells that YAML
+    must escape): the error says so, at the sheet, not 'SHEET:1:1: file is
+    larger than ...' of a file that is not that large."""
+    from safetyrules.source import loader
+
+    sheet = _sheet(tmp_path, run)
+    text = sheet.read_text(encoding="utf-8-sig").replace("Size", "\x07" * 400)  # one byte each, four in YAML (\a)
+    sheet.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(loader, "MAX_BYTES", len(text) + 200)
+    code, out, err = run("table", "import", sheet)
+    assert code == 2, out + err
+    assert err.startswith(f"{sheet}!size: error: the table would be larger than {len(text) + 200} bytes"), err
+
+
+def test_table_import_bounds_what_an_xlsx_unpacks_to(tmp_path, run, monkeypatch):
+    """An .xlsx is a zip: a small file whose cells unpack to more text than a
+    rule file may hold is refused while it is read."""
+    pytest.importorskip("openpyxl")
+    from safetyrules.source import loader
+
+    src = tmp_path / "size.yaml"
+    src.write_text(SIZE_TABLE.replace("en: Size", "en: " + "x" * 60000), encoding="utf-8")
+    sheet = tmp_path / "size.xlsx"
+    assert run("table", "export", src, "-o", sheet)[0] == 0
+    size = sheet.stat().st_size
+    assert size < 30000
+    monkeypatch.setattr(loader, "MAX_BYTES", size + 100)
+    code, out, err = run("table", "import", sheet)
+    assert code == 2, out + err
+    assert err.startswith(f"{sheet}!size: error: the sheet is larger than {size + 100} bytes"), err
