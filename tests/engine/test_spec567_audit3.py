@@ -212,3 +212,45 @@ def test_a_worker_count_past_the_limit_is_a_usage_error_not_a_fork_storm(rules_d
     facts.write_text("a: true\n", encoding="utf-8")
     code, out, err = run_main("evaluate", str(facts), "--rules", rules_dir, "--jobs", jobs)
     assert code == 2 and "--jobs" in err and "at most 1024" in err and out == "", (code, err)
+
+
+# -- §7: the core vocabulary as `safetyrules schema facts` publishes it ------------------------
+
+NBS = ("agriculture industry construction wholesale retail transport warehousing postal accommodation catering "
+       "information_transmission software_it real_estate_development property_management leasing_business_services "
+       "other").split()
+SECTOR = ("metallurgy nonferrous building_materials machinery light_industry textiles tobacco trade "
+          "hazardous_chemicals mining fireworks civil_explosives construction catering accommodation retail office "
+          "other").split()
+
+
+def test_the_core_vocabulary_as_the_facts_schema_shows_it():
+    """SPEC §7's names, types, values (in order) and units, read from the
+    schema an integrator gets (`schema facts`), not from the engine's own
+    objects; entity.sector may append sectors after the 18 fixed ones."""
+    code, out, err = run_main("schema", "facts")
+    assert code == 0, err
+    props = json.loads(out)["properties"]
+
+    def enum(name):
+        values = props[name]["enum"]
+        assert values[-1] is None  # null: unknown
+        return values[:-1]
+
+    assert enum("entity.nbs_sector") == NBS
+    assert enum("entity.sector")[: len(SECTOR)] == SECTOR
+    assert props["entity.activities"]["items"]["enum"][: len(SECTOR)] == SECTOR
+    assert props["entity.employees"]["type"] == ["integer", "null"] and props["entity.employees"]["x-unit"] == "person"
+    for name in ("entity.revenue", "entity.assets"):
+        assert props[name]["type"] == ["number", "null"] and props[name]["x-unit"] == "10k_CNY"
+    for name in ("entity.high_risk_sector", "entity.major_hazard_source"):
+        assert props[name]["type"] == ["boolean", "null"]
+    for name in ("entity.id", "entity.grid", "entity.name"):
+        assert props[name]["type"] == ["string", "null"]
+    assert enum("entity.scale") == ["large", "medium", "small", "micro"]
+    assert enum("entity.status") == ["active", "suspended", "closed", "relocated"]
+    assert enum("evaluation.tier") == ["full", "simplified", "self_assessment"]
+    assert enum("risk.level") == ["red", "orange", "yellow", "blue"]
+    assert enum("inspection.frequency") == ["monthly", "quarterly", "semiannual", "annual"]
+    tables = {t.id: t.output for t in safetyrules.load().plan.tables}
+    assert tables["cn.nbs.enterprise-size.2017"] == "entity.scale"
