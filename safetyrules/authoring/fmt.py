@@ -242,10 +242,12 @@ def _write_atomic(path: str, text: str) -> None:
     """Replace ``path`` by ``text`` all at once: written to a temporary file
     beside it, flushed, then renamed over it, so an interrupted ``fmt``
     leaves the old file or the new one, never half of one.  The file's
-    permission bits are kept."""
+    permission bits are kept, and a symlink stays one: the file it points
+    at is the one rewritten."""
     import tempfile
 
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".fmt-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

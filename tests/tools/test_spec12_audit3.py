@@ -449,3 +449,21 @@ def test_table_import_bounds_what_an_xlsx_unpacks_to(tmp_path, run, monkeypatch)
     code, out, err = run("table", "import", sheet)
     assert code == 2, out + err
     assert err.startswith(f"{sheet}!size: error: the sheet is larger than {size + 100} bytes"), err
+
+
+def test_fmt_on_a_symlink_formats_its_target_and_keeps_the_link(tmp_path, run):
+    """A rule file linked into a rule set (a shared vocabulary): fmt must
+    rewrite the file the link points at, as an editor saving it would, not
+    replace the link by a formatted copy and leave the shared file as it was."""
+    pytest.importorskip("ruamel.yaml")
+    real = tmp_path / "shared" / "v.yaml"
+    real.parent.mkdir()
+    real.write_text("id: v\nkind: vocabulary\nfacts:\n  a: {type: bool}\n", encoding="utf-8")
+    link = tmp_path / "rules" / "v.yaml"
+    link.parent.mkdir()
+    link.symlink_to(real)
+    code, out, err = run("fmt", link)
+    assert code == 0, out + err
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n"
+    assert run("fmt", "--check", tmp_path / "rules")[0] == 0
