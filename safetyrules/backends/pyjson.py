@@ -22,13 +22,12 @@ import threading
 from json.encoder import encode_basestring
 from typing import Any, Callable, Dict, List, Mapping
 
-from safetyrules.backends.layout import Layout, is_unknown
+from safetyrules.backends.layout import FrozenList, Layout, is_unknown
 from safetyrules.frozen import FrozenDict
 
 __all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar", "questions"]
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
-_UNSET = object()  # a value not written yet
 
 
 def jsonable(value: Any) -> Any:
@@ -268,12 +267,14 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
     """(expression writing local ``v`` as JSON, expression true when it is
     known), or None when the general path should write it."""
     plan = layout.plan
-    if any(t.output == name and t.hit == "collect" for t in plan.tables):
-        return None  # a list of values (whatever its values' declared type): the general path
     spec = plan.facts.get(name)
     if spec is None:
         spec = plan.types.get(name)
     kind = getattr(spec, "type", None)
+    if kind == "list" or any(t.output == name and t.hit == "collect" for t in plan.tables):
+        # a list of values (whatever its values' declared type): as the
+        # general path writes it (jsonable, then dumps), texts directly
+        return f"_lst({v})", f"({v} is not None and {v} == {v})"
     if kind == "bool":
         return f"_B[{v}]", f"{v} is not None"
     if kind == "integer":
@@ -292,74 +293,67 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
     return None
 
 
+def _lst(value: Any) -> str:
+    """``dumps(jsonable(value))`` of a list fact's (or a collect output's)
+    value; a list or tuple of texts written directly."""
+    t = type(value)
+    if t is FrozenList or t is list or t is tuple:
+        for x in value:
+            if type(x) is not str:
+                break
+        else:
+            return "[" + ",".join(map(encode_basestring, value)) + "]"
+    return dumps(jsonable(value))
+
+
 def _build(layout: Layout) -> Callable:
-    ns: Dict[str, Any] = {"_repr": repr, "_num": _num, "_str": encode_basestring, "_facts": _facts_json,
-                          "_B": {True: "true", False: "false"}, "_U": _UNSET,
+    ns: Dict[str, Any] = {"_repr": repr, "_num": _num, "_str": encode_basestring, "_facts": _facts_json, "_lst": _lst,
+                          "_B": {True: "true", False: "false"},
                           "_date": lambda d: '"' + d.isoformat() + '"'}
     n = [0]
     keys = layout.keys
-    val_locals = [f"v{i}" for i in range(len(keys))]
     clause_locals = [f"c{i}" for i in range(len(layout.clauses))]
     # per value read by some clause: how to write it (None: the general path)
     read = sorted({k for reads in layout.clause_reads for _, k in reads})
     code: Dict[int, Any] = {}
     for k in read:
-        code[k] = _value_code(keys[k], val_locals[k], layout, ns, n)
+        code[k] = _value_code(keys[k], f"v{k}", layout, ns, n)
         if code[k] is not None:
             ns[f"_N{k}"] = encode_basestring(keys[k]) + ":"
-    written = [k for k in read if code[k] is not None]
     for i, c in enumerate(layout.clauses):
         ns[f"_P{i}"], ns[f"_S{i}"] = _static(c)
 
-    def clauses(pad: str, lazy: bool) -> List[str]:
-        # one block per clause: if found, its finding's text
-        out: List[str] = []
-        for i in range(len(layout.clauses)):
-            reads = sorted(layout.clause_reads[i])
-            out.append(f"{pad}if {clause_locals[i]} is True:")
-            if not reads:
-                out.append(f"{pad}    ap(_P{i} + '{{}}' + _S{i})")
-                continue
-            if any(code[k] is None for _, k in reads):
-                pairs = "(" + "".join(f"(_R{i}_{j}, {val_locals[k]}), " for j, (_, k) in enumerate(reads)) + ")"
-                for j, (name, _) in enumerate(reads):
-                    ns[f"_R{i}_{j}"] = name
-                out.append(f"{pad}    ap(_P{i} + _facts({pairs}) + _S{i})")
-                continue
-            if lazy:
-                for _, k in reads:
-                    text, known = code[k]
-                    out.append(f"{pad}    if q{k} is _U: q{k} = (_N{k} + {text}) if {known} else None")
-            qs = [f"q{k}" for _, k in reads]
-            fast = "f'{_P" + str(i) + "}{{" + ",".join("{" + q + "}" for q in qs) + "}}{_S" + str(i) + "}'"
-            out.append(f"{pad}    if {' and '.join(q + ' is not None' for q in qs)}: ap({fast})")
-            out.append(f"{pad}    else: ap(_P{i} + '{{' + ','.join([q for q in ({', '.join(qs)},) if q is not None])"
-                       f" + '}}' + _S{i})")
-        return out
-
+    # one block per clause: if found, its finding's text, each value it
+    # reads taken from ``vals`` and written there (findings are few: no
+    # value is written, nor even read, for a clause not found)
     lines = ["def write(cv, vals):"]
-    if keys:
-        lines.append(f"    {', '.join(val_locals)}{',' if len(keys) == 1 else ''} = vals")
     if clause_locals:
         lines.append(f"    {', '.join(clause_locals)}{',' if len(clause_locals) == 1 else ''} = cv")
     lines.append("    out = []")
     lines.append("    ap = out.append")
-    if written:
-        # q<k>: '"name":value' of value k (None: unknown).  With many findings
-        # (their reads at least as many as the values) every value is written
-        # at once; else each when a finding first needs it (_U: not yet).
-        n_reads = sum(len(r) for r in layout.clause_reads)
-        eager = max(1, -(-len(read) * len(layout.clauses) // n_reads))  # ceil(values / mean reads)
-        lines.append(f"    if cv.count(True) >= {eager}:")
-        for k in written:
+    for i in range(len(layout.clauses)):
+        reads = sorted(layout.clause_reads[i])
+        lines.append(f"    if {clause_locals[i]} is True:")
+        if not reads:
+            lines.append(f"        ap(_P{i} + '{{}}' + _S{i})")
+            continue
+        if any(code[k] is None for _, k in reads):
+            pairs = "(" + "".join(f"(_R{i}_{j}, vals[{k}]), " for j, (_, k) in enumerate(reads)) + ")"
+            for j, (name, _) in enumerate(reads):
+                ns[f"_R{i}_{j}"] = name
+            lines.append(f"        ap(_P{i} + _facts({pairs}) + _S{i})")
+            continue
+        ks = sorted({k for _, k in reads})
+        lines.append(f"        {', '.join(f'v{k}' for k in ks)}{',' if len(ks) == 1 else ''} = "
+                     f"{', '.join(f'vals[{k}]' for k in ks)}{',' if len(ks) == 1 else ''}")
+        for k in ks:
             text, known = code[k]
             lines.append(f"        q{k} = (_N{k} + {text}) if {known} else None")
-        lines.extend(clauses("        ", False) or ["        pass"])
-        lines.append("    else:")
-        lines.append(f"        {' = '.join(f'q{k}' for k in written)} = _U")
-        lines.extend(clauses("        ", True) or ["        pass"])
-    else:
-        lines.extend(clauses("    ", False))
+        qs = [f"q{k}" for _, k in reads]
+        fast = "f'{_P" + str(i) + "}{{" + ",".join("{" + q + "}" for q in qs) + "}}{_S" + str(i) + "}'"
+        lines.append(f"        if {' and '.join(q + ' is not None' for q in qs)}: ap({fast})")
+        lines.append(f"        else: ap(_P{i} + '{{' + ','.join([q for q in ({', '.join(qs)},) if q is not None])"
+                     f" + '}}' + _S{i})")
     lines.append("    return '[' + ','.join(out) + ']'")
     source = "\n".join(lines) + "\n"
     exec(compile(source, "<safetyrules-json>", "exec"), ns)  # noqa: S102 - generated from the layout only
