@@ -268,15 +268,16 @@ class _Service:
         while it streams, not after it has all been read."""
         limit = self.max_body
         try:
+            _coding(request)  # a coding not read is a 415 whatever the length
             self._check_length(request, limit)
             return await self._read_all(self._body_chunks(request))
         except Problem as p:
-            if p.status == 413:
+            if p.status in (413, 415):  # refused unread: see _drain_if_closing
                 await self._drain_if_closing(request)
             raise
 
     async def _drain_if_closing(self, request: Request) -> None:
-        """Before a 413 on a connection that closes after the answer
+        """Before a 413 (or 415) on a connection that closes after the answer
         (``Connection: close``, as urllib sends, or HTTP/1.0): read and drop
         the rest of the body (up to ``DRAIN_LIMIT`` bytes), so that the
         close is orderly and the client, still writing, reads the 413 rather
@@ -380,6 +381,7 @@ class _Service:
         request = Request(scope, receive)
         try:
             day = _as_of(_query_as_of(request))
+            _coding(request)
             self._check_length(request, self.max_body)
             chunks = self._body_chunks(request)
             if request.headers.get("content-length") is None or _coding(request):
@@ -388,7 +390,7 @@ class _Service:
             else:
                 chunks = await _started(chunks)
         except Problem as p:
-            if p.status == 413:
+            if p.status in (413, 415):  # refused unread: see _drain_if_closing
                 await self._drain_if_closing(request)
             await _problem_response(p)(scope, receive, send)
             return

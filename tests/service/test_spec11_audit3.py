@@ -168,6 +168,20 @@ def test_a_content_coding_the_server_cannot_read_is_415_saying_which_it_can(http
 
 
 @pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/evaluate/batch"])
+def test_urllib_gets_the_415_for_a_large_body_in_a_coding_not_read(srv, path):
+    """urllib sends ``Connection: close`` and writes its whole body before
+    it reads: the 415 must reach it, not a connection reset."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(srv[0] + path, data=b"\x28\xb5\x2f\xfd" + b"\x00" * (8 << 20),
+                                 headers={"content-encoding": "zstd"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=60)
+    assert info.value.code == 415 and info.value.headers["accept-encoding"] == "gzip, deflate"
+
+
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/evaluate/batch"])
 def test_a_body_that_is_not_the_gzip_it_claims_is_400(http, path):
     body = problem(http.post(path, content=b'{"facts": {}}', headers={"content-encoding": "gzip"}), 400, "E-ENCODING")
     assert "json" not in (body["type"] + body["title"]).lower()  # the JSON was never read
