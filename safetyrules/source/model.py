@@ -281,6 +281,16 @@ def _check_name(b: _Builder, name: str, path, what: str) -> None:
             return
 
 
+# Keys of a fact declaration that only some types take (SPEC §2: keys a file
+# kind does not define are errors); ``unit`` is checked with its name below.
+_TYPED_KEYS = (
+    ("values", ("enum", "list"), "enum and list"),
+    ("item", ("list",), "list"),
+    ("min", ("integer", "number"), "integer and number"),
+    ("max", ("integer", "number"), "integer and number"),
+)
+
+
 def _check_units(b: _Builder, data, path) -> None:
     from safetyrules import units
 
@@ -303,6 +313,10 @@ def _check_units(b: _Builder, data, path) -> None:
                     + "; a rule set may declare more under units: in its manifest",
                 )
             )
+    t = data.get("type")
+    for key, types, what in _TYPED_KEYS:
+        if key in data and t not in types:
+            b.errors.append(b.doc.error(f"only {what} facts take '{key}', not {t}", path + (key,), key=True))
     lo, hi = data.get("min"), data.get("max")
     if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and not isinstance(lo, bool) \
             and not isinstance(hi, bool) and hi < lo:

@@ -140,3 +140,42 @@ def test_dsl_evaluate_takes_iso_date_strings_for_date_facts(text, facts, want):
 def test_dsl_evaluate_a_date_fact_that_is_not_an_iso_date_is_still_an_error(value):
     with pytest.raises(safetyrules.EvaluationError):
         dsl.evaluate("d < 2024-01-01", {"d": value})
+
+
+# -- §2 "keys the file kind does not define are errors": a fact's keys of another type -----
+#
+# `unit` on a bool fact was refused, but `values` on a string fact (meant as an enum, and
+# then silently ignored: s == 'zz' loaded, s: zz was taken), `item` on a bool, and `min`
+# on a string or a date loaded and did nothing.
+
+@pytest.mark.parametrize(
+    "decl, key",
+    [
+        ("{type: string, values: [p, q]}", "values"),
+        ("{type: bool, values: [p, q]}", "values"),
+        ("{type: bool, item: {v: {type: bool}}}", "item"),
+        ("{type: integer, item: {v: {type: bool}}}", "item"),
+        ("{type: string, min: 0}", "min"),
+        ("{type: date, min: 0}", "min"),
+        ("{type: enum, values: [p], max: 3}", "max"),
+        ("{type: list, item: {v: {type: bool}}, min: 0}", "min"),
+        ("{type: list, item: {v: {type: string, values: [p]}}}", "values"),
+    ],
+)
+def test_a_fact_key_its_type_does_not_take_is_a_located_load_error(tmp_path, decl, key):
+    line = f"  z: {decl}\n"
+    with pytest.raises(safetyrules.RuleFileError) as e:
+        _ruleset(tmp_path, ["a"], VOCAB + line)
+    errors = getattr(e.value, "errors", None) or [e.value]
+    (err,) = [x for x in errors if x.path.endswith("v.yaml")]
+    assert err.line == 7 and f"'{key}'" in err.message
+    assert err.column == 1 + line.rindex(f"{key}:")  # at the key
+
+
+@pytest.mark.parametrize(
+    "decl",
+    ["{type: enum, values: [p, q]}", "{type: list, values: [p, q]}", "{type: integer, min: 0, max: 9}",
+     "{type: number, min: 0.5}", "{type: list, item: {v: {type: integer, min: 0}}}"],
+)
+def test_the_keys_each_type_takes_still_load(tmp_path, decl):
+    _ruleset(tmp_path, ["a"], VOCAB + f"  z: {decl}\n")
