@@ -21,6 +21,27 @@ def register(sub) -> None:
     p.set_defaults(func=_cmd_report)
 
 
+def _looks_like_registry_rows(paths) -> bool:
+    """Whether the first line of the first file is a row of a columnar
+    backend's output (SPEC §9), given where decisions (SPEC §10) are read."""
+    import json
+
+    if not paths or paths[0] == "-":
+        return False
+    try:
+        with open(paths[0], "rb") as fh:
+            for raw in fh:
+                if raw.strip():
+                    row = json.loads(raw)
+                    break
+            else:
+                return False
+    except (OSError, ValueError, RecursionError):
+        return False
+    return (isinstance(row, dict) and "level" in row and "error" not in row and isinstance(row.get("findings"), list)
+            and all(isinstance(f, str) for f in row["findings"]))
+
+
 def _cmd_report(args) -> int:
     from safetyrules.report.summary import load_summary
     from safetyrules.service.schemas import canonical_json
@@ -43,6 +64,10 @@ def _cmd_report(args) -> int:
         # a facts file or some other JSON given by mistake: no empty report, exit 0
         print(f"{where}error: none of the {summary['bad_lines']} line(s) is a decision; expected the JSON Lines "
               "that 'safetyrules evaluate --format json' prints (one decision per line)", file=sys.stderr)
+        if _looks_like_registry_rows(args.decisions):
+            print(f"{where}note: these are rows of 'safetyrules evaluate REGISTRY --backend NAME --out OUT.jsonl' "
+                  "(findings as \"standard:clause\" strings, no citations); report reads the decisions of "
+                  "'safetyrules evaluate REGISTRY.jsonl --format json'", file=sys.stderr)
         return 2
     if args.format == "json":
         text = canonical_json(summary) + "\n"

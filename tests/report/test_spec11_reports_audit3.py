@@ -209,3 +209,17 @@ def test_pages_load_in_chromium_without_an_error_and_chart_labels_fit(tmp_path, 
                 page.close()
         finally:
             ctx.close()
+
+
+def test_rows_of_a_columnar_backend_are_refused_with_what_to_run_instead(tmp_path):
+    """``evaluate REGISTRY --backend duckdb --out OUT.jsonl`` writes rows
+    (SPEC §9), not decisions (SPEC §10): the report says so, not only that
+    no line is a decision."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"entity.id": f"E{i}", "level": "orange", "tier": None, "inspection": "quarterly",
+                                        "major_hazard": False, "findings": ["cn.x:c1"], "undetermined": []}) + "\n"
+                            for i in range(3)), encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "safetyrules", "report", str(rows), "--format", "json"], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
+    assert p.stderr.startswith(f"{rows}: error: none of the 3 line(s) is a decision")
+    assert "--backend" in p.stderr and "--format json" in p.stderr.splitlines()[-1], p.stderr
