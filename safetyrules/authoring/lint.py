@@ -312,7 +312,12 @@ def _check_proofs(rules) -> List[LintWarning]:
 
     out = []
     for r in prove(rules):
-        if r.proven or r.counterexample is None:
+        if r.proven:
+            continue
+        if r.counterexample is None:
+            if not r.detail.startswith("not searched"):  # e.g. a level fact with no declared values: no order
+                out.append(LintWarning("W205", f"{r.role} table '{r.table}': {r.name} cannot be proven ({r.text}): {r.detail}",
+                                       r.path, r.line, r.column))
             continue
         facts = ", ".join(f"{k} = {show_value(v)}" for k, v in r.counterexample.items()) or "any facts"
         out.append(LintWarning("W205", f"{r.role} table '{r.table}': {r.name} fails ({r.text}) for {facts}: {r.detail}",

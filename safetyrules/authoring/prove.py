@@ -217,6 +217,10 @@ def _level_props(tt: _Table) -> List[PropertyResult]:
             rest = less(a, UND)
             yield "the same clause (general) counted as found instead of not found", rest, plus(rest, GENERAL)
 
+    if not values:  # SPEC §12: severity is the order of the declared values; none, no order to prove
+        why = f"the level fact '{t.output}' declares no values, so there is no order of severity (declare an enum, most severe first)"
+        return [_result(name, "level", t, _TEXT[name], proven=False, detail=why)
+                for name in ("finding-monotone", "undetermined-as-found")]
     out.append(check("finding-monotone", one_more))
     out.append(check("undetermined-as-found", undetermined))
     return out

@@ -467,3 +467,27 @@ def test_fmt_on_a_symlink_formats_its_target_and_keeps_the_link(tmp_path, run):
     assert link.is_symlink()
     assert real.read_text(encoding="utf-8") == "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n"
     assert run("fmt", "--check", tmp_path / "rules")[0] == 0
+
+
+# -- prove: severity is the order of the level fact's declared values -----------------------
+
+
+def test_prove_a_level_with_no_declared_values_is_not_proven(tmp_path, run):
+    """SPEC §12: "The level fact's declared values are in order of severity".
+    A level fact that declares no values (a string) has no order: "one more
+    finding never gives a less severe level" cannot be proven -- here a
+    finding turns the level from red to blue -- so prove must not print
+    'proven' and exit 0."""
+    files = dict(RULES)
+    files["v.yaml"] = RULES["v.yaml"].replace("risk.level: {type: enum, values: [red, yellow, blue]}", "risk.level: {type: string}")
+    files["lv.yaml"] = ('kind: table\nid: grade\noutput: risk.level\nrows:\n'
+                        '  - {when: "findings.major > 0", then: blue}\n  - {when: "true", then: red}\n')
+    d = write(tmp_path / "r", files)
+    code, out, err = run("prove", d)
+    assert code == 1, out + err
+    for prop in ("finding-monotone", "undetermined-as-found"):
+        (line,) = [x for x in out.splitlines() if x.strip().startswith(prop + ":")]
+        assert "NOT PROVEN" in line and "declares no values" in line, out
+    assert "no-gap: proven" in out
+    code, out, err = run("lint", d)
+    assert "warning: level table 'grade': finding-monotone cannot be proven" in out and "[W205 unproven-table]" in out, out
