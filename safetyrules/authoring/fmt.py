@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from typing import Dict, List, Sequence, Tuple
 
@@ -48,6 +49,10 @@ KEY_ORDER: Dict[str, Tuple[str, ...]] = {
     "title": _TITLE,
     "example": _EXAMPLE,
 }
+
+
+#: a top-level ``kind:`` of a rule file, block or flow style (what marks a file fmt rewrites)
+_RULE_KIND = re.compile(r"""(?m)(^|^\{[^\n]*?[{,]\s*|^\{\s*)["']?kind["']?[ \t]*:[ \t]*["']?(standard|table|vocabulary|ruleset)\b""")
 
 
 class FmtError(SafetyRulesError):
@@ -202,7 +207,12 @@ def format_text(text: str, path: str = "<string>") -> Tuple[str, List[str]]:
         lf, what = format_text(text.replace("\r\n", "\n"), path)
         crlf = lf.replace("\n", "\r\n")
         return (text, []) if crlf == text else (crlf, what or ["line endings"])
-    before = load_yaml(text, path)  # the safe loader's verdict first
+    try:
+        before = load_yaml(text, path)  # the safe loader's verdict first
+    except RuleFileError:
+        if not _RULE_KIND.search(text):
+            return text, []  # not a rule file (a docker-compose.yml with anchors, a template with tags): left alone
+        raise
     if not isinstance(before.data, dict) or before.data.get("kind") not in ("standard", "table", "vocabulary", "ruleset"):
         return text, []
     y = _ruamel()

@@ -491,3 +491,20 @@ def test_prove_a_level_with_no_declared_values_is_not_proven(tmp_path, run):
     assert "no-gap: proven" in out
     code, out, err = run("lint", d)
     assert "warning: level table 'grade': finding-monotone cannot be proven" in out and "[W205 unproven-table]" in out, out
+
+
+def test_fmt_leaves_other_yaml_alone_even_what_the_rule_loader_refuses(tmp_path, run):
+    """docs/fmt.md: files with no rule-file `kind:` are left alone. `fmt
+    --check .` in a standards repository must not fail on its
+    docker-compose.yml (anchors) or a CloudFormation template (tags); a rule
+    file with an anchor is still an error."""
+    pytest.importorskip("ruamel.yaml")
+    d = write(tmp_path / "repo", dict(RULES, **{
+        "docker-compose.yml": "x-common: &c\n  image: a\nservices:\n  web: *c\n",
+        "cfn.yaml": "Resources:\n  B: !Ref Foo\n",
+    }))
+    code, out, err = run("fmt", "--check", d)
+    assert code == 0, out + err
+    (d / "bad.yaml").write_text("kind: vocabulary\nid: w\nfacts:\n  a: &x {type: bool}\n", encoding="utf-8")
+    code, out, err = run("fmt", "--check", d)
+    assert code == 2 and "bad.yaml:4:6: error: YAML anchors" in err, out + err
