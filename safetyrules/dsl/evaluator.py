@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+import attrs
+
 from .. import units
 from ..errors import EvaluationError, SafetyRulesError
 from . import ast as A
@@ -252,13 +254,65 @@ def missing(node: A.Node, facts: Mapping[str, Any]) -> Tuple[str, ...]:
                     visit(n.body, inner, lab)
             return
         for c in A.children(n):
-            visit(c, bound, labels)
+            if value(c, bound) is None:
+                visit(c, bound, labels)
+            else:
+                absent_known(c, bound, labels)
+
+    def absent_known(c: A.Node, bound: Dict[str, Any], labels: Dict[str, str]) -> None:
+        # a known part of an unknown node: `known(p)` is never unknown, yet
+        # giving an absent p may change that part (`known(p) or a`, `a and
+        # not known(p)`); p is missing when the part changes with `known(p)`
+        # taken as true
+        was = value(c, bound)
+        for k in _known_calls(c):
+            p = k.args[0]
+            if not isinstance(p, A.Path) or value(p, bound) is not None:
+                continue
+            if value(substitute(c, k, A.Boolean(True)), bound) != was:
+                if p.head in bound:
+                    out.add(labels[p.head] + ("." + p.rest if p.rest else ""))
+                else:
+                    out.add(p.name)
 
     try:
         visit(node, {}, {})
     except RecursionError:
         raise EvaluationError("expression is nested too deeply to evaluate") from None
     return tuple(sorted(out))
+
+
+def _known_calls(node: A.Node) -> List[A.Call]:
+    """The ``known(...)`` calls in ``node``, outside quantifier bodies."""
+    out: List[A.Call] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Call) and n.name == "known":
+            out.append(n)
+        elif isinstance(n, A.Quantifier):
+            stack.append(n.source)
+        else:
+            stack.extend(A.children(n))
+    return out
+
+
+def substitute(node: A.Node, target: A.Node, repl: A.Node) -> A.Node:
+    """``node`` with the node ``target`` (by identity) replaced by ``repl``."""
+    if node is target:
+        return repl
+    changes: Dict[str, Any] = {}
+    for f in attrs.fields(type(node)):
+        v = getattr(node, f.name)
+        if isinstance(v, A.Node):
+            nv = substitute(v, target, repl)
+            if nv is not v:
+                changes[f.name] = nv
+        elif isinstance(v, tuple) and any(isinstance(x, A.Node) for x in v):
+            nt = tuple(substitute(x, target, repl) if isinstance(x, A.Node) else x for x in v)
+            if any(a is not b for a, b in zip(nt, v)):
+                changes[f.name] = nt
+    return attrs.evolve(node, **changes) if changes else node
 
 
 def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
@@ -275,44 +329,45 @@ def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
     if not isinstance(facts, Mapping):
         raise FactsError(f"facts must be a mapping of fact names to values, got {type(facts).__name__}")
     top: Dict[str, Any] = {}
-    # frames: (prefix, items iterator, output dict, depth); list items get
-    # their own output dict, filled in place inside the list
-    stack: List[Tuple[str, Any, Dict[str, Any], int]] = [("", iter(facts.items()), top, 1)]
+    # frames: (prefix, items iterator, output dict, depth, where); list items
+    # get their own output dict, filled in place inside the list, and keys
+    # relative to the item; ``where`` names the item in errors ("M[1].")
+    stack: List[Tuple[str, Any, Dict[str, Any], int, str]] = [("", iter(facts.items()), top, 1, "")]
 
-    def put(out: Dict[str, Any], key: str, value: Any) -> None:
+    def put(out: Dict[str, Any], key: str, value: Any, where: str) -> None:
         if key in out:
-            raise FactsError(f"fact '{key}' is given twice (nested and dotted)", fact=key)
+            raise FactsError(f"fact '{where}{key}' is given twice (nested and dotted)", fact=where + key)
         out[key] = value
 
     while stack:
-        prefix, items, out, depth = stack[-1]
+        prefix, items, out, depth, where = stack[-1]
         item = next(items, _END)
         if item is _END:
             stack.pop()
             continue
         k, v = item
         if not isinstance(k, str):
-            raise FactsError(f"fact names must be text, got {type(k).__name__}", fact=prefix or None)
+            raise FactsError(f"fact names must be text, got {type(k).__name__}", fact=(where + prefix) or None)
         key = f"{prefix}.{k}" if prefix else k
         if isinstance(v, Mapping) or isinstance(v, (list, tuple)):
             if depth >= MAX_FACT_DEPTH:
-                raise FactsError(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", fact=key, code="E-DEPTH")
+                raise FactsError(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", fact=where + key, code="E-DEPTH")
         if isinstance(v, Mapping):
             if not v:
-                put(out, key, None)
-            stack.append((key, iter(v.items()), out, depth + 1))
+                put(out, key, None, where)
+            stack.append((key, iter(v.items()), out, depth + 1, where))
         elif isinstance(v, (list, tuple)):
             lst: List[Any] = []
-            put(out, key, lst)
+            put(out, key, lst, where)
             if not _shallow(v, MAX_FACT_DEPTH - depth):
-                raise FactsError(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", fact=key, code="E-DEPTH")
-            for x in v:
+                raise FactsError(f"facts are nested deeper than {MAX_FACT_DEPTH} levels", fact=where + key, code="E-DEPTH")
+            for i, x in enumerate(v):
                 if isinstance(x, Mapping):
                     sub: Dict[str, Any] = {}
                     lst.append(sub)
                     # pushed in reverse below would reorder errors; a list's
                     # items are walked one after another, each to the end
-                    stack.append(("", iter(x.items()), sub, depth + 2))
+                    stack.append(("", iter(x.items()), sub, depth + 2, f"{where}{key}[{i}]."))
                 else:
                     lst.append(x)
             # the frames just pushed run last-first: reverse them into order
@@ -320,7 +375,7 @@ def flatten(facts: Mapping[str, Any], *, where: str = "") -> Dict[str, Any]:
             if n > 1:
                 stack[-n:] = stack[-n:][::-1]
         else:
-            put(out, key, v)
+            put(out, key, v, where)
     return top
 
 

@@ -179,3 +179,18 @@ def test_a_fact_key_its_type_does_not_take_is_a_located_load_error(tmp_path, dec
 )
 def test_the_keys_each_type_takes_still_load(tmp_path, decl):
     _ruleset(tmp_path, ["a"], VOCAB + f"  z: {decl}\n")
+
+
+# -- §2 "giving one fact both ways is an error ... naming the fact's path" inside a list item --
+#
+# The error named the item's field alone ('x.y'), not the fact's path ('M[1].x.y').
+
+def test_a_list_item_field_given_both_ways_names_the_item(tmp_path):
+    vocab = VOCAB + "  M: {type: list, item: {x.y: {type: bool}}}\n"
+    rules = _ruleset(tmp_path, ["any(i in M: i.x.y)"], vocab)
+    facts = {"M": [{"x.y": True}, {"x": {"y": True}, "x.y": True}]}
+    for call in (lambda: rules.evaluate(facts, as_of=DAY), lambda: dsl.evaluate("any(i in M: i.x.y)", facts)):
+        with pytest.raises(safetyrules.FactsError) as e:
+            call()
+        assert e.value.fact == "M[1].x.y" and "'M[1].x.y'" in str(e.value)
+    assert _holds(rules, ["any(i in M: i.x.y)"], {"M": [{"x": {"y": True}}]}) == {"any(i in M: i.x.y)": True}
