@@ -194,7 +194,7 @@ class Writers:
     ``findings(clause_values, values)`` (generated), ``outputs(values)``
     and the static ``ruleset`` object."""
 
-    __slots__ = ("layout", "findings", "ruleset", "_outputs", "_days", "_und")
+    __slots__ = ("layout", "findings", "ruleset", "_outputs", "_days", "_und", "_write_outputs")
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
@@ -206,6 +206,7 @@ class Writers:
         names = sorted(set(layout.outputs))
         self._outputs = tuple((("{" if j == 0 else ",") + encode_basestring(o) + ":", layout.index.get(o))
                               for j, o in enumerate(names))
+        self._write_outputs = _build_outputs(self._outputs)
 
     def undetermined(self, clause_values: tuple, per_clause: tuple) -> str:
         """The ``undetermined`` array: each undetermined clause (None in
@@ -228,14 +229,7 @@ class Writers:
     def outputs(self, values: tuple) -> str:
         """The ``outputs`` object of a result's ``values`` (every table
         output in name order; unknown as null)."""
-        if not self._outputs:
-            return "{}"
-        parts = []
-        for key, i in self._outputs:
-            parts.append(key)
-            parts.append("null" if i is None else _output_json(values[i]))
-        parts.append("}")
-        return "".join(parts)
+        return self._write_outputs(values)
 
 
 _lock = threading.Lock()
@@ -291,6 +285,37 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
     if kind == "date":
         return f"_date({v})", f"{v} is not None"
     return None
+
+
+def _build_outputs(outputs) -> Callable[[tuple], str]:
+    """``write(values)``: the ``outputs`` object, each output written
+    inline as :func:`_output_json` writes it (text, booleans, ints and
+    lists of text directly; anything else, NaN included, by
+    ``_output_json``).
+    ``outputs``: (the key's text with its ``{`` or ``,``, the value's index
+    or None); generated from those only (keys are named constants)."""
+    if not outputs:
+        return lambda values: "{}"
+    ns: Dict[str, Any] = {"_str": encode_basestring, "_repr": _int_repr, "_oj": _output_json, "_lst": _lst,
+                          "_FL": FrozenList}
+    lines = ["def write(vals):"]
+    parts = []
+    for j, (key, i) in enumerate(outputs):
+        ns[f"_K{j}"] = key
+        if i is None:
+            parts.append(f"_K{j} + 'null'")
+            continue
+        x = f"x{j}"
+        lines.append(f"    {x} = vals[{i}]")
+        parts.append(f"_K{j} + ('null' if {x} is None else _str({x}) if type({x}) is str else 'true' if {x} is True"
+                     f" else 'false' if {x} is False else _repr({x}) if type({x}) is int else _lst({x}) if type({x}) is _FL"
+                     f" else _oj({x}))")
+    lines.append("    return " + " + ".join(parts) + " + '}'")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<safetyrules-json-outputs>", "exec"), ns)  # noqa: S102 - generated from the layout only
+    fn = ns["write"]
+    fn.source = source  # type: ignore[attr-defined]
+    return fn
 
 
 def _lst(value: Any) -> str:

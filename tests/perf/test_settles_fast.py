@@ -311,3 +311,55 @@ def test_golden_to_json_is_the_canonical_dict(bundled):
         assert d.to_json() == json.dumps(d.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         asked += bool(d.next_questions)
     assert asked > 50
+
+
+# -- the outputs object written inline (backends/pyjson._build_outputs) ---------
+
+
+def _outputs_reference(w, values):
+    from safetyrules.backends import pyjson
+
+    if not w._outputs:
+        return "{}"
+    return "".join(key + ("null" if i is None else pyjson._output_json(values[i])) for key, i in w._outputs) + "}"
+
+
+_odd_values = st.one_of(
+    st.sampled_from([0, 1, -1, 0.0, -0.0, 1.0, float("nan"), float("inf"), True, False, "", "1", "é\n\u2028"]),
+    st.none(), st.booleans(), st.integers(-10**20, 10**20), _texts,
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(),
+    st.lists(st.one_of(_texts, st.integers(), st.floats(), st.booleans(), st.none()), max_size=3),
+    st.lists(_texts, max_size=3),
+)
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_outputs_writer_equals_reference(bundled, data):
+    from safetyrules.backends import pyjson
+    from safetyrules.backends.layout import FrozenList
+
+    layout = bundled.program(DAY).layout
+    w = pyjson.writers(layout)
+    values = [None] * len(layout.keys)
+    for _, i in w._outputs:
+        if i is not None:
+            v = data.draw(_odd_values)
+            values[i] = FrozenList(v) if isinstance(v, list) and data.draw(st.booleans()) else v
+    values = tuple(values)
+    assert w.outputs(values) == _outputs_reference(w, values)
+
+
+def test_outputs_writer_on_golden(bundled):
+    from safetyrules.backends import pyjson
+
+    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
+        cases = [json.loads(line) for line in fh]
+    for c in cases[::2]:
+        prog = bundled.program(datetime.date.fromisoformat(c["as_of"]))
+        res = prog.run(c["facts"], datetime.date.fromisoformat(c["as_of"]))
+        if res is None:
+            continue
+        w = pyjson.writers(prog.layout)
+        assert w.outputs(res[1]) == _outputs_reference(w, res[1])
