@@ -21,13 +21,14 @@ def register(sub) -> None:
     p.set_defaults(func=_cmd_report)
 
 
-def _looks_like_registry_rows(paths) -> bool:
-    """Whether the first line of the first file is a row of a columnar
-    backend's output (SPEC §9), given where decisions (SPEC §10) are read."""
+def _first_line_kind(paths):
+    """What the first line of the first file is, when no line is a
+    decision: "error", an error line of ``evaluate`` (SPEC §8); "row", a
+    row of a columnar backend's output (SPEC §9); else None."""
     import json
 
     if not paths or paths[0] == "-":
-        return False
+        return None
     try:
         with open(paths[0], "rb") as fh:
             for raw in fh:
@@ -35,11 +36,17 @@ def _looks_like_registry_rows(paths) -> bool:
                     row = json.loads(raw)
                     break
             else:
-                return False
+                return None
     except (OSError, ValueError, RecursionError):
-        return False
-    return (isinstance(row, dict) and "level" in row and "error" not in row and isinstance(row.get("findings"), list)
-            and all(isinstance(f, str) for f in row["findings"]))
+        return None
+    if not isinstance(row, dict):
+        return None
+    if set(row) == {"line", "error"} and isinstance(row["error"], dict):
+        return "error"
+    if ("level" in row and "error" not in row and isinstance(row.get("findings"), list)
+            and all(isinstance(f, str) for f in row["findings"])):
+        return "row"
+    return None
 
 
 def _cmd_report(args) -> int:
@@ -64,7 +71,11 @@ def _cmd_report(args) -> int:
         # a facts file or some other JSON given by mistake: no empty report, exit 0
         print(f"{where}error: none of the {summary['bad_lines']} line(s) is a decision; expected the JSON Lines "
               "that 'safetyrules evaluate --format json' prints (one decision per line)", file=sys.stderr)
-        if _looks_like_registry_rows(args.decisions):
+        kind = _first_line_kind(args.decisions)
+        if kind == "error":
+            print(f"{where}note: these are the error lines of 'safetyrules evaluate' ({{\"line\": N, \"error\": ...}}): "
+                  "no entity was decided; their messages say why", file=sys.stderr)
+        elif kind == "row":
             print(f"{where}note: these are rows of 'safetyrules evaluate REGISTRY --backend NAME --out OUT.jsonl' "
                   "(findings as \"standard:clause\" strings, no citations); report reads the decisions of "
                   "'safetyrules evaluate REGISTRY.jsonl --format json'", file=sys.stderr)

@@ -223,3 +223,21 @@ def test_rows_of_a_columnar_backend_are_refused_with_what_to_run_instead(tmp_pat
     assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
     assert p.stderr.startswith(f"{rows}: error: none of the 3 line(s) is a decision")
     assert "--backend" in p.stderr and "--format json" in p.stderr.splitlines()[-1], p.stderr
+
+
+def test_a_registry_of_only_error_lines_says_no_entity_was_decided(tmp_path):
+    """Every entity of the registry failed in ``evaluate`` (its error lines,
+    SPEC §8): exit 2 as for any input without a decision, and the message
+    says that these are evaluate's error lines, not some other file."""
+    facts = tmp_path / "facts.jsonl"
+    facts.write_bytes(b'{"entity.employees": "many"}\n{bad\n')
+    graded = tmp_path / "graded.jsonl"
+    ev = subprocess.run([sys.executable, "-m", "safetyrules", "evaluate", str(facts), "--format", "json"], capture_output=True)
+    assert ev.returncode == 2
+    graded.write_bytes(ev.stdout)
+    for fmt in ("json", "markdown", "html"):
+        p = subprocess.run([sys.executable, "-m", "safetyrules", "report", str(graded), "--format", fmt],
+                           capture_output=True, text=True)
+        assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
+        assert p.stderr.startswith(f"{graded}: error: none of the 2 line(s) is a decision")
+        assert "error lines of 'safetyrules evaluate'" in p.stderr and "no entity was decided" in p.stderr, p.stderr
