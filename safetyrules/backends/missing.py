@@ -14,6 +14,7 @@ from safetyrules import dsl
 from safetyrules.backends.layout import Layout
 from safetyrules.backends.tables import TableResult, decide_table
 from safetyrules.dsl import ast as A
+from safetyrules.dsl.evaluator import substitute
 from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import FINDINGS_FACTS
@@ -104,7 +105,7 @@ class _Scope:
     quantifier whose source is a list visits its body once per item, with
     the quantifier's name bound to the item."""
 
-    __slots__ = ("node", "bound", "nodes", "parents", "kinds", "src", "subs", "labels", "prog", "reads")
+    __slots__ = ("node", "bound", "nodes", "parents", "kinds", "src", "subs", "labels", "prog", "reads", "knowns")
 
     def __init__(self, node: A.Node, bound: Tuple[str, ...] = ()) -> None:
         self.node = node
@@ -149,6 +150,10 @@ class _Scope:
                 head, _, rest = p.partition(".")
                 reads.append((p, head, rest or None) if head in bound else (p, None, None))
         self.reads = tuple(reads)
+        # each known(path) call of this scope: (its position, its path's)
+        self.knowns = tuple((i, next(j for j in range(i + 1, len(nodes)) if parents[j] == i))
+                            for i, n in enumerate(nodes)
+                            if isinstance(n, A.Call) and n.name == "known" and isinstance(n.args[0], A.Path))
         try:
             # children before parents: each node is computed once, at the
             # top of the program, and its parents read the result
@@ -184,6 +189,8 @@ class _Scope:
         open_ = [False] * len(vals)  # visited and unknown
         nodes, kinds = self.nodes, self.kinds
         for i, p in enumerate(self.parents):
+            if self.knowns and p >= 0 and open_[p] and vals[i] is not None and kinds[p] != 2:
+                self._absent_known(i, fenv, vals, labels, out)
             if (p < 0 or open_[p]) and vals[i] is None:
                 open_[i] = True
                 k = kinds[i]
@@ -212,6 +219,31 @@ class _Scope:
                         inner_items[var] = item
                         inner_labels[var] = f"{base}[{j}]" if base else f"{var}[{j}]"
                         sub.visit(env, inner_items, inner_labels, out)
+
+
+    def _absent_known(self, c: int, fenv: Mapping[str, Any], vals: List[Any], labels: Dict[str, str], out: set) -> None:
+        """As ``dsl.missing``: node ``c`` is a known part of an unknown
+        node; each absent path of a ``known(path)`` call inside ``c`` (outside
+        quantifier bodies) whose taking as true changes ``c`` is missing."""
+        nodes, parents = self.nodes, self.parents
+        for k, arg in self.knowns:
+            if vals[arg] is not None:
+                continue
+            j = k
+            while j > c:  # is k inside c? (children come after their parent)
+                j = parents[j]
+            if j != c:
+                continue
+            try:
+                changed = dsl.evaluate_ast(substitute(nodes[c], nodes[k], A.Boolean(True)), fenv)
+            except Exception:  # noqa: BLE001 - the tree walk decides
+                raise _Fallback from None
+            if changed != vals[c]:
+                p = nodes[arg]
+                if p.head in self.bound:
+                    out.add(labels[p.head] + ("." + p.rest if p.rest else ""))
+                else:
+                    out.add(p.name)
 
 
 class _NodeMissing:
