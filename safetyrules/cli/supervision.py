@@ -295,7 +295,10 @@ def _cmd_draw(args) -> int:
             if not ent or not why:
                 raise SupervisionError(f"--replace takes ENTITY=REASON, got {r!r}", code="E-INPUT")
             reps[ent] = why
-        res = D.draw_run(man, args.seed, pub, reps)
+        try:
+            res = D.draw_run(man, args.seed, pub, reps)
+        except SupervisionError as exc:
+            raise _at_values(exc, args) from None
         js = res.to_json()
         _write(args.out, js)
         if args.format == "json" and not args.out:
@@ -318,7 +321,10 @@ def _cmd_draw(args) -> int:
 
         if man.data["inputs"].get("policy") == policy_digest(default_policy()):
             kw["policy"] = default_policy()  # committed without --policy: the defaults recompute it
-    D.draw_verify(man, text, args.seed, pub, **kw)
+    try:
+        D.draw_verify(man, text, args.seed, pub, **kw)
+    except SupervisionError as exc:
+        raise _at_values(exc, args) from None
     msg = f"verified: the result follows byte for byte from manifest {man.digest}"
     if kw:
         msg += " and the raw inputs" if kw["policy"] is not None else "; the raw inputs match the manifest's digests (give --policy to recompute the manifest)"
@@ -328,6 +334,16 @@ def _cmd_draw(args) -> int:
         sys.stdout.write(msg + "\n")
     _record(args, "draw verify", {"manifest": args.manifest, "result": args.result, "registry": args.registry}, msg)
     return EXIT_OK
+
+
+def _at_values(exc, args):
+    """Public values that are not those the manifest's source describes are a
+    bad input at the --public-values file (PATH:LINE: error:)."""
+    from safetyrules.supervision.common import SupervisionError
+
+    if exc.code == "E-DRAW-PUBLIC" and exc.path is None and args.public_values:
+        return SupervisionError(exc.message, code=exc.code, path=args.public_values, line=1)
+    return exc
 
 
 def _check_inputs(man, args) -> None:

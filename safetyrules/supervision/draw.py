@@ -151,7 +151,46 @@ class DrawResult(Result):
 def manifest_from_dict(data: Mapping[str, Any], path: Optional[str] = None) -> Manifest:
     if not isinstance(data, Mapping) or data.get("format") != MANIFEST_FORMAT:
         raise SupervisionError(f"not a draw manifest (format {MANIFEST_FORMAT})", path=path, line=1, code="E-DRAW-MANIFEST")
+    problem = _manifest_problem(data)
+    if problem:  # a manifest cut short or edited by hand: an error at the file, not a crash in the draw
+        raise SupervisionError(f"not a whole draw manifest ({problem}); use the file draw commit wrote", path=path, line=1, code="E-DRAW-MANIFEST")
     return Manifest(data)
+
+
+def _whole(v: Any, least: int = 0) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= least
+
+
+def _manifest_problem(d: Mapping[str, Any]) -> Optional[str]:
+    """What the run and verify steps read, with the types they need; None when whole."""
+    seed, pol = d.get("seed"), d.get("policy")
+    if not isinstance(seed, Mapping) or not all(k in seed for k in ("commitment", "public_source")):
+        return "seed: {commitment, mix, public_source}"
+    if seed["commitment"] is not None and not isinstance(seed["commitment"], str):
+        return "seed.commitment"
+    if seed["public_source"] is not None and not isinstance(seed["public_source"], Mapping):
+        return "seed.public_source"
+    if not isinstance(pol, Mapping) or not _whole(pol.get("team_size"), 1) or not (pol.get("load_cap") is None or _whole(pol.get("load_cap"))) \
+            or not _whole(pol.get("publish_working_days")) or not isinstance(pol.get("qualifications") or {}, Mapping):
+        return "policy: team_size, load_cap, publish_working_days"
+    strata = d.get("strata")
+    if not isinstance(strata, list) or not all(
+            isinstance(st, Mapping) and isinstance(st.get("stratum"), str) and _whole(st.get("target")) and _whole(st.get("n"))
+            and isinstance(st.get("ids"), list) and all(isinstance(e, str) for e in st["ids"]) for st in strata):
+        return "strata: [{stratum, ids, n, target}]"
+    if not isinstance(d.get("pool_digest"), str):
+        return "pool_digest"
+    if not isinstance(d.get("inspectors"), list) or not all(isinstance(i, Mapping) and isinstance(i.get("id"), str) for i in d["inspectors"]):
+        return "inspectors: [{id, …}]"
+    if not isinstance(d.get("entities"), Mapping) or not all(isinstance(v, Mapping) for v in d["entities"].values()):
+        return "entities"
+    if not isinstance(d.get("inputs"), Mapping):
+        return "inputs"
+    try:
+        datetime.date.fromisoformat(d.get("as_of"))
+    except (TypeError, ValueError):
+        return "as_of"
+    return None
 
 
 def _input_digests(reg: Registry, policy: Policy, history: History, inspectors_digest: Optional[str]) -> Dict[str, Optional[str]]:
@@ -355,6 +394,11 @@ def draw_run(man: Manifest, seed: Optional[str] = None, public_values: Optional[
         raise SupervisionError("the manifest commits to no secret seed, but one was given", code="E-DRAW-SEED")
     vals = _check_public(man, public_values)
     S = effective_seed(seed, vals)
+    # the pool drawn from is the pool committed to: a manifest whose strata were edited after the
+    # commit no longer hashes to the pool digest it carries (and that the minutes record)
+    if pool_digest({st["stratum"]: st["ids"] for st in man.data["strata"]}) != man.data["pool_digest"]:
+        raise SupervisionError("the manifest's strata do not hash to its pool digest: the pool was changed after the commit",
+                               code="E-DRAW-INPUT-CHANGED")
     pol = man.data["policy"]
     replacements = dict(replacements or {})
     pool = {e for st in man.data["strata"] for e in st["ids"]}

@@ -241,6 +241,10 @@ def grid_report(
     workdays = calendar.workdays()
     assign = {e.id: e.grid for e in reg.entities}
     rows, stats, totals = _compute(assign, reg, members, policy, workdays, by, channel)
+    if totals["unassigned"]:  # counted in no grid: said, not only left out of the totals
+        missing = sorted(e.id for e in reg.entities if assign.get(e.id) is None)
+        warnings.append(Warning_("W-GRID-UNASSIGNED", f"{len(missing)} entities have no entity.grid and are in no grid's load: "
+                                 + ", ".join(missing[:10]) + (" …" if len(missing) > 10 else ""), None))
     weighted = None
     if by == "count":
         # §8.3: the count standard is shown next to the weighted view, so the imbalance shows

@@ -166,6 +166,10 @@ def inspector_from_dict(obj: Mapping[str, Any], where: Optional[Mapping[str, Any
     days = obj.get("available_days")
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 0):
         raise SupervisionError("available_days must be a whole number of days", code="E-INSPECTORS", **where)
+    for key in ("qualifications", "grids"):  # a list of names (a bare value was iterated, or crashed)
+        v = obj.get(key)
+        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) and x for x in v)):
+            raise SupervisionError(f"{key} must be a list of names, got {v!r}", code="E-INSPECTORS", **where)
     return Inspector(
         ident, obj.get("name"), obj.get("unit"), obj.get("cert_no") or None,
         as_date(obj.get("cert_valid_until"), "cert_valid_until", **where),
@@ -218,10 +222,13 @@ def read_members(path: str) -> Tuple[Member, ...]:
             first = f" (first on line {seen[mid]})" if seen[mid] else ""
             raise SupervisionError(f"duplicate grid member id {mid!r}{first}", code="E-MEMBERS", **where)
         seen[mid] = where.get("line")
-        try:
-            fte = fractions.Fraction(str(obj.get("fte", 1) or 1))
-        except ValueError:
-            raise SupervisionError(f"fte must be a number, got {obj.get('fte')!r}", code="E-MEMBERS", **where) from None
+        raw = obj.get("fte")
+        try:  # an empty cell is a full-time member; 0 is no capacity (it read as 1), a negative share none at all
+            fte = fractions.Fraction(1) if raw is None or raw == "" else fractions.Fraction(str(raw).strip())
+            if isinstance(raw, bool) or fte < 0:
+                raise ValueError
+        except (ValueError, ZeroDivisionError):
+            raise SupervisionError(f"fte must be a number, 0 or more, got {raw!r}", code="E-MEMBERS", **where) from None
         out.append(Member(str(obj["id"]), str(obj["grid"]), fte, obj.get("cert_no") or None))
     return tuple(out)
 

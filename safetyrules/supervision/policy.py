@@ -19,7 +19,7 @@ import attrs
 
 from safetyrules.errors import SafetyRulesError
 
-from .common import Condition, Result, SupervisionError, canonical, digest_bytes, loc_of, parse_ratio, read_mapping
+from .common import Condition, Result, SupervisionError, as_date, canonical, digest_bytes, loc_of, parse_ratio, read_mapping
 
 __all__ = ["Policy", "Param", "load_policy", "default_policy", "FREQUENCY_VISITS", "CAP_PROFILES"]
 
@@ -326,6 +326,53 @@ def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> N
     t = pol["team_size"]
     if isinstance(t, bool) or not isinstance(t, int) or t < 1:
         raise SupervisionError("team_size must be a positive integer", code="E-POLICY", **where("team_size"))
+    # whole-number parameters (a text or a negative number crashed the command that read it)
+    for name, least, optional in _WHOLE:
+        v = pol[name]
+        if v is None and optional:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            more = f"{least} or more" if least else "0 or more"
+            raise SupervisionError(f"{name} must be a whole number, {more}{' (or null)' if optional else ''}, got {v!r}", code="E-POLICY", **where(name))
+    b = pol["blackout_months"]
+    if not isinstance(b, list) or any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in b):
+        raise SupervisionError(f"blackout_months is a list of months 1-12, got {b!r}", code="E-POLICY", **where("blackout_months"))
+    for name in ("strata", "excluded_kinds"):
+        v = pol[name]
+        if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+            raise SupervisionError(f"{name} is a list of names, got {v!r}", code="E-POLICY", **where(name))
+    sup = pol["supervisor"]
+    if sup is not None and not isinstance(sup, str):
+        raise SupervisionError(f"supervisor is the supervising level's name, got {sup!r}", code="E-POLICY", **where("supervisor"))
+    try:
+        as_date(pol["stock_cutoff"], "stock_cutoff")
+    except SupervisionError as exc:
+        raise SupervisionError(exc.message, code="E-POLICY", **where("stock_cutoff")) from None
+
+
+# (name, least value, may be null): the whole-number parameters of DEFAULTS
+_WHOLE = (
+    ("min_per_stratum", 0, False), ("exclude_recent_days", 0, True), ("rotation_window", 0, False), ("load_cap", 0, True),
+    ("publish_working_days", 0, False), ("grid_max_entities", 0, False), ("grid_min_members", 0, False),
+    ("recheck_days", 0, False), ("max_stop_months", 0, False), ("coverage_cycle_years", 1, False), ("budget", 0, True),
+)
+
+
+def _any_of(items: List[Any], doc: Any, path: str, keys: Tuple[Any, ...]) -> str:
+    """§8.1 step 2: the key set is where ``key_inspection.any_of`` holds.  A
+    list of conditions is any of them: ``(a) or (b) …``, each checked at its
+    own line (the key reasons are then its items)."""
+    from safetyrules import dsl
+
+    if not items or not all(isinstance(x, str) and x.strip() for x in items):
+        raise SupervisionError("key_inspection.any_of is a condition, or a list of conditions any of which makes an entity key",
+                               code="E-POLICY", **loc_of(doc, path, keys))
+    for i, text in enumerate(items):
+        try:
+            dsl.parse(text)
+        except SafetyRulesError as exc:
+            raise SupervisionError(f"bad condition {text!r}: {exc.message}", code="E-POLICY", **loc_of(doc, path, (*keys, i))) from None
+    return " or ".join(f"({x})" for x in items)
 
 
 def load_policy(path: str) -> Policy:
@@ -405,6 +452,8 @@ def load_policy(path: str) -> Policy:
                                            **loc_of(doc, path, (sec, k), key=True))
                 if hasattr(v, "isoformat"):
                     v = v.isoformat()
+                if sec == "key_inspection" and k == "any_of" and isinstance(v, list):
+                    v = _any_of(v, doc, path, (sec, k))
                 sections[keys[k]] = (v, src, st)
                 keypaths[keys[k]] = (sec, k)
             if sec == "visits" and "per_frequency" not in spec:

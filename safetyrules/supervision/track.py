@@ -64,11 +64,16 @@ def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
     for f in list(fs) + list(us):
         if not isinstance(f, Mapping) or not f.get("standard") or not f.get("clause"):
             raise SupervisionError("each finding names its standard and clause", code="E-TRACK-INPUT", **where)
-        for s in f.get("subjects") or ():
+        subs = f.get("subjects")
+        if subs is not None and not isinstance(subs, list):  # a bare string was read letter by letter
+            raise SupervisionError(f"subjects is a list of item subjects such as dust_systems[id=DS-2], got {subs!r}", code="E-TRACK-INPUT", **where)
+        for s in subs or ():
             try:
                 check_subject(s)
             except SupervisionError as exc:
                 raise SupervisionError(exc.message, code=exc.code, **where) from None
+        if f.get("deadline") not in (None, ""):  # at its line here, not later without one
+            as_date(f["deadline"], "deadline", **where)
     rs = obj.get("ruleset")
     digest = rs.get("digest") if isinstance(rs, Mapping) else rs
     grid = (obj.get("entity") or {}).get("grid") or obj.get("entity.grid")

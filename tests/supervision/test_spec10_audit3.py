@@ -34,8 +34,23 @@ def H(text):
 
 
 def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, **(env or {})))
+    """The command line, in this process (fast) or, with ``env``, as a subprocess."""
+    if env is not None:
+        return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, **env))
+    import contextlib
+    import io
+    import types
+
+    from safetyrules.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse
+            code = exc.code
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 # --- the prose of §8.2 and §8.4, implemented from the text only -----------------------------------
@@ -295,19 +310,155 @@ def test_text_and_markdown_show_no_python_none(tmp_path):
 
 # --- machine-readable output: byte for byte across runs and hash seeds --------------------------------
 
+_TWO_COMMANDS = """
+import contextlib, io, json, sys
+from safetyrules.cli.main import main
+outs = []
+for argv in json.loads(sys.argv[1]):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(argv)
+    outs.append([code, buf.getvalue()])
+sys.stdout.write(json.dumps(outs))
+"""
+
+
 def test_json_outputs_are_the_same_bytes_under_any_hash_seed(tmp_path):
     reg = write_jsonl(tmp_path / "r.jsonl", [entity(f"企业{i:02d}", lvl, grid=f"网格{i % 3}") for i, lvl in enumerate(["yellow", "blue", "red", "orange"] * 5)])
     members = tmp_path / "m.csv"
     members.write_text("id,grid,fte,cert_no\nM1,网格0,1,C1\nM2,网格1,0.5,\nM3,网格2,1,\n", encoding="utf-8")
     staff = os.path.join(EXAMPLES, "staff-2025.yaml")
     cal = os.path.join(EXAMPLES, "calendar-2025.yaml")
+    argvs = [["plan", str(reg), "--staff", staff, "--calendar", cal, "--year", "2025", "--format", "json"],
+             ["grid", str(reg), "--members", str(members), "--calendar", cal, "--format", "json", "--suggest"],
+             ["track", str(reg), str(reg), "--as-of", "2025-06-01", "--format", "json"]]
     outs = {}
-    for seed in ("0", "4242"):
-        env = {"PYTHONHASHSEED": seed}
-        got = [run("plan", reg, "--staff", staff, "--calendar", cal, "--year", "2025", "--format", "json", env=env),
-               run("grid", reg, "--members", members, "--calendar", cal, "--format", "json", "--suggest", env=env)]
-        assert all(r.returncode == 0 for r in got), [r.stderr for r in got]
-        outs[seed] = [r.stdout for r in got]
+    for seed in ("0", "4242"):  # one interpreter per hash seed, all three commands in it
+        p = subprocess.run([sys.executable, "-c", _TWO_COMMANDS, json.dumps(argvs)], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, PYTHONHASHSEED=seed))
+        assert p.returncode == 0, p.stderr
+        outs[seed] = json.loads(p.stdout)
+        assert [code for code, _ in outs[seed]] == [0, 0, 0], p.stderr
     assert outs["0"] == outs["4242"]
-    for text in outs["0"]:
+    for _, text in outs["0"]:
         assert text == json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+# --- every bad input: PATH:LINE[:COL]: error:, exit 2, no traceback (failed before: exit 70 or no place) ---
+
+POLICY_HEAD = "kind: supervision-policy\nid: audit3\nparameters:\n"
+
+
+@pytest.mark.parametrize("param", ["min_per_stratum: x", "min_per_stratum: -1", "exclude_recent_days: x", "rotation_window: x",
+                                   "load_cap: x", "publish_working_days: x", "grid_max_entities: x", "grid_min_members: x",
+                                   "recheck_days: x", "max_stop_months: x", "coverage_cycle_years: 0", "budget: x",
+                                   "blackout_months: [13]", "blackout_months: [x]", "strata: x", "stock_cutoff: x"])
+def test_a_bad_policy_parameter_is_an_error_at_its_line(tmp_path, param):
+    p = tmp_path / "policy.yaml"
+    p.write_text(POLICY_HEAD + "  " + param + "\n", encoding="utf-8")
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.load_policy(str(p))
+    assert (e.value.path, e.value.line, e.value.code) == (str(p), 4, "E-POLICY")
+
+
+def test_bad_field_values_are_errors_at_their_line(tmp_path):
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity("E1", "yellow", grid="G1")])
+    ins = tmp_path / "ins.yaml"
+    ins.write_text("inspectors:\n  - {id: I01, name: A, unit: U, cert_no: C-1, cert_valid_until: 2027-12-31, grids: 5}\n", encoding="utf-8")
+    members = tmp_path / "m.csv"
+    members.write_text("id,grid,fte,cert_no\nM1,G1,-1,\n", encoding="utf-8")
+    new = write_jsonl(tmp_path / "new.jsonl", [{"entity_id": "E1", "date": "2025-06-01", "findings": [{"standard": "s", "clause": "c", "deadline": "soon"}]}])
+    subj = write_jsonl(tmp_path / "subj.jsonl", [{"entity_id": "E1", "date": "2025-06-01", "findings": [{"standard": "s", "clause": "c", "subjects": "DS-2"}]}])
+    cases = [(["draw", "commit", reg, "--inspectors", ins, "--as-of", "2025-03-01", "--commitment", "0" * 64], f"{ins}:2:5: error: "),
+             (["grid", reg, "--members", members, "--year", "2025"], f"{members}:2: error: "),
+             (["track", reg, new, "--as-of", "2025-07-01"], f"{new}:1: error: "),
+             (["track", reg, subj, "--as-of", "2025-07-01"], f"{subj}:1: error: ")]
+    for argv, where in cases:
+        r = run(*argv)
+        assert r.returncode == 2 and r.stderr.startswith(where) and "Traceback" not in r.stderr, (argv, r.returncode, r.stderr)
+
+
+def test_a_member_with_no_time_has_no_capacity(tmp_path):
+    """fte 0 in a JSON or YAML member list read as a full-time member (0 or 1)."""
+    m = write_jsonl(tmp_path / "m.jsonl", [{"id": "M1", "grid": "G1", "fte": 0}, {"id": "M2", "grid": "G1"}, {"id": "M3", "grid": "G1", "fte": "0.5"}])
+    assert [x.fte for x in sv.read_members(m)] == [0, 1, fractions.Fraction(1, 2)]
+
+
+def _vector_manifest(tmp_path):
+    from sv_fixtures import COMMITMENT, vector_files
+
+    f = vector_files(tmp_path)
+    man = sv.draw_commit(sv.read_registry(f["registry"]), sv.load_policy(f["policy"]), history=sv.read_history(f["history"]),
+                         inspectors=sv.read_inspectors(f["inspectors"]), as_of=AS_OF, commitment=COMMITMENT)
+    return json.loads(man.to_json())
+
+
+def test_a_manifest_cut_short_is_an_error_at_the_file_not_a_crash(tmp_path):
+    from sv_fixtures import SEED
+
+    good = _vector_manifest(tmp_path)
+    for name, edit in (("short", lambda m: {"format": m["format"]}), ("ids", lambda m: {**m, "strata": [{**m["strata"][0], "ids": "E001"}]}),
+                       ("target", lambda m: {**m, "strata": [{**m["strata"][0], "target": "2"}]}), ("as_of", lambda m: {**m, "as_of": 5})):
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps(edit(good)), encoding="utf-8")
+        r = run("draw", "run", p, "--seed", SEED)
+        assert r.returncode == 2 and r.stderr.startswith(f"{p}:1: error: ") and "internal error" not in r.stderr, (name, r.stderr)
+
+
+def test_a_pool_edited_after_the_commit_is_refused(tmp_path):
+    """§8.2: the manifest fixes the pool by its digest before the seed is revealed; a manifest whose
+    strata no longer hash to that digest (an entity dropped by hand) was drawn from all the same."""
+    from sv_fixtures import SEED
+
+    m = _vector_manifest(tmp_path)
+    m["strata"][0]["ids"].remove("E001")
+    m["strata"][0]["n"] -= 1
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.draw_run(sv.draw.manifest_from_dict(m), seed=SEED)
+    assert e.value.code == "E-DRAW-INPUT-CHANGED"
+    p = tmp_path / "edited.json"
+    p.write_text(json.dumps(m), encoding="utf-8")
+    assert run("draw", "run", p, "--seed", SEED).returncode == 1
+
+
+def test_public_values_that_are_not_the_sources_are_an_error_at_their_file(tmp_path):
+    from sv_fixtures import COMMITMENT, SEED, vector_files
+
+    f = vector_files(tmp_path)
+    src = tmp_path / "source.yaml"
+    src.write_text("description: 福利彩票 3D 2025-03-02\nvalues: 3\n", encoding="utf-8")
+    vals = tmp_path / "values.yaml"
+    vals.write_text('values: ["07", "一"]\n', encoding="utf-8")
+    man = tmp_path / "m.json"
+    r = run("draw", "commit", f["registry"], "--policy", f["policy"], "--history", f["history"], "--inspectors", f["inspectors"],
+            "--as-of", "2025-03-01", "--commitment", COMMITMENT, "--public-source", src, "-o", man)
+    assert r.returncode == 0, r.stderr
+    r = run("draw", "run", man, "--seed", SEED, "--public-values", vals)
+    assert r.returncode == 2 and r.stderr.startswith(f"{vals}:1: error: "), r.stderr
+
+
+def test_an_entity_in_no_grid_is_said_not_only_left_out(tmp_path):
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity("E1", "yellow", grid="G1"), entity("E2", "red")])
+    members = tmp_path / "m.csv"
+    members.write_text("id,grid,fte,cert_no\nM1,G1,1,\n", encoding="utf-8")
+    g = sv.grid_report(sv.read_registry(reg), str(members), sv.default_policy(), calendar=os.path.join(EXAMPLES, "calendar-2025.yaml")).to_dict()
+    assert g["summary"]["totals"]["entities"] == 1 and g["summary"]["totals"]["unassigned"] == 1
+    assert [w["message"].endswith(": E2") for w in g["summary"]["warnings"] if w["code"] == "W-GRID-UNASSIGNED"] == [True]
+
+
+def test_key_inspection_any_of_takes_a_list_of_conditions(tmp_path):
+    """§8.1 step 2: "Entities for which key_inspection.any_of holds": a list there was refused
+    ("a condition is DSL text")."""
+    p = tmp_path / "policy.yaml"
+    p.write_text("kind: supervision-policy\nid: audit3\nkey_inspection:\n  any_of:\n    - risk.level == 'red'\n    - entity.scale == 'large'\n",
+                 encoding="utf-8")
+    reg = sv.read_registry(write_jsonl(tmp_path / "r.jsonl", [entity("R1", "red"), entity("L1", "blue", scale="large"), entity("B1", "blue")]))
+    from safetyrules.supervision.selection import classify
+
+    cls = classify(reg, sv.load_policy(str(p)), sv.read_history(None), AS_OF)
+    assert {k: (v.category, v.reasons) for k, v in cls.items()} == {
+        "R1": ("key", ("risk.level == 'red'",)), "L1": ("key", ("entity.scale == 'large'",)), "B1": ("random_pool", ())}
+    p.write_text("kind: supervision-policy\nid: audit3\nkey_inspection:\n  any_of:\n    - risk.level == 'red'\n    - entity.scale ==\n", encoding="utf-8")
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.load_policy(str(p))
+    assert (e.value.line, e.value.code) == (6, "E-POLICY")
