@@ -256,8 +256,15 @@ def example_errors(rules, *, only_files: Optional[Collection[str]] = None) -> Li
             example_env(rules, ex.facts)
         except SafetyRulesError as err:
             line, column = _locate_fact(ex.position, err)
+            hint = getattr(err, "hint", None)
+            fact = getattr(err, "fact", None)
+            if hint is None and fact and err.message.startswith("unknown fact"):
+                import difflib
+
+                close = difflib.get_close_matches(fact, [k for k in rules.vocabulary if isinstance(k, str)], n=1)
+                hint = f"did you mean '{close[0]}'?" if close else None
             out.append(RuleFileError(f"{label}: {err.message}", path=ex.position.path, line=line, column=column,
-                                     code=getattr(err, "code", None) or "E-FACTS", hint=getattr(err, "hint", None)))
+                                     code=getattr(err, "code", None) or "E-FACTS", hint=hint))
 
     for c in rules.plan.clauses:
         for ex in c.examples:

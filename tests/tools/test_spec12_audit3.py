@@ -348,7 +348,7 @@ def test_fmt_keeps_a_provenance_header_above_the_clauses(tmp_path, run):
 
 
 @pytest.mark.parametrize("example, needle, message", [
-    ("      - {facts: {a: true, nn: 6}, expect: true}\n", "nn", "unknown fact 'nn'"),          # a typo
+    ("      - {facts: {a: true, nn: 6}, expect: true}\n", "nn", "unknown fact 'nn' (did you mean 'n'?)"),  # a typo
     ("      - {facts: {a: true, n: 6.5}, expect: true}\n", "6.5", "fact 'n'"),                 # the wrong type
 ])
 @pytest.mark.parametrize("command", ["validate", "lint"])
