@@ -156,11 +156,13 @@ class _Emit:
                     inner = pl.when(left.is_null()).then(self.null(pl.Boolean)).otherwise(pl.lit(False))
                 elif all(isinstance(i, (A.Number, A.String, A.Boolean, A.Date)) for i in r.items):
                     values = [i.value for i in r.items]
-                    if all(isinstance(i, A.Number) for i in r.items) and (
-                        any(isinstance(v, float) for v in values) or not getattr(node.left.ty, "integer", False)
+                    if all(isinstance(i, A.Number) for i in r.items) and not (
+                        all(isinstance(v, int) for v in values) and any(abs(v) >= 2**53 for v in values)
+                        and getattr(node.left.ty, "integer", False)
                     ):
                         # polars 2 refuses is_in across Float64 and Int64 (``x in [0, 2]``
-                        # with x a number): compare as floats, as ``==`` does
+                        # with x a number; ``min(n, 2.5)`` is typed as ``n`` but is a
+                        # float): compare as floats, exact for integers below 2**53
                         left, values = left.cast(pl.Float64), [float(v) for v in values]
                     inner = left.is_in(values)
                 else:

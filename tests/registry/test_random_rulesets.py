@@ -38,8 +38,10 @@ def same(rules, recs, days=(DAY,), backends=LOCAL, sql=True, variant="arrow", sp
 def test_polars_number_fact_in_a_list_of_integer_literals(tmp_path):
     """polars 2 refuses ``is_in`` of a Float64 column in an Int64 list
     (InvalidOperationError): ``x1 in [0, 2]``, ``i2 in [2.5]``."""
-    rules = R.build(tmp_path, ["x1 in [0, 2]", "x3 not in [1, 2]", "i2 in [2.5, 3]", "x2 in [1 m]"])
-    recs = [{"x1": 0.0, "x3": 2.0, "i2": 3, "x2": 100.0}, {"x1": 1.5, "x3": 0.5, "i2": 2, "x2": 1.0}, {}]
+    rules = R.build(tmp_path, ["x1 in [0, 2]", "x3 not in [1, 2]", "i2 in [2.5, 3]", "x2 in [1 m]",
+                               "min(i2, x3 / 2) in [1, 10]", "i2 in [9007199254740993]"])
+    recs = [{"x1": 0.0, "x3": 2.0, "i2": 3, "x2": 100.0}, {"x1": 1.5, "x3": 0.5, "i2": 2, "x2": 1.0}, {},
+            {"i2": 9007199254740992, "x3": 20.0}, {"i2": 9007199254740993}]
     same(rules, recs)
 
 
@@ -107,3 +109,50 @@ def test_a_list_quantifier_inside_a_list_literal_quantifier(tmp_path):
     recs = [{"i2": -1, "acts": ["c", "b"]}, {"i2": -1, "acts": ["a"], "items": [{"n": 2, "ok": True}, {"n": 0}], "x3": 1.5},
             {"items": [{"n": 4}]}, {"i2": 5, "items": [{}]}, {}, {"i2": 1, "x3": 0.5, "items": [{"n": 1}, {"n": 3}]}]
     same(rules, recs)
+
+
+# -- the properties ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def spark():
+    """One local Spark session (the conformance suite's, when it runs first);
+    stopped only if this module started it."""
+    try:
+        from pyspark.sql import SparkSession
+
+        from safetyrules.backends.spark import local_session
+
+        had = SparkSession.getActiveSession()
+        session = local_session("local[2]")
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        if os.environ.get("CI") or os.environ.get("SAFETYRULES_REQUIRE_SPARK"):
+            pytest.fail(f"Spark must run in CI: {exc}")
+        pytest.skip(f"no Spark here: {exc}")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    if had is None:
+        session.stop()
+
+
+def _check(data, backends, sql, spark=None, max_records=10):
+    ruleset = data.draw(R.rulesets(), label="ruleset")
+    with tempfile.TemporaryDirectory() as d:
+        rules = safetyrules.load(R.write(d, ruleset))  # every drawn rule set loads
+        recs = data.draw(R.records(ruleset, max_size=max_records), label="records")
+        days = data.draw(st.lists(st.sampled_from(R.DAYS), min_size=1, max_size=2, unique=True), label="as_of")
+        variant = data.draw(st.sampled_from(["arrow", "nan", "all", "pandas", "polars"]), label="input")
+        R.check_backends(rules, recs, days, backends=backends, sql=sql, variant=variant, spark=spark)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_random_rule_sets_decide_alike_on_every_local_backend_and_to_sql(data):
+    _check(data, LOCAL, sql=True)
+
+
+@settings(max_examples=SPARK_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_random_rule_sets_decide_alike_on_spark(spark, data):
+    _check(data, ("spark",), sql=False, spark=spark, max_records=6)
