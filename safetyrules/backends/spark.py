@@ -97,7 +97,7 @@ def evaluate_spark(plan: Plan, vocabulary: Mapping[str, FactSpec], data, spark):
         df = spark.createDataFrame(table)
         stages = compile_stages(plan, "spark", view, with_id=has_id, passthrough=(_ROW,), clause_columns=True)
         out = _to_arrow(staged(df, stages))
-    out = out.sort_by(_ROW).drop([_ROW])
+    out = _python_number_text(plan, out.sort_by(_ROW).drop([_ROW]))
     return assemble(out, clause_keys(plan), has_id)
 
 
@@ -139,6 +139,25 @@ def staged(df, stages: Stages):
     if stages.order_by is not None:
         df = df.orderBy(stages.order_by)
     return df
+
+
+def _number_keys(plan: Plan) -> List[str]:
+    """The decision columns whose fact is a number."""
+    return [k for k in ("level", "tier", "inspection")
+            if getattr(plan.facts.get(plan.decision.get(k) or ""), "type", None) == "number"]
+
+
+def _python_number_text(plan: Plan, out):
+    """A number decision fact as ``rules.evaluate``'s text (``str`` of the
+    float: ``1e-09``, ``0.0001``, ``1e+16``), not Java's (``1.0E-9``,
+    ``1.0E-4``, ``1.0E16``, which ``CAST(... AS STRING)`` writes).  Java's
+    text reads back as the same double."""
+    pa = require("pyarrow")
+    for key in _number_keys(plan):
+        i = out.column_names.index(key)
+        texts = [None if v is None else str(float(v)) for v in out.column(key).to_pylist()]
+        out = out.set_column(i, key, pa.array(texts, pa.string()))
+    return out
 
 
 def _to_arrow(df):
@@ -302,4 +321,14 @@ def _grade_dataframe(plan: Plan, vocabulary: Mapping[str, FactSpec], df, spark):
     df.createOrReplaceTempView(src)
     _check_values(spark, src, checks)
     facts = spark.sql(f"SELECT {', '.join(cols)} FROM `{src}`")
-    return staged(facts, compile_stages(plan, "spark", view, with_id=has_id))
+    out = staged(facts, compile_stages(plan, "spark", view, with_id=has_id))
+    numbers = _number_keys(plan)
+    if numbers:  # Python's text of a float (see _python_number_text)
+        from pyspark.sql import functions as F
+
+        text = F.udf(lambda v: None if v is None else str(float(v)), "string")
+        def col(c):
+            return F.col("`" + c.replace("`", "``") + "`")
+
+        out = out.select(*[text(col(c)).alias(c) if c in numbers else col(c) for c in out.columns])
+    return out

@@ -156,3 +156,23 @@ def test_random_rule_sets_decide_alike_on_every_local_backend_and_to_sql(data):
 @given(st.data())
 def test_random_rule_sets_decide_alike_on_spark(spark, data):
     _check(data, ("spark",), sql=False, spark=spark, max_records=6)
+
+
+def test_spark_number_and_collect_decision_texts_and_the_quantifier_cases(spark, tmp_path):
+    """Spark's CAST of a double to text is Java's (1.0E-9, 1.0E16): a number
+    decision fact is rules.evaluate's text (1e-09, 1e+16), for an Arrow input
+    and a Spark DataFrame input; the other regression cases hold on Spark."""
+    tables = [{"id": "t3", "output": "o3", "rows": [{"id": "r0", "when": "b1", "then": 1e-05}], "default": 1e16},
+              {"id": "t2", "output": "o2", "hit": "collect",
+               "rows": [{"id": "r0", "when": "b1", "then": "r"}, {"id": "r1", "when": "b2", "then": "y'z"}]}]
+    rules = R.build(tmp_path, ["b1", "x1 in [0, 2]", "any(v in [i2, 3]: v > x3)",
+                               "any(v1 in [1, x3]: any(v2 in items: v2.n > v1))", "sum(v in items: 3) > 5"],
+                    tables=tables, decision={"level": "x3", "tier": "o3", "inspection": "o2"},
+                    facts={"o3": {"type": "number"}, "o2": {"type": "enum", "values": ["r", "y'z"]}})
+    recs = [{"entity.id": str(i), "x3": v, "b1": i % 2 == 0, "b2": i % 3 == 0, "i2": i, "x1": float(i % 3),
+             "items": [{"n": i}] * (i % 3)} for i, v in enumerate(NUMBER_TEXTS)] + [{}]
+    same(rules, recs, backends=("spark",), sql=False, spark=spark)
+    want = rules.evaluate_table(R.arrow_of(rules, recs), backend="python", as_of=DAY).to_pylist()
+    sdf = spark.createDataFrame(R.arrow_of(rules, recs))
+    got = rules.evaluate_table(sdf, backend="spark", as_of=DAY, spark=spark).toArrow().to_pylist()
+    assert got == want
