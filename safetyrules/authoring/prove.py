@@ -276,6 +276,13 @@ def prove(rules) -> List[PropertyResult]:
         fact = plan.decision.get(role)
         t = plan.table_for(fact) if fact else None
         if t is None:
+            if fact and plan.manifest is not None:
+                # SPEC §1: the decision names derived facts; one no table derives has no table to prove
+                m = plan.manifest
+                out.append(PropertyResult(
+                    "no-gap", role, "(none)", fact, False, _TEXT["no-gap"],
+                    detail=f"no table derives {fact}, the decision's {role}: there is no {role} table to prove",
+                    path=m.path or None, line=m.line, column=m.column))
             continue
         if any(c is None for c in t.conditions):
             continue

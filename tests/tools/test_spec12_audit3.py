@@ -508,3 +508,22 @@ def test_fmt_leaves_other_yaml_alone_even_what_the_rule_loader_refuses(tmp_path,
     (d / "bad.yaml").write_text("kind: vocabulary\nid: w\nfacts:\n  a: &x {type: bool}\n", encoding="utf-8")
     code, out, err = run("fmt", "--check", d)
     assert code == 2 and "bad.yaml:4:6: error: YAML anchors" in err, out + err
+
+
+def test_prove_a_decision_level_no_table_derives_is_not_proven(tmp_path, run):
+    """SPEC §1: the manifest names which *derived* facts are the decision's
+    level and tier. A manifest whose level no table derives (an input fact)
+    has no level table to prove: prove must say so and exit 1, not print
+    'no level or tier table' and exit 0 as for a rule set without a
+    decision."""
+    files = dict(RULES, **{"ruleset.yaml": RULES["ruleset.yaml"].replace("level: risk.level", "level: n")})
+    d = write(tmp_path / "r", files)
+    code, out, err = run("prove", d)
+    assert code == 1, out + err
+    assert "no-gap: NOT PROVEN" in out and "no table derives n, the decision's level" in out, out
+    # a rule set whose manifest names no decision at all has nothing to prove
+    files = dict(RULES, **{"ruleset.yaml": 'kind: ruleset\nid: a3\ninclude: ["*.yaml"]\n'})
+    files.pop("lv.yaml")
+    d = write(tmp_path / "plain", files)
+    code, out, err = run("prove", d)
+    assert code == 0 and "no level or tier table" in out, out + err
