@@ -231,7 +231,10 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
             continue
         # a collect table may write a declared list of enum values: rows give one value each
         item_spec = FactSpec("enum", values=spec.values) if spec.type == "list" and spec.values and not spec.item else spec
-        if t.hit == "priority" and spec.type != "enum":
+        if spec.type == "list" and t.hit != "collect":
+            # a row gives one value; only collect gathers them into a list
+            linker.errors.append(RuleFileError(f"'{t.output}' is a list fact; only hit: collect can write it (table '{t.id}' is hit: {t.hit})", code="E-TABLE", **at(t, ("hit",) if ("hit",) in getattr(docs.get(id(t)), "values", ()) else ("output",))))
+        elif t.hit == "priority" and spec.type != "enum":
             linker.errors.append(RuleFileError(f"hit: priority needs an enum output ('{t.output}' is {spec.type})", code="E-TABLE", **at(t, ("hit",))))
         if t.warn_code is not None and t.hit != "collect":
             linker.errors.append(RuleFileError(f"warn: needs hit: collect (table '{t.id}' is hit: {t.hit})", code="E-TABLE", **at(t, ("warn",))))
