@@ -220,6 +220,12 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
         if od.get(key) != nd.get(key):
             changes.append(_change("ruleset", "changed", new.plan.id, new.plan.id, field=f"decision.{key}",
                                    old=od.get(key), new=nd.get(key)))
+    # the manifest's units: (a factor decides what a literal means; the clauses' text does not change)
+    ou, nu = _manifest_units(old), _manifest_units(new)
+    for name in sorted(set(ou) | set(nu)):
+        if ou.get(name) != nu.get(name):
+            changes.append(_change("ruleset", "changed", new.plan.id, new.plan.id, field=f"units.{name}",
+                                   old=ou.get(name), new=nu.get(name)))
     # standards and clauses
     olds = {s.id: s for s in old.standards}
     news = {s.id: s for s in new.standards}
@@ -332,6 +338,27 @@ def diff_rules(old, new) -> List[Dict[str, Any]]:
             changes.append(_change("table", "changed", tid, tid, field="output",
                                    counterexample=table_counterexample(la, lb, vocab)))
     return changes
+
+
+def _manifest_units(rules) -> Dict[str, str]:
+    """Unit name → its declaration as written (``{base: A, factor: 0.001}``)
+    in the manifest's ``units:``; {} without a manifest or units."""
+    pos = rules.plan.manifest
+    if pos is None or not pos.path or pos.path.startswith("<"):
+        return {}
+    from safetyrules.source.files import read_rule_file
+
+    doc, _errs = read_rule_file(pos.path)
+    units = doc.data.get("units") if doc is not None and isinstance(doc.data, dict) else None
+    if not isinstance(units, dict):
+        return {}
+
+    def text(v: Any) -> str:
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k}: {text(x)}" for k, x in v.items()) + "}"
+        return _v(v)
+
+    return {str(k): text(v) for k, v in units.items()}
 
 
 def _warn(t) -> Optional[Dict[str, Any]]:

@@ -527,3 +527,22 @@ def test_prove_a_decision_level_no_table_derives_is_not_proven(tmp_path, run):
     d = write(tmp_path / "plain", files)
     code, out, err = run("prove", d)
     assert code == 0 and "no level or tier table" in out, out + err
+
+
+def test_diff_reports_a_changed_declared_unit(tmp_path, run):
+    """A manifest's `units:` decide what `0.03 A` means for a fact in mA: a
+    changed factor changes clauses without changing their text, so diff must
+    list it (it said '0 change(s)' and --fail-on any passed)."""
+    import shutil
+
+    root = __import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", "examples", "overlay")
+    old = tmp_path / "old"
+    shutil.copytree(root, old)
+    new = tmp_path / "new"
+    shutil.copytree(root, new)
+    m = new / "ruleset.yaml"
+    m.write_text(m.read_text(encoding="utf-8").replace("mA: {base: A, factor: 0.001}", "mA: {base: A, factor: 0.01}"),
+                 encoding="utf-8")
+    code, out, err = run("diff", old, new, "--fail-on", "any")
+    assert code == 1, out + err
+    assert "changed ruleset example-city.overlay — units.mA: {base: A, factor: 0.001} → {base: A, factor: 0.01}" in out, out
