@@ -26,7 +26,7 @@ LOCAL = ("python", "duckdb", "polars")
 #: examples per property in CI (each loads a rule set and runs every backend);
 #: RANDOM_RULESETS_EXAMPLES explores more locally
 EXAMPLES = int(os.environ.get("RANDOM_RULESETS_EXAMPLES", "30"))
-SPARK_EXAMPLES = int(os.environ.get("RANDOM_RULESETS_SPARK_EXAMPLES", "3"))
+SPARK_EXAMPLES = int(os.environ.get("RANDOM_RULESETS_SPARK_EXAMPLES", "2"))
 
 
 def same(rules, recs, days=(DAY,), backends=LOCAL, sql=True, variant="arrow", spark=None):
