@@ -467,6 +467,7 @@ def _cmd_checklist(args) -> int:
         ent = facts.get("entity.id") or os.path.splitext(os.path.basename(ent))[0]
     elif args.registry or args.facts:
         facts = _find_entity(args.registry or args.facts, ent, graded=bool(args.registry))
+        where = facts.pop(_LINE, None)
     elif ent.lower().endswith((".yaml", ".yml", ".json")) or os.sep in ent or os.path.isdir(ent):
         # meant as a facts file: not a blank checklist for an "id" like that
         why = "is a directory" if os.path.isdir(ent) else "no such file"
@@ -475,11 +476,17 @@ def _cmd_checklist(args) -> int:
     try:
         res = checklist(rules, facts, as_of=as_of, kind=args.kind, entity_id=ent)
     except FactsError as err:
+        if (args.registry or args.facts) and not args.answers and not os.path.isfile(args.entity) and err.line is None:
+            err.path, err.line = args.registry or args.facts, where  # the entity's line of the registry it came from
+            raise err from None
         raise _located(err, args.entity) from None
     js = res.to_json()
     _emit(args, "checklist", res.to_dict(), js)
     _record(args, "checklist", {"registry": args.registry, "facts": args.facts}, js, {"ruleset_digests": [rules.digest]})
     return EXIT_OK
+
+
+_LINE = "\x00line"  # the entity's line in the file it was found in (taken out before use)
 
 
 def _find_entity(path: str, ident: str, graded: bool) -> Dict[str, Any]:
@@ -492,13 +499,13 @@ def _find_entity(path: str, ident: str, graded: bool) -> Dict[str, Any]:
         e = reg.by_id.get(ident)
         if e is None:
             raise SupervisionError(f"no entity {ident!r} in the registry", path=path, code="E-INPUT")
-        return dict(e.facts)
+        return {**e.facts, _LINE: e.line or None}
     from safetyrules.dsl import flatten
 
-    for _n, obj in read_jsonl(path):
+    for n, obj in read_jsonl(path):
         flat = flatten(obj)
         if flat.get("entity.id") == ident:
-            return flat
+            return {**flat, _LINE: n}
     raise SupervisionError(f"no entity {ident!r} in the facts registry", path=path, code="E-INPUT")
 
 

@@ -182,10 +182,18 @@ def _manifest_problem(d: Mapping[str, Any]) -> Optional[str]:
         return "pool_digest"
     if not isinstance(d.get("inspectors"), list) or not all(isinstance(i, Mapping) and isinstance(i.get("id"), str) for i in d["inspectors"]):
         return "inspectors: [{id, …}]"
+    for i in d["inspectors"]:
+        try:
+            inspector_from_dict(i)
+        except SupervisionError as exc:
+            return f"inspector {i['id']}: {exc.message}"
     if not isinstance(d.get("entities"), Mapping) or not all(isinstance(v, Mapping) for v in d["entities"].values()):
         return "entities"
     if not isinstance(d.get("inputs"), Mapping):
         return "inputs"
+    if not isinstance(d.get("warnings", []), list) or not all(
+            isinstance(w, Mapping) and isinstance(w.get("code"), str) and isinstance(w.get("message"), str) for w in d.get("warnings", [])):
+        return "warnings: [{code, message, subject}]"
     try:
         datetime.date.fromisoformat(d.get("as_of"))
     except (TypeError, ValueError):
@@ -573,8 +581,16 @@ def draw_verify(
             raise SupervisionError(f"inputs differ from the manifest: {', '.join(changed)}", code="E-DRAW-INPUT-CHANGED")
         if again.to_json() != man.to_json():
             raise SupervisionError("the manifest does not follow from the inputs: " + _first_diff(man.to_dict(), again.to_dict()), code="E-DRAW-VERIFY")
-    reps = {r["entity_id"]: r["reason"] for r in given.get("replacements", ())} if isinstance(given, dict) else {}
-    mine = draw_run(man, seed, public_values, reps)
+    reps = {}  # the replacements the result claims; a malformed list makes a result that does not follow
+    for r in (given.get("replacements") if isinstance(given, dict) and isinstance(given.get("replacements"), list) else ()):
+        if isinstance(r, dict) and isinstance(r.get("entity_id"), str) and isinstance(r.get("reason"), str):
+            reps[r["entity_id"]] = r["reason"]
+    try:
+        mine = draw_run(man, seed, public_values, reps)
+    except SupervisionError as exc:
+        if exc.code != "E-INPUT":
+            raise
+        raise SupervisionError(f"the result does not follow from the manifest: {exc.message}", code="E-DRAW-VERIFY") from None
     if mine.to_json() != text:
         raise SupervisionError("the result differs from the recomputed draw: " + _first_diff(given, mine.to_dict()), code="E-DRAW-VERIFY")
     return True

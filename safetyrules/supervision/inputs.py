@@ -155,6 +155,8 @@ def inspector_from_dict(obj: Mapping[str, Any], where: Optional[Mapping[str, Any
     if not isinstance(ident, str) or not ident:
         raise SupervisionError("an inspector needs an id", code="E-INSPECTORS", **where)
     conflicts = []
+    if obj.get("conflicts") is not None and not isinstance(obj["conflicts"], list):
+        raise SupervisionError("conflicts is a list of {entity_id, relation, declared}", code="E-INSPECTORS", **where)
     for c in obj.get("conflicts") or ():
         if not isinstance(c, Mapping) or not isinstance(c.get("entity_id"), str):
             raise SupervisionError("a conflict is {entity_id, relation, declared}", code="E-INSPECTORS", **where)
@@ -273,8 +275,13 @@ def read_calendar(path: Optional[str], year: int) -> Calendar:
 
     def dates(key):
         out = set()
-        for i, v in enumerate(data.get(key) or ()):
+        vs = data.get(key)
+        if vs is not None and not isinstance(vs, list):
+            raise SupervisionError(f"{key} is a list of dates, got {vs!r}", code="E-CALENDAR", **loc_of(doc, path, (key,)))
+        for i, v in enumerate(vs or ()):
             d = as_date(v, key, **loc_of(doc, path, (key, i)))
+            if d is None:
+                raise SupervisionError(f"{key} holds dates, got null", code="E-CALENDAR", **loc_of(doc, path, (key, i)))
             if d.year != year:
                 raise SupervisionError(f"{d} is not in {year}", code="E-CALENDAR", **loc_of(doc, path, (key, i)))
             out.add(d)

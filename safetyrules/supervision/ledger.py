@@ -210,6 +210,10 @@ def read_ledger(path: Optional[str]) -> Ledger:
         actor = obj.get("actor") or {}
         if isinstance(actor, str):
             actor = {"id": actor}
+        if not isinstance(actor, Mapping):
+            raise SupervisionError(f"actor is {{id, role}}, got {actor!r}", code="E-LEDGER-EVENT", **where)
+        if obj.get("entity_id") is not None and not (isinstance(obj["entity_id"], str) and obj["entity_id"]):
+            raise SupervisionError(f"entity_id is the entity's id (a string), got {obj['entity_id']!r}", code="E-LEDGER-EVENT", **where)
         if "subject" in obj and obj["subject"]:
             try:
                 check_subject(obj["subject"])

@@ -470,7 +470,12 @@ def load_policy(path: str) -> Policy:
                 value = value.isoformat()
             sections[_SECTIONS[sec]] = (value, source, status)
             keypaths[_SECTIONS[sec]] = (sec, "value") if isinstance(spec, Mapping) and "value" in spec else (sec,)
-    return _build(ident, sections, path, doc, digest, dict(data.get("title") or {}), keypaths)
+    title = data.get("title")
+    if isinstance(title, str):  # one text, in whichever language it is written
+        title = {"text": title}
+    if title is not None and not (isinstance(title, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in title.items())):
+        raise SupervisionError(f"title is a text or {{zh: …, en: …}}, got {title!r}", code="E-POLICY", **loc_of(doc, path, ("title",)))
+    return _build(ident, sections, path, doc, digest, dict(title or {}), keypaths)
 
 
 def policy_digest(pol: Policy) -> str:

@@ -130,6 +130,9 @@ def _entity(obj: Mapping[str, Any], n: int, path: Optional[str]) -> Entity:
                                path=path, line=n, code="E-REGISTRY")
     fs = obj.get("findings")
     us = obj.get("undetermined")
+    for key, v in (("findings", fs), ("undetermined", us)):
+        if v is not None and not isinstance(v, list):  # a decision's lists; anything else crashed the command
+            raise SupervisionError(f"{key} is a list of clauses, got {v!r}", path=path, line=n, code="E-REGISTRY")
     findings = tuple(f for f in fs if isinstance(f, dict)) if fs else ()
     undetermined = tuple(f for f in us if isinstance(f, dict)) if us else ()
     if "findings.major" not in facts:

@@ -53,7 +53,10 @@ class Record:
 
 
 def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
-    ent = obj.get("entity_id") or (obj.get("entity") or {}).get("id") or obj.get("entity.id")
+    block = obj.get("entity")
+    if block is not None and not isinstance(block, Mapping):
+        raise SupervisionError(f"entity is the decision's entity block {{id, grid, …}}, got {block!r}", code="E-TRACK-INPUT", **where)
+    ent = obj.get("entity_id") or (block or {}).get("id") or obj.get("entity.id")
     if not isinstance(ent, str) or not ent:
         raise SupervisionError("a record needs entity_id (or entity.id)", code="E-TRACK-INPUT", **where)
     date = as_date(obj.get("date") or obj.get("as_of"), "date", **where)
@@ -62,8 +65,8 @@ def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
     if not isinstance(fs, list) or not isinstance(us, list):
         raise SupervisionError("findings and undetermined are lists", code="E-TRACK-INPUT", **where)
     for f in list(fs) + list(us):
-        if not isinstance(f, Mapping) or not f.get("standard") or not f.get("clause"):
-            raise SupervisionError("each finding names its standard and clause", code="E-TRACK-INPUT", **where)
+        if not isinstance(f, Mapping) or not all(isinstance(f.get(k), str) and f[k] and "\n" not in f[k] for k in ("standard", "clause")):
+            raise SupervisionError("each finding names its standard and clause (strings)", code="E-TRACK-INPUT", **where)
         subs = f.get("subjects")
         if subs is not None and not isinstance(subs, list):  # a bare string was read letter by letter
             raise SupervisionError(f"subjects is a list of item subjects such as dust_systems[id=DS-2], got {subs!r}", code="E-TRACK-INPUT", **where)
@@ -76,8 +79,13 @@ def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
             as_date(f["deadline"], "deadline", **where)
     rs = obj.get("ruleset")
     digest = rs.get("digest") if isinstance(rs, Mapping) else rs
-    grid = (obj.get("entity") or {}).get("grid") or obj.get("entity.grid")
-    sup = (obj.get("entity") or {}).get("supervised_by") or obj.get("entity.supervised_by")
+    grid = (block or {}).get("grid") or obj.get("entity.grid")
+    sup = (block or {}).get("supervised_by") or obj.get("entity.supervised_by")
+    level = obj.get("level")
+    if grid is not None and not isinstance(grid, str):
+        raise SupervisionError(f"entity.grid must be a string, got {grid!r}", code="E-TRACK-INPUT", **where)
+    if level is not None and level not in ("red", "orange", "yellow", "blue"):
+        raise SupervisionError(f"level must be one of red, orange, yellow, blue or null, got {level!r}", code="E-TRACK-INPUT", **where)
     iid = obj.get("inspection_id")
     return Record(ent, date, tuple(fs), tuple(us), digest, obj.get("level"), grid, where.get("line") or 0,
                   sup if isinstance(sup, str) else None, str(iid) if iid not in (None, "") else None)

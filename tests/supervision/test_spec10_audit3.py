@@ -462,3 +462,76 @@ def test_key_inspection_any_of_takes_a_list_of_conditions(tmp_path):
     with pytest.raises(sv.SupervisionError) as e:
         sv.load_policy(str(p))
     assert (e.value.line, e.value.code) == (6, "E-POLICY")
+
+
+def _bad_inputs(tmp_path):
+    """(name, argv, the file the error must name, its line): found by mutating the example inputs."""
+    from sv_fixtures import COMMITMENT, SEED, vector_files
+
+    f = vector_files(tmp_path)
+    cal = os.path.join(EXAMPLES, "calendar-2025.yaml")
+    staff = os.path.join(EXAMPLES, "staff-2025.yaml")
+
+    def w(name, text):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        return str(tmp_path / name)
+
+    rec = {"entity": {"id": "A", "grid": "G1"}, "level": "yellow", "date": "2025-01-10", "findings": [{"standard": "s", "clause": "c"}], "undetermined": []}
+    man = _vector_manifest(tmp_path)
+    good_ledger = {"finding_id": "F-0000000000000000", "entity_id": "A", "at": "2025-01-10", "action": "found", "actor": {"id": "I1"}}
+    out = []
+    for name, text, line in (("hol-null", "year: 2025\nholidays: [2025-01-01, null]\n", 2), ("hol-scalar", "year: 2025\nholidays: -1\n", 2)):
+        p = w(name + ".yaml", text)
+        out.append((name, ["plan", f["registry"], "--staff", staff, "--calendar", p, "--year", "2025"], p, line))
+    p = w("ins.yaml", "inspectors:\n  - {id: I01, name: A, unit: U, cert_no: C-1, cert_valid_until: 2027-12-31, conflicts: 5}\n")
+    out.append(("conflicts", ["draw", "commit", f["registry"], "--inspectors", p, "--as-of", "2025-03-01", "--commitment", COMMITMENT], p, 2))
+    p = w("title.yaml", "kind: supervision-policy\nid: t\ntitle: [x]\n")
+    out.append(("title", ["plan", f["registry"], "--policy", p, "--staff", staff, "--calendar", cal, "--year", "2025"], p, 3))
+    for name, edit in (("findings", {"findings": 1.5}), ("undetermined", {"undetermined": False})):
+        p = write_jsonl(tmp_path / f"reg-{name}.jsonl", [dict(rec, **edit)])
+        out.append((f"registry-{name}", ["grid", p, "--members", w("m.csv", "id,grid,fte,cert_no\nM1,G1,1,\n"), "--year", "2025"], p, 1))
+    for name, edit in (("entity", {"entity": "A", "entity_id": "A"}), ("grid", {"entity": {"id": "B", "grid": True}}), ("level", {"level": "2025"}),
+                       ("clause", {"findings": [{"standard": "s", "clause": {"a": 1}}]})):
+        p = write_jsonl(tmp_path / f"rec-{name}.jsonl", [rec, dict(rec, **edit, **({} if "entity" in edit else {"entity": {"id": "B"}}))])
+        out.append((f"track-{name}", ["track", f["registry"], p, "--as-of", "2025-06-01"], p, 2))
+    p = write_jsonl(tmp_path / "led.jsonl", [good_ledger, dict(good_ledger, action="deadline_set", deadline="2025-02-01", entity_id={"a": 1})])
+    out.append(("ledger-entity", ["ledger", "stats", p, "--quarter", "2025Q1"], p, 2))
+    for name, edit in (("inspector", lambda m: {**m, "inspectors": [{**m["inspectors"][0], "cert_valid_until": -1}]}),
+                       ("warnings", lambda m: {**m, "warnings": [{"code": {}, "message": "x"}]})):
+        p = w(f"man-{name}.json", json.dumps(edit(man)))
+        out.append((f"manifest-{name}", ["draw", "run", p, "--seed", SEED], p, 1))
+    return out
+
+
+def test_mutated_inputs_are_errors_at_their_line_not_crashes(tmp_path):
+    for name, argv, path, line in _bad_inputs(tmp_path):
+        r = run(*argv)
+        assert r.returncode == 2 and r.stderr.startswith(f"{path}:{line}") and "internal error" not in r.stderr, (name, r.returncode, r.stderr)
+
+
+def test_verify_of_a_result_with_malformed_replacements_fails_not_crashes(tmp_path):
+    from sv_fixtures import SEED
+
+    man = tmp_path / "m.json"
+    man.write_text(json.dumps(_vector_manifest(tmp_path)), encoding="utf-8")
+    r = run("draw", "run", man, "--seed", SEED, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    for bad in ([1], "2025-01-01", [{"entity_id": "NOT-IN-POOL", "reason": "closed"}]):
+        res = tmp_path / "r.json"
+        res.write_text(json.dumps(dict(json.loads(r.stdout), replacements=bad)), encoding="utf-8")
+        v = run("draw", "verify", man, res, "--seed", SEED)
+        assert v.returncode == 1 and "internal error" not in v.stderr, (bad, v.stderr)
+
+
+def test_a_policy_title_may_be_one_text(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("kind: supervision-policy\nid: t\ntitle: 县应急管理局2026年执法计划\n", encoding="utf-8")
+    assert sv.load_policy(str(p)).title == {"text": "县应急管理局2026年执法计划"}
+
+
+def test_a_bad_fact_of_an_entity_looked_up_in_a_facts_registry_is_at_its_line(tmp_path):
+    lines = [json.loads(x) for x in open(os.path.join(EXAMPLES, "facts.jsonl"), encoding="utf-8")]
+    lines[1]["entity.employees"] = "many"
+    p = write_jsonl(tmp_path / "facts.jsonl", lines)
+    r = run("checklist", lines[1]["entity.id"], "--facts", p, "--as-of", "2025-06-01")
+    assert r.returncode == 2 and r.stderr.startswith(f"{p}:2: error: "), r.stderr
