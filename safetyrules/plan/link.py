@@ -421,7 +421,7 @@ def load_parts(path: Optional[str] = None, *, allow_outside_includes: Optional[b
     :func:`own_files` tells which loaded files are the overlay's."""
     path = bundled_path() if path is None else path  # "" is a path (an unset $RULES), not the bundled set
     errs: List[Any]
-    manifest_path, files, found_errors = find_files(path)
+    manifest_path, files, found_errors = find_files(path, allow_outside_includes)
     errors: List[SafetyRulesError] = list(found_errors)
     manifest: Optional[Manifest] = None
     base = path if os.path.isdir(path) else os.path.dirname(path) or "."

@@ -64,9 +64,15 @@ def bundled_manifests() -> Dict[str, str]:
     return out
 
 
-def find_files(path: str) -> Tuple[Optional[str], List[str], List[RuleFileError]]:
-    """Resolve a rules PATH → (manifest or None, rule files, errors)."""
+def find_files(path: str, allow_outside: Optional[bool] = None) -> Tuple[Optional[str], List[str], List[RuleFileError]]:
+    """Resolve a rules PATH → (manifest or None, rule files, errors).
+
+    In a directory without a manifest, a file whose real path lies outside
+    it (a symlink) is refused as an include would be (see
+    :func:`expand_includes`), unless ``allow_outside``."""
     errors: List[RuleFileError] = []
+    if allow_outside is None:
+        allow_outside = _OUTSIDE_DEFAULT[0]
     if os.path.isdir(path):
         manifest = os.path.join(path, "ruleset.yaml")
         if os.path.isfile(manifest):
@@ -75,8 +81,21 @@ def find_files(path: str) -> Tuple[Optional[str], List[str], List[RuleFileError]
         # §8.0) may sit beside the rule files: it is no rule file, so the
         # walk leaves it out (``validate`` checks it as a policy).
         found = _walk_yaml(path)
-        files = [f for f in found if not is_policy_file(f)]
-        if not files:
+        files = []
+        root = os.path.realpath(path)
+        trusted = os.path.realpath(bundled_path())
+        for f in found:
+            real = os.path.realpath(f)
+            # as for a manifest's include: a symlink out of the directory
+            # must not make the rule set read (and echo) any file
+            if not allow_outside and not _inside(real, root) and not _inside(real, trusted):
+                errors.append(RuleFileError(
+                    f"{f} is a symlink to {real}, outside the rule set's directory",
+                    path=f, code="E-INCLUDE", hint="pass --allow-outside-includes to trust it"))
+                continue
+            if not is_policy_file(f):
+                files.append(f)
+        if not files and not errors:
             what = "only supervision policies, no rule files (*.yaml)" if found else "no rule files (*.yaml)"
             errors.append(RuleFileError(f"{what} here", path=path, code="E-FILES"))
         return None, files, errors
