@@ -535,3 +535,28 @@ def test_a_bad_fact_of_an_entity_looked_up_in_a_facts_registry_is_at_its_line(tm
     p = write_jsonl(tmp_path / "facts.jsonl", lines)
     r = run("checklist", lines[1]["entity.id"], "--facts", p, "--as-of", "2025-06-01")
     assert r.returncode == 2 and r.stderr.startswith(f"{p}:2: error: "), r.stderr
+
+
+@pytest.mark.parametrize("ratios,min_per,budget", [(("0", "1"), 0, None), (("0", "1"), 1, None), (("1", "0.34"), 0, None), (("0.5", "0.5"), 1, 0),
+                                                   (("1", "1"), 0, 2), (("0.001", "0.999"), 1, None), (("1", "1"), 1, 3)])
+def test_targets_at_the_boundaries_are_the_prose(tmp_path, ratios, min_per, budget):
+    """§8.2: k = max(min_per_stratum, ceil(ratio × n)), never above n; a budget scales the targets by
+    largest remainder, quotas ∝ ratio × n, ties to the earlier stratum, none above its own target.
+    A stratum of one (yellow), ratios 0 and 1, budget 0."""
+    lines = [entity("Y1", "yellow")] + [entity(f"B{i}", "blue") for i in range(3)]
+    reg = sv.read_registry(write_jsonl(tmp_path / "r.jsonl", lines))
+    p = tmp_path / "p.yaml"
+    p.write_text(f'kind: supervision-policy\nid: b\nrandom:\n  ratios: {{yellow: "{ratios[0]}", blue: "{ratios[1]}"}}\n  min_per_stratum: {min_per}\n', encoding="utf-8")
+    man = sv.draw_commit(reg, sv.load_policy(str(p)), history=sv.read_history(None), inspectors=(), as_of=AS_OF, commitment="0" * 64, budget=budget)
+    ns = {"yellow": 1, "blue": 3}
+    want = {s: min(n, max(min_per, math.ceil(fractions.Fraction(r) * n))) for (s, n), r in zip(ns.items(), ratios)}
+    if budget is not None and sum(want.values()) > budget:
+        q = {s: fractions.Fraction(r) * ns[s] for s, r in zip(ns, ratios)}
+        total = sum(q.values())
+        quota = {s: budget * q[s] / total for s in ns}
+        seats = {s: min(want[s], math.floor(quota[s])) for s in ns}
+        for s in sorted(ns, key=lambda s: (-(quota[s] - math.floor(quota[s])), list(ns).index(s))):
+            if sum(seats.values()) < budget and seats[s] < want[s]:
+                seats[s] += 1
+        want = seats
+    assert {s["stratum"]: s["target"] for s in man.data["strata"]} == want
