@@ -279,11 +279,16 @@ def grid_report(
     after = None
     if moves:
         known = set(assign)
+        moved: Dict[str, Any] = {}
         for move in moves:
             ent, to = move
             where = {"path": move.path, "line": move.line} if isinstance(move, Move) else {}
             if ent not in known:
                 raise SupervisionError(f"move of unknown entity {ent!r}", code="E-GRID-MOVE", **where)
+            if ent in moved:  # two destinations: which one the what-if means is not said
+                first = f" (first on line {moved[ent]})" if moved[ent] else ""
+                raise SupervisionError(f"entity {ent!r} is moved twice{first}", code="E-GRID-MOVE", **where)
+            moved[ent] = where.get("line")
             assign[ent] = to
         rows2, stats2, _ = _compute(assign, reg, members, policy, workdays, by, channel)
         after = {"moves": [{"entity_id": e, "to_grid": t} for e, t in moves], "balance_before": stats, "balance_after": stats2,

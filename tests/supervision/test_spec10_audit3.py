@@ -560,3 +560,15 @@ def test_targets_at_the_boundaries_are_the_prose(tmp_path, ratios, min_per, budg
                 seats[s] += 1
         want = seats
     assert {s["stratum"]: s["target"] for s in man.data["strata"]} == want
+
+
+def test_an_entity_moved_twice_is_an_error_at_the_second_line(tmp_path):
+    """A what-if that sends one entity to two grids took the last line silently (as a member listed
+    twice once counted twice)."""
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity("E1", "yellow", grid="G1"), entity("E2", "red", grid="G2")])
+    members = tmp_path / "m.csv"
+    members.write_text("id,grid,fte,cert_no\nM1,G1,1,\nM2,G2,1,\n", encoding="utf-8")
+    moves = tmp_path / "moves.csv"
+    moves.write_text("entity_id,to_grid\nE1,G2\nE1,G3\n", encoding="utf-8")
+    r = run("grid", reg, "--members", members, "--year", "2025", "--move", moves)
+    assert r.returncode == 2 and r.stderr.startswith(f"{moves}:3: error: "), r.stderr
