@@ -67,6 +67,8 @@ def _record(obj: Mapping[str, Any], where: Mapping[str, Any]) -> Record:
     for f in list(fs) + list(us):
         if not isinstance(f, Mapping) or not all(isinstance(f.get(k), str) and f[k] and "\n" not in f[k] for k in ("standard", "clause")):
             raise SupervisionError("each finding names its standard and clause (strings)", code="E-TRACK-INPUT", **where)
+        if f.get("severity") not in (None, "general", "major"):  # as the ledger: a 'Major' counted as no severity, never alerted
+            raise SupervisionError(f"severity is general or major, got {f.get('severity')!r}", code="E-TRACK-INPUT", **where)
         subs = f.get("subjects")
         if subs is not None and not isinstance(subs, list):  # a bare string was read letter by letter
             raise SupervisionError(f"subjects is a list of item subjects such as dust_systems[id=DS-2], got {subs!r}", code="E-TRACK-INPUT", **where)

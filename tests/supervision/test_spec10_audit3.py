@@ -572,3 +572,12 @@ def test_an_entity_moved_twice_is_an_error_at_the_second_line(tmp_path):
     moves.write_text("entity_id,to_grid\nE1,G2\nE1,G3\n", encoding="utf-8")
     r = run("grid", reg, "--members", members, "--year", "2025", "--move", moves)
     assert r.returncode == 2 and r.stderr.startswith(f"{moves}:3: error: "), r.stderr
+
+
+def test_a_findings_severity_is_general_or_major(tmp_path):
+    """A 'Major' (or any other word) was counted as no severity: a major hazard persisting without
+    its listing alert.  The ledger already refuses it; so does a record now."""
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity("E1", "yellow")])
+    new = write_jsonl(tmp_path / "n.jsonl", [{"entity_id": "E1", "date": "2025-06-01", "findings": [{"standard": "s", "clause": "c", "severity": "Major"}]}])
+    r = run("track", reg, new, "--as-of", "2025-07-01")
+    assert r.returncode == 2 and r.stderr.startswith(f"{new}:1: error: severity"), r.stderr
