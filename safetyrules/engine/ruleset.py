@@ -14,6 +14,7 @@ define the results; the generated code must agree with it on every input.
 from __future__ import annotations
 
 import datetime
+import os
 import threading
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
@@ -142,13 +143,15 @@ class RuleSet:
 
         day = _as_date(as_of)
         prog = self.program(day)
+        # a facts path names the file in each record's error ("PATH:2: error: ...")
+        src = os.fspath(records) if isinstance(records, (str, os.PathLike)) else None
         if jobs and jobs > 1:
-            yield from self._many_parallel(entities_of(records), day, jobs, chunksize)
+            yield from self._many_parallel(entities_of(records), day, jobs, chunksize, src)
             return
         run, layout, make, reference = prog.run, prog.layout, Decision._make, self.reference
         for e in entities_of(records):
             if e.error is not None:
-                yield e.error
+                yield _located(e.error, None, src)
                 continue
             rec = e.facts
             try:
@@ -157,11 +160,9 @@ class RuleSet:
                     result = reference(rec, day, layout)
                 yield make(layout, result, day).attach_entity(rec).at_line(e.line)
             except SafetyRulesError as err:
-                if e.line is not None:
-                    err.line = e.line
-                yield err
+                yield _located(err, e.line, src)
 
-    def _many_parallel(self, entities, day: datetime.date, jobs: int, chunksize: int):
+    def _many_parallel(self, entities, day: datetime.date, jobs: int, chunksize: int, src: Optional[str] = None):
         from collections import deque
 
         from safetyrules.engine.batch import parallel_decisions
@@ -178,11 +179,9 @@ class RuleSet:
         for result in parallel_decisions(self, records(), day, jobs, chunksize):
             e = pending.popleft()
             if e.error is not None:
-                yield e.error
+                yield _located(e.error, None, src)
             elif isinstance(result, SafetyRulesError):
-                if e.line is not None:
-                    result.line = e.line
-                yield result
+                yield _located(result, e.line, src)
             else:
                 yield result.at_line(e.line)
 
@@ -324,3 +323,13 @@ def load(path: Optional[str] = None) -> RuleSet:
     with without_gc():
         plan, base = load_plan(path)
         return RuleSet(plan, base, load_path=path)
+
+
+def _located(err: SafetyRulesError, line: Optional[int], src: Optional[str]) -> SafetyRulesError:
+    """``err`` at the record's input ``line`` and, when the records came from
+    a facts path ``src``, in that file (unless it names a place already)."""
+    if line is not None:
+        err.line = line
+    if src is not None and getattr(err, "path", None) is None:
+        err.path = src
+    return err
