@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Mapping
 from safetyrules.backends.layout import FrozenList, Layout, is_unknown
 from safetyrules.frozen import FrozenDict
 
-__all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar", "questions"]
+__all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar", "questions", "entity"]
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))
 
@@ -177,6 +177,22 @@ def questions(nq) -> str:
         out.append('{"fact":' + encode_basestring(fact) + ',"major":' + _int_repr(major) + ',"settles":['
                    + ",".join(map(encode_basestring, settles)) + "]}")
     return "[" + ",".join(out) + "]"
+
+
+_ENTITY_KEYS = {k: encode_basestring(k) + ":" for k in ("grid", "id", "name", "sector", "status")}
+
+
+def entity(block: Mapping[str, Any]) -> str:
+    """The ``entity`` object of a decision (``dumps(dict(block))``): the
+    usual keys with text values written directly."""
+    parts = []
+    for k in sorted(block):
+        v = block[k]
+        key = _ENTITY_KEYS.get(k)
+        if key is None or type(v) is not str:
+            return dumps(dict(block))
+        parts.append(key + encode_basestring(v))
+    return "{" + ",".join(parts) + "}"
 
 
 def _output_json(value: Any) -> str:

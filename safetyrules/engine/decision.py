@@ -531,7 +531,7 @@ class Decision:
         as_of = self.as_of
         day = w.day(as_of)
         entity = self._entity  # a dict, or the FrozenDict made of it
-        ent = ',"entity":' + dumps(dict(entity)) if entity else ""
+        ent = ',"entity":' + pyjson.entity(entity) if entity else ""
         found = w.findings(cv, vals)
         given_j = dumps(list(given)) if given else "[]"
         level = self._decided(0)

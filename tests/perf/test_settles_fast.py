@@ -364,3 +364,15 @@ def test_outputs_writer_on_golden(bundled):
             continue
         w = pyjson.writers(prog.layout)
         assert w.outputs(res[1]) == _outputs_reference(w, res[1])
+
+
+@settings(max_examples=150)
+@given(st.dictionaries(st.sampled_from(["id", "name", "grid", "status", "sector", "other"]),
+                       st.one_of(_texts, st.integers(), st.floats(allow_nan=False), st.booleans()), max_size=5))
+def test_entity_json_equals_json_dumps(block):
+    from safetyrules.backends import pyjson
+    from safetyrules.frozen import FrozenDict
+
+    want = json.dumps(dict(block), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert pyjson.entity(block) == want
+    assert pyjson.entity(FrozenDict(block)) == want
