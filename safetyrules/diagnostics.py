@@ -200,6 +200,7 @@ _ALL: Sequence[CodeInfo] = (
     _c('W-GRID-OVERLOAD', 'warning', 'supervision', None, "a grid's visits exceed its members' days"),
     _c('W-GRID-UNDERUSED', 'warning', 'supervision', None, "a grid's members have days left unused"),
     _c('W-GRID-UNGRADED', 'warning', 'supervision', None, 'a grid has entities without a grade'),
+    _c('W-GRID-UNASSIGNED', 'warning', 'supervision', None, 'entities without entity.grid are in no grid'),
     _c('W-DRAW-DEFAULT-RATIO', 'warning', 'supervision', None, "a draw uses the project's default ratios (provisional, not law)"),
     _c('W-DRAW-UNKNOWN-STRATUM', 'warning', 'supervision', None, 'entities of unknown level are drawn at the highest ratio'),
     _c('W-DRAW-NO-RATIO', 'warning', 'supervision', None, 'a stratum has no ratio: nothing is drawn from it'),
