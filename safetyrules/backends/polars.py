@@ -206,6 +206,13 @@ class _Emit:
             return a - b
         if node.op == "*":
             return a * b
+        if not any(isinstance(x, (A.Path, A.Quantifier)) for x in A.walk(node.right)):
+            # polars divides a column by a scalar as a product with its
+            # reciprocal (1e20 / 100000 gave 1000000000000000.1, and a unit
+            # scaled down is such a division): the divisor as a column, so
+            # the division is IEEE's, as in the engine
+            # (``when`` of two literals is a scalar again where no row is null)
+            b = pl.int_range(pl.len(), dtype=pl.Int64) * 0 + b
         # division by zero is unknown (polars gives inf)
         return pl.when(b == 0).then(self.null(pl.Float64)).otherwise(a.cast(pl.Float64) / b)
 

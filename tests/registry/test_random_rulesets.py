@@ -176,3 +176,16 @@ def test_spark_number_and_collect_decision_texts_and_the_quantifier_cases(spark,
     sdf = spark.createDataFrame(R.arrow_of(rules, recs))
     got = rules.evaluate_table(sdf, backend="spark", as_of=DAY, spark=spark).toArrow().to_pylist()
     assert got == want
+
+
+def test_polars_division_by_a_literal_is_ieee_division(tmp_path):
+    """polars divided a column by a scalar as a product with its reciprocal
+    (1e20 / 100000 was 1000000000000000.1, for more than one row): a km fact
+    met a cm field in ``sum(v in items: v.h + x1) == x1`` and was not equal."""
+    rules = R.build(tmp_path, ["sum(v1 in items: (v1.h + x1)) == x1", "x3 / 100000 == 1000000000000000",
+                               "x3 / (2 * 50000) == 1000000000000000"],
+                    facts={"x1": {"type": "number", "unit": "km"},
+                           "items": {"type": "list", "item": {"h": {"type": "number", "unit": "cm"}}}})
+    recs = [{"x1": 1e15, "items": [{"h": -0.0}], "x3": 1e20}, {"x1": 30.0, "items": [{"h": 2.5}, {"h": 1000.0}]},
+            {"x1": 0.1, "items": [{"h": 0.5}, {"h": 1e16}], "x3": 9.001e6}] * 4
+    same(rules, recs)
