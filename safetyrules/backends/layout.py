@@ -86,7 +86,7 @@ class Layout:
     plan and in-force set."""
 
     __slots__ = ("plan", "in_force", "clauses", "keys", "index", "outputs", "clause_reads", "major", "major_at",
-                 "decision_at", "decision_reads", "decision_open", "_gaps")
+                 "decision_at", "decision_reads", "decision_open", "subject_lists", "any_subjects", "_gaps")
 
     def __init__(self, plan: Plan, in_force: Tuple[str, ...]) -> None:
         keep = frozenset(in_force)
@@ -140,6 +140,12 @@ class Layout:
         facts = tuple(plan.decision.values())
         set_(self, "decision_reads", tuple(index[f] for f in facts if f in index))
         set_(self, "decision_open", any(f not in index and f != "as_of" and f not in FINDINGS_FACTS for f in facts))
+        # per clause: the (list fact, key field) of each list declaring key:
+        # that its condition quantifies over (supervision.md §8.8 4: a
+        # finding names the items that make it true); () for most clauses
+        keyed = {n: spec.key for n, spec in plan.facts.items() if getattr(spec, "key", None)}
+        set_(self, "subject_lists", tuple(_keyed_lists(c.condition, keyed) if keyed else () for c in clauses))
+        set_(self, "any_subjects", any(self.subject_lists))
         set_(self, "_gaps", {})  # day -> family_gap_warnings (a cache; not part of the value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -184,3 +190,13 @@ class Layout:
 
     def __repr__(self) -> str:
         return f"Layout({self.plan.id!r}, {len(self.clauses)} clauses, {len(self.keys)} values)"
+
+
+def _keyed_lists(node: Any, keyed: Dict[str, str]) -> Tuple[Tuple[str, str], ...]:
+    """The keyed list facts (name, key field) quantified over in ``node``,
+    in first-seen order."""
+    out: Dict[str, str] = {}
+    for n in A.walk(node):
+        if isinstance(n, A.Quantifier) and isinstance(n.source, A.Path) and n.source.name in keyed:
+            out.setdefault(n.source.name, keyed[n.source.name])
+    return tuple(out.items())

@@ -29,6 +29,9 @@ class FactSpec:
     max: Optional[float] = None
     title: Optional[Mapping[str, str]] = None
     description: Optional[str] = None
+    #: (lists of records) the item field that names an item: a finding of a
+    #: clause quantifying over the list names its items by it (``subjects``)
+    key: Optional[str] = None
     source: Any = attrs.field(default=None, eq=False, repr=False)
 
 

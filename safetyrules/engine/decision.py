@@ -25,6 +25,8 @@ import attrs
 from safetyrules.backends.layout import FrozenList, Layout, is_unknown, thaw_value
 from safetyrules.backends import pyjson
 from safetyrules.backends.missing import decision_missing, explain_text
+from safetyrules import dsl
+from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict
 from safetyrules.backends.pyjson import jsonable  # one definition, shared
 from safetyrules.engine.facts import normal_value
@@ -70,11 +72,17 @@ class Finding(_ClauseResult):
 
     facts: Mapping[str, Any]
     provenance: Optional[Mapping[str, Any]] = attrs.field(default=None, kw_only=True)
+    #: the items that alone make the clause true, ``LIST[KEY=VALUE]``, when it
+    #: quantifies over a list declaring ``key:`` (supervision.md §8.8 4);
+    #: ``to_dict`` has the key only when there are any
+    subjects: Tuple[str, ...] = attrs.field(default=(), kw_only=True)
 
     def to_dict(self) -> Dict[str, Any]:
         out = {**self._fields(), "facts": {k: jsonable(v) for k, v in sorted(self.facts.items())}}
         if self.provenance is not None:
             out["provenance"] = dict(self.provenance)
+        if self.subjects:
+            out["subjects"] = list(self.subjects)
         return out
 
 
@@ -293,9 +301,37 @@ class Decision:
             if v is True:
                 c = lay.clauses[i]
                 facts = FrozenDict((p, vals[k]) for p, k in lay.clause_reads[i] if not is_unknown(vals[k]))
+                keyed = lay.subject_lists[i]
+                subjects = self._subjects(c, keyed) if keyed else ()
                 out.append(Finding(c.standard, c.version, c.id, c.cite, c.severity, c.category, c.title, c.status,
-                                   facts, provenance=c.provenance))
+                                   facts, provenance=c.provenance, subjects=subjects))
         return tuple(out)
+
+    def _subjects(self, c, keyed) -> Tuple[str, ...]:
+        # an item is a subject when the clause holds with the list cut to it
+        # alone (every other fact as given), as sv.grade names them
+        env = self._env_map()
+        out = set()
+        for name, key in keyed:
+            for item in env.get(name) or ():
+                if not isinstance(item, Mapping) or item.get(key) is None:
+                    continue
+                trial = dict(env)
+                trial[name] = [item]
+                try:
+                    holds = dsl.evaluate_ast(c.condition, trial) is True
+                except SafetyRulesError:
+                    holds = False
+                if holds:
+                    out.add(f"{name}[{key}={item[key]}]")
+        return tuple(sorted(out))
+
+    def has_subjects(self) -> bool:
+        """Whether a finding names items (then the JSON writes findings in full)."""
+        lay = self._layout
+        if not lay.any_subjects:
+            return False
+        return any(lay.subject_lists[i] for i, v in enumerate(self._result[0]) if v is True)
 
     @property
     def undetermined(self) -> Tuple[Undetermined, ...]:
@@ -532,7 +568,7 @@ class Decision:
         day = w.day(as_of)
         entity = self._entity  # a dict, or the FrozenDict made of it
         ent = ',"entity":' + pyjson.entity(entity) if entity else ""
-        found = w.findings(cv, vals)
+        found = w.findings(cv, vals) if not self.has_subjects() else dumps([f.to_dict() for f in self.findings])
         given_j = dumps(list(given)) if given else "[]"
         level = self._decided(0)
         line = self._line

@@ -158,6 +158,9 @@ def decision_schema(plan: Plan) -> Dict[str, Any]:
             "required": ["authority", "doc_no", "kind", "layer"],
             "additionalProperties": False,
         }
+    if any(getattr(spec, "key", None) for spec in plan.facts.values()):
+        # supervision.md §8.8 4: the items of a keyed list that make it true
+        finding["properties"]["subjects"] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
     undetermined = {
         "type": "object",
         "properties": {**_CLAUSE_FIELDS, "missing": {"type": "array", "items": {"type": "string"}}},

@@ -252,6 +252,7 @@ def _spec(data: Mapping[str, Any], doc: Document, path) -> FactSpec:
         max=data.get("max"),
         title=data.get("title"),
         description=data.get("description"),
+        key=data.get("key") if isinstance(data.get("key"), str) else None,
         source=(doc.path, doc.loc(path, key=True)),
     )
 
