@@ -248,6 +248,10 @@ def link(manifest: Optional[Manifest], records: List[Tuple[Any, Document]], link
                 linker.errors.append(RuleFileError(f"default {why} for '{t.output}'", code="E-TABLE", **at(t, ("default",))))
         if t.hit == "collect":
             vocab[t.output] = Type("list", elem=type_of_spec(item_spec, t.output), fact=t.output)
+            if spec.type == "enum":
+                # what it derives is a list of those values: so is a given value
+                # (as the enum it was declared, a given 'r' broke "'r' in o2")
+                linker.vocab[t.output] = attrs.evolve(spec, type="list")
         by_output[t.output] = LinkedTable(t, [], ())
 
     # expressions
