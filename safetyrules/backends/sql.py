@@ -372,8 +372,8 @@ class _Expr:
         args = [self.emit(a, bound) for a in node.args]
         if name == "at_least":
             n, conds = args[0], args[1:]
-            t = " + ".join(f"(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conds) or "0"
-            u = " + ".join(f"(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END)" for c in conds) or "0"
+            t = _sum([f"(CASE WHEN {c} THEN 1 ELSE 0 END)" for c in conds])
+            u = _sum([f"(CASE WHEN {c} IS NULL THEN 1 ELSE 0 END)" for c in conds])
             return (
                 f"(CASE WHEN {n} IS NULL THEN NULL WHEN ({t}) >= {n} THEN TRUE "
                 f"WHEN ({t}) + ({u}) < {n} THEN FALSE ELSE NULL END)"
@@ -1095,3 +1095,21 @@ def side_expressions(plan: Plan, nodes: Sequence[A.Node], item: Optional[str] = 
         else:
             out.append(f"CAST({body} AS BIGINT)" if node.kind == "count" else f"coalesce(CAST({body} AS INTEGER) * 2, 1)")
     return out
+
+
+def _sum(terms: List[str]) -> str:
+    """``a + b + ...`` of SQL terms; past 64 terms nested as a balanced tree,
+    so that its depth grows as log n (DuckDB refuses expressions deeper than
+    1000: at_least over 1,200 conditions failed with a ParserException)."""
+    if not terms:
+        return "0"
+    if len(terms) <= 64:
+        return " + ".join(terms)
+
+    def tree(lo: int, hi: int) -> str:
+        if hi - lo <= 8:
+            return "(" + " + ".join(terms[lo:hi]) + ")"
+        mid = (lo + hi) // 2
+        return f"({tree(lo, mid)} + {tree(mid, hi)})"
+
+    return tree(0, len(terms))
