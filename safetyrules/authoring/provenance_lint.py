@@ -89,22 +89,8 @@ def clause_provenance(rules) -> Dict[Tuple[str, str], Dict[str, Any]]:
 
 def list_keys(rules) -> Dict[str, str]:
     """List fact → the item field its vocabulary declares as ``key:``."""
-    out: Dict[str, str] = {}
-    for name, spec in rules.plan.facts.items():
-        if getattr(spec, "type", None) != "list":
-            continue
-        pos = rules.plan.fact_origins.get(name) if rules.plan.fact_origins else None
-        if pos is None:
-            continue
-        doc = _doc(pos.path)
-        facts = (doc.data or {}).get("facts") if doc is not None and isinstance(doc.data, Mapping) else None
-        if isinstance(facts, Mapping):
-            spec_raw = facts.get(name)
-            if spec_raw is None:  # nested spelling is not used for list facts in practice
-                continue
-            if isinstance(spec_raw, Mapping) and isinstance(spec_raw.get("key"), str):
-                out[name] = spec_raw["key"]
-    return out
+    return {name: spec.key for name, spec in rules.plan.facts.items()
+            if getattr(spec, "type", None) == "list" and getattr(spec, "key", None)}
 
 
 def _superseded_on(rules) -> Dict[str, datetime.date]:

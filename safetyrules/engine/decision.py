@@ -31,7 +31,7 @@ from safetyrules.frozen import FrozenDict
 from safetyrules.backends.pyjson import jsonable  # one definition, shared
 from safetyrules.engine.facts import normal_value
 
-__all__ = ["Finding", "Undetermined", "Decision", "jsonable", "entity_of"]
+__all__ = ["Finding", "Undetermined", "Decision", "jsonable", "entity_of", "item_subjects"]
 
 
 @attrs.frozen
@@ -95,6 +95,27 @@ class Undetermined(_ClauseResult):
 
     def to_dict(self) -> Dict[str, Any]:
         return {**self._fields(), "missing": list(self.missing)}
+
+
+def item_subjects(condition: Any, env: Mapping[str, Any], keyed) -> Tuple[str, ...]:
+    """The subjects (``LIST[KEY=VALUE]``, sorted) of a clause's finding: the
+    items of each keyed list ``(name, key field)`` in ``keyed`` with which
+    alone (every other fact as in ``env``) ``condition`` holds
+    (supervision.md §8.8 4)."""
+    out = set()
+    for name, key in keyed:
+        for item in env.get(name) or ():
+            if not isinstance(item, Mapping) or item.get(key) is None:
+                continue
+            trial = dict(env)
+            trial[name] = [item]
+            try:
+                holds = dsl.evaluate_ast(condition, trial) is True
+            except SafetyRulesError:
+                holds = False
+            if holds:
+                out.add(f"{name}[{key}={item[key]}]")
+    return tuple(sorted(out))
 
 
 _new = object.__new__
@@ -308,23 +329,7 @@ class Decision:
         return tuple(out)
 
     def _subjects(self, c, keyed) -> Tuple[str, ...]:
-        # an item is a subject when the clause holds with the list cut to it
-        # alone (every other fact as given), as sv.grade names them
-        env = self._env_map()
-        out = set()
-        for name, key in keyed:
-            for item in env.get(name) or ():
-                if not isinstance(item, Mapping) or item.get(key) is None:
-                    continue
-                trial = dict(env)
-                trial[name] = [item]
-                try:
-                    holds = dsl.evaluate_ast(c.condition, trial) is True
-                except SafetyRulesError:
-                    holds = False
-                if holds:
-                    out.add(f"{name}[{key}={item[key]}]")
-        return tuple(sorted(out))
+        return item_subjects(c.condition, self._env_map(), keyed)
 
     def has_subjects(self) -> bool:
         """Whether a finding names items (then the JSON writes findings in full)."""

@@ -7,8 +7,9 @@
   self-inspection form, with one question per input fact the items read.
 * :func:`subjects_of` — for a finding whose condition quantifies over a list
   fact that declares ``key:``, the keys of the items that made it true (each
-  item re-evaluated alone with :mod:`safetyrules.dsl`; the engine's decision
-  path is not touched).
+  item re-evaluated alone, by the engine's
+  :func:`~safetyrules.engine.decision.item_subjects`, which names a
+  decision's subjects too).
 * :func:`decide_answers` — the owner's answers evaluated as facts: the
   decision, with subjects and provenance on every finding.
 """
@@ -22,7 +23,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 import attrs
 
 from .common import Result, SupervisionError, Warning_
-from .findings import finding_id, item_subject
+from safetyrules.engine.decision import item_subjects
+
+from .findings import finding_id
 
 __all__ = ["Checklist", "checklist", "subjects_of", "annotate", "decide_answers", "selfcheck_rules_path", "KINDS"]
 
@@ -162,7 +165,6 @@ def _quantifiers(node) -> List[Any]:
 def subjects_of(rules, env: Mapping[str, Any], standard: str, clause: str, keys: Optional[Mapping[str, str]] = None) -> List[str]:
     """Subjects (``LIST[KEY=VALUE]``) of the items that alone make the clause
     true; ``[]`` when it quantifies over no keyed list."""
-    from safetyrules import dsl
     from safetyrules.authoring.provenance_lint import list_keys
 
     keys = list_keys(rules) if keys is None else keys
@@ -175,17 +177,8 @@ def subjects_of(rules, env: Mapping[str, Any], standard: str, clause: str, keys:
         name = getattr(src, "name", None)
         if name in keys and name not in lists:
             lists.append(name)
-    out = []
-    for name in lists:
-        items = env.get(name) or []
-        for item in items:
-            if not isinstance(item, Mapping) or item.get(keys[name]) is None:
-                continue
-            trial = dict(env)
-            trial[name] = [item]
-            if dsl.evaluate_ast(c.condition, trial) is True:
-                out.append(item_subject(name, keys[name], item[keys[name]]))
-    return sorted(set(out))
+    # the decision names them the same way (one definition of a subject)
+    return list(item_subjects(c.condition, env, [(name, keys[name]) for name in lists]))
 
 
 def annotate(rules, facts: Mapping[str, Any], decision: Mapping[str, Any]) -> Dict[str, Any]:
