@@ -18,7 +18,11 @@ Properties:
   every other count unchanged, never gives a less severe level.
 * ``undetermined-as-found`` (level table): an undetermined clause counted as
   found never gives a less severe level than the same clause counted as not
-  found (with it gone from the undetermined counts either way).
+  found (with it gone from the undetermined counts either way); and the
+  table, counting that clause among the undetermined ones (as a grading that
+  refuses to look safer when facts are missing does), never gives a less
+  severe level than with the clause not found.  The counterexample is the
+  counts with the clause undetermined.
 
 Severity is the order of the level fact's declared ``values``, most severe
 first.  A property that fails prints its counterexample (the facts).
@@ -180,17 +184,19 @@ def _level_props(tt: _Table) -> List[PropertyResult]:
     reads = set(tt.vars)
 
     def check(name: str, moves) -> PropertyResult:
+        # ``moves(a)`` yields (label, before, after, shown): ``after`` must not be less
+        # severe than ``before``; ``shown`` is the counterexample printed (the facts)
         n = 0
         try:
             for a in tt.assignments():
-                for label, before, after in moves(a):
+                for label, before, after, shown in moves(a):
                     n += 1
                     kb, vb = tt.output(before)
                     ka, va = tt.output(after)
                     rb, ra = _rank(values, kb, vb), _rank(values, ka, va)
                     if rb is not None and ra is not None and ra > rb:
-                        return _result(name, "level", t, _TEXT[name], n=n, cx=_facts(before),
-                                       detail=f"{_show(kb, vb)}; {label}: {_show(ka, va)} (less severe)")
+                        return _result(name, "level", t, _TEXT[name], n=n, cx=_facts(shown),
+                                       detail=label.format(before=_show(kb, vb), after=_show(ka, va)))
         except _TooBig:
             return _result(name, "level", t, _TEXT[name], proven=False,
                            detail=f"not searched: {tt.size} combinations (more than {MAX_COMBINATIONS})")
@@ -199,9 +205,16 @@ def _level_props(tt: _Table) -> List[PropertyResult]:
     def one_more(a):
         for count, what in ((MAJOR, "one more major finding"), (GENERAL, "one more general finding")):
             if count in reads:
-                yield what, a, {**a, count: a[count] + 1}
+                yield "{before}; " + what + ": {after} (less severe)", a, {**a, count: a[count] + 1}, a
 
     def undetermined(a):
+        # ``a`` holds the undetermined clause (in the undetermined counts the table
+        # reads); ``rest`` is ``a`` with that clause settled as not found, and
+        # ``rest`` plus one finding is it settled as found.  Counted as found must
+        # not be less severe than counted as not found; nor may the table, counting
+        # the clause among the undetermined ones, give a less severe level than it
+        # gives with the clause not found (that would look safer because a fact is
+        # missing, and level_range's most would be less severe than its least).
         und, mund = a.get(UND), a.get(MAJOR_UND)
 
         def less(d, key):
@@ -210,12 +223,18 @@ def _level_props(tt: _Table) -> List[PropertyResult]:
         def plus(d, key):
             return {**d, key: d[key] + 1} if key in d else d
 
-        if (mund is None or mund >= 1) and (und is None or und >= 1):
-            rest = less(less(a, MAJOR_UND), UND)
-            yield "the same clause (major) counted as found instead of not found", rest, plus(rest, MAJOR)
-        if und is None or und - (mund or 0) >= 1:
-            rest = less(a, UND)
-            yield "the same clause (general) counted as found instead of not found", rest, plus(rest, GENERAL)
+        for kind, count, ok, rest in (
+            ("major", MAJOR, (mund is None or mund >= 1) and (und is None or und >= 1), lambda: less(less(a, MAJOR_UND), UND)),
+            ("general", GENERAL, und is None or und - (mund or 0) >= 1, lambda: less(a, UND)),
+        ):
+            if not ok:
+                continue
+            r = rest()
+            yield ("one " + kind + " clause undetermined; counted as not found: {before}, counted as found: {after} (less severe)",
+                   r, plus(r, count), a)
+            if r != a:
+                yield ("one " + kind + " clause undetermined: {after}, less severe than counted as not found: {before}",
+                       r, a, a)
 
     if not values:  # SPEC §12: severity is the order of the declared values; none, no order to prove
         why = f"the level fact '{t.output}' declares no values, so there is no order of severity (declare an enum, most severe first)"

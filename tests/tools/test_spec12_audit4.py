@@ -1,0 +1,143 @@
+"""A fourth black-box audit of SPEC §12 (authoring v1) and the authoring
+commands: ``prove`` on hand-built level tables (each counterexample is
+re-evaluated here, row by row with ``safetyrules.dsl.evaluate``, to check it
+really is one), ``extends:`` from a temp dir and another cwd, and
+lint/diff/fmt/coverage/test as their docs say.  Aimed at what
+test_spec12_audit.py, _audit3.py and test_authoring_audit2.py left alone."""
+
+import json
+
+import pytest
+
+import safetyrules
+from safetyrules import dsl
+
+LEVELS = ["red", "orange", "yellow", "blue"]
+
+VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  a: {type: bool}
+  n: {type: integer}
+  x: {type: number}
+  e: {type: enum, values: [p, q, r]}
+  risk.level: {type: enum, values: [red, orange, yellow, blue]}
+"""
+STD = ('kind: standard\nid: s\nversion: "1"\nclauses:\n'
+       '  - {id: m1, cite: A1, severity: major, when: "a"}\n'
+       '  - {id: g1, cite: G1, severity: general, when: "n > 3"}\n')
+
+
+def write(d, files):
+    for name, text in files.items():
+        p = d / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return d
+
+
+def table(rows, *, id="lv", output="risk.level", hit=None):
+    body = "".join(f'  - {{when: "{w}", then: {t}}}\n' for w, t in rows)
+    return f"kind: table\nid: {id}\noutput: {output}\n" + (f"hit: {hit}\n" if hit else "") + f"rows:\n{body}"
+
+
+def project(tmp_path, rows, *, vocab=VOCAB, hit=None, name="p"):
+    return write(tmp_path / name, {
+        "v.yaml": vocab, "s.yaml": STD, "lv.yaml": table(rows, hit=hit),
+        "ruleset.yaml": 'kind: ruleset\nid: p\ninclude: ["*.yaml"]\ndecision: {level: risk.level}\n'})
+
+
+def level_of(rows, facts, hit="first", order=LEVELS):
+    """The table's output on ``facts``, re-evaluated row by row (None: unknown / no row)."""
+    vals = [dsl.evaluate(w, dict(facts)) for w, _ in rows]
+    if hit == "first":
+        for v, (_, then) in zip(vals, rows):
+            if v is None:
+                return None
+            if v:
+                return then
+        return None
+    assert hit == "priority"
+    true = [then for v, (_, then) in zip(vals, rows) if v]
+    return min(true, key=order.index) if true else None
+
+
+def props(run, d):
+    code, out, err = run("prove", d, "--format", "json")
+    [rep] = json.loads(out)
+    return code, {p["property"]: p for p in rep["properties"]}
+
+
+def text_line(run, d, prop):
+    code, out, err = run("prove", d)
+    (line,) = [x for x in out.splitlines() if x.strip().startswith(prop + ":")]
+    return code, line
+
+
+def worse(a, b):
+    """True when level a is less severe than level b (both known)."""
+    return a is not None and b is not None and LEVELS.index(a) > LEVELS.index(b)
+
+
+def counts(cx):
+    base = {"findings.major": 0, "findings.general": 0, "findings.undetermined": 0, "findings.major_undetermined": 0}
+    return base | dict(cx)
+
+
+# -- prove: each property, on tables built to break exactly it ------------------------------
+
+NUM_GAP = [("findings.major > 0", "red"), ("n >= 4", "yellow"), ("n < 3", "blue")]        # gap at n = 3
+REAL_GAP = [("findings.major > 0", "red"), ("x > 3.5", "yellow"), ("x < 3.5", "blue")]    # gap at x = 3.5
+ENUM_GAP = [("findings.major > 0", "red"), ("e in ['p', 'q']", "yellow"),
+            ("e == 'r' and findings.general > 0", "orange")]                              # gap at e = r, general 0
+NON_MONO = [("findings.major > 0", "red"), ("findings.general > 5", "blue"),
+            ("findings.general > 0", "yellow"), ("true", "blue")]                          # 5 -> 6 generals: yellow -> blue
+# an undetermined major clause makes the level *less* severe than the same clause not found,
+# and only findings.major_undetermined shows it (finding-monotone holds)
+UND_MAJOR = [("findings.major > 0", "red"), ("findings.major_undetermined > 0", "yellow"),
+             ("findings.general > 0", "orange"), ("true", "blue")]
+ALL_GOOD = [("findings.major > 0 or findings.major_undetermined > 0", "red"),
+            ("findings.general >= 3", "orange"),
+            ("findings.general > 0 or findings.undetermined > 0", "yellow"), ("true", "blue")]
+
+
+@pytest.mark.parametrize("rows, var, value", [(NUM_GAP, "n", 3), (REAL_GAP, "x", 3.5), (ENUM_GAP, "e", "r")])
+def test_prove_finds_the_one_gap_and_it_is_one(tmp_path, run, rows, var, value):
+    code, p = props(run, project(tmp_path, rows))
+    assert code == 1
+    gap = p["no-gap"]
+    assert not gap["proven"] and gap["counterexample"][var] == value, gap
+    assert level_of(rows, counts(gap["counterexample"])) is None
+    assert p["finding-monotone"]["proven"] and p["undetermined-as-found"]["proven"]
+
+
+def test_prove_finds_a_finding_that_lowers_the_level_only_when_generals_are_many(tmp_path, run):
+    code, p = props(run, project(tmp_path, NON_MONO))
+    assert code == 1 and p["no-gap"]["proven"]
+    mono = p["finding-monotone"]
+    cx = counts(mono["counterexample"])
+    assert not mono["proven"] and cx["findings.general"] == 5, mono
+    assert worse(level_of(NON_MONO, cx | {"findings.general": 6}), level_of(NON_MONO, cx))
+
+
+def test_prove_finds_an_undetermined_major_that_looks_safer(tmp_path, run):
+    code, p = props(run, project(tmp_path, UND_MAJOR))
+    assert p["no-gap"]["proven"] and p["finding-monotone"]["proven"]
+    und = p["undetermined-as-found"]
+    assert code == 1 and not und["proven"], und
+    cx = counts(und["counterexample"])
+    # the counterexample holds the undetermined clause; settled as not found it is more severe
+    assert cx["findings.major_undetermined"] >= 1, cx
+    gone = cx | {"findings.major_undetermined": cx["findings.major_undetermined"] - 1,
+                 "findings.undetermined": max(0, cx["findings.undetermined"] - 1)}
+    found = gone | {"findings.major": cx["findings.major"] + 1}
+    assert worse(level_of(UND_MAJOR, cx), level_of(UND_MAJOR, gone)) or \
+        worse(level_of(UND_MAJOR, found), level_of(UND_MAJOR, gone))
+    code, line = text_line(run, project(tmp_path, UND_MAJOR, name="q"), "undetermined-as-found")
+    assert "counterexample" in line and "findings.major_undetermined = 1" in line, line
+
+
+def test_prove_all_proven_exits_0(tmp_path, run):
+    code, p = props(run, project(tmp_path, ALL_GOOD))
+    assert code == 0 and all(x["proven"] and x["combinations"] > 0 for x in p.values()), p
