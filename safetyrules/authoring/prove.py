@@ -156,8 +156,8 @@ def _no_gap(tt: _Table, role: str) -> PropertyResult:
     try:
         for a in tt.assignments():
             n += 1
-            known, _value = tt.output(a)
-            if not known:
+            known, value = tt.output(a)
+            if not known or (isinstance(value, (list, tuple)) and not value):  # a collect table's [] is no value
                 return _result("no-gap", role, t, _TEXT["no-gap"], n=n, cx=_facts(a),
                                detail=f"no row of '{t.id}' gives {t.output} a value")
     except _TooBig:
@@ -167,13 +167,21 @@ def _no_gap(tt: _Table, role: str) -> PropertyResult:
 
 
 def _rank(values: Sequence[Any], known: bool, value: Any) -> Optional[int]:
-    """Severity rank (0 = most severe), None when unknown or undeclared."""
-    if not known or value not in values:
+    """Severity rank (0 = most severe), None when unknown or undeclared.  A
+    ``collect`` table's list ranks as its most severe value (``[]`` is no level)."""
+    if not known:
+        return None
+    if isinstance(value, (list, tuple)):
+        ranks = [_rank(values, True, v) for v in value]
+        return None if not ranks or None in ranks else min(ranks)
+    if value not in values:
         return None
     return list(values).index(value)
 
 
 def _show(known: bool, value: Any) -> str:
+    if known and isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
     return str(value) if known else "unknown"
 
 

@@ -141,3 +141,46 @@ def test_prove_finds_an_undetermined_major_that_looks_safer(tmp_path, run):
 def test_prove_all_proven_exits_0(tmp_path, run):
     code, p = props(run, project(tmp_path, ALL_GOOD))
     assert code == 0 and all(x["proven"] and x["combinations"] > 0 for x in p.values()), p
+
+
+# -- prove: priority and collect level tables ---------------------------------------------------
+
+PRIO_GOOD = [("true", "blue"), ("findings.general > 0 or findings.undetermined > 0", "yellow"),
+             ("findings.major > 0 or findings.major_undetermined > 0", "red")]
+PRIO_BAD = [("findings.general < 3", "blue"), ("findings.general > 0 and findings.general < 3", "yellow"),
+            ("findings.major > 0", "red"), ("findings.general >= 3", "blue")]   # 2 -> 3 generals: yellow -> blue
+
+
+def test_prove_a_priority_level_table(tmp_path, run):
+    code, p = props(run, project(tmp_path, PRIO_GOOD, hit="priority"))
+    assert code == 0 and all(x["proven"] for x in p.values()), p
+    code, p = props(run, project(tmp_path, PRIO_BAD, hit="priority", name="bad"))
+    mono = p["finding-monotone"]
+    assert code == 1 and not mono["proven"] and p["no-gap"]["proven"]
+    cx = counts(mono["counterexample"])
+    more = [cx | {k: cx[k] + 1} for k in ("findings.major", "findings.general")]
+    assert any(worse(level_of(PRIO_BAD, m, "priority"), level_of(PRIO_BAD, cx, "priority")) for m in more), cx
+
+
+LIST_VOCAB = VOCAB + "  risk.levels: {type: list, values: [red, orange, yellow, blue]}\n"
+
+
+def collect_project(tmp_path, rows, name):
+    return write(tmp_path / name, {
+        "v.yaml": LIST_VOCAB, "s.yaml": STD, "lv.yaml": table(rows, output="risk.levels", hit="collect"),
+        "ruleset.yaml": 'kind: ruleset\nid: p\ninclude: ["*.yaml"]\ndecision: {level: risk.levels}\n'})
+
+
+def test_prove_a_collect_level_table_is_not_proven_vacuously(tmp_path, run):
+    # a collect table's level is a list: ranked by its most severe value, [] is no level
+    bad = [("findings.major > 0", "red"), ("findings.general > 2", "blue"),
+           ("findings.general > 0 and findings.general <= 2", "yellow"), ("findings.general == 0", "blue")]
+    code, p = props(run, collect_project(tmp_path, bad, "bad"))
+    assert code == 1 and not p["finding-monotone"]["proven"], p          # 2 -> 3 generals: [yellow] -> [blue]
+    assert p["finding-monotone"]["counterexample"]["findings.general"] == 2
+    gap = [("findings.major > 0", "red"), ("findings.general > 0", "yellow")]   # nothing found: []
+    code, p = props(run, collect_project(tmp_path, gap, "gap"))
+    assert code == 1 and not p["no-gap"]["proven"], p
+    good = [("findings.major > 0", "red"), ("findings.general > 0", "yellow"), ("true", "blue")]
+    code, p = props(run, collect_project(tmp_path, good, "good"))
+    assert code == 0, p
