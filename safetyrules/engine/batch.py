@@ -43,8 +43,8 @@ def _init_spawn(rebuild, day) -> None:
 
 
 def _decide_one(record: Any):
-    if record is None:
-        return None
+    # a None record is decided too (its error: "facts must be a mapping ...,
+    # got null"): it is no marker, since a YAML list may hold `- null`
     try:
         # only the compact result crosses processes; the parent builds the
         # Decision on its own layout (so it keeps its explanation)
@@ -69,8 +69,9 @@ def _chunks(records: Iterable[Any], size: int) -> Iterator[List[Any]]:
 def parallel_decisions(
     rules, records: Iterable[Any], day, jobs: int, chunksize: int = 256, start_method: Optional[str] = None
 ) -> Iterator[Any]:
-    """Decide ``records`` in ``jobs`` processes; yields a Decision, a
-    SafetyRulesError, or None (for a None record), in input order.
+    """Decide ``records`` in ``jobs`` processes; yields a Decision or the
+    SafetyRulesError of each record, in input order (a None record, like any
+    other that is no mapping, gives its error: it is no "skip" marker).
 
     ``start_method`` is ``"fork"`` (the default where the platform has it)
     or ``"spawn"``.
@@ -100,11 +101,9 @@ def parallel_decisions(
 
     def decisions(chunk, results):
         for rec, r in zip(chunk, results):
-            yield r if r is None or isinstance(r, SafetyRulesError) else make(layout, r, day).attach_entity(rec)
+            yield r if isinstance(r, SafetyRulesError) else make(layout, r, day).attach_entity(rec)
 
     def here(rec):
-        if rec is None:
-            return None
         try:
             return rules.compact(rec, day)[1]
         except SafetyRulesError as err:

@@ -1,0 +1,102 @@
+"""A fourth black-box audit of SPEC §5 (Python API), §6 (command line) and §7
+(the bundled core vocabulary), aimed at what test_spec_api_audit.py and
+tests/engine/test_spec567_audit3.py leave out.  The command line runs in this
+process (``safetyrules.cli.main.main``, what the console script calls) so the
+file stays fast."""
+
+import contextlib
+import datetime
+import io
+import json
+
+import pytest
+
+import safetyrules
+
+DAY = datetime.date(2024, 3, 1)
+
+VOCAB = """\
+kind: vocabulary
+id: v
+facts:
+  a: {type: bool, title: {zh: 甲, en: A}}
+  b: {type: bool}
+  n: {type: number, unit: m}
+  entity.id: {type: string}
+  risk.level: {type: enum, values: [red, orange, yellow, blue]}
+"""
+STD = """\
+kind: standard
+id: st
+version: "1"
+clauses:
+  - {id: c1, cite: A1, severity: major, title: {zh: 甲乙, en: A and B}, when: "a and n > 1"}
+  - {id: c2, cite: A2, severity: general, when: "b"}
+"""
+LEVEL = """\
+kind: table
+id: lvl
+output: risk.level
+rows:
+  - {when: "findings.major > 0 or findings.major_undetermined > 0", then: red}
+  - {when: "findings.general + findings.undetermined > 0", then: yellow}
+  - {when: "true", then: blue}
+"""
+
+
+@pytest.fixture(scope="module")
+def rdir(tmp_path_factory):
+    """A directory of rule files without ruleset.yaml (SPEC §6: loaded together)."""
+    d = tmp_path_factory.mktemp("audit4_rules")
+    for name, text in (("v.yaml", VOCAB), ("s.yaml", STD), ("t.yaml", LEVEL)):
+        (d / name).write_text(text, encoding="utf-8")
+    return str(d)
+
+
+def run_main(*argv):
+    """The command line in this process → (exit code, stdout, stderr)."""
+    from safetyrules.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse's own usage errors
+            code = exc.code
+    assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- §6: --jobs N answers what one process answers ---------------------------------------
+
+LIST_WITH_NULL = "- {a: true, n: 2}\n- null\n- {a: false, b: false}\n- 5\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_jobs_decide_a_null_entity_of_a_list_as_one_process_does(rdir, tmp_path, fmt):
+    """A YAML list holding `- null` is bad input for that entity (exit 2, the
+    others decided).  With `--jobs 2` the pool took the null record for its
+    own "nothing to decide" marker and the command ended with 'internal error:
+    AttributeError', exit 70."""
+    facts = tmp_path / "list.yaml"
+    facts.write_text(LIST_WITH_NULL, encoding="utf-8")
+    argv = ("evaluate", facts, "--rules", rdir, "--as-of", "2024-03-01", "--format", fmt)
+    serial = run_main(*argv)
+    assert serial[0] == 2 and f"{facts}:2:3: error:" in serial[2], serial
+    assert run_main(*argv, "--jobs", "2") == serial
+
+
+def test_evaluate_many_with_jobs_yields_the_error_of_a_null_entity(rdir, tmp_path):
+    """`rules.evaluate_many(path, jobs=2)` over a list holding null raised
+    AttributeError ('NoneType' object has no attribute 'at_line') instead of
+    yielding that entity's FactsError as a value, as jobs=1 does."""
+    facts = tmp_path / "list.yaml"
+    facts.write_text(LIST_WITH_NULL, encoding="utf-8")
+    rules = safetyrules.load(rdir)
+
+    def shown(results):
+        return [r.to_json() if isinstance(r, safetyrules.Decision) else (type(r).__name__, str(r)) for r in results]
+
+    serial = shown(rules.evaluate_many(str(facts), as_of=DAY))
+    assert [type(x) for x in serial] == [str, tuple, str, tuple]
+    assert shown(rules.evaluate_many(str(facts), as_of=DAY, jobs=2, chunksize=1)) == serial
