@@ -26,7 +26,7 @@ from .registry import LEVELS, Registry
 from .selection import classify, stratum_of
 
 __all__ = [
-    "new_seed", "commitment_of", "effective_seed", "pool_digest", "targets", "apportion", "unknown_ratio",
+    "new_seed", "commitment_of", "effective_seed", "pool_digest", "targets", "apportion", "unknown_ratio", "fixed_count", "quota_weights",
     "Manifest", "DrawResult", "draw_commit", "draw_run", "draw_verify", "manifest_from_dict",
 ]
 
@@ -83,6 +83,18 @@ def targets(counts: Sequence[Tuple[str, int, Optional[fractions.Fraction], Optio
         else:
             out.append(min(n, max(min_per_stratum, math.ceil(ratio * n))))
     return out
+
+
+def fixed_count(policy: Policy, stratum: str) -> Optional[int]:
+    """The policy's fixed count for a stratum (``counts``: by stratum name, else by its level), or None."""
+    counts = policy["counts"] or {}
+    return counts.get(stratum, counts.get(stratum.split("/", 1)[0]))
+
+
+def quota_weights(rows: Sequence[Tuple[str, int, Optional[fractions.Fraction], Optional[int]]]) -> List[fractions.Fraction]:
+    """The largest-remainder quotas' weights (§8.2): ``ratio × n``, or the
+    fixed count of a stratum drawn by count instead of by ratio."""
+    return [fractions.Fraction(min(fixed, n)) if fixed is not None else (ratio or 0) * n for _name, n, ratio, fixed in rows]
 
 
 def apportion(weights: Sequence[fractions.Fraction], caps: Sequence[int], budget: int) -> List[int]:
@@ -264,17 +276,16 @@ def draw_commit(
     rows = []
     for name in order:
         level = name.split("/", 1)[0]
+        fixed = fixed_count(policy, name)
         if level == "unknown":
             ratio = top
             warnings.append(Warning_("W-DRAW-UNKNOWN-STRATUM", f"{len(strata[name])} entities of unknown level are drawn at the highest ratio ({decimal_str(top) if top is not None else 'none'})", name))
         else:
             ratio = ratios.get(level)
-            if ratio is None:
+            if ratio is None and fixed is None:  # a fixed count is drawn without a ratio
                 warnings.append(Warning_("W-DRAW-NO-RATIO", f"no ratio for stratum {name}: nothing drawn from it", name))
-        rows.append((name, len(strata[name]), ratio, None))
+        rows.append((name, len(strata[name]), ratio, fixed))
     mins = int(policy["min_per_stratum"])
-    counts = policy["counts"] or {}
-    rows = [(name, n, r, counts.get(name, counts.get(name.split("/", 1)[0]))) for name, n, r, _ in rows]
     k = targets(rows, mins)
     if budget is None and policy["budget"] is not None:
         budget = int(policy["budget"])
@@ -282,8 +293,7 @@ def draw_commit(
     if budget is not None:
         want = sum(k)
         if want > budget:
-            weights = [(r[2] or 0) * r[1] for r in rows]
-            k2 = apportion(weights, k, budget)  # scaled down: no stratum above its own target
+            k2 = apportion(quota_weights(rows), k, budget)  # scaled down: no stratum above its own target
             budget_info = {"budget": budget, "binds": True, "before": want, "after": sum(k2)}
             warnings.append(Warning_("W-DRAW-BUDGET-BINDS", f"the targets ({want}) exceed the budget ({budget}): scaled by largest remainder"))
             k = k2

@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import attrs
 
 from .common import Result, SupervisionError, Warning_, decimal_str, loc_of, parse_ratio, sha256_hex
-from .draw import apportion, targets, unknown_ratio
+from .draw import apportion, fixed_count, quota_weights, targets, unknown_ratio
 from .inputs import Calendar, History
 from .policy import Policy
 from .registry import LEVELS, Registry
@@ -317,10 +317,11 @@ def plan(
     ratios, ratio_source, ratio_status = policy.ratios()
     top = unknown_ratio(ratios, list(strata))
     order = sorted(strata, key=lambda s: ((LEVELS.index(s.split("/")[0]) if s.split("/")[0] in LEVELS else 4), s))
-    trows = [(s, strata[s], top if s.split("/")[0] == "unknown" else ratios.get(s.split("/")[0]), None) for s in order]
+    # the targets draw commit computes: a fixed count (policy counts) instead of the ratio (§8.1 step 5)
+    trows = [(s, strata[s], top if s.split("/")[0] == "unknown" else ratios.get(s.split("/")[0]), fixed_count(policy, s)) for s in order]
     want = targets(trows, int(policy["min_per_stratum"]))
     binds = sum(want) > n_general
-    got = apportion([(r[2] or 0) * r[1] for r in trows], want, n_general) if binds else want  # scaled down: none above its target
+    got = apportion(quota_weights(trows), want, n_general) if binds else want  # scaled down: none above its target
     stratum_targets = [{"stratum": s, "n": n, "ratio": decimal_str(r) if r is not None else None, "wanted": w, "target": t} for (s, n, r, _), w, t in zip(trows, want, got)]
     active = sum(1 for r in rows if r["category"] != "excluded" or r["exclusion"] in ("EX-KEY", "EX-RECENT", "EX-CAP", "EX-POOL"))
     k_count = len(key_rows)

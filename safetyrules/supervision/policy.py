@@ -24,6 +24,7 @@ from .common import Condition, Result, SupervisionError, as_date, canonical, dig
 __all__ = ["Policy", "Param", "load_policy", "default_policy", "FREQUENCY_VISITS", "CAP_PROFILES"]
 
 FREQUENCY_VISITS = {"monthly": 12, "quarterly": 4, "semiannual": 2, "annual": 1}
+_LEVELS = ("red", "orange", "yellow", "blue")
 
 DEFAULT_KEY = (
     "risk.level in ['red', 'orange'] or entity.major_hazard_source or entity.high_risk_sector"
@@ -334,6 +335,41 @@ def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> N
         if isinstance(v, bool) or not isinstance(v, int) or v < least:
             more = f"{least} or more" if least else "0 or more"
             raise SupervisionError(f"{name} must be a whole number, {more}{' (or null)' if optional else ''}, got {v!r}", code="E-POLICY", **where(name))
+    # mapping parameters the commands index into (each crashed a command, or gave a negative target, before)
+    def whole(v, least=0):
+        return not isinstance(v, bool) and isinstance(v, int) and v >= least
+
+    def decimal(v):
+        try:
+            return not isinstance(v, bool) and fractions.Fraction(str(v)) >= 0
+        except (ValueError, ZeroDivisionError):
+            return False
+
+    counts = pol["counts"]
+    if not isinstance(counts, Mapping) or not all(isinstance(k, str) and k and whole(v) for k, v in counts.items()):
+        raise SupervisionError(f"counts maps a stratum to a whole number of entities, 0 or more, got {counts!r}", code="E-POLICY", **where("counts"))
+    v = pol["visits"]
+    if not isinstance(v, Mapping) or set(v) != set(FREQUENCY_VISITS) or not all(whole(x) for x in v.values()):
+        raise SupervisionError(f"visits gives a whole number of visits a year, 0 or more, for each of {', '.join(FREQUENCY_VISITS)}; got {v!r}",
+                               code="E-POLICY", **where("visits"))
+    q = pol["qualifications"]
+    if not isinstance(q, Mapping) or not all(isinstance(x, list) and all(isinstance(y, str) and y for y in x) for x in q.values()):
+        raise SupervisionError(f"qualifications maps a sector to a list of qualifications, got {q!r}", code="E-POLICY", **where("qualifications"))
+    gw = pol["grid_weights"]
+    gw_keys = set(DEFAULTS["grid_weights"][0])
+    if not isinstance(gw, Mapping) or set(gw) != gw_keys or not isinstance(gw["t_size"], Mapping) \
+            or not all(decimal(x) for x in gw["t_size"].values()) or not all(decimal(gw[k]) for k in gw_keys - {"t_size"}):
+        raise SupervisionError(f"grid_weights is {{t_size: {{scale: decimal}}, {', '.join(sorted(gw_keys - {'t_size'}))}}}, each 0 or more; got {gw!r}",
+                               code="E-POLICY", **where("grid_weights"))
+    uf = pol["utilisation_flags"]
+    if not isinstance(uf, Mapping) or set(uf) != set(DEFAULTS["utilisation_flags"][0]) or not all(decimal(x) for x in uf.values()):
+        raise SupervisionError(f"utilisation_flags is {{over, under, k}}, each a decimal 0 or more; got {uf!r}", code="E-POLICY", **where("utilisation_flags"))
+    if pol["grid_unknown_level"] not in _LEVELS:
+        raise SupervisionError(f"grid_unknown_level is one of {', '.join(_LEVELS)}, got {pol['grid_unknown_level']!r}", code="E-POLICY",
+                               **where("grid_unknown_level"))
+    default_days, day_rows = pol.day_rows()
+    if default_days < 1 or any(m < 1 for _, m in day_rows):
+        raise SupervisionError("days_per_visit: a visit takes a whole number of days, 1 or more", code="E-POLICY", **where("days_per_visit"))
     b = pol["blackout_months"]
     if not isinstance(b, list) or any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in b):
         raise SupervisionError(f"blackout_months is a list of months 1-12, got {b!r}", code="E-POLICY", **where("blackout_months"))
