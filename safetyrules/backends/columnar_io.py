@@ -107,7 +107,8 @@ def _kind(typ) -> str:
         return "date"
     if pa.types.is_timestamp(typ):
         return "timestamp"
-    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_list_view(typ):
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_list_view(typ) or \
+            pa.types.is_large_list_view(typ):
         return "list"
     return str(typ)
 
@@ -219,6 +220,14 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
         return arr
     if t == "date":
         if kind == "date":
+            if pa.types.is_date64(arr.type):
+                # milliseconds: a value within a day is a date and time (the
+                # cast would raise ArrowInvalid)
+                ms = arr.cast(pa.int64())
+                fail(pc.not_equal(pc.multiply(pc.divide(ms, 86_400_000), 86_400_000), ms),
+                     lambda i: "must be a date, not a date and time, got "
+                     f"{_show(ms.cast(pa.timestamp('ms')), i)}")
+                return ms.cast(pa.timestamp("ms")).cast(pa.date32())
             return arr.cast(pa.date32())
         if kind == "timestamp":
             if arr.type.tz is not None:
@@ -282,7 +291,13 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
     target = arrow_type(spec)
     if kind != "list":
         raise _bad(name, None, f"must be a list of items (list<struct>), not {arr.type}")
-    if not isinstance(arr, pa.ListArray):
+    if pa.types.is_list_view(arr.type) or pa.types.is_large_list_view(arr.type):
+        # pyarrow's cast of a list view to a list makes an invalid array: the
+        # items in row order (list_flatten follows the views) and their offsets
+        lengths = pc.list_value_length(arr).fill_null(0).to_numpy(zero_copy_only=False)
+        offs = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), pa.int32())
+        arr = pa.ListArray.from_arrays(offs, pc.list_flatten(arr), mask=pc.is_null(arr) if arr.null_count else None)
+    elif not isinstance(arr, pa.ListArray):
         arr = arr.cast(pa.list_(arr.type.value_type))
     offsets = arr.offsets  # int32, as sliced (no copy)
     clean = len(offsets) > 0
@@ -573,6 +588,9 @@ def read_table(data, vocabulary: Mapping[str, FactSpec], first_row: int = 0) -> 
     counts from ``first_row`` (``data`` a batch of a larger input)."""
     pa = require("pyarrow")
     raw = to_arrow(data, vocabulary)
+    labels = _pandas_row_labels(raw.schema)
+    if labels:
+        raw = raw.drop_columns(labels)
     rows = (lambda i: first_row + i) if first_row else None
     names = raw.column_names
     seen = set()
@@ -631,6 +649,26 @@ def read_table(data, vocabulary: Mapping[str, FactSpec], first_row: int = 0) -> 
             cols.append(pa.nulls(nrows, arrow_type(spec)))
         out_names.append(name)
     return pa.Table.from_arrays(cols, names=out_names), has_id
+
+
+def _pandas_row_labels(schema) -> List[str]:
+    """The columns of an Arrow schema that hold a pandas frame's unnamed index
+    (``__index_level_0__``, as ``DataFrame.to_parquet`` and
+    ``pa.Table.from_pandas`` store an index that is not a range): only row
+    labels, as the frame's own index is (:func:`_from_pandas`).  A named
+    index is a column of facts, as it is for the frame."""
+    import re
+
+    meta = schema.metadata or {}
+    text = meta.get(b"pandas")
+    if not text:
+        return []
+    try:
+        index = json.loads(text).get("index_columns") or []
+    except (ValueError, AttributeError, TypeError):
+        return []
+    names = set(schema.names)
+    return [n for n in index if isinstance(n, str) and n in names and re.fullmatch(r"__index_level_\d+__", n)]
 
 
 #: from this many rows the columns are checked in parallel

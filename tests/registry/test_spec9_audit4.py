@@ -1,0 +1,197 @@
+"""A fourth black-box audit of SPEC §9 (registry evaluation): the input-type
+matrix.  Each input kind a user may hand ``rules.evaluate_table`` (pandas
+dtypes, Arrow types, polars dtypes, files) is checked against
+``rules.evaluate`` of the same row on every local backend, and a few on
+Spark; wrong inputs must be a ``FactsError`` naming the column and the first
+bad row."""
+
+import datetime
+import decimal
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import safetyrules
+from safetyrules import FactsError
+
+DAY = datetime.date(2024, 3, 1)
+LOCAL = ("python", "duckdb", "polars")
+D = datetime.date
+
+FILES = {
+    "v.yaml": """\
+kind: vocabulary
+id: v
+facts:
+  entity.id: {type: string}
+  entity.sector: {type: enum, values: [metallurgy, machinery, other]}
+  entity.activities: {type: list, values: [metallurgy, machinery, other]}
+  n: {type: integer, min: 0, max: 1000}
+  m: {type: integer}
+  w: {type: number}
+  p: {type: bool}
+  d: {type: date}
+  s: {type: string}
+  big: {type: bool}
+  cranes: {type: list, item: {age: {type: integer}, ok: {type: bool}}}
+  level: {type: enum, values: [red, yellow, blue]}
+""",
+    "t.yaml": """\
+kind: table
+id: t
+output: big
+rows:
+  - {when: "n >= 100", then: true}
+  - {when: "n < 100", then: false}
+""",
+    "s.yaml": """\
+kind: standard
+id: s
+version: "1"
+clauses:
+  - {id: a, cite: A, severity: major, when: "big and p"}
+  - {id: b, cite: B, severity: general, when: "w > 2.5"}
+  - {id: c, cite: C, severity: general, when: "d < 2020-01-01"}
+  - {id: e, cite: E, severity: general, when: "s == 'x'"}
+  - {id: f, cite: F, severity: general, when: "any(c in cranes: c.age > 10 and not c.ok)"}
+  - {id: g, cite: G, severity: general, when: "'machinery' in entity.activities"}
+  - {id: h, cite: H, severity: general, when: "m > 5"}
+  - {id: k, cite: K, severity: general, when: "entity.sector == 'metallurgy'"}
+""",
+    "g.yaml": """\
+kind: table
+id: g
+output: level
+rows:
+  - {when: "findings.major > 0", then: red}
+  - {when: "findings.major_undetermined > 0", then: red}
+  - {when: "findings.general + findings.undetermined > 0", then: yellow}
+  - {when: "true", then: blue}
+""",
+    "ruleset.yaml": """\
+kind: ruleset
+id: audit4
+include: [v.yaml, t.yaml, s.yaml, g.yaml]
+decision: {level: level}
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory):
+    d = tmp_path_factory.mktemp("spec9d")
+    for name, text in FILES.items():
+        (d / name).write_text(text, encoding="utf-8")
+    return safetyrules.load(str(d))
+
+
+def expected(rules, rows):
+    out = []
+    for r in rows:
+        d = rules.evaluate({k: v for k, v in r.items() if v is not None}, as_of=DAY)
+        out.append({
+            "level": d.level, "tier": d.tier, "inspection": d.inspection, "major_hazard": d.major_hazard,
+            "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
+            "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined),
+        })
+    return out
+
+
+def graded(rules, data, backend, **kw):
+    out = rules.evaluate_table(data, backend=backend, as_of=DAY, **kw)
+    ids = out.column("entity.id").to_pylist() if "entity.id" in out.column_names else None
+    rows = (out.drop_columns(["entity.id"]) if ids is not None else out).to_pylist()
+    return rows, ids
+
+
+def assert_error(rules, data, backend, fact, row):
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(data, backend=backend, as_of=DAY)
+    assert info.value.fact == fact, str(info.value)
+    assert getattr(info.value, "row", None) == row, str(info.value)
+    return info.value
+
+
+# -- mismatches found in this round ----------------------------------------------
+
+# "data is a pyarrow.Table, a polars or pandas DataFrame, or a path to a .parquet
+# ... file"; "an unnamed index is only row labels" (docs/registry.md): a pandas
+# frame filtered and saved with to_parquet (or given as pa.Table.from_pandas)
+# carries its unnamed index as '__index_level_0__', refused as an unknown fact
+# though the same frame, given itself, was graded
+
+def _filtered_frame():
+    df = pd.DataFrame({"entity.id": ["a", "b", "c", "d"], "m": [6, 9, 1, 7]})
+    return df[df["m"] != 9]  # index [0, 2, 3]: not a range, so pandas stores it
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+@pytest.mark.parametrize("how", ["to_parquet", "from_pandas"])
+def test_a_filtered_pandas_frame_as_parquet_or_arrow_grades_as_the_frame(rules, backend, how, tmp_path):
+    df = _filtered_frame()
+    if how == "to_parquet":
+        data = tmp_path / "r.parquet"
+        df.to_parquet(data)
+        assert "__index_level_0__" in pq.ParquetFile(data).schema_arrow.names
+    else:
+        data = pa.Table.from_pandas(df)
+    rows, ids = graded(rules, data, backend)
+    assert ids == ["a", "c", "d"]
+    assert rows == expected(rules, [{"m": 6}, {"m": 1}, {"m": 7}])
+    assert graded(rules, df, backend) == (rows, ids)
+
+
+def test_a_column_named_like_a_pandas_index_but_not_one_is_still_refused(rules):
+    """Only the index columns the pandas metadata names are row labels."""
+    with pytest.raises(FactsError) as info:
+        rules.evaluate_table(pa.table({"__index_level_0__": [1, 2]}), backend="duckdb", as_of=DAY)
+    assert info.value.fact == "__index_level_0__"
+
+
+# "a value the fact cannot take ... is a FactsError naming the column (and, for a
+# value, the first bad row)": a date64 holding a time of day was a raw ArrowInvalid
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_date64_value_with_a_time_of_day_is_a_facts_error_naming_the_row(rules, backend):
+    day = 86_400_000
+    arr = pa.array([day, None, 2 * day + 1], pa.int64()).cast(pa.date64())
+    err = assert_error(rules, pa.table({"d": arr}), backend, "d", 2)
+    assert "date and time" in str(err)
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_date64_column_at_midnight_decides_as_evaluate(rules, backend):
+    arr = pa.array([D(2019, 1, 1), None, D(1969, 12, 31)], pa.date32()).cast(pa.date64())
+    rows, _ = graded(rules, pa.table({"d": arr}), backend)
+    assert rows == expected(rules, [{"d": D(2019, 1, 1)}, {}, {"d": D(1969, 12, 31)}])
+
+
+# "a list fact is a list<struct> column": a list_view<struct> column (Arrow's
+# list view layout) went through pyarrow's cast to list, which makes an invalid
+# array: a raw ArrowInvalid
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_list_view_columns_decide_as_list_columns(rules, backend):
+    items = pa.struct([("age", pa.int64()), ("ok", pa.bool_())])
+    cranes = [[{"age": 20, "ok": False}], None, [], [{"age": 3, "ok": True}, {"age": 30, "ok": None}]]
+    acts = [["machinery"], None, [], ["other", "machinery"]]
+    table = pa.table({
+        "cranes": pa.array(cranes, pa.list_view(items)),
+        "entity.activities": pa.array(acts, pa.large_list_view(pa.string())),
+    })
+    rows, _ = graded(rules, table, backend)
+    want = [{"cranes": c, "entity.activities": a} for c, a in zip(cranes, acts)]
+    assert rows == expected(rules, [{k: v for k, v in r.items() if v is not None} for r in want])
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_bad_item_of_a_list_view_column_names_its_row(rules, backend):
+    items = pa.struct([("age", pa.float64())])
+    col = pa.array([[{"age": 1.0}], None, [{"age": 2.0}, {"age": 2.5}]], pa.list_view(items))
+    assert_error(rules, pa.table({"cranes": col}), backend, "cranes[].age", 2)
