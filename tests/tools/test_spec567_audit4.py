@@ -100,3 +100,39 @@ def test_evaluate_many_with_jobs_yields_the_error_of_a_null_entity(rdir, tmp_pat
     serial = shown(rules.evaluate_many(str(facts), as_of=DAY))
     assert [type(x) for x in serial] == [str, tuple, str, tuple]
     assert shown(rules.evaluate_many(str(facts), as_of=DAY, jobs=2, chunksize=1)) == serial
+
+
+# -- §7: the bundled grading never reports an entity safer because facts are missing -------------
+
+GOLDEN = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "golden-decisions.jsonl.gz"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cn.mem.order10.metallurgy routes a building_materials/machinery/light_industry/textiles/"
+    "tobacco/trade entity with `known(metallurgy.blast_furnace.present) and ...`: an unknown furnace "
+    "is read as 'no furnace', so the standard contributes nothing (a documented project choice in "
+    "standards/industry/mem-order10-metallurgy.yaml that contradicts SPEC §7 and docs/grading.md; "
+    "the Kleene form would turn 12 of the 700 golden decisions red: the lead's call)"))
+def test_an_unknown_blast_furnace_never_grades_a_trade_entity_lower():
+    """A trade entity (the golden corpus's first, a cold store, as of 2024)
+    with a blast furnace and a rest room in the lifting bay is red (Art. 4 (1)
+    found).  Leaving the furnace unknown must not make it orange with nothing
+    left to ask (`missing` empty, level_range orange..orange): SPEC §7, the
+    bundled grading "never report[s] an entity as safer because facts are
+    missing"."""
+    import copy
+    import gzip
+
+    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
+        facts = json.loads(fh.readline())["facts"]
+    assert facts["entity"]["sector"] == "trade"
+    rules = safetyrules.load()
+    known = copy.deepcopy(facts)
+    known["metallurgy"] = {"blast_furnace": {"present": True},
+                           "rooms": [{"name": "休息室", "kind": "rest", "in_lifting_bay": True}]}
+    full = rules.evaluate(known, as_of=DAY)
+    assert full.level == "red" and "art4.1" in [f.clause for f in full.findings]
+    unknown = copy.deepcopy(known)
+    del unknown["metallurgy"]["blast_furnace"]
+    d = rules.evaluate(unknown, as_of=DAY)
+    assert d.level in ("red", None), (d.level, d.missing)
