@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -381,7 +382,39 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
     return pa.ListArray.from_arrays(offsets, struct, type=target, mask=mask if arr.null_count else None)
 
 
-def _from_pandas(df):
+def _pandas_dates(values: List[Any], name: str):
+    """An object column of a date fact holding ``datetime.date`` values and
+    ISO text (which pyarrow cannot make one column of): each value as the
+    per-record engine takes it, an error naming the first bad row."""
+    pa = require("pyarrow")
+    import numpy as np
+    import pandas as pd
+
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, np.datetime64):
+            v = pd.Timestamp(v)
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+            out.append(None)
+        elif isinstance(v, datetime.datetime):
+            if v.tzinfo is not None:
+                raise _bad(name, i, f"must be a date, not a date and time with a time zone, got {v!r}")
+            if v.time() != datetime.time(0):
+                raise _bad(name, i, f"must be a date, not a date and time, got {v!r}")
+            out.append(v.date())
+        elif isinstance(v, datetime.date):
+            out.append(v)
+        elif isinstance(v, str):
+            try:
+                out.append(datetime.date.fromisoformat(v))
+            except ValueError:
+                raise _bad(name, i, f"must be a date like 2024-03-01, got {v!r}") from None
+        else:
+            raise _bad(name, i, f"must be a date like 2024-03-01, got {v!r}")
+    return pa.array(out, pa.date32())
+
+
+def _from_pandas(df, vocabulary: Optional[Mapping[str, FactSpec]] = None):
     pa = require("pyarrow")
     names = list(df.index.names)
     if all(isinstance(n, str) for n in names) and not set(names) & set(map(str, df.columns)):
@@ -402,13 +435,26 @@ def _from_pandas(df):
                 if isinstance(v, int) and not isinstance(v, bool) and not -(1 << 63) <= v < (1 << 63):
                     raise _bad(str(col), i, "holds a number too large for a 64-bit column") from None
         raise FactsError("cannot read the DataFrame: a number too large for a 64-bit column") from None
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        # a mixed object column: find which one
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        # a mixed object column (or one Arrow has no type for): find which one;
+        # a date fact's column of dates and ISO text is read value by value
+        dates = {}
         for col in df.columns:
             try:
                 pa.array(df[col], from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                raise _bad(str(col), None, f"values of mixed types ({exc})") from None
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as one:
+                spec = (vocabulary or {}).get(str(col))
+                if spec is not None and spec.type == "date" and df[col].dtype == object:
+                    dates[col] = _pandas_dates(df[col].tolist(), str(col))
+                    continue
+                why = "values of mixed types" if isinstance(one, (pa.ArrowInvalid, pa.ArrowTypeError)) \
+                    else f"has a type no column holds ({df[col].dtype})"
+                raise _bad(str(col), None, f"{why} ({one})") from None
+        if dates:
+            rest = _from_pandas(df.drop(columns=list(dates)), vocabulary)
+            names = [str(c) for c in df.columns]
+            cols = [dates[c] if c in dates else rest.column(str(c)) for c in df.columns]
+            return pa.Table.from_arrays(cols, names=names)
         raise FactsError(f"cannot read the DataFrame: {exc}") from None
 
 
@@ -425,9 +471,18 @@ def to_arrow(data, vocabulary: Mapping[str, FactSpec]):
     if mod == "polars":
         if hasattr(data, "collect") and not hasattr(data, "to_arrow"):
             data = data.collect()
-        return data.to_arrow()
+        try:
+            return data.to_arrow()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            # a dtype pyarrow cannot import (polars' Int128): name the column
+            for name in data.columns:
+                try:
+                    data.select(name).to_arrow()
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                    raise _bad(name, None, f"has a type no column holds ({data.schema[name]}: {exc})") from None
+            raise FactsError(f"cannot read the DataFrame: {exc}") from None
     if mod == "pandas":
-        return _from_pandas(data)
+        return _from_pandas(data, vocabulary)
     raise FactsError(
         f"registry data must be a pyarrow Table, a polars or pandas DataFrame or a path, got {type(data).__name__}"
     )

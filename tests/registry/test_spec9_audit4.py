@@ -195,3 +195,39 @@ def test_a_bad_item_of_a_list_view_column_names_its_row(rules, backend):
     items = pa.struct([("age", pa.float64())])
     col = pa.array([[{"age": 1.0}], None, [{"age": 2.0}, {"age": 2.5}]], pa.list_view(items))
     assert_error(rules, pa.table({"cranes": col}), backend, "cranes[].age", 2)
+# "Date facts take ISO 8601 strings (2024-03-01) as well as datetime.date values"
+# (SPEC §2): a pandas object column holding both was refused as "values of
+# mixed types ... cannot be converted to int"
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_pandas_object_column_of_dates_and_iso_text_decides_as_evaluate(rules, backend):
+    values = [D(2019, 1, 1), "2021-05-05", None, np.nan, pd.Timestamp("2018-02-03"), "2019-12-31", pd.NaT,
+              np.datetime64("2017-01-02")]
+    df = pd.DataFrame({"d": pd.Series(values, dtype=object)})
+    rows, _ = graded(rules, df, backend)
+    want = [{"d": D(2019, 1, 1)}, {"d": "2021-05-05"}, {}, {}, {"d": D(2018, 2, 3)}, {"d": "2019-12-31"}, {},
+            {"d": D(2017, 1, 2)}]
+    assert rows == expected(rules, want)
+
+
+@pytest.mark.parametrize("value, words", [("2019-02-30", "like 2024-03-01"), (3, "like 2024-03-01"),
+                                          (pd.Timestamp("2019-01-01 10:00"), "date and time")])
+def test_a_bad_value_in_a_mixed_date_column_names_the_column_and_row(rules, value, words):
+    df = pd.DataFrame({"d": pd.Series([D(2019, 1, 1), "2021-05-05", value], dtype=object)})
+    err = assert_error(rules, df, "duckdb", "d", 2)
+    assert words in str(err)
+
+
+# "FactsError naming the column": a pandas column pyarrow has no type for, or a
+# polars Int128 column pyarrow cannot import, raised a raw Arrow error
+
+def test_a_pandas_column_arrow_cannot_convert_is_a_facts_error(rules):
+    df = pd.DataFrame({"m": [1, 2], "w": [1 + 2j, 2]})
+    err = assert_error(rules, df, "duckdb", "w", None)
+    assert "column 'w'" in str(err)
+
+
+@pytest.mark.skipif(not hasattr(pl, "Int128"), reason="this polars has no Int128")
+def test_a_polars_column_arrow_cannot_import_is_a_facts_error(rules):
+    df = pl.DataFrame({"n": [1, 2], "m": pl.Series([1, None], dtype=pl.Int128)})
+    assert_error(rules, df, "duckdb", "m", None)
