@@ -231,3 +231,135 @@ def test_a_pandas_column_arrow_cannot_convert_is_a_facts_error(rules):
 def test_a_polars_column_arrow_cannot_import_is_a_facts_error(rules):
     df = pl.DataFrame({"n": [1, 2], "m": pl.Series([1, None], dtype=pl.Int128)})
     assert_error(rules, df, "duckdb", "m", None)
+
+
+# -- what held: the input matrix, every local backend against rules.evaluate -----
+
+SEC = ["metallurgy", None, "other", "machinery"]
+SEC_ROWS = [{"entity.sector": s} for s in SEC]
+DATES = [D(2019, 1, 1), None, D(2021, 5, 5), D(1969, 7, 20)]
+DATE_ROWS = [{"d": x} for x in DATES]
+NUM_ROWS = [{"n": 100, "m": 6, "w": 3}, {"m": 1, "w": 2}, {"n": 5}, {"n": 0, "m": 0, "w": 0}]
+ITEMS = pa.struct([("age", pa.int64()), ("ok", pa.bool_())])
+CRANES = [[{"age": 20, "ok": False}], None, [], [{"age": None, "ok": True}, {"age": 11, "ok": None}]]
+CRANE_ROWS = [{"cranes": c} for c in CRANES]
+
+
+def _nums(typ):
+    cols = {k: [r.get(k) for r in NUM_ROWS] for k in ("n", "m", "w")}
+    return pa.table({k: pa.array(v, typ) for k, v in cols.items()})
+
+
+MATRIX = {
+    # pandas
+    "pd-object-none-nan": (lambda: pd.DataFrame({
+        "n": [150, None, 50], "p": pd.Series([True, None, False], dtype=object), "w": [3.0, np.nan, 1.0],
+        "s": pd.Series(["x", np.nan, None], dtype=object), "d": pd.Series([D(2019, 1, 1), None, pd.NaT], dtype=object)}),
+        [{"n": 150, "p": True, "w": 3.0, "s": "x", "d": D(2019, 1, 1)}, {}, {"n": 50, "p": False, "w": 1.0}]),
+    "pd-nullable": (lambda: pd.DataFrame({
+        "n": pd.array([150, None, 50], dtype="Int64"), "p": pd.array([True, None, False], dtype="boolean"),
+        "w": pd.array([3.0, None, 1.0], dtype="Float64"), "s": pd.array(["x", None, None], dtype="string[python]"),
+        "entity.sector": pd.array(["metallurgy", None, "other"], dtype="string[pyarrow]")}),
+        [{"n": 150, "p": True, "w": 3.0, "s": "x", "entity.sector": "metallurgy"}, {},
+         {"n": 50, "p": False, "w": 1.0, "entity.sector": "other"}]),
+    "pd-category": (lambda: pd.DataFrame({"entity.sector": pd.Categorical(SEC, categories=["other", "metallurgy",
+                                                                                           "machinery", "unused"])}),
+                    SEC_ROWS),
+    "pd-datetime64-us": (lambda: pd.DataFrame({"d": pd.Series(pd.to_datetime([str(x) if x else None for x in DATES]))
+                                              .astype("datetime64[us]")}), DATE_ROWS),
+    "pd-iso-text": (lambda: pd.DataFrame({"d": [x.isoformat() if x else None for x in DATES]}), DATE_ROWS),
+    "pd-integral-float": (lambda: pd.DataFrame({"m": [3.0, np.nan, 7.0]}), [{"m": 3}, {}, {"m": 7}]),
+    "pd-range-index-10": (lambda: pd.DataFrame({"m": [3, 9, 7]}, index=pd.RangeIndex(10, 13)),
+                          [{"m": 3}, {"m": 9}, {"m": 7}]),
+    "pd-string-index": (lambda: pd.DataFrame({"m": [3, 9, 7]}, index=["z", "y", "x"]), [{"m": 3}, {"m": 9}, {"m": 7}]),
+    "pd-numpy-scalars": (lambda: pd.DataFrame({"m": [np.int64(3), np.int32(9), None],
+                                               "w": [np.float32(2.75), np.float64(1.0), None]}, dtype=object),
+                         [{"m": 3, "w": 2.75}, {"m": 9, "w": 1.0}, {}]),
+    "pd-list-of-dicts": (lambda: pd.DataFrame({"cranes": [[{"age": 20.0, "ok": False}], None, [{"age": np.nan}],
+                                                         [{"ok": None, "age": None}]]}),
+                         [{"cranes": [{"age": 20, "ok": False}]}, {}, {"cranes": [{}]}, {"cranes": [{}]}]),
+    # pyarrow
+    "pa-dictionary": (lambda: pa.table({"entity.sector": pa.array(SEC).dictionary_encode()}), SEC_ROWS),
+    "pa-large-string": (lambda: pa.table({"entity.sector": pa.array(SEC, pa.large_string())}), SEC_ROWS),
+    "pa-string-view": (lambda: pa.table({"entity.sector": pa.array(SEC, pa.string_view())}), SEC_ROWS),
+    "pa-dict-large-int8": (lambda: pa.table({"entity.sector": pa.DictionaryArray.from_arrays(
+        pa.array([0, None, 1, 0], pa.int8()), pa.array(["metallurgy", "other"], pa.large_string()))}),
+        [{"entity.sector": s} for s in ["metallurgy", None, "other", "metallurgy"]]),
+    "pa-chunked": (lambda: pa.table({
+        "n": pa.chunked_array([pa.array([150, None]), pa.array([], pa.int64()), pa.array([50, 3])]),
+        "entity.sector": pa.chunked_array([pa.array(["metallurgy", None]).dictionary_encode(),
+                                           pa.array([], pa.string()).dictionary_encode(),
+                                           pa.array(["other", "machinery"]).dictionary_encode()])}),
+        [{"n": 150, "entity.sector": "metallurgy"}, {}, {"n": 50, "entity.sector": "other"},
+         {"n": 3, "entity.sector": "machinery"}]),
+    "pa-int8": (lambda: _nums(pa.int8()), NUM_ROWS),
+    "pa-int16": (lambda: _nums(pa.int16()), NUM_ROWS),
+    "pa-uint32": (lambda: _nums(pa.uint32()), NUM_ROWS),
+    "pa-float32": (lambda: _nums(pa.float32()), NUM_ROWS),
+    "pa-date64": (lambda: pa.table({"d": pa.array(DATES, pa.date32()).cast(pa.date64())}), DATE_ROWS),
+    "pa-timestamp-ns": (lambda: pa.table({"d": pa.array(DATES, pa.date32()).cast(pa.timestamp("ns"))}), DATE_ROWS),
+    "pa-timestamp-s": (lambda: pa.table({"d": pa.array(DATES, pa.date32()).cast(pa.timestamp("s"))}), DATE_ROWS),
+    "pa-list-missing-field": (lambda: pa.table({"cranes": pa.array([[{"age": 20}], None, []],
+                                                                  pa.list_(pa.struct([("age", pa.int32())])))}),
+                              [{"cranes": [{"age": 20}]}, {}, {"cranes": []}]),
+    "pa-large-list": (lambda: pa.table({"cranes": pa.array(CRANES, pa.large_list(ITEMS)),
+                                        "entity.activities": pa.array([["machinery"], None, [], ["other"]],
+                                                                      pa.large_list(pa.large_string()))}),
+                      [dict(r, **({"entity.activities": a} if a is not None else {}))
+                       for r, a in zip(CRANE_ROWS, [["machinery"], None, [], ["other"]])]),
+    "pa-null-type": (lambda: pa.table({k: pa.nulls(2) for k in ("n", "p", "d", "s", "cranes", "entity.activities",
+                                                                "entity.sector")}), [{}, {}]),
+    # polars
+    "pl-categorical": (lambda: pl.DataFrame({"entity.sector": pl.Series(SEC, dtype=pl.Categorical)}), SEC_ROWS),
+    "pl-enum": (lambda: pl.DataFrame({"entity.sector": pl.Series(SEC, dtype=pl.Enum(["machinery", "other",
+                                                                                     "metallurgy", "unused"]))}),
+                SEC_ROWS),
+    "pl-int8": (lambda: pl.from_arrow(_nums(pa.int8())), NUM_ROWS),
+    "pl-uint64": (lambda: pl.from_arrow(_nums(pa.uint64())), NUM_ROWS),
+    "pl-date": (lambda: pl.DataFrame({"d": pl.Series(DATES, dtype=pl.Date)}), DATE_ROWS),
+    "pl-datetime-ms": (lambda: pl.DataFrame({"d": pl.Series(DATES, dtype=pl.Date).cast(pl.Datetime("ms"))}), DATE_ROWS),
+    "pl-list-struct": (lambda: pl.DataFrame({"cranes": CRANES}), CRANE_ROWS),
+    "pl-lazy": (lambda: pl.DataFrame({"n": [150, 50], "p": [True, True]}).lazy(),
+                [{"n": 150, "p": True}, {"n": 50, "p": True}]),
+    "pl-null": (lambda: pl.DataFrame({"n": pl.Series([None, None], dtype=pl.Null),
+                                      "cranes": pl.Series([None, None], dtype=pl.Null)}), [{}, {}]),
+}
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+@pytest.mark.parametrize("case", sorted(MATRIX))
+def test_the_input_matrix_decides_as_evaluate(rules, case, backend):
+    make, rows = MATRIX[case]
+    got, _ = graded(rules, make(), backend)
+    assert got == expected(rules, rows)
+
+
+def _bad_inputs():
+    chunks = lambda *parts: pa.chunked_array([pa.array(p) for p in parts])  # noqa: E731
+    return {
+        "chunked-bound": (pa.table({"n": chunks([150, None], [50, 3000])}), "n", 3),
+        "chunked-dict-enum": (pa.table({"entity.sector": pa.chunked_array(
+            [pa.array(x).dictionary_encode() for x in (["other"], ["other", "mars"])])}), "entity.sector", 2),
+        "pl-enum-outside-values": (pl.DataFrame({"entity.sector": pl.Series(["other", "mars"], dtype=pl.Enum(
+            ["other", "mars"]))}), "entity.sector", 1),
+        "pd-category-outside-values": (pd.DataFrame({"entity.sector": pd.Categorical(["other", None, "mars"])}),
+                                       "entity.sector", 2),
+        "pd-3.5": (pd.DataFrame({"n": [3.0, np.nan, 3.5, 4.5]}, index=pd.RangeIndex(10, 14)), "n", 2),
+        "int8-below-min": (pa.table({"n": pa.array([1, -1], pa.int8())}), "n", 1),
+        "timestamp-with-time": (pa.table({"d": pa.array([datetime.datetime(2019, 1, 1),
+                                                         datetime.datetime(2019, 1, 1, 0, 0, 0, 1)],
+                                                        pa.timestamp("ns"))}), "d", 1),
+        "chunked-list-item": (pa.table({"cranes": pa.chunked_array([
+            pa.array([[{"age": 1.0}]], pa.list_(pa.struct([("age", pa.float64())]))),
+            pa.array([None, [{"age": 2.0}, {"age": 3.5}]], pa.list_(pa.struct([("age", pa.float64())])))])}),
+            "cranes[].age", 2),
+        "activities-outside-values": (pa.table({"entity.activities": pa.array([["other"], [], ["mars"]])}),
+                                      "entity.activities", 2),
+    }
+
+
+@pytest.mark.parametrize("backend", LOCAL)
+@pytest.mark.parametrize("case", sorted(_bad_inputs()))
+def test_bad_values_name_the_column_and_first_bad_row(rules, case, backend):
+    data, fact, row = _bad_inputs()[case]
+    assert_error(rules, data, backend, fact, row)
