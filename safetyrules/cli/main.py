@@ -80,9 +80,9 @@ class _Progress:
 
 
 def _is_stream(path: str) -> bool:
-    from safetyrules.engine.facts import STREAM_SUFFIXES
+    from safetyrules.engine.reader import is_stream
 
-    return path == "-" or path.endswith(STREAM_SUFFIXES)
+    return is_stream(path)
 
 
 def _locate_fact(doc_values, fact: Optional[str]):
@@ -108,7 +108,7 @@ def _entities(paths: Sequence[str]) -> Iterator[Tuple[str, Any, Optional[SafetyR
             # a whole YAML/JSON file that holds no mapping (nor a list of them)
             if error is None and not isinstance(e.facts, (dict, list)):
                 error = _not_a_mapping(e.label, e.facts, e.positions)
-            elif isinstance(error, FactsError) and e.label.endswith(".json") and _blank(e.label):
+            elif isinstance(error, FactsError) and e.label.lower().endswith(".json") and _blank(e.label):
                 error = _not_a_mapping(e.label, None, None)  # not "JSON: Expecting value"
         positions = e.positions if e.text is None else _LinePositions(e.text)
         yield e.label, (None if error is not None else (e.facts, positions, e.prefix)), error, e.line
@@ -334,7 +334,7 @@ def _with_position(label: str, err: SafetyRulesError, values, prefix) -> SafetyR
             else:
                 err.path = label
             return err
-        if values is None and file.endswith(".json") and not _is_stream(file):
+        if values is None and file.lower().endswith(".json") and not _is_stream(file):
             values = _json_positions(file)
         if values is not None:
             fact = err.fact

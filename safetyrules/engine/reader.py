@@ -38,6 +38,7 @@ from safetyrules.limits import MAX_FACT_DEPTH, MAX_INT_DIGITS, int_digits_ok
 __all__ = [
     "Entity",
     "STREAM_SUFFIXES",
+    "is_stream",
     "iter_entities",
     "iter_jsonl_bytes",
     "line_positions",
@@ -455,7 +456,7 @@ def read_facts_file(path: str, raw: Optional[bytes] = None):
     if raw.startswith(_BOM):
         raw = raw[3:]
     text = _decode(raw, path=path, line=None)
-    if path.endswith(".json"):
+    if path.lower().endswith(".json"):  # FACTS.JSON too
         return parse_json(text, path=path), None
     try:
         doc = load_yaml(text, path)
@@ -466,6 +467,12 @@ def read_facts_file(path: str, raw: Optional[bytes] = None):
     if ("\\u" in text or "\\U" in text) and _has_surrogate(doc.data):
         raise FactsError("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", path=path, code="E-ENCODING")
     return doc.data, doc.values
+
+
+def is_stream(path: str) -> bool:
+    """Whether ``path`` is read as JSON Lines: ``-`` (stdin), or a name
+    ending in ``.jsonl`` / ``.ndjson`` in any case (``EXPORT.JSONL``)."""
+    return path == "-" or path.lower().endswith(STREAM_SUFFIXES)
 
 
 def _stdin_lines() -> Iterator[bytes]:
@@ -481,7 +488,7 @@ def iter_entities(paths: Iterable[str]) -> Iterator[Entity]:
     instead of facts, and the iteration goes on.
     """
     for path in paths:
-        if path == "-" or path.endswith(STREAM_SUFFIXES):
+        if is_stream(path):
             if path == "-":
                 yield from iter_jsonl_bytes(_stdin_lines(), "<stdin>")
                 continue

@@ -136,3 +136,29 @@ def test_an_unknown_blast_furnace_never_grades_a_trade_entity_lower():
     del unknown["metallurgy"]["blast_furnace"]
     d = rules.evaluate(unknown, as_of=DAY)
     assert d.level in ("red", None), (d.level, d.missing)
+
+
+# -- §6: `.jsonl` input streams, whatever the case of the name ---------------------------------
+
+JSONL = '{"a": true, "n": 2}\n{"a": "x"}\n{"a": false, "b": false, "entity": {"id": "E1"}}\n'
+
+
+def test_an_upper_case_jsonl_name_is_json_lines_too(rdir, tmp_path):
+    """EXPORT.JSONL (a Windows export) was read as one YAML document: 'YAML:
+    did not find expected <document start>' for the whole file and no entity
+    decided, while evaluate_table took the same name as JSON Lines.  It is
+    JSON Lines, line by line, as export.jsonl is; FACTS.JSON is JSON."""
+    lower, upper = tmp_path / "export.jsonl", tmp_path / "EXPORT.JSONL"
+    for p in (lower, upper):
+        p.write_text(JSONL, encoding="utf-8")
+    want = run_main("evaluate", lower, "--rules", rdir, "--as-of", "2024-03-01", "--format", "json")
+    got = run_main("evaluate", upper, "--rules", rdir, "--as-of", "2024-03-01", "--format", "json")
+    assert want[0] == 2 and [json.loads(x).get("line") for x in want[1].splitlines()] == [1, 2, 3], want
+    assert got[:2] == want[:2] and got[2] == want[2].replace(str(lower), str(upper)), got
+    rules = safetyrules.load(rdir)
+    lines = [getattr(r, "line", None) for r in rules.evaluate_many(str(upper), as_of=DAY)]
+    assert lines == [1, 2, 3]
+    big = tmp_path / "F.JSON"
+    big.write_text('{\n  "a": true,\n  "n": 1e400\n}\n', encoding="utf-8")
+    code, out, err = run_main("evaluate", big, "--rules", rdir, "--as-of", "2024-03-01")
+    assert code == 2 and err.startswith(f"{big}:3:8: error:"), err
