@@ -34,6 +34,7 @@ __all__ = [
     "write_record",
     "Result",
     "Warning_",
+    "check_near_misses",
 ]
 
 
@@ -216,6 +217,21 @@ def loc_of(doc: Any, path: str, keys: Tuple[Any, ...], key: bool = False) -> Dic
         return {"path": path, "line": p.line, "column": p.column}
     except Exception:  # a node the loader did not record: the file is enough
         return {"path": path}
+
+
+def check_near_misses(obj: Mapping[str, Any], known: Tuple[str, ...], what: str, code: str = "E-INPUT", **loc) -> None:
+    """A key of ``obj`` that is not one of ``known`` but close to one (a
+    misspelling: ``other_enforcment``, ``holiday``, ``cert_valid_untl``) is an
+    error at its place: read as absent, it would silently take the default (0
+    days, no holidays, no certificate end, no conflict).  Other extra keys
+    (notes, phone numbers) are left alone."""
+    import difflib
+
+    for k in obj:
+        if isinstance(k, str) and k not in known:
+            close = difflib.get_close_matches(k, known, n=1, cutoff=0.8)
+            if close:
+                raise SupervisionError(f"unknown key {k!r} in {what} (did you mean {close[0]!r}?)", code=code, **loc)
 
 
 @attrs.frozen

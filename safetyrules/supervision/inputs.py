@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
-from .common import SupervisionError, as_date, loc_of, read_jsonl, read_mapping
+from .common import SupervisionError, as_date, check_near_misses, loc_of, read_jsonl, read_mapping
 
 __all__ = [
     "Inspection", "History", "read_history", "Inspector", "read_inspectors", "Member", "read_members",
@@ -89,12 +89,17 @@ _CHANNELS = ("enforcement", "patrol")
 _KINDS = ("key", "random", "complaint", "referral", "special", "recheck", "patrol", "assigned", "self_check")
 
 
+_HISTORY_KEYS = ("inspection_id", "entity_id", "date", "channel", "kind", "inspectors", "open_findings")
+_INSPECTOR_KEYS = ("id", "name", "unit", "cert_no", "cert_valid_until", "qualifications", "available_days", "grids", "conflicts")
+
+
 def read_history(path: Optional[str]) -> History:
     """Read the inspection history (one event per line); None → empty."""
     if path is None:
         return History({}, None)
     by: Dict[str, List[Inspection]] = {}
     for n, (obj, where) in enumerate(_records(path, "history")):
+        check_near_misses(obj, _HISTORY_KEYS, "an inspection", "E-HISTORY", **where)
         ent = obj.get("entity_id")
         if not isinstance(ent, str) or not ent:
             raise SupervisionError("an inspection needs entity_id", code="E-HISTORY", **where)
@@ -151,6 +156,7 @@ _RELATIONS = ("party", "relative", "interest", "other")
 
 def inspector_from_dict(obj: Mapping[str, Any], where: Optional[Mapping[str, Any]] = None) -> Inspector:
     where = dict(where or {})
+    check_near_misses(obj, _INSPECTOR_KEYS, "an inspector", "E-INSPECTORS", **where)
     ident = obj.get("id")
     if not isinstance(ident, str) or not ident:
         raise SupervisionError("an inspector needs an id", code="E-INSPECTORS", **where)
@@ -160,6 +166,7 @@ def inspector_from_dict(obj: Mapping[str, Any], where: Optional[Mapping[str, Any
     for c in obj.get("conflicts") or ():
         if not isinstance(c, Mapping) or not isinstance(c.get("entity_id"), str):
             raise SupervisionError("a conflict is {entity_id, relation, declared}", code="E-INSPECTORS", **where)
+        check_near_misses(c, ("entity_id", "relation", "declared"), "a conflict", "E-INSPECTORS", **where)
         rel = c.get("relation", "other")
         if rel not in _RELATIONS:
             raise SupervisionError(f"relation must be one of {', '.join(_RELATIONS)}", code="E-INSPECTORS", **where)
@@ -217,6 +224,9 @@ def read_members(path: str) -> Tuple[Member, ...]:
     out = []
     seen: Dict[str, Any] = {}
     for obj, where in recs:
+        # a misspelt column (certno, ftes) would make every member patrol-only or full-time
+        check_near_misses(obj, ("id", "grid", "fte", "cert_no"), "a grid member", "E-MEMBERS",
+                          **({"path": path, "line": 1} if path.endswith(".csv") else where))
         if not obj.get("id") or not obj.get("grid"):
             raise SupervisionError("a grid member needs id and grid", code="E-MEMBERS", **where)
         mid = str(obj["id"])
@@ -269,6 +279,8 @@ def read_calendar(path: Optional[str], year: int) -> Calendar:
     data, doc = read_mapping(path, "calendar")
     if not isinstance(data, Mapping):
         raise SupervisionError("a calendar is a mapping with year, holidays, makeup_workdays", path=path, line=1, code="E-CALENDAR")
+    for k in data:
+        check_near_misses({k: None}, ("year", "holidays", "makeup_workdays", "workdays"), "a calendar", "E-CALENDAR", **loc_of(doc, path, (k,), key=True))
     y = data.get("year", year)
     if y != year:
         raise SupervisionError(f"calendar is for {y}, the plan for {year}", code="E-CALENDAR", **loc_of(doc, path, ("year",)))
@@ -324,4 +336,7 @@ def read_staff(path: str) -> Tuple[Dict[str, Any], Any]:
     data, doc = read_mapping(path, "staff")
     if not isinstance(data, Mapping):
         raise SupervisionError("a staff file is a mapping", path=path, line=1, code="E-STAFF")
+    for k in data:
+        check_near_misses({k: None}, ("year", "staff", "workdays", "other_enforcement", "non_enforcement", "printed"), "a staff file", "E-STAFF",
+                          **loc_of(doc, path, (k,), key=True))
     return dict(data), doc

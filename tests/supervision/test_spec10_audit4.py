@@ -302,3 +302,59 @@ def test_the_plan_follows_8_1_for_each_level_and_status(tmp_path):
     for eid in ("C1", "S1", "M1"):
         assert (got[eid]["category"], got[eid]["exclusion"], got[eid]["visits"]) == ("excluded", "EX-STATUS", 0)
     assert got["Y2"]["category"] == got["B2"]["category"] == "random_pool"
+
+
+# --- a misspelt field is an error, never a silently missing value ---------------------------------------------------
+
+def _typo_cases(tmp_path, files):
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity(f"E{i:03d}", "yellow", grid="G1") for i in range(1, 5)])
+    staff_ok = tmp_path / "staff-ok.yaml"
+    staff_ok.write_text("year: 2025\nstaff: 2\n", encoding="utf-8")
+
+    def w(name, text):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        return str(tmp_path / name)
+
+    commit = ("draw", "commit", reg, "--as-of", AS_OF, "--commitment", COMMITMENT, "-o", tmp_path / "m.json")
+    ins = "inspectors:\n  - {id: I01, name: A, unit: U, cert_no: C-1, cert_valid_until: 2027-12-31}\n"
+    return [
+        # other enforcement days spelt wrong read as 0: more supervision days than there are
+        ("staff", w("staff.yaml", "year: 2025\nstaff: 2\nother_enforcment: 100\n"), 3, ("plan", reg, "--staff", "{}", "--year", "2025")),
+        # holidays spelt wrong: every weekday a workday
+        ("calendar", w("cal.yaml", "year: 2025\nholiday: [2025-01-01]\n"), 2, ("plan", reg, "--staff", staff_ok, "--calendar", "{}", "--year", "2025")),
+        # an expired certificate, or a declared conflict, silently lost: recusal and eligibility undone
+        ("inspector", w("ins1.yaml", ins + "  - {id: I02, name: B, unit: U, cert_no: C-2, cert_valid_untl: 2024-12-31}\n"), 3,
+         commit + ("--inspectors", "{}")),
+        ("conflicts", w("ins2.yaml", ins + "  - {id: I02, name: B, unit: U, cert_no: C-2, conflict: [{entity_id: E001}]}\n"), 3,
+         commit + ("--inspectors", "{}")),
+        ("conflict-entry", w("ins3.yaml", ins + "  - {id: I02, name: B, unit: U, cert_no: C-2, conflicts: [{entity_id: E001, declred: false}]}\n"), 3,
+         commit + ("--inspectors", "{}")),
+        # the inspectors of the last inspection lost: rotation undone
+        # a misspelt certificate column: every member patrol capacity only
+        ("members", w("m.csv", "id,grid,fte,certno\nM1,G1,1,C-1\n"), 1, ("grid", reg, "--members", "{}", "--year", "2025")),
+        ("history", write_jsonl(tmp_path / "h.jsonl", [{"inspection_id": "H1", "entity_id": "E001", "date": "2024-06-01", "inspektors": ["I01"]}]), 1,
+         commit + ("--inspectors", files["inspectors"], "--history", "{}")),
+    ]
+
+
+def test_a_misspelt_field_is_an_error_at_its_line(tmp_path, files):
+    """§8.0: bad input is an error at PATH:LINE, exit 2.  Failed before: each misspelt field was
+    ignored, and the command ran on a default (0 other days, no holidays, no certificate end,
+    no conflict, no inspectors)."""
+    for name, path, line, argv in _typo_cases(tmp_path, files):
+        r = run(*[path if a == "{}" else a for a in argv])
+        assert r.returncode == 2 and r.stderr.startswith(f"{path}:{line}") and "did you mean" in r.stderr, (name, r.returncode, r.stderr)
+
+
+def test_fields_the_inputs_do_not_use_are_still_allowed(tmp_path, files):
+    """Only a near miss of a known field is refused (else the test above could pass by refusing everything)."""
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity("E001", "yellow")])
+    (tmp_path / "staff.yaml").write_text("year: 2025\nstaff: 2\nsource: 县局 2025 计划\nnote: x\n", encoding="utf-8")
+    (tmp_path / "cal.yaml").write_text("year: 2025\nholidays: [2025-01-01]\nsource: 国务院办公厅\n", encoding="utf-8")
+    assert run("plan", reg, "--staff", tmp_path / "staff.yaml", "--calendar", tmp_path / "cal.yaml", "--year", "2025").returncode == 0
+    (tmp_path / "ins.yaml").write_text("- {id: I01, name: A, unit: U, cert_no: C-1, phone: '123', rank: chief}\n"
+                                       "- {id: I02, name: B, unit: U, cert_no: C-2}\n", encoding="utf-8")
+    h = write_jsonl(tmp_path / "h.jsonl", [{"inspection_id": "H1", "entity_id": "E001", "date": "2024-06-01", "inspectors": ["I01"], "note": "ok"}])
+    r = run("draw", "commit", reg, "--inspectors", tmp_path / "ins.yaml", "--history", h, "--as-of", AS_OF, "--commitment", COMMITMENT,
+            "-o", tmp_path / "m.json")
+    assert r.returncode == 0, r.stderr
