@@ -483,6 +483,8 @@ class _Stages:
         self.em.subst.update(precomputed or {})
         self.env["as_of"] = "__sr_as_of"
         self.refs = [pl.col(f"__sr_c{j}") for j in range(len(plan.clauses))]
+        self.collect_rows: Dict[str, List[str]] = {}
+        self.hoisted: List[str] = []  # quantifier columns, reused by later stages
 
     def _hoist(self, lf, nodes):
         """Each distinct list quantifier of ``nodes`` once, as a column."""
@@ -494,6 +496,7 @@ class _Stages:
             name = f"__sr_q{len(em.subst)}"
             cols.append(em.emit(node, {}).alias(name))
             em.subst[node] = name
+            self.hoisted.append(name)
         return lf.with_columns(cols) if cols else lf
 
     def _tables(self, lf, ts, base):
@@ -522,6 +525,8 @@ class _Stages:
                     has[o] = pl.any_horizontal(conds) if len(conds) > 1 else conds[0]
                 anynull = pl.any_horizontal([c.is_null() for c in names]) if names else pl.lit(False)
                 em.collects[t.output] = (pl.col(t.output).cast(dtype), anynull, has)
+                # membership tests read these row columns, maybe in the second query
+                self.collect_rows[t.output] = [f"__sr_t{k}_r{i}" for i in range(len(t.rows))]
             else:
                 lf = lf.with_columns(pl.coalesce([pl.col(t.output).cast(dtype), out]).alias(nm))
             env[t.output] = nm
@@ -776,6 +781,12 @@ def _compiled(plan: Plan, with_id: bool, schema) -> _Program:
                 needed.update(A.fact_paths(r.when.node))
     keep = prog.inputs + sorted(pre.values(), key=lambda v: int(v.rsplit("p", 1)[1])) + names
     keep += sorted({st.env[f] for f in needed if f in st.env and st.env[f].startswith("__sr_")} - set(keep))
+    # a list-typed ``collect`` output that a later table tests for membership
+    # is read through its row columns (``em.collects``), not its list
+    keep += [c for f in sorted(needed & set(st.collect_rows)) for c in st.collect_rows[f] if c not in keep]
+    # a quantifier hoisted for the first query is read, not re-made, by a
+    # table after the standards that holds the same quantifier
+    keep += [c for c in st.hoisted if c not in keep]
     prog.keep = keep
     _, prog.final = st.decision(_Recorder(prog.stage2), with_id)
     if len(_CACHE) >= _CACHE_SIZE:

@@ -189,3 +189,21 @@ def test_polars_division_by_a_literal_is_ieee_division(tmp_path):
     recs = [{"x1": 1e15, "items": [{"h": -0.0}], "x3": 1e20}, {"x1": 30.0, "items": [{"h": 2.5}, {"h": 1000.0}]},
             {"x1": 0.1, "items": [{"h": 0.5}, {"h": 1e16}], "x3": 9.001e6}] * 4
     same(rules, recs)
+
+
+def test_polars_membership_in_a_collect_list_read_after_the_standards(tmp_path):
+    """A list-typed ``collect`` output derived before the standards and
+    tested with ``in`` by a table after them: polars reads the membership
+    through the collect table's row columns, which the first query did not
+    keep (ColumnNotFoundError "__sr_t0_r0"; found by the random rule sets)."""
+    tables = [{"id": "pre", "output": "o1", "hit": "collect",
+               "rows": [{"id": "r0", "when": "len(items) == 0", "then": "r"}, {"id": "r1", "when": "b2", "then": "g"}]},
+              {"id": "post", "output": "o2", "hit": "first",
+               "rows": [{"id": "r0", "when": "findings.major > 0 or 'r' in o1", "then": "y"},
+                        {"id": "r1", "when": "'g' in o1 or any(v in o1: v == 'g')", "then": "g"}],
+               "default": "g"}]
+    rules = R.build(tmp_path, ["b1", "any(v in o1: v == 'g')"], tables=tables, decision={"level": "o2"},
+                    facts={"o1": {"type": "list", "values": ["r", "g"]}, "o2": {"type": "enum", "values": ["y", "g"]}})
+    recs = [{"items": [], "b1": False, "b2": False}, {"items": [{"n": 1}], "b2": True}, {"b1": True},
+            {"o1": ["g"]}, {"items": [{"n": 2}], "b1": False, "b2": False}]
+    same(rules, recs)
