@@ -362,8 +362,10 @@ def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> N
         raise SupervisionError(f"grid_weights is {{t_size: {{scale: decimal}}, {', '.join(sorted(gw_keys - {'t_size'}))}}}, each 0 or more; got {gw!r}",
                                code="E-POLICY", **where("grid_weights"))
     uf = pol["utilisation_flags"]
-    if not isinstance(uf, Mapping) or set(uf) != set(DEFAULTS["utilisation_flags"][0]) or not all(decimal(x) for x in uf.values()):
-        raise SupervisionError(f"utilisation_flags is {{over, under, k}}, each a decimal 0 or more; got {uf!r}", code="E-POLICY", **where("utilisation_flags"))
+    if not isinstance(uf, Mapping) or set(uf) != set(DEFAULTS["utilisation_flags"][0]) or not all(decimal(x) for x in uf.values()) \
+            or fractions.Fraction(str(uf["k"])) == 0:
+        raise SupervisionError(f"utilisation_flags is {{over, under, k}}, each a decimal 0 or more (k above 0); got {uf!r}", code="E-POLICY",
+                               **where("utilisation_flags"))
     if pol["grid_unknown_level"] not in _LEVELS:
         raise SupervisionError(f"grid_unknown_level is one of {', '.join(_LEVELS)}, got {pol['grid_unknown_level']!r}", code="E-POLICY",
                                **where("grid_unknown_level"))

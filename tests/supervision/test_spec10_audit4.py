@@ -253,6 +253,7 @@ BAD_PARAMS = ["counts: x", "counts: {yellow: x}", "counts: {yellow: -1}", "count
               "visits: {monthly: 12}", "visits: {weekly: 52, monthly: 12, quarterly: 4, semiannual: 2, annual: 1}", "visits: 12",
               "qualifications: {hazardous_chemicals: 3}", "qualifications: [hazchem]",
               "grid_weights: {fixed: x}", "grid_unknown_level: purple", "utilisation_flags: {over: x, under: '0.5', k: '1.5'}",
+              "utilisation_flags: {over: '1.0', under: '0.5', k: '0'}",  # grid --suggest divided by it
               "days_per_visit: {default: 1, rules: [{when: 'true', days: -2}]}", "days_per_visit: {default: -1}"]
 
 
