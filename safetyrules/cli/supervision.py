@@ -305,7 +305,7 @@ def _cmd_draw(args) -> int:
             sys.stdout.write(js + "\n")
         elif args.format != "json":
             _emit(args, "result", res.to_dict(), js)
-        _record(args, "draw run", {"manifest": args.manifest}, js, {"manifest_digest": man.digest})
+        _record(args, "draw run", {"manifest": args.manifest, "public_values": args.public_values}, js, {"manifest_digest": man.digest})
         return EXIT_FAIL if res.data["errors"] else EXIT_OK
     # verify
     _, text = _read_json(args.result, "result")
@@ -332,7 +332,10 @@ def _cmd_draw(args) -> int:
         sys.stdout.write(json.dumps({"verified": True, "manifest_digest": man.digest, "raw_inputs": bool(kw)}, sort_keys=True, separators=(",", ":")) + "\n")
     else:
         sys.stdout.write(msg + "\n")
-    _record(args, "draw verify", {"manifest": args.manifest, "result": args.result, "registry": args.registry}, msg)
+    # §8.0: a draw's record names the manifest digest it depends on, and the digest of every input read
+    _record(args, "draw verify", {"manifest": args.manifest, "result": args.result, "registry": args.registry, "policy": args.policy,
+                                  "history": args.history, "inspectors": args.inspectors, "public_values": args.public_values}, msg,
+            {"manifest_digest": man.digest})
     return EXIT_OK
 
 

@@ -359,3 +359,23 @@ def test_fields_the_inputs_do_not_use_are_still_allowed(tmp_path, files):
     r = run("draw", "commit", reg, "--inspectors", tmp_path / "ins.yaml", "--history", h, "--as-of", AS_OF, "--commitment", COMMITMENT,
             "-o", tmp_path / "m.json")
     assert r.returncode == 0, r.stderr
+
+
+def test_the_run_record_of_verify_names_the_manifest_and_every_input(tmp_path, files):
+    """§8.0 audit record: the digests of the inputs, and for a draw the manifest digest it depends
+    on.  Failed before: verify's run.json had neither the manifest digest nor the history,
+    inspectors and policy it read."""
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity(f"E{i:03d}", "yellow") for i in range(1, 6)])
+    pol = policy_file(tmp_path, 'random:\n  ratios: {yellow: "0.4"}\n')
+    man, res = tmp_path / "m.json", tmp_path / "res.json"
+    common = ("--policy", pol, "--history", files["history"], "--inspectors", files["inspectors"])
+    assert run("draw", "commit", reg, *common, "--as-of", AS_OF, "--commitment", COMMITMENT, "-o", man).returncode == 0
+    assert run("draw", "run", man, "--seed", SEED, "-o", res).returncode == 0
+    r = run("draw", "verify", man, res, "--seed", SEED, "--registry", reg, *common, "--record", tmp_path / "rec")
+    assert r.returncode == 0, r.stderr
+    rec = json.loads((tmp_path / "rec" / "run.json").read_text(encoding="utf-8"))
+    digest = lambda p: "sha256:" + hashlib.sha256(open(p, "rb").read()).hexdigest()  # noqa: E731
+    assert rec["manifest_digest"] == "sha256:" + hashlib.sha256(man.read_bytes().rstrip(b"\n")).hexdigest()
+    assert {k: rec["inputs"][k] for k in ("manifest", "result", "registry", "policy", "history", "inspectors")} == {
+        "manifest": digest(man), "result": digest(res), "registry": digest(reg), "policy": digest(pol),
+        "history": digest(files["history"]), "inspectors": digest(files["inspectors"])}
