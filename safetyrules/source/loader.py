@@ -109,10 +109,11 @@ class Document:
             offsets, line_starts = worked
             ln = max(1, min(ln, len(line_starts)))
             i = line_starts[ln - 1] + max(col, 1) - 1
-            if not offsets:
+            if not value:
                 return self._pos(info.start)
-            if i >= len(offsets):
-                return self._pos(min(offsets[-1] + 1 + (i - len(offsets)), info.end))
+            if i >= len(value):
+                # past the end (an expression that stops short): where the value's source ends
+                return self._pos(min(offsets[len(value)] + (i - len(value)), info.end))
             return self._pos(offsets[i])
 
         return mapper
@@ -128,12 +129,117 @@ class Document:
 
 
 def _align(value: str, text: str, start: int, end: int, style: Optional[str]) -> List[int]:
-    """Source offset of each character of a scalar's value.
+    """Source offset of each character of a scalar's value, and one more: where
+    the value's source ends.
 
-    Walks value and source together; source characters with no counterpart
-    (quotes, indentation, folded line breaks, escape backslashes) are
-    skipped.  Exact for plain and block scalars, close for escapes.
+    Quoted and plain scalars are decoded here by YAML's own rules (escapes
+    ``\\x41`` ``\\u00e9`` ``\\"`` … at their backslash, ``''``, line
+    folding, escaped line breaks), and the decoding is used when it gives the
+    value the parser gave.  Otherwise (block scalars, or a scalar this decoder
+    does not read the parser's way) value and source are walked together,
+    skipping source characters with no counterpart (quotes, indentation,
+    folded line breaks): exact for block scalars, close elsewhere.
     """
+    if style in (None, "'", '"'):
+        decoded = _decode_flow(text, start, end, style)
+        if decoded is not None and decoded[0] == value:
+            return decoded[1]
+    out = _walk(value, text, start, end, style)
+    out.append(min(out[-1] + 1, end) if out else start)
+    return out
+
+
+#: YAML 1.2 double-quoted escapes of one character (§5.7)
+_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
+    "L": "\u2028", "P": "\u2029",
+}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _decode_flow(text: str, start: int, end: int, style: Optional[str]):
+    """(value, offsets) of the plain, single- or double-quoted scalar at
+    ``text[start:end]``, or None where it does not read as one."""
+    chars: List[str] = []
+    offs: List[int] = []
+    quoted = style is not None
+    i = start + 1 if quoted else start
+    stop = end - 1 if quoted else end
+    if stop < i or (quoted and text[stop:stop + 1] != style):
+        return None
+
+    def line_break(k: int) -> int:
+        return k + 2 if text.startswith("\r\n", k) else k + 1
+
+    while i < stop:
+        c = text[i]
+        if c == "\\" and style == '"':
+            n = text[i + 1] if i + 1 < stop else ""
+            if n in ("\r", "\n"):  # an escaped line break: it and the next line's indentation are nothing
+                i = line_break(i + 1)
+                while i < stop and text[i] in " \t":
+                    i += 1
+                continue
+            if n in _ESCAPES:
+                chars.append(_ESCAPES[n])
+                offs.append(i)
+                i += 2
+                continue
+            width = _HEX_ESCAPES.get(n)
+            digits = text[i + 2:i + 2 + width] if width else ""
+            if not width or len(digits) != width or any(d not in "0123456789abcdefABCDEF" for d in digits):
+                return None
+            try:
+                chars.append(chr(int(digits, 16)))
+            except (ValueError, OverflowError):
+                return None
+            offs.append(i)
+            i += 2 + width
+            continue
+        if c == "'" and style == "'":
+            if text[i + 1:i + 2] != "'":
+                return None
+            chars.append("'")
+            offs.append(i)
+            i += 2
+            continue
+        if c in " \t":
+            j = i
+            while j < stop and text[j] in " \t":
+                j += 1
+            if j < stop and text[j] in "\r\n":
+                i = j  # white space before a line break is not content
+                continue
+            chars.extend(text[i:j])
+            offs.extend(range(i, j))
+            i = j
+            continue
+        if c in "\r\n":
+            # line folding: one break is a space, each further (empty) line a line break
+            at, empty = i, 0
+            i = line_break(i)
+            while True:
+                j = i
+                while j < stop and text[j] in " \t":
+                    j += 1
+                if j < stop and text[j] in "\r\n":
+                    empty += 1
+                    i = line_break(j)
+                    continue
+                i = j
+                break
+            chars.extend("\n" * empty if empty else " ")
+            offs.extend([at] * (empty or 1))
+            continue
+        chars.append(c)
+        offs.append(i)
+        i += 1
+    offs.append(stop)
+    return "".join(chars), offs
+
+
+def _walk(value: str, text: str, start: int, end: int, style: Optional[str]) -> List[int]:
     j = start
     if style in ("'", '"'):
         j += 1
