@@ -522,8 +522,12 @@ def _read_csv(path: str, vocabulary: Mapping[str, FactSpec]):
             raise _bad(n, None, "is given twice")
         seen.add(n)
     types = {n: pa.string() for n in names}
+    # one column: an empty line is a null cell (polars', pyarrow's and
+    # DuckDB's CSV writers write it so, and polars and DuckDB read it back
+    # as a row); with several columns a blank line holds no row
     raw = csv.read_csv(
         path,
+        parse_options=csv.ParseOptions(ignore_empty_lines=len(names) != 1),
         convert_options=csv.ConvertOptions(
             column_types=types, strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=True
         ),

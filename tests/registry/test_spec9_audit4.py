@@ -233,6 +233,29 @@ def test_a_polars_column_arrow_cannot_import_is_a_facts_error(rules):
     assert_error(rules, df, "duckdb", "m", None)
 
 
+# "one row per input row" / "empty cell = null": a one-column CSV writes a null
+# as an empty line (polars' write_csv, pyarrow's write_csv, DuckDB's COPY), and
+# polars and DuckDB read it back as a row; it was skipped, so the result had
+# fewer rows than the registry and every later row moved up
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_a_one_column_csv_keeps_its_empty_lines_as_null_rows(rules, backend, tmp_path):
+    path = tmp_path / "one.csv"
+    pl.DataFrame({"m": [6, None, 1, None, 9]}).write_csv(path)
+    assert "\n\n" in path.read_text()
+    rows, _ = graded(rules, path, backend)
+    assert rows == expected(rules, [{"m": 6}, {}, {"m": 1}, {}, {"m": 9}])
+    path.write_text("entity.id\na\n\nc\n", encoding="utf-8")
+    assert graded(rules, path, backend)[1] == ["a", None, "c"]
+
+
+def test_a_blank_line_in_a_csv_of_several_columns_is_still_skipped(rules, tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("m,n\n6,1\n\n1,2\n\n", encoding="utf-8")
+    rows, _ = graded(rules, path, "duckdb")
+    assert rows == expected(rules, [{"m": 6, "n": 1}, {"m": 1, "n": 2}])
+
+
 # -- what held: the input matrix, every local backend against rules.evaluate -----
 
 SEC = ["metallurgy", None, "other", "machinery"]
