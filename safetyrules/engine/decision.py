@@ -152,6 +152,8 @@ def _entity_dict(facts: Mapping[str, Any]) -> Optional[dict]:
             v = nested.get(k)
         if v is not None and type(v) is not str:
             v = normal_value(v)  # pandas NaN/NaT/NA are unknown, a numpy string plain text (issue 10)
+            if isinstance(v, Mapping) and not v:  # {}: unknown, as the facts check reads it
+                v = None
         if v is not None:
             if out is None:
                 out = {}

@@ -15,6 +15,7 @@ import asyncio
 import datetime
 import json
 import os
+import re
 import zlib
 from typing import Any, AsyncIterator, Dict, List, Optional
 
@@ -201,10 +202,15 @@ def _query_as_of(request: Request) -> Optional[str]:
     return values[0] if values else None
 
 
+_FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _as_of(value: Any) -> Optional[datetime.date]:
+    """A date as the schemas say (RFC 3339 full-date, ``2024-03-01``): not
+    the other ISO 8601 forms Python reads (``20240301``, ``2024-W10-5``)."""
     if value is None:
         return None
-    if isinstance(value, str):
+    if isinstance(value, str) and _FULL_DATE.fullmatch(value):
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:

@@ -168,7 +168,9 @@ def openapi_document(plan: Plan) -> Dict[str, Any]:
         },
         "components": {
             "schemas": {
-                "Facts": _embed(facts_schema(plan)),
+                # without the no-fact-twice rule (see facts_schema), which
+                # only /v1/schema/facts and `safetyrules schema facts` carry
+                "Facts": _embed(facts_schema(plan, once_rule=False)),
                 "Decision": _embed(decision_schema(plan)),
                 "Problem": problem_schema(),
                 "EvaluateRequest": {

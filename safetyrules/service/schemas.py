@@ -30,11 +30,14 @@ def canonical_json(data: Any) -> str:
 
 
 def _nullable(schema: Dict[str, Any]) -> Dict[str, Any]:
+    """``schema`` or unknown: ``null``, or an empty mapping, which the
+    engine reads as the fact unknown too (docs/errors.md)."""
     t = schema.get("type")
     if isinstance(t, str):
-        schema["type"] = [t, "null"]
+        schema["type"] = [t, "null", "object"]
+        schema["maxProperties"] = 0  # of the object: only {}
     elif "enum" in schema:
-        schema["enum"] = list(schema["enum"]) + [None]
+        schema["enum"] = list(schema["enum"]) + [None, {}]
     return schema
 
 
@@ -51,7 +54,7 @@ def _annotate(schema: Dict[str, Any], spec: FactSpec) -> Dict[str, Any]:
     return schema
 
 
-def _leaf(spec: FactSpec) -> Dict[str, Any]:
+def _leaf(spec: FactSpec, once_rule: bool = True) -> Dict[str, Any]:
     t = spec.type
     s: Dict[str, Any]
     if t == "bool":
@@ -71,43 +74,109 @@ def _leaf(spec: FactSpec) -> Dict[str, Any]:
         # item one of them, never null
         s = {"type": "array", "items": {"enum": list(spec.values)}}
     elif t == "list":
-        s = {"type": "array", "items": _tree({k: v for k, v in (spec.item or {}).items()})}
+        s = {"type": "array", "items": _tree(dict(spec.item or {}), once_rule)}
     else:
         s = {"type": "string"}
     return _annotate(_nullable(s), spec)
 
 
-def _tree(specs: Mapping[str, FactSpec]) -> Dict[str, Any]:
-    """An object schema accepting ``specs`` (dotted names) dotted or nested."""
+def _prefixes(name: str) -> List[str]:
+    """``a``, ``a.b``, ``a.b.c`` for ``a.b.c``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def _lacks(rest: str) -> Dict[str, Any]:
+    """An object that does not give the fact ``rest`` (relative to it) in
+    any spelling (``null`` counts as given: the engine counts it).  Said
+    without ``not``, which schema-driven generators (schemathesis) cannot
+    build values from."""
+    props: Dict[str, Any] = {rest: False}
+    for p in _prefixes(rest)[:-1]:
+        props[p] = _lacks(rest[len(p) + 1:])
+    return {"properties": props}
+
+
+def _merge(into: Dict[str, Any], more: Dict[str, Any]) -> None:
+    """``more`` (property schemas made of ``properties`` and ``False``)
+    merged into ``into``: a property both name must meet both."""
+    for k, v in more.items():
+        old = into.get(k)
+        if old is None:
+            into[k] = v
+        elif old is False or v is False:
+            into[k] = False
+        else:
+            _merge(old.setdefault("properties", {}), v.get("properties", {}))
+
+
+def _tree(specs: Mapping[str, FactSpec], once_rule: bool = True) -> Dict[str, Any]:
+    """An object schema accepting ``specs`` (dotted names, relative to the
+    object) as the engine reads them: at every level, any prefix of a name
+    as a key, holding the rest nested or dotted (``{"gas.alarm":
+    {"installed": true}}`` as well as ``{"gas": {"alarm.installed":
+    true}}``); a group — a prefix that is not itself a fact — is an object
+    with at least one key (``{"entity": null}`` or ``{}`` has no value); and
+    no fact is given twice, in two spellings."""
     props: Dict[str, Any] = {}
     groups: Dict[str, Dict[str, FactSpec]] = {}
     for name in sorted(specs):
-        spec = specs[name]
-        props[name] = _leaf(spec)
-        head, dot, rest = name.partition(".")
-        if dot:
-            groups.setdefault(head, {})[rest] = spec
-    for head, sub in sorted(groups.items()):
-        if head in props:  # a leaf and a group of one name: the leaf wins
+        props[name] = _leaf(specs[name], once_rule)
+        for p in _prefixes(name)[:-1]:
+            groups.setdefault(p, {})[name[len(p) + 1:]] = specs[name]
+    for p, sub in sorted(groups.items()):
+        if p in props:  # a leaf and a group of one name: the leaf wins
             continue
-        node = _tree(sub)
-        node["type"] = ["object", "null"]
-        props[head] = node
-    return {"type": "object", "properties": props, "additionalProperties": False}
+        node = _tree(sub, once_rule)
+        node["minProperties"] = 1
+        props[p] = node
+    # no fact twice: when a key ``long`` is there, no shorter key ``short``
+    # (a prefix of ``long``) gives a fact that ``long`` gives too.  Hung on
+    # the longer key (dependentSchemas: only keys that are there cost a
+    # validator anything); said without ``not``.
+    once: Dict[str, Dict[str, Any]] = {}
+    keys = list(props) if once_rule else []
+    for long in keys:
+        shorts = [k for k in keys if long.startswith(k + ".")]
+        if not shorts:
+            continue
+        rule: Dict[str, Any] = {}
+        if long in specs:  # the fact itself: no shorter key gives it
+            rule["properties"] = {}
+            for short in shorts:
+                _merge(rule["properties"], {short: _lacks(long[len(short) + 1:])})
+        else:  # a group: for each of its facts, one of the two keys lacks it
+            rule["allOf"] = [
+                {"anyOf": [{"properties": {short: _lacks(name[len(short) + 1:])}},
+                           {"properties": {long: _lacks(name[len(long) + 1:])}}]}
+                for name in sorted(n for n in specs if n.startswith(long + "."))
+                for short in shorts
+            ]
+        once[long] = rule
+    out: Dict[str, Any] = {"type": "object", "properties": dict(sorted(props.items())), "additionalProperties": False}
+    if once:
+        out["dependentSchemas"] = dict(sorted(once.items()))
+    return out
 
 
-def facts_schema(plan: Plan) -> Dict[str, Any]:
-    """The JSON Schema of the facts ``plan`` accepts (dotted or nested keys)."""
+def facts_schema(plan: Plan, *, once_rule: bool = True) -> Dict[str, Any]:
+    """The JSON Schema of the facts ``plan`` accepts (dotted or nested keys).
+
+    ``once_rule=False`` leaves out the rule that no fact is given twice
+    (its ``dependentSchemas``): the OpenAPI document's copy, since
+    schema-driven generators (schemathesis) give up on a schema with
+    hundreds of them; every other rule is the same."""
     specs = {n: plan.facts[n] for n in plan.input_facts()}
-    schema = _tree(specs)
-    schema["type"] = "object"
+    schema = _tree(specs, once_rule)
     return {
         "$schema": DIALECT,
         "$id": f"urn:safetyrules:{plan.id}:facts",
         "title": f"Facts accepted by rule set {plan.id}",
         "description": (
             "One entity's facts. Keys are dotted fact paths or the same paths as nested "
-            "objects; null and absence both mean unknown. Giving one fact both ways is an error."
+            "objects, split at any dots; null, an empty object and absence all mean unknown. "
+            "A group of facts (entity) has no value of its own, and giving one fact twice "
+            "(nested and dotted) is an error."
         ),
         **schema,
     }
