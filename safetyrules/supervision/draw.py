@@ -201,6 +201,14 @@ def _manifest_problem(d: Mapping[str, Any]) -> Optional[str]:
             return f"inspector {i['id']}: {exc.message}"
     if not isinstance(d.get("entities"), Mapping) or not all(isinstance(v, Mapping) for v in d["entities"].values()):
         return "entities"
+    for eid, rec in d["entities"].items():  # what inspector assignment reads of each entity
+        recent = rec.get("recent_inspectors", [])
+        if not isinstance(recent, list) or not all(isinstance(i, str) for i in recent):
+            return f"entities.{eid}.recent_inspectors: a list of inspector ids"
+        if not _whole(rec.get("days_per_visit", 1), 1):
+            return f"entities.{eid}.days_per_visit: a whole number of days"
+        if rec.get("sector") is not None and not isinstance(rec["sector"], str):
+            return f"entities.{eid}.sector"
     if not isinstance(d.get("inputs"), Mapping):
         return "inputs"
     if not isinstance(d.get("warnings", []), list) or not all(

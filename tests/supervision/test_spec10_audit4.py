@@ -379,3 +379,19 @@ def test_the_run_record_of_verify_names_the_manifest_and_every_input(tmp_path, f
     assert {k: rec["inputs"][k] for k in ("manifest", "result", "registry", "policy", "history", "inspectors")} == {
         "manifest": digest(man), "result": digest(res), "registry": digest(reg), "policy": digest(pol),
         "history": digest(files["history"]), "inspectors": digest(files["inspectors"])}
+
+
+@pytest.mark.parametrize("rec", [{"recent_inspectors": -1}, {"recent_inspectors": [{}]}, {"recent_inspectors": "I05"},
+                                 {"days_per_visit": "x"}, {"days_per_visit": [2]}, {"sector": ["mining"]}])
+def test_a_manifest_entity_of_the_wrong_type_is_an_error_at_the_file(tmp_path, files, rec):
+    """docs/supervision.md: a manifest with fields of the wrong type is MANIFEST:1: error:, exit 2.
+    Failed before: the per-entity fields crashed the draw (internal error, exit 70)."""
+    reg = write_jsonl(tmp_path / "r.jsonl", [entity(f"E{i:03d}", "yellow") for i in range(1, 11)])
+    man = tmp_path / "m.json"
+    assert run("draw", "commit", reg, "--history", files["history"], "--inspectors", files["inspectors"], "--as-of", AS_OF,
+               "--commitment", COMMITMENT, "-o", man).returncode == 0
+    m = json.loads(man.read_text(encoding="utf-8"))
+    m["entities"]["E010"] = rec
+    man.write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+    r = run("draw", "run", man, "--seed", SEED)
+    assert r.returncode == 2 and r.stderr.startswith(f"{man}:1: error: ") and "internal error" not in r.stderr, r.stderr
