@@ -67,10 +67,42 @@ def _ruamel():
             "safetyrules fmt needs ruamel.yaml to keep comments; install it with: pip install 'safetyrules[fmt]'"
         ) from None
     y = YAML(typ="rt")
+    y.Emitter = _emitter_class()
     y.preserve_quotes = True
     y.width = 4096
     y.indent(mapping=2, sequence=4, offset=2)
     return y
+
+
+_EMITTER = None
+
+
+def _emitter_class():
+    """ruamel's emitter, with a stale "directly after ``- ``" flag dropped at
+    each later item of a block sequence.  ruamel.yaml (0.17-0.19) sets the
+    flag after a commented key (``clauses:  # ...``) and carries it past a
+    commented flow item and a block mapping item to the next item, which it
+    then writes on the same line (``cite: C1   - {id: c2}``, or the block
+    item's second key: ``id: c1 cite: C1``)."""
+    global _EMITTER
+    if _EMITTER is None:
+        from ruamel.yaml.emitter import Emitter
+
+        class _Emitter(Emitter):
+            # at a later item or key with text already on the line, that text
+            # is the previous item's or value's: the line ends first
+            def expect_block_sequence_item(self, first=False):
+                if not first and self.column != 0:
+                    self.no_newline = False
+                return super().expect_block_sequence_item(first)
+
+            def expect_block_mapping_key(self, first=False):
+                if not first and self.column != 0:
+                    self.no_newline = False
+                return super().expect_block_mapping_key(first)
+
+        _EMITTER = _Emitter
+    return _EMITTER
 
 
 def _reorder(m, order: Sequence[str]) -> bool:
@@ -81,9 +113,45 @@ def _reorder(m, order: Sequence[str]) -> bool:
     want = sorted(keys, key=lambda k: (rank.get(k, len(rank)), keys.index(k)))
     if want == keys:
         return False
+    _comments_to_the_key_above(m, keys, want[-1])
     for k in want:
         m.move_to_end(k)
     return True
+
+
+def _comments_to_the_key_above(m, keys: Sequence[str], last: str) -> None:
+    """Comment lines that ruamel keeps *above* a key (those below a flow
+    value such as ``title: {...}``, which has no slot for them) are moved
+    below the key above it, so that they travel with that key, as every
+    other comment does, when the keys are reordered.  Not below the key that
+    will be last: ruamel does not read a comment back between a mapping's
+    last flow value and the next item (the next fmt puts it above the item)."""
+    from ruamel.yaml.tokens import CommentToken
+
+    items = getattr(getattr(m, "ca", None), "items", None)
+    if not items:
+        return
+    for above, k in zip(keys, keys[1:]):
+        if above == last:
+            continue
+        slot = items.get(k)
+        if not slot or len(slot) < 2 or not slot[1]:
+            continue
+        value = m[above]
+        if isinstance(value, (dict, list)) and not (hasattr(value, "fa") and value.fa.flow_style()):
+            continue  # below a block value the comment belongs to it (ruamel keeps it there)
+        lines = "".join(" " * (tok.column or 0) + tok.value for tok in slot[1] if isinstance(tok, CommentToken))
+        if not lines or len(lines) != sum(len(t.value) + (t.column or 0) for t in slot[1]):
+            continue  # something other than comment tokens: leave it where ruamel put it
+        mine = items.setdefault(above, [None, None, None, None])
+        while len(mine) < 3:
+            mine.append(None)
+        old = mine[2]
+        if old is not None and not isinstance(old, CommentToken):
+            continue
+        text = (old.value if old is not None else "\n") + lines
+        mine[2] = CommentToken(text, old.start_mark if old is not None else slot[1][0].start_mark, None)
+        slot[1] = None
 
 
 def _expr(container, key, changes: List[str]) -> None:
@@ -215,24 +283,64 @@ def format_text(text: str, path: str = "<string>") -> Tuple[str, List[str]]:
         raise
     if not isinstance(before.data, dict) or before.data.get("kind") not in ("standard", "table", "vocabulary", "ruleset"):
         return text, []
-    y = _ruamel()
-    data = y.load(text)
     changes: List[str] = []
-    _canon(data, changes)
-    buf = io.StringIO()
-    y.dump(data, buf)
-    out = buf.getvalue()
+    out = text
+    for _ in range(4):  # until it is its own canonical form (ruamel may place a moved comment anew)
+        y = _ruamel()
+        data = y.load(out)
+        _canon(data, changes)
+        buf = io.StringIO()
+        y.dump(data, buf)
+        if buf.getvalue() == out:
+            break
+        out = buf.getvalue()
+        try:
+            after = load_yaml(out, path)
+        except RuleFileError as err:
+            raise FmtError(f"canonical form would not load ({err.message}); file left as is", path=path) from None
+        if not _same_meaning(before.data, after.data):
+            raise FmtError("canonical form would change the file's meaning; file left as is (please report it)", path=path)
+    else:
+        raise FmtError("canonical form does not settle (please report it); file left as is", path=path)
     if out == text:
         return text, []
-    try:
-        after = load_yaml(out, path)
-    except RuleFileError as err:
-        raise FmtError(f"canonical form would not load ({err.message}); file left as is", path=path) from None
-    if not _same_meaning(before.data, after.data):
-        raise FmtError("canonical form would change the file's meaning; file left as is (please report it)", path=path)
+    lost = _comments(text) - _comments(out)
+    if lost:
+        raise FmtError(f"canonical form would drop the comment '{sorted(lost)[0]}' (a YAML round-trip limit: "
+                       "move it next to a key); file left as is", path=path)
     if not changes:
         changes.append("key order or layout")
-    return out, changes
+    return out, list(dict.fromkeys(changes))
+
+
+def _comments(text: str) -> "Counter[str]":
+    """The comments of YAML ``text`` (``#`` at a line's start or after a
+    blank, outside quotes), as a multiset of their text."""
+    from collections import Counter
+
+    out: Counter = Counter()
+    for line in text.splitlines():
+        q, i = None, 0
+        while i < len(line):
+            ch = line[i]
+            if q == "'":
+                if ch == "'":
+                    if line[i + 1:i + 2] == "'":
+                        i += 1
+                    else:
+                        q = None
+            elif q == '"':
+                if ch == "\\":
+                    i += 1
+                elif ch == '"':
+                    q = None
+            elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+                out[line[i:].rstrip()] += 1
+                break
+            elif ch in "'\"" and (i == 0 or line[i - 1] in " \t[{,:"):
+                q = ch
+            i += 1
+    return out
 
 
 def _files(paths: Sequence[str]) -> List[str]:
