@@ -194,6 +194,11 @@ def format_markdown(d: Decision, label: Optional[str] = None, lang: Optional[str
         out.append("")
         out.extend(f"- `{m}`" for m in d.missing)
         out.append("")
+    if d.given:  # as the text shows them: a given level or tier is no derived one
+        out.append(f"### {t('Given instead of derived')}")
+        out.append("")
+        out.extend(f"- `{g}`" for g in d.given)
+        out.append("")
     if d.warnings:
         out.append(f"### {t('Warnings')}")
         out.append("")

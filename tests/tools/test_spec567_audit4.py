@@ -162,3 +162,24 @@ def test_an_upper_case_jsonl_name_is_json_lines_too(rdir, tmp_path):
     big.write_text('{\n  "a": true,\n  "n": 1e400\n}\n', encoding="utf-8")
     code, out, err = run_main("evaluate", big, "--rules", rdir, "--as-of", "2024-03-01")
     assert code == 2 and err.startswith(f"{big}:3:8: error:"), err
+
+
+# -- §4/§6: a given level is shown as given in every human format ------------------------------
+
+
+def test_markdown_says_which_facts_were_given_instead_of_derived(rdir, tmp_path):
+    """`risk.level: blue` in the facts wins over the level table (SPEC §4) and
+    the decision lists it under `given`; the text format says so ("Given
+    instead of derived: risk.level"), but the Markdown report showed a blue
+    level, with a major clause still undetermined, as if it had been graded."""
+    facts = tmp_path / "given.yaml"
+    facts.write_text("a: true\nrisk.level: blue\n", encoding="utf-8")
+    for lang, heading in ((None, "Given instead of derived"), ("zh", "直接给出（未推导）")):
+        extra = ("--lang", lang) if lang else ()
+        code, text, _ = run_main("evaluate", facts, "--rules", rdir, "--as-of", "2024-03-01", *extra)
+        assert code == 0 and heading in text and "risk.level" in text.split(heading)[1], text
+        code, md, _ = run_main("evaluate", facts, "--rules", rdir, "--as-of", "2024-03-01", "--format", "markdown", *extra)
+        assert code == 0 and f"### {heading}\n\n- `risk.level`\n" in md, md
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("a: true\n", encoding="utf-8")
+    assert "Given instead of derived" not in run_main("evaluate", plain, "--rules", rdir, "--format", "markdown")[1]
