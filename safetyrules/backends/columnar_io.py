@@ -157,6 +157,8 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
             in_values = True
         arr = arr.dictionary_decode()
         kind = _kind(arr.type)
+        if kind == "null":  # a dictionary of no entries (a pandas category column all missing)
+            return pa.nulls(len(arr), target)
     t = spec.type
     if kind == "float" and t not in ("integer", "number") and pa.types.is_floating(arr.type):
         # a column with no value at all is float64 NaN in pandas (read_csv of an

@@ -256,6 +256,19 @@ def test_a_blank_line_in_a_csv_of_several_columns_is_still_skipped(rules, tmp_pa
     assert rows == expected(rules, [{"m": 6, "n": 1}, {"m": 1, "n": 2}])
 
 
+# "Null ... means unknown": a pandas category column with no categories (all
+# missing: pd.Series([None, None], dtype=object).astype("category")) is an Arrow dictionary of
+# null type, refused as "must be text, not null"
+
+@pytest.mark.parametrize("backend", LOCAL)
+def test_an_all_missing_pandas_category_column_is_unknown(rules, backend):
+    empty = pd.Series([None, None], dtype=object).astype("category")
+    df = pd.DataFrame({"entity.id": empty, "entity.sector": empty, "s": empty, "d": empty, "m": [6, None]})
+    assert pa.types.is_null(pa.Table.from_pandas(df).schema.field("s").type.value_type)
+    rows, ids = graded(rules, df, backend)
+    assert ids == [None, None] and rows == expected(rules, [{"m": 6}, {}])
+
+
 # -- what held: the input matrix, every local backend against rules.evaluate -----
 
 SEC = ["metallurgy", None, "other", "machinery"]
