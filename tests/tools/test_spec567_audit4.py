@@ -183,3 +183,132 @@ def test_markdown_says_which_facts_were_given_instead_of_derived(rdir, tmp_path)
     plain = tmp_path / "plain.yaml"
     plain.write_text("a: true\n", encoding="utf-8")
     assert "Given instead of derived" not in run_main("evaluate", plain, "--rules", rdir, "--format", "markdown")[1]
+
+
+# -- §7: the names, and the tier rules through the NBS 2017 size classes -----------------------
+
+NBS = ("agriculture industry construction wholesale retail transport warehousing postal accommodation catering "
+       "information_transmission software_it real_estate_development property_management leasing_business_services "
+       "other").split()
+SECTOR = ("metallurgy nonferrous building_materials machinery light_industry textiles tobacco trade "
+          "hazardous_chemicals mining fireworks civil_explosives construction catering accommodation retail office "
+          "other").split()
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return safetyrules.load()
+
+
+def test_the_core_vocabulary_as_the_plan_declares_it(bundled):
+    """SPEC §7/§8's fixed names with their types, units and values, read from
+    `safetyrules.load().plan` (the API's view; the schema's is checked in
+    test_spec567_audit3.py), the tables that derive them and the manifest's
+    decision: mapping."""
+    facts = bundled.plan.facts
+
+    def spec(name, type_, unit=None):
+        s = facts[name]
+        assert (s.type, s.unit) == (type_, unit), (name, s)
+        return s
+
+    assert list(spec("entity.nbs_sector", "enum").values) == NBS
+    assert list(spec("entity.sector", "enum").values)[: len(SECTOR)] == SECTOR
+    assert list(spec("entity.activities", "list").values) == list(facts["entity.sector"].values)
+    spec("entity.employees", "integer", "person")
+    spec("entity.revenue", "number", "10k_CNY")
+    spec("entity.assets", "number", "10k_CNY")
+    for name in ("entity.high_risk_sector", "entity.major_hazard_source"):
+        spec(name, "bool")
+    for name in ("entity.id", "entity.grid", "entity.name"):
+        spec(name, "string")
+    assert list(spec("entity.scale", "enum").values) == ["large", "medium", "small", "micro"]
+    assert list(spec("entity.status", "enum").values) == ["active", "suspended", "closed", "relocated"]
+    assert list(spec("evaluation.tier", "enum").values) == ["full", "simplified", "self_assessment"]
+    assert list(spec("risk.level", "enum").values) == ["red", "orange", "yellow", "blue"]
+    assert list(spec("inspection.frequency", "enum").values) == ["monthly", "quarterly", "semiannual", "annual"]
+    derived = {t.output: t.id for t in bundled.plan.tables}
+    assert derived["entity.scale"] == "cn.nbs.enterprise-size.2017"
+    assert dict(bundled.plan.decision) == {"level": "risk.level", "tier": "evaluation.tier",
+                                           "inspection": "inspection.frequency"}
+
+
+#: 国统字〔2017〕213号, per sector: (indicator, large, medium, small) lower bounds
+#: (X employees, Y revenue, Z assets, 10k CNY); large, medium and small need
+#: every indicator's lower bound, micro any one indicator below the small one.
+NBS_2017 = {
+    "agriculture": [("revenue", 20000, 500, 50)],
+    "industry": [("employees", 1000, 300, 20), ("revenue", 40000, 2000, 300)],
+    "construction": [("revenue", 80000, 6000, 300), ("assets", 80000, 5000, 300)],
+    "wholesale": [("employees", 200, 20, 5), ("revenue", 40000, 5000, 1000)],
+    "retail": [("employees", 300, 50, 10), ("revenue", 20000, 500, 100)],
+    "transport": [("employees", 1000, 300, 20), ("revenue", 30000, 3000, 200)],
+    "warehousing": [("employees", 200, 100, 20), ("revenue", 30000, 1000, 100)],
+    "postal": [("employees", 1000, 300, 20), ("revenue", 30000, 2000, 100)],
+    "accommodation": [("employees", 300, 100, 10), ("revenue", 10000, 2000, 100)],
+    "catering": [("employees", 300, 100, 10), ("revenue", 10000, 2000, 100)],
+    "information_transmission": [("employees", 2000, 100, 10), ("revenue", 100000, 1000, 100)],
+    "software_it": [("employees", 300, 100, 10), ("revenue", 10000, 1000, 50)],
+    "real_estate_development": [("revenue", 200000, 1000, 100), ("assets", 10000, 5000, 2000)],
+    "property_management": [("employees", 1000, 300, 100), ("revenue", 5000, 1000, 500)],
+    "leasing_business_services": [("employees", 300, 100, 10), ("assets", 120000, 8000, 100)],
+    "other": [("employees", 300, 100, 10)],
+}
+SCALES = ("large", "medium", "small", "micro")
+
+
+def _nbs_scale(sector, values):
+    bands = []
+    for name, *bounds in NBS_2017[sector]:
+        v = values[name]
+        bands.append(next((i for i, b in enumerate(bounds) if v >= b), 3))
+    return SCALES[max(bands)]
+
+
+def _tier(scale, high_risk, mhs):
+    if high_risk or mhs or scale == "large":
+        return "full"
+    if high_risk is None or mhs is None:
+        return None
+    return {"medium": "simplified", "small": "self_assessment", "micro": "self_assessment"}[scale]
+
+
+
+def _indicator_values(draw, sector):
+    """Each indicator at a band boundary, one off it, or anywhere."""
+    from hypothesis import strategies as st
+
+    out = {}
+    for name, *bounds in NBS_2017[sector]:
+        b = draw(st.sampled_from(bounds))
+        out[name] = draw(st.one_of(st.sampled_from([b - 1, b, b + 1, 0]), st.integers(0, 3 * bounds[0])))
+    return out
+
+
+def test_the_tier_follows_section_7_on_scales_derived_by_nbs_2017(bundled):
+    """SPEC §7 on the bundled set: entity.scale derived by
+    cn.nbs.enterprise-size.2017 from the sector's indicators (an independent
+    transcription of the 2017 document's bounds above), and evaluation.tier
+    full when entity.high_risk_sector or entity.major_hazard_source holds or
+    the scale is large, simplified for medium, self_assessment for small and
+    micro (unknown where a flag left unknown could still make it full)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=100)
+    @given(st.data())
+    def check(data):
+        sector = data.draw(st.sampled_from(NBS))
+        values = _indicator_values(data.draw, sector)
+        high_risk = data.draw(st.sampled_from([True, False, None]))
+        mhs = data.draw(st.sampled_from([True, False, None]))
+        facts = {"entity.nbs_sector": sector, **{f"entity.{k}": v for k, v in values.items()}}
+        for name, flag in (("entity.high_risk_sector", high_risk), ("entity.major_hazard_source", mhs)):
+            if flag is not None:
+                facts[name] = flag
+        d = bundled.evaluate(facts, as_of=DAY)
+        scale = _nbs_scale(sector, values)
+        assert d.outputs["entity.scale"] == scale, (facts, d.outputs)
+        assert d.tier == _tier(scale, high_risk, mhs), (facts, d.tier)
+
+    check()
