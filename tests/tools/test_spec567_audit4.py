@@ -312,3 +312,58 @@ def test_the_tier_follows_section_7_on_scales_derived_by_nbs_2017(bundled):
         assert d.tier == _tier(scale, high_risk, mhs), (facts, d.tier)
 
     check()
+
+
+SEVERITY = {"red": 0, "orange": 1, "yellow": 2, "blue": 3}
+
+
+def _dotted(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _dotted(v, prefix + k + ".")
+        else:
+            yield prefix + k, v
+
+
+@pytest.fixture(scope="module")
+def golden_facts():
+    import gzip
+
+    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
+        return [(datetime.date.fromisoformat(r["as_of"]), dict(_dotted(r["facts"])))
+                for r in map(json.loads, fh)]
+
+
+def test_removing_a_fact_never_grades_an_entity_safer(bundled, golden_facts):
+    """SPEC §7 ("never report an entity as safer because facts are missing")
+    and §8 on the golden corpus's entities: with one input fact (or one field
+    of one list item) removed, the level is as severe or more, or unknown,
+    and the full facts' level lies within the reduced decision's
+    level_range (least .. most)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40)
+    @given(st.data())
+    def check(data):
+        day, facts = data.draw(st.sampled_from(golden_facts))
+        full = bundled.evaluate(facts, as_of=day)
+        key = data.draw(st.sampled_from(sorted(facts)))
+        reduced = {k: v for k, v in facts.items() if k != key}
+        items = facts[key] if isinstance(facts[key], list) else []
+        if items and isinstance(items[0], dict) and data.draw(st.booleans()):
+            i = data.draw(st.integers(0, len(items) - 1))
+            if items[i]:
+                field = data.draw(st.sampled_from(sorted(items[i])))
+                reduced[key] = [dict(it) for it in items]
+                del reduced[key][i][field]
+        d = bundled.evaluate(reduced, as_of=day)
+        if full.level is None:
+            return
+        if d.level is not None:
+            assert SEVERITY[d.level] <= SEVERITY[full.level], (key, full.level, d.level)
+        least = d.to_dict()["level_range"]["least"]
+        if least is not None:
+            assert SEVERITY[least] >= SEVERITY[full.level], (key, full.level, least)
+
+    check()
