@@ -16,6 +16,7 @@ and reported.
 
 from __future__ import annotations
 
+import collections
 import io
 import os
 import re
@@ -313,12 +314,10 @@ def format_text(text: str, path: str = "<string>") -> Tuple[str, List[str]]:
     return out, list(dict.fromkeys(changes))
 
 
-def _comments(text: str) -> "Counter[str]":
+def _comments(text: str) -> "collections.Counter[str]":
     """The comments of YAML ``text`` (``#`` at a line's start or after a
     blank, outside quotes), as a multiset of their text."""
-    from collections import Counter
-
-    out: Counter = Counter()
+    out: collections.Counter = collections.Counter()
     for line in text.splitlines():
         q, i = None, 0
         while i < len(line):

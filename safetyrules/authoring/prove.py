@@ -173,7 +173,8 @@ def _rank(values: Sequence[Any], known: bool, value: Any) -> Optional[int]:
         return None
     if isinstance(value, (list, tuple)):
         ranks = [_rank(values, True, v) for v in value]
-        return None if not ranks or None in ranks else min(ranks)
+        got = [r for r in ranks if r is not None]
+        return min(got) if got and len(got) == len(ranks) else None
     if value not in values:
         return None
     return list(values).index(value)
