@@ -173,10 +173,33 @@ class Problem:
                                     bucket.append(v)
                     continue
                 vals = value if isinstance(value, (list, tuple)) else [value]
+                if not isinstance(side, A.Path) and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    # a linear expression of the fact (``n * 2 >= 13``): its boundary is where
+                    # the expression meets the constant (6.5), not the constant itself
+                    at = self._solve(side, facts[0], value)
+                    if at is not None:
+                        vals = [value, at]
                 bucket = self.constants.setdefault(facts[0], [])
                 for v in vals:
                     if v not in bucket:
                         bucket.append(v)
+
+    def _solve(self, side: A.Node, fact: str, c: float) -> Optional[float]:
+        """The value of numeric ``fact`` at which ``side`` (an expression of it
+        alone) equals ``c``, when ``side`` is linear in it; else None."""
+        if self.vocab[fact].type not in ("integer", "number"):
+            return None
+        try:
+            s0, s1, s2 = (dsl.evaluate_ast(side, {fact: x}) for x in (0, 1, 2))
+        except Exception:
+            return None
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (s0, s1, s2)):
+            return None
+        slope = s1 - s0
+        if slope == 0 or not math.isclose(s2 - s1, slope, rel_tol=1e-9, abs_tol=1e-12):
+            return None
+        at = _tidy((c - s0) / slope)
+        return at if math.isfinite(at) else None
 
     def _days_constants(self, call: A.Call, c: Any) -> None:
         """``days(a, b) OP c``: dates whose distance is just below, at and

@@ -102,7 +102,13 @@ ALL_GOOD = [("findings.major > 0 or findings.major_undetermined > 0", "red"),
             ("findings.general > 0 or findings.undetermined > 0", "yellow"), ("true", "blue")]
 
 
-@pytest.mark.parametrize("rows, var, value", [(NUM_GAP, "n", 3), (REAL_GAP, "x", 3.5), (ENUM_GAP, "e", "r")])
+# the boundary of a comparison of an expression of one fact is where the expression meets the
+# constant: n * 2 >= 13 turns at n = 6.5, so n = 6 (n * 2 = 12, not <= 10 either) is the gap
+SCALED_GAP = [("findings.major > 0", "red"), ("n * 2 >= 13", "yellow"), ("n * 2 <= 10", "blue")]
+
+
+@pytest.mark.parametrize("rows, var, value", [(NUM_GAP, "n", 3), (REAL_GAP, "x", 3.5), (ENUM_GAP, "e", "r"),
+                                              (SCALED_GAP, "n", 6)])
 def test_prove_finds_the_one_gap_and_it_is_one(tmp_path, run, rows, var, value):
     code, p = props(run, project(tmp_path, rows))
     assert code == 1
