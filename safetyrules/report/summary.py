@@ -20,6 +20,9 @@ DIMENSIONS = ("grid", "sector", "scale")
 #: the bundled levels, most severe first (others follow, sorted)
 LEVEL_ORDER = ("red", "orange", "yellow", "blue")
 TIER_ORDER = ("full", "simplified", "self_assessment")
+#: the order of a ``--by`` dimension's groups where it has one (SPEC §7's
+#: sizes, largest first); other values follow, sorted, then unknown
+GROUP_ORDER = {"scale": ("large", "medium", "small", "micro")}
 #: the key under which null (unknown) values are counted
 UNKNOWN = "unknown"
 TOP_FINDINGS = 20
@@ -211,7 +214,7 @@ class _Tally:
                 }
             )
         group_list = []
-        for key in sorted(self.groups, key=lambda k: (k == UNKNOWN, k)):
+        for key in _ordered(self.groups, GROUP_ORDER.get(self.by, ())):
             grp = self.groups[key]
             m = grp["entities"]
             group_list.append(

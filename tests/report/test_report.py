@@ -48,7 +48,7 @@ def test_summary_counts_by_hand():
     assert s["groups"][0]["level"]["counts"] == {"red": 2}
     assert [(f["clause"], f["count"], f["share"], f["cite"]) for f in s["top_findings"]] == [("1", 2, 0.5, "Art 1"), ("2", 1, 0.25, "Art 2")]
     by_scale = summarise(rows, by="scale")
-    assert [(g["key"], g["entities"]) for g in by_scale["groups"]] == [("micro", 1), ("small", 2), ("unknown", 1)]
+    assert [(g["key"], g["entities"]) for g in by_scale["groups"]] == [("small", 2), ("micro", 1), ("unknown", 1)]  # SPEC §7 order, largest first
     with pytest.raises(ValueError):
         summarise(rows, by="colour")
 
