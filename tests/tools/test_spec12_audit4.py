@@ -330,7 +330,7 @@ CITY = {
 
 
 def test_overlay_from_another_cwd_adds_a_standard_and_its_decision_and_prove_sees_through_it(tmp_path, run, monkeypatch):
-    d = write(tmp_path / "city", CITY)
+    write(tmp_path / "city", CITY)
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
