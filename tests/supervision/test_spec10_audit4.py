@@ -10,10 +10,8 @@ seed through the CLI, the plan's stratum targets under fixed ``counts``, and
 policy parameters that reached the commands unchecked.  The tests marked
 "failed before" name the fix."""
 
-import datetime
 import hashlib
 import json
-import os
 import unicodedata
 
 import pytest
