@@ -98,8 +98,12 @@ class Domains:
                 if node is not None:
                     reads.update(dict.fromkeys(A.fact_paths(node)))
         # and their outputs (a given one is what level_range reads; another's
-        # run value only makes more keys)
+        # run value only makes more keys), and the level fact itself: one no
+        # table after the standards gives (an input, a table before them) is
+        # least as it is
         reads.update(dict.fromkeys(after_out))
+        if plan.decision.get("level"):
+            reads[plan.decision["level"]] = None
         self._after_reads = tuple(r for r in reads if r not in ("findings.undetermined", "findings.major_undetermined"))
         self._after_out = frozenset(after_out)
 
