@@ -234,8 +234,16 @@ class _Scope:
                 j = parents[j]
             if j != c:
                 continue
+            given = nodes[c]  # giving the path makes every known(path) inside c true at once
+            for k2, arg2 in self.knowns:
+                if nodes[arg2].name == nodes[arg].name:
+                    j = k2
+                    while j > c:
+                        j = parents[j]
+                    if j == c:
+                        given = substitute(given, nodes[k2], A.Boolean(True))
             try:
-                changed = dsl.evaluate_ast(substitute(nodes[c], nodes[k], A.Boolean(True)), fenv)
+                changed = dsl.evaluate_ast(given, fenv)
             except Exception:  # noqa: BLE001 - the tree walk decides
                 raise _Fallback from None
             if changed != vals[c]:

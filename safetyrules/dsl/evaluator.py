@@ -265,11 +265,16 @@ def missing(node: A.Node, facts: Mapping[str, Any]) -> Tuple[str, ...]:
         # not known(p)`); p is missing when the part changes with `known(p)`
         # taken as true
         was = value(c, bound)
-        for k in _known_calls(c):
+        calls = _known_calls(c)
+        for k in calls:
             p = k.args[0]
             if not isinstance(p, A.Path) or value(p, bound) is not None:
                 continue
-            if value(substitute(c, k, A.Boolean(True)), bound) != was:
+            given = c  # giving p makes every known(p) of c true at once
+            for other in calls:
+                if isinstance(other.args[0], A.Path) and other.args[0].name == p.name:
+                    given = substitute(given, other, A.Boolean(True))
+            if value(given, bound) != was:
                 if p.head in bound:
                     out.add(labels[p.head] + ("." + p.rest if p.rest else ""))
                 else:
