@@ -457,7 +457,13 @@ def read_facts_file(path: str, raw: Optional[bytes] = None):
         raw = raw[3:]
     text = _decode(raw, path=path, line=None)
     if path.lower().endswith(".json"):  # FACTS.JSON too
-        return parse_json(text, path=path), None
+        try:
+            return parse_json(text, path=path), None
+        except FactsError as err:
+            if err.message == "JSON: Extra data" and err.column == 1 and (err.line or 0) > 1:
+                # a second value at the start of a line: JSON Lines in a .json file
+                err.hint = "one entity per line is JSON Lines: name the file .jsonl"
+            raise
     try:
         doc = load_yaml(text, path)
     except RuleFileError as err:

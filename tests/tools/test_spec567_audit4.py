@@ -367,3 +367,18 @@ def test_removing_a_fact_never_grades_an_entity_safer(bundled, golden_facts):
             assert SEVERITY[least] >= SEVERITY[full.level], (key, full.level, least)
 
     check()
+
+
+def test_json_lines_in_a_json_file_says_how_to_name_it(rdir, tmp_path):
+    """One entity per line in `facts.json` is refused at its second line (a
+    .json file is one JSON document); the bare 'JSON: Extra data' now says
+    what the file is and how it is read: named .jsonl, it is decided line by
+    line."""
+    facts = tmp_path / "facts.json"
+    facts.write_text(JSONL, encoding="utf-8")
+    code, out, err = run_main("evaluate", facts, "--rules", rdir, "--as-of", "2024-03-01", "--format", "json")
+    assert code == 2 and out == "", (code, out)
+    assert err.startswith(f"{facts}:2:1: error: JSON: Extra data (one entity per line is JSON Lines: name the file .jsonl)"), err
+    one_line = tmp_path / "two.json"
+    one_line.write_text('{"a": true} {"b": true}\n', encoding="utf-8")
+    assert "JSON Lines" not in run_main("evaluate", one_line, "--rules", rdir)[2]
