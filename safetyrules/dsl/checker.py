@@ -185,10 +185,14 @@ class _Checker:
                 "write a plain number" if _is_unit_literal(lit_node) else None,
             )
         if lu.dimension != ru.dimension:
+            # at the token at fault (SPEC §2): the literal whose unit does not fit
+            # (`h > 3 kg`, `3 kg < h`), else the second of the two (`h > mass`), as
+            # dsl.evaluate points at the second literal
+            blame = left if _is_unit_literal(left) and not _is_unit_literal(right) else right
             raise _err(
                 f"cannot combine {lt.describe()} with {rt.describe()}: "
                 f"{units.dimension_name(lu.dimension)} and {units.dimension_name(ru.dimension)} are different quantities",
-                where,
+                blame,
             )
         if lu.factor == ru.factor:
             return left, right, Type("number", unit=lu, integer=integer)
@@ -303,6 +307,12 @@ class _Checker:
         if lt.kind == "string":
             self._enum_literal(left, right)
             self._enum_literal(right, left)
+        if lt.kind == "list" and isinstance(left, A.ListLit) and isinstance(right, A.ListLit):
+            # element by element: `[e] == ['zz']` compares e with 'zz'
+            for a, b in zip(left.items, right.items):
+                if a.ty.kind == "string" and b.ty.kind == "string":
+                    self._enum_literal(a, b)
+                    self._enum_literal(b, a)
         if lt.kind == "list" and lt.elem is not None and rt.elem is not None:
             le, re_ = lt.elem, rt.elem
             if le.kind not in ("any",) and re_.kind not in ("any",) and le.kind != re_.kind:
@@ -450,6 +460,9 @@ class _Checker:
             first = args[0].ty
             if first.kind not in ("number", "date", "string", "any"):
                 raise _err(f"{name}() needs numbers or dates, but this is {first.describe()}", node.args[0])
+            if any(a.ty.values is not None for a in args):
+                # as for '<': the smallest of enum values would be their order as text
+                raise _err("enum values have no order; compare with '==' or 'in'", node)
             out: List[A.Node] = [args[0]]
             ty = first
             for a in args[1:]:

@@ -87,8 +87,8 @@ VOCAB = {
 
 CHECK = [
     # text, line, column, message, hint
-    ("height > weight", 1, 1, "cannot combine a length in m with a mass in kg: length and mass are different quantities", None),
-    ("height > 3 kg", 1, 1, "cannot combine a length in m with a mass in kg: length and mass are different quantities", None),
+    ("height > weight", 1, 10, "cannot combine a length in m with a mass in kg: length and mass are different quantities", None),
+    ("height > 3 kg", 1, 10, "cannot combine a length in m with a mass in kg: length and mass are different quantities", None),
     ("employees > 3 m", 1, 13, "'employees' has no unit, so it cannot be compared or combined with a length in m", "write a plain number"),
     ("level == 'hgh'", 1, 10, "'hgh' is not a declared value of 'level'", "did you mean 'high'?"),
     ("level in ['low', 'mid']", 1, 18, "'mid' is not a declared value of 'level'", "values: low, medium, high"),
@@ -107,7 +107,7 @@ CHECK = [
     ("days(height, since) > 1", 1, 6, "days() needs dates, but this is a length in m", None),
     ("height in 3", 1, 11, "'in' needs a list on its right, but this is a number", None),
     ("at_least(1 m, ok)", 1, 10, "at_least() counts conditions; its first argument is a plain number", None),
-    ("[height] == [1 kg]", 1, 1, "cannot combine a length in m with a mass in kg: length and mass are different quantities", None),
+    ("[height] == [1 kg]", 1, 13, "cannot combine a length in m with a mass in kg: length and mass are different quantities", None),
 ]
 
 

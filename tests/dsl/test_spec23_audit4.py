@@ -779,3 +779,80 @@ def test_an_expression_error_points_at_the_offending_token_in_every_scalar_style
         shown = lines[line - 1][column - 1:column + 11]
         assert words in err.message, (cid, err.message)
         assert (err.line, err.column) == (line, column), (cid, err.message, shown, lines[err.line - 1][err.column - 1:err.column + 11])
+
+
+# -- §2 "comparing incompatible dimensions ... is a load error", at the offending token -------
+#
+# A unit that does not fit pointed at the start of the comparison (`h` of `h > 3 kg`, `abs`
+# of `abs(h) > 2 kg`, `x.age` of `any(x in L: x.age > 3 m)`) while the same mistake in a
+# list (`h in [1 m, 2 kg]`), a unit on a unitless fact (`n > 3 m`) and dsl.evaluate
+# (`10 m == 10 kg`) point at the literal: the literal is the token at fault, and between
+# two facts the second one.
+
+UNIT_CASES = [
+    ("h > ", "3 kg", ""),
+    ("a and ", "3 kg", " < h"),  # the literal on the left
+    ("abs(h) > ", "2 kg", ""),
+    ("h + ", "2 kg", " > 1 m"),
+    ("any(x in L: x.age > ", "3 m", ")"),
+    ("h > ", "mass", ""),  # two facts: the second
+    ("min(h, ", "2 kg", ") > 1 m"),
+    ("h in [1 m, ", "2 kg", "]"),
+]
+
+UNIT_VOCAB = LOC_VOCAB + "  mass: {type: number, unit: t}\n  L: {type: list, item: {age: {type: integer, unit: year}}}\n"
+
+
+def test_a_unit_of_another_dimension_points_at_the_literal(tmp_path):
+    (tmp_path / "v.yaml").write_text(UNIT_VOCAB, encoding="utf-8")
+    lines, want = [], []
+    for i, (before, token, after) in enumerate(UNIT_CASES):
+        value = before + token + after
+        line = f"  - {{id: c{i}, cite: X, severity: major, when: {json.dumps(value)}}}"
+        want.append((5 + i, line.index('"') + 2 + len(before)))
+        lines.append(line)
+    (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n' + "\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    with pytest.raises(safetyrules.RuleFileError) as e:
+        safetyrules.load(str(tmp_path))
+    got = sorted((x.line, x.column) for x in e.value.errors if "different quantities" in x.message)
+    assert got == want, [x.message for x in e.value.errors]
+
+
+# -- §2 "comparing an enum fact with a value outside its declared values" -----------------------
+#
+# Lists compare element by element (§3), so `[e] == ['zz']` compares e with 'zz': it loaded.
+# And enum values have no order (docs/expressions.md), but min()/max() of an enum fact
+# ordered them as text, `min(e, 'zz')` loading without a word.
+
+@pytest.mark.parametrize(
+    "before, token, after, words",
+    [
+        ("[e] == [", "'zz'", "]", "not a declared value"),
+        ("[n, e] != [1, ", "'zz'", "]", "not a declared value"),
+        ("", "min", "(e, 'p') == 'p'", "no order"),
+        ("max(s, 'b') < 'c' and ", "max", "('q', e) == 'q'", "no order"),
+    ],
+)
+def test_enum_values_outside_values_and_without_order_are_load_errors(tmp_path, before, token, after, words):
+    value = before + token + after
+    line = f"  - {{id: c1, cite: X, severity: major, when: {json.dumps(value)}}}"
+    (tmp_path / "v.yaml").write_text(LOC_VOCAB, encoding="utf-8")
+    (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n' + line + "\n", encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    with pytest.raises(safetyrules.RuleFileError) as e:
+        safetyrules.load(str(tmp_path))
+    (err,) = e.value.errors
+    assert words in err.message
+    assert (err.line, err.column) == (5, line.index('"') + 2 + len(before))
+
+
+def test_enum_lists_and_min_of_text_still_load(tmp_path):
+    conds = ["[e] == ['p']", "[e, n] != ['q', 1]", "min(s, 'b') == 'a'", "max(s) < 'c'", "e in ['p', 'q']"]
+    (tmp_path / "v.yaml").write_text(LOC_VOCAB, encoding="utf-8")
+    body = "".join(f"  - {{id: c{i}, cite: X, severity: major, when: {json.dumps(c)}}}\n" for i, c in enumerate(conds))
+    (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n' + body, encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    got = statuses(rules, {"e": "p", "n": 1, "s": "a"})
+    assert got == {"c0": True, "c1": True, "c2": True, "c3": True, "c4": True}

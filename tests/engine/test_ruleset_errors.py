@@ -52,7 +52,7 @@ def test_unknown_fact_with_did_you_mean(write):
 def test_wrong_unit(write):
     errs = _errors(write, {"s1.yaml": _std("site.distance > 3 kg")})
     e = _one(errs, "different quantities")
-    assert e.line == 8 and e.column == 12
+    assert e.line == 8 and e.column == 28  # at the literal `3 kg`
 
 
 def test_unit_on_unitless_fact(write):
