@@ -158,12 +158,20 @@ def _no_gap(tt: _Table, role: str) -> PropertyResult:
             n += 1
             known, value = tt.output(a)
             if not known or (isinstance(value, (list, tuple)) and not value):  # a collect table's [] is no value
-                return _result("no-gap", role, t, _TEXT["no-gap"], n=n, cx=_facts(a),
-                               detail=f"no row of '{t.id}' gives {t.output} a value")
+                return _result("no-gap", role, t, _TEXT["no-gap"], n=n, cx=_facts(a), detail=_why_no_value(tt, a))
     except _TooBig:
         return _result("no-gap", role, t, _TEXT["no-gap"], proven=False,
                        detail=f"not searched: {tt.size} combinations (more than {MAX_COMBINATIONS})")
     return _result("no-gap", role, t, _TEXT["no-gap"], n=n)
+
+
+def _why_no_value(tt: _Table, a: Mapping[str, Any]) -> str:
+    t = tt.table
+    lo, hi = tt.slices[-1][1:]
+    true = [i + 1 for i, f in enumerate(tt.prob.formulas[lo:hi]) if f is not None and tt.prob.reduce(f, a) is True]
+    if t.hit == "unique" and len(true) > 1:
+        return f"rows {true[0]} and {true[1]} of '{t.id}' both hold (hit: unique), so {t.output} has no value"
+    return f"no row of '{t.id}' gives {t.output} a value"
 
 
 def _rank(values: Sequence[Any], known: bool, value: Any) -> Optional[int]:

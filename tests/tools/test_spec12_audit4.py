@@ -364,3 +364,12 @@ def test_overlay_digest_follows_the_base_bytes_not_its_install_location(tmp_path
     grading = tmp_path / "elsewhere/b/standards/grading/risk-level.yaml"
     grading.write_bytes(grading.read_bytes() + b"\n# a comment is a change of the bytes\n")
     assert safetyrules.load(str(d)).plan.digest != digests[0]
+
+
+def test_prove_a_unique_level_table_with_two_rows_holding_says_so(tmp_path, run):
+    rows = [("findings.major > 0", "red"), ("findings.general > 0", "yellow"),
+            ("findings.major == 0 and findings.general == 0", "blue")]
+    code, p = props(run, project(tmp_path, rows, hit="unique"))
+    gap = p["no-gap"]
+    assert code == 1 and not gap["proven"] and gap["counterexample"] == {"findings.general": 1, "findings.major": 1}
+    assert "rows 1 and 2 of 'lv' both hold (hit: unique)" in gap["detail"], gap  # not "no row gives a value"
