@@ -42,6 +42,9 @@ DRAIN_LIMIT = 256 << 20
 #: most bytes of the answer to an HTTP/1.0 batch (it is gathered before it
 #: is sent: see ``_Service._send_with_length``)
 HTTP10_ANSWER_LIMIT = 4 << 30
+#: seconds without new data after which a chunked batch body that has
+#: started is answered while it streams (see ``_Service._held``)
+BATCH_PAUSE = 0.5
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -390,9 +393,14 @@ class _Service:
             _coding(request)
             self._check_length(request, self.max_body)
             chunks = self._body_chunks(request)
-            if request.headers.get("content-length") is None or _coding(request):
+            if _coding(request):
                 # a coded body's length says nothing of what it decodes to
                 chunks = _once(await self._read_all(chunks))
+            elif request.headers.get("content-length") is None:
+                # chunked: read while it comes (413 past the limit), and
+                # start answering when it ends or pauses (a client that
+                # streams its lines and waits for their answers)
+                chunks = await self._held(chunks)
             else:
                 chunks = await _started(chunks)
         except Problem as p:
@@ -408,6 +416,32 @@ class _Service:
         async for part in self._batch_lines(chunks, day):
             await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _held(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """A body of unknown length (chunked), read up to the limit (a
+        :class:`Problem` 413 past it) until it ends — or until, once its
+        first data has come, no more comes for ``BATCH_PAUSE`` seconds: then
+        the chunks read so far, and the rest as it comes (past the limit
+        after that, an ``E-TOO-LARGE`` line ends the answer).  A client that
+        sends its whole body at once gets the 413 of an over-limit body; one
+        that streams lines and waits gets their answers meanwhile."""
+        it = chunks.__aiter__()
+        parts: List[bytes] = []
+        n = 0
+        while True:
+            nxt = asyncio.ensure_future(it.__anext__())
+            if parts:
+                done, _ = await asyncio.wait({nxt}, timeout=BATCH_PAUSE)
+                if not done:  # a pause: answer what has come, then the rest
+                    return _then(parts, nxt, it)
+            try:
+                chunk = await nxt
+            except StopAsyncIteration:
+                return _once(b"".join(parts))
+            n += len(chunk)
+            if n > self.max_body:
+                raise Problem.single(413, "E-TOO-LARGE", f"the body is over the limit of {self.max_body} bytes")
+            parts.append(chunk)
 
     @staticmethod
     async def _send_with_length(parts: AsyncIterator[bytes], send) -> None:
@@ -528,6 +562,18 @@ async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
             yield chunk
 
     return rest()
+
+
+async def _then(parts: List[bytes], nxt: "asyncio.Future", it: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``parts``, then the chunk ``nxt`` will be, then the rest of ``it``."""
+    for part in parts:
+        yield part
+    try:
+        yield await nxt
+    except StopAsyncIteration:
+        return
+    async for chunk in it:
+        yield chunk
 
 
 async def _once(body: bytes) -> AsyncIterator[bytes]:

@@ -13,6 +13,7 @@ import datetime
 import gzip
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -336,6 +337,43 @@ def test_real_answers_validate_against_the_openapi_response_schemas(http, openap
     assert ctype in content, (path, r.status_code, ctype)
     if ctype.endswith("json"):
         _response_validator(openapi, content[ctype]["schema"]).validate(r.json())
+
+
+# -- a chunked batch streams ------------------------------------------------------------------------------
+
+LINE = b'{"entity": {"id": "E1", "sector": "office", "employees": 8}}\n'
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def _read_until(s, got: bytes, needle: bytes, seconds: float = 15) -> bytes:
+    deadline = time.monotonic() + seconds
+    while needle not in got and time.monotonic() < deadline:
+        data = s.recv(65536)
+        if not data:
+            break
+        got += data
+    return got
+
+
+def test_a_slow_chunked_batch_answers_its_first_line_before_the_last_is_sent(srv):
+    """SPEC §11: the batch's answer is streamed.  A client that sends its
+    lines chunked (no Content-Length), one at a time, waiting for each
+    answer, got nothing until it had sent the whole body."""
+    with socket.create_connection(("127.0.0.1", srv[1]), timeout=20) as s:
+        s.sendall(b"POST /v1/evaluate/batch?as_of=2024-03-01 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                  b"Content-Type: application/x-ndjson\r\n\r\n" + _chunk(LINE))
+        got = _read_until(s, b"", b'"line":1')
+        assert got.startswith(b"HTTP/1.1 200") and b'"line":1' in got, got[:300]
+        s.sendall(_chunk(b"not json\n"))
+        got = _read_until(s, got, b'"line":2')
+        assert b'"line":2' in got and b"E-JSON" in got, got[-300:]
+        s.sendall(_chunk(LINE.rstrip(b"\n")) + b"0\r\n\r\n")
+        got = _read_until(s, got, b"\r\n0\r\n\r\n")
+    body = b"".join(got.split(b"\r\n\r\n", 1)[1:])
+    assert b'"line":3' in body and body.endswith(b"0\r\n\r\n"), body[-300:]
 
 
 def test_zz_the_server_wrote_no_traceback_in_the_whole_module(srv):
