@@ -383,7 +383,7 @@ class _Service:
         (SPEC §11): over it, the answer is 413, never a 200 stream.  With a
         ``Content-Length`` the limit is checked at once and the answer streams
         while the body is read; a chunked body (no length) is read up to the
-        limit before the 200 starts, since only then is it known to fit.
+        limit before the 200 starts, until it ends or pauses (``_held``).
         Either way the 200 waits for the body's first data, so a client that
         sends none for ``--timeout`` seconds gets a 408 problem; a pause
         later, once the answer streams, is an ``E-TIMEOUT`` line."""
