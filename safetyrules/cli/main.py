@@ -545,7 +545,7 @@ def _cmd_schema(args) -> int:
     for k in kinds:
         if k in ("facts", "decision"):
             # the schemas the service serves, for the rule set --rules names
-            from safetyrules.service.schemas import decision_schema, facts_schema
+            from safetyrules.service.schemas import canonical_json, decision_schema, facts_schema
 
             try:
                 plan = _load_rules(args.rules).plan
@@ -553,7 +553,7 @@ def _cmd_schema(args) -> int:
                 _print_errors(exc)
                 return EXIT_BAD_INPUT
             doc = facts_schema(plan) if k == "facts" else decision_schema(plan)
-            print(json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True))
+            print(canonical_json(doc))  # the bytes GET /v1/schema/... answers (SPEC §11)
             continue
         if k not in KINDS:
             _err(f"error: unknown kind {k!r}; use one of {', '.join(KINDS + ('facts', 'decision'))}")

@@ -261,6 +261,13 @@ def test_facts_schema_accepts_exactly_what_the_service_decides(http, facts_v, de
         decision_v.validate(r.json())
 
 
+@pytest.mark.parametrize("kind", ["facts", "decision"])
+def test_safetyrules_schema_prints_the_bytes_the_service_answers(http, kind):
+    out = subprocess.run([sys.executable, "-m", "safetyrules", "schema", kind], capture_output=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == http.get(f"/v1/schema/{kind}").content + b"\n"
+
+
 # -- the decision schema and the golden corpus ---------------------------------------------------------
 
 
