@@ -366,20 +366,27 @@ class _Checker:
 
     def _Compare(self, node: A.Compare, scope):
         left = self.visit(node.left, scope)
-        right = self.visit(node.right, scope)
         op = node.op
+        if op in ("in", "not in") and isinstance(node.right, A.ListLit):
+            # x compared with each item (SPEC §3): a bare number in the list takes
+            # x's unit (`w in [1 m, 2]` is 2 cm for w in cm), not the list's first
+            raw = [self.visit(i, scope) for i in node.right.items]
+            if raw and all(i.ty.kind == "number" for i in raw):
+                self._common_number(raw)  # items of different dimensions: an error of the list
+            lt = left.ty
+            if lt.kind == "number" and not lt.flex and lt.unit is not None:
+                # in x's own unit, before x meets the list's facts in their largest unit
+                raw = [self._adopt(i, lt) if i.ty.kind == "number" and i.ty.flex else i for i in raw]
+            left = self._to_largest_unit(left, raw)
+            items = [self._pair_for_equality(left, item, item, keep_left=True)[1] for item in raw]
+            right = _typed(node.right, Type("list", elem=left.ty), items=tuple(items))
+            return _typed(node, BOOL, left=left, right=right)
+        right = self.visit(node.right, scope)
         if op in ("in", "not in"):
             rt = right.ty
             if rt.kind not in ("list", "any"):
                 raise _err(f"'{op}' needs a list on its right, but this is {rt.describe()}", node.right)
-            if isinstance(right, A.ListLit):
-                left = self._to_largest_unit(left, right.items)
-                items = []
-                for item in right.items:
-                    _, conv = self._pair_for_equality(left, item, item, keep_left=True)
-                    items.append(conv)
-                right = _typed(right, Type("list", elem=left.ty), items=tuple(items))
-            elif rt.elem is not None and rt.elem.kind not in ("any", left.ty.kind) and left.ty.kind != "any":
+            if rt.elem is not None and rt.elem.kind not in ("any", left.ty.kind) and left.ty.kind != "any":
                 raise _err(f"cannot look for {left.ty.describe()} in a list of {rt.elem.describe()}", node)
             return _typed(node, BOOL, left=left, right=right)
         if op in ("==", "!="):

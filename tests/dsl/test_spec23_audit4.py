@@ -856,3 +856,25 @@ def test_enum_lists_and_min_of_text_still_load(tmp_path):
     rules = safetyrules.load(str(tmp_path))
     got = statuses(rules, {"e": "p", "n": 1, "s": "a"})
     assert got == {"c0": True, "c1": True, "c2": True, "c3": True, "c4": True}
+
+
+# -- §3 "A bare number compared with a fact takes the fact's unit", in a list too --------------
+#
+# `x in [a, b]` is x compared with each element (§3), so in `w in [1 m, 2]` (w in cm) the
+# bare 2 is 2 cm.  It took the unit of the list's first literal: 2 m.
+
+BARE = ["w in [1 m, 2]", "w in [2, 1 m]", "w not in [1 m, 2]", "h in [1, 200 cm]", "w in [h, 2]"]
+
+
+@pytest.mark.parametrize(
+    "facts, want",
+    [({"w": 2, "h": 5}, [True, True, False, False, True]), ({"w": 100, "h": 2}, [True, True, False, True, False]),
+     ({"w": 200, "h": 2}, [False, False, True, True, True]), ({"w": 150, "h": 1.5}, [False, False, True, False, True])],
+)
+def test_a_bare_number_in_a_list_takes_the_unit_of_the_fact_it_is_compared_with(tmp_path, facts, want):
+    (tmp_path / "v.yaml").write_text(LOC_VOCAB + "  w: {type: number, unit: cm}\n", encoding="utf-8")
+    body = "".join(f"  - {{id: c{i}, cite: X, severity: major, when: {json.dumps(c)}}}\n" for i, c in enumerate(BARE))
+    (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n' + body, encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    got = statuses(safetyrules.load(str(tmp_path)), facts)
+    assert [got.get(f"c{i}", False) for i in range(len(BARE))] == want
