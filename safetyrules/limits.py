@@ -9,7 +9,9 @@ its 4,300-digit conversion limit).
 
 from __future__ import annotations
 
-__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "text_ok"]
+import math
+
+__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok"]
 
 #: An integer literal (rule file, facts, expression) has at most this many
 #: decimal digits, leading zeros aside.
@@ -33,6 +35,19 @@ def int_digits_ok(text: str) -> bool:
 def int_ok(n: int) -> bool:
     """Whether the integer ``n`` is within :data:`INT_BOUND`."""
     return -INT_BOUND < n < INT_BOUND
+
+
+def scaled_ok(value, factor) -> bool:
+    """Whether the literal ``value`` with a unit of ``factor`` (a Fraction)
+    stays a finite float once converted to its dimension's base unit
+    (``1e308 km`` is 1e311 m: finite as written, not once converted)."""
+    from fractions import Fraction
+
+    scaled = (Fraction(repr(value)) if isinstance(value, float) else Fraction(value)) * factor
+    try:
+        return math.isfinite(float(scaled))
+    except OverflowError:
+        return False
 
 
 def text_ok(value: str) -> bool:

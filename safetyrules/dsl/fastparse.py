@@ -41,7 +41,7 @@ from typing import List, Optional
 
 from .. import units
 from ..errors import ExpressionSyntaxError
-from ..limits import int_digits_ok
+from ..limits import int_digits_ok, scaled_ok
 from . import ast as A
 
 __all__ = ["parse_fast", "refuse_early", "MAX_LENGTH", "TERMINALS"]
@@ -357,7 +357,8 @@ class _Parser:
         unit = None
         if self.k[i + 1] == "UNIT":
             unit = self.v[i + 1]
-            if units.lookup(unit) is None:
+            found = units.lookup(unit)
+            if found is None or not scaled_ok(value, found.factor):
                 raise _Decline
             self.i = i + 2
             span = self.span2(i, i + 1)

@@ -29,7 +29,7 @@ from lark import Token
 
 from .. import units
 from ..errors import ExpressionSyntaxError, SafetyRulesError
-from ..limits import MAX_INT_DIGITS, int_digits_ok
+from ..limits import MAX_INT_DIGITS, int_digits_ok, scaled_ok
 from . import ast as A
 from .fastparse import MAX_LENGTH, parse_fast, refuse_early
 
@@ -179,6 +179,8 @@ class _Builder(lark.Transformer):
                     _pos(utok),
                     _did_you_mean(unit, units.known_unit_names()),
                 )
+            if not scaled_ok(value, units.lookup(unit).factor):
+                raise _err(f"number {text} {unit} is too large", span)
         return self._mk(A.Number(value, unit, span=span))
 
     def string(self, items):

@@ -1,0 +1,51 @@
+"""Audit 4 of the entry points that read untrusted input (helper s8-untrusted).
+
+Earlier rounds (the rest of tests/robustness) hold for YAML tricks, bounds on
+integers, nesting and sizes, facts files and JSON Lines; these tests pin what
+they missed.
+"""
+
+import os
+import shutil
+
+import pytest
+
+import safetyrules
+from robust_fixtures import GOOD, run_main, assert_no_escape
+
+
+def _rules_with(tmp_path, old, new, name="standard.yaml"):
+    d = tmp_path / "rules"
+    shutil.copytree(GOOD, d)
+    p = d / name
+    text = p.read_text(encoding="utf-8")
+    assert old in text
+    p.write_text(text.replace(old, new), encoding="utf-8")
+    return d
+
+
+UNLESS = 'unless: "site.distance >= 0.03 km"'
+
+
+@pytest.mark.parametrize("literal", ["1e308 km", "-1.5e306 km", "1.7e308 cm * 0 + 1e308 km"])
+def test_a_unit_literal_that_overflows_once_converted_is_a_located_syntax_error(tmp_path, literal):
+    # 1e308 km is 1e311 m: finite as written, past every float once
+    # converted to the base unit. It loaded, then every evaluation (and lint)
+    # died with "internal error: OverflowError: int too large to convert to float".
+    d = _rules_with(tmp_path, UNLESS, f'unless: "site.distance >= {literal}"')
+    with pytest.raises(safetyrules.RuleSetError) as e:
+        safetyrules.load(str(d))
+    err = e.value.errors[0]
+    assert err.code == "E-SYNTAX", err
+    assert "too large" in err.message
+    assert err.path.endswith("standard.yaml") and err.line == 21, err
+    code, out, errtext = run_main("lint", str(d))
+    assert_no_escape(code, errtext)
+    assert code == 1 and "standard.yaml:21:" in errtext and "too large" in errtext, errtext
+
+
+def test_dsl_evaluate_refuses_an_overflowing_unit_literal_too():
+    with pytest.raises(safetyrules.ExpressionSyntaxError, match="too large"):
+        safetyrules.dsl.evaluate("d >= 1e308 km", {"d": 1.0})
+    # a literal that stays finite once converted is still fine
+    assert safetyrules.dsl.evaluate("d >= 1e300 km", {"d": 1.0}) is False
