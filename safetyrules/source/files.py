@@ -106,12 +106,14 @@ def find_files(path: str, allow_outside: Optional[bool] = None) -> Tuple[Optiona
 
 
 def _walk_yaml(path: str) -> List[str]:
-    return sorted(
-        os.path.join(dp, f)
-        for dp, dn, fn in os.walk(path)
-        for f in fn
-        if f.endswith(RULE_FILE_SUFFIXES)
-    )
+    """The ``*.yaml`` / ``*.yml`` files below PATH, hidden ones left out (as
+    an include's ``*.yaml`` leaves them out): ``.github/workflows/ci.yml`` or
+    ``.pre-commit-config.yaml`` beside the rule files are no rule files."""
+    out = []
+    for dp, dn, fn in os.walk(path):
+        dn[:] = [d for d in dn if not d.startswith(".")]
+        out += [os.path.join(dp, f) for f in fn if f.endswith(RULE_FILE_SUFFIXES) and not f.startswith(".")]
+    return sorted(out)
 
 
 _POLICY_BLOCK = re.compile(r"""(?m)^["']?kind["']?[ \t]*:[ \t]*["']?supervision-policy["']?[ \t]*(#.*)?$""")

@@ -382,3 +382,28 @@ def test_json_lines_in_a_json_file_says_how_to_name_it(rdir, tmp_path):
     one_line = tmp_path / "two.json"
     one_line.write_text('{"a": true} {"b": true}\n', encoding="utf-8")
     assert "JSON Lines" not in run_main("evaluate", one_line, "--rules", rdir)[2]
+
+
+# -- §6: a directory of rule files is its rule files --------------------------------------------
+
+
+def test_a_rules_directory_leaves_hidden_files_out(tmp_path):
+    """`safetyrules validate .` in a repository of rule files without a
+    manifest failed on `.github/workflows/ci.yml` and
+    `.pre-commit-config.yaml` ("missing 'kind:'"), exit 1, and `evaluate
+    --rules .` could not decide: hidden files and directories are left out,
+    as a manifest's `include: [*.yaml]` leaves them out."""
+    repo = tmp_path / "repo"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "ci.yml").write_text("on: [push]\njobs: {}\n", encoding="utf-8")
+    (repo / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
+    for name, text in (("v.yaml", VOCAB), ("s.yaml", STD), ("t.yaml", LEVEL)):
+        (repo / name).write_text(text, encoding="utf-8")
+    code, out, err = run_main("validate", repo)
+    assert code == 0 and "ok" in out and err == "", (code, out, err)
+    facts = tmp_path / "f.yaml"
+    facts.write_text("a: true\nn: 2\nb: false\n", encoding="utf-8")
+    code, out, err = run_main("evaluate", facts, "--rules", repo, "--as-of", "2024-03-01", "--format", "json")
+    assert code == 0 and json.loads(out)["level"] == "red", (code, err)
+    (repo / "broken.yaml").write_text("kind: nonsense\n", encoding="utf-8")
+    assert run_main("validate", repo)[0] == 1  # a visible file still counts
