@@ -30,14 +30,16 @@ def canonical_json(data: Any) -> str:
 
 
 def _nullable(schema: Dict[str, Any]) -> Dict[str, Any]:
-    """``schema`` or unknown: ``null``, or an empty mapping, which the
-    engine reads as the fact unknown too (docs/errors.md)."""
+    """``schema`` or ``null`` (unknown).  The engine reads an empty mapping
+    on a fact as unknown too (docs/errors.md); the schema leaves that
+    leniency out, so that a fact's schema stays its type and ``null``
+    (``["integer", "null"]``, the values and ``null``), as integrators
+    read it."""
     t = schema.get("type")
     if isinstance(t, str):
-        schema["type"] = [t, "null", "object"]
-        schema["maxProperties"] = 0  # of the object: only {}
+        schema["type"] = [t, "null"]
     elif "enum" in schema:
-        schema["enum"] = list(schema["enum"]) + [None, {}]
+        schema["enum"] = list(schema["enum"]) + [None]
     return schema
 
 
@@ -174,7 +176,7 @@ def facts_schema(plan: Plan, *, once_rule: bool = True) -> Dict[str, Any]:
         "title": f"Facts accepted by rule set {plan.id}",
         "description": (
             "One entity's facts. Keys are dotted fact paths or the same paths as nested "
-            "objects, split at any dots; null, an empty object and absence all mean unknown. "
+            "objects, split at any dots; null and absence both mean unknown. "
             "A group of facts (entity) has no value of its own, and giving one fact twice "
             "(nested and dotted) is an error."
         ),
