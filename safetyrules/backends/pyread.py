@@ -45,7 +45,7 @@ import datetime
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.dsl.types import FactSpec
-from safetyrules.limits import INT_BOUND, text_ok
+from safetyrules.limits import INT_BOUND, MAX_FACT_DEPTH, text_ok
 
 __all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "group_regular", "items_regular", "leaf_validator"]
 
@@ -55,17 +55,17 @@ def flatten_input(facts: dict) -> Optional[dict]:
     are), or None where the reference flattening would differ or refuse
     (a name given twice, a non-text key, an empty or non-dict mapping)."""
     out: dict = {}
-    stack = [("", facts)]
+    stack = [("", facts, 1)]
     while stack:
-        prefix, d = stack.pop()
+        prefix, d, depth = stack.pop()
         for k, v in d.items():
             if type(k) is not str:
                 return None
             key = prefix + k
             if type(v) is dict:
-                if not v:
+                if not v or depth >= MAX_FACT_DEPTH:  # too deep, or a dict holding itself: the reference says E-DEPTH
                     return None
-                stack.append((key + ".", v))
+                stack.append((key + ".", v, depth + 1))
             elif key in out:
                 return None
             else:

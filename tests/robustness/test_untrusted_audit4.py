@@ -49,3 +49,30 @@ def test_dsl_evaluate_refuses_an_overflowing_unit_literal_too():
         safetyrules.dsl.evaluate("d >= 1e308 km", {"d": 1.0})
     # a literal that stays finite once converted is still fine
     assert safetyrules.dsl.evaluate("d >= 1e300 km", {"d": 1.0}) is False
+
+
+@pytest.fixture(scope="module")
+def good():
+    return safetyrules.load(GOOD)
+
+
+GOOD_FACTS = {"entity.sector": "metallurgy", "gas.alarm": False, "contractors.present": True}
+
+
+@pytest.mark.parametrize("where", ["group", "undeclared"])
+def test_a_dict_holding_itself_is_a_depth_error_not_a_hang(good, where):
+    # The compiled reader flattened nested mappings with no depth bound: a
+    # cyclic dict grew its dotted prefix forever (a hang, then MemoryError).
+    cyc = {}
+    if where == "group":
+        cyc["gas"] = cyc
+        facts = cyc
+    else:
+        cyc["a"] = cyc
+        facts = dict(GOOD_FACTS, x=cyc)
+    with pytest.raises(safetyrules.FactsError) as e:
+        good.evaluate(facts)
+    assert e.value.code == "E-DEPTH"
+    out = list(good.evaluate_many([facts, GOOD_FACTS]))
+    assert isinstance(out[0], safetyrules.FactsError) and out[0].code == "E-DEPTH"
+    assert isinstance(out[1], safetyrules.Decision) and out[1].level == "orange"
