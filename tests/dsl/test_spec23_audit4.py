@@ -192,7 +192,9 @@ FACTS = {
     "n": "n", "m": "n", "min": "n", "x.y2": "n", "days.left": "n", "count.n": "i",
     "s": "s", "as.s": "s",
     "d": "d", "e.d": "d",
+    "lvl": "e", "as.e": "e",  # enums: p, q, r (text without a vocabulary)
 }
+ENUM = ("p", "q", "r")
 LIST = "L"  # items {v: bool, k: number, w: string}
 FIELDS = {"v": "b", "k": "n", "w": "s"}
 VARS = ("i", "x", "m", "项")  # `m` shadows the fact `m` inside the body
@@ -230,7 +232,7 @@ class Gen:
             return ("field", var, f)
         if choice == "fact":
             return ("fact", d(st.sampled_from(self.facts_of(ty, scope))))
-        return ("lit", d({"b": st.booleans(), "n": NUMBERS, "s": TEXTS, "d": DATES}[ty]))
+        return ("lit", d({"b": st.booleans(), "n": NUMBERS, "s": TEXTS, "d": DATES, "e": st.sampled_from(ENUM)}[ty]))
 
     def expr(self, ty, depth, scope=()):
         d = self.draw
@@ -247,7 +249,7 @@ class Gen:
                 k = d(st.sampled_from("nnsd"))
                 return ("cmp", d(st.sampled_from(sorted(ORDER))), self.expr(k, sub, scope), self.expr(k, sub, scope))
             if prod == "eq":
-                k1 = d(st.sampled_from("bnnsd"))
+                k1 = d(st.sampled_from("bnnsde"))
                 k2 = k1 if self.vocab or d(st.integers(0, 4)) else d(st.sampled_from("bnsd"))
                 return ("cmp", d(st.sampled_from(["==", "!="])), self.expr(k1, sub, scope), self.expr(k2, sub, scope))
             if prod == "listeq":
@@ -256,7 +258,7 @@ class Gen:
                 right = ("list", [self.expr("n", sub // 2, scope) for _ in range(size + d(st.sampled_from([0, 0, 1])))])
                 return ("cmp", d(st.sampled_from(["==", "!="])), left, right)
             if prod == "in":
-                k = d(st.sampled_from("nns"))
+                k = d(st.sampled_from("nnse"))
                 items = [self.expr(k, sub // 2, scope) for _ in range(d(st.integers(0 if not self.vocab else 1, 3)))]
                 return ("in", d(st.booleans()), self.expr(k, sub, scope), items)
             if prod == "known":
@@ -282,6 +284,8 @@ class Gen:
                 return ("call", "days", [self.expr("d", sub, scope), self.expr("d", sub, scope)])
             var = d(st.sampled_from(VARS))
             return ("quant", "count", var, LIST, self.expr("b", sub, scope + (var,)))
+        if ty == "e":
+            return self.leaf(ty, scope)  # enum values have no order: no min/max
         if ty in "sd":
             if d(st.booleans()):
                 return ("call", d(st.sampled_from(["min", "max"])), [self.expr(ty, sub, scope) for _ in range(d(st.integers(1, 3)))])
@@ -410,6 +414,7 @@ _VALUES = {
     "b": lambda r: r.random() < 0.5,
     "n": lambda r: r.choice([r.randint(-3, 12), r.choice([0.5, 2.5, -1.5, 0.25, 1e3]), 0]),
     "i": lambda r: r.randint(-3, 12),
+    "e": lambda r: r.choice(ENUM),
     "s": lambda r: "".join(r.choice("aBé'\"\\ z风") for _ in range(r.randint(0, 3))),
     "d": lambda r: r.choice([datetime.date(2023, 5, 15), datetime.date(2024, 1, 1), datetime.date(2024, 2, 29),
                              datetime.date(2023, 12, 31)]),
@@ -472,7 +477,7 @@ def test_dsl_evaluate_agrees_with_the_oracle(case, data):
 
 # -- the same expressions as clauses of a rule file (checked, compiled to Python) ---------
 
-_TYPES = {"b": "bool", "n": "number", "i": "integer", "s": "string", "d": "date"}
+_TYPES = {"b": "bool", "n": "number", "i": "integer", "s": "string", "d": "date", "e": "enum, values: [p, q, r]"}
 
 
 def _vocabulary():
@@ -878,3 +883,65 @@ def test_a_bare_number_in_a_list_takes_the_unit_of_the_fact_it_is_compared_with(
     (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
     got = statuses(safetyrules.load(str(tmp_path)), facts)
     assert [got.get(f"c{i}", False) for i in range(len(BARE))] == want
+
+
+# -- the same for `applies_when`, `unless` and a table row's `when` ------------------------------
+
+def write_value(out, value, tok, style, ind, rnd):
+    """A scalar after `key: `, continuation lines at ``ind``; False where the
+    style cannot hold the value."""
+    if style == "plain":
+        if not _plain_ok(value, False):
+            return False
+        enc_plain(out, value, tok, ind, rnd)
+        out += "\n"
+    elif style == "single":
+        enc_single(out, value, tok, ind, rnd)
+        out += "\n"
+    elif style == "double":
+        enc_double(out, value, tok, ind, rnd)
+        out += "\n"
+    else:
+        if "\t" in value:
+            return False
+        enc_block(out, value, tok, ind, rnd, style)
+    return True
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("style", ["plain", "single", "double", "|", ">-"])
+def test_errors_in_applies_when_unless_and_table_rows_point_at_the_token(tmp_path, style, seed):
+    rnd = random.Random(seed)
+    want = {}
+
+    def faulty(out, key, ind, name):
+        before, token, after, _ = rnd.choice([FAULTS[0], FAULTS[1], FAULTS[6], FAULTS[7]])
+        for _ in range(20):
+            prefix = rnd.choice(PREFIXES)
+            value = prefix + before + token + after
+            trial = Source()
+            trial.parts = list(out.parts)
+            trial += key + ": "
+            if write_value(trial, value, len(prefix) + len(before), style, ind, rnd):
+                out.parts, out.mark_at = trial.parts, trial.mark_at
+                want[name] = _pos(out.text(), out.mark_at)
+                return
+        raise AssertionError("no prefix fits")
+
+    s = Source()
+    s += 'kind: standard\nid: s\nversion: "1"\n'
+    faulty(s, "applies_when", 2, "applies_when")
+    s += "clauses:\n  - id: c1\n    cite: X\n    severity: major\n    when: a\n"
+    faulty(s, "    unless", 6, "unless")
+    t = Source()
+    t += "kind: table\nid: t\noutput: out\nrows:\n  - then: lo\n"
+    faulty(t, "    when", 6, "row")
+    (tmp_path / "v.yaml").write_text(LOC_VOCAB + "  out: {type: enum, values: [lo, hi]}\n", encoding="utf-8")
+    (tmp_path / "s.yaml").write_text(s.text(), encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(t.text(), encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml, t.yaml]\ndecision: {}\n", encoding="utf-8")
+    with pytest.raises(safetyrules.RuleFileError) as e:
+        safetyrules.load(str(tmp_path))
+    got = sorted((x.path.rsplit("/", 1)[-1], x.line, x.column) for x in e.value.errors)
+    assert got == sorted([("s.yaml", *want["applies_when"]), ("s.yaml", *want["unless"]), ("t.yaml", *want["row"])]), (
+        s.text(), t.text(), [x.message for x in e.value.errors])
