@@ -373,3 +373,15 @@ def test_prove_a_unique_level_table_with_two_rows_holding_says_so(tmp_path, run)
     gap = p["no-gap"]
     assert code == 1 and not gap["proven"] and gap["counterexample"] == {"findings.general": 1, "findings.major": 1}
     assert "rows 1 and 2 of 'lv' both hold (hit: unique)" in gap["detail"], gap  # not "no row gives a value"
+
+
+def test_prove_a_level_reading_a_fact_another_table_derives_from_facts(tmp_path, run):
+    # my.band is derived before the standards (from n); the level table is searched over its
+    # values (a given fact wins over its table), so the missing 'lo' row is a gap
+    vocab = VOCAB + "  my.band: {type: enum, values: [hi, lo]}\n"
+    d = project(tmp_path, [("findings.major > 0", "red"), ("my.band == 'hi'", "yellow")], vocab=vocab)
+    write(d, {"band.yaml": table([("n > 10", "hi"), ("n <= 10", "lo")], id="band", output="my.band")})
+    code, p = props(run, d)
+    gap = p["no-gap"]
+    assert code == 1 and gap["counterexample"] == {"findings.major": 0, "my.band": "lo"}, gap
+    assert p["finding-monotone"]["proven"] and p["undetermined-as-found"]["proven"]
