@@ -257,8 +257,12 @@ def expand_includes(
         if not matches and not err:
             errors.append(RuleFileError(f"include '{pattern}' matches no file", code="E-FILES", **where))
         for m in matches:
-            m = os.path.normpath(m)
             real = os.path.realpath(m)
+            norm = os.path.normpath(m)
+            # 'a/link/..' is not 'a' when link is a symlink: keep the text
+            # that leads where the OS goes
+            if os.path.realpath(norm) == real:
+                m = norm
             if not allow_outside and not _inside(real, root) and not _inside(real, trusted):
                 # the message names the path only, never the file's contents
                 errors.append(

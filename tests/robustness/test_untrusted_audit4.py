@@ -76,3 +76,24 @@ def test_a_dict_holding_itself_is_a_depth_error_not_a_hang(good, where):
     out = list(good.evaluate_many([facts, GOOD_FACTS]))
     assert isinstance(out[0], safetyrules.FactsError) and out[0].code == "E-DEPTH"
     assert isinstance(out[1], safetyrules.Decision) and out[1].level == "orange"
+
+
+def test_an_include_through_a_symlink_then_dotdot_is_refused_where_it_leads(tmp_path):
+    # 'sub/up/../outside/*.yaml' with sub/up -> .. : the OS resolves up/..
+    # to the rule set's parent, but the match was normalised by text to
+    # sub/outside/..., inside: no E-INCLUDE, then an unlocated
+    # "sub/outside/x.yaml: error: cannot read file: No such file or directory"
+    # (or, had that path existed, another file read in its place).
+    d = tmp_path / "rules"
+    shutil.copytree(GOOD, d)
+    (tmp_path / "outside").mkdir()
+    shutil.copy(d / "standard.yaml", tmp_path / "outside" / "x.yaml")
+    (d / "sub").mkdir()
+    os.symlink("..", d / "sub" / "up")
+    m = d / "ruleset.yaml"
+    m.write_text(m.read_text().replace("grading.yaml]", 'grading.yaml, "sub/up/../outside/*.yaml"]'))
+    with pytest.raises(safetyrules.RuleSetError) as e:
+        safetyrules.load(str(d))
+    err = e.value.errors[0]
+    assert err.code == "E-INCLUDE", err
+    assert err.path.endswith("ruleset.yaml") and err.line == 3, err
