@@ -385,3 +385,11 @@ def test_prove_a_level_reading_a_fact_another_table_derives_from_facts(tmp_path,
     gap = p["no-gap"]
     assert code == 1 and gap["counterexample"] == {"findings.major": 0, "my.band": "lo"}, gap
     assert p["finding-monotone"]["proven"] and p["undetermined-as-found"]["proven"]
+
+
+def test_diff_finds_a_moved_threshold_of_a_scaled_fact(tmp_path, run):
+    # x * 2 >= 13 -> >= 14 moves the boundary from 6.5 to 7: it said "old and new agree"
+    old = project(tmp_path, [("findings.major > 0", "red"), ("x * 2 >= 13", "yellow"), ("true", "blue")], name="old")
+    new = project(tmp_path, [("findings.major > 0", "red"), ("x * 2 >= 14", "yellow"), ("true", "blue")], name="new")
+    code, out, err = run("diff", old, new)
+    assert code == 0 and "counterexample: x = 6.5 → old true, new false" in out, out
