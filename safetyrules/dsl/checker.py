@@ -154,7 +154,8 @@ class _Checker:
     def _adopt(self, node: A.Node, target: Type) -> A.Node:
         return _typed(node, Type("number", unit=target.unit, integer=node.ty.integer))
 
-    def _unify(self, left: A.Node, right: A.Node, where: A.Node, keep_left: bool = False) -> Tuple[A.Node, A.Node, Type]:
+    def _unify(self, left: A.Node, right: A.Node, where: A.Node, keep_left: bool = False,
+               right_only: bool = False) -> Tuple[A.Node, A.Node, Type]:
         """Two numbers brought to one unit; returns them and the common type.
 
         Two non-literal numbers in different units (two facts) meet in the
@@ -198,6 +199,11 @@ class _Checker:
             return left, right, Type("number", unit=lu, integer=integer)
         if _is_unit_literal(right) or isinstance(right, A.Number):
             return left, self._convert_literal_to(right, lu), Type("number", unit=lu)
+        if right_only:
+            # the caller uses the right one alone (an item of `x in [...]`, an
+            # argument of min/max): it is brought to the left's unit, even
+            # when the left is a literal
+            return left, self._scale(right, ru, lu), Type("number", unit=lu)
         if _is_unit_literal(left) or isinstance(left, A.Number):
             return self._convert_literal_to(left, ru), right, Type("number", unit=ru)
         if not keep_left and lu.factor < ru.factor:
@@ -302,7 +308,7 @@ class _Checker:
         if lt.kind != rt.kind:
             raise _err(f"cannot compare {lt.describe()} with {rt.describe()}", where)
         if lt.kind == "number":
-            left, right, _ = self._unify(left, right, where, keep_left=keep_left)
+            left, right, _ = self._unify(left, right, where, keep_left=keep_left, right_only=keep_left)
             return left, right
         if lt.kind == "string":
             self._enum_literal(left, right)
@@ -377,6 +383,12 @@ class _Checker:
             if lt.kind == "number" and not lt.flex and lt.unit is not None:
                 # in x's own unit, before x meets the list's facts in their largest unit
                 raw = [self._adopt(i, lt) if i.ty.kind == "number" and i.ty.flex else i for i in raw]
+                if _is_literal(left):
+                    # a literal x (`0.5 km in [h]`) goes, exactly, to the facts' largest unit
+                    units_of = [i.ty.unit for i in raw if i.ty.kind == "number" and not i.ty.flex and i.ty.unit is not None
+                                and not _is_literal(i) and i.ty.unit.dimension == lt.unit.dimension]
+                    if units_of:
+                        left = self._convert_literal_to(left, max(units_of, key=lambda u: u.factor))
             left = self._to_largest_unit(left, raw)
             items = [self._pair_for_equality(left, item, item, keep_left=True)[1] for item in raw]
             right = _typed(node.right, Type("list", elem=left.ty), items=tuple(items))
@@ -470,6 +482,13 @@ class _Checker:
             if any(a.ty.values is not None for a in args):
                 # as for '<': the smallest of enum values would be their order as text
                 raise _err("enum values have no order; compare with '==' or 'in'", node)
+            if first.kind == "number" and _is_literal(args[0]) and not first.flex and first.unit is not None:
+                # a literal first (`max(500 mm, h)`) goes, exactly, to the facts' largest unit
+                units_of = [a.ty.unit for a in args[1:] if a.ty.kind == "number" and not a.ty.flex and a.ty.unit is not None
+                            and not _is_literal(a) and a.ty.unit.dimension == first.unit.dimension]
+                if units_of:
+                    args[0] = self._convert_literal_to(args[0], max(units_of, key=lambda u: u.factor))
+                    first = args[0].ty
             out: List[A.Node] = [args[0]]
             ty = first
             for a in args[1:]:
@@ -478,7 +497,7 @@ class _Checker:
                 if ty.kind == "number":
                     # bring every argument to the unit of the first one seen
                     base = _typed(args[0], ty)
-                    _, conv, ty2 = self._unify(base, a, a, keep_left=True)
+                    _, conv, ty2 = self._unify(base, a, a, keep_left=True, right_only=True)
                     out.append(conv)
                     if ty.flex and not ty2.flex:
                         out = [self._adopt(x, ty2) if x.ty.flex else x for x in out]

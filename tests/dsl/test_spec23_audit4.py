@@ -945,3 +945,102 @@ def test_errors_in_applies_when_unless_and_table_rows_point_at_the_token(tmp_pat
     got = sorted((x.path.rsplit("/", 1)[-1], x.line, x.column) for x in e.value.errors)
     assert got == sorted([("s.yaml", *want["applies_when"]), ("s.yaml", *want["unless"]), ("t.yaml", *want["row"])]), (
         s.text(), t.text(), [x.message for x in e.value.errors])
+
+
+# -- §3 "Without a vocabulary, facts are in SI base units and unit literals convert to them" ----
+#
+# So with a vocabulary whose facts are in m and kg, a condition means what dsl.evaluate
+# makes of it: unit literals of every size (cm, km, g, t), bare numbers beside facts,
+# sums, scaling by plain numbers, min/max/abs, `in` lists.  Values and literals are
+# chosen so that every conversion is exact.
+
+QFACTS = {"len.a": "m", "len.b": "m", "wt": "kg"}
+QLITS = {"m": [("2", "m"), ("150", "cm"), ("500", "mm"), ("0.5", "km"), ("1", "m"), ("1000", "mm")],
+         "kg": [("1500", "g"), ("0.5", "t"), ("2", "kg"), ("1", "t")]}
+QVALUES = [0, 0.5, 1, 1.5, 2, 500, 1000]
+
+
+def qexpr(r, dim, depth):
+    """Text of a quantity of ``dim`` ('m' or 'kg')."""
+    c = r.randint(0, 8) if depth > 0 else r.randint(0, 2)
+    if c == 0:
+        return r.choice([k for k, v in QFACTS.items() if v == dim])
+    if c == 1:
+        v, u = r.choice(QLITS[dim])
+        return f"{v} {u}"
+    if c == 2:
+        return r.choice(["(" + qexpr(r, dim, depth - 1) + ")", r.choice([k for k, v in QFACTS.items() if v == dim])])
+    if c in (3, 4):
+        return f"({qexpr(r, dim, depth - 1)} {r.choice('+-')} {qexpr(r, dim, depth - 1)})"
+    if c == 5:
+        return f"{qexpr(r, dim, depth - 1)} {r.choice('*/')} {r.choice(['2', '4', '0.5'])}"
+    if c == 6:
+        return f"-{qexpr(r, dim, depth - 1)}"
+    if c == 7:
+        return f"abs({qexpr(r, dim, depth - 1)})"
+    return f"{r.choice(['min', 'max'])}({qexpr(r, dim, depth - 1)}, {qexpr(r, dim, depth - 1)})"
+
+
+def qcond(r, depth):
+    dim = r.choice(["m", "m", "kg"])
+    c = r.randint(0, 4)
+    if c == 0 and depth:
+        return f"({qcond(r, depth - 1)} {r.choice(['and', 'or'])} {qcond(r, depth - 1)})"
+    # a bare number only beside a fact ("takes the fact's unit", here SI): beside a
+    # literal or a computed value the SPEC does not say which unit it takes
+    fact = r.choice([k for k, v in QFACTS.items() if v == dim])
+    if c == 1:
+        left = fact if r.random() < 0.5 else qexpr(r, dim, 1)
+        bare = left == fact
+        items = ", ".join(qexpr(r, dim, 1) if not bare or r.random() < 0.6 else r.choice(["1", "0.5", "2"]) for _ in range(r.randint(1, 3)))
+        return f"{left} {r.choice(['in', 'not in'])} [{items}]"
+    left, right = qexpr(r, dim, 2), qexpr(r, dim, 2)
+    if r.random() < 0.3:
+        left, right = fact, r.choice(["1", "0.5", "1000", "0"])
+    return f"{left} {r.choice(['==', '!=', '<', '<=', '>', '>='])} {right}"
+
+
+def test_with_si_units_a_vocabulary_means_what_dsl_evaluate_does(tmp_path):
+    r = random.Random(4)
+    conds = [qcond(r, 2) for _ in range(60)]
+    vocab = "kind: vocabulary\nid: v\nfacts:\n" + "".join(f"  {k}: {{type: number, unit: {u}}}\n" for k, u in QFACTS.items())
+    (tmp_path / "v.yaml").write_text(vocab, encoding="utf-8")
+    body = "".join(f"  - {{id: c{i}, cite: X, severity: major, when: {json.dumps(c)}}}\n" for i, c in enumerate(conds))
+    (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n' + body, encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    seen = set()
+    for _ in range(12):
+        facts = {k: r.choice(QVALUES + [None]) for k in QFACTS}
+        got = statuses(rules, facts)
+        for i, c in enumerate(conds):
+            want = dsl.evaluate(c, facts)
+            seen.add(want)
+            assert got.get(f"c{i}", False) is want, (c, facts)
+    assert seen == {True, False, None}
+
+
+# A literal on the left of `in`, or first in min()/max(), met the list's facts in the
+# literal's unit without converting them: `0.5 km in [len.a]` compared 0.5 with 500 (m).
+
+LITERAL_FIRST = [
+    ("0.5 km in [len.a]", {"len.a": 500}, True),
+    ("0.5 km not in [max(len.a, 1 m), 2 m]", {"len.a": 500}, False),
+    ("1100 mm in [len.a, 3 m]", {"len.a": 1.1}, True),
+    ("min(1 km, len.a) == 500 m", {"len.a": 500}, True),
+    ("max(500 mm, len.a) == 1.1 m", {"len.a": 1.1}, True),
+    ("max(500 mm, len.a) > 1 m", {"len.a": 1.1}, True),
+    ("min(2 t, wt) < 1 t", {"wt": 500}, True),
+]
+
+
+def test_a_literal_first_meets_the_facts_in_their_unit(tmp_path):
+    vocab = "kind: vocabulary\nid: v\nfacts:\n" + "".join(f"  {k}: {{type: number, unit: {u}}}\n" for k, u in QFACTS.items())
+    (tmp_path / "v.yaml").write_text(vocab, encoding="utf-8")
+    body = "".join(f"  - {{id: c{i}, cite: X, severity: major, when: {json.dumps(c)}}}\n" for i, (c, _, _) in enumerate(LITERAL_FIRST))
+    (tmp_path / "s.yaml").write_text('kind: standard\nid: s\nversion: "1"\nclauses:\n' + body, encoding="utf-8")
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\ndecision: {}\n", encoding="utf-8")
+    rules = safetyrules.load(str(tmp_path))
+    got = [statuses(rules, facts).get(f"c{i}", False) for i, (_, facts, _) in enumerate(LITERAL_FIRST)]
+    assert got == [want for _, _, want in LITERAL_FIRST]
+    assert [dsl.evaluate(c, facts) for c, facts, _ in LITERAL_FIRST] == got
