@@ -306,6 +306,31 @@ def _by_output(plan: Any) -> Dict[str, Any]:
     return hit[1]
 
 
+def _absent_known_paths(node: A.Node, env: Mapping[str, Any], was: Any) -> List[str]:
+    """The absent paths p of ``known(p)`` calls in ``node`` (outside
+    quantifier bodies) whose giving (every ``known(p)`` true) changes
+    ``node`` from ``was``."""
+    calls: Dict[str, List[A.Node]] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Call) and n.name == "known":
+            if n.args and isinstance(n.args[0], A.Path) and n.args[0].name not in env:
+                calls.setdefault(n.args[0].name, []).append(n)
+        elif isinstance(n, A.Quantifier):
+            stack.append(n.source)
+        else:
+            stack.extend(A.children(n))
+    out = []
+    for name, ks in sorted(calls.items()):
+        given = node
+        for k in ks:
+            given = substitute(given, k, A.Boolean(True))
+        if _value(given, env) != was:
+            out.append(name)
+    return out
+
+
 class _Missing:
     """Missing facts of one run; tables are decided again only when asked."""
 
@@ -346,6 +371,13 @@ class _Missing:
             node = conds[i]
             if node is not None and vals[i] is None:
                 raw.extend(node_missing(node, self.env, self.compiled))
+        if res is not None and not res.known and not res.unknown_rows:
+            # no row unknown, yet no output (no row matched, two true rows):
+            # a row reading an absent p through known(p) may change when p
+            # is given (SPEC §4: the inputs the derived fact still needs)
+            for node, v in zip(conds, vals):
+                if node is not None and v is not None:
+                    raw.extend(_absent_known_paths(node, self.env, v))
         self.cache[out] = self.expand(tuple(raw))
         return self.cache[out]
 
