@@ -44,6 +44,7 @@ class SafetyRulesError(Exception):
         code: Optional[str] = None,
         hint: Optional[str] = None,
     ) -> None:
+        message = _writable(message)
         super().__init__(message)
         self.message = message
         self.path = path
@@ -51,7 +52,7 @@ class SafetyRulesError(Exception):
         self.column = column
         self.end_line = end_line
         self.end_column = end_column
-        self.hint = hint
+        self.hint = _writable(hint)
         if code is not None:
             self.code = code
 
@@ -86,6 +87,20 @@ class SafetyRulesError(Exception):
                 dict(self.__dict__),
             ),
         )
+
+
+def _writable(text):
+    """``text`` as UTF-8 can carry it: a lone surrogate (from a fact name or
+    value given through the API, ``{"\\ud800": 1}``) becomes its escape
+    ``\\ud800``, so an error echoing input can always be printed and sent as
+    JSON (it made ``str(err)`` and the service's 422 fail with
+    UnicodeEncodeError)."""
+    if type(text) is str and not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _rebuild(cls, message, state):
@@ -172,4 +187,4 @@ class FactsError(SafetyRulesError):
 
     def __init__(self, message: str, *, fact: Optional[str] = None, **kw) -> None:
         super().__init__(message, **kw)
-        self.fact = fact
+        self.fact = _writable(fact)

@@ -97,3 +97,32 @@ def test_an_include_through_a_symlink_then_dotdot_is_refused_where_it_leads(tmp_
     err = e.value.errors[0]
     assert err.code == "E-INCLUDE", err
     assert err.path.endswith("ruleset.yaml") and err.line == 3, err
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [{"\ud800": 1}, {"entity": {"\udc00x": 1}}, {"gas.alarm": {"\ud800": 1}}, {"cranes": [{"\ud800": 1}]}],
+    ids=["name", "nested", "part", "field"],
+)
+def test_a_lone_surrogate_in_a_fact_name_is_an_error_that_can_be_written(good, facts):
+    # The value check refused lone surrogates; names were echoed as given:
+    # str(err).encode() raised UnicodeEncodeError, and the service answered
+    # {"\ud800": 1} with a 500 (its 422 could not be written as JSON).
+    with pytest.raises(safetyrules.FactsError) as e:
+        good.evaluate(facts)
+    err = e.value
+    str(err).encode("utf-8")
+    err.fact.encode("utf-8")
+    assert "\\ud800" in err.message or "\\udc00" in err.message, err.message
+
+
+def test_the_service_answers_a_surrogate_fact_name_with_a_422(good):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from safetyrules.service.app import create_app
+
+    with TestClient(create_app(good), raise_server_exceptions=False) as client:
+        r = client.post("/v1/evaluate", content=b'{"facts": {"\\ud800": 1, "gas.alarm": true}}')
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["code"] == "E-FACTS"
