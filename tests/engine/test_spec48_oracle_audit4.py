@@ -228,8 +228,11 @@ def fact_sets(draw, model):
         if draw(st.integers(0, 4)) < 3:
             facts[f] = draw(st.sampled_from(DOMAIN[f]))
     for t in model["pre"] + model["post"]:
-        if t["kind"] == "enum" and draw(st.integers(0, 7)) == 0:
-            facts[t["out"]] = draw(st.sampled_from(t["values"]))
+        if draw(st.integers(0, 7)) == 0:
+            if t["kind"] == "enum":
+                facts[t["out"]] = draw(st.sampled_from(t["values"]))
+            else:  # a collect table's output given as a list of its values
+                facts[t["out"]] = draw(st.lists(st.sampled_from(t["values"]), unique=True, max_size=2))
     for f, vals in (("entity.id", ("E1", "")), ("entity.name", ("某店",)), ("entity.status", ("active", "closed"))):
         if draw(st.integers(0, 2)) == 0:
             facts[f] = draw(st.sampled_from(vals))
@@ -400,6 +403,20 @@ def all_exprs(model):
     return out
 
 
+def closure(model, exprs):
+    """``exprs`` and the rows of every table they read, transitively."""
+    tabs = {t["out"]: t for t in model["pre"] + model["post"]}
+    out, todo, seen = list(exprs), list(exprs), set()
+    while todo:
+        for f in reads(todo.pop(), set()):
+            if f in tabs and f not in seen:
+                seen.add(f)
+                rows = [w for w, _ in tabs[f]["rows"]]
+                out += rows
+                todo += rows
+    return out
+
+
 def upper(model, facts, paths):
     """Every unknown input a value of ``paths`` can depend on at all: the
     unknown inputs among them, and for a derived fact not given every input
@@ -440,21 +457,21 @@ def oracle(model, facts, day):
     # p itself is missing when giving it changes the result in some state
     # (`a and not known(p)`: a found clause may become undetermined)
     knowns = {x[1] for x in atoms(all_exprs(model)) if x[0] == "known"} & set(unknown)
-    kpos = [unknown.index(f) for f in sorted(knowns)]
     table_knowns = {x[1] for t in model["pre"] + model["post"] for x in atoms([w for w, _ in t["rows"]])
                     if x[0] == "known"} & set(unknown)
 
-    def could_change(pick):
+    def could_change(pick, ks=knowns):
         """The unknown inputs some value of which changes ``pick(state)``
-        (from unknown to known, for a fact read through known() at all) in
-        some state."""
+        (from unknown to known, but for a fact of ``ks``, those read through
+        known()) in some state."""
+        kpos = [unknown.index(f) for f in sorted(ks)]
         out = set()
         for i, f in enumerate(unknown):
             for combo, st_ in states.items():
                 if combo[i] is not None or any(combo[j] is not None for j in kpos if j != i):
                     continue
                 was = pick(st_)
-                if f not in knowns and was is not None:
+                if f not in ks and was is not None:
                     continue
                 if any(pick(states[combo[:i] + (v,) + combo[i + 1:]]) != was for v in DOMAIN[f]):
                     out.add(f)
@@ -472,7 +489,9 @@ def oracle(model, facts, day):
         for x in exprs:
             occurrences(x, occ)
             reads(x, read)
-        exact = sorted(could_change(lambda st_, k=k: st_[0].get(k, False)))
+        # the known() calls this clause reads, itself or through its tables
+        ks = {x[1] for x in atoms(closure(model, exprs)) if x[0] == "known"} & set(unknown)
+        exact = sorted(could_change(lambda st_, k=k: st_[0].get(k, False), ks))
         # read once, and no unknown derived fact: the Kleene tree's unknown
         # parts (the engine's reading of §4) are exactly the facts that can
         # change it; else facts shared by several atoms may be named though
