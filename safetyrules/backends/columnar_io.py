@@ -230,14 +230,14 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
                 fail(pc.not_equal(pc.multiply(pc.divide(ms, 86_400_000), 86_400_000), ms),
                      lambda i: "must be a date, not a date and time, got "
                      f"{_show(ms.cast(pa.timestamp('ms')), i)}")
-                return ms.cast(pa.timestamp("ms")).cast(pa.date32())
-            return arr.cast(pa.date32())
+                return _date_range(ms.cast(pa.timestamp("ms")).cast(pa.date32()), fail)
+            return _date_range(arr.cast(pa.date32()), fail)
         if kind == "timestamp":
             if arr.type.tz is not None:
                 raise _bad(name, None, "must be dates, not timestamps with a time zone")
             day = pc.floor_temporal(arr, unit="day")
             fail(pc.not_equal(day, arr), lambda i: f"must be a date, not a date and time, got {_show(arr, i)}")
-            return arr.cast(pa.date32())
+            return _date_range(arr.cast(pa.date32()), fail)
         if kind == "string":
             out = []
             for i, v in enumerate(arr.to_pylist()):
@@ -382,6 +382,22 @@ def _check_list(arr, spec: FactSpec, name: str, row, kind: str):
     struct = pa.StructArray.from_arrays(children, fields=list(target.value_type))
     mask = pc.is_null(arr)
     return pa.ListArray.from_arrays(offsets, struct, type=target, mask=mask if arr.null_count else None)
+
+
+# the days of datetime.date.min and .max from 1970-01-01: a date32 column
+# holds any int32, which no date fact (nor the python backend) can take
+_DAY_MIN, _DAY_MAX = -719_162, 2_932_896
+
+
+def _date_range(arr, fail):
+    """``arr`` (date32), refused at its first day before year 1 or after 9999."""
+    if arr.null_count < len(arr):
+        pa = require("pyarrow")
+        pc = require("pyarrow.compute")
+        days = arr.cast(pa.int32())
+        fail(pc.or_(pc.less(days, _DAY_MIN), pc.greater(days, _DAY_MAX)),
+             lambda i: f"must be a date in the years 1 to 9999, got day {days[i].as_py()} from 1970-01-01")
+    return arr
 
 
 def _pandas_dates(values: List[Any], name: str):

@@ -126,3 +126,24 @@ def test_the_service_answers_a_surrogate_fact_name_with_a_422(good):
         r = client.post("/v1/evaluate", content=b'{"facts": {"\\ud800": 1, "gas.alarm": true}}')
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["code"] == "E-FACTS"
+
+
+@pytest.mark.parametrize("backend", ["python", "duckdb"])
+@pytest.mark.parametrize("days", [-(10**9), 2**31 - 1, 2932897], ids=["before-year-1", "far", "year-10000"])
+def test_a_registry_date_past_year_9999_or_before_year_1_is_located(tmp_path, backend, days):
+    # date32 holds days no datetime.date can: the python backend died with
+    # "internal error: OverflowError: days=-1000000000; must have magnitude
+    # <= 999999999" (or "year 10000 is out of range").
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    if backend == "duckdb":
+        pytest.importorskip("duckdb")
+    path = tmp_path / "reg.parquet"
+    pq.write_table(
+        pa.table({"entity.id": ["a", "b"], "site.opened": pa.array([0, days], type=pa.date32())}), path
+    )
+    code, out, err = run_main("evaluate", "--rules", GOOD, str(path), "--backend", backend,
+                              "--out", str(tmp_path / "o.jsonl"), "-q")
+    assert_no_escape(code, err)
+    assert code == 2, err
+    assert "site.opened" in err and "row 1" in err and "9999" in err, err
