@@ -155,11 +155,17 @@ def test_art4_applies_to_a_30_t_converter_but_not_a_20_t_one(rules):
     assert not any(u.standard == "cn.mem.order10.metallurgy" for u in d.undetermined)
 
 
-def test_art4_does_not_hold_a_machinery_plant_with_no_furnace_facts_undetermined(rules):
-    # Project choice (documented in the standard file): outside metallurgy,
-    # unrecorded furnaces do not route Art. 4, so such a plant is not graded
-    # red for Art. 4 alone.
+def test_art4_holds_a_machinery_plant_with_unknown_furnaces_undetermined_until_asked(rules):
+    # SPEC §7: missing facts never grade an entity safer.  Outside metallurgy,
+    # Art. 4 routes on the furnace facts by Kleene logic: unrecorded furnaces
+    # leave Art. 4 undetermined (the furnace is asked first); recording "no
+    # blast furnace" and no furnaces settles it.
     d = rules.evaluate({"entity.sector": "machinery"}, as_of=D(2024, 6, 1))
+    assert any(u.standard == "cn.mem.order10.metallurgy" for u in d.undetermined)
+    assert "metallurgy.blast_furnace.present" in d.missing
+    d = rules.evaluate({"entity.sector": "machinery", "metallurgy.blast_furnace.present": False,
+                        "metallurgy.blast_furnace.in_production": False, "metallurgy.furnaces": []},
+                       as_of=D(2024, 6, 1))
     assert not any(u.standard == "cn.mem.order10.metallurgy" for u in d.undetermined)
     d = rules.evaluate({"entity.sector": "metallurgy"}, as_of=D(2024, 6, 1))
     assert any(u.standard == "cn.mem.order10.metallurgy" for u in d.undetermined)

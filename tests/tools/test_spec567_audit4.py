@@ -107,12 +107,6 @@ def test_evaluate_many_with_jobs_yields_the_error_of_a_null_entity(rdir, tmp_pat
 GOLDEN = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "golden-decisions.jsonl.gz"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cn.mem.order10.metallurgy routes a building_materials/machinery/light_industry/textiles/"
-    "tobacco/trade entity with `known(metallurgy.blast_furnace.present) and ...`: an unknown furnace "
-    "is read as 'no furnace', so the standard contributes nothing (a documented project choice in "
-    "standards/industry/mem-order10-metallurgy.yaml that contradicts SPEC §7 and docs/grading.md; "
-    "the Kleene form would turn 12 of the 700 golden decisions red: the lead's call)"))
 def test_an_unknown_blast_furnace_never_grades_a_trade_entity_lower():
     """A trade entity (the golden corpus's first, a cold store, as of 2024)
     with a blast furnace and a rest room in the lifting bay is red (Art. 4 (1)
