@@ -99,6 +99,16 @@ def _is_decision(d: Any) -> bool:
     return True
 
 
+def _writable(d: Any) -> bool:
+    """Whether the parsed line holds no lone surrogate (``"\\ud800"``), which
+    UTF-8 output cannot carry."""
+    try:
+        json.dumps(d, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return False
+    return True
+
+
 class _Tally:
     """Counts over decisions; two tallies merge (for parallel reading)."""
 
@@ -130,6 +140,9 @@ class _Tally:
                     d = loads(raw)
                 except (ValueError, RecursionError):
                     self.bad += 1
+                    continue
+                if (b"\\u" if isinstance(raw, bytes) else "\\u") in raw and not _writable(d):
+                    self.bad += 1  # a lone surrogate escape: no report could be written with it
                     continue
             if not _is_decision(d):
                 self.bad += 1

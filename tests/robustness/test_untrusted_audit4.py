@@ -147,3 +147,21 @@ def test_a_registry_date_past_year_9999_or_before_year_1_is_located(tmp_path, ba
     assert_no_escape(code, err)
     assert code == 2, err
     assert "site.opened" in err and "row 1" in err and "9999" in err, err
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_report_skips_a_decision_line_with_a_lone_surrogate_escape(tmp_path, good, fmt):
+    # json.loads turns "\ud800" into a lone surrogate: the report then died
+    # writing it ("internal error: UnicodeEncodeError", exit 70).
+    import json
+
+    line = json.dumps(good.evaluate({"gas.alarm": True}).to_dict())
+    bad = json.loads(line)
+    bad["level"] = "\ud800"
+    p = tmp_path / "d.jsonl"
+    p.write_text(line.strip() + "\n" + json.dumps(bad) + "\n" + line.strip() + "\n", encoding="utf-8")
+    assert "\\ud800" in p.read_text(encoding="utf-8")
+    code, out, err = run_main("report", str(p), "--format", fmt)
+    assert_no_escape(code, err)
+    assert code == 0 and "1 line(s) were not decisions" in err, err
+    out.encode("utf-8")
