@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok"]
+__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok", "json_int", "json_text_ok"]
 
 #: An integer literal (rule file, facts, expression) has at most this many
 #: decimal digits, leading zeros aside.
@@ -56,5 +56,26 @@ def text_ok(value: str) -> bool:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_int(text: str) -> int:
+    """``parse_int`` for :func:`json.loads`: an integer of more than
+    :data:`MAX_INT_DIGITS` digits is a ``ValueError`` saying so (not
+    Python's own message about ``sys.set_int_max_str_digits``)."""
+    if not int_digits_ok(text):
+        raise ValueError(f"integer of {len(text.lstrip('+-'))} digits; at most {MAX_INT_DIGITS} are allowed")
+    return int(text)
+
+
+def json_text_ok(value) -> bool:
+    """Whether a parsed JSON value holds no lone surrogate (a ``"\\ud800"``
+    escape), which UTF-8 output cannot carry."""
+    import json
+
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
         return False
     return True

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 import attrs
 
 from safetyrules.errors import SafetyRulesError
+from safetyrules.limits import json_int, json_text_ok
 
 __all__ = [
     "SupervisionError",
@@ -133,7 +134,7 @@ def read_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                obj = json.loads(raw, parse_int=json_int)
             except UnicodeDecodeError:
                 raise SupervisionError("not a JSON line: the line is not UTF-8", path=path, line=n, code="E-INPUT") from None
             except json.JSONDecodeError as exc:
@@ -144,6 +145,9 @@ def read_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
                 raise SupervisionError("not a JSON line: nested too deeply", path=path, line=n, code="E-INPUT") from None
             if not isinstance(obj, dict):
                 raise SupervisionError("each line must be a JSON object", path=path, line=n, code="E-INPUT")
+            if b"\\u" in raw and not json_text_ok(obj):
+                raise SupervisionError("not a JSON line: text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text",
+                                       path=path, line=n, code="E-INPUT")
             yield n, obj
 
 

@@ -165,3 +165,35 @@ def test_report_skips_a_decision_line_with_a_lone_surrogate_escape(tmp_path, goo
     assert_no_escape(code, err)
     assert code == 0 and "1 line(s) were not decisions" in err, err
     out.encode("utf-8")
+
+
+def _graded_lines(good):
+    import json
+
+    a = good.evaluate({"entity.id": "a", "gas.alarm": True}).to_dict()
+    b = good.evaluate({"entity.id": "b", "gas.alarm": False}).to_dict()
+    return json, a, b
+
+
+@pytest.mark.parametrize("case", ["surrogate", "huge-int"])
+def test_track_refuses_a_bad_json_line_with_its_line_and_a_plain_message(tmp_path, good, case):
+    # a lone surrogate escape in an entity id died writing the answer
+    # (internal error: UnicodeEncodeError); a 5,000-digit integer gave
+    # Python's own "Exceeds the limit (4300 digits) ... use
+    # sys.set_int_max_str_digits()".
+    json, a, b = _graded_lines(good)
+    old = tmp_path / "old.jsonl"
+    old.write_text(json.dumps(a) + "\n" + json.dumps(b) + "\n", encoding="utf-8")
+    bad = dict(b)
+    if case == "surrogate":
+        bad["entity"] = {"id": "\ud800"}
+        text = json.dumps(bad)
+    else:
+        text = json.dumps(bad)[:-1] + ', "extra": ' + "9" * 5000 + "}"
+    new = tmp_path / "new.jsonl"
+    new.write_text(json.dumps(a) + "\n" + text + "\n", encoding="utf-8")
+    code, out, err = run_main("track", str(old), str(new), "--format", "json")
+    assert_no_escape(code, err)
+    assert code == 2 and "new.jsonl:2: error:" in err, err
+    assert "set_int_max_str_digits" not in err and "4300" not in err, err
+    out.encode("utf-8")
