@@ -4,8 +4,6 @@ writes in tmp_path, checked against ``rules.evaluate`` row by row."""
 
 import datetime
 import json
-import subprocess
-import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -15,6 +13,7 @@ import safetyrules
 from safetyrules import FactsError
 
 from registry_fixtures import write_rules
+import cli_fork
 
 DAY = datetime.date(2024, 3, 1)
 LOCAL = ("python", "duckdb", "polars")
@@ -52,7 +51,6 @@ M = {"entity.sector": "metallurgy"}
 
 @pytest.mark.parametrize("backend", LOCAL)
 def test_every_input_kind_gives_the_same_rows(rules, backend, tmp_path):
-    import pandas as pd
     import polars as pl
 
     rows = [
@@ -241,7 +239,7 @@ def test_to_sql_over_a_table_of_every_input_fact_equals_evaluate_table(rules):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *args], capture_output=True, text=True, timeout=120)
+    return cli_fork.run([*args], capture_output=True, text=True, timeout=120)
 
 
 def test_cli_registry_csv_to_every_output_format(rules, manifest, tmp_path):

@@ -4,16 +4,15 @@ Markdown and HTML with the same numbers."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from safetyrules.report.summary import summarise
+import cli_fork
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *args], capture_output=True, text=True)
+    return cli_fork.run([*args], capture_output=True, text=True)
 
 
 def _d(level, tier="full", major=False, grid="G1", findings=(), undetermined=(), scale=None, sector=None):

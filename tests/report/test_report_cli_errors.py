@@ -2,12 +2,11 @@
 never an internal error (SPEC §6: no traceback for any user error)."""
 
 import json
-import subprocess
-import sys
+import cli_fork
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    return cli_fork.run([*map(str, args)], capture_output=True, text=True)
 
 
 def test_unwritable_out_is_a_user_error(tmp_path):

@@ -13,12 +13,11 @@ national set plus a fictional city's items with provenance).
 import copy
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from report_fixtures import ROOT
+import cli_fork
 
 OVERLAY = os.path.join(ROOT, "tests", "supervision", "data", "prov-overlay")
 DAY = "2025-06-01"
@@ -42,7 +41,7 @@ def entity(eid, charging, clutter):
 def cli(*args):
     env = dict(os.environ)
     env.pop("SAFETYRULES_DEBUG", None)
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True,
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True,
                        env=env, timeout=300)
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr, p.stderr

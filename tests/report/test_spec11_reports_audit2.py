@@ -9,12 +9,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from report_fixtures import DAY, ROOT
+import cli_fork
 
 URL = re.compile(rb"(?i)(?:https?|ftp)://|//[a-z0-9.-]+\.[a-z]{2,}/")
 #: src=/href= attributes, and url(...) in CSS, that name anything but a fragment or a data: URI
@@ -22,7 +21,7 @@ EXTERNAL = re.compile(rb"""(?i)(?:\b(?:src|href|xlink:href|action|srcset)\s*=\s*
 
 
 def run(*args, ok=True):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True)
+    p = cli_fork.run([*map(str, args)], capture_output=True)
     assert b"Traceback" not in p.stderr and b"internal error" not in p.stderr, p.stderr.decode()[-2000:]
     if ok:
         assert p.returncode == 0, p.stderr.decode()

@@ -2,13 +2,12 @@
 error in the user's words, located, exit 2, no traceback — the same for YAML
 and JSON (no Python type names such as NoneType)."""
 
-import subprocess
-import sys
 
 import pytest
 
 import safetyrules
 from safetyrules.errors import FactsError
+import cli_fork
 
 CASES = [
     ("empty.yaml", "", "1:1", "the facts file is empty"),
@@ -26,7 +25,7 @@ CASES = [
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    return cli_fork.run([*map(str, args)], capture_output=True, text=True)
 
 
 @pytest.mark.parametrize("name,text,where,words", CASES, ids=[c[0] for c in CASES])

@@ -1,12 +1,11 @@
 """A bad fact in a JSON facts file is reported at its PATH:LINE:COL, as it is
 in YAML (SPEC §2, §6: messages as ``PATH:LINE:COL: error: ...``)."""
 
-import subprocess
-import sys
+import cli_fork
 
 
 def cli(*args):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -2,15 +2,14 @@
 directory should be) are located errors with exit 2, never internal errors."""
 
 import os
-import subprocess
-import sys
+import cli_fork
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 EX = os.path.join(ROOT, "examples", "supervision")
 
 
 def cli(*args):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
 

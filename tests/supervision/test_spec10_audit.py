@@ -8,8 +8,6 @@ import hashlib
 import json
 import math
 import os
-import subprocess
-import sys
 from fractions import Fraction
 
 import pytest
@@ -17,10 +15,11 @@ import pytest
 import safetyrules.supervision as sv
 
 from sv_fixtures import COMMITMENT, EXAMPLES, SEED, write_jsonl
+import cli_fork
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *args], capture_output=True, text=True, timeout=120,
+    return cli_fork.run([*args], capture_output=True, text=True, timeout=120,
                           cwd=cwd)
 
 

@@ -9,8 +9,6 @@ import datetime
 import hashlib
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -18,10 +16,11 @@ import safetyrules.supervision as sv
 from safetyrules.supervision.track import records_from_dicts
 
 from sv_fixtures import EXAMPLES, write_jsonl
+import cli_fork
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, timeout=120)
+    return cli_fork.run([*map(str, args)], capture_output=True, text=True, timeout=120)
 
 
 # A small office whose every clause of the bundled set is decided (tests/supervision/test_sv_provenance_e2e.py's

@@ -4,19 +4,18 @@
 import datetime
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 
 import safetyrules
 from safetyrules.supervision.checklist import checklist, decide_answers, selfcheck_rules_path, subjects_of
+import cli_fork
 
 DAY = datetime.date(2025, 6, 1)
 
 
 def cli(*args, cwd=None):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *args], capture_output=True, text=True, cwd=cwd)
+    p = cli_fork.run([*args], capture_output=True, text=True, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -3,14 +3,13 @@ registry (evaluate --format json output, which carries findings.* counts)."""
 
 import json
 import os
-import subprocess
-import sys
 
 from sv_fixtures import EXAMPLES
+import cli_fork
 
 
 def cli(*args):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -2,14 +2,13 @@
 canonical JSON, --record (supervision.md §8.0)."""
 
 import json
-import subprocess
-import sys
 
 from sv_fixtures import COMMITMENT, SEED, vector_files, write_jsonl
+import cli_fork
 
 
 def cli(*args, cwd=None):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
 

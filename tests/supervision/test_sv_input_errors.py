@@ -1,14 +1,13 @@
 """Bad supervision inputs as a user makes them: each is a located error and
 exit 2, never an internal error (supervision.md §8.0 "Exit codes and errors")."""
 
-import subprocess
-import sys
 
 from sv_fixtures import vector_files
+import cli_fork
 
 
 def cli(*args, cwd=None):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True, cwd=cwd)
     return p.returncode, p.stdout, p.stderr
 
 

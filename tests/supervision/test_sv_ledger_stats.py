@@ -2,21 +2,19 @@
 enterprise's quarterly or yearly hazard statistics, due on the 15th of the next
 quarter or on Jan 31, with the principal's signature as a required field."""
 
-import datetime
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 from sv_fixtures import EXAMPLES, write_jsonl
+import cli_fork
 
 LEDGER = os.path.join(EXAMPLES, "ledger.jsonl")
 
 
 def cli(*args):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
 

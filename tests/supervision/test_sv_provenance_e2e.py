@@ -11,8 +11,7 @@ count as ``unknown``."""
 import copy
 import json
 import os
-import subprocess
-import sys
+import cli_fork
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OVERLAY = os.path.join(HERE, "data", "prov-overlay")
@@ -29,7 +28,7 @@ STREET = {"layer": "street", "authority": "测试市应急管理局", "doc_no": 
 
 
 def cli(*args):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
 

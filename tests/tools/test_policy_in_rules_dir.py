@@ -2,10 +2,9 @@
 file: ``validate`` checks the policy as a policy and the rule files as a rule
 set; ``test`` and ``lint`` leave the policy out (it is no rule file)."""
 
-import subprocess
-import sys
 
 from tools_fixtures import GOOD_STANDARD, VOCAB, write_rules
+import cli_fork
 
 POLICY = """\
 kind: supervision-policy
@@ -16,7 +15,7 @@ parameters:
 
 
 def cli(*args):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True)
+    p = cli_fork.run([*map(str, args)], capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr
 
 

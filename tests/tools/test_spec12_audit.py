@@ -5,18 +5,17 @@ CLI as a subprocess)."""
 import datetime
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 import safetyrules
+import cli_fork
 
 DAY = datetime.date(2024, 3, 1)
 
 
 def cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *args], capture_output=True, text=True,
+    return cli_fork.run([*args], capture_output=True, text=True,
                           timeout=300, cwd=cwd)
 
 
