@@ -38,6 +38,7 @@ def test_forked_calls_give_the_bytes_and_exit_code_of_a_fresh_process(tmp_path):
 
 
 def test_a_call_it_cannot_reproduce_runs_as_a_subprocess(monkeypatch):
+    monkeypatch.delenv("SAFETYRULES_TESTS_NO_FORK", raising=False)
     calls = []
     real = subprocess.run
     monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd) or real(cmd, **kw))
