@@ -167,7 +167,7 @@ def read_mapping(path: str, what: str = "file") -> Tuple[Any, Any]:
         raise SupervisionError(f"{what} is not UTF-8", path=path, code="E-INPUT") from None
     if path.endswith(".json"):
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_int=json_int)
         except json.JSONDecodeError as exc:
             raise SupervisionError(f"{what} is not JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno, code="E-INPUT") from None
         except (ValueError, RecursionError) as exc:

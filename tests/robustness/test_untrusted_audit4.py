@@ -197,3 +197,14 @@ def test_track_refuses_a_bad_json_line_with_its_line_and_a_plain_message(tmp_pat
     assert code == 2 and "new.jsonl:2: error:" in err, err
     assert "set_int_max_str_digits" not in err and "4300" not in err, err
     out.encode("utf-8")
+
+
+def test_a_json_policy_with_a_huge_integer_says_so_plainly(tmp_path, good):
+    json, a, b = _graded_lines(good)
+    old = tmp_path / "old.jsonl"
+    old.write_text(json.dumps(a) + "\n" + json.dumps(b) + "\n", encoding="utf-8")
+    pol = tmp_path / "pol.json"
+    pol.write_text('{"x": ' + "9" * 5000 + "}\n", encoding="utf-8")
+    code, out, err = run_main("track", str(old), str(old), "--policy", str(pol), "--format", "json")
+    assert_no_escape(code, err)
+    assert code == 2 and "pol.json:1:1: error:" in err and "at most 300" in err, err
