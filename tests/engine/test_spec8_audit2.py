@@ -5,13 +5,12 @@ rule) and JSON Lines lines through the CLI and ``evaluate_many``."""
 
 import datetime
 import json
-import subprocess
-import sys
 
 import pytest
 
 import safetyrules
 from safetyrules import SafetyRulesError
+import cli_fork
 
 DAY = datetime.date(2024, 3, 1)
 
@@ -108,7 +107,7 @@ def decide(rules, facts):
 
 
 def run_cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *args], input=stdin, capture_output=True, timeout=120)
+    return cli_fork.run([*args], input=stdin, capture_output=True, timeout=120)
 
 
 # -- entity --------------------------------------------------------------------

@@ -5,14 +5,12 @@ pandas/datetime timestamps are accepted where the fact's type allows, in
 
 import datetime
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 import safetyrules
 from safetyrules import EvaluationError, FactsError, RuleFileError, SafetyRulesError
+import cli_fork
 
 DAY = datetime.date(2024, 3, 1)
 
@@ -225,7 +223,7 @@ def test_dataframe_records_of_nullable_dtypes(rules):
 # -- §2 facts files through the CLI ---------------------------------------------------
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "safetyrules", *args], capture_output=True, text=True, timeout=120,
+    return cli_fork.run([*args], capture_output=True, text=True, timeout=120,
                           cwd=cwd)
 
 

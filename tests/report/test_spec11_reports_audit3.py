@@ -17,12 +17,13 @@ import sys
 import pytest
 
 from report_fixtures import DAY
+import cli_fork
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def run(*args, env=None):
-    p = subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True,
+    p = cli_fork.run([*map(str, args)], capture_output=True,
                        env={**os.environ, **(env or {})})
     assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
     return p.stdout
