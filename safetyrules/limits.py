@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok", "json_int", "json_text_ok"]
+__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok", "json_int", "json_text_ok", "MAX_FACTS_FILE_BYTES"]
 
 #: An integer literal (rule file, facts, expression) has at most this many
 #: decimal digits, leading zeros aside.
@@ -23,6 +23,12 @@ INT_BOUND = 10**MAX_INT_DIGITS
 #: Facts nest at most this many mappings/lists deep (an entity with
 #: ``a: {b: {c: ...}}`` 3,000 levels deep is refused, not recursed into).
 MAX_FACT_DEPTH = 64
+
+
+#: A whole YAML/JSON facts file is read up to this many bytes (a larger one,
+#: or /dev/zero, is refused before memory runs out; JSON Lines streams are
+#: read a line at a time and take any number of entities).
+MAX_FACTS_FILE_BYTES = 1 << 30
 
 
 def int_digits_ok(text: str) -> bool:

@@ -34,6 +34,7 @@ import attrs
 
 from safetyrules.errors import FactsError, RuleFileError, SafetyRulesError
 from safetyrules.limits import MAX_FACT_DEPTH, MAX_INT_DIGITS, int_digits_ok
+from safetyrules import limits
 
 __all__ = [
     "Entity",
@@ -450,9 +451,15 @@ def read_facts_file(path: str, raw: Optional[bytes] = None):
     if raw is None:
         try:
             with open(path, "rb") as fh:
-                raw = fh.read()
+                raw = fh.read(limits.MAX_FACTS_FILE_BYTES + 1)
         except OSError as exc:
             raise FactsError(f"cannot read facts file: {exc.strerror}", path=path, code="E-FILES") from None
+        if len(raw) > limits.MAX_FACTS_FILE_BYTES:
+            raise FactsError(
+                f"facts file is larger than {limits.MAX_FACTS_FILE_BYTES} bytes",
+                path=path, line=1, column=1, code="E-FILES",
+                hint="give many entities as JSON Lines (.jsonl), read a line at a time",
+            )
     if raw.startswith(_BOM):
         raw = raw[3:]
     text = _decode(raw, path=path, line=None)

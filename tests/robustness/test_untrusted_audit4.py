@@ -208,3 +208,17 @@ def test_a_json_policy_with_a_huge_integer_says_so_plainly(tmp_path, good):
     code, out, err = run_main("track", str(old), str(old), "--policy", str(pol), "--format", "json")
     assert_no_escape(code, err)
     assert code == 2 and "pol.json:1:1: error:" in err and "at most 300" in err, err
+
+
+def test_a_whole_facts_file_is_read_to_a_bound_not_until_memory_runs_out(tmp_path, monkeypatch):
+    # `evaluate /dev/zero` (or a facts.json symlink to it) read forever:
+    # internal error: MemoryError. The bound is patched small here.
+    from safetyrules import limits
+
+    monkeypatch.setattr(limits, "MAX_FACTS_FILE_BYTES", 1000)
+    big = tmp_path / "big.yaml"
+    big.write_text("gas.alarm: true\n" + "#" * 2000 + "\n", encoding="utf-8")
+    for path in (str(big), "/dev/zero"):
+        code, out, err = run_main("evaluate", "--rules", GOOD, path)
+        assert_no_escape(code, err)
+        assert code == 2 and f"{path}:1:1: error: facts file is larger than 1000 bytes" in err, err
