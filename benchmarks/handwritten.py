@@ -36,6 +36,28 @@ _PITS = frozenset(["accident_pit", "slag_pit_under_furnace"])
 
 
 
+_ART4_BY_FURNACE = frozenset(["building_materials", "machinery", "light_industry", "textiles", "tobacco", "trade"])
+
+
+def _furnace_route(present, inprod, furnaces):
+    """present or in_production or any(f in furnaces: f.kind != 'other' and
+    f.capacity >= 30 t), in Kleene logic (None: unknown)."""
+    if present is True or inprod is True:
+        return True
+    anyf = None if furnaces is None else False
+    for fu in furnaces or ():
+        k, c = fu.get("kind"), fu.get("capacity")
+        a = None if k is None else k != "other"
+        b = None if c is None else c >= 30
+        if a is True and b is True:
+            return True
+        if a is not False and b is not False:
+            anyf = None
+    if present is False and inprod is False and anyf is False:
+        return False
+    return None
+
+
 def decide(f):
     g = f.get
     sector = g("entity.sector")
@@ -113,8 +135,15 @@ def decide(f):
             else:
                 a33 = True
 
-    # -- MEM Order No. 10, Art. 4 (metallurgy) --
-    met = None if sector is None else sector == "metallurgy"
+    # -- MEM Order No. 10, Art. 4 (metallurgy; outside it, the six sectors
+    # with a blast furnace or a converter/EAF/refining furnace of >= 30 t) --
+    if sector is None or sector == "metallurgy":
+        met = None if sector is None else True
+    elif sector in _ART4_BY_FURNACE:
+        met = _furnace_route(g("metallurgy.blast_furnace.present"), g("metallurgy.blast_furnace.in_production"),
+                             g("metallurgy.furnaces"))
+    else:
+        met = False
     if met is False:
         a41 = a42 = a45 = False
     else:
@@ -271,7 +300,7 @@ def _enum(v, values, name):
     raise FactError(f"{name} has an unknown value")
 
 
-def _items(v, name, bools=(), texts=()):
+def _items(v, name, bools=(), texts=(), nums=()):
     """A list of item mappings; the fields the clauses read type-checked."""
     if v is None:
         return None
@@ -288,6 +317,10 @@ def _items(v, name, bools=(), texts=()):
             x = i.get(k)
             if x is not None and type(x) is not str:
                 raise FactError(f"{name}[].{k} must be text")
+        for k in nums:
+            x = i.get(k)
+            if x is not None and (type(x) not in (int, float) or x != x):
+                raise FactError(f"{name}[].{k} must be a number")
     return v
 
 
@@ -366,6 +399,9 @@ def make_decide_raw(sectors, nbs_sectors, project_kinds, thresholds):
             "metallurgy.in_production": _bool(met.get("in_production"), "metallurgy.in_production"),
             "metallurgy.areas": _items(met.get("areas"), "metallurgy.areas", bools=("standing_water", "in_splash_range"),
                                        texts=("kind",)),
+            "metallurgy.blast_furnace.present": _bool(bf.get("present"), "bf.present"),
+            "metallurgy.furnaces": _items(met.get("furnaces"), "metallurgy.furnaces", texts=("kind",),
+                                          nums=("capacity",)),
             "metallurgy.blast_furnace.in_production": _bool(bf.get("in_production"), "bf.in_production"),
             "metallurgy.blast_furnace.top_pressure_setpoint": _num(bf.get("top_pressure_setpoint"), "bf.top"),
             "metallurgy.blast_furnace.design_max_working_pressure": _num(bf.get("design_max_working_pressure"),
