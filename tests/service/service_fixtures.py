@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import contextlib
 import time
 
 import httpx
@@ -53,3 +54,29 @@ class Server:
             self.proc.wait()
 
 
+
+
+@contextlib.contextmanager
+def serving(err_path, *args: str):
+    """``safetyrules serve`` on a free port with its stderr written to
+    ``err_path``: yields (base URL, port, err_path); stopped on exit."""
+    port = free_port()
+    with open(err_path, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "safetyrules", "serve", "--port", str(port), *args],
+                                stdout=subprocess.DEVNULL, stderr=fh)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, err_path.read_text()
+            try:
+                if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+        yield url, port, err_path
+    finally:
+        proc.terminate()
+        proc.wait(10)

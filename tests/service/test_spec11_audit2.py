@@ -17,7 +17,7 @@ import httpx
 import jsonschema
 import pytest
 
-from service_fixtures import free_port
+from service_fixtures import free_port, serving
 
 DAY = "2024-03-01"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,25 +38,8 @@ FACTS = [
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     """(base URL, port, path of the server's stderr)."""
-    port = free_port()
-    err = tmp_path_factory.mktemp("serve") / "stderr.txt"
-    with open(err, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "safetyrules", "serve", "--port", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=fh)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, err.read_text()
-        try:
-            if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
-    yield url, port, err
-    proc.terminate()
-    proc.wait(10)
+    with serving(tmp_path_factory.mktemp("serve") / "stderr.txt") as s:
+        yield s
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service_fixtures import free_port
+from service_fixtures import serving
 
 DAY = "2024-03-01"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,25 +34,8 @@ GOLDEN = os.path.join(HERE, "..", "data", "golden-decisions.jsonl.gz")
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     """(base URL, port, path of the server's stderr)."""
-    port = free_port()
-    err = tmp_path_factory.mktemp("serve4") / "stderr.txt"
-    with open(err, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "safetyrules", "serve", "--port", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=fh)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, err.read_text()
-        try:
-            if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.1)
-    yield url, port, err
-    proc.terminate()
-    proc.wait(10)
+    with serving(tmp_path_factory.mktemp("serve4") / "stderr.txt") as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
