@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok", "json_int", "json_text_ok", "MAX_FACTS_FILE_BYTES"]
+__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok", "json_int", "json_text_ok", "MAX_FACTS_FILE_BYTES", "MAX_JSONL_LINE_BYTES"]
 
 #: An integer literal (rule file, facts, expression) has at most this many
 #: decimal digits, leading zeros aside.
@@ -29,6 +29,13 @@ MAX_FACT_DEPTH = 64
 #: or /dev/zero, is refused before memory runs out; JSON Lines streams are
 #: read a line at a time and take any number of entities).
 MAX_FACTS_FILE_BYTES = 1 << 30
+
+#: A JSON Lines line (one entity, one graded decision, one supervision
+#: record) holds at most this many bytes, its end of line aside.  A longer
+#: one is read in bounded pieces and dropped (an ``E-FILES`` error for that
+#: line; the next line is read); a line with no end within
+#: :data:`MAX_FACTS_FILE_BYTES` (``/dev/zero``) ends the input there.
+MAX_JSONL_LINE_BYTES = 1 << 26
 
 
 def int_digits_ok(text: str) -> bool:

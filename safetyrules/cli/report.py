@@ -27,11 +27,15 @@ def _first_line_kind(paths):
     row of a columnar backend's output (SPEC §9); else None."""
     import json
 
+    from safetyrules.engine.reader import LongLine, bounded_lines
+
     if not paths or paths[0] == "-":
         return None
     try:
         with open(paths[0], "rb") as fh:
-            for raw in fh:
+            for raw in bounded_lines(fh):
+                if type(raw) is LongLine:
+                    return None
                 if raw.strip():
                     row = json.loads(raw)
                     break

@@ -17,7 +17,10 @@ UTF-8 (see ``docs/errors.md``):
 * a line that is not a JSON object (``E-ENTITY``);
 * nesting deeper than :data:`~safetyrules.limits.MAX_FACT_DEPTH`
   (``E-DEPTH``) and integers of more than
-  :data:`~safetyrules.limits.MAX_INT_DIGITS` digits (``E-NUMBER``).
+  :data:`~safetyrules.limits.MAX_INT_DIGITS` digits (``E-NUMBER``);
+* a line longer than :data:`~safetyrules.limits.MAX_JSONL_LINE_BYTES`
+  (``E-FILES``), read in bounded pieces and dropped, never held whole
+  (:func:`bounded_lines`).
 
 Each input is read once, so ``/dev/stdin`` and process substitutions work.
 """
@@ -42,6 +45,9 @@ __all__ = [
     "is_stream",
     "iter_entities",
     "iter_jsonl_bytes",
+    "bounded_lines",
+    "LongLine",
+    "long_line_message",
     "line_positions",
     "parse_json",
     "read_facts_file",
@@ -362,12 +368,92 @@ def _decode(raw: bytes, *, path: Optional[str], line: Optional[int]) -> str:
         raise FactsError(f"line is not UTF-8 (byte 0x{raw[exc.start]:02x})", path=path, line=line, column=col, code="E-ENCODING") from None
 
 
+class LongLine:
+    """What :func:`bounded_lines` gives for a line longer than its limit,
+    in place of the line (which is not kept): ``size``, the bytes of it
+    read, and ``rest_unread``, true when no end of line came within
+    :data:`~safetyrules.limits.MAX_FACTS_FILE_BYTES` and the input was
+    left there."""
+
+    __slots__ = ("size", "rest_unread")
+
+    def __init__(self, size: int, rest_unread: bool = False) -> None:
+        self.size = size
+        self.rest_unread = rest_unread
+
+    def __repr__(self) -> str:
+        return f"LongLine({self.size}, rest_unread={self.rest_unread})"
+
+
+_PIECE = 1 << 20
+
+
+def bounded_lines(source: Any, limit: Optional[int] = None) -> Iterator[Any]:
+    """The lines of ``source`` (a binary or text file object, read with a
+    bounded ``readline``; or an iterable of lines), each as read, except
+    that a line of more than ``limit`` bytes (default
+    :data:`~safetyrules.limits.MAX_JSONL_LINE_BYTES`; its end of line
+    aside) comes as a :class:`LongLine`: it is read in pieces of 1 MiB and
+    dropped, so memory stays bounded.  A line with no end within
+    :data:`~safetyrules.limits.MAX_FACTS_FILE_BYTES` bytes (``/dev/zero``)
+    is the last: its ``LongLine`` has ``rest_unread`` set, and the rest
+    of the input is not read.  ``readline`` returns as soon as a line has
+    come, so a pipe's lines stream."""
+    if limit is None:
+        limit = limits.MAX_JSONL_LINE_BYTES
+    readline = getattr(source, "readline", None)
+    if readline is None:
+        for raw in source:
+            if len(raw) > limit and (len(raw) > limit + 1 or raw[-1:] not in (b"\n", "\n")):
+                yield LongLine(len(raw))
+            else:
+                yield raw
+        return
+    give_up = max(limits.MAX_FACTS_FILE_BYTES, limit)
+    while True:
+        raw = readline(limit + 1)
+        if len(raw) <= limit or raw[-1:] in (b"\n", "\n"):
+            if not raw:
+                return
+            yield raw
+            continue
+        size = len(raw)
+        del raw
+        while True:
+            piece = readline(_PIECE)
+            if not piece:
+                break
+            size += len(piece)
+            if piece[-1:] in (b"\n", "\n"):
+                size -= 1
+                break
+            if size > give_up:
+                yield LongLine(size, True)
+                return
+        yield LongLine(size)
+
+
+def long_line_message(long: LongLine) -> str:
+    """The message for a :class:`LongLine` (``E-FILES``)."""
+    limit = limits.MAX_JSONL_LINE_BYTES
+    if long.rest_unread:
+        return (f"line is longer than {limit} bytes and has no end of line within "
+                f"{max(limits.MAX_FACTS_FILE_BYTES, limit)} bytes: the rest of the input is not read")
+    return f"line is longer than {limit} bytes ({long.size} bytes): not read"
+
+
 def iter_jsonl_bytes(lines: Iterable[bytes], name: Optional[str] = None) -> Iterator[Entity]:
-    """Entities of a JSON Lines stream given as byte lines: one per
-    non-blank line, a bad line as an :class:`Entity` holding its error."""
+    """Entities of a JSON Lines stream given as byte lines (or a file
+    object, read by :func:`bounded_lines`): one per non-blank line, a bad
+    line as an :class:`Entity` holding its error."""
     n = 0
     label = name or "<stream>"
-    for n, raw in enumerate(lines, 1):
+    for n, raw in enumerate(bounded_lines(lines), 1):
+        if type(raw) is LongLine:
+            yield Entity(f"{label}:{n}", error=FactsError(
+                long_line_message(raw), path=name, line=n, column=1, code="E-FILES",
+                hint="one line holds one entity; safetyrules.limits.MAX_JSONL_LINE_BYTES bounds it"), line=n)
+            continue
         if isinstance(raw, str):  # a text stream: encode back, check alike
             raw = raw.encode("utf-8", "surrogatepass")
         if n == 1 and raw.startswith(_BOM):
@@ -488,8 +574,9 @@ def is_stream(path: str) -> bool:
     return path == "-" or path.lower().endswith(STREAM_SUFFIXES)
 
 
-def _stdin_lines() -> Iterator[bytes]:
-    return iter(sys.stdin.buffer.readline, b"")
+def _stdin_lines() -> Any:
+    """stdin as a binary file object, read a bounded line at a time."""
+    return sys.stdin.buffer
 
 
 def iter_entities(paths: Iterable[str]) -> Iterator[Entity]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from safetyrules.engine.reader import LongLine, bounded_lines
+
 __all__ = ["summarise", "DIMENSIONS", "LEVEL_ORDER", "UNKNOWN"]
 
 #: where each ``--by`` dimension is read in a decision
@@ -134,6 +136,9 @@ class _Tally:
             if isinstance(raw, dict):
                 d = raw
             else:
+                if type(raw) is LongLine:  # over limits.MAX_JSONL_LINE_BYTES: not read
+                    self.bad += 1
+                    continue
                 if not raw.strip():
                     continue
                 try:
@@ -269,10 +274,10 @@ def read_lines(path: str) -> Iterable[bytes]:
     import sys
 
     if path == "-":
-        yield from sys.stdin.buffer
+        yield from bounded_lines(sys.stdin.buffer)
         return
     with open(path, "rb") as fh:
-        yield from fh
+        yield from bounded_lines(fh)
 
 
 #: files larger than this are read by several processes, one byte range each
@@ -284,13 +289,13 @@ def _range_lines(path: str, start: int, end: int) -> Iterable[bytes]:
     with open(path, "rb") as fh:
         if start:
             fh.seek(start - 1)
-            fh.readline()  # finish the line that began before start
+            for _ in bounded_lines(fh, 0):  # finish the line that began before start
+                break
         pos = fh.tell()
-        while pos < end:
-            line = fh.readline()
-            if not line:
+        for line in bounded_lines(fh):
+            if pos >= end:
                 return
-            pos += len(line)
+            pos += line.size + 1 if type(line) is LongLine else len(line)
             yield line
 
 

@@ -129,8 +129,12 @@ def read_jsonl(path: str) -> Iterator[Tuple[int, Dict[str, Any]]]:
         fh = open(path, "rb")
     except OSError as exc:
         raise SupervisionError(f"cannot read: {exc.strerror}", path=path, code="E-INPUT") from None
+    from safetyrules.engine.reader import LongLine, bounded_lines, long_line_message
+
     with fh:
-        for n, raw in enumerate(fh, 1):
+        for n, raw in enumerate(bounded_lines(fh), 1):
+            if type(raw) is LongLine:
+                raise SupervisionError(f"not a JSON line: {long_line_message(raw)}", path=path, line=n, code="E-INPUT")
             if not raw.strip():
                 continue
             try:
