@@ -14,6 +14,7 @@ Rule files and fact files are untrusted input.  This loader:
 
 from __future__ import annotations
 
+import operator
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -39,11 +40,33 @@ class Loc:
     column: int
 
 
-@attrs.define
-class _Scalar:
-    start: int  # 0-based index of the scalar's first source character
-    end: int
-    style: Optional[str]
+class _Scalar(tuple):
+    """Where a scalar's source is: ``start`` (0-based index of its first
+    source character), ``end`` and ``style`` (None: plain).  A tuple, so the
+    one-pass reader makes one per scalar by ``tuple.__new__`` (a third of
+    the cost of a class with an ``__init__``)."""
+
+    __slots__ = ()
+
+    def __new__(cls, start: int, end: int, style: Optional[str]) -> "_Scalar":
+        return tuple.__new__(cls, (start, end, style))
+
+    start = property(operator.itemgetter(0))
+    end = property(operator.itemgetter(1))
+    style = property(operator.itemgetter(2))
+
+    def __repr__(self) -> str:
+        return f"_Scalar(start={self[0]!r}, end={self[1]!r}, style={self[2]!r})"
+
+
+_new_scalar = tuple.__new__
+#: a Loc made without its ``__init__`` (attrs' frozen ``__init__`` goes
+#: through ``object.__setattr__`` per field: twice the cost), for the
+#: one-pass reader's some ten thousand positions a rule set; the same object
+#: ``Loc(line, column)`` makes
+_new_loc = object.__new__
+_set_line = Loc.__dict__["line"].__set__
+_set_column = Loc.__dict__["column"].__set__
 
 
 @attrs.define
@@ -467,15 +490,18 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
     get, peek = parser.get_event, parser.peek_event
     values, keys, scalars = doc.values, doc.keys, doc.scalars
     path_of_doc = doc.path
+    new_loc, set_line, set_column, new_scalar = _new_loc, _set_line, _set_column, _new_scalar
+    Scalar, LocCls, resolve, may_resolve = _Scalar, Loc, _resolve_plain, _MAY_RESOLVE
     get()  # stream start
-    if isinstance(peek(), _StreamEndEvent):
+    if type(peek()) is _StreamEndEvent:
         get()
         return None
     get()  # document start
     pending: Optional[RuleFileError] = None
     # the open collections: [container (None: read only), path, mapping?,
-    # state, a key?]; state: a list's next index, or a mapping's key awaiting
-    # its value (_NO_KEY: none yet)
+    # state, a key?]; state: a list's next index, or a mapping's awaited
+    # value's path (its key's path: a tuple), _NO_KEY (no key yet) or
+    # _BAD_KEY (a key that will not be used: the file is already in error)
     stack: List[list] = []
     root_mark = None
     while True:
@@ -510,7 +536,7 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
         if top is None:
             root_mark = mark
             container: Any = None
-            vpath = ()
+            vpath: Path = ()
             building = True
         else:
             container = top[0]
@@ -528,18 +554,19 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
                         continue
                     key = event.value  # a key is a name, whatever it looks like
                     if building:
-                        kpath = top[1] + (key,)
-                        if not event.style and key == "<<":
+                        if key == "<<" and not event.style:
                             loc = _mark_loc(mark)
                             pending = RuleFileError("YAML merge keys (<<) are not allowed in rule files", path=path_of_doc, line=loc.line, column=loc.column, code="E-YAML")
                         elif key in container:
                             loc = _mark_loc(mark)
-                            first = keys.get(kpath)
+                            first = keys.get(top[1] + (key,))
                             where = f" (first at line {first.line})" if first else ""
                             pending = RuleFileError(f"duplicate key '{key}'{where}", path=path_of_doc, line=loc.line, column=loc.column, code="E-YAML")
                         else:
-                            keys[kpath] = Loc(mark.line + 1, mark.column + 1)
-                            top[3] = key
+                            kpath = top[3] = top[1] + (key,)
+                            loc = keys[kpath] = new_loc(LocCls)
+                            set_line(loc, mark.line + 1)
+                            set_column(loc, mark.column + 1)
                             continue
                     top[3] = _BAD_KEY
                     continue
@@ -547,21 +574,27 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
                 top[3] = _NO_KEY
                 if state is _BAD_KEY:
                     building = False
-                vpath = top[1] + (state,)
+                    vpath = ()
+                else:
+                    vpath = state
             else:
                 vpath = top[1] + (top[3],)
                 top[3] += 1
         if scalar:
             if building:
-                loc = values[vpath] = Loc(mark.line + 1, mark.column + 1)
-                style = event.style or None  # libyaml says '' for plain, PyYAML None
-                scalars[vpath] = _Scalar(mark.index, event.end_mark.index, style)
+                loc = values[vpath] = new_loc(LocCls)
+                set_line(loc, mark.line + 1)
+                set_column(loc, mark.column + 1)
                 value: Any = event.value
-                if style is None:
-                    try:
-                        value = _resolve_plain(value)
-                    except _NotANumber as exc:
-                        pending = RuleFileError(str(exc), path=path_of_doc, line=loc.line, column=loc.column, code="E-NUMBER")
+                if event.style:
+                    scalars[vpath] = new_scalar(Scalar, (mark.index, event.end_mark.index, event.style))
+                else:  # libyaml says '' for plain, PyYAML None
+                    scalars[vpath] = new_scalar(Scalar, (mark.index, event.end_mark.index, None))
+                    if value and value[0] in may_resolve or not value:
+                        try:
+                            value = resolve(value)
+                        except _NotANumber as exc:
+                            pending = RuleFileError(str(exc), path=path_of_doc, line=loc.line, column=loc.column, code="E-NUMBER")
                 if container is None:
                     doc.data = value
                 elif type(container) is list:
@@ -574,7 +607,9 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
         mapping = cls is _MappingStartEvent
         new: Any = None
         if building:
-            values[vpath] = Loc(mark.line + 1, mark.column + 1)
+            loc = values[vpath] = new_loc(LocCls)
+            set_line(loc, mark.line + 1)
+            set_column(loc, mark.column + 1)
             new = {} if mapping else []
             if top is None:
                 doc.data = new
@@ -584,7 +619,7 @@ def _from_events(parser, doc: Document) -> Optional[RuleFileError]:
                 container[vpath[-1]] = new
         stack.append([new, vpath, mapping, _NO_KEY if mapping else 0, False])
     get()  # document end
-    if not isinstance(peek(), _StreamEndEvent):
+    if type(peek()) is not _StreamEndEvent:
         event = get()
         raise yaml.composer.ComposerError(
             "expected a single document in the stream", root_mark, "but found another document", event.start_mark
