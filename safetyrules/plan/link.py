@@ -361,6 +361,14 @@ def _extends(manifest: Manifest, errors: List[SafetyRulesError], doc: Optional[D
     errs: List[Any]
     target = bundled_manifests().get(manifest.extends or "")
     at = doc.loc(("extends",)) if doc is not None else manifest.loc  # the value of extends:
+    if manifest.extends == manifest.id:  # an overlay named as the set it extends would extend itself and pass for it
+        errors.append(
+            RuleFileError(
+                f"extends: a rule set cannot extend itself: this overlay's id is '{manifest.id}', the rule set it extends; give it its own id",
+                path=manifest.path, line=at.line, column=at.column, code="E-FILES",
+            )
+        )
+        return None
     if target is None:
         known = ", ".join(sorted(bundled_manifests())) or "none"
         errors.append(

@@ -77,6 +77,13 @@ class History:
             out["history.open_findings"] = last.open_findings
         return out
 
+    def days_since_drawable(self, entity_id: str, as_of: datetime.date, excluded_kinds: Tuple[str, ...]) -> Optional[int]:
+        """Days since the entity's last enforcement inspection whose kind is not
+        one of ``excluded_kinds`` (the targeted checks that are not drawn,
+        DR-EM-1), or None: the "recent" of ``EX-RECENT``."""
+        past = [i for i in self.of(entity_id, as_of) if i.channel == "enforcement" and i.kind not in excluded_kinds]
+        return (as_of - past[-1].date).days if past else None
+
     def recent_inspectors(self, entity_id: str, as_of: datetime.date, window: int) -> Tuple[str, ...]:
         """Inspectors of the entity's last ``window`` inspections (rotation)."""
         if window <= 0 or entity_id not in self.by_entity:
@@ -86,7 +93,9 @@ class History:
 
 
 _CHANNELS = ("enforcement", "patrol")
-_KINDS = ("key", "random", "complaint", "referral", "special", "recheck", "patrol", "assigned", "self_check")
+#: The kinds of an inspection in the history (policy ``excluded_kinds`` names some of them).
+INSPECTION_KINDS = ("key", "random", "complaint", "referral", "special", "recheck", "patrol", "assigned", "self_check")
+_KINDS = INSPECTION_KINDS
 
 
 _HISTORY_KEYS = ("inspection_id", "entity_id", "date", "channel", "kind", "inspectors", "open_findings")

@@ -379,6 +379,12 @@ def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> N
         v = pol[name]
         if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
             raise SupervisionError(f"{name} is a list of names, got {v!r}", code="E-POLICY", **where(name))
+    from .inputs import INSPECTION_KINDS
+
+    odd = [k for k in pol["excluded_kinds"] if k not in INSPECTION_KINDS]
+    if odd:  # a misspelt kind would silently exclude nothing
+        raise SupervisionError(f"excluded_kinds names inspection kinds ({', '.join(INSPECTION_KINDS)}), got {', '.join(map(repr, odd))}",
+                               code="E-POLICY", **where("excluded_kinds"))
     sup = pol["supervisor"]
     if sup is not None and not isinstance(sup, str):
         raise SupervisionError(f"supervisor is the supervising level's name, got {sup!r}", code="E-POLICY", **where("supervisor"))

@@ -17,7 +17,7 @@ from .inputs import History
 from .policy import Policy
 from .registry import Entity, Registry
 
-__all__ = ["Classification", "classify", "stratum_of", "entity_facts", "cap_of", "floor_of"]
+__all__ = ["Classification", "classify", "stratum_of", "stratum_part", "entity_facts", "cap_of", "floor_of"]
 
 
 @attrs.frozen(slots=True)
@@ -80,6 +80,7 @@ def classify(reg: Registry, policy: Policy, history: History, as_of: datetime.da
     parts = [(unparse(n), Condition(unparse(n))) for n in _disjuncts(key_cond.node)]
     cap_rows, floor_rows = policy.cap_rows(), policy.floor_rows()
     recent_days = policy["exclude_recent_days"]
+    excluded_kinds = tuple(policy["excluded_kinds"])
     out: Dict[str, Classification] = {}
     for e in reg.entities:
         f = entity_facts(e, history, as_of)
@@ -105,6 +106,8 @@ def classify(reg: Registry, policy: Policy, history: History, as_of: datetime.da
             out[e.id] = Classification("excluded", (), "EX-CAP", f"{f.get('history.inspections_this_year')} inspections this year reach the cap {cap}", cap, floor)
             continue
         last = f.get("history.last_inspection_days")
+        if last is not None and excluded_kinds and e.id in history.by_entity:  # a complaint, referral or assigned check is not a draw (DR-EM-1, DR-RATIO-4)
+            last = history.days_since_drawable(e.id, as_of, excluded_kinds)
         if (
             recent_days is not None and last is not None and last <= recent_days
             and not f.get("history.last_inspection_open_findings") and not f.get("history.open_findings")
@@ -139,14 +142,30 @@ class _NotKey:
         return name == "key" or name in self.facts
 
 
+def stratum_part(value: Any) -> str:
+    """One field's part of a stratum name: ``unknown`` when missing, else the
+    value's text with ``%`` and ``/`` written ``%25`` and ``%2F``, so that the
+    parts joined with ``/`` name one stratum only (``x/y`` + ``z`` and ``x`` +
+    ``y/z`` are two strata, ``x%2Fy/z`` and ``x/y%2Fz``).  A value with neither
+    character is written as it is; the name enters the rank keys and the pool
+    digest (supervision.md §8.2), whose test vectors use single-level names."""
+    if value is None:
+        return "unknown"
+    text = str(value)
+    if "%" in text or "/" in text:
+        text = text.replace("%", "%25").replace("/", "%2F")
+    return text
+
+
 def stratum_of(e: Entity, policy: Policy) -> str:
     """The stratum name: the level (``unknown`` when unknown), then any extra
-    strata fields of the policy, joined with ``/``."""
+    strata fields of the policy, each escaped by :func:`stratum_part`, joined
+    with ``/``."""
     fields = list(policy["strata"]) or ["risk.level"]
     parts = []
     for name in fields:
         v = e.level if name == "risk.level" else e.facts.get(name)
-        parts.append("unknown" if v is None else str(v))
+        parts.append(stratum_part(v))
     if fields[0] != "risk.level":
         parts.insert(0, "unknown" if e.level is None else e.level)
     return "/".join(parts)

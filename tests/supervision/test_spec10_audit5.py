@@ -1,0 +1,145 @@
+"""A fifth audit of SPEC §10 against reference/supervision.md §8: the edges
+the fourth round left open.
+
+- stratum names that join several fields with ``/`` merged two strata
+  (grid ``x/y`` + sector ``z`` and grid ``x`` + sector ``y/z``);
+- ``excluded_kinds`` was printed but had no effect: a clean complaint check
+  kept an entity out of the draw as "recent";
+- an overlay whose id is the id of the set it ``extends:`` loaded.
+
+Expected hashes are recomputed here with hashlib from the prose of §8.2."""
+
+import hashlib
+import json
+
+import pytest
+
+import safetyrules
+import safetyrules.supervision as sv
+
+from sv_fixtures import SEED, COMMITMENT, entity, inspectors, write_jsonl
+
+AS_OF = "2025-03-01"
+
+
+def H(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def run(*args):
+    import contextlib
+    import io
+    import types
+
+    from safetyrules.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse
+            code = exc.code
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def policy_file(d, body, name="policy.yaml"):
+    p = d / name
+    p.write_text("kind: supervision-policy\nid: audit5\n" + body, encoding="utf-8")
+    return str(p)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("audit5")
+    ins = d / "inspectors.json"
+    ins.write_text(json.dumps(inspectors(conflict=False)), encoding="utf-8")
+    return {"dir": d, "inspectors": str(ins)}
+
+
+def commit(files, lines, policy_body, history=(), name="x"):
+    d = files["dir"]
+    reg = write_jsonl(d / f"reg-{name}.jsonl", lines)
+    hist = write_jsonl(d / f"hist-{name}.jsonl", list(history))
+    pol = policy_file(d, policy_body, f"policy-{name}.yaml")
+    return sv.draw_commit(reg, pol, history=hist, inspectors=files["inspectors"], as_of=AS_OF, commitment=COMMITMENT)
+
+
+# --- 1. stratum names are unambiguous (failed before: one stratum 'yellow/x/y/z' of 2) -------------------------------
+
+def test_slashes_in_values_never_merge_two_strata(files):
+    lines = [entity("A1", "yellow", grid="x/y", sector="z"), entity("A2", "yellow", grid="x", sector="y/z"),
+             entity("A3", "yellow", grid="5%", sector="z")]
+    body = 'parameters:\n  strata: [risk.level, entity.grid, entity.sector]\n  ratios: {value: {yellow: "0.20"}, source: t, status: policy}\n'
+    man = commit(files, lines, body, name="slash")
+    got = {s["stratum"]: s["ids"] for s in man.data["strata"]}
+    assert got == {"yellow/x%2Fy/z": ["A1"], "yellow/x/y%2Fz": ["A2"], "yellow/5%25/z": ["A3"]}
+    assert all(s["target"] == 1 for s in man.data["strata"])
+    pairs = sorted([s, e] for s, ids in got.items() for e in ids)
+    assert man.data["pool_digest"] == H(compact(pairs))
+    res = sv.draw_run(man, seed=SEED)
+    for st in res.data["strata"]:
+        (sel,) = st["selected"]
+        assert sel["key"] == H(f"srdraw/v1\nentity\n{SEED}\n{st['stratum']}\n{sel['entity_id']}")
+    assert sv.draw_verify(man, res, seed=SEED)
+
+
+def test_plain_values_keep_their_names_and_counts_name_the_escaped_stratum(files):
+    lines = [entity(f"B{i}", "blue", grid="G-1" if i % 2 else "a/b") for i in range(6)]
+    body = "parameters:\n  strata: [risk.level, entity.grid]\n  counts: {blue/G-1: 2, blue/a%2Fb: 3}\n"
+    man = commit(files, lines, body, name="counts")
+    assert {s["stratum"]: s["target"] for s in man.data["strata"]} == {"blue/G-1": 2, "blue/a%2Fb": 3}
+
+
+# --- 2. excluded_kinds (failed before: a clean complaint check 30 days ago gave EX-RECENT) -----------------------------
+
+HIST = [
+    {"inspection_id": "C1", "entity_id": "K1", "date": "2025-02-01", "kind": "complaint", "inspectors": ["I01"]},
+    {"inspection_id": "R1", "entity_id": "K2", "date": "2025-02-01", "kind": "random", "inspectors": ["I01"]},
+    {"inspection_id": "R2", "entity_id": "K3", "date": "2024-09-01", "kind": "random", "inspectors": ["I02"]},
+    {"inspection_id": "F1", "entity_id": "K3", "date": "2025-02-01", "kind": "referral", "inspectors": ["I03"]},
+    {"inspection_id": "A1", "entity_id": "K4", "date": "2025-02-01", "kind": "assigned", "inspectors": ["I04"], "open_findings": 2},
+    {"inspection_id": "R3", "entity_id": "K4", "date": "2024-12-01", "kind": "random", "inspectors": ["I04"]},
+]
+
+
+def _recent(man):
+    return {x["entity_id"]: x["detail"] for x in man.data["exclusions"] if x["reason"] == "EX-RECENT"}
+
+
+def test_a_targeted_check_is_not_the_recent_draw_that_keeps_an_entity_out(files):
+    lines = [entity(f"K{i}", "yellow") for i in range(1, 5)]
+    man = commit(files, lines, "", HIST, name="kinds")
+    # K1: only a complaint check -> drawable; K2: a clean random check -> recent; K3: the last drawable check
+    # (random, 181 days) counts, not the referral; K4: the assigned check's open findings keep it in the pool
+    assert _recent(man) == {"K2": "inspected 28 days ago, no open finding", "K3": "inspected 181 days ago, no open finding"}
+    assert [s["ids"] for s in man.data["strata"]] == [["K1", "K4"]]
+
+
+def test_with_no_excluded_kinds_every_check_is_recent(files):
+    lines = [entity(f"K{i}", "yellow") for i in range(1, 5)]
+    man = commit(files, lines, "random:\n  excluded_kinds: []\n", HIST, name="nokinds")
+    assert sorted(_recent(man)) == ["K1", "K2", "K3"]
+
+
+def test_a_misspelt_kind_is_an_error_at_its_line(files):
+    pol = policy_file(files["dir"], "parameters:\n  excluded_kinds: [complaint, complaints]\n", "policy-bad.yaml")
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.load_policy(pol)
+    assert e.value.line == 4 and "complaints" in str(e.value) and e.value.code == "E-POLICY"
+
+
+# --- 3. an overlay extending itself (failed before: 'ok — 317 facts ...') --------------------------------------------
+
+def test_an_overlay_named_as_the_set_it_extends_is_an_error_at_extends(tmp_path):
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: cn.default\nextends: cn.default\n", encoding="utf-8")
+    with pytest.raises(safetyrules.RuleSetError) as e:
+        safetyrules.load(str(tmp_path))
+    assert "cannot extend itself" in str(e.value) and f"{tmp_path / 'ruleset.yaml'}:3:10:" in str(e.value)
+    r = run("validate", tmp_path)
+    assert r.returncode != 0 and "ruleset.yaml:3:10: error: extends: a rule set cannot extend itself" in r.stderr + r.stdout
+    (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: my.overlay\nextends: cn.default\n", encoding="utf-8")
+    assert safetyrules.load(str(tmp_path)) is not None
