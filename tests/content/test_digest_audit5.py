@@ -265,6 +265,14 @@ THRESHOLDS = [
     ("cn.npc.safety-production-law", "art24.1", "101 employees", {"entity.high_risk_sector": False, "entity.activities": ["light_industry"], "entity.nbs_sector": "industry", "entity.employees": 101, "safety.dedicated_staffing": False}, True),
     ("cn.npc.safety-production-law", "art24.2", "100 employees, no staff at all", {"entity.high_risk_sector": False, "entity.activities": ["light_industry"], "entity.nbs_sector": "industry", "entity.employees": 100, "safety.any_staff": False}, True),
     ("cn.npc.safety-production-law", "art24.1", "construction unit, 10 employees", {"entity.high_risk_sector": False, "entity.activities": ["construction"], "entity.nbs_sector": "construction", "entity.employees": 10, "safety.dedicated_staffing": False}, True),
+    # SPL-24 ¶1 names 运输单位 and 危险物品的…经营、储存单位 (SPL-117: 危险物品 = flammable or explosive
+    # goods, hazardous chemicals …): a road or inland-water transport unit and a gas operator
+    # (storing and selling fuel gas; NBS row industry D45) whatever their head-count (audit a row 108)
+    *[("cn.npc.safety-production-law", "art24.1", f"{a}, 8 employees", {"entity.high_risk_sector": False, "entity.activities": [a], "entity.employees": 8, "safety.dedicated_staffing": False}, True)
+      for a in ("road_transport", "inland_shipping", "gas_supply")],
+    ("cn.npc.safety-production-law", "art24.1", "gas operator, 50 employees, NBS industry", {"entity.high_risk_sector": False, "entity.activities": ["gas_supply"], "entity.nbs_sector": "industry", "entity.employees": 50, "safety.dedicated_staffing": False}, True),
+    ("cn.npc.safety-production-law", "art24.2", "gas operator, part-time staff only is Art. 24 ¶1's case", {"entity.high_risk_sector": False, "entity.activities": ["gas_supply"], "entity.nbs_sector": "industry", "entity.employees": 50, "safety.any_staff": False}, False),
+    ("cn.npc.safety-production-law", "art24.1", "power plant, 50 employees (not in ¶1's list)", {"entity.high_risk_sector": False, "entity.activities": ["power"], "entity.nbs_sector": "industry", "entity.employees": 50, "safety.dedicated_staffing": False}, False),
     # SPL-32: mining, metal smelting, dangerous goods projects only
     *[("cn.npc.safety-production-law", "art32", f"{k} project without evaluation", {"project.kind": k, "project.safety_evaluation_done": False}, k != "other")
       for k in ("mining", "metal_smelting", "dangerous_goods", "other")],
