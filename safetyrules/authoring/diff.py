@@ -27,6 +27,7 @@ import attrs
 from safetyrules import dsl
 from safetyrules.dsl import ast as A
 from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.limits import parse_date
 
 __all__ = ["diff_rules", "counterexample", "threshold_moves", "corpus_changes", "facts_for", "sarif_report", "register"]
 
@@ -560,7 +561,7 @@ def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
                 ignored[k] = ignored.get(k, 0) + 1
             a = _summary(old.evaluate(old_facts, as_of=as_of))
         except SafetyRulesError as e:
-            errors.append({"entity": _fact_location(label, e), "error": f"OLD: {e.message}"})
+            errors.append({"entity": _fact_location(label, e), "error": f"OLD: {e.message}" + (f" ({e.hint})" if e.hint else "")})
             continue
         try:
             new_facts, dropped = facts_for(new, old, facts)
@@ -568,7 +569,7 @@ def corpus_changes(old, new, path: str, as_of: datetime.date) -> Dict[str, Any]:
                 ignored_new[k] = ignored_new.get(k, 0) + 1
             b = _summary(new.evaluate(new_facts, as_of=as_of))
         except SafetyRulesError as e:
-            errors.append({"entity": _fact_location(label, e), "error": f"NEW: {e.message}"})
+            errors.append({"entity": _fact_location(label, e), "error": f"NEW: {e.message}" + (f" ({e.hint})" if e.hint else "")})
             continue
         delta: Dict[str, Any] = {}
         for k in ("level", "tier", "inspection", "major_hazard"):
@@ -811,7 +812,7 @@ def _cmd_diff(args) -> int:
         print(f"error: --fail-on {args.fail_on} needs --facts CORPUS (the entities to decide)", file=sys.stderr)
         return 2
     try:
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()
+        as_of = parse_date(args.as_of) if args.as_of else datetime.date.today()
     except ValueError:
         print(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}", file=sys.stderr)
         return 2

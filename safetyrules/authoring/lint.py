@@ -452,7 +452,12 @@ def _cmd_lint(args) -> int:
     disable = [c.strip() for c in args.disable.split(",") if c.strip()]
     unknown = [c for c in disable if c not in CODES and c not in {v[0] for v in CODES.values()}]
     if unknown:
-        print(f"error: --disable: unknown code {unknown[0]!r}; codes are {', '.join(CODES)}", file=sys.stderr)
+        import difflib
+
+        names = list(CODES) + [v[0] for v in CODES.values()]
+        close = [n for n in names if n.lower() == unknown[0].lower()] or difflib.get_close_matches(unknown[0], names, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        print(f"error: --disable: unknown code {unknown[0]!r}{hint}; codes are {', '.join(CODES)}", file=sys.stderr)
         return 2
     gaps = None
     if args.gaps:

@@ -101,8 +101,25 @@ def find_files(path: str, allow_outside: Optional[bool] = None) -> Tuple[Optiona
         return None, files, errors
     if os.path.isfile(path):
         return None, [path], errors
-    errors.append(RuleFileError("no such file or directory", path=path, code="E-FILES"))
+    errors.append(RuleFileError("no such file or directory", path=path, code="E-FILES", hint=_bundled_hint(path)))
     return None, [], errors
+
+
+def _bundled_hint(path: str) -> Optional[str]:
+    """For a rules PATH that does not exist: where the bundled rule set is,
+    when PATH names it as ``extends:`` does (``cn.default.lec``) or as a
+    source checkout lays it out (``standards/ruleset-lec.yaml``), neither of
+    which a ``pip install`` puts in the working directory."""
+    key = path.rstrip("/\\")
+    manifests = bundled_manifests()
+    if key in manifests:
+        return f"'{key}' is the id of a bundled rule set, as extends: names it; its PATH is {manifests[key]}"
+    parts = os.path.normpath(key).split(os.sep)
+    if parts[0] == "standards":
+        there = os.path.join(bundled_path(), *parts[1:])
+        if os.path.exists(there):
+            return f"the bundled rule set is installed at {bundled_path()}: {there}"
+    return None
 
 
 def _walk_yaml(path: str) -> List[str]:

@@ -317,6 +317,15 @@ _TYPE_WORDS = {
 }
 
 
+#: the schemas' patterns in words, for a user who wrote 2025/01/01 (a
+#: pattern not listed is shown as it is)
+_PATTERN_WORDS = {
+    r"^\d{4}-\d{2}-\d{2}$": "a date written YYYY-MM-DD, such as 2025-01-01",
+    r"^W-[A-Z0-9][A-Z0-9-]*$": "W- then capitals, digits and '-', such as W-GB18218-GIVEN",
+    r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)+$": "lower-case words joined by '/', such as on-site/gas",
+}
+
+
 def _where(path) -> str:
     parts = [p for p in path if isinstance(p, str)]
     return f"'{parts[-1]}'" if parts else "the file"
@@ -360,7 +369,8 @@ def _to_errors(doc: Document, err) -> List[RuleFileError]:
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in want)
         return [doc.error(f"{_where(path)} must be {words}, not {kind_words(err.instance, null='nothing')}", path)]
     if v == "pattern":
-        return [doc.error(f"{err.instance!r} is not a valid value for {_where(path)} (expected the form {err.validator_value})", path)]
+        form = _PATTERN_WORDS.get(err.validator_value, f"the form {err.validator_value}")
+        return [doc.error(f"{err.instance!r} is not a valid value for {_where(path)} (expected {form})", path)]
     if v == "minItems":
         return [doc.error(f"{_where(path)} must not be empty", path)]
     if v == "propertyNames":

@@ -1,0 +1,66 @@
+"""A new user's mistakes, met from an installed copy (no source checkout in
+the working directory): each message says what to do instead."""
+
+import os
+
+from safetyrules.source.files import bundled_manifests, bundled_path
+from tools_fixtures import GOOD_STANDARD, VOCAB, write_rules
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+RESTAURANT = os.path.join(ROOT, "examples", "facts", "restaurant-lpg.yaml")
+
+
+def test_rules_named_by_a_bundled_id_says_the_manifests_path(tmp_path, monkeypatch, run):
+    """extends: names the bundled rule sets by id (cn.default.lec); a user
+    who writes that id as --rules, or as diff's OLD, is told its path."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("evaluate", RESTAURANT, "--rules", "cn.default.lec")
+    assert code == 2
+    assert f"cn.default.lec: error: no such file or directory ('cn.default.lec' is the id of a bundled rule set" in err, err
+    assert bundled_manifests()["cn.default.lec"] in err, err
+    code, _, err = run("diff", "cn.default", str(tmp_path))
+    assert code == 2 and f"its PATH is {bundled_manifests()['cn.default']}" in err, err
+
+
+def test_rules_named_as_in_a_source_checkout_says_where_pip_put_them(tmp_path, monkeypatch, run):
+    """docs write the bundled files as standards/...; outside a checkout
+    that path does not exist, and the error names the installed one."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("validate", "standards/ruleset-lec.yaml")
+    assert code == 1
+    assert f"the bundled rule set is installed at {bundled_path()}: {os.path.join(bundled_path(), 'ruleset-lec.yaml')}" in err, err
+    code, _, err = run("validate", "standards/no-such-file.yaml", "elsewhere/x.yaml")
+    assert code == 1 and "installed at" not in err and "is the id" not in err, err
+    assert "standards/no-such-file.yaml: error: no such file or directory\n" in err, err
+
+
+def test_a_date_in_the_wrong_form_in_a_rule_file_says_yyyy_mm_dd(tmp_path, run):
+    """effective: {from: 2025/01/01} -- the message shows the form, not the
+    schema's regular expression."""
+    std = GOOD_STANDARD.replace('version: "1"\n', 'version: "1"\neffective: {from: 2025/01/01}\n')
+    d = write_rules(tmp_path / "r", {"v.yaml": VOCAB, "s.yaml": std})
+    code, _, err = run("validate", d)
+    assert code == 1
+    assert "s.yaml:4:19: error: '2025/01/01' is not a valid value for 'from' (expected a date written YYYY-MM-DD, such as 2025-01-01)" in err, err
+    assert "\\d" not in err
+
+
+def test_lint_disable_with_a_misspelt_code_or_name_suggests_one(run):
+    code, _, err = run("lint", "--disable", "W302,no-false-exampl")
+    assert code == 2 and "unknown code 'no-false-exampl' (did you mean 'no-false-example'?)" in err, err
+    code, _, err = run("lint", "--disable", "w302")
+    assert code == 2 and "(did you mean 'W302'?)" in err, err
+    code, _, err = run("lint", "--disable", "zzz")
+    assert code == 2 and "did you mean" not in err, err
+
+
+def test_diff_corpus_entity_with_a_misspelt_fact_keeps_the_did_you_mean(tmp_path, run):
+    """evaluate says did-you-mean for a misspelt fact; diff --facts, deciding
+    the same file, says it too."""
+    d = write_rules(tmp_path / "r", {"v.yaml": VOCAB, "s.yaml": GOOD_STANDARD})
+    facts = tmp_path / "e.yaml"
+    facts.write_text("flag: true\nflgg: true\n", encoding="utf-8")
+    code, out, err = run("diff", d, d, "--facts", facts)
+    assert code == 2
+    assert f"{facts}:2:7: error: OLD: unknown fact 'flgg' (did you mean 'flag'?)" in err, err
+    assert "(did you mean 'flag'?)" in out
