@@ -12,7 +12,7 @@ import safetyrules
 from safetyrules.backends.sql import BackendError
 from safetyrules.errors import FactsError, SafetyRulesError
 
-from registry_fixtures import write_rules
+from registry_fixtures import decision_columns, write_rules
 
 DAY = datetime.date(2024, 3, 1)
 LOCAL = ("python", "duckdb", "polars")
@@ -37,12 +37,7 @@ def reference(rules, rows):
     out = []
     for r in rows:
         d = rules.evaluate(r, as_of=DAY)
-        out.append({
-            "entity.id": r.get("entity.id"), "level": d.level, "tier": d.tier, "inspection": d.inspection,
-            "major_hazard": d.major_hazard,
-            "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
-            "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined),
-        })
+        out.append({"entity.id": r.get("entity.id"), **decision_columns(d)})
     return out
 
 

@@ -14,7 +14,7 @@ from safetyrules.backends import columnar_result
 from safetyrules.backends.columnar_io import read_table
 from safetyrules.errors import FactsError
 
-from registry_fixtures import write_rules
+from registry_fixtures import decision_columns, write_rules
 
 DAY = datetime.date(2024, 3, 1)
 CRANES = pa.list_(pa.struct([("age", pa.int64()), ("ok", pa.bool_())]))
@@ -51,10 +51,7 @@ def reference(rules, records):
     out = []
     for r in records:
         d = rules.evaluate({k: v for k, v in r.items()}, as_of=DAY)
-        out.append({"entity.id": r["entity.id"], "level": d.level, "tier": d.tier, "inspection": d.inspection,
-                    "major_hazard": d.major_hazard,
-                    "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
-                    "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined)})
+        out.append({"entity.id": r["entity.id"], **decision_columns(d)})
     return out
 
 

@@ -12,7 +12,7 @@ import pytest
 import safetyrules
 from safetyrules import FactsError
 
-from registry_fixtures import write_rules
+from registry_fixtures import decision_columns, write_rules
 import cli_fork
 
 DAY = datetime.date(2024, 3, 1)
@@ -35,11 +35,7 @@ def expected(rules, rows, with_id=None):
     for r in rows:
         d = rules.evaluate(r, as_of=DAY)
         row = {"entity.id": r.get("entity.id")} if with_id else {}
-        row.update({
-            "level": d.level, "tier": d.tier, "inspection": d.inspection, "major_hazard": d.major_hazard,
-            "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
-            "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined),
-        })
+        row.update(decision_columns(d))
         out.append(row)
     return out
 
@@ -289,9 +285,7 @@ def test_pandas_integer_past_64_bits_is_a_facts_error_naming_column_and_row(rule
 
 def _row_of(d, with_id):
     row = {"entity.id": (d.entity or {}).get("id")} if with_id else {}
-    row.update({"level": d.level, "tier": d.tier, "inspection": d.inspection, "major_hazard": d.major_hazard,
-                "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
-                "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined)})
+    row.update(decision_columns(d))
     return row
 
 

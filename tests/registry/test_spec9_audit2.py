@@ -6,7 +6,6 @@ rules.evaluate(row, as_of) decides, on every backend")."""
 
 import datetime
 import json
-import math
 import os
 import subprocess
 import sys
@@ -17,83 +16,30 @@ import pytest
 import safetyrules
 from safetyrules import FactsError
 
+import rule_files
+from registry_fixtures import AUDIT_BIG, AUDIT_GRADE, audit_standard, audit_vocabulary, expected_rows
+from rule_files import ruleset, table
+
 DAY = datetime.date(2024, 3, 1)
 LOCAL = ("python", "duckdb", "polars")
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  entity.id: {type: string}
-  entity.sector: {type: enum, values: [metallurgy, machinery, other]}
-  entity.activities: {type: list, values: [metallurgy, machinery, other]}
-  n: {type: integer, min: 0, max: 1000}
-  m: {type: integer}
-  w: {type: number}
-  p: {type: bool}
-  d: {type: date}
-  s: {type: string}
-  big: {type: bool}
-  cranes: {type: list, item: {age: {type: integer}, ok: {type: bool}}}
-  level: {type: enum, values: [red, yellow, blue]}
-  tier: {type: enum, values: [full, light]}
-"""
-
 FILES = {
-    "v.yaml": VOCAB,
-    "t.yaml": """\
-kind: table
-id: t
-output: big
-rows:
-  - {when: "n >= 100", then: true}
-  - {when: "n < 100", then: false}
-""",
-    "s.yaml": """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: a, cite: A, severity: major, when: "big and p"}
-  - {id: b, cite: B, severity: general, when: "w > 2.5"}
-  - {id: c, cite: C, severity: general, when: "d < 2020-01-01"}
-  - {id: e, cite: E, severity: general, when: "s == 'x'"}
-  - {id: f, cite: F, severity: general, when: "any(c in cranes: c.age > 10 and not c.ok)"}
-  - {id: g, cite: G, severity: general, when: "'machinery' in entity.activities"}
-  - {id: h, cite: H, severity: general, when: "m > 5"}
-""",
-    "g.yaml": """\
-kind: table
-id: g
-output: level
-rows:
-  - {when: "findings.major > 0", then: red}
-  - {when: "findings.major_undetermined > 0", then: red}
-  - {when: "findings.general + findings.undetermined > 0", then: yellow}
-  - {when: "true", then: blue}
-""",
-    "tier.yaml": """\
-kind: table
-id: tier
-output: tier
-rows:
-  - {when: "big", then: full}
-  - {when: "not big", then: light}
-""",
-    "ruleset.yaml": """\
-kind: ruleset
-id: audit2
-include: [v.yaml, t.yaml, s.yaml, g.yaml, tier.yaml]
-decision: {level: level, tier: tier}
-""",
+    "v.yaml": audit_vocabulary("tier: {type: enum, values: [full, light]}"),
+    "t.yaml": AUDIT_BIG,
+    "s.yaml": audit_standard(),
+    "g.yaml": AUDIT_GRADE,
+    "tier.yaml": table("tier", "tier", """\
+        - {when: "big", then: full}
+        - {when: "not big", then: light}
+        """),
+    "ruleset.yaml": ruleset("audit2", ["v.yaml", "t.yaml", "s.yaml", "g.yaml", "tier.yaml"],
+                            {"level": "level", "tier": "tier"}),
 }
 
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory):
-    d = tmp_path_factory.mktemp("spec9b")
-    for name, text in FILES.items():
-        (d / name).write_text(text, encoding="utf-8")
+    d = rule_files.write(tmp_path_factory.mktemp("spec9b"), FILES)
     return str(d / "ruleset.yaml")
 
 
@@ -103,16 +49,7 @@ def rules(manifest):
 
 
 def expected(rules, rows):
-    out = []
-    for r in rows:
-        r = {k: v for k, v in r.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
-        d = rules.evaluate(r, as_of=DAY)
-        out.append({
-            "level": d.level, "tier": d.tier, "inspection": d.inspection, "major_hazard": d.major_hazard,
-            "findings": sorted(f"{f.standard}:{f.clause}" for f in d.findings),
-            "undetermined": sorted(f"{u.standard}:{u.clause}" for u in d.undetermined),
-        })
-    return out
+    return expected_rows(rules, rows, DAY, drop_nan=True)
 
 
 # -- "integral floats are accepted for integer facts" ... "equal what
