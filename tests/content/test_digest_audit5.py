@@ -388,3 +388,26 @@ def test_art11_9_examples_describe_dust_that_ignites_when_wet(rules):
     c = _clause(rules, "cn.mem.order10.dust", "art11.9")
     assert "遇湿自燃" in rules.plan.facts["dust.wet_reactive_metal"].title["zh"]
     assert not [ex.name for ex in c.examples if ex.name and "wet-process" in ex.name]
+
+
+# -- scope thresholds (audit c; digest §1.3 / audit b B2 for Art. 4) ----------------
+SCOPES = [
+    # 渔业船舶 (农渔发〔2022〕11号): vessels with a rated complement of 10 or more
+    ("cn.moa.fishing-vessels.2022", {"entity.activities": ["fishing"], "fishing.vessel.rated_complement": 9}, False),
+    ("cn.moa.fishing-vessels.2022", {"entity.activities": ["fishing"], "fishing.vessel.rated_complement": 10}, True),
+    # 内河运输船舶 (交办海〔2024〕67号): passenger or dangerous-goods vessels, other vessels of 300 GT or more
+    ("cn.mot.inland-vessels.2024", {"entity.activities": ["inland_shipping"], "ship.carries_passengers": False, "ship.carries_dangerous_goods": False, "ship.gross_tonnage": 299}, False),
+    ("cn.mot.inland-vessels.2024", {"entity.activities": ["inland_shipping"], "ship.carries_passengers": False, "ship.carries_dangerous_goods": False, "ship.gross_tonnage": 300}, True),
+    ("cn.mot.inland-vessels.2024", {"entity.activities": ["inland_shipping"], "ship.carries_passengers": True, "ship.carries_dangerous_goods": False, "ship.gross_tonnage": 50}, True),
+    # MEM Art. 4 outside metallurgy and non-ferrous: a converter, EAF or ladle-refining furnace of 30 t or more (PARTIAL)
+    ("cn.mem.order10.metallurgy", {"entity.activities": ["machinery"], "metallurgy.blast_furnace.present": False, "metallurgy.blast_furnace.in_production": False, "metallurgy.furnaces": [{"kind": "electric_arc", "capacity": 29.9}]}, False),
+    ("cn.mem.order10.metallurgy", {"entity.activities": ["machinery"], "metallurgy.blast_furnace.present": False, "metallurgy.blast_furnace.in_production": False, "metallurgy.furnaces": [{"kind": "electric_arc", "capacity": 30}]}, True),
+    ("cn.mem.order10.metallurgy", {"entity.activities": ["nonferrous"], "metallurgy.blast_furnace.present": True}, False),
+    ("cn.mem.order10.metallurgy", {"entity.activities": ["trade"], "metallurgy.blast_furnace.present": True}, True),
+]
+
+
+@pytest.mark.parametrize("sid, facts, expect", SCOPES, ids=[f"{r[0]}:{i}" for i, r in enumerate(SCOPES)])
+def test_scope(rules, sid, facts, expect):
+    s = _standard(rules, sid)
+    assert dsl.evaluate_ast(s.applies_when.node, example_env(rules, facts)) is expect
