@@ -64,3 +64,23 @@ def test_diff_corpus_entity_with_a_misspelt_fact_keeps_the_did_you_mean(tmp_path
     assert code == 2
     assert f"{facts}:2:7: error: OLD: unknown fact 'flgg' (did you mean 'flag'?)" in err, err
     assert "(did you mean 'flag'?)" in out
+
+
+def _doc(name):
+    with open(os.path.join(ROOT, "docs", name), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def test_docs_name_bundled_files_by_their_installed_path(tmp_path, monkeypatch, run):
+    """grading.md and authoring.md give the installed form of a bundled
+    file (bundled_path()/...); those files exist, and cli.md's quoted error
+    for an id given as a PATH is what the command prints."""
+    snippet = "$(python -c 'import safetyrules; print(safetyrules.bundled_path())')"
+    for page, rel in (("grading.md", "ruleset-lec.yaml"), ("authoring.md", "grading/risk-level.yaml")):
+        text = " ".join(_doc(page).split())
+        assert f'"{snippet}/{rel}"' in text, page
+        assert os.path.isfile(os.path.join(bundled_path(), rel)), rel
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("validate", "cn.default.lec")
+    quoted = " ".join(_doc("cli.md").split()).split("`cn.default.lec: error: ", 1)[1].split("…", 1)[0]
+    assert code == 1 and ("cn.default.lec: error: " + quoted) in err, (quoted, err)
