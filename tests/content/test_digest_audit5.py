@@ -411,3 +411,17 @@ SCOPES = [
 def test_scope(rules, sid, facts, expect):
     s = _standard(rules, sid)
     assert dsl.evaluate_ast(s.applies_when.node, example_env(rules, facts)) is expect
+
+
+def test_art11_1_place_facts_are_worded_for_several_places(rules):
+    """GM2023-Art11-(1) is per place: (multi-storey and not framed) or gathering
+    rooms.  The facts are entity-level, so the frame fact speaks of every
+    multi-storey building housing a dust place (audit d 2): an honest answer
+    for a framed multi-storey place plus an unframed single-storey one is then
+    true, and the clause stays false."""
+    facts = rules.plan.facts
+    assert "均为框架结构" in facts["dust.place.frame_structure"].title["zh"]
+    assert "Every multi-storey building" in facts["dust.place.frame_structure"].title["en"]
+    assert facts["dust.place.multistorey"].title["zh"].startswith("有")
+    honest = {"dust.place.multistorey": True, "dust.place.frame_structure": True, "dust.place.gathering_rooms": False}
+    assert own(rules, "cn.mem.order10.dust", "art11.1", honest) is False
