@@ -17,7 +17,6 @@ import gzip
 import json
 import os
 import random
-import textwrap
 
 import pytest
 
@@ -25,57 +24,42 @@ import safetyrules
 from safetyrules.engine import questions as Q
 from safetyrules.engine import settle_lists as S
 
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
+
 HERE = os.path.dirname(__file__)
 GOLDEN = os.path.join(HERE, "..", "data", "golden-decisions.jsonl.gz")
 DAY = datetime.date(2024, 6, 1)
 
 RULES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: v
-        facts:
-          a: {type: bool}
-          b: {type: bool}
-          n: {type: integer, min: 0}
-          x: {type: number}
-          cranes: {type: list, item: {age: {type: integer}, kind: {type: enum, values: [gantry, bridge]},
-                   load: {type: number}, ok: {type: bool}}}
-          rooms: {type: list, item: {name: {type: string}, wet: {type: bool}, area: {type: number}}}
-          risk.level: {type: enum, values: [red, orange, yellow, blue]}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: s
-        version: "1"
-        title: {en: s}
-        clauses:
-          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a and any(k in cranes: k.age > n and k.ok)"}
-          - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "all(r in rooms: r.wet) or b"}
-          - {id: c3, cite: "3", severity: major, title: {en: c3},
-             when: "any(k in cranes: k.kind == 'gantry') and not all(k in cranes: k.ok)"}
-          - {id: c4, cite: "4", severity: general, title: {en: c4}, when: "count(k in cranes: k.ok) >= 2"}
-          - {id: c5, cite: "5", severity: major, title: {en: c5},
-             when: "any(r in rooms: r.wet and any(k in cranes: k.load > r.area))"}
-          - {id: c6, cite: "6", severity: general, title: {en: c6}, when: "any(k in cranes: k.load / x > 1)"}
-          - {id: c7, cite: "7", severity: general, title: {en: c7},
-             when: "all(r in rooms: r.area > 10 or any(r in cranes: r.ok))", unless: "a"}
-        """,
-    "g.yaml": """\
-        kind: table
-        id: grade
-        output: risk.level
-        rows:
-          - {when: "findings.major > 0", then: red}
-          - {when: "findings.major_undetermined > 0", then: orange}
-          - {when: "findings.general + findings.undetermined > 0", then: yellow}
-        default: blue
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: settle.lists
-        include: ["*.yaml"]
-        decision: {level: risk.level}
-        """,
+    "v.yaml": vocabulary("""\
+        a: {type: bool}
+        b: {type: bool}
+        n: {type: integer, min: 0}
+        x: {type: number}
+        cranes: {type: list, item: {age: {type: integer}, kind: {type: enum, values: [gantry, bridge]},
+                 load: {type: number}, ok: {type: bool}}}
+        rooms: {type: list, item: {name: {type: string}, wet: {type: bool}, area: {type: number}}}
+        risk.level: {type: enum, values: [red, orange, yellow, blue]}
+        """),
+    "s.yaml": standard("""\
+        - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a and any(k in cranes: k.age > n and k.ok)"}
+        - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "all(r in rooms: r.wet) or b"}
+        - {id: c3, cite: "3", severity: major, title: {en: c3},
+           when: "any(k in cranes: k.kind == 'gantry') and not all(k in cranes: k.ok)"}
+        - {id: c4, cite: "4", severity: general, title: {en: c4}, when: "count(k in cranes: k.ok) >= 2"}
+        - {id: c5, cite: "5", severity: major, title: {en: c5},
+           when: "any(r in rooms: r.wet and any(k in cranes: k.load > r.area))"}
+        - {id: c6, cite: "6", severity: general, title: {en: c6}, when: "any(k in cranes: k.load / x > 1)"}
+        - {id: c7, cite: "7", severity: general, title: {en: c7},
+           when: "all(r in rooms: r.area > 10 or any(r in cranes: r.ok))", unless: "a"}
+        """, title="s"),
+    "g.yaml": table("grade", "risk.level", """\
+        - {when: "findings.major > 0", then: red}
+        - {when: "findings.major_undetermined > 0", then: orange}
+        - {when: "findings.general + findings.undetermined > 0", then: yellow}
+        """, default="blue"),
+    "ruleset.yaml": ruleset("settle.lists", ['"*.yaml"'], {"level": "risk.level"}),
 }
 
 CRANE = {"age": [0, 3, 6, 12], "kind": ["gantry", "bridge"], "load": [0, 2.5, 40.0], "ok": [True, False]}
@@ -84,10 +68,7 @@ ROOM = {"name": ["lab", "store"], "wet": [True, False], "area": [1.0, 30.0, 60.0
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("settle_lists")
-    for name, text in RULES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "settle_lists", RULES, dedent=True)
 
 
 def _item(rng, fields, p=0.7):

@@ -26,7 +26,6 @@ import copy
 import gzip
 import json
 import random
-import textwrap
 
 import pytest
 
@@ -38,120 +37,78 @@ from safetyrules.dsl.printer import unparse
 
 from test_generated_differential import GOLDEN, perturb
 
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
+
 RULES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: v
-        facts:
-          a: {type: bool}
-          b: {type: bool}
-          n: {type: integer, min: 0}
-          x: {type: number}
-          sector: {type: enum, values: [p, q, r]}
-          tags: {type: list, values: [t1, t2, t3]}
-          cranes: {type: list, item: {age: {type: integer}, kind: {type: enum, values: [gantry, bridge]},
-                   load: {type: number}, ok: {type: bool}}}
-          rooms: {type: list, item: {name: {type: string}, wet: {type: bool}, area: {type: number}}}
-          out.first: {type: enum, values: [x, y, z]}
-          out.unique: {type: enum, values: [x, y, z]}
-          out.priority: {type: enum, values: [high, mid, low]}
-          out.collect: {type: list, values: [p, q, r]}
-          out.chain: {type: bool}
-          risk.level: {type: enum, values: [red, orange, yellow, blue]}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: s
-        version: "1"
-        title: {en: s}
-        applies_when: "sector != 'r' or any(k in cranes: k.kind == 'gantry')"
-        clauses:
-          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a and any(k in cranes: k.age > n and k.ok)"}
-          - {id: c2, cite: "2", severity: general, title: {en: c2},
-             when: "sum(k in cranes: k.load * x) >= 10 or all(r in rooms: r.wet)"}
-          - {id: c3, cite: "3", severity: general, title: {en: c3},
-             when: "count(k in cranes: count(y in [k.kind]: y in ['gantry']) >= 1 and known(k.age)) >= 2",
-             unless: "b"}
-          - {id: c4, cite: "4", severity: major, title: {en: c4},
-             when: "any(r in rooms: r.wet and any(k in cranes: k.load > r.area or not k.ok))"}
-          - {id: c5, cite: "5", severity: general, title: {en: c5}, when: "'p' in out.collect and out.first == 'y' or out.chain"}
-          - {id: c6, cite: "6", severity: general, title: {en: c6},
-             when: "any(o in out.collect: o == 'q') and (out.unique == 'x' or out.priority == 'high')"}
-          - {id: c7, cite: "7", severity: general, title: {en: c7}, when: "any(t in tags: t == 't2') and x / n > 1"}
-          - {id: c8, cite: "8", severity: major, title: {en: c8}, when: "any(k in cranes: any(k in rooms: k.wet))"}
-        """,
-    "t1.yaml": """\
-        kind: table
-        id: t.first
-        output: out.first
-        rows:
-          - {when: "n >= 100 and any(k in cranes: k.age > 5)", then: x}
-          - {when: "n >= 10 or sum(r in rooms: r.area) > 50", then: y}
-          - {when: "n >= 0", then: z}
-        """,
-    "t2.yaml": """\
-        kind: table
-        id: t.unique
-        output: out.unique
-        hit: unique
-        rows:
-          - {when: "a and b", then: x}
-          - {when: "a and not b and all(k in cranes: k.ok)", then: y}
-          - {when: "not a", then: z}
-        """,
-    "t3.yaml": """\
-        kind: table
-        id: t.priority
-        output: out.priority
-        hit: priority
-        rows:
-          - {when: "b", then: low}
-          - {when: "any(r in rooms: r.name == 'lab' and r.wet)", then: high}
-          - {when: "x > 50", then: mid}
-        """,
-    "t4.yaml": """\
-        kind: table
-        id: t.collect
-        output: out.collect
-        hit: collect
-        rows:
-          - {when: "a", then: q}
-          - {when: "'t1' in tags", then: p}
-          - {when: "count(k in cranes: k.kind == 'bridge') > 1 or b", then: r}
-        """,
-    "t5.yaml": """\
-        kind: table
-        id: t.chain
-        output: out.chain
-        rows:
-          - {when: "out.first == 'x' and out.unique != 'z'", then: true}
-          - {when: "out.first == 'z'", then: false}
-        """,
-    "g.yaml": """\
-        kind: table
-        id: grade
-        output: risk.level
-        rows:
-          - {when: "findings.major > 0", then: red}
-          - {when: "findings.major_undetermined > 0", then: orange}
-          - {when: "findings.general + findings.undetermined > 0 or out.priority == 'mid'", then: yellow}
-        default: blue
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: perf.missing
-        include: ["*.yaml"]
-        decision: {level: risk.level, tier: out.first}
-        """,
+    "v.yaml": vocabulary("""\
+        a: {type: bool}
+        b: {type: bool}
+        n: {type: integer, min: 0}
+        x: {type: number}
+        sector: {type: enum, values: [p, q, r]}
+        tags: {type: list, values: [t1, t2, t3]}
+        cranes: {type: list, item: {age: {type: integer}, kind: {type: enum, values: [gantry, bridge]},
+                 load: {type: number}, ok: {type: bool}}}
+        rooms: {type: list, item: {name: {type: string}, wet: {type: bool}, area: {type: number}}}
+        out.first: {type: enum, values: [x, y, z]}
+        out.unique: {type: enum, values: [x, y, z]}
+        out.priority: {type: enum, values: [high, mid, low]}
+        out.collect: {type: list, values: [p, q, r]}
+        out.chain: {type: bool}
+        risk.level: {type: enum, values: [red, orange, yellow, blue]}
+        """),
+    "s.yaml": standard("""\
+        - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a and any(k in cranes: k.age > n and k.ok)"}
+        - {id: c2, cite: "2", severity: general, title: {en: c2},
+           when: "sum(k in cranes: k.load * x) >= 10 or all(r in rooms: r.wet)"}
+        - {id: c3, cite: "3", severity: general, title: {en: c3},
+           when: "count(k in cranes: count(y in [k.kind]: y in ['gantry']) >= 1 and known(k.age)) >= 2",
+           unless: "b"}
+        - {id: c4, cite: "4", severity: major, title: {en: c4},
+           when: "any(r in rooms: r.wet and any(k in cranes: k.load > r.area or not k.ok))"}
+        - {id: c5, cite: "5", severity: general, title: {en: c5}, when: "'p' in out.collect and out.first == 'y' or out.chain"}
+        - {id: c6, cite: "6", severity: general, title: {en: c6},
+           when: "any(o in out.collect: o == 'q') and (out.unique == 'x' or out.priority == 'high')"}
+        - {id: c7, cite: "7", severity: general, title: {en: c7}, when: "any(t in tags: t == 't2') and x / n > 1"}
+        - {id: c8, cite: "8", severity: major, title: {en: c8}, when: "any(k in cranes: any(k in rooms: k.wet))"}
+        """, title="s", applies_when="sector != 'r' or any(k in cranes: k.kind == 'gantry')"),
+    "t1.yaml": table("t.first", "out.first", """\
+        - {when: "n >= 100 and any(k in cranes: k.age > 5)", then: x}
+        - {when: "n >= 10 or sum(r in rooms: r.area) > 50", then: y}
+        - {when: "n >= 0", then: z}
+        """),
+    "t2.yaml": table("t.unique", "out.unique", """\
+        - {when: "a and b", then: x}
+        - {when: "a and not b and all(k in cranes: k.ok)", then: y}
+        - {when: "not a", then: z}
+        """, hit="unique"),
+    "t3.yaml": table("t.priority", "out.priority", """\
+        - {when: "b", then: low}
+        - {when: "any(r in rooms: r.name == 'lab' and r.wet)", then: high}
+        - {when: "x > 50", then: mid}
+        """, hit="priority"),
+    "t4.yaml": table("t.collect", "out.collect", """\
+        - {when: "a", then: q}
+        - {when: "'t1' in tags", then: p}
+        - {when: "count(k in cranes: k.kind == 'bridge') > 1 or b", then: r}
+        """, hit="collect"),
+    "t5.yaml": table("t.chain", "out.chain", """\
+        - {when: "out.first == 'x' and out.unique != 'z'", then: true}
+        - {when: "out.first == 'z'", then: false}
+        """),
+    "g.yaml": table("grade", "risk.level", """\
+        - {when: "findings.major > 0", then: red}
+        - {when: "findings.major_undetermined > 0", then: orange}
+        - {when: "findings.general + findings.undetermined > 0 or out.priority == 'mid'", then: yellow}
+        """, default="blue"),
+    "ruleset.yaml": ruleset("perf.missing", ['"*.yaml"'], {"level": "risk.level", "tier": "out.first"}),
 }
 
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("missing_rules")
-    for name, text in RULES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "missing_rules", RULES, dedent=True)
 
 
 def _maybe(rng, value, p=0.3):

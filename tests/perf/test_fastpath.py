@@ -12,114 +12,72 @@ import os
 import random
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 import safetyrules
 from safetyrules import SafetyRulesError
 
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 POLICIES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: v
-        facts:
-          entity.sector: {type: enum, values: [metallurgy, machinery, other]}
-          entity.employees: {type: integer, unit: person, min: 0}
-          site.opened: {type: date}
-          site.area: {type: number, unit: m2}
-          site.exits: {type: integer}
-          a: {type: bool}
-          b: {type: bool}
-          c: {type: bool}
-          cranes: {type: list, item: {age: {type: integer, unit: year}, kind: {type: enum, values: [gantry, bridge]}}}
-          out.first: {type: enum, values: [x, y, z]}
-          out.unique: {type: enum, values: [x, y, z]}
-          out.priority: {type: enum, values: [high, mid, low]}
-          out.collect: {type: enum, values: [p, q, r]}
-          risk.level: {type: enum, values: [red, orange, yellow, blue]}
-        """,
-    "s1.yaml": """\
-        kind: standard
-        id: s1
-        version: "2023"
-        title: {en: In force from 2023-05-15}
-        effective: {from: 2023-05-15, until: 2025-01-01}
-        applies_when: "entity.sector in ['metallurgy', 'machinery']"
-        clauses:
-          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a and not b"}
-          - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "any(k in cranes: k.age > 10 year)",
-             unless: "c"}
-          - {id: c3, cite: "3", severity: general, title: {en: c3}, when: "site.area / site.exits > 100 m2"}
-          - {id: c4, cite: "4", severity: general, title: {en: c4}, when: "site.opened < 2020-01-01 and out.first == 'y'"}
-        """,
-    "s2.yaml": """\
-        kind: standard
-        id: s2
-        version: "2025"
-        title: {en: Replaces s1 from 2025}
-        effective: {from: 2025-01-01}
-        clauses:
-          - {id: d1, cite: "1", severity: major, title: {en: d1}, when: "a or count(k in cranes: k.kind == 'gantry') >= 2"}
-        """,
-    "t_first.yaml": """\
-        kind: table
-        id: t.first
-        output: out.first
-        rows:
-          - {when: "entity.employees >= 1000", then: x}
-          - {when: "entity.employees >= 100", then: y}
-          - {when: "entity.employees >= 0", then: z}
-        """,
-    "t_unique.yaml": """\
-        kind: table
-        id: t.unique
-        output: out.unique
-        hit: unique
-        rows:
-          - {when: "a and b", then: x}
-          - {when: "a and c", then: y}
-          - {when: "not a", then: z}
-        """,
-    "t_priority.yaml": """\
-        kind: table
-        id: t.priority
-        output: out.priority
-        hit: priority
-        rows:
-          - {when: "b", then: low}
-          - {when: "c", then: high}
-          - {when: "entity.employees > 50", then: mid}
-        """,
-    "t_collect.yaml": """\
-        kind: table
-        id: t.collect
-        output: out.collect
-        hit: collect
-        rows:
-          - {when: "a", then: q}
-          - {when: "b", then: p}
-          - {when: "c or a", then: q}
-        """,
-    "grade.yaml": """\
-        kind: table
-        id: grade
-        output: risk.level
-        rows:
-          - {when: "findings.major > 0", then: red}
-          - {when: "findings.major_undetermined > 0", then: orange}
-          - {when: "findings.general + findings.undetermined > 0", then: yellow}
-          - {when: "out.unique == 'z'", then: blue}
-        default: blue
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: perf.policies
-        include: ["*.yaml"]
-        decision: {level: risk.level}
-        """,
+    "v.yaml": vocabulary("""\
+        entity.sector: {type: enum, values: [metallurgy, machinery, other]}
+        entity.employees: {type: integer, unit: person, min: 0}
+        site.opened: {type: date}
+        site.area: {type: number, unit: m2}
+        site.exits: {type: integer}
+        a: {type: bool}
+        b: {type: bool}
+        c: {type: bool}
+        cranes: {type: list, item: {age: {type: integer, unit: year}, kind: {type: enum, values: [gantry, bridge]}}}
+        out.first: {type: enum, values: [x, y, z]}
+        out.unique: {type: enum, values: [x, y, z]}
+        out.priority: {type: enum, values: [high, mid, low]}
+        out.collect: {type: enum, values: [p, q, r]}
+        risk.level: {type: enum, values: [red, orange, yellow, blue]}
+        """),
+    "s1.yaml": standard("""\
+        - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a and not b"}
+        - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "any(k in cranes: k.age > 10 year)",
+           unless: "c"}
+        - {id: c3, cite: "3", severity: general, title: {en: c3}, when: "site.area / site.exits > 100 m2"}
+        - {id: c4, cite: "4", severity: general, title: {en: c4}, when: "site.opened < 2020-01-01 and out.first == 'y'"}
+        """, id="s1", version='"2023"', title="In force from 2023-05-15", effective="{from: 2023-05-15, until: 2025-01-01}",
+        applies_when="entity.sector in ['metallurgy', 'machinery']"),
+    "s2.yaml": standard("""\
+        - {id: d1, cite: "1", severity: major, title: {en: d1}, when: "a or count(k in cranes: k.kind == 'gantry') >= 2"}
+        """, id="s2", version='"2025"', title="Replaces s1 from 2025", effective="{from: 2025-01-01}"),
+    "t_first.yaml": table("t.first", "out.first", """\
+        - {when: "entity.employees >= 1000", then: x}
+        - {when: "entity.employees >= 100", then: y}
+        - {when: "entity.employees >= 0", then: z}
+        """),
+    "t_unique.yaml": table("t.unique", "out.unique", """\
+        - {when: "a and b", then: x}
+        - {when: "a and c", then: y}
+        - {when: "not a", then: z}
+        """, hit="unique"),
+    "t_priority.yaml": table("t.priority", "out.priority", """\
+        - {when: "b", then: low}
+        - {when: "c", then: high}
+        - {when: "entity.employees > 50", then: mid}
+        """, hit="priority"),
+    "t_collect.yaml": table("t.collect", "out.collect", """\
+        - {when: "a", then: q}
+        - {when: "b", then: p}
+        - {when: "c or a", then: q}
+        """, hit="collect"),
+    "grade.yaml": table("grade", "risk.level", """\
+        - {when: "findings.major > 0", then: red}
+        - {when: "findings.major_undetermined > 0", then: orange}
+        - {when: "findings.general + findings.undetermined > 0", then: yellow}
+        - {when: "out.unique == 'z'", then: blue}
+        """, default="blue"),
+    "ruleset.yaml": ruleset("perf.policies", ['"*.yaml"'], {"level": "risk.level"}),
 }
 
 DAYS = [datetime.date(2023, 1, 1), datetime.date(2024, 3, 1), datetime.date(2025, 6, 1)]
@@ -239,10 +197,7 @@ def _got(results):
 
 @pytest.fixture(scope="module")
 def policy_rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("policies")
-    for name, text in POLICIES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "policies", POLICIES, dedent=True)
 
 
 @pytest.fixture(scope="module")

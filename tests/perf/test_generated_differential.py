@@ -20,7 +20,6 @@ import gzip
 import json
 import os
 import random
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,6 +32,8 @@ from safetyrules.errors import SafetyRulesError
 
 from strategies import conforming_facts, typed_bools, vocabularies
 from test_fastpath import POLICIES, _policy_record
+
+import rule_files
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "data", "golden-decisions.jsonl.gz")
@@ -231,10 +232,7 @@ def test_bundled_regular_records_run_on_generated_code(bundled, golden):
 # -- the hit-policy set --------------------------------------------------------
 @pytest.fixture(scope="module")
 def policy_rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("policies")
-    for name, text in POLICIES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "policies", POLICIES, dedent=True)
 
 
 def test_policy_generated_equals_reference(policy_rules):

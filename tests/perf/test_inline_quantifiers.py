@@ -8,62 +8,46 @@ reference never reaches does not)."""
 import copy
 import datetime
 import random
-import textwrap
 
 import pytest
 
-import safetyrules
 from safetyrules.engine.decision import Decision
 from safetyrules.errors import SafetyRulesError
 
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
+
 FILES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: q
-        facts:
-          site.on: {type: bool}
-          site.kind: {type: enum, values: [shop, plant, yard]}
-          site.tags: {type: list, values: [a, b, c]}
-          site.n: {type: number}
-          items: {type: list, item: {ok: {type: bool}, q: {type: number}, c: {type: number}, name: {type: string},
-                  kind: {type: enum, values: [x, y]}}}
-          out.kinds: {type: enum, values: [shop, plant, yard]}
-        """,
-    "t.yaml": """\
-        kind: table
-        id: t.kinds
-        output: out.kinds
-        hit: collect
-        rows:
-          - {when: "site.kind == 'shop'", then: shop}
-          - {when: "site.kind in ['plant', 'yard']", then: plant}
-          - {when: "site.kind == 'yard'", then: yard}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: s
-        version: "1"
-        title: {en: s}
-        clauses:
-          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "any(i in items: i.ok and i.kind == 'x')"}
-          - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "all(i in items: i.ok or i.q > 2)"}
-          - {id: c3, cite: "3", severity: general, title: {en: c3}, when: "count(i in items: not i.ok) >= 2"}
-          - {id: c4, cite: "4", severity: general, title: {en: c4},
-             when: "all(i in items: known(i.c)) and sum(i in items: i.q / i.c) >= 1"}
-          - {id: c5, cite: "5", severity: general, title: {en: c5},
-             when: "site.on or sum(i in items: i.q / site.n) > 3"}
-          - {id: c6, cite: "6", severity: general, title: {en: c6},
-             when: "'b' in site.tags and len(site.tags) >= 2 or 'plant' in out.kinds"}
-          - {id: c7, cite: "7", severity: major, title: {en: c7},
-             when: "any(i in items: count(x in [i.name]: x in ['p', 'q']) >= 1 and any(t in site.tags: t == 'a'))"}
-          - {id: c8, cite: "8", severity: general, title: {en: c8},
-             when: "any(k in out.kinds: k == 'yard') and not all(i in items: i.kind in ['x'])"}
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: q
-        include: [v.yaml, t.yaml, s.yaml]
-        """,
+    "v.yaml": vocabulary("""\
+        site.on: {type: bool}
+        site.kind: {type: enum, values: [shop, plant, yard]}
+        site.tags: {type: list, values: [a, b, c]}
+        site.n: {type: number}
+        items: {type: list, item: {ok: {type: bool}, q: {type: number}, c: {type: number}, name: {type: string},
+                kind: {type: enum, values: [x, y]}}}
+        out.kinds: {type: enum, values: [shop, plant, yard]}
+        """, id="q"),
+    "t.yaml": table("t.kinds", "out.kinds", """\
+        - {when: "site.kind == 'shop'", then: shop}
+        - {when: "site.kind in ['plant', 'yard']", then: plant}
+        - {when: "site.kind == 'yard'", then: yard}
+        """, hit="collect"),
+    "s.yaml": standard("""\
+        - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "any(i in items: i.ok and i.kind == 'x')"}
+        - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "all(i in items: i.ok or i.q > 2)"}
+        - {id: c3, cite: "3", severity: general, title: {en: c3}, when: "count(i in items: not i.ok) >= 2"}
+        - {id: c4, cite: "4", severity: general, title: {en: c4},
+           when: "all(i in items: known(i.c)) and sum(i in items: i.q / i.c) >= 1"}
+        - {id: c5, cite: "5", severity: general, title: {en: c5},
+           when: "site.on or sum(i in items: i.q / site.n) > 3"}
+        - {id: c6, cite: "6", severity: general, title: {en: c6},
+           when: "'b' in site.tags and len(site.tags) >= 2 or 'plant' in out.kinds"}
+        - {id: c7, cite: "7", severity: major, title: {en: c7},
+           when: "any(i in items: count(x in [i.name]: x in ['p', 'q']) >= 1 and any(t in site.tags: t == 'a'))"}
+        - {id: c8, cite: "8", severity: general, title: {en: c8},
+           when: "any(k in out.kinds: k == 'yard') and not all(i in items: i.kind in ['x'])"}
+        """, title="s"),
+    "ruleset.yaml": ruleset("q", ["v.yaml", "t.yaml", "s.yaml"]),
 }
 
 DAY = datetime.date(2024, 6, 1)
@@ -71,10 +55,7 @@ DAY = datetime.date(2024, 6, 1)
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("quant")
-    for name, text in FILES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d / "ruleset.yaml"))
+    return rule_files.load(tmp_path_factory, "quant", FILES, dedent=True, entry="ruleset.yaml")
 
 
 def _record(rng):

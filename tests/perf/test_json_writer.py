@@ -19,7 +19,6 @@ import datetime
 import gzip
 import json
 import random
-import textwrap
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,6 +35,9 @@ from safetyrules.plan.model import family_gap_warnings
 
 from test_fastpath import POLICIES, _policy_record
 from test_generated_differential import DAYS, GOLDEN, perturb
+
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
 
 
 def canonical(data) -> str:
@@ -158,10 +160,7 @@ def test_bundled_to_json_equals_reference(bundled, golden):
 
 @pytest.fixture(scope="module")
 def policy_rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("policies-json")
-    for name, text in POLICIES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "policies-json", POLICIES, dedent=True)
 
 
 def test_policy_to_json_equals_reference(policy_rules):
@@ -180,48 +179,31 @@ def test_policy_to_json_equals_reference(policy_rules):
 
 
 NUMERIC = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: n
-        facts:
-          x: {type: number}
-          y: {type: number}
-          k: {type: integer}
-          on: {type: bool}
-          kind: {type: enum, values: [甲, b, "q\\"uote"]}
-          label: {type: string}
-          day: {type: date}
-          risk.level: {type: enum, values: [red, blue]}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: n.s
-        version: "1"
-        title: {en: numeric, zh: 数}
-        clauses:
-          - {id: a1, cite: "1", severity: major, title: {zh: 一}, when: "x > -1"}
-          - {id: a2, cite: "2", severity: general, title: {en: two}, when: "x >= -1 and y < 1e17"}
-          - {id: a3, cite: "3", severity: general, title: {en: three}, when: "on or k > 2"}
-          - {id: a4, cite: "4", severity: general, title: {en: four}, when: "kind in ['甲', 'b'] or y > 5"}
-          - {id: a5, cite: "5", severity: general, title: {en: five}, when: "label == 'é' or x < 100"}
-          - {id: a6, cite: "6", severity: general, title: {en: six}, when: "day < 2024-01-01 or k >= 0"}
-          - {id: a7, cite: "7", severity: major, title: {en: seven}, when: "y > 1e15", unless: "on"}
-          - {id: a8, cite: "8", severity: general, title: {en: eight}, when: "x + y > 0"}
-        """,
-    "t.yaml": """\
-        kind: table
-        id: t.level
-        output: risk.level
-        rows:
-          - {when: "findings.major > 0 or findings.major_undetermined > 0", then: red}
-          - {when: "findings.major == 0", then: blue}
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: n
-        include: [v.yaml, s.yaml, t.yaml]
-        decision: {level: risk.level}
-        """,
+    "v.yaml": vocabulary("""\
+        x: {type: number}
+        y: {type: number}
+        k: {type: integer}
+        on: {type: bool}
+        kind: {type: enum, values: [甲, b, "q\\"uote"]}
+        label: {type: string}
+        day: {type: date}
+        risk.level: {type: enum, values: [red, blue]}
+        """, id="n"),
+    "s.yaml": standard("""\
+        - {id: a1, cite: "1", severity: major, title: {zh: 一}, when: "x > -1"}
+        - {id: a2, cite: "2", severity: general, title: {en: two}, when: "x >= -1 and y < 1e17"}
+        - {id: a3, cite: "3", severity: general, title: {en: three}, when: "on or k > 2"}
+        - {id: a4, cite: "4", severity: general, title: {en: four}, when: "kind in ['甲', 'b'] or y > 5"}
+        - {id: a5, cite: "5", severity: general, title: {en: five}, when: "label == 'é' or x < 100"}
+        - {id: a6, cite: "6", severity: general, title: {en: six}, when: "day < 2024-01-01 or k >= 0"}
+        - {id: a7, cite: "7", severity: major, title: {en: seven}, when: "y > 1e15", unless: "on"}
+        - {id: a8, cite: "8", severity: general, title: {en: eight}, when: "x + y > 0"}
+        """, id="n.s", title="numeric, zh: 数"),
+    "t.yaml": table("t.level", "risk.level", """\
+        - {when: "findings.major > 0 or findings.major_undetermined > 0", then: red}
+        - {when: "findings.major == 0", then: blue}
+        """),
+    "ruleset.yaml": ruleset("n", ["v.yaml", "s.yaml", "t.yaml"], {"level": "risk.level"}),
 }
 
 NUMBERS = [-0.0, 0.0, 0, 5, -1, 0.1, 1e16, 1e-7, 2.5, 99.75, 10**20, 123456789.123]
@@ -229,10 +211,7 @@ NUMBERS = [-0.0, 0.0, 0, 5, -1, 0.1, 1e16, 1e-7, 2.5, 99.75, 10**20, 123456789.1
 
 @pytest.fixture(scope="module")
 def numeric_rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("numeric-json")
-    for name, text in NUMERIC.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d / "ruleset.yaml"))
+    return rule_files.load(tmp_path_factory, "numeric-json", NUMERIC, dedent=True, entry="ruleset.yaml")
 
 
 def test_numeric_to_json_equals_reference(numeric_rules):

@@ -17,7 +17,6 @@ import functools
 import gzip
 import json
 import os
-import textwrap
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +24,9 @@ from hypothesis import strategies as st
 
 import safetyrules
 from safetyrules.engine import questions as Q
+
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "data", "golden-decisions.jsonl.gz")
@@ -124,53 +126,37 @@ def test_random_records_reached_settles():
 
 
 RULES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: v
-        facts:
-          a: {type: bool}
-          x: {type: number, min: 0}
-          y: {type: number}
-          n: {type: integer, min: 0, max: 100}
-          k: {type: enum, values: [p, q, r, s, t, u, v]}
-          band: {type: enum, values: [low, mid, high]}
-          items: {type: list, item: {w: {type: number, min: 0}, ok: {type: bool}}}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: s
-        version: "1"
-        title: {en: s}
-        clauses:
-          - {id: mid, cite: "1", severity: major, title: {en: mid}, when: "a and x > 4 and x < 6"}
-          - {id: c2, cite: "2", severity: general, title: {en: c2},
-             when: "x > 1 and x > 2 and x > 3 and x > 4 and x > 5 and x > 6 and x > 7 and x > 8 and a"}
-          - {id: arith, cite: "3", severity: general, title: {en: arith}, when: "x * 2 > y and a"}
-          - {id: en, cite: "4", severity: major, title: {en: en}, when: "k == 'r' or a"}
-          - {id: derived, cite: "5", severity: general, title: {en: derived}, when: "band == 'mid' and a"}
-          - {id: list, cite: "6", severity: general, title: {en: list},
-             when: "sum(i in items: i.w) > 10 and sum(i in items: i.w) < 12 and a"}
-          - {id: never, cite: "7", severity: general, title: {en: never}, when: "x > 3 and x < 3 and a"}
-        """,
-    "t.yaml": """\
-        kind: table
-        id: t
-        output: band
-        hit: first
-        rows:
-          - {when: "n < 10", then: low}
-          - {when: "n < 50", then: mid}
-          - {when: "n >= 50", then: high}
-        """,
+    "v.yaml": vocabulary("""\
+        a: {type: bool}
+        x: {type: number, min: 0}
+        y: {type: number}
+        n: {type: integer, min: 0, max: 100}
+        k: {type: enum, values: [p, q, r, s, t, u, v]}
+        band: {type: enum, values: [low, mid, high]}
+        items: {type: list, item: {w: {type: number, min: 0}, ok: {type: bool}}}
+        """),
+    "s.yaml": standard("""\
+        - {id: mid, cite: "1", severity: major, title: {en: mid}, when: "a and x > 4 and x < 6"}
+        - {id: c2, cite: "2", severity: general, title: {en: c2},
+           when: "x > 1 and x > 2 and x > 3 and x > 4 and x > 5 and x > 6 and x > 7 and x > 8 and a"}
+        - {id: arith, cite: "3", severity: general, title: {en: arith}, when: "x * 2 > y and a"}
+        - {id: en, cite: "4", severity: major, title: {en: en}, when: "k == 'r' or a"}
+        - {id: derived, cite: "5", severity: general, title: {en: derived}, when: "band == 'mid' and a"}
+        - {id: list, cite: "6", severity: general, title: {en: list},
+           when: "sum(i in items: i.w) > 10 and sum(i in items: i.w) < 12 and a"}
+        - {id: never, cite: "7", severity: general, title: {en: never}, when: "x > 3 and x < 3 and a"}
+        """, title="s"),
+    "t.yaml": table("t", "band", """\
+        - {when: "n < 10", then: low}
+        - {when: "n < 50", then: mid}
+        - {when: "n >= 50", then: high}
+        """, hit="first"),
 }
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
-    d = tmp_path_factory.mktemp("settles_fast")
-    for name, text in RULES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "settles_fast", RULES, dedent=True)
 
 
 @pytest.mark.parametrize("facts", [
@@ -215,59 +201,33 @@ def test_golden_level_range_equals_reference(bundled):
 
 
 LEVEL_RULES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: v
-        facts:
-          a: {type: bool}
-          b: {type: bool}
-          m: {type: number}
-          level: {type: enum, values: [red, blue]}
-          note: {type: enum, values: [loud, quiet]}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: s
-        version: "1"
-        title: {en: s}
-        clauses:
-          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a"}
-          - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "b"}
-        """,
-    "t.yaml": """\
-        kind: table
-        id: t
-        output: level
-        hit: first
-        rows:
-          - {when: "findings.major_undetermined > 0 or findings.major > 0", then: red}
-          - {when: "m > 1.5", then: red}
-          - {when: "true", then: blue}
-        """,
-    "n.yaml": """\
-        kind: table
-        id: n
-        output: note
-        hit: first
-        rows:
-          - {when: "findings.undetermined > 0", then: loud}
-          - {when: "true", then: quiet}
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: lv
-        include: [v.yaml, s.yaml, t.yaml, n.yaml]
-        decision: {level: level}
-        """,
+    "v.yaml": vocabulary("""\
+        a: {type: bool}
+        b: {type: bool}
+        m: {type: number}
+        level: {type: enum, values: [red, blue]}
+        note: {type: enum, values: [loud, quiet]}
+        """),
+    "s.yaml": standard("""\
+        - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "a"}
+        - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "b"}
+        """, title="s"),
+    "t.yaml": table("t", "level", """\
+        - {when: "findings.major_undetermined > 0 or findings.major > 0", then: red}
+        - {when: "m > 1.5", then: red}
+        - {when: "true", then: blue}
+        """, hit="first"),
+    "n.yaml": table("n", "note", """\
+        - {when: "findings.undetermined > 0", then: loud}
+        - {when: "true", then: quiet}
+        """, hit="first"),
+    "ruleset.yaml": ruleset("lv", ["v.yaml", "s.yaml", "t.yaml", "n.yaml"], {"level": "level"}),
 }
 
 
 @pytest.fixture(scope="module")
 def leveled(tmp_path_factory):
-    d = tmp_path_factory.mktemp("settles_level")
-    for name, text in LEVEL_RULES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "settles_level", LEVEL_RULES, dedent=True)
 
 
 @pytest.mark.parametrize("facts, least", [

@@ -8,72 +8,48 @@ reference path (which attributes the warning to the clause)."""
 import copy
 import datetime
 import random
-import textwrap
 import threading
 
 import pytest
 
-import safetyrules
 from safetyrules.engine.decision import Decision
 from safetyrules.errors import SafetyRulesError
 
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
+
 FILES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: z
-        facts:
-          site.on: {type: bool}
-          site.a: {type: number}
-          site.n: {type: number}
-          items: {type: list, item: {q: {type: number}, c: {type: number}}}
-          out.band: {type: enum, values: [hi, mid, lo]}
-          out.kinds: {type: enum, values: [shop, plant, yard]}
-        """,
-    "t.yaml": """\
-        kind: table
-        id: t.band
-        output: out.band
-        hit: first
-        rows:
-          - {when: "sum(i in items: i.q / i.c) >= 2", then: hi}
-          - {when: "site.a / site.n > 1 and sum(i in items: i.q / site.n) >= 1", then: mid}
-          - {when: "site.a / site.n <= 1 or not site.on", then: lo}
-        """,
-    "k.yaml": """\
-        kind: table
-        id: t.kinds
-        output: out.kinds
-        hit: collect
-        rows:
-          - {when: "out.band == 'hi' and site.a / site.n > 0", then: shop}
-          - {when: "any(i in items: i.q / i.c > 1)", then: plant}
-          - {when: "site.on", then: yard}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: s
-        version: "1"
-        title: {en: s}
-        clauses:
-          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "out.band == 'hi'"}
-          - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "'plant' in out.kinds"}
-          - {id: c3, cite: "3", severity: general, title: {en: c3}, when: "site.on and site.a / site.n > 2"}
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: z
-        include: [v.yaml, t.yaml, k.yaml, s.yaml]
-        """,
+    "v.yaml": vocabulary("""\
+        site.on: {type: bool}
+        site.a: {type: number}
+        site.n: {type: number}
+        items: {type: list, item: {q: {type: number}, c: {type: number}}}
+        out.band: {type: enum, values: [hi, mid, lo]}
+        out.kinds: {type: enum, values: [shop, plant, yard]}
+        """, id="z"),
+    "t.yaml": table("t.band", "out.band", """\
+        - {when: "sum(i in items: i.q / i.c) >= 2", then: hi}
+        - {when: "site.a / site.n > 1 and sum(i in items: i.q / site.n) >= 1", then: mid}
+        - {when: "site.a / site.n <= 1 or not site.on", then: lo}
+        """, hit="first"),
+    "k.yaml": table("t.kinds", "out.kinds", """\
+        - {when: "out.band == 'hi' and site.a / site.n > 0", then: shop}
+        - {when: "any(i in items: i.q / i.c > 1)", then: plant}
+        - {when: "site.on", then: yard}
+        """, hit="collect"),
+    "s.yaml": standard("""\
+        - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "out.band == 'hi'"}
+        - {id: c2, cite: "2", severity: general, title: {en: c2}, when: "'plant' in out.kinds"}
+        - {id: c3, cite: "3", severity: general, title: {en: c3}, when: "site.on and site.a / site.n > 2"}
+        """, title="s"),
+    "ruleset.yaml": ruleset("z", ["v.yaml", "t.yaml", "k.yaml", "s.yaml"]),
 }
 
 DAY = datetime.date(2024, 6, 1)
 
 
 def _load(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tdiv")
-    for name, text in FILES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d / "ruleset.yaml"))
+    return rule_files.load(tmp_path_factory, "tdiv", FILES, dedent=True, entry="ruleset.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -6,43 +6,32 @@ decided on the generated path with the reference's decision."""
 
 import copy
 import datetime
-import textwrap
 
 import pytest
 
-import safetyrules
 from safetyrules.engine.decision import Decision
 from safetyrules.errors import SafetyRulesError
 
+import rule_files
+from rule_files import ruleset, standard, vocabulary
+
 FILES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: u
-        facts:
-          site.open: {type: bool}
-          site.staff: {type: integer, min: 0}
-          site.kind: {type: enum, values: [shop, plant]}
-          site.opened: {type: date}
-          site.area: {type: number}
-          site.name: {type: string}
-          site.cranes: {type: list, item: {age: {type: integer}, kind: {type: enum, values: [gantry, bridge]}, since: {type: date}}}
-          site.tags: {type: list, values: [a, b]}
-          other.flag: {type: bool}
-          other.deep.level: {type: integer, max: 5}
-        """,
-    "s.yaml": """\
-        kind: standard
-        id: s
-        version: "1"
-        title: {en: s}
-        clauses:
-          - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "site.open"}
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: u
-        include: [v.yaml, s.yaml]
-        """,
+    "v.yaml": vocabulary("""\
+        site.open: {type: bool}
+        site.staff: {type: integer, min: 0}
+        site.kind: {type: enum, values: [shop, plant]}
+        site.opened: {type: date}
+        site.area: {type: number}
+        site.name: {type: string}
+        site.cranes: {type: list, item: {age: {type: integer}, kind: {type: enum, values: [gantry, bridge]}, since: {type: date}}}
+        site.tags: {type: list, values: [a, b]}
+        other.flag: {type: bool}
+        other.deep.level: {type: integer, max: 5}
+        """, id="u"),
+    "s.yaml": standard("""\
+        - {id: c1, cite: "1", severity: major, title: {en: c1}, when: "site.open"}
+        """, title="s"),
+    "ruleset.yaml": ruleset("u", ["v.yaml", "s.yaml"]),
 }
 
 DAY = datetime.date(2024, 6, 1)
@@ -77,10 +66,7 @@ REGULAR = [
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("unread")
-    for name, text in FILES.items():
-        (d / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(d / "ruleset.yaml"))
+    return rule_files.load(tmp_path_factory, "unread", FILES, dedent=True, entry="ruleset.yaml")
 
 
 def _set(rec, path, value):

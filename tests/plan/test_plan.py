@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import pickle
-import textwrap
 
 import attrs
 import pytest
@@ -14,6 +13,9 @@ import pytest
 import safetyrules
 from safetyrules.dsl import ast as A
 from safetyrules.plan.model import Plan, PlanClause, PlanExpr, PlanRow, PlanStandard, PlanTable, Position
+
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
 
 
 @pytest.fixture(scope="module")
@@ -116,84 +118,51 @@ def test_specialise_drops_standards_not_in_force(bundled):
 # -- a standard not in force neither runs nor warns -----------------------------
 
 _FILES = {
-    "v.yaml": """\
-        kind: vocabulary
-        id: v
-        facts:
-          site.score: {type: number}
-          site.zero: {type: number}
-          site.flag: {type: bool}
-          risk.level: {type: enum, values: [red, orange, yellow, blue]}
-        """,
-    "now.yaml": """\
-        kind: standard
-        id: now
-        version: "1"
-        title: {en: In force}
-        effective: {from: 2020-01-01}
-        clauses:
-          - id: c1
-            cite: "1"
-            severity: general
-            title: {en: flag}
-            when: "site.flag"
-        """,
-    "future.yaml": """\
-        kind: standard
-        id: future
-        version: "1"
-        title: {en: Not yet in force}
-        effective: {from: 2030-01-01}
-        clauses:
-          - id: div
-            cite: "1"
-            severity: major
-            title: {en: divides by zero}
-            when: "site.score / site.zero > 1"
-          - id: unknown
-            cite: "2"
-            severity: major
-            title: {en: reads a missing fact}
-            when: "not site.flag and site.score > 100"
-        """,
-    "past.yaml": """\
-        kind: standard
-        id: past
-        version: "1"
-        title: {en: No longer in force}
-        effective: {from: 2000-01-01, until: 2010-01-01}
-        clauses:
-          - id: div
-            cite: "1"
-            severity: major
-            title: {en: divides by zero}
-            when: "site.score / site.zero > 1"
-        """,
-    "grade.yaml": """\
-        kind: table
-        id: grade
-        output: risk.level
-        rows:
-          - {when: "findings.major > 0", then: red}
-          - {when: "findings.major_undetermined > 0", then: orange}
-          - {when: "findings.general > 0", then: yellow}
-          - {when: "true", then: blue}
-        """,
-    "ruleset.yaml": """\
-        kind: ruleset
-        id: dated
-        include: [v.yaml, now.yaml, future.yaml, past.yaml, grade.yaml]
-        decision: {level: risk.level}
-        """,
+    "v.yaml": vocabulary("""\
+        site.score: {type: number}
+        site.zero: {type: number}
+        site.flag: {type: bool}
+        risk.level: {type: enum, values: [red, orange, yellow, blue]}
+        """),
+    "now.yaml": standard("""\
+        - id: c1
+          cite: "1"
+          severity: general
+          title: {en: flag}
+          when: "site.flag"
+        """, id="now", title="In force", effective="{from: 2020-01-01}"),
+    "future.yaml": standard("""\
+        - id: div
+          cite: "1"
+          severity: major
+          title: {en: divides by zero}
+          when: "site.score / site.zero > 1"
+        - id: unknown
+          cite: "2"
+          severity: major
+          title: {en: reads a missing fact}
+          when: "not site.flag and site.score > 100"
+        """, id="future", title="Not yet in force", effective="{from: 2030-01-01}"),
+    "past.yaml": standard("""\
+        - id: div
+          cite: "1"
+          severity: major
+          title: {en: divides by zero}
+          when: "site.score / site.zero > 1"
+        """, id="past", title="No longer in force", effective="{from: 2000-01-01, until: 2010-01-01}"),
+    "grade.yaml": table("grade", "risk.level", """\
+        - {when: "findings.major > 0", then: red}
+        - {when: "findings.major_undetermined > 0", then: orange}
+        - {when: "findings.general > 0", then: yellow}
+        - {when: "true", then: blue}
+        """),
+    "ruleset.yaml": ruleset("dated", ["v.yaml", "now.yaml", "future.yaml", "past.yaml", "grade.yaml"], {"level": "risk.level"}),
 }
 
 
 @pytest.fixture(scope="module")
 def dated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("dated")
-    for name, text in _FILES.items():
-        (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
-    return safetyrules.load(str(root))
+    return rule_files.load(tmp_path_factory, "dated", _FILES, dedent=True)
 
 
 def _named(decision):
