@@ -9,9 +9,10 @@ its 4,300-digit conversion limit).
 
 from __future__ import annotations
 
+import datetime
 import math
 
-__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok", "json_int", "json_text_ok", "MAX_FACTS_FILE_BYTES", "MAX_JSONL_LINE_BYTES"]
+__all__ = ["MAX_INT_DIGITS", "INT_BOUND", "MAX_FACT_DEPTH", "int_digits_ok", "int_ok", "scaled_ok", "text_ok", "json_int", "json_text_ok", "MAX_FACTS_FILE_BYTES", "MAX_JSONL_LINE_BYTES", "parse_date"]
 
 #: An integer literal (rule file, facts, expression) has at most this many
 #: decimal digits, leading zeros aside.
@@ -92,3 +93,21 @@ def json_text_ok(value) -> bool:
     except (UnicodeEncodeError, ValueError, RecursionError):
         return False
     return True
+
+
+_fromisoformat = datetime.date.fromisoformat
+
+
+def parse_date(text: str) -> datetime.date:
+    """The one reader of date text (facts, ``as_of``, ``--as-of``, registry
+    cells, service requests, supervision inputs): ``YYYY-MM-DD`` in ASCII
+    digits (SPEC §2's ``2024-03-01``), the same on every Python version.
+
+    ``datetime.date.fromisoformat`` alone reads more on Python 3.11+
+    (``20240301``, ``2024-W10-5``) than on 3.9 and 3.10; anything but the
+    ten-character form is a ``ValueError`` here, as is a day that does not
+    exist (``2024-02-30``)."""
+    if (isinstance(text, str) and len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii()
+            and (text[:4] + text[5:7] + text[8:]).isdigit()):
+        return _fromisoformat(text)
+    raise ValueError(f"not a date like 2024-03-01: {text!r}")

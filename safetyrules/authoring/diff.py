@@ -27,6 +27,7 @@ import attrs
 from safetyrules import dsl
 from safetyrules.dsl import ast as A
 from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.limits import parse_date
 
 __all__ = ["diff_rules", "counterexample", "threshold_moves", "corpus_changes", "facts_for", "sarif_report", "register"]
 
@@ -811,7 +812,7 @@ def _cmd_diff(args) -> int:
         print(f"error: --fail-on {args.fail_on} needs --facts CORPUS (the entities to decide)", file=sys.stderr)
         return 2
     try:
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of else datetime.date.today()
+        as_of = parse_date(args.as_of) if args.as_of else datetime.date.today()
     except ValueError:
         print(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}", file=sys.stderr)
         return 2

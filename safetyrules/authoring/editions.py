@@ -17,6 +17,7 @@ import datetime
 from typing import List, Optional, Sequence, Tuple
 
 import attrs
+from safetyrules.limits import parse_date
 
 __all__ = ["GapSpan", "gap_spans", "check"]
 
@@ -97,7 +98,7 @@ def parse_range(text: str) -> Tuple[datetime.date, datetime.date]:
     if len(parts) != 2:
         raise ValueError(f"--gaps takes FROM:UNTIL, e.g. 2018-01-01:2027-01-01, not {text!r}")
     try:
-        a, b = (datetime.date.fromisoformat(p.strip()) for p in parts)
+        a, b = (parse_date(p.strip()) for p in parts)
     except ValueError:
         raise ValueError(f"--gaps takes two ISO dates FROM:UNTIL, not {text!r}") from None
     if b <= a:

@@ -22,6 +22,7 @@ from safetyrules.errors import SafetyRulesError
 from safetyrules.engine.facts import check_facts
 from safetyrules.engine.ruleset import decide_table
 from safetyrules.frozen import thaw
+from safetyrules.limits import parse_date
 
 __all__ = ["ExampleResult", "run_examples", "write_junit", "example_env", "load_failure", "matches", "example_errors"]
 
@@ -80,7 +81,7 @@ def example_env(rules, facts) -> Dict[str, Any]:
 
             raise FactsError(f"'{k}' must be a whole number (a findings count)", fact=k)
         env[k] = v
-    env["as_of"] = datetime.date.fromisoformat(str(as_of)) if as_of else datetime.date.today()
+    env["as_of"] = parse_date(str(as_of)) if as_of else datetime.date.today()
     return env
 
 

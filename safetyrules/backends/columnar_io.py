@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.dsl.types import FactSpec
 from safetyrules.errors import FactsError
+from safetyrules.limits import parse_date
 
 __all__ = ["read_table", "iter_tables", "arrow_type", "input_facts", "ID_COLUMN", "to_records", "require", "BATCH_ROWS"]
 
@@ -245,7 +246,7 @@ def check_array(arr, spec: FactSpec, name: str, rows=None):
                     out.append(None)
                     continue
                 try:
-                    out.append(datetime.date.fromisoformat(v))
+                    out.append(parse_date(v))
                 except ValueError:
                     raise _bad(name, row(i), f"must be a date like 2024-03-01, got {v!r}") from None
             return pa.array(out, pa.date32())
@@ -424,7 +425,7 @@ def _pandas_dates(values: List[Any], name: str):
             out.append(v)
         elif isinstance(v, str):
             try:
-                out.append(datetime.date.fromisoformat(v))
+                out.append(parse_date(v))
             except ValueError:
                 raise _bad(name, i, f"must be a date like 2024-03-01, got {v!r}") from None
         else:
@@ -621,7 +622,7 @@ def _json_item_value(x: Any, fs: FactSpec, where: str, row: int) -> Any:
     if t == "date":
         if isinstance(x, str):
             try:
-                return datetime.date.fromisoformat(x)
+                return parse_date(x)
             except ValueError:
                 pass
         raise _bad(where, row, f"must be a date like 2024-03-01, got {x!r}")

@@ -45,7 +45,7 @@ import datetime
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules.dsl.types import FactSpec
-from safetyrules.limits import INT_BOUND, MAX_FACT_DEPTH, text_ok
+from safetyrules.limits import INT_BOUND, MAX_FACT_DEPTH, text_ok, parse_date
 
 __all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "group_regular", "items_regular", "leaf_validator"]
 
@@ -867,7 +867,7 @@ def read_group(d: dict, r: GroupRead) -> Optional[list]:
     return out
 
 
-_fromiso = datetime.date.fromisoformat
+_fromiso = parse_date
 
 
 class _Absent:
@@ -921,7 +921,7 @@ def leaf_validator(spec: FactSpec, item: bool = False):
             tx = type(x)
             if tx is str:
                 try:
-                    datetime.date.fromisoformat(x)
+                    parse_date(x)
                 except ValueError:
                     return False
                 return True

@@ -46,6 +46,7 @@ from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
 from safetyrules.frozen import FrozenDict, adopt as _adopt
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
+from safetyrules.limits import parse_date
 
 __all__ = ["Program", "compile_program", "GenerationError"]
 
@@ -145,7 +146,7 @@ class _Code:
         self.helpers: List[str] = []
         self.ns: Dict[str, Any] = {
             "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_divz": _divz, "_GiveUp": _GiveUp,
-            "_date": datetime.date, "_fromiso": datetime.date.fromisoformat, "_fz": freeze_value,
+            "_date": datetime.date, "_fromiso": parse_date, "_fz": freeze_value,
             "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_nest": nest_input, "_TWO": (0, 1),
             "_counts": _counts, "_grp": group_regular, "_rd": read_group, "_items": items_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
         }

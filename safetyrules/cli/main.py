@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from safetyrules.version import __version__
 from safetyrules.errors import FactsError, RuleSetError, SafetyRulesError
+from safetyrules.limits import parse_date
 
 __all__ = ["main"]
 
@@ -207,7 +208,7 @@ def _cmd_evaluate(args) -> int:
         return EXIT_BAD_INPUT
     try:
         # only an absent --as-of means today: `--as-of "$DAY"` with DAY unset is no date
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of is not None else datetime.date.today()
+        as_of = parse_date(args.as_of) if args.as_of is not None else datetime.date.today()
     except ValueError:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT

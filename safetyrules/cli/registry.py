@@ -17,6 +17,7 @@ import time
 from typing import Optional
 
 from safetyrules.errors import SafetyRulesError
+from safetyrules.limits import parse_date
 
 __all__ = ["register", "run_evaluate", "REGISTRY_SUFFIXES", "is_registry", "write_result", "ResultWriter"]
 
@@ -272,7 +273,7 @@ def run_evaluate(args, standalone: bool = False) -> int:
         _err(f"error: --out must end in .parquet, .csv or .jsonl (the format it is written in), got {args.out!r}")
         return EXIT_BAD_INPUT
     try:
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of is not None else datetime.date.today()
+        as_of = parse_date(args.as_of) if args.as_of is not None else datetime.date.today()
     except ValueError:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT
@@ -329,7 +330,7 @@ def _cmd_sql(args) -> int:
     import safetyrules
 
     try:
-        as_of = datetime.date.fromisoformat(args.as_of) if args.as_of is not None else datetime.date.today()
+        as_of = parse_date(args.as_of) if args.as_of is not None else datetime.date.today()
     except ValueError:
         _err(f"error: --as-of must be a date like 2024-03-01, got {args.as_of!r}")
         return EXIT_BAD_INPUT

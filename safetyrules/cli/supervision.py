@@ -17,6 +17,7 @@ import sys
 from typing import Any, Dict, Optional
 
 from safetyrules.errors import FactsError, SafetyRulesError
+from safetyrules.limits import parse_date
 
 __all__ = ["register"]
 
@@ -35,7 +36,7 @@ def _date(s: Optional[str], what: str = "--as-of") -> Optional[datetime.date]:
     if s is None:
         return None
     try:
-        return datetime.date.fromisoformat(s)
+        return parse_date(s)
     except ValueError:
         raise SupervisionError(f"{what} must be a date like 2025-03-01, got {s!r}", code="E-INPUT") from None
 

@@ -16,7 +16,7 @@ from safetyrules.dsl.evaluator import flatten as _iterative_flatten
 from safetyrules.dsl.types import FactSpec
 from safetyrules.diagnostics import kind_words
 from safetyrules.errors import FactsError, SafetyRulesError
-from safetyrules.limits import INT_BOUND, MAX_INT_DIGITS, text_ok
+from safetyrules.limits import INT_BOUND, MAX_INT_DIGITS, text_ok, parse_date
 
 __all__ = ["check_facts", "kind_words", "read_facts", "read_facts_file", "iter_jsonl", "iter_entities", "STREAM_SUFFIXES"]
 
@@ -82,7 +82,7 @@ def _scalar(value: Any, spec: FactSpec, name: str) -> Any:
             return value
         if isinstance(value, str):
             try:
-                return datetime.date.fromisoformat(value)
+                return parse_date(value)
             except ValueError:
                 pass
         raise _bad(f"fact '{name}' must be a date like 2024-03-01, got {show(value)}", name)

@@ -29,6 +29,7 @@ from safetyrules.frozen import FrozenDict
 from safetyrules.plan.build import load_plan, without_gc
 from safetyrules.plan.model import Plan
 from safetyrules.source.files import bundled_path
+from safetyrules.limits import parse_date
 
 __all__ = ["RuleSet", "load", "bundled_path", "decide_table", "TableResult"]
 
@@ -307,7 +308,7 @@ def _as_date(as_of) -> datetime.date:
     if isinstance(as_of, _date):
         return as_of
     try:
-        return _date.fromisoformat(str(as_of))
+        return parse_date(str(as_of))
     except ValueError:
         raise FactsError(f"as_of must be a date like 2024-03-01, got {as_of!r}", fact="as_of") from None
 

@@ -25,6 +25,7 @@ from safetyrules.engine.facts import check_facts
 from safetyrules.errors import FactsError
 from safetyrules.backends.columnar_result import assemble, result_schema
 from safetyrules.backends.sql import BackendError, clause_keys, compile_select
+from safetyrules.limits import parse_date
 
 __all__ = ["evaluate_table", "evaluate_table_batches", "to_sql", "BACKENDS", "result_schema"]
 
@@ -42,7 +43,7 @@ def _day(as_of) -> datetime.date:
     if isinstance(as_of, datetime.date):
         return as_of
     try:
-        return datetime.date.fromisoformat(str(as_of))
+        return parse_date(str(as_of))
     except ValueError:
         raise FactsError(f"as_of must be a date like 2024-03-01, got {as_of!r}", fact="as_of") from None
 

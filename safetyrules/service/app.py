@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from safetyrules.errors import SafetyRulesError
-from safetyrules.limits import MAX_INT_DIGITS, int_digits_ok
+from safetyrules.limits import MAX_INT_DIGITS, int_digits_ok, parse_date
 from safetyrules.service.openapi import openapi_document
 from safetyrules.service.problems import Problem, error_entry
 from safetyrules.service.schemas import canonical_json, decision_schema, facts_schema
@@ -215,7 +215,7 @@ def _as_of(value: Any) -> Optional[datetime.date]:
         return None
     if isinstance(value, str) and _FULL_DATE.fullmatch(value):
         try:
-            return datetime.date.fromisoformat(value)
+            return parse_date(value)
         except ValueError:
             pass
     raise Problem.single(422, "E-FACTS", f"as_of must be a date like 2024-03-01, got {value!r}", "as_of")

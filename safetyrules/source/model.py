@@ -16,6 +16,7 @@ from safetyrules import dsl
 from safetyrules.dsl.types import FactSpec
 from safetyrules.errors import ExpressionError, SafetyRulesError
 from safetyrules.source.loader import Document, Loc
+from safetyrules.limits import parse_date
 
 __all__ = [
     "Expr",
@@ -217,7 +218,7 @@ class _Builder:
         if value is None:
             return None
         try:
-            return datetime.date.fromisoformat(value)
+            return parse_date(value)
         except ValueError:
             self.errors.append(self.doc.error(f"'{value}' is not a calendar date", path))
             return None

@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
 import attrs
 
 from safetyrules.errors import SafetyRulesError
-from safetyrules.limits import json_int, json_text_ok
+from safetyrules.limits import json_int, json_text_ok, parse_date
 
 __all__ = [
     "SupervisionError",
@@ -117,7 +117,7 @@ def as_date(value: Any, what: str = "date", **loc) -> Optional[datetime.date]:
     if value is None or isinstance(value, datetime.date):
         return value
     try:
-        return datetime.date.fromisoformat(str(value)[:10])
+        return parse_date(str(value)[:10])
     except ValueError:
         raise SupervisionError(f"{what} must be a date like 2025-03-01, got {value!r}", code="E-INPUT", **loc) from None
 

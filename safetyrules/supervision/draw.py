@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import attrs
 
 from .common import Result, SupervisionError, Warning_, as_date, canonical, decimal_str, digest_bytes, digest_file, sha256_hex
+from safetyrules.limits import parse_date
 from .inputs import History, Inspector, inspector_from_dict
 from .policy import Policy
 from .registry import LEVELS, Registry
@@ -215,7 +216,7 @@ def _manifest_problem(d: Mapping[str, Any]) -> Optional[str]:
             isinstance(w, Mapping) and isinstance(w.get("code"), str) and isinstance(w.get("message"), str) for w in d.get("warnings", [])):
         return "warnings: [{code, message, subject}]"
     try:
-        datetime.date.fromisoformat(d.get("as_of"))
+        parse_date(d.get("as_of"))
     except (TypeError, ValueError):
         return "as_of"
     return None
@@ -454,7 +455,7 @@ def draw_run(man: Manifest, seed: Optional[str] = None, public_values: Optional[
         strata_out.append({"stratum": st["stratum"], "target": st["target"], "n": st["n"], "selected": chosen, "short": st["target"] - taken})
         selected_order.extend(r["entity_id"] for r in chosen)
     teams, errors = _assign(man, S, selected_order)
-    as_of = datetime.date.fromisoformat(man.data["as_of"])
+    as_of = parse_date(man.data["as_of"])
     by_id = {i["id"]: i for i in man.data["inspectors"]}
     notices = []
     for t in teams:
@@ -489,7 +490,7 @@ def _assign(man: Manifest, S: str, selected: Sequence[str]) -> Tuple[List[Dict[s
     pol = man.data["policy"]
     team_size = pol["team_size"]
     load_cap = pol["load_cap"]
-    as_of = datetime.date.fromisoformat(man.data["as_of"])
+    as_of = parse_date(man.data["as_of"])
     inspectors = [inspector_from_dict(i) for i in man.data["inspectors"]]
     quals = pol.get("qualifications") or {}
     load: Dict[str, int] = {}
@@ -587,7 +588,7 @@ def draw_verify(
     if reg is not None:
         if history is None or inspectors is None:
             raise SupervisionError("verifying against the raw inputs needs the registry, policy, history and inspectors", code="E-DRAW-VERIFY")
-        as_of = datetime.date.fromisoformat(man.data["as_of"])
+        as_of = parse_date(man.data["as_of"])
         sd = man.data["seed"]
         again = draw_commit(
             reg, policy, history=history, inspectors=inspectors, as_of=as_of, commitment=sd["commitment"],

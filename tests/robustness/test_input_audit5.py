@@ -121,3 +121,104 @@ def test_report_counts_an_over_long_line_as_not_a_decision(good, tmp_path, monke
     code, out, err = run_main("report", str(p), "--format", "json")
     assert_no_escape(code, err)
     assert code == 0 and "1 line(s) were not decisions" in err, err
+
+
+# --- 2. date text is YYYY-MM-DD, on every Python version ----------------------------------------
+# Python 3.11's date.fromisoformat also reads 20240301 and 2024-W10-5
+# (3.9 and 3.10 refuse them, as the service always did): every reader of
+# date text goes through limits.parse_date.
+
+NOT_DATES = ["20240301", "2024-W10-5", "2024W105", "2024-W10", "\uff12\uff10\uff12\uff14-03-01", "2024-02-30"]
+
+
+@pytest.mark.parametrize("text", NOT_DATES)
+def test_parse_date_reads_only_the_extended_calendar_form(text):
+    from safetyrules.limits import parse_date
+
+    assert parse_date("2024-03-01").isoformat() == "2024-03-01"
+    with pytest.raises(ValueError):
+        parse_date(text)
+
+
+@pytest.mark.parametrize("text", NOT_DATES[:2])
+def test_a_date_fact_in_basic_format_is_an_error_naming_the_fact(good, text):
+    with pytest.raises(safetyrules.FactsError) as info:
+        good.evaluate({"site.opened": text})
+    assert info.value.fact == "site.opened" and "like 2024-03-01" in str(info.value)
+    assert good.evaluate({"site.opened": "2024-03-01"}).to_dict()["as_of"]
+
+
+@pytest.mark.parametrize("text", NOT_DATES[:2])
+def test_as_of_in_basic_format_is_refused_by_the_api_and_the_cli(good, tmp_path, text):
+    with pytest.raises(safetyrules.FactsError) as info:
+        good.evaluate({}, as_of=text)
+    assert info.value.fact == "as_of"
+    p = tmp_path / "f.json"
+    p.write_text('{"gas.alarm": true}', encoding="utf-8")
+    code, out, err = run_main("evaluate", "--rules", GOOD, "--as-of", text, str(p))
+    assert code == 2 and "--as-of must be a date like 2024-03-01" in err, err
+    code, out, err = run_main("evaluate", "--rules", GOOD, "--as-of", "2024-03-01", str(p))
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("backend", ["python", "duckdb"])
+def test_a_registry_date_cell_in_basic_format_is_located(good, tmp_path, backend):
+    p = tmp_path / "reg.csv"
+    p.write_text("site.opened,gas.alarm\n2024-03-01,true\n20240301,true\n", encoding="utf-8")
+    with pytest.raises(safetyrules.FactsError) as info:
+        good.evaluate_table(str(p), backend=backend, as_of="2024-03-01")
+    assert "site.opened" in str(info.value) and "20240301" in str(info.value), str(info.value)
+    j = tmp_path / "reg.jsonl"
+    j.write_text('{"site.opened": "2024-03-01"}\n{"site.opened": "20240301"}\n', encoding="utf-8")
+    with pytest.raises(safetyrules.FactsError) as info:
+        good.evaluate_table(str(j), backend=backend, as_of="2024-03-01")
+    assert info.value.line == 2 and info.value.fact == "site.opened", str(info.value)
+    with pytest.raises(safetyrules.FactsError):
+        good.evaluate_table(str(j), backend=backend, as_of="20240301")
+
+
+def test_a_registry_date_column_of_text_in_basic_format_is_refused_on_every_backend(good):
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"site.opened": ["2024-03-01", "20240301"]})
+    for backend in ("python", "duckdb"):
+        with pytest.raises(safetyrules.FactsError) as info:
+            good.evaluate_table(table, backend=backend, as_of="2024-03-01")
+        assert "site.opened" in str(info.value), (backend, str(info.value))
+
+
+def test_supervision_and_authoring_dates_in_basic_format_are_refused(tmp_path):
+    from safetyrules.supervision.common import SupervisionError, as_date
+
+    assert as_date("2025-03-01T10:00:00").isoformat() == "2025-03-01"
+    with pytest.raises(SupervisionError):
+        as_date("20250301")
+    from safetyrules.authoring.editions import parse_range
+
+    with pytest.raises(ValueError):
+        parse_range("20180101:2027-01-01")
+
+
+def test_supervision_as_of_in_basic_format_is_a_usage_error(good, tmp_path):
+    a = good.evaluate({"entity.id": "a", "gas.alarm": True}).to_dict()
+    p = tmp_path / "g.jsonl"
+    p.write_text(json.dumps(a) + "\n", encoding="utf-8")
+    code, out, err = run_main("track", str(p), str(p), "--as-of", "20250301", "--format", "json")
+    assert_no_escape(code, err)
+    assert code == 2 and "--as-of must be a date like 2025-03-01" in err, err
+
+
+def test_the_service_reads_dates_as_the_library_does(good):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from safetyrules.service.app import create_app
+
+    with TestClient(create_app(good), raise_server_exceptions=False) as client:
+        r = client.post("/v1/evaluate", json={"facts": {"site.opened": "20240301"}})
+        assert r.status_code == 422 and r.json()["errors"][0]["fact"] == "site.opened", r.text
+        r = client.post("/v1/evaluate", json={"facts": {"site.opened": "2024-03-01"}, "as_of": "2024-03-01"})
+        assert r.status_code == 200, r.text
+        r = client.post("/v1/evaluate/batch?as_of=2024-03-01", content=b'{"site.opened": "20240301"}\n{"gas.alarm": true}\n',
+                        headers={"content-type": "application/x-ndjson"})
+        lines = [json.loads(x) for x in r.text.splitlines()]
+        assert lines[0]["error"]["fact"] == "site.opened" and "error" not in lines[1], r.text
