@@ -425,3 +425,21 @@ def test_art11_1_place_facts_are_worded_for_several_places(rules):
     assert facts["dust.place.multistorey"].title["zh"].startswith("有")
     honest = {"dust.place.multistorey": True, "dust.place.frame_structure": True, "dust.place.gathering_rooms": False}
     assert own(rules, "cn.mem.order10.dust", "art11.1", honest) is False
+
+
+@pytest.mark.parametrize("fact", ["metallurgy.cc.emergency_ladle", "metallurgy.cc.tundish_breakout_pit",
+                                  "metallurgy.cc.tundish_overflow_pit", "metallurgy.cc.breakout_rotary_chute",
+                                  "metallurgy.ingot.emergency_ladle_or_pit",
+                                  "machinery.foundry_furnaces[].emergency_discharge_storage"])
+def test_art14_protective_facilities_are_asked_as_installed_and_working(rules, fact):
+    """GM2023-Art14 (VERIFIED): a required protective facility that has failed
+    counts as missing.  The emergency facilities of Art. 4 (3) and Art. 7 (2)
+    have no separate *_working fact (audit a row 51), so the one fact an
+    inspector answers asks for the facility installed and working, as the
+    non-ferrous facts do (设置…且有效)."""
+    if "[]." in fact:
+        lst, item = fact.split("[].")
+        spec = rules.plan.facts[lst].item[item]
+    else:
+        spec = rules.plan.facts[fact]
+    assert spec.title["zh"].endswith("且有效") and "working" in spec.title["en"], spec.title
