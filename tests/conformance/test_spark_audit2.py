@@ -10,49 +10,33 @@ import pytest
 import safetyrules
 from safetyrules import FactsError
 
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
+
 DAY = datetime.date(2024, 3, 1)
 
 FILES = {
-    "v.yaml": """\
-kind: vocabulary
-id: v
-facts:
-  entity.id: {type: string}
-  m: {type: integer}
-  w: {type: number}
-  level: {type: enum, values: [red, blue]}
-""",
-    "s.yaml": """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: h, cite: H, severity: major, when: "m > 5"}
-  - {id: b, cite: B, severity: general, when: "w > 2.5"}
-""",
-    "g.yaml": """\
-kind: table
-id: g
-output: level
-rows:
-  - {when: "findings.major + findings.major_undetermined > 0", then: red}
-  - {when: "true", then: blue}
-""",
-    "ruleset.yaml": """\
-kind: ruleset
-id: spark.audit2
-include: [v.yaml, s.yaml, g.yaml]
-decision: {level: level}
-""",
+    "v.yaml": vocabulary("""\
+        entity.id: {type: string}
+        m: {type: integer}
+        w: {type: number}
+        level: {type: enum, values: [red, blue]}
+        """),
+    "s.yaml": standard("""\
+        - {id: h, cite: H, severity: major, when: "m > 5"}
+        - {id: b, cite: B, severity: general, when: "w > 2.5"}
+        """),
+    "g.yaml": table("g", "level", """\
+        - {when: "findings.major + findings.major_undetermined > 0", then: red}
+        - {when: "true", then: blue}
+        """),
+    "ruleset.yaml": ruleset("spark.audit2", ["v.yaml", "s.yaml", "g.yaml"], {"level": "level"}),
 }
 
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("spark-audit2")
-    for name, text in FILES.items():
-        (d / name).write_text(text, encoding="utf-8")
-    return safetyrules.load(str(d))
+    return rule_files.load(tmp_path_factory, "spark-audit2", FILES)
 
 
 @pytest.mark.parametrize("value", [1e19, -1e19])
@@ -108,23 +92,16 @@ def test_a_spark_timestamp_column_for_a_date_takes_midnight_only(tmp_path_factor
     assert info.value.fact == "d"
 
 
-LIST_VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  cranes: {type: list, item: {age: {type: integer, min: 0}, kind: {type: enum, values: [tower, gantry]}, load: {type: number}}}
-  acts: {type: list, values: [catering, retail]}
-  level: {type: enum, values: [red, blue]}
-"""
-LIST_STANDARD = """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: old, cite: O, severity: major, when: "any(c in cranes: c.age > 10)"}
-  - {id: heavy, cite: H, severity: major, when: "any(c in cranes: c.load > 5)"}
-  - {id: cat, cite: C, severity: major, when: "'catering' in acts"}
-"""
+LIST_VOCAB = vocabulary("""\
+    cranes: {type: list, item: {age: {type: integer, min: 0}, kind: {type: enum, values: [tower, gantry]}, load: {type: number}}}
+    acts: {type: list, values: [catering, retail]}
+    level: {type: enum, values: [red, blue]}
+    """)
+LIST_STANDARD = standard("""\
+    - {id: old, cite: O, severity: major, when: "any(c in cranes: c.age > 10)"}
+    - {id: heavy, cite: H, severity: major, when: "any(c in cranes: c.load > 5)"}
+    - {id: cat, cite: C, severity: major, when: "'catering' in acts"}
+    """)
 
 
 @pytest.fixture(scope="module")

@@ -1,23 +1,22 @@
 """Small rule sets written by the engine tests themselves (a module with a
 unique name: every test folder has its own conftest.py)."""
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  contractors.present: {type: bool}
-  contractors.coordinated: {type: bool}
-  entity.sector: {type: enum, values: [metallurgy, machinery, other]}
-  entity.employees: {type: integer, unit: person, min: 0}
-  entity.revenue: {type: number, unit: 10k_CNY}
-  entity.scale: {type: enum, values: [large, medium, small, micro]}
-  site.distance: {type: number, unit: m}
-  site.opened: {type: date}
-  site.score: {type: number}
-  risk.level: {type: enum, values: [red, orange, yellow, blue]}
-  tags: {type: enum, values: [a, b, c]}
-  cranes: {type: list, item: {age: {type: integer, unit: year}, kind: {type: enum, values: [gantry, bridge]}}}
-"""
+from rule_files import ruleset, table, vocabulary
+
+VOCAB = vocabulary("""\
+    contractors.present: {type: bool}
+    contractors.coordinated: {type: bool}
+    entity.sector: {type: enum, values: [metallurgy, machinery, other]}
+    entity.employees: {type: integer, unit: person, min: 0}
+    entity.revenue: {type: number, unit: 10k_CNY}
+    entity.scale: {type: enum, values: [large, medium, small, micro]}
+    site.distance: {type: number, unit: m}
+    site.opened: {type: date}
+    site.score: {type: number}
+    risk.level: {type: enum, values: [red, orange, yellow, blue]}
+    tags: {type: enum, values: [a, b, c]}
+    cranes: {type: list, item: {age: {type: integer, unit: year}, kind: {type: enum, values: [gantry, bridge]}}}
+    """)
 
 STANDARD = """\
 kind: standard
@@ -46,23 +45,13 @@ clauses:
     unless: "site.distance >= 0.03 km"
 """
 
-GRADING = """\
-kind: table
-id: grade
-output: risk.level
-hit: first
-rows:
-  - {when: "findings.major > 0", then: red}
-  - {when: "findings.major_undetermined > 0", then: orange}
-  - {when: "findings.general > 0", then: yellow}
-  - {when: "true", then: blue}
-"""
+GRADING = table("grade", "risk.level", """\
+    - {when: "findings.major > 0", then: red}
+    - {when: "findings.major_undetermined > 0", then: orange}
+    - {when: "findings.general > 0", then: yellow}
+    - {when: "true", then: blue}
+    """, hit="first")
 
-MANIFEST = """\
-kind: ruleset
-id: test.set
-include: [v.yaml, s1.yaml, grade.yaml]
-decision: {level: risk.level}
-"""
+MANIFEST = ruleset("test.set", ["v.yaml", "s1.yaml", "grade.yaml"], {"level": "risk.level"})
 
 

@@ -9,15 +9,15 @@ import json
 
 import pytest
 
-import safetyrules
+
+import rule_files
+from rule_files import standard, table, vocabulary
 
 DAY = datetime.date(2024, 3, 1)
 
 
 def _load(tmp_path, files):
-    for name, text in files.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    return safetyrules.load(str(tmp_path))
+    return rule_files.load_in(tmp_path, files)
 
 
 def decide(rules, facts):
@@ -33,34 +33,23 @@ def status(d):
 # -- §8 next_questions: a list fact that is wholly unknown ---------------------
 
 LISTS = {
-    "v.yaml": """\
-kind: vocabulary
-id: v
-facts:
-  b: {type: bool}
-  cranes: {type: list, item: {age: {type: integer}, ok: {type: bool}}}
-  acts: {type: list, values: [catering, retail, office]}
-  level: {type: enum, values: [red, blue]}
-""",
-    "s.yaml": """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: k1, cite: K1, severity: major, when: "b or any(q in cranes: q.age > 10)"}
-  - {id: k2, cite: K2, severity: general, when: "b and all(q in cranes: q.ok)"}
-  - {id: k3, cite: K3, severity: general, when: "b or 'catering' in acts"}
-  - {id: k4, cite: K4, severity: general, when: "b and len(cranes) > 2"}
-  - {id: k5, cite: K5, severity: general, when: "b or any(q in cranes: q.age > 10 and not q.ok)"}
-""",
-    "g.yaml": """\
-kind: table
-id: g
-output: level
-rows:
-  - {when: "findings.major > 0", then: red}
-  - {when: "true", then: blue}
-""",
+    "v.yaml": vocabulary("""\
+        b: {type: bool}
+        cranes: {type: list, item: {age: {type: integer}, ok: {type: bool}}}
+        acts: {type: list, values: [catering, retail, office]}
+        level: {type: enum, values: [red, blue]}
+        """),
+    "s.yaml": standard("""\
+        - {id: k1, cite: K1, severity: major, when: "b or any(q in cranes: q.age > 10)"}
+        - {id: k2, cite: K2, severity: general, when: "b and all(q in cranes: q.ok)"}
+        - {id: k3, cite: K3, severity: general, when: "b or 'catering' in acts"}
+        - {id: k4, cite: K4, severity: general, when: "b and len(cranes) > 2"}
+        - {id: k5, cite: K5, severity: general, when: "b or any(q in cranes: q.age > 10 and not q.ok)"}
+        """),
+    "g.yaml": table("g", "level", """\
+        - {when: "findings.major > 0", then: red}
+        - {when: "true", then: blue}
+        """),
     "ruleset.yaml": "kind: ruleset\nid: lists\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: level}\n",
 }
 
@@ -116,26 +105,19 @@ def test_a_count_over_a_wholly_unknown_list_settles_by_a_list_of_two_items(tmp_p
 # -- §4 missing: a fact read through known() --------------------------------------
 
 KNOWN = {
-    "v.yaml": """\
-kind: vocabulary
-id: v
-facts:
-  a: {type: bool}
-  c: {type: bool}
-  permit: {type: string}
-  cranes: {type: list, item: {cert: {type: string}, ok: {type: bool}}}
-  level: {type: enum, values: [red, blue]}
-""",
-    "s.yaml": """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: k1, cite: K1, severity: major, when: "a and not known(permit)"}
-  - {id: k2, cite: K2, severity: general, when: "known(permit) or a"}
-  - {id: k3, cite: K3, severity: general, when: "(known(permit) and c) or a"}
-  - {id: k4, cite: K4, severity: general, when: "all(q in cranes: known(q.cert) or q.ok)"}
-""",
+    "v.yaml": vocabulary("""\
+        a: {type: bool}
+        c: {type: bool}
+        permit: {type: string}
+        cranes: {type: list, item: {cert: {type: string}, ok: {type: bool}}}
+        level: {type: enum, values: [red, blue]}
+        """),
+    "s.yaml": standard("""\
+        - {id: k1, cite: K1, severity: major, when: "a and not known(permit)"}
+        - {id: k2, cite: K2, severity: general, when: "known(permit) or a"}
+        - {id: k3, cite: K3, severity: general, when: "(known(permit) and c) or a"}
+        - {id: k4, cite: K4, severity: general, when: "all(q in cranes: known(q.cert) or q.ok)"}
+        """),
     "g.yaml": LISTS["g.yaml"],
     "ruleset.yaml": "kind: ruleset\nid: known\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: level}\n",
 }

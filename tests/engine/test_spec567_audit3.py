@@ -16,21 +16,17 @@ import pytest
 
 import safetyrules
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  a: {type: bool}
-  n: {type: number, unit: m}
-  entity.name: {type: string}
-"""
-STD = """\
-kind: standard
-id: st
-version: "1"
-clauses:
-  - {id: c1, cite: A1, severity: major, when: "a and n > 1"}
-"""
+import rule_files
+from rule_files import standard, vocabulary
+
+VOCAB = vocabulary("""\
+    a: {type: bool}
+    n: {type: number, unit: m}
+    entity.name: {type: string}
+    """)
+STD = standard("""\
+    - {id: c1, cite: A1, severity: major, when: "a and n > 1"}
+    """, id="st")
 MANIFEST = "kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\n"
 
 
@@ -38,9 +34,7 @@ MANIFEST = "kind: ruleset\nid: r\ninclude: [v.yaml, s.yaml]\n"
 def rules_dir(tmp_path):
     d = tmp_path / "rules"
     d.mkdir()
-    for name, text in (("ruleset.yaml", MANIFEST), ("v.yaml", VOCAB), ("s.yaml", STD)):
-        (d / name).write_text(text, encoding="utf-8")
-    return str(d)
+    return str(rule_files.write(d, {"ruleset.yaml": MANIFEST, "v.yaml": VOCAB, "s.yaml": STD}))
 
 
 def run_main(*argv):

@@ -12,77 +12,56 @@ import safetyrules
 from safetyrules import SafetyRulesError
 import cli_fork
 
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
+
 DAY = datetime.date(2024, 3, 1)
 
 FILES = {
-    "v.yaml": """\
-kind: vocabulary
-id: v
-facts:
-  entity.id: {type: string}
-  entity.name: {type: string}
-  entity.grid: {type: string}
-  entity.status: {type: enum, values: [active, suspended, closed, relocated]}
-  entity.sector: {type: enum, values: [metallurgy, other]}
-  entity.activities: {type: list, values: [metallurgy, other]}
-  a: {type: bool}
-  b: {type: bool}
-  z: {type: bool}
-  n: {type: integer, min: 0}
-  d: {type: date}
-  k: {type: bool}
-  x.size: {type: enum, values: [big, small]}
-  cranes: {type: list, item: {age: {type: integer}, ok: {type: bool}}}
-  score: {type: integer}
-  level: {type: enum, values: [red, yellow, blue]}
-""",
-    "size.yaml": """\
-kind: table
-id: size
-output: x.size
-rows:
-  - {when: "n >= 10", then: big}
-  - {when: "n < 10", then: small}
-""",
-    "s.yaml": """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: c1, cite: C1, severity: major, when: "a and b"}
-  - {id: c2, cite: C2, severity: general, when: "x.size == 'big'"}
-  - {id: c3, cite: C3, severity: general, when: "any(c in cranes: c.age > 10)"}
-  - {id: c4, cite: C4, severity: general, when: "d >= 2024-01-01"}
-  - {id: c5, cite: C5, severity: major, when: "a and z"}
-""",
+    "v.yaml": vocabulary("""\
+        entity.id: {type: string}
+        entity.name: {type: string}
+        entity.grid: {type: string}
+        entity.status: {type: enum, values: [active, suspended, closed, relocated]}
+        entity.sector: {type: enum, values: [metallurgy, other]}
+        entity.activities: {type: list, values: [metallurgy, other]}
+        a: {type: bool}
+        b: {type: bool}
+        z: {type: bool}
+        n: {type: integer, min: 0}
+        d: {type: date}
+        k: {type: bool}
+        x.size: {type: enum, values: [big, small]}
+        cranes: {type: list, item: {age: {type: integer}, ok: {type: bool}}}
+        score: {type: integer}
+        level: {type: enum, values: [red, yellow, blue]}
+        """),
+    "size.yaml": table("size", "x.size", """\
+        - {when: "n >= 10", then: big}
+        - {when: "n < 10", then: small}
+        """),
+    "s.yaml": standard("""\
+        - {id: c1, cite: C1, severity: major, when: "a and b"}
+        - {id: c2, cite: C2, severity: general, when: "x.size == 'big'"}
+        - {id: c3, cite: C3, severity: general, when: "any(c in cranes: c.age > 10)"}
+        - {id: c4, cite: C4, severity: general, when: "d >= 2024-01-01"}
+        - {id: c5, cite: C5, severity: major, when: "a and z"}
+        """),
     # the level table reads a score table that reads the counts
-    "score.yaml": """\
-kind: table
-id: score
-output: score
-rows:
-  - {when: "findings.major > 0", then: 3}
-  - {when: "findings.undetermined > 1", then: 3}
-  - {when: "findings.undetermined > 0", then: 2}
-  - {when: "findings.general > 0", then: 2}
-  - {when: "true", then: 0}
-""",
-    "g.yaml": """\
-kind: table
-id: g
-output: level
-rows:
-  - {when: "score >= 3", then: red}
-  - {when: "score >= 2", then: yellow}
-  - {when: "k", then: yellow}
-  - {when: "true", then: blue}
-""",
-    "ruleset.yaml": """\
-kind: ruleset
-id: audit8
-include: [v.yaml, size.yaml, s.yaml, score.yaml, g.yaml]
-decision: {level: level}
-""",
+    "score.yaml": table("score", "score", """\
+        - {when: "findings.major > 0", then: 3}
+        - {when: "findings.undetermined > 1", then: 3}
+        - {when: "findings.undetermined > 0", then: 2}
+        - {when: "findings.general > 0", then: 2}
+        - {when: "true", then: 0}
+        """),
+    "g.yaml": table("g", "level", """\
+        - {when: "score >= 3", then: red}
+        - {when: "score >= 2", then: yellow}
+        - {when: "k", then: yellow}
+        - {when: "true", then: blue}
+        """),
+    "ruleset.yaml": ruleset("audit8", ["v.yaml", "size.yaml", "s.yaml", "score.yaml", "g.yaml"], {"level": "level"}),
 }
 
 # every clause not found, k known: nothing undetermined
@@ -91,10 +70,7 @@ SETTLED = {"a": False, "z": False, "n": 1, "cranes": [], "d": "2023-01-01", "k":
 
 @pytest.fixture(scope="module")
 def rule_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("spec8b")
-    for name, text in FILES.items():
-        (d / name).write_text(text, encoding="utf-8")
-    return d
+    return rule_files.write(tmp_path_factory.mktemp("spec8b"), FILES)
 
 
 @pytest.fixture(scope="module")
@@ -305,9 +281,7 @@ DATES = {
 def test_a_date_read_only_against_as_of_settles(tmp_path):
     """A date with no constant to compare with had no value to try: d and e
     'settled' nothing, though d = 1900-01-01 makes days(d, as_of) > 365 true."""
-    for name, text in DATES.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    rules = safetyrules.load(str(tmp_path))
+    rules = rule_files.load_in(tmp_path, DATES)
     d = decide(rules, {"w": True})
     assert d["next_questions"] == [
         {"fact": "d", "settles": ["s:old"], "major": 1},
@@ -328,9 +302,7 @@ def test_a_number_compared_with_another_fact_settles_by_a_large_value(tmp_path):
         "g.yaml": DATES["g.yaml"],
         "ruleset.yaml": "kind: ruleset\nid: far\ninclude: [v.yaml, s.yaml, g.yaml]\ndecision: {level: level}\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    rules = safetyrules.load(str(tmp_path))
+    rules = rule_files.load_in(tmp_path, files)
     d = decide(rules, {"y": 50})
     assert {q["fact"]: q["settles"] for q in d["next_questions"]} == {"w": ["s:over"], "x": ["s:over"]}
     assert [f["clause"] for f in decide(rules, {"y": 50, "x": 1e9})["findings"]] == ["over"]

@@ -12,33 +12,27 @@ import safetyrules
 from safetyrules import EvaluationError, FactsError, RuleFileError, SafetyRulesError
 import cli_fork
 
+from rule_files import standard, vocabulary
+
 DAY = datetime.date(2024, 3, 1)
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  entity.id: {type: string}
-  entity.name: {type: string}
-  entity.sector: {type: enum, values: [metallurgy, machinery, other]}
-  entity.employees: {type: integer, unit: person, min: 0}
-  entity.revenue: {type: number, unit: 10k_CNY}
-  site.opened: {type: date}
-  p: {type: bool}
-  cranes: {type: list, item: {age: {type: integer, unit: year}, ok: {type: bool}}}
-"""
+VOCAB = vocabulary("""\
+    entity.id: {type: string}
+    entity.name: {type: string}
+    entity.sector: {type: enum, values: [metallurgy, machinery, other]}
+    entity.employees: {type: integer, unit: person, min: 0}
+    entity.revenue: {type: number, unit: 10k_CNY}
+    site.opened: {type: date}
+    p: {type: bool}
+    cranes: {type: list, item: {age: {type: integer, unit: year}, ok: {type: bool}}}
+    """)
 
-STANDARD = """\
-kind: standard
-id: s
-version: "1"
-applies_when: "entity.sector in ['metallurgy', 'machinery']"
-clauses:
-  - {id: big, cite: A1, severity: major, when: "entity.employees >= 100 and p"}
-  - {id: old, cite: A2, severity: general, when: "any(c in cranes: c.age > 10 and not c.ok)"}
-  - {id: ratio, cite: A3, severity: general, when: "entity.revenue / entity.employees < 1"}
-  - {id: new, cite: A4, severity: general, when: "site.opened >= 2024-01-01"}
-"""
+STANDARD = standard("""\
+    - {id: big, cite: A1, severity: major, when: "entity.employees >= 100 and p"}
+    - {id: old, cite: A2, severity: general, when: "any(c in cranes: c.age > 10 and not c.ok)"}
+    - {id: ratio, cite: A3, severity: general, when: "entity.revenue / entity.employees < 1"}
+    - {id: new, cite: A4, severity: general, when: "site.opened >= 2024-01-01"}
+    """, applies_when="entity.sector in ['metallurgy', 'machinery']")
 
 MANIFEST = "kind: ruleset\nid: audit\ninclude: [v.yaml, s.yaml]\ndecision: {}\n"
 

@@ -16,68 +16,49 @@ import pytest
 import safetyrules
 from safetyrules import FactsError
 
+import rule_files
+from rule_files import standard, table, vocabulary
+
 DAY = datetime.date(2024, 3, 1)
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  a: {type: bool}
-  b: {type: bool}
-  c: {type: bool}
-  n: {type: integer, min: 0}
-  sector: {type: enum, values: [x, y, z]}
-  out.first: {type: enum, values: [hi, mid, lo]}
-  out.unique: {type: enum, values: [hi, mid, lo]}
-  out.prio: {type: enum, values: [hi, mid, lo]}
-  out.collect: {type: list, values: [hi, mid, lo]}
-  out.dflt: {type: enum, values: [hi, mid, lo]}
-  risk.level: {type: enum, values: [red, orange, yellow, blue]}
-  cranes: {type: list, item: {age: {type: integer, unit: year}, ok: {type: bool}}}
-  height: {type: number, unit: m}
-  weight: {type: number, unit: kg}
-"""
+VOCAB = vocabulary("""\
+    a: {type: bool}
+    b: {type: bool}
+    c: {type: bool}
+    n: {type: integer, min: 0}
+    sector: {type: enum, values: [x, y, z]}
+    out.first: {type: enum, values: [hi, mid, lo]}
+    out.unique: {type: enum, values: [hi, mid, lo]}
+    out.prio: {type: enum, values: [hi, mid, lo]}
+    out.collect: {type: list, values: [hi, mid, lo]}
+    out.dflt: {type: enum, values: [hi, mid, lo]}
+    risk.level: {type: enum, values: [red, orange, yellow, blue]}
+    cranes: {type: list, item: {age: {type: integer, unit: year}, ok: {type: bool}}}
+    height: {type: number, unit: m}
+    weight: {type: number, unit: kg}
+    """)
 
 TABLES = {
-    "t_first.yaml": """\
-kind: table
-id: t.first
-output: out.first
-rows:
-  - {when: "a", then: hi}
-  - {when: "b", then: mid}
-  - {when: "c", then: lo}
-""",
-    "t_unique.yaml": """\
-kind: table
-id: t.unique
-output: out.unique
-hit: unique
-rows:
-  - {id: r1, when: "a", then: hi}
-  - {id: r2, when: "b", then: mid}
-  - {id: r3, when: "c", then: lo}
-""",
-    "t_prio.yaml": """\
-kind: table
-id: t.prio
-output: out.prio
-hit: priority
-rows:
-  - {when: "c", then: lo}
-  - {when: "b", then: mid}
-  - {when: "a", then: hi}
-""",
-    "t_collect.yaml": """\
-kind: table
-id: t.collect
-output: out.collect
-hit: collect
-rows:
-  - {when: "c", then: lo}
-  - {when: "b", then: hi}
-  - {when: "a", then: hi}
-""",
+    "t_first.yaml": table("t.first", "out.first", """\
+        - {when: "a", then: hi}
+        - {when: "b", then: mid}
+        - {when: "c", then: lo}
+        """),
+    "t_unique.yaml": table("t.unique", "out.unique", """\
+        - {id: r1, when: "a", then: hi}
+        - {id: r2, when: "b", then: mid}
+        - {id: r3, when: "c", then: lo}
+        """, hit="unique"),
+    "t_prio.yaml": table("t.prio", "out.prio", """\
+        - {when: "c", then: lo}
+        - {when: "b", then: mid}
+        - {when: "a", then: hi}
+        """, hit="priority"),
+    "t_collect.yaml": table("t.collect", "out.collect", """\
+        - {when: "c", then: lo}
+        - {when: "b", then: hi}
+        - {when: "a", then: hi}
+        """, hit="collect"),
     "t_dflt.yaml": """\
 kind: table
 id: t.dflt
@@ -89,43 +70,30 @@ rows:
 """,
 }
 
-STANDARD = """\
-kind: standard
-id: s1
-version: "1"
-effective: {from: 2024-01-01, until: 2024-06-01}
-applies_when: "sector in ['x', 'y']"
-clauses:
-  - {id: m1, cite: A1, severity: major, when: "a and b"}
-  - {id: g1, cite: A2, severity: general, when: "c", unless: "n > 5"}
-  - {id: cr, cite: A3, severity: major, when: "any(k in cranes: k.age > 10 and not k.ok)"}
-  - {id: d1, cite: A4, severity: general, when: "out.first == 'hi'"}
-  - {id: p1, cite: A5, severity: general, when: "(a and b) or c"}
-  - {id: h1, cite: A6, severity: general, when: "height > 200 cm and weight < 1 t"}
-  - {id: h2, cite: A7, severity: general, when: "height > 3"}
-"""
+STANDARD = standard("""\
+    - {id: m1, cite: A1, severity: major, when: "a and b"}
+    - {id: g1, cite: A2, severity: general, when: "c", unless: "n > 5"}
+    - {id: cr, cite: A3, severity: major, when: "any(k in cranes: k.age > 10 and not k.ok)"}
+    - {id: d1, cite: A4, severity: general, when: "out.first == 'hi'"}
+    - {id: p1, cite: A5, severity: general, when: "(a and b) or c"}
+    - {id: h1, cite: A6, severity: general, when: "height > 200 cm and weight < 1 t"}
+    - {id: h2, cite: A7, severity: general, when: "height > 3"}
+    """, id="s1", effective="{from: 2024-01-01, until: 2024-06-01}", applies_when="sector in ['x', 'y']")
 
-GRADE = """\
-kind: table
-id: t.level
-output: risk.level
-rows:
-  - {when: "findings.major > 0", then: red}
-  - {when: "findings.major_undetermined > 0", then: orange}
-  - {when: "findings.general + findings.undetermined > 0", then: yellow}
-  - {when: "true", then: blue}
-"""
+GRADE = table("t.level", "risk.level", """\
+    - {when: "findings.major > 0", then: red}
+    - {when: "findings.major_undetermined > 0", then: orange}
+    - {when: "findings.general + findings.undetermined > 0", then: yellow}
+    - {when: "true", then: blue}
+    """)
 
 MANIFEST = 'kind: ruleset\nid: audit.semantics\ninclude: ["*.yaml"]\ndecision: {level: risk.level}\n'
 
 
 @pytest.fixture(scope="module")
 def rule_dir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("semantics")
     files = {"v.yaml": VOCAB, "s.yaml": STANDARD, "grade.yaml": GRADE, "ruleset.yaml": MANIFEST, **TABLES}
-    for name, text in files.items():
-        (d / name).write_text(text, encoding="utf-8")
-    return d
+    return rule_files.write(tmp_path_factory.mktemp("semantics"), files)
 
 
 @pytest.fixture(scope="module")
@@ -305,28 +273,21 @@ def test_units_in_rules_convert_to_the_facts_unit(rules):
 
 # -- §4 findings.* counts and major_hazard ---------------------------------------------
 
-COUNT_VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  a: {type: bool}
-  b: {type: bool}
-  c: {type: bool}
-  k.major: {type: integer}
-  k.general: {type: integer}
-  k.und: {type: integer}
-  k.major_und: {type: integer}
-"""
+COUNT_VOCAB = vocabulary("""\
+    a: {type: bool}
+    b: {type: bool}
+    c: {type: bool}
+    k.major: {type: integer}
+    k.general: {type: integer}
+    k.und: {type: integer}
+    k.major_und: {type: integer}
+    """)
 
-COUNT_STD = """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: m1, cite: A1, severity: major, when: "a"}
-  - {id: m2, cite: A2, severity: major, when: "b"}
-  - {id: g1, cite: A3, severity: general, when: "c"}
-"""
+COUNT_STD = standard("""\
+    - {id: m1, cite: A1, severity: major, when: "a"}
+    - {id: m2, cite: A2, severity: major, when: "b"}
+    - {id: g1, cite: A3, severity: general, when: "c"}
+    """)
 
 
 def _count_table(k, name):

@@ -14,62 +14,50 @@ The decisions must be the per-record engine's, row for row, and each path
 must really be the one run."""
 
 import datetime
-import os
 
 import pyarrow as pa
 import pytest
 
-import safetyrules
 from safetyrules.backends import duckdb_backend
+
+import rule_files
+from rule_files import standard, table, vocabulary
 
 duckdb = pytest.importorskip("duckdb")
 
 DAY = datetime.date(2024, 3, 1)
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  entity.id: {type: string}
-  sector: {type: enum, values: [a, b, c, d]}
-  acts: {type: list, values: [a, b, c, d]}
-  p: {type: bool}
-  q: {type: bool}
-  r: {type: bool}
-  n: {type: integer, unit: person}
-  big: {type: list, item: {v: {type: integer, unit: person}, w: {type: number, unit: t}, name: {type: string}}}
-"""
+VOCAB = vocabulary("""\
+    entity.id: {type: string}
+    sector: {type: enum, values: [a, b, c, d]}
+    acts: {type: list, values: [a, b, c, d]}
+    p: {type: bool}
+    q: {type: bool}
+    r: {type: bool}
+    n: {type: integer, unit: person}
+    big: {type: list, item: {v: {type: integer, unit: person}, w: {type: number, unit: t}, name: {type: string}}}
+    """)
 
-ACTS = """\
-kind: table
-id: acts
-output: acts
-hit: collect
-rows:
-  - {when: "sector == 'a'", then: a}
-  - {when: "sector == 'b' or p", then: b}
-  - {when: "sector == 'c' and q", then: c}
-"""
+ACTS = table("acts", "acts", """\
+    - {when: "sector == 'a'", then: a}
+    - {when: "sector == 'b' or p", then: b}
+    - {when: "sector == 'c' and q", then: c}
+    """, hit="collect")
 
-STANDARD = """\
-kind: standard
-id: s
-version: "1"
-applies_when: "not r or p"
-clauses:
-  - {id: ina, cite: A1, severity: major, when: "'a' in acts"}
-  - {id: inb, cite: A2, severity: general, when: "'b' in acts and not q"}
-  - {id: ind, cite: A3, severity: general, when: "'d' in acts or q"}
-  - {id: notc, cite: A4, severity: general, when: "'c' not in acts"}
-  - {id: anyab, cite: A5, severity: major, when: "any(x in acts: x in ['a', 'b'])"}
-  - {id: allnb, cite: A6, severity: general, when: "all(x in acts: x != 'b')"}
-  - {id: kleene, cite: A7, severity: general, when: "(p and not q) or (r and true) or not (p or r)"}
-  - {id: konst, cite: A8, severity: general, when: "q and false"}
-  - {id: cmp, cite: A9, severity: general, when: "n > 3 person and p"}
-  - {id: sumv, cite: B1, severity: general, when: "sum(i in big: i.v) > 4 person"}
-  - {id: sumw, cite: B2, severity: general, when: "sum(i in big: i.w * 0.1) > 0.3 t"}
-  - {id: named, cite: B3, severity: general, when: "any(i in big: i.name == 'x' and i.v > 1 person)"}
-"""
+STANDARD = standard("""\
+    - {id: ina, cite: A1, severity: major, when: "'a' in acts"}
+    - {id: inb, cite: A2, severity: general, when: "'b' in acts and not q"}
+    - {id: ind, cite: A3, severity: general, when: "'d' in acts or q"}
+    - {id: notc, cite: A4, severity: general, when: "'c' not in acts"}
+    - {id: anyab, cite: A5, severity: major, when: "any(x in acts: x in ['a', 'b'])"}
+    - {id: allnb, cite: A6, severity: general, when: "all(x in acts: x != 'b')"}
+    - {id: kleene, cite: A7, severity: general, when: "(p and not q) or (r and true) or not (p or r)"}
+    - {id: konst, cite: A8, severity: general, when: "q and false"}
+    - {id: cmp, cite: A9, severity: general, when: "n > 3 person and p"}
+    - {id: sumv, cite: B1, severity: general, when: "sum(i in big: i.v) > 4 person"}
+    - {id: sumw, cite: B2, severity: general, when: "sum(i in big: i.w * 0.1) > 0.3 t"}
+    - {id: named, cite: B3, severity: general, when: "any(i in big: i.name == 'x' and i.v > 1 person)"}
+    """, applies_when="not r or p")
 
 MANIFEST = """\
 kind: ruleset
@@ -81,10 +69,8 @@ decision: {}
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("atoms")
-    for name, text in (("v.yaml", VOCAB), ("acts.yaml", ACTS), ("s.yaml", STANDARD), ("ruleset.yaml", MANIFEST)):
-        (d / name).write_text(text, encoding="utf-8")
-    return safetyrules.load(os.path.join(str(d), "ruleset.yaml"))
+    files = {"v.yaml": VOCAB, "acts.yaml": ACTS, "s.yaml": STANDARD, "ruleset.yaml": MANIFEST}
+    return rule_files.load(tmp_path_factory, "atoms", files, entry="ruleset.yaml")
 
 
 def _bool(i, k):

@@ -7,43 +7,37 @@ or many-chunk table, empty lists, unknown items, an empty table), and the
 side path must really be the one run."""
 
 import datetime
-import os
 
 import pyarrow as pa
 import pytest
 
-import safetyrules
 from safetyrules.backends import duckdb_backend
+
+import rule_files
+from rule_files import standard, vocabulary
 
 duckdb = pytest.importorskip("duckdb")
 
 DAY = datetime.date(2024, 3, 1)
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  entity.id: {type: string}
-  limit: {type: integer, unit: year}
-  flag: {type: bool}
-  cranes: {type: list, item: {age: {type: integer, unit: year}, ok: {type: bool}, load: {type: number, unit: t}}}
-  tags: {type: list, item: {name: {type: string}}}
-"""
+VOCAB = vocabulary("""\
+    entity.id: {type: string}
+    limit: {type: integer, unit: year}
+    flag: {type: bool}
+    cranes: {type: list, item: {age: {type: integer, unit: year}, ok: {type: bool}, load: {type: number, unit: t}}}
+    tags: {type: list, item: {name: {type: string}}}
+    """)
 
-STANDARD = """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: any, cite: A1, severity: major, when: "any(c in cranes: c.age > limit)"}
-  - {id: all, cite: A2, severity: general, when: "all(c in cranes: c.ok or flag)"}
-  - {id: count, cite: A3, severity: general, when: "count(c in cranes: c.ok) >= 2"}
-  - {id: count0, cite: A4, severity: general, when: "count(c in cranes: c.age > 10 year) == 0"}
-  - {id: sum, cite: A5, severity: general, when: "sum(c in cranes: c.load) > 2 t"}
-  - {id: nested, cite: A6, severity: general, when: "any(c in cranes: c.ok and any(t in tags: t.name == 'x'))"}
-  - {id: tag, cite: A7, severity: general, when: "all(t in tags: t.name in ['x', 'y'])"}
-  - {id: flag, cite: A8, severity: general, when: "flag or limit > 5 year"}
-"""
+STANDARD = standard("""\
+    - {id: any, cite: A1, severity: major, when: "any(c in cranes: c.age > limit)"}
+    - {id: all, cite: A2, severity: general, when: "all(c in cranes: c.ok or flag)"}
+    - {id: count, cite: A3, severity: general, when: "count(c in cranes: c.ok) >= 2"}
+    - {id: count0, cite: A4, severity: general, when: "count(c in cranes: c.age > 10 year) == 0"}
+    - {id: sum, cite: A5, severity: general, when: "sum(c in cranes: c.load) > 2 t"}
+    - {id: nested, cite: A6, severity: general, when: "any(c in cranes: c.ok and any(t in tags: t.name == 'x'))"}
+    - {id: tag, cite: A7, severity: general, when: "all(t in tags: t.name in ['x', 'y'])"}
+    - {id: flag, cite: A8, severity: general, when: "flag or limit > 5 year"}
+    """)
 
 MANIFEST = """\
 kind: ruleset
@@ -55,10 +49,8 @@ decision: {}
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("side")
-    for name, text in (("v.yaml", VOCAB), ("s.yaml", STANDARD), ("ruleset.yaml", MANIFEST)):
-        (d / name).write_text(text, encoding="utf-8")
-    return safetyrules.load(os.path.join(str(d), "ruleset.yaml"))
+    files = {"v.yaml": VOCAB, "s.yaml": STANDARD, "ruleset.yaml": MANIFEST}
+    return rule_files.load(tmp_path_factory, "side", files, entry="ruleset.yaml")
 
 
 def _crane(i, j):

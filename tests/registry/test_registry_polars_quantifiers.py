@@ -5,49 +5,34 @@ offsets span items, tables sliced and in several chunks."""
 
 import datetime
 import itertools
-import os
 
 import pyarrow as pa
 import pytest
 
-import safetyrules
+
+import rule_files
+from rule_files import ruleset, standard, table, vocabulary
 
 DAY = datetime.date(2024, 3, 1)
 
 FILES = {
-    "v.yaml": """\
-kind: vocabulary
-id: v
-facts:
-  entity.id: {type: string}
-  xs: {type: list, item: {ok: {type: bool}, n: {type: integer, unit: year}}}
-  level: {type: enum, values: [red, blue]}
-""",
-    "s.yaml": """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: a_any, cite: A1, severity: major, when: "any(x in xs: x.ok)"}
-  - {id: a_all, cite: A2, severity: general, when: "all(x in xs: x.ok)"}
-  - {id: a_mix, cite: A3, severity: general, when: "any(x in xs: x.n > 1 and not x.ok)"}
-  - {id: a_nall, cite: A4, severity: general, when: "not all(x in xs: x.n < 3 or x.ok)"}
-  - {id: a_count, cite: A5, severity: general, when: "count(x in xs: x.ok) >= 2"}
-""",
-    "g.yaml": """\
-kind: table
-id: g
-output: level
-rows:
-  - {when: "findings.major > 0", then: red}
-  - {when: "true", then: blue}
-""",
-    "ruleset.yaml": """\
-kind: ruleset
-id: polars.quantifiers
-include: [v.yaml, s.yaml, g.yaml]
-decision: {level: level}
-""",
+    "v.yaml": vocabulary("""\
+        entity.id: {type: string}
+        xs: {type: list, item: {ok: {type: bool}, n: {type: integer, unit: year}}}
+        level: {type: enum, values: [red, blue]}
+        """),
+    "s.yaml": standard("""\
+        - {id: a_any, cite: A1, severity: major, when: "any(x in xs: x.ok)"}
+        - {id: a_all, cite: A2, severity: general, when: "all(x in xs: x.ok)"}
+        - {id: a_mix, cite: A3, severity: general, when: "any(x in xs: x.n > 1 and not x.ok)"}
+        - {id: a_nall, cite: A4, severity: general, when: "not all(x in xs: x.n < 3 or x.ok)"}
+        - {id: a_count, cite: A5, severity: general, when: "count(x in xs: x.ok) >= 2"}
+        """),
+    "g.yaml": table("g", "level", """\
+        - {when: "findings.major > 0", then: red}
+        - {when: "true", then: blue}
+        """),
+    "ruleset.yaml": ruleset("polars.quantifiers", ["v.yaml", "s.yaml", "g.yaml"], {"level": "level"}),
 }
 
 ITEM = pa.struct([("ok", pa.bool_()), ("n", pa.int64())])
@@ -55,10 +40,7 @@ ITEM = pa.struct([("ok", pa.bool_()), ("n", pa.int64())])
 
 @pytest.fixture(scope="module")
 def rules(tmp_path_factory):
-    d = tmp_path_factory.mktemp("polars_quantifiers")
-    for name, text in FILES.items():
-        (d / name).write_text(text, encoding="utf-8")
-    return safetyrules.load(os.path.join(str(d), "ruleset.yaml"))
+    return rule_files.load(tmp_path_factory, "polars_quantifiers", FILES, entry="ruleset.yaml")
 
 
 def _lists():
