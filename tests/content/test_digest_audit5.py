@@ -443,3 +443,19 @@ def test_art14_protective_facilities_are_asked_as_installed_and_working(rules, f
     else:
         spec = rules.plan.facts[fact]
     assert spec.title["zh"].endswith("且有效") and "working" in spec.title["en"], spec.title
+
+
+@pytest.mark.parametrize("fact, kind", [("nonferrous.closed_loop_alarms", "闭路循环水冷元件"),
+                                        ("nonferrous.open_circuit_alarms", "开路水冷元件"),
+                                        ("nonferrous.open_circuit_outlet_temp_monitored", "开路水冷元件")])
+def test_art5_b_element_facts_hold_when_there_are_no_such_elements(rules, fact, kind):
+    """GM2023-Art5-b is three situations, one per kind of water-cooled
+    element; the clause ANDs one fact per situation.  A furnace with closed-loop
+    elements only would answer 'open-circuit alarms installed' false and get a
+    false major finding, so each fact says it holds when there is no such
+    element (as the dust place facts are worded for several places)."""
+    title = rules.plan.facts[fact].title
+    assert f"无{kind}时" in title["zh"] and "true if there are none" in title["en"], title
+    only_closed = {"nonferrous.smelting_furnace_water_cooled": True, "nonferrous.closed_loop_alarms": True,
+                   "nonferrous.open_circuit_alarms": True, "nonferrous.open_circuit_outlet_temp_monitored": True}
+    assert own(rules, "cn.mem.order10.nonferrous", "art5.b", only_closed) is False
