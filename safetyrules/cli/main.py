@@ -165,7 +165,12 @@ def _not_a_mapping(path: str, data: Any, positions: Any) -> FactsError:
     else:
         message = f"the facts file holds {kind_words(data)}, not {want}"
     line, column = (loc.line, loc.column) if loc is not None else (1, 1)
-    return FactsError(message, path=path, line=line, column=column)
+    # `entity.sector:catering` is one YAML string, not a fact and its value
+    import re
+
+    glued = re.match(r"([^\s:]+):([^\s:/]\S*)", data) if isinstance(data, str) else None
+    hint = f"a key needs a space after its colon: '{glued[1]}: {glued[2]}'" if glued else None
+    return FactsError(message, path=path, line=line, column=column, hint=hint)
 
 
 def _json_text(data: Any) -> str:

@@ -562,7 +562,7 @@ def read_facts_file(path: str, raw: Optional[bytes] = None):
     except RuleFileError as err:
         # the loader is the rule files' one: its words for what YAML may not hold
         message = err.message.replace("are not allowed in rule files", "are not allowed in facts files")
-        raise FactsError(message, path=path, line=err.line, column=err.column, code=err.code) from None
+        raise FactsError(message, path=path, line=err.line, column=err.column, code=err.code, hint=err.hint) from None
     if ("\\u" in text or "\\U" in text) and _has_surrogate(doc.data):
         raise FactsError("text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text", path=path, code="E-ENCODING")
     return doc.data, doc.values

@@ -440,6 +440,23 @@ def load_yaml_composed(text: str, path: str = "<string>") -> Document:
     return doc
 
 
+def _yaml_hint(exc, text: str) -> Optional[str]:
+    """What a YAML error's position alone does not say: a tab where YAML
+    wants spaces, or where the collection or string it was reading began
+    (an unclosed ``[`` or quote is reported where the file ends)."""
+    mark = exc.problem_mark
+    if mark is not None:
+        lines = text.split("\n")
+        line = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+        if 0 <= mark.column < len(line) and line[mark.column] == "\t":
+            return "a tab: YAML indents with spaces, not tabs"
+    ctx = exc.context_mark
+    if exc.context and ctx is not None and (mark is None or (ctx.line, ctx.column) != (mark.line, mark.column)):
+        where = _mark_loc(ctx)
+        return f"{exc.context.strip()} that starts at {where.line}:{where.column}"
+    return None
+
+
 def _yaml_error(exc: BaseException, text: str, path: str) -> RuleFileError:
     """The YAML layer's exception → a located :class:`RuleFileError`."""
     if isinstance(exc, _Refused):
@@ -449,7 +466,8 @@ def _yaml_error(exc: BaseException, text: str, path: str) -> RuleFileError:
         mark = exc.problem_mark or exc.context_mark
         loc = _mark_loc(mark) if mark is not None else Loc(1, 1)
         msg = (exc.problem or exc.context or "malformed YAML").strip()
-        return RuleFileError(f"YAML: {msg}", path=path, line=loc.line, column=loc.column, code="E-YAML")
+        return RuleFileError(f"YAML: {msg}", path=path, line=loc.line, column=loc.column, code="E-YAML",
+                             hint=_yaml_hint(exc, text))
     if isinstance(exc, yaml.reader.ReaderError):
         line, col = _line_col_of(text, exc.position)
         return RuleFileError(f"YAML: character {exc.character!r} is not allowed", path=path, line=line, column=col, code="E-YAML")

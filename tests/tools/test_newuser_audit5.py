@@ -84,3 +84,31 @@ def test_docs_name_bundled_files_by_their_installed_path(tmp_path, monkeypatch, 
     code, _, err = run("validate", "cn.default.lec")
     quoted = " ".join(_doc("cli.md").split()).split("`cn.default.lec: error: ", 1)[1].split("…", 1)[0]
     assert code == 1 and ("cn.default.lec: error: " + quoted) in err, (quoted, err)
+
+
+def test_yaml_errors_say_where_the_unclosed_part_began_and_name_a_tab(tmp_path, run):
+    """An unclosed [ or quote is reported where the file ends; the message
+    also says where it began.  A tab says that YAML indents with spaces.  The
+    same for a facts file as for a rule file."""
+    facts = tmp_path / "f.yaml"
+    facts.write_text("entity:\n  sector: catering\n  employees: [1, 2\n", encoding="utf-8")
+    code, _, err = run("evaluate", facts)
+    assert code == 2
+    assert err == f"{facts}:4:1: error: YAML: did not find expected ',' or ']' (while parsing a flow sequence that starts at 3:14)\n", err
+    facts.write_text("entity:\n\tsector: catering\n", encoding="utf-8")
+    code, _, err = run("evaluate", facts)
+    assert code == 2 and f"{facts}:2:1: error: YAML: " in err and "(a tab: YAML indents with spaces, not tabs)" in err, err
+    d = write_rules(tmp_path / "r", {"v.yaml": VOCAB, "s.yaml": GOOD_STANDARD.replace("cite: Article 1", "cite: 'Article 1")})
+    code, _, err = run("validate", d)
+    assert code == 1 and "(while scanning a quoted scalar that starts at 6:11)" in err, err
+
+
+def test_a_facts_file_with_no_space_after_the_colon_says_so(tmp_path, run):
+    facts = tmp_path / "f.yaml"
+    facts.write_text("entity.sector:catering\n", encoding="utf-8")
+    code, _, err = run("evaluate", facts)
+    assert code == 2 and "holds text, not a mapping" in err
+    assert "(a key needs a space after its colon: 'entity.sector: catering')" in err, err
+    facts.write_text("just some text\n", encoding="utf-8")
+    code, _, err = run("evaluate", facts)
+    assert code == 2 and "space after its colon" not in err, err
