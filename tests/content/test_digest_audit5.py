@@ -459,3 +459,16 @@ def test_art5_b_element_facts_hold_when_there_are_no_such_elements(rules, fact, 
     only_closed = {"nonferrous.smelting_furnace_water_cooled": True, "nonferrous.closed_loop_alarms": True,
                    "nonferrous.open_circuit_alarms": True, "nonferrous.open_circuit_outlet_temp_monitored": True}
     assert own(rules, "cn.mem.order10.nonferrous", "art5.b", only_closed) is False
+
+
+@pytest.mark.parametrize("fact, stage", [("project.safety_facilities_built_simultaneously", "尚未施工"),
+                                         ("project.safety_facilities_commissioned_simultaneously", "尚未投入生产或者使用"),
+                                         ("project.built_per_approved_design", "尚未施工")])
+def test_spl_31_34_stage_facts_hold_before_the_stage(rules, fact, stage):
+    """SPL-31 requires design, construction and commissioning together with
+    the main works, SPL-34 ¶1 building to the approved design; a project
+    still being designed cannot honestly be said to have its safety facilities
+    'built' or 'put into use' together, and a false answer made a finding with
+    no breach.  The facts say they hold while the stage has not been reached."""
+    title = rules.plan.facts[fact].title
+    assert f"{stage}时填是" in title["zh"] and "true if not yet" in title["en"], title
