@@ -14,6 +14,7 @@ column and the row (0-based, in input order).
 from __future__ import annotations
 
 import datetime
+import re
 import json
 import math
 import os
@@ -562,6 +563,13 @@ def _read_csv(path: str, vocabulary: Mapping[str, FactSpec]):
     return pa.Table.from_arrays(cols, names=names)
 
 
+#: the number text a CSV cell of a number or integer fact may hold: a JSON or
+#: YAML 1.2 number (``3``, ``+3``, ``3.0``, ``.5``, ``1e2``), and the NaN and
+#: infinity words Arrow's own cast reads (NaN is unknown, infinities are refused
+#: afterwards as for every column)
+_NUMBER_TEXT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z|(?i:[-+]?(?:nan|inf|infinity))\Z")
+
+
 def _csv_column(col, spec: FactSpec, name: str):
     pa = require("pyarrow")
     pc = require("pyarrow.compute")
@@ -574,15 +582,21 @@ def _csv_column(col, spec: FactSpec, name: str):
         return pc.equal(col, "true")
     if t in ("integer", "number"):
         try:
-            return col.cast(pa.int64()) if t == "integer" else col.cast(pa.float64())
+            if t == "number":
+                return col.cast(pa.float64())
+            ints = col.cast(pa.int64())
+            # Arrow's cast also reads hexadecimal (0x10): no number of JSON or YAML
+            if not (pc.any(pc.match_substring(col, "x")).as_py() or pc.any(pc.match_substring(col, "X")).as_py()):
+                return ints
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
         out = []
         for i, v in enumerate(col.to_pylist()):
-            try:
-                out.append(None if v is None else float(v))
-            except ValueError:
-                raise _bad(name, i, f"must be a number, got {v!r}") from None
+            # a number as JSON and YAML write it, in ASCII: not what Python's
+            # float() reads besides (1_000, ' 12', Arabic-Indic or full-width digits)
+            if v is not None and not _NUMBER_TEXT.match(v):
+                raise _bad(name, i, f"must be a number, got {v!r}")
+            out.append(None if v is None else float(v))
         return pa.array(out, pa.float64())
     if t == "list":
         out = []

@@ -222,3 +222,26 @@ def test_the_service_reads_dates_as_the_library_does(good):
                         headers={"content-type": "application/x-ndjson"})
         lines = [json.loads(x) for x in r.text.splitlines()]
         assert lines[0]["error"]["fact"] == "site.opened" and "error" not in lines[1], r.text
+
+
+# --- 3. number text in CSV cells is JSON/YAML number text, not what Python's float() reads ------
+
+@pytest.mark.parametrize("fact", ["entity.employees", "site.distance"])
+@pytest.mark.parametrize("cell", ["1_000", "\u0661\u0662", "\uff11\uff12", " 12", "0x10"])
+def test_a_csv_number_cell_python_or_arrow_would_read_is_refused(good, tmp_path, fact, cell):
+    # before: float() took 1_000, Arabic-Indic and full-width digits and
+    # spaces; Arrow's int64 cast took 0x10 as 16 (for an integer fact only)
+    p = tmp_path / "reg.csv"
+    p.write_text(f'{fact},gas.alarm\n12,true\n"{cell}",true\n', encoding="utf-8")
+    with pytest.raises(safetyrules.FactsError) as info:
+        good.evaluate_table(str(p), backend="python", as_of="2024-03-01")
+    assert info.value.fact == fact and "row 1: must be a number" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("cell, value", [("12", 12), ("+12", 12), ("1e2", 100), ("12.0", 12), ("007", 7), ("", None)])
+def test_csv_number_cells_as_docs_registry_md_writes_them_are_read(good, tmp_path, cell, value):
+    p = tmp_path / "reg.csv"
+    p.write_text(f'entity.employees,site.distance\n"{cell}","{cell}"\n', encoding="utf-8")
+    want = good.evaluate({"entity.employees": value, "site.distance": value}, as_of="2024-03-01")
+    got = good.evaluate_table(str(p), backend="python", as_of="2024-03-01").to_pylist()[0]
+    assert got["level"] == want.level and got["undetermined"] == sorted(f"{u['standard']}:{u['clause']}" for u in want.to_dict()["undetermined"])
