@@ -15,7 +15,6 @@ import sys
 
 import pytest
 
-import safetyrules
 from safetyrules import SafetyRulesError
 
 import rule_files
@@ -204,11 +203,6 @@ def policy_rules(tmp_path_factory):
 def policy_corpus():
     rng = random.Random(20240301)
     return _with_bad([_policy_record(rng) for _ in range(400)], rng)
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    return safetyrules.load()
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,6 @@ facts, dates, a given output) and randomly generated rule sets.
 
 import copy
 import datetime
-import gzip
-import json
-import os
 import random
 
 import pytest
@@ -33,10 +30,11 @@ from safetyrules.errors import SafetyRulesError
 from strategies import conforming_facts, typed_bools, vocabularies
 from test_fastpath import POLICIES, _policy_record
 
+import perf_fixtures
+from perf_fixtures import dotted
 import rule_files
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-GOLDEN = os.path.join(HERE, "..", "data", "golden-decisions.jsonl.gz")
+GOLDEN = perf_fixtures.GOLDEN  # imported from here by other tests
 DAYS = [datetime.date(2016, 6, 1), datetime.date(2023, 1, 1), datetime.date(2024, 6, 1),
         datetime.date(2025, 6, 1), datetime.date(2026, 3, 1)]
 
@@ -72,17 +70,6 @@ def reached(stats, share=0.8):
 
 
 # -- the bundled set, perturbed ------------------------------------------------
-@pytest.fixture(scope="module")
-def bundled():
-    return safetyrules.load()
-
-
-@pytest.fixture(scope="module")
-def golden():
-    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
-        return [json.loads(line)["facts"] for line in fh]
-
-
 def _leaves(node, out, path=()):
     if isinstance(node, dict):
         for k, v in node.items():
@@ -93,17 +80,6 @@ def _leaves(node, out, path=()):
     elif isinstance(node, list):
         for item in node:
             _leaves(item, out, path)
-
-
-def _flatten(rec, prefix=""):
-    out = {}
-    for k, v in rec.items():
-        key = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, key))
-        else:
-            out[key] = v
-    return out
 
 
 REGULAR = ["drop", "drop", "none", "flip", "number", "enum", "date_text", "list_drop", "list_field", "nothing"]
@@ -179,13 +155,13 @@ def perturb(rec, rng, plan):
             if items:
                 rng.choice(items)["nested"] = {"x": 1}
         elif op == "dotted_mix":
-            flat = _flatten(rec)
+            flat = dotted(rec)
             for k in list(flat)[: rng.randint(1, 3)]:
                 rec[k] = flat[k]
         elif op == "datetime":
             parent[key] = datetime.datetime(2024, 1, 1, 12, 0)
     if rng.random() < 0.25:
-        rec = _flatten(rec)  # dotted names throughout: a regular layout
+        rec = dotted(rec)  # dotted names throughout: a regular layout
     return rec
 
 

@@ -16,7 +16,6 @@ compared and requires both complete and incomplete runs to be reached.
 """
 
 import datetime
-import gzip
 import json
 import random
 
@@ -24,7 +23,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import safetyrules
 from safetyrules.backends.layout import is_unknown, thaw_value
 from safetyrules.backends.missing import decision_missing
 from safetyrules.backends.pyjson import jsonable
@@ -34,7 +32,7 @@ from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import family_gap_warnings
 
 from test_fastpath import POLICIES, _policy_record
-from test_generated_differential import DAYS, GOLDEN, perturb
+from test_generated_differential import DAYS, perturb
 
 import rule_files
 from rule_files import ruleset, standard, table, vocabulary
@@ -132,17 +130,6 @@ def reached(stats, share=0.8):
 
 def _new_stats():
     return {"total": 0, "compared": 0, "error": 0, "complete": 0, "incomplete": 0}
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    return safetyrules.load()
-
-
-@pytest.fixture(scope="module")
-def golden():
-    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
-        return [json.loads(line)["facts"] for line in fh]
 
 
 def test_bundled_to_json_equals_reference(bundled, golden):

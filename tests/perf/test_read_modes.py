@@ -23,7 +23,6 @@ import os
 
 import pytest
 
-import safetyrules
 from safetyrules.backends import python as P
 from safetyrules.backends import pyread
 from safetyrules.backends.pyread import ABSENT, GroupRead, read_group
@@ -37,11 +36,6 @@ DAY = datetime.date(2025, 6, 1)
 
 BAD = [float("nan"), float("inf"), -float("inf"), True, False, 1.0, 2.5, -3, 10**400, "x", "\ud800", "2024-13-45",
        None, {}, [], {"a": 1}, [{"zz": 1}], [1], datetime.datetime(2024, 1, 1, 12, 0)]
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    return safetyrules.load()
 
 
 @pytest.fixture(scope="module")

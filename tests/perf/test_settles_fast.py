@@ -33,11 +33,6 @@ GOLDEN = os.path.join(HERE, "..", "data", "golden-decisions.jsonl.gz")
 DAY = datetime.date(2024, 6, 1)
 
 
-@pytest.fixture(scope="module")
-def bundled():
-    return safetyrules.load()
-
-
 def _both(rules, facts, day, text=True):
     """(fast, reference): each path's questions and (``text``) to_json() of ``facts``."""
     fast = Q.next_questions

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import safetyrules
 from safetyrules.backends import pyread
 from safetyrules.dsl import ast as A
 from safetyrules.engine.ruleset import RuleSet
@@ -36,21 +35,6 @@ def _outcome(fn, *args):
         return fn(*args) is True
     except TypeError:  # an unhashable value: the program gives up
         return False
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    return safetyrules.load()
-
-
-@pytest.fixture(scope="module")
-def golden():
-    from test_generated_differential import GOLDEN
-    import gzip
-    import json
-
-    with gzip.open(GOLDEN, "rt", encoding="utf-8") as fh:
-        return [json.loads(line)["facts"] for line in fh]
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 from safetyrules.engine.decision import Decision
 from safetyrules.errors import SafetyRulesError
 
+from perf_fixtures import dotted as _dotted
 import rule_files
 from rule_files import ruleset, standard, vocabulary
 
@@ -81,17 +82,6 @@ def _set(rec, path, value):
     else:
         node[path[-1]] = value
     return rec
-
-
-def _dotted(rec, prefix=""):
-    out = {}
-    for k, v in rec.items():
-        key = f"{prefix}.{k}" if prefix else k
-        if isinstance(v, dict) and v:
-            out.update(_dotted(v, key))
-        else:
-            out[key] = v
-    return out
 
 
 def _same_as_reference(rules, facts):
