@@ -541,7 +541,7 @@ def _listing_level(n: Optional[Record], o: Optional[Record], lrec: Any) -> Tuple
         return sup["level"], "the ledger's supervision level; HZ-9, Hubei"
     grade = fields.get("grade")
     g = str(grade).strip().lower().removeprefix("grade") if grade is not None and not isinstance(grade, bool) else ""
-    if g.isdigit() and int(g) >= 1:
+    if g.isascii() and g.isdigit() and int(g) >= 1:  # ASCII: '²' is a digit to isdigit(), not to int()
         return ("county" if int(g) >= 4 else "city" if int(g) == 3 else "province"), f"grade {int(g)} hazard; HZ-9, Hubei"
     return "county", "supervising level not given: county, the lowest listing level; HZ-9, Hubei"
 

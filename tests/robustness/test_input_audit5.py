@@ -245,3 +245,21 @@ def test_csv_number_cells_as_docs_registry_md_writes_them_are_read(good, tmp_pat
     want = good.evaluate({"entity.employees": value, "site.distance": value}, as_of="2024-03-01")
     got = good.evaluate_table(str(p), backend="python", as_of="2024-03-01").to_pylist()[0]
     assert got["level"] == want.level and got["undetermined"] == sorted(f"{u['standard']}:{u['clause']}" for u in want.to_dict()["undetermined"])
+
+
+@pytest.mark.parametrize("grade, level", [("\u00b2", "county"), ("\u0663", "county"), ("3", "city")])
+def test_a_ledger_grade_in_other_digits_is_not_a_grade(tmp_path, grade, level):
+    # '²'.isdigit() is true but int('²') raises: track died with internal
+    # error ValueError; '٣' (Arabic-Indic 3) was grade 3
+    import safetyrules.supervision as sv
+
+    ent, f = {"id": "E1"}, {"standard": "s", "clause": "c", "severity": "major"}
+    old, new, led = tmp_path / "old.jsonl", tmp_path / "new.jsonl", tmp_path / "led.jsonl"
+    old.write_text(json.dumps({"entity": ent, "date": "2025-03-01", "level": "red", "findings": [f]}) + "\n", encoding="utf-8")
+    new.write_text(json.dumps({"entity": ent, "date": "2025-08-01", "level": "red", "findings": [f]}) + "\n", encoding="utf-8")
+    led.write_text(json.dumps({"finding_id": sv.finding_id("E1", "s", "c"), "entity_id": "E1", "at": "2025-03-01",
+                               "action": "found", "severity": "major", "grade": grade}) + "\n", encoding="utf-8")
+    code, out, err = run_main("track", str(old), str(new), "--as-of", "2025-08-02", "--format", "json", "--ledger", str(led))
+    assert_no_escape(code, err)
+    alerts = [a for a in json.loads(out)["alerts"] if a["code"] == "A-LISTING-CANDIDATE"]
+    assert code == 0 and [a["listing_level"] for a in alerts] == [level], (code, err, alerts)
