@@ -36,12 +36,19 @@ def _suggest(word: str, choices) -> Optional[str]:
     return f"did you mean '{close[0]}'?" if close else None
 
 
+#: text a bool fact is often given as (YAML 1.1 read these as booleans)
+_BOOL_WORDS = frozenset(("yes", "no", "y", "n", "on", "off", "true", "false"))
+
+
 def _scalar(value: Any, spec: FactSpec, name: str) -> Any:
     t = spec.type
     if t == "bool":
         if value is True or value is False:
             return value
-        raise _bad(f"fact '{name}' must be true or false, got {show(value)}", name)
+        hint = None
+        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+            hint = "write true or false without quotes: YAML 1.2 reads yes, no, on and off as text"
+        raise _bad(f"fact '{name}' must be true or false, got {show(value)}", name, hint=hint)
     if t in ("integer", "number"):
         if isinstance(value, int) and not isinstance(value, bool) and not -INT_BOUND < value < INT_BOUND:
             # checked first: printing such a number would itself raise

@@ -112,3 +112,18 @@ def test_a_facts_file_with_no_space_after_the_colon_says_so(tmp_path, run):
     facts.write_text("just some text\n", encoding="utf-8")
     code, _, err = run("evaluate", facts)
     assert code == 2 and "space after its colon" not in err, err
+
+
+def test_a_bool_fact_given_as_yes_or_quoted_true_says_how_to_write_it(tmp_path, run):
+    """YAML 1.1 habits: gas.fuel_used: yes (text in YAML 1.2) or "true"."""
+    facts = tmp_path / "f.yaml"
+    facts.write_text("entity.sector: catering\ngas.fuel_used: yes\n", encoding="utf-8")
+    code, _, err = run("evaluate", facts)
+    assert code == 2
+    assert err == (f"{facts}:2:16: error: fact 'gas.fuel_used' must be true or false, got 'yes' "
+                   "(write true or false without quotes: YAML 1.2 reads yes, no, on and off as text)\n"), err
+    lines = tmp_path / "f.jsonl"
+    lines.write_text('{"gas.fuel_used": "true"}\n{"gas.fuel_used": 1}\n', encoding="utf-8")
+    code, out, err = run("evaluate", lines, "--format", "json")
+    first, second = err.splitlines()
+    assert code == 2 and "without quotes" in first and "without quotes" not in second, err
