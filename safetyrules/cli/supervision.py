@@ -312,7 +312,8 @@ def _cmd_draw(args) -> int:
     _, text = _read_json(args.result, "result")
     kw = {}
     if args.registry:
-        if not (args.history is not None and args.inspectors):
+        no_history = man.data["inputs"].get("history") is None  # committed without --history: verified without one
+        if not ((args.history is not None or no_history) and args.inspectors):
             raise SupervisionError("verify --registry also needs --history and --inspectors (and --policy if the draw used one)", code="E-INPUT")
         # without --policy only the inputs' digests are checked against the manifest
         kw = dict(reg=_registry(args.registry), policy=_policy(args.policy) if args.policy else None, history=I.read_history(args.history),

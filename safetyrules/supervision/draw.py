@@ -585,6 +585,10 @@ def draw_verify(
             if (name != "history" or history is not None) and (name != "inspectors" or inspectors_digest is not None) and got[name] != man.data["inputs"].get(name):
                 raise SupervisionError(f"the {name} differs from the one the manifest was committed with", code="E-DRAW-INPUT-CHANGED")
         reg = None
+    if reg is not None and history is None and man.data["inputs"].get("history") is None:
+        from .inputs import History as _H0
+
+        history = _H0({})  # committed without a history: there is none to give
     if reg is not None:
         if history is None or inspectors is None:
             raise SupervisionError("verifying against the raw inputs needs the registry, policy, history and inspectors", code="E-DRAW-VERIFY")

@@ -143,3 +143,24 @@ def test_an_overlay_named_as_the_set_it_extends_is_an_error_at_extends(tmp_path)
     assert r.returncode != 0 and "ruleset.yaml:3:10: error: extends: a rule set cannot extend itself" in r.stderr + r.stdout
     (tmp_path / "ruleset.yaml").write_text("kind: ruleset\nid: my.overlay\nextends: cn.default\n", encoding="utf-8")
     assert safetyrules.load(str(tmp_path)) is not None
+
+
+# --- 4. a draw committed without a history is verified against its raw inputs without one ----------------------------
+# (failed before: "verify --registry also needs --history", and an empty history file differs from none)
+
+def test_a_draw_committed_without_history_verifies_against_its_raw_inputs(files, tmp_path):
+    reg = write_jsonl(tmp_path / "reg.jsonl", [entity("E1", "yellow"), entity("E2", "blue")])
+    pol = policy_file(tmp_path, "")
+    man_p, res_p = tmp_path / "m.json", tmp_path / "r.json"
+    assert run("draw", "commit", reg, "--policy", pol, "--inspectors", files["inspectors"], "--as-of", AS_OF,
+               "--commitment", COMMITMENT, "-o", man_p).returncode == 0
+    assert run("draw", "run", man_p, "--seed", SEED, "-o", res_p).returncode == 0
+    r = run("draw", "verify", man_p, res_p, "--seed", SEED, "--registry", reg, "--policy", pol, "--inspectors", files["inspectors"])
+    assert r.returncode == 0 and "and the raw inputs" in r.stdout, r.stderr
+    man = sv.draw_commit(reg, pol, history=None, inspectors=files["inspectors"], as_of=AS_OF, commitment=COMMITMENT)
+    assert man.to_json() == man_p.read_text(encoding="utf-8").rstrip("\n")
+    assert sv.draw_verify(man, res_p.read_text(encoding="utf-8"), seed=SEED, reg=reg, policy=pol, inspectors=files["inspectors"])
+    # a history given now that the commit had none is a changed input
+    hist = write_jsonl(tmp_path / "h.jsonl", [{"entity_id": "E1", "date": "2024-01-01"}])
+    r = run("draw", "verify", man_p, res_p, "--seed", SEED, "--registry", reg, "--policy", pol, "--history", hist, "--inspectors", files["inspectors"])
+    assert r.returncode != 0 and "history" in r.stderr and "differ" in r.stderr, r.stderr
