@@ -605,7 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("facts", nargs="+", metavar="FACTS", help="YAML/JSON facts files, or .jsonl streams ('-' for stdin)")
     ev.add_argument("--rules", metavar="PATH", help="rule set: manifest, directory with ruleset.yaml, or directory of rule files (default: bundled)")
     ev.add_argument("--as-of", metavar="DATE", help="decision date, YYYY-MM-DD (default: today)")
-    ev.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    ev.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text",
+                    help="text (default); json: one object, or JSON Lines for several entities; html needs safetyrules[report]")
     ev.add_argument("--lang", choices=("zh", "en"), default=None,
                     help="language of labels and rule titles in text, Markdown and HTML (default: English labels, both titles)")
     ev.add_argument("--explain", action="store_true",
@@ -623,7 +624,7 @@ def build_parser() -> argparse.ArgumentParser:
     va.set_defaults(func=_cmd_validate)
 
     te = sub.add_parser("test", help="run every examples: entry")
-    te.add_argument("paths", nargs="*", metavar="PATH")
+    te.add_argument("paths", nargs="*", metavar="PATH", help="rule sets (manifest, directory) (default: the bundled rule set)")
     te.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
     te.add_argument("--coverage", action="store_true", help="report clause, outcome and MC/DC coverage")
     te.add_argument("--fail-under", type=float, metavar="N", help="with --coverage: fail below N percent (an error without --coverage)")
