@@ -67,8 +67,9 @@ def ruleset(id, include, decision=None):
 
 def write(d, files, dedent=False):
     """Write ``{name: text}`` under the directory ``d`` (a ``pathlib.Path``;
-    subdirectories are made), each text dedented first if ``dedent``;
+    it and subdirectories are made), each text dedented first if ``dedent``;
     returns ``d``."""
+    d.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         p = d / name
         p.parent.mkdir(parents=True, exist_ok=True)

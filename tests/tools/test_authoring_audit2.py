@@ -5,31 +5,23 @@ it.  Rule files in a temp dir, the command line run in-process through
 
 import pytest
 
+from rule_files import write
+
+from rule_files import standard
+
 OVERLAY = {
     "ruleset.yaml": "kind: ruleset\nid: city.audit2\nextends: cn.default\ninclude: [local/*.yaml]\n",
     "local/v.yaml": "kind: vocabulary\nid: city.audit2.v\nfacts:\n  city.ebike.indoor: {type: bool}\n",
-    "local/items.yaml": """\
-kind: standard
-id: city.audit2.items
-version: "2025"
-clauses:
-  - id: ebike
-    cite: Item 1
-    severity: general
-    when: "city.ebike.indoor"
-    examples:
-      - {facts: {city.ebike.indoor: true}, expect: true}
-      - {facts: {city.ebike.indoor: false}, expect: false}
-""",
+    "local/items.yaml": standard("""\
+        - id: ebike
+          cite: Item 1
+          severity: general
+          when: "city.ebike.indoor"
+          examples:
+            - {facts: {city.ebike.indoor: true}, expect: true}
+            - {facts: {city.ebike.indoor: false}, expect: false}
+        """, id="city.audit2.items", version='"2025"'),
 }
-
-
-def write(d, files):
-    for name, text in files.items():
-        p = d / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    return d
 
 
 # -- test --coverage on an overlay: scoped like the examples it runs -----------------------

@@ -8,6 +8,8 @@ from safetyrules.authoring.testing import run_examples
 
 from tools_fixtures import VOCAB
 
+from rule_files import ruleset, standard
+
 
 def _envs(*rows):
     return [dict(r) for r in rows]
@@ -59,27 +61,23 @@ def test_mcdc_or_of_comparisons():
     assert mcdc(node, envs) == [("x >= 10", True), ("y < 2", True)]
 
 
-STD = """\
-kind: standard
-id: std
-version: "1"
-clauses:
-  - id: full
-    cite: "1"
-    severity: major
-    when: "flag and other"
-    examples:
-      - {facts: {flag: true, other: true}, expect: true}
-      - {facts: {flag: false, other: true}, expect: false}
-      - {facts: {flag: true, other: false}, expect: false}
-  - id: half
-    cite: "2"
-    severity: general
-    when: "x > 5"
-    unless: "other"
-    examples:
-      - {facts: {x: 6, other: false}, expect: true}
-"""
+STD = standard("""\
+    - id: full
+      cite: "1"
+      severity: major
+      when: "flag and other"
+      examples:
+        - {facts: {flag: true, other: true}, expect: true}
+        - {facts: {flag: false, other: true}, expect: false}
+        - {facts: {flag: true, other: false}, expect: false}
+    - id: half
+      cite: "2"
+      severity: general
+      when: "x > 5"
+      unless: "other"
+      examples:
+        - {facts: {x: 6, other: false}, expect: true}
+    """, id="std")
 
 TABLE = """\
 kind: table
@@ -94,12 +92,7 @@ examples:
   - {facts: {n: 1}, expect: lo}
 """
 
-MANIFEST = """\
-kind: ruleset
-id: cov
-include: [v.yaml, s.yaml, t.yaml]
-decision: {level: out}
-"""
+MANIFEST = ruleset("cov", ["v.yaml", "s.yaml", "t.yaml"], {"level": "out"})
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from safetyrules.errors import FactsError, RuleFileError, RuleSetError
 
 from tools_fixtures import write_rules
 
+from rule_files import standard
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # every code shape the library uses: E-..., W-..., lint W101, diff D100, L-PROV-...
 CODE = re.compile(r"""["'](E-[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*|W-[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*|[WD][1-9][0-9]{2}|L-PROV-[A-Z]+)["']""")
@@ -99,16 +101,12 @@ def test_lint_warning_diagnostic(tmp_path):
 BAD_VOCAB = "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n"
 # Three expressions naming the same undeclared fact, one type error before
 # them in the file, and a schema error in a later file.
-BAD_STD = """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - {id: c0, cite: x, severity: major, when: "a > 3"}
-  - {id: c1, cite: x, severity: major, when: "missing.fact"}
-  - {id: c2, cite: x, severity: major, when: "a and missing.fact"}
-  - {id: c3, cite: x, severity: major, when: "not missing.fact"}
-"""
+BAD_STD = standard("""\
+    - {id: c0, cite: x, severity: major, when: "a > 3"}
+    - {id: c1, cite: x, severity: major, when: "missing.fact"}
+    - {id: c2, cite: x, severity: major, when: "a and missing.fact"}
+    - {id: c3, cite: x, severity: major, when: "not missing.fact"}
+    """)
 BAD_LATER = "kind: standard\nid: z\nversion: '1'\nclauses:\n  - {id: c, cite: x, severity: majr, when: a}\n"
 
 

@@ -9,37 +9,25 @@ from safetyrules import dsl
 
 from tools_fixtures import VOCAB, write_rules
 
-STD = """\
-kind: standard
-id: std
-version: "1"
-effective: {from: 2020-01-01}
-clauses:
-  - id: c1
-    cite: Article 1
-    severity: major
-    when: "flag and x > 5"
-    examples:
-      - {facts: {flag: true, x: 6}, expect: true}
-      - {facts: {flag: false}, expect: false}
-"""
+from rule_files import ruleset, standard, table, vocabulary
 
-TABLE = """\
-kind: table
-id: t
-output: out
-rows:
-  - {id: high, when: "n >= 10", then: hi}
-  - {id: middle, when: "n >= 5", then: mid}
-  - {id: rest, when: "true", then: lo}
-"""
+STD = standard("""\
+    - id: c1
+      cite: Article 1
+      severity: major
+      when: "flag and x > 5"
+      examples:
+        - {facts: {flag: true, x: 6}, expect: true}
+        - {facts: {flag: false}, expect: false}
+    """, id="std", effective="{from: 2020-01-01}")
 
-MANIFEST = """\
-kind: ruleset
-id: d
-include: [v.yaml, s.yaml, t.yaml]
-decision: {level: out}
-"""
+TABLE = table("t", "out", """\
+    - {id: high, when: "n >= 10", then: hi}
+    - {id: middle, when: "n >= 5", then: mid}
+    - {id: rest, when: "true", then: lo}
+    """)
+
+MANIFEST = ruleset("d", ["v.yaml", "s.yaml", "t.yaml"], {"level": "out"})
 
 
 def pair(tmp_path, old_changes=(), new_changes=()):
@@ -176,24 +164,17 @@ def test_cli_bad_rules_are_located(tmp_path, run):
 # ---------------------------------------------------------------------------
 # issue 14: day thresholds, corpora with new facts, SARIF for pull requests
 
-DAYS_VOCAB = """\
-kind: vocabulary
-id: dv
-facts:
-  last: {type: date}
-  seen: {type: date}
-  on: {type: bool}
-"""
-DAYS_STD = """\
-kind: standard
-id: ds
-version: "1"
-clauses:
-  - id: c
-    cite: Article 1
-    severity: general
-    when: "on and days(last, seen) > 90"
-"""
+DAYS_VOCAB = vocabulary("""\
+    last: {type: date}
+    seen: {type: date}
+    on: {type: bool}
+    """, id="dv")
+DAYS_STD = standard("""\
+    - id: c
+      cite: Article 1
+      severity: general
+      when: "on and days(last, seen) > 90"
+    """, id="ds")
 
 
 def _days_pair(tmp_path, old_when, new_when):

@@ -3,21 +3,16 @@ that field (PATH:LINE:COL), not at the list."""
 
 from tools_fixtures import write_rules
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  cranes: {type: list, item: {age: {type: integer}}}
-  out: {type: enum, values: [hi, lo]}
-"""
-TABLE = """\
-kind: table
-id: t
-output: out
-rows:
-  - {id: old, when: "any(c in cranes: c.age > AGE)", then: hi}
-  - {id: rest, when: "true", then: lo}
-"""
+from rule_files import table, vocabulary
+
+VOCAB = vocabulary("""\
+    cranes: {type: list, item: {age: {type: integer}}}
+    out: {type: enum, values: [hi, lo]}
+    """)
+TABLE = table("t", "out", """\
+    - {id: old, when: "any(c in cranes: c.age > AGE)", then: hi}
+    - {id: rest, when: "true", then: lo}
+    """)
 MANIFEST = "kind: ruleset\nid: r\ninclude: [v.yaml, t.yaml]\ndecision: {level: out}\n"
 
 

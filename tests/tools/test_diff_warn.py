@@ -11,13 +11,12 @@ from safetyrules.authoring.refdocs import render_table
 
 from tools_fixtures import write_rules
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  x: {type: integer}
-  notes: {type: list, values: [big, small]}
-"""
+from rule_files import ruleset, vocabulary
+
+VOCAB = vocabulary("""\
+    x: {type: integer}
+    notes: {type: list, values: [big, small]}
+    """)
 
 TABLE = """\
 kind: table
@@ -30,11 +29,7 @@ rows:
   - {id: big, when: "x > 10", then: big}
 """
 
-MANIFEST = """\
-kind: ruleset
-id: r
-include: [v.yaml, t.yaml]
-"""
+MANIFEST = ruleset("r", ["v.yaml", "t.yaml"])
 
 A = 'warn: {code: W-NOTE, message: "x is {value}"}'
 B = 'warn: {code: W-NOTE, message: "x was {value}"}'

@@ -9,6 +9,8 @@ import pytest
 
 from safetyrules import diagnostics
 
+from rule_files import standard, table, vocabulary
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOCS = os.path.join(ROOT, "docs")
 
@@ -108,20 +110,16 @@ def test_cli_md_schema_kinds(run):
 # --- docs/coverage.md -----------------------------------------------------
 
 COV_VOCAB = "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n  b: {type: bool}\n  c: {type: bool}\n"
-COV_STD = """\
-kind: standard
-id: demo
-version: "1"
-clauses:
-  - id: c1
-    cite: Article 1
-    severity: major
-    when: "a and (b or c)"
-    examples:
-      - {facts: {a: true, b: true, c: false}, expect: true}
-      - {facts: {a: false, b: true, c: false}, expect: false}
-      - {facts: {a: true, b: false, c: false}, expect: false}
-"""
+COV_STD = standard("""\
+    - id: c1
+      cite: Article 1
+      severity: major
+      when: "a and (b or c)"
+      examples:
+        - {facts: {a: true, b: true, c: false}, expect: true}
+        - {facts: {a: false, b: true, c: false}, expect: false}
+        - {facts: {a: true, b: false, c: false}, expect: false}
+    """, id="demo")
 
 
 def test_coverage_md_report_is_what_test_coverage_prints(tmp_path, run):
@@ -543,18 +541,15 @@ def test_authoring_md_collect_warn_entries(tmp_path):
     assert rules.evaluate({"a": True, "b": True, "out": ["x"]}, as_of="2024-03-01").to_dict()["warnings"] == []
 
 
-L2_VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  entity.employees: {type: integer, unit: person, min: 0}
-  size: {type: enum, values: [large, medium, small]}
-  level: {type: enum, values: [red, yellow, blue]}
-  gas.fuel_type: {type: enum, values: [lpg, natural_gas]}
-  limited_space.oxygen: {type: number, unit: "%"}
-  gas.alarm: {type: bool}
-  g\u0430s.alarm: {type: bool}
-"""
+L2_VOCAB = vocabulary("""\
+    entity.employees: {type: integer, unit: person, min: 0}
+    size: {type: enum, values: [large, medium, small]}
+    level: {type: enum, values: [red, yellow, blue]}
+    gas.fuel_type: {type: enum, values: [lpg, natural_gas]}
+    limited_space.oxygen: {type: number, unit: "%"}
+    gas.alarm: {type: bool}
+    g\u0430s.alarm: {type: bool}
+    """)
 L2_SIZE = """\
 kind: table
 id: sz
@@ -565,26 +560,18 @@ rows:
   - {id: medium, when: "entity.employees >= 300", then: medium}
   - {id: large, when: "entity.employees >= 1000", then: large}
 """
-L2_LEVEL = """\
-kind: table
-id: level
-output: level
-rows:
-  - {when: "findings.major > 0", then: red}
-  - {when: "findings.general >= 3", then: blue}
-  - {when: "findings.general > 0", then: yellow}
-  - {when: "true", then: blue}
-"""
-L2_STD = """\
-kind: standard
-id: s
-version: "1"
-clauses:
-  - id: art3.1
-    cite: TODO
-    severity: major
-    when: "limited_space.oxygen == 19.5 % and gas.alarm and g\u0430s.alarm"
-"""
+L2_LEVEL = table("level", "level", """\
+    - {when: "findings.major > 0", then: red}
+    - {when: "findings.general >= 3", then: blue}
+    - {when: "findings.general > 0", then: yellow}
+    - {when: "true", then: blue}
+    """)
+L2_STD = standard("""\
+    - id: art3.1
+      cite: TODO
+      severity: major
+      when: "limited_space.oxygen == 19.5 % and gas.alarm and g\u0430s.alarm"
+    """)
 
 
 def test_lint_md_bad_examples_warn_and_good_ones_do_not(tmp_path, run):

@@ -11,6 +11,8 @@ from safetyrules.authoring.verify import verify_table
 
 from tools_fixtures import GOOD_STANDARD, VOCAB
 
+from rule_files import table, vocabulary
+
 # a table reading every fact, so only the fact under test is unused
 USE_ALL = """\
 kind: table
@@ -103,16 +105,11 @@ rows:
 
 # --- tables: W201 gap, W202 overlap, W203 masked, W204 not verified --------------
 
-GAP_TABLE = """\
-kind: table
-id: t
-output: out
-hit: unique
-rows:
-  - {id: r1, when: "s == 'a' and x >= 10", then: hi}
-  - {id: r2, when: "s == 'a' and x < 5", then: lo}
-  - {id: r3, when: "s in ['b', 'c']", then: mid}
-"""
+GAP_TABLE = table("t", "out", """\
+    - {id: r1, when: "s == 'a' and x >= 10", then: hi}
+    - {id: r2, when: "s == 'a' and x < 5", then: lo}
+    - {id: r3, when: "s in ['b', 'c']", then: mid}
+    """, hit="unique")
 
 
 def test_w201_gap_with_example(rules_dir):
@@ -147,15 +144,11 @@ def test_w202_not_for_first_table(rules_dir):
     assert "W202" not in codes(rules_dir, base(**{"t.yaml": table, "s.yaml": GOOD_STANDARD}))
 
 
-MASK_TABLE = """\
-kind: table
-id: t
-output: out
-rows:
-  - {id: five, when: "x >= 5", then: mid}
-  - {id: ten, when: "x >= 10", then: hi}
-  - {id: rest, when: "true", then: lo}
-"""
+MASK_TABLE = table("t", "out", """\
+    - {id: five, when: "x >= 5", then: mid}
+    - {id: ten, when: "x >= 10", then: hi}
+    - {id: rest, when: "true", then: lo}
+    """)
 
 
 def test_w203_masked_row(rules_dir):
@@ -202,22 +195,15 @@ rows:
     assert [(o.rows, o.example) for o in overlaps] == [((0, 1), {"flag": True, "n": 20})]
 
 
-LIST_VOCAB = """\
-kind: vocabulary
-id: lv
-facts:
-  items: {type: list, item: {d: {type: number, unit: m}}}
-  grade: {type: enum, values: [hi, lo]}
-"""
+LIST_VOCAB = vocabulary("""\
+    items: {type: list, item: {d: {type: number, unit: m}}}
+    grade: {type: enum, values: [hi, lo]}
+    """, id="lv")
 
-LIST_TABLE = """\
-kind: table
-id: lt
-output: grade
-rows:
-  - {id: any-high, when: "any(i in items: i.d > 10 m)", then: hi}
-  - {id: all-low, when: "len(items) > 0 and all(i in items: i.d <= 10 m)", then: lo}
-"""
+LIST_TABLE = table("lt", "grade", """\
+    - {id: any-high, when: "any(i in items: i.d > 10 m)", then: hi}
+    - {id: all-low, when: "len(items) > 0 and all(i in items: i.d <= 10 m)", then: lo}
+    """)
 
 
 def test_w201_list_conditions_only_real_gaps(rules_dir):

@@ -17,16 +17,14 @@ import pytest
 
 from tools_fixtures import GOOD_STANDARD, VOCAB
 
+from rule_files import table
+
 SCHEMA = os.path.join(os.path.dirname(__file__), "data", "sarif-schema-2.1.0.json")
 
-GAP_TABLE = """\
-kind: table
-id: t
-output: out
-rows:
-  - {when: "x >= 10", then: hi}
-  - {when: "x < 5", then: lo}
-"""
+GAP_TABLE = table("t", "out", """\
+    - {when: "x >= 10", then: hi}
+    - {when: "x < 5", then: lo}
+    """)
 
 
 def validate(log):

@@ -11,38 +11,24 @@ from safetyrules.source.files import bundled_path
 
 from tools_fixtures import write_rules
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  flag: {type: bool}
-  size: {type: enum, values: [big, small]}
-  level: {type: enum, values: [red, yellow, blue]}
-  tier: {type: enum, values: [full, light]}
-"""
-GOOD_LEVEL = """\
-kind: table
-id: level
-output: level
-rows:
-  - {when: "findings.major > 0 or findings.major_undetermined > 0", then: red}
-  - {when: "findings.general > 0 or findings.undetermined > 0 or flag", then: yellow}
-  - {when: "true", then: blue}
-"""
-GOOD_TIER = """\
-kind: table
-id: tier
-output: tier
-rows:
-  - {when: "size == 'big' or flag", then: full}
-  - {when: "size == 'small' and not flag", then: light}
-"""
-MANIFEST = """\
-kind: ruleset
-id: p
-include: [v.yaml, level.yaml, tier.yaml]
-decision: {level: level, tier: tier}
-"""
+from rule_files import ruleset, table, vocabulary
+
+VOCAB = vocabulary("""\
+    flag: {type: bool}
+    size: {type: enum, values: [big, small]}
+    level: {type: enum, values: [red, yellow, blue]}
+    tier: {type: enum, values: [full, light]}
+    """)
+GOOD_LEVEL = table("level", "level", """\
+    - {when: "findings.major > 0 or findings.major_undetermined > 0", then: red}
+    - {when: "findings.general > 0 or findings.undetermined > 0 or flag", then: yellow}
+    - {when: "true", then: blue}
+    """)
+GOOD_TIER = table("tier", "tier", """\
+    - {when: "size == 'big' or flag", then: full}
+    - {when: "size == 'small' and not flag", then: light}
+    """)
+MANIFEST = ruleset("p", ["v.yaml", "level.yaml", "tier.yaml"], {"level": "level", "tier": "tier"})
 
 
 def rules(tmp_path, level=GOOD_LEVEL, tier=GOOD_TIER):

@@ -6,13 +6,12 @@ from safetyrules.authoring.refdocs import render_table
 
 from tools_fixtures import write_rules
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  n: {type: integer}
-  out: {type: enum, values: [hi, lo]}
-"""
+from rule_files import vocabulary
+
+VOCAB = vocabulary("""\
+    n: {type: integer}
+    out: {type: enum, values: [hi, lo]}
+    """)
 
 TABLE = """\
 kind: table

@@ -11,19 +11,16 @@ import pytest
 import safetyrules
 import cli_fork
 
+from rule_files import write
+
+from rule_files import standard, table, vocabulary
+
 DAY = datetime.date(2024, 3, 1)
 
 
 def cli(*args, cwd=None):
     return cli_fork.run([*args], capture_output=True, text=True,
                           timeout=300, cwd=cwd)
-
-
-def write(d, files):
-    d.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (d / name).write_text(text, encoding="utf-8")
-    return d
 
 
 def digest(path):
@@ -34,13 +31,9 @@ def digest(path):
 
 OVERLAY = {
     "ruleset.yaml": "kind: ruleset\nid: city.overlay\nextends: cn.default\ninclude: [local.yaml]\n",
-    "local.yaml": """\
-kind: standard
-id: city.local
-version: "2024"
-clauses:
-  - {id: l1, cite: L1, severity: major, when: "entity.employees > 10000"}
-""",
+    "local.yaml": standard("""\
+        - {id: l1, cite: L1, severity: major, when: "entity.employees > 10000"}
+        """, id="city.local", version='"2024"'),
 }
 
 # A stricter level on top of the national one: a new level fact read from risk.level.
@@ -53,14 +46,10 @@ include: [v.yaml, lv.yaml]
 decision: {level: city.level, tier: evaluation.tier, inspection: inspection.frequency}
 """,
     "v.yaml": "kind: vocabulary\nid: city.v\nfacts:\n  city.level: {type: enum, values: [red, orange, yellow, blue]}\n",
-    "lv.yaml": """\
-kind: table
-id: city.level
-output: city.level
-rows:
-  - {when: "risk.level == 'red'", then: red}
-  - {when: "known(risk.level)", then: orange}
-""",
+    "lv.yaml": table("city.level", "city.level", """\
+        - {when: "risk.level == 'red'", then: red}
+        - {when: "known(risk.level)", then: orange}
+        """),
 }
 
 
@@ -101,15 +90,12 @@ def test_overlay_digest_covers_base_and_own_files_not_the_location(tmp_path):
 
 # -- prove --------------------------------------------------------------------------------------
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  a: {type: bool}
-  n: {type: integer}
-  risk.level: {type: enum, values: [red, orange, yellow, blue]}
-  my.level: {type: enum, values: [red, blue]}
-"""
+VOCAB = vocabulary("""\
+    a: {type: bool}
+    n: {type: integer}
+    risk.level: {type: enum, values: [red, orange, yellow, blue]}
+    my.level: {type: enum, values: [red, blue]}
+    """)
 STD = 'kind: standard\nid: s\nversion: "1"\nclauses:\n  - {id: m1, cite: A1, severity: major, when: "a"}\n'
 
 
@@ -164,14 +150,10 @@ def test_level_values_are_in_order_of_severity_most_severe_first(tmp_path):
     assert r.returncode == 1 and "finding-monotone: counterexample" in r.stdout, r.stdout
 
 
-BAD_COMPOSED = """\
-kind: table
-id: my
-output: my.level
-rows:
-  - {when: "risk.level == 'red'", then: blue}
-  - {when: "known(risk.level)", then: red}
-"""
+BAD_COMPOSED = table("my", "my.level", """\
+    - {when: "risk.level == 'red'", then: blue}
+    - {when: "known(risk.level)", then: red}
+    """)
 GOOD_COMPOSED = BAD_COMPOSED.replace("then: blue}", "then: TMP}").replace("then: red}", "then: blue}").replace("TMP", "red")
 
 

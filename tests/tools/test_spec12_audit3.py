@@ -6,30 +6,30 @@ alone: ``test -k`` selection, and overlays that weaken national clauses."""
 
 import pytest
 
+from rule_files import write
+
+from rule_files import standard, table
+
 RULES = {
     "ruleset.yaml": 'kind: ruleset\nid: a3\ninclude: ["*.yaml"]\ndecision: {level: risk.level}\n',
     "v.yaml": "kind: vocabulary\nid: v\nfacts:\n  a: {type: bool}\n  n: {type: integer, min: 0}\n"
               "  risk.level: {type: enum, values: [red, yellow, blue]}\n",
-    "s.yaml": """\
-kind: standard
-id: std.one
-version: "1"
-clauses:
-  - id: art3.1
-    cite: Art 3 (1)
-    severity: major
-    when: "a and n > 5"
-    examples:
-      - {name: over the line, facts: {a: true, n: 6}, expect: true}
-      - {facts: {a: true, n: 5}, expect: false}
-  - id: art4
-    cite: Art 4
-    severity: general
-    when: "n > 100"
-    examples:
-      - {facts: {n: 101}, expect: true}
-      - {facts: {n: 100}, expect: false}
-""",
+    "s.yaml": standard("""\
+        - id: art3.1
+          cite: Art 3 (1)
+          severity: major
+          when: "a and n > 5"
+          examples:
+            - {name: over the line, facts: {a: true, n: 6}, expect: true}
+            - {facts: {a: true, n: 5}, expect: false}
+        - id: art4
+          cite: Art 4
+          severity: general
+          when: "n > 100"
+          examples:
+            - {facts: {n: 101}, expect: true}
+            - {facts: {n: 100}, expect: false}
+        """, id="std.one"),
     "lv.yaml": """\
 kind: table
 id: grade
@@ -42,14 +42,6 @@ examples:
   - {name: clean, facts: {findings.major: 0, findings.major_undetermined: 0, findings.general: 0, findings.undetermined: 0}, expect: blue}
 """,
 }
-
-
-def write(d, files):
-    for name, text in files.items():
-        p = d / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    return d
 
 
 def last(out):
@@ -93,28 +85,19 @@ OVERLAY = {
     "ruleset.yaml": "kind: ruleset\nid: city.a3\nextends: cn.default\ninclude: [local/*.yaml]\n",
 }
 
-SUPERSEDES = """\
-kind: standard
-id: city.a3.law
-version: "2025"
-effective: {from: 2020-01-01, supersedes: [cn.npc.safety-production-law]}
-clauses:
-  - id: w1
-    cite: W1
-    severity: general
-    when: "entity.employees > 100000"
-    examples:
-      - {facts: {entity.employees: 100001}, expect: true}
-      - {facts: {entity.employees: 1}, expect: false}
-"""
+SUPERSEDES = standard("""\
+    - id: w1
+      cite: W1
+      severity: general
+      when: "entity.employees > 100000"
+      examples:
+        - {facts: {entity.employees: 100001}, expect: true}
+        - {facts: {entity.employees: 1}, expect: false}
+    """, id="city.a3.law", version='"2025"', effective="{from: 2020-01-01, supersedes: [cn.npc.safety-production-law]}")
 
-MASK = """\
-kind: table
-id: city.a3.mask
-output: contractors.present
-rows:
-  - {when: "true", then: false}
-"""
+MASK = table("city.a3.mask", "contractors.present", """\
+    - {when: "true", then: false}
+    """)
 
 
 def test_overlay_superseding_a_national_standard_is_l_prov_weakens(tmp_path, run):
@@ -181,14 +164,10 @@ def test_a_declared_local_layer_superseding_national_is_located_at_the_entry(tmp
 
 # -- diff: the manifest's decision: is part of the rules ------------------------------------
 
-MY_LEVEL = """\
-kind: table
-id: my
-output: my.level
-rows:
-  - {when: "risk.level == 'red'", then: red}
-  - {when: "true", then: blue}
-"""
+MY_LEVEL = table("my", "my.level", """\
+    - {when: "risk.level == 'red'", then: red}
+    - {when: "true", then: blue}
+    """)
 
 
 def test_diff_reports_a_change_of_the_manifests_decision(tmp_path, run):

@@ -12,29 +12,22 @@ import pytest
 import safetyrules
 from safetyrules import dsl
 
+from rule_files import write
+
+from rule_files import vocabulary
+
 LEVELS = ["red", "orange", "yellow", "blue"]
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  a: {type: bool}
-  n: {type: integer}
-  x: {type: number}
-  e: {type: enum, values: [p, q, r]}
-  risk.level: {type: enum, values: [red, orange, yellow, blue]}
-"""
+VOCAB = vocabulary("""\
+    a: {type: bool}
+    n: {type: integer}
+    x: {type: number}
+    e: {type: enum, values: [p, q, r]}
+    risk.level: {type: enum, values: [red, orange, yellow, blue]}
+    """)
 STD = ('kind: standard\nid: s\nversion: "1"\nclauses:\n'
        '  - {id: m1, cite: A1, severity: major, when: "a"}\n'
        '  - {id: g1, cite: G1, severity: general, when: "n > 3"}\n')
-
-
-def write(d, files):
-    for name, text in files.items():
-        p = d / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    return d
 
 
 def table(rows, *, id="lv", output="risk.level", hit=None):

@@ -13,35 +13,26 @@ import pytest
 
 import safetyrules
 
+from rule_files import standard, table, vocabulary
+
 DAY = datetime.date(2024, 3, 1)
 
-VOCAB = """\
-kind: vocabulary
-id: v
-facts:
-  a: {type: bool, title: {zh: 甲, en: A}}
-  b: {type: bool}
-  n: {type: number, unit: m}
-  entity.id: {type: string}
-  risk.level: {type: enum, values: [red, orange, yellow, blue]}
-"""
-STD = """\
-kind: standard
-id: st
-version: "1"
-clauses:
-  - {id: c1, cite: A1, severity: major, title: {zh: 甲乙, en: A and B}, when: "a and n > 1"}
-  - {id: c2, cite: A2, severity: general, when: "b"}
-"""
-LEVEL = """\
-kind: table
-id: lvl
-output: risk.level
-rows:
-  - {when: "findings.major > 0 or findings.major_undetermined > 0", then: red}
-  - {when: "findings.general + findings.undetermined > 0", then: yellow}
-  - {when: "true", then: blue}
-"""
+VOCAB = vocabulary("""\
+    a: {type: bool, title: {zh: 甲, en: A}}
+    b: {type: bool}
+    n: {type: number, unit: m}
+    entity.id: {type: string}
+    risk.level: {type: enum, values: [red, orange, yellow, blue]}
+    """)
+STD = standard("""\
+    - {id: c1, cite: A1, severity: major, title: {zh: 甲乙, en: A and B}, when: "a and n > 1"}
+    - {id: c2, cite: A2, severity: general, when: "b"}
+    """, id="st")
+LEVEL = table("lvl", "risk.level", """\
+    - {when: "findings.major > 0 or findings.major_undetermined > 0", then: red}
+    - {when: "findings.general + findings.undetermined > 0", then: yellow}
+    - {when: "true", then: blue}
+    """)
 
 
 @pytest.fixture(scope="module")
