@@ -269,6 +269,9 @@ def _cmd_evaluate(args) -> int:
     def report_bad(label: str, err: SafetyRulesError, line: Optional[int] = None) -> None:
         nonlocal bad
         bad += 1
+        if line is None and getattr(err, "fact", None) == "kind" and not err.hint and err.message == "unknown fact 'kind'":
+            # `safetyrules evaluate ruleset.yaml`: a rule file given as FACTS
+            err.hint = "a rule file? rule sets go after --rules PATH; FACTS are the facts files of entities"
         if err.path is None and err.line is None:
             text = f"{label}: error: {err.message}" + (f" ({err.hint})" if err.hint else "")
         else:

@@ -386,7 +386,10 @@ def validate_document(doc: Document) -> List[RuleFileError]:
     kind = data.get("kind")
     if kind not in KINDS:
         if kind is None:
-            return [doc.error(f"missing 'kind:'; use one of {', '.join(KINDS)}", ())]
+            # `safetyrules validate facts.yaml`: an entity's facts given as rules
+            facts = any(isinstance(k, str) and (k == "entity" or k.startswith("entity.")) for k in data)
+            hint = "a facts file? decide it with safetyrules evaluate FILE; a rule file starts with kind:" if facts else None
+            return [doc.error(f"missing 'kind:'; use one of {', '.join(KINDS)}", (), hint=hint)]
         return [
             doc.error(
                 f"unknown kind {kind!r}; use one of {', '.join(KINDS)}",

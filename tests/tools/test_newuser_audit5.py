@@ -127,3 +127,17 @@ def test_a_bool_fact_given_as_yes_or_quoted_true_says_how_to_write_it(tmp_path, 
     code, out, err = run("evaluate", lines, "--format", "json")
     first, second = err.splitlines()
     assert code == 2 and "without quotes" in first and "without quotes" not in second, err
+
+
+def test_a_rule_file_given_as_facts_and_a_facts_file_given_as_rules_say_so(tmp_path, run):
+    """The two files swapped: `evaluate ruleset.yaml`, `validate facts.yaml`."""
+    d = write_rules(tmp_path / "r", {"v.yaml": VOCAB, "s.yaml": GOOD_STANDARD})
+    code, _, err = run("evaluate", os.path.join(d, "s.yaml"), "--rules", d)
+    assert code == 2 and err.endswith(
+        "s.yaml:1:7: error: unknown fact 'kind' (a rule file? rule sets go after --rules PATH; FACTS are the facts files of entities)\n"), err
+    code, _, err = run("validate", RESTAURANT)
+    assert code == 1 and "missing 'kind:'" in err and "(a facts file? decide it with safetyrules evaluate FILE" in err, err
+    other = tmp_path / "x.yaml"
+    other.write_text("id: x\n", encoding="utf-8")
+    code, _, err = run("validate", other)
+    assert code == 1 and "missing 'kind:'" in err and "facts file?" not in err, err
