@@ -103,9 +103,11 @@ def parse_ratio(value: Any, where: str = "ratio", **loc) -> fractions.Fraction:
     """A ratio given as a decimal string (``"0.20"``), an int, or a float's
     shortest repr, as an exact fraction in [0, 1]."""
     try:
-        if isinstance(value, bool):
+        text = str(value)
+        # ASCII and no '_': Fraction() reads '0_1' on Python 3.11+ only, and '٠.٢' (Arabic-Indic) on every one
+        if isinstance(value, bool) or not text.isascii() or "_" in text:
             raise ValueError
-        q = fractions.Fraction(str(value))
+        q = fractions.Fraction(text)
     except (ValueError, ZeroDivisionError):
         raise SupervisionError(f"{where} must be a decimal such as \"0.10\", got {value!r}", code="E-POLICY", **loc) from None
     if not 0 <= q <= 1:

@@ -263,3 +263,14 @@ def test_a_ledger_grade_in_other_digits_is_not_a_grade(tmp_path, grade, level):
     assert_no_escape(code, err)
     alerts = [a for a in json.loads(out)["alerts"] if a["code"] == "A-LISTING-CANDIDATE"]
     assert code == 0 and [a["listing_level"] for a in alerts] == [level], (code, err, alerts)
+
+
+@pytest.mark.parametrize("text", ["0_1", "\u0660.\u0662", "\uff10.\uff12"])
+def test_a_policy_ratio_is_ascii_decimal_text_on_every_python(text):
+    # Fraction("0_1") is 1 on Python 3.11+, a ValueError on 3.9 and 3.10;
+    # Arabic-Indic and full-width digits were read on every version
+    from safetyrules.supervision.common import SupervisionError, parse_ratio
+
+    assert parse_ratio("0.20") == parse_ratio(0.2) == parse_ratio("1e-1") * 2
+    with pytest.raises(SupervisionError):
+        parse_ratio(text)
