@@ -1,4 +1,6 @@
-"""A real ``safetyrules serve`` on 127.0.0.1, started once per module."""
+"""A real ``safetyrules serve`` on 127.0.0.1, started once per session
+(``server``, ``client``); ``http`` is a client of the module's own ``srv``
+fixture (base URL, port, stderr path: see ``service_fixtures.serving``)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,12 @@ def server():
 @pytest.fixture(scope="session")
 def client(server):
     with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def http(srv):
+    with httpx.Client(base_url=srv[0], timeout=30) as c:
         yield c
 
 

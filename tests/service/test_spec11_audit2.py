@@ -42,19 +42,6 @@ def srv(tmp_path_factory):
         yield s
 
 
-@pytest.fixture(scope="module")
-def http(srv):
-    with httpx.Client(base_url=srv[0], timeout=30) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def rules():
-    import safetyrules
-
-    return safetyrules.load()
-
-
 def problem(resp, status):
     assert resp.status_code == status, (resp.status_code, resp.text[:300])
     assert resp.headers["content-type"] == "application/problem+json"

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 
-import httpx
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -36,19 +35,6 @@ def srv(tmp_path_factory):
     """(base URL, port, path of the server's stderr)."""
     with serving(tmp_path_factory.mktemp("serve4") / "stderr.txt") as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def http(srv):
-    with httpx.Client(base_url=srv[0], timeout=30) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def rules():
-    import safetyrules
-
-    return safetyrules.load()
 
 
 @pytest.fixture(scope="module")
