@@ -14,11 +14,33 @@ def _is_path(value: Any) -> bool:
     return isinstance(value, (str, os.PathLike))
 
 
+def _in_memory(value: Any, what: str) -> Optional[list]:
+    """A list or tuple of records given in memory (each placed by its item
+    number in errors), or None for any other object (used as it is)."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, (Mapping, bytes)) or value is None:
+        from .common import SupervisionError
+
+        raise SupervisionError(f"{what}: a path, a list of records or the object read from one, got {type(value).__name__}", code="E-INPUT")
+    return None
+
+
+def _where(n: int) -> dict:
+    return {"path": "<memory>", "line": n}
+
+
 def registry(value: Any):
     if _is_path(value):
         from .registry import read_registry
 
         return read_registry(os.fspath(value))
+    from .registry import Registry, registry_from_decisions
+
+    if not isinstance(value, Registry):
+        items = _in_memory(value, "registry")
+        if items is not None:  # decision dicts (evaluate's lines, Decision.to_dict() with its entity block)
+            return registry_from_decisions(items, "<memory>")
     return value
 
 
@@ -37,6 +59,18 @@ def history(value: Any):
         from .inputs import read_history
 
         return read_history(os.fspath(value) if value is not None else None)
+    from .inputs import History, history_from_records
+
+    if not isinstance(value, History):
+        items = _in_memory(value, "history")
+        if items is not None:  # inspection dicts, as the lines of a history file
+            import attrs
+
+            from .common import canonical, digest_bytes
+
+            h = history_from_records([(obj, _where(n)) for n, obj in enumerate(items, 1)])
+            # the manifest records a digest of every input: of these records, as canonical JSON
+            return attrs.evolve(h, digest=digest_bytes(canonical(items).encode("utf-8")) if items else None)
     return value
 
 
@@ -45,6 +79,10 @@ def inspectors(value: Any):
         from .inputs import read_inspectors
 
         return read_inspectors(os.fspath(value))
+    if isinstance(value, (list, tuple)):  # Inspector objects or inspector dicts, as a directory file lists them
+        from .inputs import inspectors_from_records
+
+        return inspectors_from_records([(obj, _where(n)) for n, obj in enumerate(value, 1)])
     return value
 
 

@@ -228,9 +228,20 @@ def _input_digests(reg: Registry, policy: Policy, history: History, inspectors_d
     return {
         "registry": reg.digest or digest_bytes(canonical(sorted(e.id for e in reg.entities)).encode()),
         "policy": policy_digest(policy),
-        "history": _digest_path(history.path),
+        "history": _digest_path(history.path) or getattr(history, "digest", None),
         "inspectors": inspectors_digest,
     }
+
+
+def _inspectors_digest(inspectors: Any, given: Optional[str]) -> Optional[str]:
+    """The inspectors' digest: the file's, or of a list of inspector records given in memory."""
+    if given is not None:
+        return given
+    if isinstance(inspectors, (str, os.PathLike)):
+        return digest_file(os.fspath(inspectors))
+    if isinstance(inspectors, (list, tuple)) and inspectors and all(isinstance(i, Mapping) for i in inspectors):
+        return digest_bytes(canonical(list(inspectors)).encode("utf-8"))
+    return None
 
 
 def _digest_path(p: Optional[str]) -> Optional[str]:
@@ -257,8 +268,7 @@ def draw_commit(
     ``reg``, ``policy``, ``history`` and ``inspectors`` may be given as paths."""
     from . import coerce
 
-    if inspectors_digest is None and isinstance(inspectors, (str, os.PathLike)):
-        inspectors_digest = digest_file(os.fspath(inspectors))
+    inspectors_digest = _inspectors_digest(inspectors, inspectors_digest)
     reg, policy, history, inspectors = coerce.registry(reg), coerce.policy(policy), coerce.history(history), coerce.inspectors(inspectors)
     if isinstance(as_of, str):
         as_of = as_date(as_of, "as_of")
@@ -552,8 +562,7 @@ def draw_verify(
     from . import coerce
 
     # paths are accepted as draw_commit accepts them (§8.0: sv.draw_verify(man, res, seed=..., reg=..., history=..., inspectors=...))
-    if inspectors_digest is None and isinstance(inspectors, (str, os.PathLike)):
-        inspectors_digest = digest_file(os.fspath(inspectors))
+    inspectors_digest = _inspectors_digest(inspectors, inspectors_digest)
     if reg is not None:
         reg = coerce.registry(reg)
     if policy is not None:

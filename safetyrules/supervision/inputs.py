@@ -16,7 +16,7 @@ import attrs
 from .common import SupervisionError, as_date, check_near_misses, loc_of, read_jsonl, read_mapping
 
 __all__ = [
-    "Inspection", "History", "read_history", "Inspector", "read_inspectors", "Member", "read_members",
+    "Inspection", "History", "read_history", "history_from_records", "Inspector", "read_inspectors", "inspectors_from_records", "Member", "read_members",
     "Calendar", "read_calendar", "workdays_between", "add_working_days", "read_staff",
 ]
 
@@ -59,6 +59,7 @@ class History:
 
     by_entity: Mapping[str, Tuple[Inspection, ...]]
     path: Optional[str] = None
+    digest: Optional[str] = None  # of a history given in memory (a file's is the file's SHA-256)
 
     def of(self, entity_id: str, as_of: datetime.date) -> Tuple[Inspection, ...]:
         """The entity's inspections on or before ``as_of``, oldest first."""
@@ -106,8 +107,15 @@ def read_history(path: Optional[str]) -> History:
     """Read the inspection history (one event per line); None → empty."""
     if path is None:
         return History({}, None)
+    return history_from_records(_records(path, "history"), path)
+
+
+def history_from_records(records, path: Optional[str] = None) -> History:
+    """A history from ``(record, location)`` pairs (what :func:`read_history` reads)."""
     by: Dict[str, List[Inspection]] = {}
-    for n, (obj, where) in enumerate(_records(path, "history")):
+    for n, (obj, where) in enumerate(records):
+        if not isinstance(obj, Mapping):
+            raise SupervisionError("each inspection of the history is a mapping", code="E-HISTORY", **where)
         check_near_misses(obj, _HISTORY_KEYS, "an inspection", "E-HISTORY", **where)
         ent = obj.get("entity_id")
         if not isinstance(ent, str) or not ent:
@@ -199,9 +207,19 @@ def read_inspectors(path: Optional[str]) -> Tuple[Inspector, ...]:
     """Read the inspector directory; ids must be unique."""
     if path is None:
         return ()
+    return inspectors_from_records(_records(path, "inspectors"))
+
+
+def inspectors_from_records(records) -> Tuple[Inspector, ...]:
+    """Inspectors from ``(record or Inspector, location)`` pairs; ids must be unique."""
     out, seen = [], set()
-    for obj, where in _records(path, "inspectors"):
-        i = inspector_from_dict(obj, where)
+    for obj, where in records:
+        if isinstance(obj, Inspector):
+            i = obj
+        elif isinstance(obj, Mapping):
+            i = inspector_from_dict(obj, where)
+        else:
+            raise SupervisionError("each inspector is a mapping (id, name, unit, cert_no, ...)", code="E-INSPECTORS", **where)
         if i.id in seen:
             raise SupervisionError(f"duplicate inspector id {i.id!r}", code="E-INSPECTORS", **where)
         seen.add(i.id)

@@ -164,3 +164,27 @@ def test_a_draw_committed_without_history_verifies_against_its_raw_inputs(files,
     hist = write_jsonl(tmp_path / "h.jsonl", [{"entity_id": "E1", "date": "2024-01-01"}])
     r = run("draw", "verify", man_p, res_p, "--seed", SEED, "--registry", reg, "--policy", pol, "--history", hist, "--inspectors", files["inspectors"])
     assert r.returncode != 0 and "history" in r.stderr and "differ" in r.stderr, r.stderr
+
+
+# --- 5. inputs given in memory, as the records of their files (failed before: AttributeError 'dict' object has no
+# attribute 'id', 'list' object has no attribute 'by_entity' / 'entities') ------------------------------------------
+
+def test_the_library_takes_lists_of_records_and_commits_to_their_digests(files):
+    reg = [entity("E1", "yellow"), entity("E2", "yellow"), entity("E3", "blue")]
+    hist = [{"inspection_id": "H1", "entity_id": "E1", "date": "2025-01-10", "inspectors": ["I01"]}]
+    insp = inspectors(conflict=False)
+    man = sv.draw_commit(reg, None, history=hist, inspectors=insp, as_of=AS_OF, commitment=COMMITMENT)
+    assert [x["entity_id"] for x in man.data["exclusions"]] == ["E1"]  # EX-RECENT from the history in memory
+    canon = lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # noqa: E731
+    assert man.data["inputs"]["history"] == "sha256:" + H(canon(hist))
+    assert man.data["inputs"]["inspectors"] == "sha256:" + H(canon(insp))
+    res = sv.draw_run(man, seed=SEED)
+    assert sv.draw_verify(man, res, seed=SEED, reg=reg, history=hist, inspectors=insp)
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.draw_verify(man, res, seed=SEED, reg=reg, history=hist + [dict(hist[0], inspection_id="H2")], inspectors=insp)
+    assert e.value.code == "E-DRAW-INPUT-CHANGED"
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.draw_commit(reg, None, history=[{"entity_id": "E1"}], inspectors=insp, as_of=AS_OF, commitment=COMMITMENT)
+    assert e.value.line == 1 and "date" in e.value.message
+    with pytest.raises(sv.SupervisionError):
+        sv.draw_commit(reg, None, history={"E1": []}, inspectors=insp, as_of=AS_OF, commitment=COMMITMENT)
