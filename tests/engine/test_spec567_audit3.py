@@ -4,8 +4,6 @@ test_cli.py and tests/robustness/ leave out.  The command line runs in this
 process (``safetyrules.cli.main.main``, what the console script calls) so the
 file stays fast; one test runs the console script for real."""
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -17,6 +15,7 @@ import pytest
 import safetyrules
 
 import rule_files
+from cli_inproc import main_in_process
 from rule_files import standard, vocabulary
 
 VOCAB = vocabulary("""\
@@ -39,16 +38,9 @@ def rules_dir(tmp_path):
 
 def run_main(*argv):
     """The command line in this process → (exit code, stdout, stderr)."""
-    from safetyrules.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code
-    assert "Traceback" not in err.getvalue(), err.getvalue()
-    return code, out.getvalue(), err.getvalue()
+    code, out, err = main_in_process(argv)
+    assert "Traceback" not in err, err
+    return code, out, err
 
 
 # -- §6: --as-of DATE ------------------------------------------------------------------

@@ -23,6 +23,7 @@ import safetyrules.supervision as sv
 from safetyrules.supervision.track import records_from_dicts
 
 from sv_fixtures import EXAMPLES, entity, write_jsonl
+from cli_inproc import main_in_process
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SELFCHECK = os.path.join(ROOT, "standards", "selfcheck")
@@ -38,19 +39,10 @@ def run(*args, env=None):
     if env is not None:
         return subprocess.run([sys.executable, "-m", "safetyrules", *map(str, args)], capture_output=True, text=True, timeout=120,
                               env=dict(os.environ, **env))
-    import contextlib
-    import io
     import types
 
-    from safetyrules.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse
-            code = exc.code
-    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+    code, out, err = main_in_process(str(a) for a in args)
+    return types.SimpleNamespace(returncode=code, stdout=out, stderr=err)
 
 
 # --- the prose of §8.2 and §8.4, implemented from the text only -----------------------------------

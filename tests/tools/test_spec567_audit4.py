@@ -4,9 +4,7 @@ tests/engine/test_spec567_audit3.py leave out.  The command line runs in this
 process (``safetyrules.cli.main.main``, what the console script calls) so the
 file stays fast."""
 
-import contextlib
 import datetime
-import io
 import json
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 import safetyrules
 
 from rule_files import standard, table, vocabulary
+from cli_inproc import main_in_process
 
 DAY = datetime.date(2024, 3, 1)
 
@@ -46,16 +45,9 @@ def rdir(tmp_path_factory):
 
 def run_main(*argv):
     """The command line in this process → (exit code, stdout, stderr)."""
-    from safetyrules.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:  # argparse's own usage errors
-            code = exc.code
-    assert "Traceback" not in err.getvalue() and "internal error" not in err.getvalue(), err.getvalue()
-    return code, out.getvalue(), err.getvalue()
+    code, out, err = main_in_process(str(a) for a in argv)
+    assert "Traceback" not in err and "internal error" not in err, err
+    return code, out, err
 
 
 # -- §6: --jobs N answers what one process answers ---------------------------------------
