@@ -266,6 +266,8 @@ def _cmd_evaluate(args) -> int:
                 out.write("\nExplanation:\n" + escape_controls(decision.explain()))
         first = False
 
+    stdin_hinted: list = []
+
     def report_bad(label: str, err: SafetyRulesError, line: Optional[int] = None) -> None:
         nonlocal bad
         bad += 1
@@ -276,6 +278,12 @@ def _cmd_evaluate(args) -> int:
             text = f"{label}: error: {err.message}" + (f" ({err.hint})" if err.hint else "")
         else:
             text = err.format()
+        if (not stdin_hinted and err.path == "<stdin>" and err.column == 1 and not err.hint
+                and err.message == "JSON: Expecting value"):
+            # `cat facts.yaml | safetyrules evaluate -`: said once, on stderr, at
+            # the first such line (stdout stays what the same file as PATH gives)
+            stdin_hinted.append(True)
+            text += " ('-' reads JSON Lines, one entity per line; a YAML facts file on standard input is /dev/stdin)"
         _err(escape_controls(text, keep_newlines=False))
         if fmt == "json" and line is not None:
             # in its place on stdout too, so output line k answers input line k

@@ -141,3 +141,21 @@ def test_a_rule_file_given_as_facts_and_a_facts_file_given_as_rules_say_so(tmp_p
     other.write_text("id: x\n", encoding="utf-8")
     code, _, err = run("validate", other)
     assert code == 1 and "missing 'kind:'" in err and "facts file?" not in err, err
+
+
+def test_a_yaml_file_piped_to_dash_says_dash_is_json_lines_once(monkeypatch, run):
+    """`cat facts.yaml | safetyrules evaluate -`: every line is bad JSON; the
+    first says that '-' is JSON Lines and /dev/stdin reads a YAML file."""
+    import io
+
+    with open(RESTAURANT, encoding="utf-8") as fh:
+        text = fh.read()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+    code, _, err = run("evaluate", "-")
+    lines = err.splitlines()
+    assert code == 2 and len(lines) == len([x for x in text.splitlines() if x.strip()]), err
+    assert lines[0].endswith("('-' reads JSON Lines, one entity per line; a YAML facts file on standard input is /dev/stdin)"), err
+    assert not any("/dev/stdin" in x for x in lines[1:]), err
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
+    code, out, _ = run("evaluate", "-", "--format", "json")
+    assert "/dev/stdin" not in out  # stdout: as the same lines read from a file
