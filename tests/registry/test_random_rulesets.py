@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import safetyrules
 import random_rulesets as R
+import spark_session
 
 DAY = datetime.date(2024, 3, 1)
 LOCAL = ("python", "duckdb", "polars")
@@ -117,18 +118,8 @@ def test_a_list_quantifier_inside_a_list_literal_quantifier(tmp_path):
 def spark():
     """One local Spark session (the conformance suite's, when it runs first);
     stopped only if this module started it."""
-    try:
-        from pyspark.sql import SparkSession
-
-        from safetyrules.backends.spark import local_session
-
-        had = SparkSession.getActiveSession()
-        session = local_session("local[2]")
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        if os.environ.get("CI") or os.environ.get("SAFETYRULES_REQUIRE_SPARK"):
-            pytest.fail(f"Spark must run in CI: {exc}")
-        pytest.skip(f"no Spark here: {exc}")
-    session.sparkContext.setLogLevel("ERROR")
+    had = spark_session.active()
+    session = spark_session.start()
     yield session
     if had is None:
         session.stop()

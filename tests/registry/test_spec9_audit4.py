@@ -8,7 +8,6 @@ bad row."""
 import datetime
 import decimal
 import math
-import os
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import pytest
 from safetyrules import FactsError
 
 import rule_files
+import spark_session
 from registry_fixtures import AUDIT_BIG, AUDIT_GRADE, audit_standard, audit_vocabulary, expected_rows
 from rule_files import ruleset
 
@@ -380,16 +380,7 @@ def test_to_sql_in_duckdb_over_every_input_fact_equals_evaluate_table(rules, nam
 def spark():
     """The session the conformance suite uses (``getOrCreate``: the same one
     when it is running); not stopped here, as that fixture may still use it."""
-    try:
-        from safetyrules.backends.spark import local_session
-
-        session = local_session("local[2]")
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        if os.environ.get("CI") or os.environ.get("SAFETYRULES_REQUIRE_SPARK"):
-            pytest.fail(f"Spark must run in CI: {exc}")
-        pytest.skip(f"no Spark here: {exc}")
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    return spark_session.start()
 
 
 def test_spark_reads_a_filtered_pandas_parquet_as_the_other_backends(rules, spark, tmp_path):
