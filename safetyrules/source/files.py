@@ -174,7 +174,9 @@ def read_rule_file(path: str) -> Tuple[Optional[Document], List[RuleFileError]]:
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        return None, [RuleFileError(f"cannot read file: {exc.strerror}", path=path, code="E-FILES")]
+        missing = isinstance(exc, FileNotFoundError)
+        return None, [RuleFileError(f"cannot read file: {exc.strerror}", path=path, code="E-FILES",
+                                    hint=_bundled_hint(path) if missing else None)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -32,6 +32,8 @@ def test_rules_named_as_in_a_source_checkout_says_where_pip_put_them(tmp_path, m
     code, _, err = run("validate", "standards/no-such-file.yaml", "elsewhere/x.yaml")
     assert code == 1 and "installed at" not in err and "is the id" not in err, err
     assert "standards/no-such-file.yaml: error: no such file or directory\n" in err, err
+    code, _, err = run("table", "export", "standards/grading/risk-level.yaml", "-o", tmp_path / "t.csv")
+    assert code == 2 and f"(the bundled rule set is installed at {bundled_path()}: " in err, err
 
 
 def test_a_date_in_the_wrong_form_in_a_rule_file_says_yyyy_mm_dd(tmp_path, run):
