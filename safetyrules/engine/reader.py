@@ -404,7 +404,9 @@ def bounded_lines(source: Any, limit: Optional[int] = None) -> Iterator[Any]:
     readline = getattr(source, "readline", None)
     if readline is None:
         for raw in source:
-            if len(raw) > limit and (len(raw) > limit + 1 or raw[-1:] not in (b"\n", "\n")):
+            if type(raw) is LongLine:  # already dropped by its reader (the service's)
+                yield raw
+            elif len(raw) > limit and (len(raw) > limit + 1 or raw[-1:] not in (b"\n", "\n")):
                 yield LongLine(len(raw))
             else:
                 yield raw

@@ -515,36 +515,60 @@ class _Service:
         return canonical_json({"line": n, "error": entry}).encode("utf-8") + b"\n"
 
     async def _batch_lines(self, chunks: AsyncIterator[bytes], day) -> AsyncIterator[bytes]:
-        buf = b""
+        # the unfinished line is held up to limits.MAX_JSONL_LINE_BYTES (as
+        # every reader of JSON Lines holds it): past that it is dropped as it
+        # comes and answered as that line's E-FILES error when it ends; only
+        # a chunk's new bytes are searched for the end of a line
+        from safetyrules import limits
+        from safetyrules.engine.reader import LongLine
+
+        buf = bytearray()
         n = 0  # lines consumed
         total = 0
         limit = self.max_body
+        line_limit = limits.MAX_JSONL_LINE_BYTES
+        dropping: Optional[int] = None  # the bytes of an over-long line dropped so far
         try:
             async for chunk in chunks:
                 total += len(chunk)
                 if total > limit:  # only if a Content-Length understated the body
                     yield self._error_line(n + 1, {"code": "E-TOO-LARGE", "message": f"the body is over the limit of {limit} bytes; stopped", "fact": None})
                     return
-                buf += chunk
                 out: List[bytes] = []
+                if dropping is not None:
+                    i = chunk.find(b"\n")
+                    if i < 0:
+                        dropping += len(chunk)
+                        continue
+                    n += 1
+                    out.append(self._decide_line(n, LongLine(dropping + i), day))
+                    dropping = None
+                    chunk = chunk[i + 1:]
+                scan = len(buf)  # the bytes before hold no end of line
+                buf += chunk
                 start = 0
                 while True:
-                    i = buf.find(b"\n", start)
+                    i = buf.find(b"\n", max(start, scan))
                     if i < 0:
                         break
-                    line = buf[start:i]
+                    line = bytes(buf[start:i])
                     start = i + 1
                     n += 1
                     if line.strip():
                         out.append(self._decide_line(n, line, day))
-                buf = buf[start:]
+                del buf[:start]
+                if len(buf) > line_limit:
+                    dropping = len(buf)
+                    buf = bytearray()
                 if out:
                     yield b"".join(out)
         except Problem as p:  # timeout while streaming: say so in band
             yield self._error_line(n + 1, p.errors[0])
             return
-        if buf.strip():
-            yield self._decide_line(n + 1, buf, day)
+        if dropping is not None:
+            yield self._decide_line(n + 1, LongLine(dropping), day)
+        elif buf.strip():
+            yield self._decide_line(n + 1, bytes(buf), day)
 
 
 async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

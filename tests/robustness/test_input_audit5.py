@@ -274,3 +274,39 @@ def test_a_policy_ratio_is_ascii_decimal_text_on_every_python(text):
     assert parse_ratio("0.20") == parse_ratio(0.2) == parse_ratio("1e-1") * 2
     with pytest.raises(SupervisionError):
         parse_ratio(text)
+
+
+def test_the_service_batch_bounds_a_line_that_comes_in_pieces(good, small_lines):
+    # the batch held an unfinished line whole, up to --max-body, and searched
+    # it again for its end with every chunk
+    pytest.importorskip("starlette")
+    import asyncio
+
+    from starlette.testclient import TestClient
+
+    from safetyrules.service import app
+
+    def body():
+        yield (GOOD_LINE + "\n" + LONG_LINE[:150]).encode()
+        for i in range(150, len(LONG_LINE), 40):
+            yield LONG_LINE[i:i + 40].encode()
+        yield ("\n" + GOOD_LINE + "\n" + LONG_LINE).encode()  # the last, unfinished, over the bound too
+
+    async def pieces():
+        for part in body():
+            yield part
+
+    async def streamed():  # a piece at a time, as a slow client sends them
+        service = app._Service(good, 1 << 20, 5.0)
+        return b"".join([part async for part in service._batch_lines(pieces(), None)]).decode()
+
+    answers = [asyncio.run(streamed())]
+    with TestClient(app.create_app(good), raise_server_exceptions=False) as client:
+        for content in (body(), b"".join(body())):
+            r = client.post("/v1/evaluate/batch", content=content, headers={"content-type": "application/x-ndjson"})
+            assert r.status_code == 200, r.text
+            answers.append(r.text)
+    for text in answers:
+        lines = [json.loads(x) for x in text.splitlines()]
+        assert [x["line"] for x in lines] == [1, 2, 3, 4] and ["error" in x for x in lines] == [False, True, False, True], text
+        assert lines[1]["error"]["code"] == "E-FILES" and "longer than 200 bytes" in lines[1]["error"]["message"], text
