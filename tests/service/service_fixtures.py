@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import contextlib
+import threading
 import time
 
 import httpx
@@ -80,3 +81,25 @@ def serving(err_path, *args: str):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def in_threads(url, n, jobs, call):
+    """``call(client, job)`` for every job, from ``n`` threads started
+    together (each with its own client of ``url``; thread k takes jobs k,
+    k + n, ...): the results in the jobs' order (None where a thread did not
+    finish within 120 s)."""
+    results = [None] * len(jobs)
+    barrier = threading.Barrier(n)
+
+    def worker(k):
+        with httpx.Client(base_url=url, timeout=60) as c:
+            barrier.wait()
+            for j in range(k, len(jobs), n):
+                results[j] = call(c, jobs[j])
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return results

@@ -10,14 +10,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 
-import httpx
 import jsonschema
 import pytest
 
-from service_fixtures import free_port, serving
+from service_fixtures import free_port, in_threads, serving
 
 DAY = "2024-03-01"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -221,20 +219,7 @@ def test_sixteen_threads_answer_what_one_at_a_time_does(srv, http):
             jobs.append(("/v1/evaluate", json.dumps({"facts": facts, "as_of": DAY}).encode()))
     sequential = [http.post(p, content=b).content for p, b in jobs]
     assert len(set(sequential)) == len(jobs)
-    results = [None] * len(jobs)
-    barrier = threading.Barrier(16)
-
-    def worker(k):
-        with httpx.Client(base_url=srv[0], timeout=60) as c:
-            barrier.wait()
-            for j in range(k, len(jobs), 16):
-                results[j] = c.post(jobs[j][0], content=jobs[j][1]).content
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    results = in_threads(srv[0], 16, jobs, lambda c, job: c.post(job[0], content=job[1]).content)
     assert results == sequential
 
 

@@ -20,7 +20,7 @@ import httpx
 import jsonschema
 import pytest
 
-from service_fixtures import free_port, serving
+from service_fixtures import free_port, in_threads, serving
 
 DAY = "2024-03-01"
 OFFICE = {"entity": {"id": "E1", "sector": "office", "employees": 8}}
@@ -340,8 +340,6 @@ def test_concurrent_coded_chunked_and_http_1_0_requests_answer_what_sequential_o
     """The new ways in (gzip, deflate, chunked, ?as_of= on evaluate,
     HTTP/1.0) under concurrency: each answer is the one the same request
     gets alone."""
-    import threading
-
     jobs = []
     for i in range(24):
         facts = {"entity": {"id": f"C{i}", "sector": ("office", "catering", "retail")[i % 3], "employees": 3 + 41 * i},
@@ -373,20 +371,7 @@ def test_concurrent_coded_chunked_and_http_1_0_requests_answer_what_sequential_o
     jobs = [(p, list(b) if not isinstance(b, bytes) else b, h) for p, b, h in jobs]
     sequential = [call(http, j) for j in jobs]
     assert len(set(sequential)) == len(jobs) and all(sequential)
-    results = [None] * len(jobs)
-    barrier = threading.Barrier(12)
-
-    def worker(k):
-        with httpx.Client(base_url=srv[0], timeout=60) as c:
-            barrier.wait()
-            for j in range(k, len(jobs), 12):
-                results[j] = call(c, jobs[j])
-
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(12)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    results = in_threads(srv[0], 12, jobs, call)
     for n, (got, want) in enumerate(zip(results, sequential)):
         assert got == want, (n, jobs[n][0], len(got or b""), len(want))
 
