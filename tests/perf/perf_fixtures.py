@@ -2,6 +2,7 @@
 
 import copy
 import os
+import random
 
 from safetyrules.errors import SafetyRulesError
 
@@ -15,6 +16,17 @@ def reference_of(rules, rec, day, layout):
         return rules.reference(copy.deepcopy(rec), day, layout)
     except SafetyRulesError as err:  # pragma: no cover - every drawn record is valid
         raise AssertionError(f"reference refused a valid record: {err.message}")
+
+
+def drawn_runs(rules, prog, draw, day, seed, n):
+    """``n`` records drawn by ``draw(rng)`` (``rng = random.Random(seed)``),
+    each with the reference's result and ``prog``'s (None where the
+    program gave up): yields (record, reference, program result)."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        rec = draw(rng)
+        ref = reference_of(rules, rec, day, prog.layout)
+        yield rec, ref, prog.run(copy.deepcopy(rec), day)
 
 
 def dotted(rec, prefix=""):

@@ -14,7 +14,7 @@ import pytest
 
 from safetyrules.engine.decision import Decision
 
-from perf_fixtures import reference_of
+from perf_fixtures import drawn_runs
 import rule_files
 from rule_files import ruleset, standard, table, vocabulary
 
@@ -83,12 +83,8 @@ def test_table_divisions_are_noted_in_the_source(rules):
 
 def test_table_division_by_zero_stays_on_the_generated_path(rules):
     prog = rules.program(DAY)
-    rng = random.Random(11)
     stats = {"compared": 0, "table_warned": 0, "gave_up": 0}
-    for _ in range(1500):
-        rec = _record(rng)
-        ref = reference_of(rules, rec, DAY, prog.layout)
-        got = prog.run(copy.deepcopy(rec), DAY)
+    for rec, ref, got in drawn_runs(rules, prog, _record, DAY, seed=11, n=1500):
         clause_warned = any("clause" in w for w in ref[3])
         if got is None:
             # only a division by zero in a clause condition gives up
