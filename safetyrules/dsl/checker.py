@@ -504,6 +504,9 @@ class _Checker:
                         ty = ty2
                 else:
                     out.append(a)
+            if ty.kind == "number":
+                # an integer only when every argument is (min(n, 0.5) may be 0.5)
+                ty = attrs.evolve(ty, integer=all(x.ty.integer for x in out))
             return _typed(node, attrs.evolve(ty, fact=None), args=tuple(out))
         if name == "abs":
             arg = self._number(node.args[0], scope, "abs()")
