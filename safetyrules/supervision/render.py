@@ -5,6 +5,7 @@ no network resources).  Strings only: the command line prints them.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Mapping, Sequence
 
 __all__ = ["render", "checklist_html"]
@@ -16,6 +17,21 @@ def _v(x: Any) -> Any:
     """A figure as text and Markdown show it: JSON's null (no figure: a ratio
     over nothing, a stratum without a ratio) is "–", never Python's ``None``."""
     return "–" if x is None else x
+
+
+# C0/C1 controls (and DEL) and the bidirectional overrides, as safetyrules.report.text escapes them in
+# decisions: an entity id, grid or policy source holding ESC or U+202E must not rewrite the reader's terminal
+_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_one(m: "re.Match[str]") -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def _c(x: Any) -> str:
+    """A Markdown table cell: a ``|`` in a value (an id, a grid, a source) is escaped, so it stays one cell."""
+    return str(x).replace("|", "\\|")
 
 
 def _warn_lines(ws: Sequence[Mapping[str, Any]]) -> List[str]:
@@ -36,7 +52,7 @@ def _params(ps: Sequence[Mapping[str, Any]], md: bool) -> List[str]:
 
     if md:
         out = ["| parameter | value | status | source |", "|---|---|---|---|"]
-        out += [f"| {p['name']} | `{json.dumps(p['value'], ensure_ascii=False)[:60]}` | {p['status']} | {p['source']} |" for p in ps]
+        out += [f"| {p['name']} | `{_c(json.dumps(p['value'], ensure_ascii=False)[:60])}` | {_c(p['status'])} | {_c(p['source'])} |" for p in ps]
         return out
     return [f"  {p['name']} = {json.dumps(p['value'], ensure_ascii=False)[:60]}  [{p['status']}: {p['source']}]" for p in ps]
 
@@ -69,7 +85,7 @@ def _plan(d: Mapping[str, Any], md: bool) -> str:
     L.append(f"  pool {g['pool']}, budget {g['budget']} visits{' (binds)' if g['budget_binds'] else ''}; ratios {g['ratios']['status']}: {g['ratios']['source']}")
     if md:
         L += ["| stratum | entities | ratio | wanted | target |", "|---|---:|---:|---:|---:|"]
-        L += [f"| {t['stratum']} | {t['n']} | {_v(t['ratio'])} | {_v(t['wanted'])} | {t['target']} |" for t in g["strata"]]
+        L += [f"| {_c(t['stratum'])} | {t['n']} | {_v(t['ratio'])} | {_v(t['wanted'])} | {t['target']} |" for t in g["strata"]]
     else:
         L += [f"  {t['stratum']:<12} n={t['n']:<7} ratio={_v(t['ratio'])} wanted={_v(t['wanted'])} target={t['target']}" for t in g["strata"]]
     L.append("")
@@ -135,7 +151,7 @@ def _result(d: Mapping[str, Any], md: bool) -> str:
             team = ", ".join(t.get("inspectors") or []) or "NO TEAM"
             skipped = "; ".join(f"{k['inspector']} {k['reason']}" for k in t.get("skipped", []))
             if md:
-                L.append(f"| {s['stratum']} | {x['rank']} | {x['entity_id']} | {team} | {skipped} |")
+                L.append(f"| {_c(s['stratum'])} | {x['rank']} | {_c(x['entity_id'])} | {_c(team)} | {_c(skipped)} |")
             else:
                 L.append(f"  #{x['rank']:<4} {x['entity_id']:<14} team {team}" + (f"  (skipped {skipped})" if skipped else "") + (f"  replaces {x['replaces']}" if x.get("replaces") else ""))
     for e in d["errors"]:
@@ -159,7 +175,7 @@ def _grid(d: Mapping[str, Any], md: bool) -> str:
     rows = sorted(d["grids"], key=lambda r: (-(len(r["flags"])), r["grid"]))[:_MAX_LIST]
     if md:
         L += ["", "| grid | entities | red | orange | yellow | blue | unknown | load | members | utilisation | flags |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-        L += [f"| {r['grid']} | {r['entities']} | {r['levels']['red']} | {r['levels']['orange']} | {r['levels']['yellow']} | {r['levels']['blue']} | {r['levels']['unknown']} | {r['load']} | {r['members']} | {_v(r['utilisation'])} | {' '.join(r['flags'])} |" for r in rows]
+        L += [f"| {_c(r['grid'])} | {r['entities']} | {r['levels']['red']} | {r['levels']['orange']} | {r['levels']['yellow']} | {r['levels']['blue']} | {r['levels']['unknown']} | {r['load']} | {r['members']} | {_v(r['utilisation'])} | {' '.join(r['flags'])} |" for r in rows]
     else:
         L += [f"  {r['grid']:<10} entities {r['entities']:<5} load {r['load']:<10} members {r['members']} util {_v(r['utilisation'])}"
               + (f" (weighted load {r['weighted_load']}, util {_v(r['weighted_utilisation'])})" if "weighted_load" in r else "")
@@ -260,7 +276,7 @@ def _ledger_stats(d: Mapping[str, Any], md: bool) -> str:
         L.append("| enterprise | " + " | ".join(heads) + " | major reported | major listed | rectification rate |")
         L.append("|---|" + "---:|" * (len(heads) + 3))
         for ent, cs, mj, rate in rows:
-            L.append(f"| {ent} | " + " | ".join(cs) + f" | {mj['reported_to_authority']} of {mj['reported_to_authority'] + mj['not_reported']} | {mj['listed']} | {rate if rate is not None else '–'} |")
+            L.append(f"| {_c(ent)} | " + " | ".join(cs) + f" | {mj['reported_to_authority']} of {mj['reported_to_authority'] + mj['not_reported']} | {mj['listed']} | {rate if rate is not None else '–'} |")
     else:
         L.append(f"  {'enterprise':<22}" + "".join(f"{h:<18}" for h in heads) + "major reported")
         for ent, cs, mj, rate in rows:
@@ -281,10 +297,12 @@ def render(kind: str, d: Mapping[str, Any], fmt: str, lang: str = "zh") -> str:
     md = fmt == "markdown"
     fn = {"plan": _plan, "manifest": _manifest, "result": _result, "grid": _grid, "track": _track, "ledger-stats": _ledger_stats}.get(kind)
     if kind == "checklist":
-        return _checklist(d, md, lang)
-    if fn is None:
+        text = _checklist(d, md, lang)
+    elif fn is None:
         raise ValueError(kind)
-    return fn(d, md)
+    else:
+        text = fn(d, md)
+    return _CONTROLS.sub(_escape_one, text)
 
 
 def checklist_html(d: Mapping[str, Any], lang: str = "zh") -> str:

@@ -188,3 +188,28 @@ def test_the_library_takes_lists_of_records_and_commits_to_their_digests(files):
     assert e.value.line == 1 and "date" in e.value.message
     with pytest.raises(sv.SupervisionError):
         sv.draw_commit(reg, None, history={"E1": []}, inspectors=insp, as_of=AS_OF, commitment=COMMITMENT)
+
+
+# --- 6. text and Markdown never carry raw control characters, and a '|' stays in its cell ----------------------------
+# (failed before: ESC, BEL and U+202E of an id or a grid reached the terminal; 'G|1' split a table row)
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_ids_and_grids_are_printed_escaped(files, tmp_path, fmt):
+    reg = write_jsonl(tmp_path / "reg.jsonl", [entity("x\x1b[31mRED", "yellow", grid="g\x1b]0;t\x07"), entity("ok\u202e1", "blue", grid="G|1")])
+    pol = policy_file(tmp_path, "parameters:\n  strata: [risk.level, entity.grid]\n")
+    man = tmp_path / "m.json"
+    outs = [run("draw", "commit", reg, "--policy", pol, "--inspectors", files["inspectors"], "--as-of", AS_OF, "--commitment", COMMITMENT,
+                "-o", man, "--format", fmt)]
+    outs.append(run("draw", "run", man, "--seed", SEED, "--format", fmt))
+    members = tmp_path / "members.csv"
+    members.write_text("id,grid,fte,cert_no\nM1,G|1,1,C-1\n", encoding="utf-8")
+    outs.append(run("grid", reg, "--members", members, "--year", 2025, "--format", fmt))
+    outs.append(run("checklist", "x\x1b[31mRED", "--registry", reg, "--as-of", AS_OF, "--format", fmt))
+    for r in outs:
+        assert r.returncode == 0, r.stderr
+        assert not any(c in r.stdout for c in "\x1b\x07\u202e"), r.stdout
+    joined = "".join(r.stdout for r in outs)
+    assert "x\\x1b[31mRED" in joined and "g\\x1b]0;t\\x07" in joined and "ok\\u202e1" in joined
+    if fmt == "markdown":
+        row = next(line for line in outs[1].stdout.splitlines() if "ok\\u202e1" in line)
+        assert row == "| blue/G\\|1 | 1 | ok\\u202e1 | " + row.split(" | ")[3] + " |  |" and row.count(" | ") == 4
