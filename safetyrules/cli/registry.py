@@ -272,6 +272,14 @@ def run_evaluate(args, standalone: bool = False) -> int:
     if not args.out.lower().endswith(OUT_SUFFIXES):
         _err(f"error: --out must end in .parquet, .csv or .jsonl (the format it is written in), got {args.out!r}")
         return EXIT_BAD_INPUT
+    unused = [opt for opt, given in (("--format", getattr(args, "format", "text") != "text"),
+                                     ("--lang", getattr(args, "lang", None) is not None),
+                                     ("--explain", bool(getattr(args, "explain", False))),
+                                     ("--jobs", (getattr(args, "jobs", 1) or 1) > 1)) if given]
+    if unused:
+        # they shape per-entity output; a graded registry is OUT's table
+        _err(f"warning: {', '.join(unused)} {'has' if len(unused) == 1 else 'have'} no effect when a registry is graded "
+             f"to --out (the backend grades it as one table; OUT's suffix sets the format)")
     try:
         as_of = parse_date(args.as_of) if args.as_of is not None else datetime.date.today()
     except ValueError:

@@ -3,6 +3,8 @@ the working directory): each message says what to do instead."""
 
 import os
 
+import pytest
+
 from safetyrules.source.files import bundled_manifests, bundled_path
 from tools_fixtures import GOOD_STANDARD, VOCAB, write_rules
 
@@ -161,3 +163,17 @@ def test_a_yaml_file_piped_to_dash_says_dash_is_json_lines_once(monkeypatch, run
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode("utf-8"))))
     code, out, _ = run("evaluate", "-", "--format", "json")
     assert "/dev/stdin" not in out  # stdout: as the same lines read from a file
+
+
+def test_per_entity_options_with_out_warn_that_they_do_nothing(tmp_path, run):
+    """evaluate REGISTRY --out OUT --format json: the file is OUT's format;
+    the ignored options are named on stderr, the run is unchanged."""
+    pytest.importorskip("duckdb")
+    src = tmp_path / "r.csv"
+    src.write_text("entity.id,entity.sector\n1,catering\n", encoding="utf-8")
+    code, _, err = run("evaluate", src, "--out", tmp_path / "a.jsonl")
+    assert code == 0 and "warning" not in err, err
+    code, _, err = run("evaluate", src, "--out", tmp_path / "b.jsonl", "--format", "json", "--jobs", "2")
+    assert code == 0
+    assert "warning: --format, --jobs have no effect when a registry is graded to --out" in err, err
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
