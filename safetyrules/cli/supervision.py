@@ -186,15 +186,31 @@ def _cmd_plan(args) -> int:
 def _read_json(path: str, what: str):
     from safetyrules.supervision.common import SupervisionError
 
+    from safetyrules import limits
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read(limits.MAX_FACTS_FILE_BYTES + 1)  # not until memory runs out (/dev/zero)
     except OSError as exc:
         raise SupervisionError(f"cannot read {what}: {exc.strerror}", path=path, code="E-INPUT") from None
+    if len(raw) > limits.MAX_FACTS_FILE_BYTES:
+        raise SupervisionError(f"{what} is larger than {limits.MAX_FACTS_FILE_BYTES} bytes", path=path, line=1, column=1, code="E-INPUT")
     try:
-        return json.loads(text), text
-    except ValueError as exc:
+        # universal newlines, as the text-mode read this replaces gave them (the text is digested)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        raise SupervisionError(f"{what} is not UTF-8", path=path, code="E-INPUT") from None
+    try:
+        data = json.loads(text, parse_int=limits.json_int)
+    except json.JSONDecodeError as exc:
         raise SupervisionError(f"{what} is not JSON: {exc.msg}", path=path, line=exc.lineno, column=exc.colno, code="E-INPUT") from None
+    except (ValueError, RecursionError) as exc:  # an integer of too many digits; nesting too deep
+        message = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise SupervisionError(f"{what} is not JSON: {message}", path=path, line=1, column=1, code="E-INPUT") from None
+    if "\\u" in text and not limits.json_text_ok(data):
+        raise SupervisionError(f"{what} is not JSON: text holds a lone surrogate escape (\\ud800-\\udfff), which is not Unicode text",
+                               path=path, code="E-INPUT")
+    return data, text
 
 
 def _public(path: Optional[str], what: str):

@@ -80,8 +80,11 @@ def digest_file(path: Optional[str]) -> Optional[str]:
     """``sha256:…`` of a file's bytes (None for no file)."""
     if path is None:
         return None
-    with open(path, "rb") as fh:
-        return digest_bytes(fh.read())
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:  # a piece at a time: a registry file need not fit in memory
+        for piece in iter(lambda: fh.read(1 << 20), b""):
+            h.update(piece)
+    return "sha256:" + h.hexdigest()
 
 
 def decimal_str(value: Any, places: int = 6) -> str:
@@ -162,11 +165,15 @@ def read_mapping(path: str, what: str = "file") -> Tuple[Any, Any]:
     ``document.loc(path_tuple)`` gives a node's position for messages."""
     from safetyrules.source.loader import load_yaml
 
+    from safetyrules import limits
+
     try:
         with open(path, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(limits.MAX_FACTS_FILE_BYTES + 1)  # not until memory runs out (/dev/zero)
     except OSError as exc:
         raise SupervisionError(f"cannot read {what}: {exc.strerror}", path=path, code="E-INPUT") from None
+    if len(raw) > limits.MAX_FACTS_FILE_BYTES:
+        raise SupervisionError(f"{what} is larger than {limits.MAX_FACTS_FILE_BYTES} bytes", path=path, line=1, column=1, code="E-INPUT")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

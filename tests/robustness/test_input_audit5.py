@@ -310,3 +310,47 @@ def test_the_service_batch_bounds_a_line_that_comes_in_pieces(good, small_lines)
         lines = [json.loads(x) for x in text.splitlines()]
         assert [x["line"] for x in lines] == [1, 2, 3, 4] and ["error" in x for x in lines] == [False, True, False, True], text
         assert lines[1]["error"]["code"] == "E-FILES" and "longer than 200 bytes" in lines[1]["error"]["message"], text
+
+
+# --- whole supervision files are read to the same bound, and refused plainly ---------------------
+
+@pytest.mark.parametrize("content", [b"\xff\xfe{}", b'{"x": ' + b"9" * 5000 + b"}", b"[" * 100000 + b"]" * 100000,
+                                     b'{"as_of": "\\ud800"}', b"/dev/zero"], ids=["not-utf8", "huge-int", "deep", "surrogate", "dev-zero"])
+def test_draw_run_refuses_a_bad_manifest_with_a_located_error(tmp_path, monkeypatch, content):
+    # each was an internal error (UnicodeDecodeError, AttributeError on
+    # ValueError.msg, RecursionError; /dev/zero: MemoryError)
+    from safetyrules import limits
+
+    monkeypatch.setattr(limits, "MAX_FACTS_FILE_BYTES", 1 << 20)
+    p = tmp_path / "m.json"
+    if content == b"/dev/zero":
+        os.symlink("/dev/zero", p)
+    else:
+        p.write_bytes(content)
+    code, out, err = run_main("draw", "run", str(p))
+    assert_no_escape(code, err)
+    assert code == 2 and f"{p}" in err and "error: manifest is" in err, err
+
+
+def test_a_policy_file_is_read_to_the_facts_file_bound(good, tmp_path, monkeypatch):
+    from safetyrules import limits
+
+    monkeypatch.setattr(limits, "MAX_FACTS_FILE_BYTES", 1000)
+    a = good.evaluate({"entity.id": "a", "gas.alarm": True}).to_dict()
+    g = tmp_path / "g.jsonl"
+    g.write_text(json.dumps(a) + "\n", encoding="utf-8")
+    monkeypatch.setattr(limits, "MAX_JSONL_LINE_BYTES", 1 << 20)
+    code, out, err = run_main("track", str(g), str(g), "--policy", "/dev/zero", "--format", "json")
+    assert_no_escape(code, err)
+    assert code == 2 and "/dev/zero:1:1: error: policy is larger than 1000 bytes" in err, err
+
+
+def test_a_registry_digest_is_the_same_read_in_pieces(tmp_path):
+    import hashlib
+
+    from safetyrules.supervision.common import digest_file
+
+    p = tmp_path / "r.jsonl"
+    data = os.urandom(3 << 20 | 12345)
+    p.write_bytes(data)
+    assert digest_file(str(p)) == "sha256:" + hashlib.sha256(data).hexdigest()
