@@ -541,7 +541,10 @@ def read_facts_file(path: str, raw: Optional[bytes] = None):
             with open(path, "rb") as fh:
                 raw = fh.read(limits.MAX_FACTS_FILE_BYTES + 1)
         except OSError as exc:
-            raise FactsError(f"cannot read facts file: {exc.strerror}", path=path, code="E-FILES") from None
+            hint = None
+            if isinstance(exc, IsADirectoryError):  # `evaluate examples/facts/`: give its files
+                hint = f"give the files in it: {os.path.join(path, '*.yaml')}"
+            raise FactsError(f"cannot read facts file: {exc.strerror}", path=path, code="E-FILES", hint=hint) from None
         if len(raw) > limits.MAX_FACTS_FILE_BYTES:
             raise FactsError(
                 f"facts file is larger than {limits.MAX_FACTS_FILE_BYTES} bytes",

@@ -177,3 +177,10 @@ def test_per_entity_options_with_out_warn_that_they_do_nothing(tmp_path, run):
     assert code == 0
     assert "warning: --format, --jobs have no effect when a registry is graded to --out" in err, err
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_a_directory_given_as_facts_says_to_give_its_files(run):
+    d = os.path.join(ROOT, "examples", "facts")
+    code, _, err = run("evaluate", d)
+    assert code == 2
+    assert err == f"{d}: error: cannot read facts file: Is a directory (give the files in it: {os.path.join(d, '*.yaml')})\n", err
