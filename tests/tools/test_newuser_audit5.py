@@ -169,11 +169,12 @@ def test_per_entity_options_with_out_warn_that_they_do_nothing(tmp_path, run):
     """evaluate REGISTRY --out OUT --format json: the file is OUT's format;
     the ignored options are named on stderr, the run is unchanged."""
     pytest.importorskip("duckdb")
+    d = write_rules(tmp_path / "r", {"v.yaml": VOCAB, "s.yaml": GOOD_STANDARD})
     src = tmp_path / "r.csv"
-    src.write_text("entity.id,entity.sector\n1,catering\n", encoding="utf-8")
-    code, _, err = run("evaluate", src, "--out", tmp_path / "a.jsonl")
+    src.write_text("flag,x\ntrue,6\n", encoding="utf-8")
+    code, _, err = run("evaluate", src, "--rules", d, "--out", tmp_path / "a.jsonl")
     assert code == 0 and "warning" not in err, err
-    code, _, err = run("evaluate", src, "--out", tmp_path / "b.jsonl", "--format", "json", "--jobs", "2")
+    code, _, err = run("evaluate", src, "--rules", d, "--out", tmp_path / "b.jsonl", "--format", "json", "--jobs", "2")
     assert code == 0
     assert "warning: --format, --jobs have no effect when a registry is graded to --out" in err, err
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
