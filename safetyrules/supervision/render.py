@@ -104,7 +104,10 @@ def _plan(d: Mapping[str, Any], md: bool) -> str:
             r["key"] += e["category"] == "key"
             r["visits"] += e["visits"]
             r["pool"] += e["category"] == "random_pool"
-        targets = {t["stratum"].split("/")[0]: t["target"] for t in g["strata"]}
+        targets: Dict[str, int] = {}  # per level: the sum over its strata (a directed draw has one per grid, sector ...)
+        for t in g["strata"]:
+            lvl = t["stratum"].split("/")[0]
+            targets[lvl] = targets.get(lvl, 0) + t["target"]
         for lvl in ("red", "orange", "yellow", "blue", "unknown"):
             if lvl in by:
                 r = by[lvl]

@@ -213,3 +213,17 @@ def test_ids_and_grids_are_printed_escaped(files, tmp_path, fmt):
     if fmt == "markdown":
         row = next(line for line in outs[1].stdout.splitlines() if "ok\\u202e1" in line)
         assert row == "| blue/G\\|1 | 1 | ok\\u202e1 | " + row.split(" | ")[3] + " |  |" and row.count(" | ") == 4
+
+
+# --- 7. the plan table's "drawn" per level sums the level's strata (failed before: one grid's target, 1 of 4) ----------
+
+def test_the_plan_table_draws_per_level_the_sum_of_its_strata(tmp_path):
+    reg = write_jsonl(tmp_path / "reg.jsonl", [entity(f"Y{i}", "yellow", grid=f"G{i % 4}") for i in range(8)])
+    pol = policy_file(tmp_path, 'parameters:\n  strata: [risk.level, entity.grid]\n  ratios: {value: {yellow: "0.10"}, source: t, status: policy}\n')
+    staff = tmp_path / "staff.yaml"
+    staff.write_text("year: 2025\nstaff: 2\nother_enforcement: 10\nnon_enforcement: 10\n", encoding="utf-8")
+    js = json.loads(run("plan", reg, "--policy", pol, "--staff", staff, "--year", 2025, "--format", "json").stdout)
+    assert sum(t["target"] for t in js["summary"]["general"]["strata"]) == 4  # min 1 in each of the 4 grid strata
+    md = run("plan", reg, "--policy", pol, "--staff", staff, "--year", 2025, "--format", "markdown").stdout
+    row = next(line for line in md.splitlines() if line.startswith("| yellow entities |"))
+    assert row.split(" | ")[2:5] == ["8", "0", "4"]
