@@ -206,8 +206,16 @@ def read_csv(path: str, what: str = "file", required: Tuple[str, ...] = ()) -> I
         fh = open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise SupervisionError(f"cannot read {what}: {exc.strerror}", path=path, code="E-INPUT") from None
+    from safetyrules.engine.reader import LongLine, bounded_lines, long_line_message
+
+    def lines() -> Iterator[str]:  # a line at a time, to a bound (a symlink to /dev/zero ends)
+        for k, line in enumerate(bounded_lines(fh), 1):
+            if type(line) is LongLine:
+                raise SupervisionError(f"{what} is not CSV: {long_line_message(line)}", path=path, line=k, code="E-INPUT")
+            yield line
+
     with fh:
-        reader = csv.DictReader(fh)
+        reader = csv.DictReader(lines())
         n = 1
         try:
             if required:

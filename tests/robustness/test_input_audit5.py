@@ -354,3 +354,20 @@ def test_a_registry_digest_is_the_same_read_in_pieces(tmp_path):
     data = os.urandom(3 << 20 | 12345)
     p.write_bytes(data)
     assert digest_file(str(p)) == "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_a_supervision_csv_is_read_a_bounded_line_at_a_time(tmp_path, small_lines):
+    from safetyrules.supervision.common import SupervisionError, read_csv
+
+    zero = tmp_path / "members.csv"
+    os.symlink("/dev/zero", zero)
+    with pytest.raises(SupervisionError) as info:
+        list(read_csv(str(zero), "members", ("id",)))
+    assert info.value.line == 1 and "longer than 200 bytes" in str(info.value), str(info.value)
+    p = tmp_path / "m.csv"
+    p.write_text("id,grid\na,g1\n" + "b," + "x" * 300 + "\nc,g2\n", encoding="utf-8")
+    with pytest.raises(SupervisionError) as info:
+        list(read_csv(str(p), "members", ("id",)))
+    assert info.value.line == 3, str(info.value)
+    p.write_text("id,grid\na,g1\n", encoding="utf-8")
+    assert [r for _, r in read_csv(str(p), "members", ("id",))] == [{"id": "a", "grid": "g1"}]
