@@ -197,7 +197,7 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
                     if miss:
                         msg += f" (missing: {', '.join(miss)})"
             except SafetyRulesError as err:
-                ok, got, msg = False, None, f"{label}: {err.message}"
+                ok, got, msg = False, None, f"{label}: {err.message}" + (f" ({err.hint})" if getattr(err, "hint", None) else "")
                 where = _locate_fact(ex.position, err)
             results.append(
                 ExampleResult(c.standard, label, ex.position.path, *where, ok, msg,
@@ -219,7 +219,7 @@ def run_examples(rules, *, only_files: Optional[Collection[str]] = None, pattern
                 ok = _same(got, want)
                 msg = "" if ok else f"{label}: expected {_show(want)}, got {_show(got)}"
             except SafetyRulesError as err:
-                ok, got, msg = False, None, f"{label}: {err.message}"
+                ok, got, msg = False, None, f"{label}: {err.message}" + (f" ({err.hint})" if getattr(err, "hint", None) else "")
                 where = _locate_fact(ex.position, err)
             results.append(
                 ExampleResult(t.id, label, ex.position.path, *where, ok, msg,

@@ -185,3 +185,15 @@ def test_a_directory_given_as_facts_says_to_give_its_files(run):
     code, _, err = run("evaluate", d)
     assert code == 2
     assert err == f"{d}: error: cannot read facts file: Is a directory (give the files in it: {os.path.join(d, '*.yaml')})\n", err
+
+
+def test_test_keeps_the_hint_of_an_examples_bad_fact_as_validate_does(tmp_path, run):
+    std = GOOD_STANDARD.replace("{facts: {flag: false, x: 6}", "{facts: {flg: false, x: 6}").replace(
+        "{facts: {flag: true, x: 6}", "{facts: {flag: yes, x: 6}")
+    d = write_rules(tmp_path / "r", {"v.yaml": VOCAB, "s.yaml": std})
+    code, _, err = run("test", d)
+    assert code == 1
+    assert "c1 example 1: fact 'flag' must be true or false, got 'yes' (write true or false without quotes" in err, err
+    assert "c1 example 2: unknown fact 'flg' (did you mean 'flag'?)" in err, err
+    code, _, verr = run("validate", d)
+    assert code == 1 and "(did you mean 'flag'?)" in verr and "without quotes" in verr, verr
