@@ -523,11 +523,16 @@ def _find_entity(path: str, ident: str, graded: bool) -> Dict[str, Any]:
         return {**e.facts, _LINE: e.line or None}
     from safetyrules.dsl import flatten
 
+    found = None
     for n, obj in read_jsonl(path):
         flat = flatten(obj)
         if flat.get("entity.id") == ident:
-            return {**flat, _LINE: n}
-    raise SupervisionError(f"no entity {ident!r} in the facts registry", path=path, code="E-INPUT")
+            if found is not None:  # which of the two is the entity is not said: refused, as --registry refuses it
+                raise SupervisionError(f"entity {ident!r} appears twice (first on line {found[_LINE]})", path=path, line=n, code="E-INPUT")
+            found = {**flat, _LINE: n}
+    if found is None:
+        raise SupervisionError(f"no entity {ident!r} in the facts registry", path=path, code="E-INPUT")
+    return found
 
 
 # ---------------------------------------------------------------------------

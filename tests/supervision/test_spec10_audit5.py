@@ -227,3 +227,13 @@ def test_the_plan_table_draws_per_level_the_sum_of_its_strata(tmp_path):
     md = run("plan", reg, "--policy", pol, "--staff", staff, "--year", 2025, "--format", "markdown").stdout
     row = next(line for line in md.splitlines() if line.startswith("| yellow entities |"))
     assert row.split(" | ")[2:5] == ["8", "0", "4"]
+
+
+# --- 8. checklist --facts refuses an id found twice, as --registry does (failed before: the first line, silently) ------
+
+def test_checklist_refuses_an_entity_twice_in_the_facts_registry(tmp_path):
+    facts = write_jsonl(tmp_path / "facts.jsonl", [{"entity.id": "企业-一", "entity.sector": "catering"}, {"entity.id": "other"},
+                                                   {"entity.id": "企业-一", "entity.sector": "office"}])
+    r = run("checklist", "企业-一", "--facts", facts, "--as-of", AS_OF)
+    assert r.returncode == 2 and f"{facts}:3: error: entity '企业-一' appears twice (first on line 1)" in r.stderr
+    assert run("checklist", "other", "--facts", facts, "--as-of", AS_OF).returncode == 0
