@@ -14,7 +14,6 @@ in one run):
 
 from __future__ import annotations
 
-import datetime
 import graphlib
 import os
 
@@ -26,6 +25,7 @@ from safetyrules.diagnostics import rank
 from safetyrules.dsl import ast as A
 from safetyrules.dsl.types import FactSpec, Type, type_of_spec
 from safetyrules.errors import ExpressionError, RuleFileError, RuleSetError, SafetyRulesError
+from safetyrules.limits import parse_date
 from safetyrules.source.loader import Document, Loc
 from safetyrules.source.model import Expr, Manifest, Standard, Table, Vocabulary, build
 from safetyrules.source.files import (
@@ -119,7 +119,7 @@ def _value_fits(value: Any, spec: FactSpec) -> Optional[str]:
             return f"{value!r} is not text"
     elif t == "date":
         try:
-            datetime.date.fromisoformat(str(value))
+            parse_date(str(value))
         except ValueError:
             return f"{value!r} is not a date"
     elif t == "list":

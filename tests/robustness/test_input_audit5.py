@@ -371,3 +371,19 @@ def test_a_supervision_csv_is_read_a_bounded_line_at_a_time(tmp_path, small_line
     assert info.value.line == 3, str(info.value)
     p.write_text("id,grid\na,g1\n", encoding="utf-8")
     assert [r for _, r in read_csv(str(p), "members", ("id",))] == [{"id": "a", "grid": "g1"}]
+
+
+def test_a_date_table_output_in_basic_format_is_a_load_error(tmp_path):
+    # on Python 3.11 it loaded, and the decision's outputs held the text '20240301'
+    import shutil
+
+    d = tmp_path / "rules"
+    shutil.copytree(GOOD, d)
+    with open(d / "vocabulary.yaml", "a", encoding="utf-8") as fh:
+        fh.write("  site.review: {type: date}\n")
+    (d / "review.yaml").write_text('kind: table\nid: robust.review\noutput: site.review\nhit: first\nrows:\n'
+                                   '  - {when: "gas.alarm", then: "20240301"}\ndefault: "2024-06-01"\n', encoding="utf-8")
+    manifest = (d / "ruleset.yaml").read_text(encoding="utf-8").replace("grading.yaml]", "grading.yaml, review.yaml]")
+    (d / "ruleset.yaml").write_text(manifest, encoding="utf-8")
+    code, out, err = run_main("validate", str(d))
+    assert code == 1 and "review.yaml:6:" in err and "'20240301' is not a date" in err, (out, err)
