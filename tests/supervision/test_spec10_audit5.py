@@ -237,3 +237,23 @@ def test_checklist_refuses_an_entity_twice_in_the_facts_registry(tmp_path):
     r = run("checklist", "企业-一", "--facts", facts, "--as-of", AS_OF)
     assert r.returncode == 2 and f"{facts}:3: error: entity '企业-一' appears twice (first on line 1)" in r.stderr
     assert run("checklist", "other", "--facts", facts, "--as-of", AS_OF).returncode == 0
+
+
+# --- 9. docs/supervision.md is generated from tests/supervision/docgen/supervision.template.md: their prose agrees ----
+# (failed before: five passages had been written into the page only, and regenerating it dropped them)
+
+def test_the_page_and_its_template_have_the_same_prose():
+    import os
+    import re
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+
+    def prose(path, template):
+        text = open(os.path.join(root, path), encoding="utf-8").read()
+        if template:
+            text = "\n".join(line for line in text.splitlines() if not line.startswith("@@"))
+        text = re.sub(r"```console\n.*?```\n", "", text + "\n", flags=re.S)  # the commands' output (pasted by the generator)
+        lines = [line for line in text.splitlines() if line.strip()]
+        return lines[: lines.index("## Parameters") + 2]  # the parameter table after it is generated
+
+    assert prose("docs/supervision.md", False) == prose("tests/supervision/docgen/supervision.template.md", True)
