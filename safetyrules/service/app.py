@@ -372,7 +372,8 @@ class _Service:
             decision = self.rules.evaluate(facts, as_of=day)
             return decision.to_json().encode("utf-8")
         except SafetyRulesError as err:
-            raise Problem(422, err.message, [error_entry(err)]) from None
+            entry = error_entry(err)  # detail as errors[0].message: with its did-you-mean
+            raise Problem(422, entry["message"], [entry]) from None
 
     async def evaluate_batch(self, scope, receive, send) -> None:
         """A raw ASGI endpoint: the request body is read while the answer

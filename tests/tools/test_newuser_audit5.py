@@ -197,3 +197,21 @@ def test_test_keeps_the_hint_of_an_examples_bad_fact_as_validate_does(tmp_path, 
     assert "c1 example 2: unknown fact 'flg' (did you mean 'flag'?)" in err, err
     code, _, verr = run("validate", d)
     assert code == 1 and "(did you mean 'flag'?)" in verr and "without quotes" in verr, verr
+
+
+def test_the_services_problem_detail_keeps_the_did_you_mean_as_its_error_does():
+    """service.md: detail and errors[0].message say the same; a misspelt
+    fact's detail lost the did-you-mean its error entry had."""
+    pytest.importorskip("starlette")
+    import warnings
+
+    import safetyrules
+    from safetyrules.service.app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+        client = TestClient(create_app(safetyrules.load()))
+    body = client.post("/v1/evaluate", json={"facts": {"entity.sektor": "catering"}}).json()
+    assert body["detail"] == body["errors"][0]["message"] == "unknown fact 'entity.sektor' (did you mean 'entity.sector'?)", body
