@@ -439,6 +439,21 @@ def _cmd_ledger(args) -> int:
     return EXIT_OK
 
 
+def _warn_undeclared(rules, flat: Dict[str, Any], path: str) -> None:
+    """A facts or answers file's facts that the rule set does not declare
+    are left out (a graded record carries more than facts); a misspelt one
+    would be lost without a word, so each is named on stderr."""
+    import difflib
+
+    names = [k for k in rules.vocabulary if isinstance(k, str)]
+    for k in sorted(flat):
+        if k in rules.vocabulary or k in ("entity.id", "entity.name", "entity.grid") or k.startswith("findings."):
+            continue
+        close = difflib.get_close_matches(k, names, n=1, cutoff=0.7)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        print(f"{path}: warning: '{k}' is not a fact of {rules.id}: left out{hint}", file=sys.stderr)
+
+
 @_run
 def _cmd_checklist(args) -> int:
     from safetyrules.engine.ruleset import load
@@ -458,6 +473,7 @@ def _cmd_checklist(args) -> int:
         from safetyrules.dsl import flatten
 
         answers = flatten(data)
+        _warn_undeclared(rules, answers, args.answers)
         answers.setdefault("entity.id", ent)
         try:
             d = decide_answers(rules, answers, as_of)
@@ -485,6 +501,7 @@ def _cmd_checklist(args) -> int:
         if not isinstance(data, dict):
             raise SupervisionError("ENTITY: a facts file of one entity, or an entity id", path=ent, line=1, code="E-INPUT")
         facts = flatten(data)
+        _warn_undeclared(rules, facts, ent)
         ent = facts.get("entity.id") or os.path.splitext(os.path.basename(ent))[0]
     elif args.registry or args.facts:
         facts = _find_entity(args.registry or args.facts, ent, graded=bool(args.registry))

@@ -215,3 +215,24 @@ def test_the_services_problem_detail_keeps_the_did_you_mean_as_its_error_does():
         client = TestClient(create_app(safetyrules.load()))
     body = client.post("/v1/evaluate", json={"facts": {"entity.sektor": "catering"}}).json()
     assert body["detail"] == body["errors"][0]["message"] == "unknown fact 'entity.sektor' (did you mean 'entity.sector'?)", body
+
+
+def test_checklist_names_the_facts_it_leaves_out_of_a_facts_or_answers_file(tmp_path, run):
+    """An owner's answer with a misspelt fact was dropped without a word
+    ('1 not answered'); it is named on stderr, with a did-you-mean, and the
+    result is unchanged."""
+    src = os.path.join(ROOT, "examples", "supervision", "answers-workshop.yaml")
+    with open(src, encoding="utf-8") as fh:
+        text = fh.read()
+    bad = tmp_path / "answers.yaml"
+    bad.write_text(text.replace("gas.alarm_disabled:", "gas.alarm_disabld:"), encoding="utf-8")
+    code, out, err = run("checklist", "W-001", "--kind", "self_check", "--answers", src, "--as-of", "2025-06-01")
+    assert code == 0 and "warning" not in err, err
+    code, out, err = run("checklist", "W-001", "--kind", "self_check", "--answers", bad, "--as-of", "2025-06-01")
+    assert code == 0 and "1 not answered" in out
+    assert err == (f"{bad}: warning: 'gas.alarm_disabld' is not a fact of cn.selfcheck: left out "
+                   "(did you mean 'gas.alarm_disabled'?)\n"), err
+    facts = tmp_path / "shop.yaml"
+    facts.write_text("entity.id: S-1\nentity.sector: catering\ngas.fuel_usd: true\n", encoding="utf-8")
+    code, out, err = run("checklist", facts, "--as-of", "2025-06-01")
+    assert code == 0 and "(did you mean 'gas.fuel_used'?)" in err and "entity.id" not in err, err
