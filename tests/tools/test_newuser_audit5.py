@@ -236,3 +236,23 @@ def test_checklist_names_the_facts_it_leaves_out_of_a_facts_or_answers_file(tmp_
     facts.write_text("entity.id: S-1\nentity.sector: catering\ngas.fuel_usd: true\n", encoding="utf-8")
     code, out, err = run("checklist", facts, "--as-of", "2025-06-01")
     assert code == 0 and "(did you mean 'gas.fuel_used'?)" in err and "entity.id" not in err, err
+
+
+def test_readme_python_api_block_runs_as_written():
+    """README 'Python API': the block runs (given `records`), and its
+    comments hold: dsl.evaluate gives False and None; bundled_path() is the
+    bundled rule set's directory; evaluate_many yields a Decision or the
+    record's error."""
+    import re
+
+    import safetyrules
+
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
+        block = re.search(r"## Python API\n\n```python\n(.*?)```", fh.read(), re.S).group(1)
+    ns = {"records": [{"entity.sector": "catering"}, {"entity.sektor": "catering"}]}
+    exec(compile(block, "README.md", "exec"), ns)  # the project's own README, not rule text
+    assert ns["decision"].to_dict()["ruleset"]["id"] == "cn.default"
+    got = list(ns["rules"].evaluate_many(ns["records"], jobs=2))
+    assert isinstance(got[0], safetyrules.Decision) and isinstance(got[1], safetyrules.FactsError)
+    assert safetyrules.dsl.evaluate("a and b", {"a": False}) is False and safetyrules.dsl.evaluate("a and b", {"a": True}) is None
+    assert os.path.isfile(os.path.join(safetyrules.bundled_path(), "ruleset.yaml"))
