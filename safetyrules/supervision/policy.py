@@ -297,11 +297,15 @@ def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> N
                 raise SupervisionError("each rule of days_per_visit is {when: CONDITION, days: N}", code="E-POLICY", **where("days_per_visit", "rules", i))
             condition(row["when"], "days_per_visit", "rules", i, "when")
     try:
-        pol.ratios()
+        given = pol.ratios()[0]
     except SupervisionError as exc:
         raise SupervisionError(exc.message, code="E-POLICY", **where("ratios")) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SupervisionError(f"malformed ratios: {exc}", code="E-POLICY", **where("ratios")) from None
+    odd = sorted(k for k in given if k not in _LEVELS + ("unknown",))
+    if odd:  # a ratio is a level's (the unknown stratum takes the highest, §8.2): a misspelt level would be ignored
+        raise SupervisionError(f"ratios are given per level ({', '.join(_LEVELS)}; unknown takes the highest), got {', '.join(map(repr, odd))}",
+                               code="E-POLICY", **where("ratios"))
     try:
         parse_ratio(pol["reserve"], "reserve")
     except SupervisionError as exc:
@@ -348,6 +352,10 @@ def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> N
     counts = pol["counts"]
     if not isinstance(counts, Mapping) or not all(isinstance(k, str) and k and whole(v) for k, v in counts.items()):
         raise SupervisionError(f"counts maps a stratum to a whole number of entities, 0 or more, got {counts!r}", code="E-POLICY", **where("counts"))
+    odd = sorted(k for k in counts if k.split("/", 1)[0] not in _LEVELS + ("unknown",))
+    if odd:  # a stratum's name starts with its level: any other key names no stratum and would be ignored
+        raise SupervisionError(f"counts: a stratum's name starts with its level ({', '.join(_LEVELS)} or unknown), got {', '.join(map(repr, odd))}",
+                               code="E-POLICY", **where("counts"))
     v = pol["visits"]
     if not isinstance(v, Mapping) or set(v) != set(FREQUENCY_VISITS) or not all(whole(x) for x in v.values()):
         raise SupervisionError(f"visits gives a whole number of visits a year, 0 or more, for each of {', '.join(FREQUENCY_VISITS)}; got {v!r}",

@@ -257,3 +257,23 @@ def test_the_page_and_its_template_have_the_same_prose():
         return lines[: lines.index("## Parameters") + 2]  # the parameter table after it is generated
 
     assert prose("docs/supervision.md", False) == prose("tests/supervision/docgen/supervision.template.md", True)
+
+
+# --- 10. a misspelt level in counts or ratios is an error at its line (failed before: ignored, nothing said) ----------
+
+@pytest.mark.parametrize("body, word", [
+    ("  counts: {yelow: 2}\n", "'yelow'"),
+    ("  counts: {blue/G1: 1, G1/blue: 1}\n", "'G1/blue'"),
+    ('  ratios: {value: {yellow: "0.1", bleu: "0.05"}, source: t, status: policy}\n', "'bleu'"),
+])
+def test_a_count_or_ratio_that_names_no_level_is_an_error(files, body, word):
+    pol = policy_file(files["dir"], "parameters:\n" + body, "policy-odd.yaml")
+    with pytest.raises(sv.SupervisionError) as e:
+        sv.load_policy(pol)
+    assert e.value.code == "E-POLICY" and e.value.line == 4 and word in e.value.message
+
+
+def test_counts_and_ratios_by_level_or_stratum_still_load(files):
+    pol = policy_file(files["dir"], 'parameters:\n  counts: {yellow: 1, blue/G1: 2, unknown: 1}\n  ratios: {value: {blue: "0.05"}, source: t, status: policy}\n',
+                      "policy-ok.yaml")
+    assert sv.load_policy(pol)["counts"] == {"yellow": 1, "blue/G1": 2, "unknown": 1}
