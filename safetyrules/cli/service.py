@@ -8,13 +8,23 @@ import sys
 __all__ = ["register"]
 
 
+def _bytes(text: str) -> int:
+    """--max-body: a whole number of bytes (``1MB`` or ``1e6`` said so)."""
+    import argparse
+
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of bytes, such as 1048576 for 1 MiB, got {text!r}") from None
+
+
 def register(sub) -> None:
     """Add the ``serve`` subcommand."""
     p = sub.add_parser("serve", help="serve decisions over HTTP (needs safetyrules[serve])")
     p.add_argument("--rules", metavar="PATH", help="rule set (default: bundled)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one, said on stderr)")
-    p.add_argument("--max-body", type=int, default=None, metavar="BYTES",
+    p.add_argument("--max-body", type=_bytes, default=None, metavar="BYTES",
                    help="largest request body, a batch's whole body included (default: 1 MiB; larger answers 413)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="how long to wait for request body data (default: 30)")

@@ -256,3 +256,12 @@ def test_readme_python_api_block_runs_as_written():
     assert isinstance(got[0], safetyrules.Decision) and isinstance(got[1], safetyrules.FactsError)
     assert safetyrules.dsl.evaluate("a and b", {"a": False}) is False and safetyrules.dsl.evaluate("a and b", {"a": True}) is None
     assert os.path.isfile(os.path.join(safetyrules.bundled_path(), "ruleset.yaml"))
+
+
+def test_serve_max_body_with_a_unit_says_it_takes_bytes(capsys):
+    from safetyrules.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["serve", "--max-body", "1MB"])
+    assert stop.value.code == 2
+    assert "argument --max-body: expected a whole number of bytes, such as 1048576 for 1 MiB, got '1MB'" in capsys.readouterr().err
