@@ -24,7 +24,7 @@ from safetyrules.limits import parse_date
 from .inputs import History, Inspector, inspector_from_dict
 from .policy import Policy
 from .registry import LEVELS, Registry
-from .selection import classify, stratum_of
+from .selection import absent_strata_fields, classify, stratum_of
 
 __all__ = [
     "new_seed", "commitment_of", "effective_seed", "pool_digest", "targets", "apportion", "unknown_ratio", "fixed_count", "quota_weights",
@@ -290,6 +290,9 @@ def draw_commit(
     warnings: List[Warning_] = []
     if policy.params["ratios"].value == "project.default":  # §8.8 2: whoever names it, the profile is provisional
         warnings.append(Warning_("W-DRAW-DEFAULT-RATIO", f"the draw uses the project's default ratios ({ratio_source}); status provisional, not law"))
+    pooled = [reg.by_id[eid] for ids in strata.values() for eid in ids]
+    for f in absent_strata_fields(pooled, policy):
+        warnings.append(Warning_("W-DRAW-STRATA-FIELD", f"no entity of the pool has {f}: every one is in its 'unknown' stratum for it (misspelt?)", f))
     top = unknown_ratio(ratios, strata)
     order = sorted(strata, key=_stratum_order)
     rows = []

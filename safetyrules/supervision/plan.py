@@ -27,7 +27,7 @@ from .draw import apportion, fixed_count, quota_weights, targets, unknown_ratio
 from .inputs import Calendar, History
 from .policy import Policy
 from .registry import LEVELS, Registry
-from .selection import classify, entity_facts, stratum_of
+from .selection import absent_strata_fields, classify, entity_facts, stratum_of
 
 __all__ = ["Workdays", "PlanResult", "plan", "workdays_table", "visit_months"]
 
@@ -288,6 +288,8 @@ def plan(
             s = stratum_of(e, policy)
             strata[s] = strata.get(s, 0) + 1
         rows.append(row)
+    for f in absent_strata_fields([e for e in reg.entities if cls[e.id].category == "random_pool"], policy):
+        warnings.append(Warning_("W-DRAW-STRATA-FIELD", f"no entity of the pool has {f}: every one is in its 'unknown' stratum for it (misspelt?)", f))
     required = sum(r["visits"] * r["cost"] for r in key_rows)
     cuts: List[Dict[str, Any]] = []
     available = wdays.available

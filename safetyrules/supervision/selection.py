@@ -17,7 +17,7 @@ from .inputs import History
 from .policy import Policy
 from .registry import Entity, Registry
 
-__all__ = ["Classification", "classify", "stratum_of", "stratum_part", "entity_facts", "cap_of", "floor_of"]
+__all__ = ["Classification", "classify", "stratum_of", "stratum_part", "absent_strata_fields", "entity_facts", "cap_of", "floor_of"]
 
 
 @attrs.frozen(slots=True)
@@ -169,3 +169,14 @@ def stratum_of(e: Entity, policy: Policy) -> str:
     if fields[0] != "risk.level":
         parts.insert(0, "unknown" if e.level is None else e.level)
     return "/".join(parts)
+
+
+def absent_strata_fields(entities, policy: Policy) -> List[str]:
+    """The policy's ``strata`` fields (other than the level) that no entity of
+    ``entities`` has: a misspelt field puts every entity in its ``unknown``
+    stratum, which the draw then says (``W-DRAW-STRATA-FIELD``)."""
+    fields = [f for f in policy["strata"] if f != "risk.level"]
+    ents = list(entities)
+    if not ents:
+        return []
+    return [f for f in dict.fromkeys(fields) if all(e.facts.get(f) is None for e in ents)]

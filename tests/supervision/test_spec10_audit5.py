@@ -277,3 +277,18 @@ def test_counts_and_ratios_by_level_or_stratum_still_load(files):
     pol = policy_file(files["dir"], 'parameters:\n  counts: {yellow: 1, blue/G1: 2, unknown: 1}\n  ratios: {value: {blue: "0.05"}, source: t, status: policy}\n',
                       "policy-ok.yaml")
     assert sv.load_policy(pol)["counts"] == {"yellow": 1, "blue/G1": 2, "unknown": 1}
+
+
+# --- 11. a strata field no entity of the pool has is said (failed before: every entity in 'yellow/unknown', silently) -
+
+def test_a_strata_field_no_entity_has_is_warned_about(files, tmp_path):
+    lines = [entity("A1", "yellow", grid="G1"), entity("A2", "blue", grid="G2")]
+    man = commit(files, lines, "parameters:\n  strata: [risk.level, entity.gird]\n", name="gird")
+    assert [s["stratum"] for s in man.data["strata"]] == ["yellow/unknown", "blue/unknown"]
+    assert [w["subject"] for w in man.data["warnings"] if w["code"] == "W-DRAW-STRATA-FIELD"] == ["entity.gird"]
+    man = commit(files, lines, "parameters:\n  strata: [risk.level, entity.grid]\n", name="grid")
+    assert not [w for w in man.data["warnings"] if w["code"] == "W-DRAW-STRATA-FIELD"]
+    staff = tmp_path / "staff.yaml"
+    staff.write_text("year: 2025\nstaff: 2\nother_enforcement: 10\nnon_enforcement: 10\n", encoding="utf-8")
+    p = sv.plan(files["dir"] / "reg-gird.jsonl", files["dir"] / "policy-gird.yaml", staff=str(staff), year=2025)
+    assert "W-DRAW-STRATA-FIELD" in [w["code"] for w in p.to_dict()["summary"]["warnings"]]
