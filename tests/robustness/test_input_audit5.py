@@ -387,3 +387,24 @@ def test_a_date_table_output_in_basic_format_is_a_load_error(tmp_path):
     (d / "ruleset.yaml").write_text(manifest, encoding="utf-8")
     code, out, err = run_main("validate", str(d))
     assert code == 1 and "review.yaml:6:" in err and "'20240301' is not a date" in err, (out, err)
+
+
+def test_report_in_byte_ranges_counts_what_one_reader_counts(good, tmp_path, monkeypatch):
+    # the parallel reader's ranges finish and skip lines with the bounded reader too
+    from safetyrules import limits
+    from safetyrules.report import summary
+
+    line = json.dumps(good.evaluate({"gas.alarm": True}).to_dict())
+    monkeypatch.setattr(limits, "MAX_JSONL_LINE_BYTES", len(line) + 10)
+    p = tmp_path / "d.jsonl"
+    rows = [line, line + " " * 5000, line, "", line, line + " " * 3000, line]
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    one = summary._Tally("grid").feed(summary.read_lines(str(p)))
+    assert (one.n, one.bad) == (4, 2)
+    size = p.stat().st_size
+    for jobs in (2, 3, 7, 40):
+        step = size // jobs + 1
+        total = summary._Tally("grid")
+        for i in range(jobs):
+            total.merge(summary._tally_range((str(p), i * step, min(size, (i + 1) * step), "grid")))
+        assert (total.n, total.bad) == (4, 2), (jobs, total.n, total.bad)
