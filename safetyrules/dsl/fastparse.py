@@ -4,11 +4,19 @@ scanner and recursive-descent parser for the grammar in ``grammar.lark``.
 It builds exactly the AST (spans included) that the lark parser builds, for
 every expression it accepts, and it accepts only expressions the lark parser
 accepts.  Anything else — a syntax error, an unknown unit or function, a bad
-escape, nesting past the limits, input it was not written for — makes
-:func:`parse_fast` return ``None``, and the caller parses the text again with
-lark, which raises the error with its message and position as always.  So
-this module never raises an error of its own, and every error message stays
-the lark path's.
+escape, nesting too deep for its recursion, input it was not written for —
+makes :func:`parse_fast` return ``None``, and the caller parses the text
+again with lark, which raises the error with its message and position as
+always.  So every error message stays the lark path's.
+
+One error it raises itself, the lark path's exactly: an expression it read
+whole that is nested past ``MAX_DEPTH`` / ``MAX_QUANTIFIER_DEPTH``
+(:func:`refuse_deep` after :func:`parse_fast`, or :func:`parse_or_refuse`).  Lark would find it only after parsing the whole
+text again, and its repetition rules copy a long chain's items once per
+item: a 40,000-term ``x + x + … + x`` took lark seconds to refuse.  The
+error is the first node past a limit in the order lark builds them (each
+node after its operands; a ``+``/``*`` chain's nodes after all of the
+chain's operands), at that node's span, as ``parser._Builder._mk`` raises it.
 
 The scanner follows lark's contextual lexer: which terminals can match
 depends on where the parser is.
@@ -28,7 +36,8 @@ The terminal patterns are copied from ``grammar.lark``;
 ``tests/dsl/test_fastparse.py`` checks they are still the grammar's and
 compares the two parsers on the bundled expressions and on generated input.
 
-Thread safety: no module state is written; each call has its own parser.
+Thread safety: each call has its own parser; the one module state is
+:func:`parse_fast`'s last refusal, kept per thread.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import bisect
 import datetime
 import math
 import re
+import threading
 from typing import List, Optional
 
 from .. import units
@@ -44,7 +54,7 @@ from ..errors import ExpressionSyntaxError
 from ..limits import int_digits_ok, scaled_ok
 from . import ast as A
 
-__all__ = ["parse_fast", "refuse_early", "MAX_LENGTH", "TERMINALS"]
+__all__ = ["parse_fast", "parse_or_refuse", "refuse_deep", "refuse_early", "MAX_LENGTH", "TERMINALS"]
 
 # Longest expression accepted, in characters: a bound on work, far above any
 # real rule (the bundled ones are under 2,000).
@@ -98,6 +108,14 @@ _MAX_NESTING = 60
 
 class _Decline(Exception):
     """This parser does not take the input; lark will."""
+
+
+class _TooDeep(Exception):
+    """The input read whole, but nested past a limit: ``error`` is lark's."""
+
+    def __init__(self, error: ExpressionSyntaxError) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 def _scan(text: str):
@@ -157,7 +175,7 @@ def _scan(text: str):
 
 
 class _Parser:
-    __slots__ = ("text", "k", "v", "s", "e", "i", "few", "nest", "lines")
+    __slots__ = ("text", "k", "v", "s", "e", "i", "few", "nest", "lines", "built")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -168,6 +186,9 @@ class _Parser:
         # longer than the tokens are many: with few tokens the limits cannot
         # be reached, and the depth of each node need not be kept.
         self.few = len(self.k) - 1 <= A.MAX_DEPTH and self.k.count("(") <= A.MAX_QUANTIFIER_DEPTH
+        # past that, the inner nodes in the order lark builds them, to find
+        # the error lark gives for a tree past the limits (_limit_error)
+        self.built: Optional[list] = None if self.few else []
         self.nest = 0
         if "\n" in text:
             self.lines = [0] + [m.end() for m in re.finditer("\n", text)]
@@ -185,18 +206,18 @@ class _Parser:
     def span(self, j: int) -> A.Span:
         """The span of token ``j`` (lark's line/column and end line/column)."""
         if self.lines is None:
-            return A.Span(1, self.s[j] + 1, 1, self.e[j] + 1)
+            return _span(1, self.s[j] + 1, 1, self.e[j] + 1)
         line, col = self._lc(self.s[j])
         end_line, end_col = self._lc(self.e[j])
-        return A.Span(line, col, end_line, end_col)
+        return _span(line, col, end_line, end_col)
 
     def span2(self, j: int, k: int) -> A.Span:
         """From the start of token ``j`` to the end of token ``k``."""
         if self.lines is None:
-            return A.Span(1, self.s[j] + 1, 1, self.e[k] + 1)
+            return _span(1, self.s[j] + 1, 1, self.e[k] + 1)
         line, col = self._lc(self.s[j])
         end_line, end_col = self._lc(self.e[k])
-        return A.Span(line, col, end_line, end_col)
+        return _span(line, col, end_line, end_col)
 
     # -- grammar ---------------------------------------------------------
     def parse(self) -> A.Node:
@@ -204,7 +225,10 @@ class _Parser:
         if self.k[self.i] != _END:
             raise _Decline
         if not self.few and _too_deep(node):
-            raise _Decline
+            error = _limit_error(self.built)
+            if error is None:  # pragma: no cover - _too_deep and _limit_error read the same limits
+                raise _Decline
+            raise _TooDeep(error)
         return node
 
     def expr(self) -> A.Node:
@@ -218,6 +242,8 @@ class _Parser:
                 self.i += 1
                 ops.append(self.and_())
             first = A.Or(tuple(ops), span=_join(ops[0].span, ops[-1].span))
+            if self.built is not None:
+                self.built.append(first)
         self.nest -= 1
         return first
 
@@ -228,7 +254,10 @@ class _Parser:
             while self.k[self.i] == "and":
                 self.i += 1
                 ops.append(self.not_())
-            return A.And(tuple(ops), span=_join(ops[0].span, ops[-1].span))
+            node = A.And(tuple(ops), span=_join(ops[0].span, ops[-1].span))
+            if self.built is not None:
+                self.built.append(node)
+            return node
         return first
 
     def not_(self) -> A.Node:
@@ -240,7 +269,10 @@ class _Parser:
                 raise _Decline
             operand = self.not_()
             self.nest -= 1
-            return A.Not(operand, span=_join(self.span(j), operand.span))
+            node = A.Not(operand, span=_join(self.span(j), operand.span))
+            if self.built is not None:
+                self.built.append(node)
+            return node
         return self.comparison()
 
     def comparison(self) -> A.Node:
@@ -260,24 +292,37 @@ class _Parser:
         else:
             return left
         right = self.sum_()
-        return A.Compare(op, left, right, span=_join(left.span, right.span))
+        node = A.Compare(op, left, right, span=_join(left.span, right.span))
+        if self.built is not None:
+            self.built.append(node)
+        return node
 
     def sum_(self) -> A.Node:
         node = self.product()
-        while self.k[self.i] == "ADDOP":
-            op = self.v[self.i]
-            self.i += 1
-            right = self.product()
-            node = A.Arith(op, node, right, span=_join(node.span, right.span))
+        if self.k[self.i] == "ADDOP":
+            chain = []
+            while self.k[self.i] == "ADDOP":
+                op = self.v[self.i]
+                self.i += 1
+                right = self.product()
+                node = A.Arith(op, node, right, span=_join(node.span, right.span))
+                chain.append(node)
+            if self.built is not None:
+                self.built += chain  # lark makes a chain's nodes once all its operands are read
         return node
 
     def product(self) -> A.Node:
         node = self.unary()
-        while self.k[self.i] == "MULOP":
-            op = self.v[self.i]
-            self.i += 1
-            right = self.unary()
-            node = A.Arith(op, node, right, span=_join(node.span, right.span))
+        if self.k[self.i] == "MULOP":
+            chain = []
+            while self.k[self.i] == "MULOP":
+                op = self.v[self.i]
+                self.i += 1
+                right = self.unary()
+                node = A.Arith(op, node, right, span=_join(node.span, right.span))
+                chain.append(node)
+            if self.built is not None:
+                self.built += chain
         return node
 
     def unary(self) -> A.Node:
@@ -289,7 +334,10 @@ class _Parser:
                 raise _Decline
             operand = self.unary()
             self.nest -= 1
-            return A.Neg(operand, span=_join(self.span(j), operand.span))
+            node = A.Neg(operand, span=_join(self.span(j), operand.span))
+            if self.built is not None:
+                self.built.append(node)
+            return node
         return self.atom()
 
     def atom(self) -> A.Node:
@@ -340,7 +388,10 @@ class _Parser:
                 raise _Decline
             j = self.i
             self.i += 1
-            return A.ListLit(tuple(elems), span=self.span2(i, j))
+            node = A.ListLit(tuple(elems), span=self.span2(i, j))
+            if self.built is not None:
+                self.built.append(node)
+            return node
         raise _Decline
 
     def number(self) -> A.Node:
@@ -392,7 +443,10 @@ class _Parser:
                 and "." not in head.left.name
             ):
                 raise _Decline
-            return A.Quantifier(name, head.left.name, head.right, body, span=span)
+            node = A.Quantifier(name, head.left.name, head.right, body, span=span)
+            if self.built is not None:
+                self.built.append(node)
+            return node
         if name not in A.FUNCTIONS:
             raise _Decline
         for a in args:
@@ -403,7 +457,10 @@ class _Parser:
             raise _Decline
         if name == "known" and type(args[0]) is not A.Path:
             raise _Decline
-        return A.Call(name, tuple(args), span=span)
+        node = A.Call(name, tuple(args), span=span)
+        if self.built is not None:
+            self.built.append(node)
+        return node
 
     def arg(self):
         head = self.expr()
@@ -435,8 +492,59 @@ def _too_deep(root: A.Node) -> bool:
     return False
 
 
+def _limit_error(built: List[A.Node]) -> Optional[ExpressionSyntaxError]:
+    """The error ``parser._Builder._mk`` raises for the first of ``built``
+    (inner nodes, in lark's order) past ``MAX_DEPTH`` levels or
+    ``MAX_QUANTIFIER_DEPTH`` quantifiers; a leaf is one level.  Its messages
+    and position, word for word."""
+    children, quantifier = A.children, A.Quantifier
+    max_d, max_q = A.MAX_DEPTH, A.MAX_QUANTIFIER_DEPTH
+    leaf = (1, 0)
+    depth = {}
+    get = depth.get
+    for node in built:
+        d, q = 1, 0
+        for kid in children(node):
+            kd, kq = get(id(kid), leaf)
+            if kd >= d:
+                d = kd + 1
+            if kq > q:
+                q = kq
+        if d > max_d:
+            return _limit(f"expression nested deeper than {max_d} levels; split it into smaller conditions", node.span)
+        if type(node) is quantifier:
+            q += 1
+            if q > max_q:
+                return _limit(f"any/all/count/sum nested deeper than {max_q} levels; split it into smaller conditions", node.span)
+        depth[id(node)] = (d, q)
+    return None
+
+
+def _limit(message: str, span: A.Span) -> ExpressionSyntaxError:
+    return ExpressionSyntaxError(message, line=span.line, column=span.column,
+                                 end_line=span.end_line, end_column=span.end_column, hint=None)
+
+
 def _join(a: A.Span, b: A.Span) -> A.Span:
-    return A.Span(a.line, a.column, b.end_line, b.end_column)
+    return _span(a.line, a.column, b.end_line, b.end_column)
+
+
+_new = object.__new__
+_Span = A.Span
+_set_line, _set_column, _set_end_line, _set_end_column = (
+    _Span.__dict__[name].__set__ for name in ("line", "column", "end_line", "end_column"))
+
+
+def _span(line: int, column: int, end_line: int, end_column: int) -> A.Span:
+    """``A.Span(line, column, end_line, end_column)`` without attrs' frozen
+    ``__init__`` (a ``object.__setattr__`` call per field): the same
+    object, made some ten thousand times a rule set."""
+    span = _new(_Span)
+    _set_line(span, line)
+    _set_column(span, column)
+    _set_end_line(span, end_line)
+    _set_end_column(span, end_column)
+    return span
 
 
 def _unescape(tok: str) -> str:
@@ -459,6 +567,11 @@ def _unescape(tok: str) -> str:
     return "".join(out)
 
 
+#: this thread's last refusal (text, error) of an expression read whole but
+#: nested past the limits, for :func:`refuse_deep` (each thread its own)
+_REFUSED = threading.local()
+
+
 def parse_fast(text: str) -> Optional[A.Node]:
     """The AST of ``text`` as the lark parser builds it, or ``None`` when
     this parser leaves ``text`` to lark (any error, or input past its limits)."""
@@ -466,5 +579,35 @@ def parse_fast(text: str) -> Optional[A.Node]:
         return _Parser(text).parse()
     except _Decline:
         return None
+    except _TooDeep as exc:
+        _REFUSED.last = (text, exc.error)
+        return None
+    except RecursionError:
+        return None
+
+
+def refuse_deep(text: str) -> None:
+    """After :func:`parse_fast` declined ``text`` on this thread: raise the
+    error lark would raise for it when the fast parser read it whole and
+    found it nested past the limits (see the module's notes); otherwise
+    nothing (lark reads it)."""
+    got = getattr(_REFUSED, "last", None)
+    if got is None:
+        return
+    _REFUSED.last = None
+    if got[0] is text:
+        raise got[1]
+
+
+def parse_or_refuse(text: str) -> Optional[A.Node]:
+    """:func:`parse_fast`, but an expression read whole and nested past the
+    limits raises lark's :class:`ExpressionSyntaxError` (as
+    :func:`refuse_deep`) instead of being left to lark."""
+    try:
+        return _Parser(text).parse()
+    except _Decline:
+        return None
+    except _TooDeep as exc:
+        raise exc.error from None
     except RecursionError:
         return None

@@ -31,7 +31,7 @@ from .. import units
 from ..errors import ExpressionSyntaxError, SafetyRulesError
 from ..limits import MAX_INT_DIGITS, int_digits_ok, scaled_ok
 from . import ast as A
-from .fastparse import MAX_LENGTH, parse_fast, refuse_early
+from .fastparse import MAX_LENGTH, parse_fast, refuse_deep, refuse_early
 
 __all__ = ["parse", "parse_lark"]
 
@@ -438,6 +438,7 @@ def parse(text: str) -> A.Node:
     node = parse_fast(text)
     if node is not None:
         return node
+    refuse_deep(text)  # read whole but nested too deep: lark's error, without lark
     return _parse_lark(text)
 
 

@@ -11,7 +11,7 @@ The result and every error are those of :func:`safetyrules.dsl.parser.parse`
 from __future__ import annotations
 
 from . import ast as A
-from .fastparse import parse_fast, refuse_early
+from .fastparse import parse_fast, refuse_deep, refuse_early
 
 __all__ = ["parse"]
 
@@ -26,6 +26,7 @@ def parse(text: str) -> A.Node:
     node = parse_fast(text)
     if node is not None:
         return node
+    refuse_deep(text)  # read whole but nested too deep: lark's error, without lark
     from .parser import parse_lark  # lark: only for text the fast path declines
 
     return parse_lark(text)
