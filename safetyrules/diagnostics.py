@@ -205,6 +205,7 @@ _ALL: Sequence[CodeInfo] = (
     _c('W-DRAW-UNKNOWN-STRATUM', 'warning', 'supervision', None, 'entities of unknown level are drawn at the highest ratio'),
     _c('W-DRAW-NO-RATIO', 'warning', 'supervision', None, 'a stratum has no ratio: nothing is drawn from it'),
     _c('W-DRAW-BUDGET-BINDS', 'warning', 'supervision', None, 'the draw targets exceed the budget and are scaled down'),
+    _c('W-DRAW-STRATA-FIELD', 'warning', 'supervision', None, 'no entity of the pool has a strata field: all are in its unknown stratum'),
     _c('W-DRAW-SECRET-ONLY', 'warning', 'supervision', None, 'a draw seeded by commit-reveal alone, without a public source'),
     _c('W-NO-DEADLINE', 'warning', 'supervision', None, 'an open finding has no deadline'),
     _c('W-RULESET-CHANGED', 'warning', 'supervision', None, 'two graded registries were graded by different rule sets'),
