@@ -28,6 +28,7 @@ __all__ = [
     "digest_file",
     "decimal_str",
     "parse_ratio",
+    "exact_number",
     "read_jsonl",
     "read_mapping",
     "read_csv",
@@ -102,15 +103,23 @@ def decimal_str(value: Any, places: int = 6) -> str:
     return sign + s if n else "0"
 
 
+def exact_number(value: Any) -> fractions.Fraction:
+    """A number given as an int, a float (its shortest repr) or decimal or
+    fraction text, exactly; a ``ValueError`` (or ``ZeroDivisionError``) for
+    a bool, and for text that is not ASCII or holds ``_``: ``Fraction()``
+    reads ``'0_5'`` on Python 3.11+ only, and Arabic-Indic or full-width
+    digits on every version."""
+    text = str(value)
+    if isinstance(value, bool) or not text.isascii() or "_" in text:
+        raise ValueError(f"not a number: {value!r}")
+    return fractions.Fraction(text)
+
+
 def parse_ratio(value: Any, where: str = "ratio", **loc) -> fractions.Fraction:
     """A ratio given as a decimal string (``"0.20"``), an int, or a float's
     shortest repr, as an exact fraction in [0, 1]."""
     try:
-        text = str(value)
-        # ASCII and no '_': Fraction() reads '0_1' on Python 3.11+ only, and '٠.٢' (Arabic-Indic) on every one
-        if isinstance(value, bool) or not text.isascii() or "_" in text:
-            raise ValueError
-        q = fractions.Fraction(text)
+        q = exact_number(value)
     except (ValueError, ZeroDivisionError):
         raise SupervisionError(f"{where} must be a decimal such as \"0.10\", got {value!r}", code="E-POLICY", **loc) from None
     if not 0 <= q <= 1:

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
-from .common import SupervisionError, as_date, check_near_misses, loc_of, read_jsonl, read_mapping
+from .common import SupervisionError, as_date, check_near_misses, exact_number, loc_of, read_jsonl, read_mapping
 
 __all__ = [
     "Inspection", "History", "read_history", "history_from_records", "Inspector", "read_inspectors", "inspectors_from_records", "Member", "read_members",
@@ -263,7 +263,7 @@ def read_members(path: str) -> Tuple[Member, ...]:
         seen[mid] = where.get("line")
         raw = obj.get("fte")
         try:  # an empty cell is a full-time member; 0 is no capacity (it read as 1), a negative share none at all
-            fte = fractions.Fraction(1) if raw is None or raw == "" else fractions.Fraction(str(raw).strip())
+            fte = fractions.Fraction(1) if raw is None or raw == "" else exact_number(str(raw).strip())
             if isinstance(raw, bool) or fte < 0:
                 raise ValueError
         except (ValueError, ZeroDivisionError):

@@ -19,7 +19,7 @@ import attrs
 
 from safetyrules.errors import SafetyRulesError
 
-from .common import Condition, Result, SupervisionError, as_date, canonical, digest_bytes, loc_of, parse_ratio, read_mapping
+from .common import Condition, Result, SupervisionError, as_date, canonical, digest_bytes, exact_number, loc_of, parse_ratio, read_mapping
 
 __all__ = ["Policy", "Param", "load_policy", "default_policy", "FREQUENCY_VISITS", "CAP_PROFILES"]
 
@@ -345,7 +345,7 @@ def _check(pol: Policy, path, doc, keypaths: Mapping[str, Tuple[Any, ...]]) -> N
 
     def decimal(v):
         try:
-            return not isinstance(v, bool) and fractions.Fraction(str(v)) >= 0
+            return not isinstance(v, bool) and exact_number(v) >= 0
         except (ValueError, ZeroDivisionError):
             return False
 
@@ -547,9 +547,7 @@ def hazchem_level(score: Any, direct_red: bool = False) -> str:
     if direct_red:
         return "red"
     try:
-        if isinstance(score, bool):
-            raise ValueError
-        s = fractions.Fraction(str(score))
+        s = exact_number(score)
     except (ValueError, ZeroDivisionError):
         raise SupervisionError(f"a hazchem score is a number from 0 to 100, got {score!r}", code="E-INPUT") from None
     if not 0 <= s <= 100:

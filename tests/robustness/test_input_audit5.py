@@ -408,3 +408,21 @@ def test_report_in_byte_ranges_counts_what_one_reader_counts(good, tmp_path, mon
         for i in range(jobs):
             total.merge(summary._tally_range((str(p), i * step, min(size, (i + 1) * step), "grid")))
         assert (total.n, total.bad) == (4, 2), (jobs, total.n, total.bad)
+
+
+@pytest.mark.parametrize("text", ["6_0", "\u0666\u0660", "\uff16\uff10"])
+def test_supervision_numbers_as_text_are_ascii_without_underscores(tmp_path, text):
+    # Fraction() read '6_0' as 60 on Python 3.11+ only (a ValueError on
+    # 3.9/3.10), and Arabic-Indic or full-width digits on every version
+    from safetyrules.supervision import hazchem_level
+    from safetyrules.supervision.common import SupervisionError
+    from safetyrules.supervision.inputs import read_members
+
+    assert hazchem_level("60") == hazchem_level(60) == "orange"
+    with pytest.raises(SupervisionError):
+        hazchem_level(text)
+    p = tmp_path / "members.csv"
+    p.write_text(f"id,grid,fte\na,g1,0.5\nb,g2,{text}\n", encoding="utf-8")
+    with pytest.raises(SupervisionError) as info:
+        read_members(str(p))
+    assert info.value.line == 3 and "fte must be a number" in str(info.value), str(info.value)
