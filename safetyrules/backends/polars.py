@@ -207,6 +207,12 @@ class _Emit:
         if node.op == "*":
             return a * b
         if not any(isinstance(x, (A.Path, A.Quantifier)) for x in A.walk(node.right)):
+            if _constant_value(node.right) in (0, None):
+                # a divisor of literals that is zero (or unknown): unknown, as
+                # a null literal; the ``when`` below on a column folded from
+                # literals came out of polars 2.1 one row long under ``2 >=``
+                # (ShapeError on the flattened items of ``any(v in l: 2 >= v.n / 0)``)
+                return self.null(pl.Float64)
             # polars divides a column by a scalar as a product with its
             # reciprocal (1e20 / 100000 gave 1000000000000000.1, and a unit
             # scaled down is such a division): the divisor as a column, so
@@ -241,6 +247,11 @@ class _Emit:
         if name in ("min", "max"):
             if len(args) == 1:
                 return args[0]
+            if any(_unknown_constant(a) for a in node.args):
+                # ``min(v.n, 1 / 0)``: unknown; the ``when`` on a constant
+                # below comes out of polars one row long (see ``_Arith``)
+                return self.null(pl.Date if node.ty.kind == "date" else
+                                 pl.Int64 if getattr(node.ty, "integer", False) else pl.Float64)
             anynull = pl.any_horizontal([a.is_null() for a in args])
             pick = pl.min_horizontal(args) if name == "min" else pl.max_horizontal(args)
             return pl.when(anynull).then(None).otherwise(pick)
@@ -378,6 +389,25 @@ class _Emit:
                 .when(unknown > 0).then(nb).otherwise(pl.lit(True))
             )
         return pl.when(lst.is_null() | (unknown > 0)).then(self.null(pl.Int64)).otherwise(true_n)
+
+
+_NOT_CONSTANT = object()
+
+
+def _constant_value(node: A.Node):
+    """The value of an expression of literals (no fact, no quantifier), as
+    the engine computes it."""
+    from safetyrules.dsl.evaluator import evaluate
+
+    try:
+        return evaluate(node, {})
+    except Exception:  # pragma: no cover - a checked expression of literals evaluates
+        return _NOT_CONSTANT
+
+
+def _unknown_constant(node: A.Node) -> bool:
+    """An expression of literals that is unknown (a division by zero)."""
+    return not any(isinstance(x, (A.Path, A.Quantifier)) for x in A.walk(node)) and _constant_value(node) is None
 
 
 _SEP = "\x1f"  # the unit separator: never in an enum value written in a rule file

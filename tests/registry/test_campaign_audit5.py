@@ -30,3 +30,18 @@ def test_min_max_of_an_integer_and_a_number_in_a_sum_is_a_number(tmp_path):
             {"i2": 0, "x3": 2.0, "items": []}, {}]
     R.check_backends(rules, recs, [DAY], backends=LOCAL, sql=True)
     assert R.reference(rules, recs, DAY)[0]["findings"] == ["s:c0", "s:c1", "s:c2", "s:c3", "s:c4", "s:c5", "s:c6"]
+
+
+def test_a_quantifier_body_comparing_a_literal_with_a_division_by_a_literal_zero(tmp_path):
+    """``any(v in items: 2 >= v.n / 0)``: polars 2.1 made the division's
+    ``when`` on a divisor folded from literals one row long under ``2 >=``,
+    and the flattened items' frame raised ShapeError ("Series b0, length 1
+    doesn't match the DataFrame height"); also ``min(v.n, 1 / 0)``."""
+    rules = R.build(tmp_path, [
+        "any(v in items: 2 >= v.n / 0)", "any(v in items: 2 >= v.n / (1 - 1))", "all(v in items: 1 > 0 / 0)",
+        "any(v in items: 2 == v.n / 0 + 1)", "any(v in items: 2 >= min(v.n, 1 / 0))",
+        "any(v in items: 2 >= max(v.n, 3) / 0)", "any(v in items: 2 >= len([1]) / (0 * 3))",
+        "any(v in items: 2 >= v.n / 2)", "2 >= x3 / 0",
+    ])
+    recs = [{"items": [{"n": 1}], "x3": 4.0}, {"items": [{"n": 3}, {"n": 4}]}, {"items": []}, {}, {"items": [{}]}]
+    R.check_backends(rules, recs, [DAY], backends=LOCAL, sql=True)
