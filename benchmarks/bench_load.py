@@ -20,7 +20,13 @@ Both run from the repository (``cwd`` is its root), so they time this
 checkout, not an installed copy.  The machine is shared: CPU seconds are the
 steadier figure; runs alternate between the two processes.
 
-    python benchmarks/bench_load.py [--runs 5] [--facts examples/facts/steel-plant.yaml]
+    python benchmarks/bench_load.py [--runs 5] [--facts examples/facts/steel-plant.yaml] [--against DIR]
+
+``--against DIR`` times a second checkout too (a directory holding its
+``safetyrules/`` package, e.g. ``git archive COMMIT safetyrules | tar -x -C
+DIR``, with ``DIR/standards`` a link to this checkout's ``standards/`` so
+both read the same rules): its runs interleave with this checkout's, one of
+each per round, so the ratio is of the same moments of a shared machine.
 """
 
 from __future__ import annotations
@@ -97,11 +103,39 @@ print(json.dumps(acc))
 """
 
 
-def _run(script: str, facts: str) -> dict:
+def _run(script: str, facts: str, tree: str = C.ROOT) -> dict:
+    env = dict(os.environ)
+    if tree != C.ROOT:  # the other checkout's package first on the path
+        env["PYTHONPATH"] = tree + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(
-        [sys.executable, "-c", script, facts, DAY], capture_output=True, text=True, cwd=C.ROOT, check=True
+        [sys.executable, "-c", script, facts, DAY], capture_output=True, text=True, cwd=tree, check=True, env=env
     )
     return json.loads(out.stdout)
+
+
+DIGEST = "import safetyrules, sys; print(safetyrules.__file__, safetyrules.load().digest)"
+
+
+def _against(tree: str, facts: str, runs: int) -> None:
+    """Load + first evaluate of this checkout and of ``tree``, interleaved."""
+    for t in (C.ROOT, tree):
+        env = dict(os.environ, PYTHONPATH=t) if t != C.ROOT else None
+        out = subprocess.run([sys.executable, "-c", DIGEST], capture_output=True, text=True, cwd=t, check=True, env=env)
+        print(f"{'this checkout' if t == C.ROOT else 'against'}: {out.stdout.strip()}")
+    rows = {C.ROOT: [], tree: []}
+    for i in range(runs + 1):
+        for t in ((C.ROOT, tree) if i % 2 else (tree, C.ROOT)):
+            r = _run(TOTAL, facts, t)
+            if i:
+                rows[t].append(r)
+
+    def first(t, k):
+        return statistics.median(r["load"][k] + r["first_evaluate"][k] for r in rows[t])
+
+    print(f"\nload() + first evaluate, {runs} interleaved rounds (+1 warm-up), medians:")
+    print(C.table(["checkout", "wall s", "CPU s"],
+                  [["this checkout", first(C.ROOT, 0), first(C.ROOT, 1)], [tree, first(tree, 0), first(tree, 1)]]))
+    print(f"this / against: {first(C.ROOT, 0) / first(tree, 0):.2f} wall, {first(C.ROOT, 1) / first(tree, 1):.2f} CPU")
 
 
 def main() -> None:
@@ -109,11 +143,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--facts", default=os.path.join("examples", "facts", "steel-plant.yaml"),
                     help="the entity of the first decision (a facts file)")
+    ap.add_argument("--against", metavar="DIR", help="also time the checkout in DIR, interleaved (see above)")
     args = ap.parse_args()
     sys.path.insert(0, C.ROOT)
     import safetyrules
 
     facts = json.dumps(safetyrules.read_facts(os.path.join(C.ROOT, args.facts)))
+    if args.against:
+        _against(os.path.abspath(args.against), facts, args.runs)
+        return
     m = C.machine()
     C.print_machine(m)
     totals, splits = [], []
