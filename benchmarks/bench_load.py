@@ -21,6 +21,13 @@ checkout, not an installed copy.  The machine is shared: CPU seconds are the
 steadier figure; runs alternate between the two processes.
 
     python benchmarks/bench_load.py [--runs 5] [--facts examples/facts/steel-plant.yaml] [--against DIR]
+    python benchmarks/bench_load.py --chain 40000 [--runs 3]
+
+``--chain N`` times the refusal of an N-term ``x + x + … + x`` (past the
+nesting limit): ``dsl.parse`` (the fast parser reads it whole and raises
+lark's error itself) against ``dsl.parser.parse_lark`` (lark alone, what
+``dsl.parse`` used to fall back to after the fast parser declined),
+interleaved, in this process.
 
 ``--against DIR`` times a second checkout too (a directory holding its
 ``safetyrules/`` package, e.g. ``git archive COMMIT safetyrules | tar -x -C
@@ -37,6 +44,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 import _common as C
 
@@ -138,15 +146,43 @@ def _against(tree: str, facts: str, runs: int) -> None:
     print(f"this / against: {first(C.ROOT, 0) / first(tree, 0):.2f} wall, {first(C.ROOT, 1) / first(tree, 1):.2f} CPU")
 
 
+def _chain(n: int, runs: int) -> None:
+    from safetyrules import dsl
+    from safetyrules.dsl import parser
+    from safetyrules.errors import SafetyRulesError
+
+    text = " + ".join(["x"] * n)
+    got = {"dsl.parse": [], "parser.parse_lark": []}
+    for _ in range(runs):
+        for name, fn in (("dsl.parse", dsl.parse), ("parser.parse_lark", parser.parse_lark)):
+            w, c = time.perf_counter(), time.process_time()
+            try:
+                fn(text)
+                raise SystemExit(f"{name} accepted a {n}-term chain")
+            except SafetyRulesError as err:
+                message = str(err)
+            got[name].append((time.perf_counter() - w, time.process_time() - c, message))
+    same = {r[2] for rows in got.values() for r in rows}
+    print(f"refusing a {n}-term x + x + ... + x, {runs} interleaved rounds, medians:")
+    print(C.table(["parser", "wall s", "CPU s"],
+                  [[k, statistics.median(r[0] for r in v), statistics.median(r[1] for r in v)] for k, v in got.items()]))
+    print(f"errors: {'the same' if len(same) == 1 else 'DIFFERENT'}: {sorted(same)[0]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--facts", default=os.path.join("examples", "facts", "steel-plant.yaml"),
                     help="the entity of the first decision (a facts file)")
     ap.add_argument("--against", metavar="DIR", help="also time the checkout in DIR, interleaved (see above)")
+    ap.add_argument("--chain", type=int, metavar="N", help="time refusing an N-term chain instead (see above)")
     args = ap.parse_args()
     sys.path.insert(0, C.ROOT)
     import safetyrules
+
+    if args.chain:
+        _chain(args.chain, args.runs)
+        return
 
     facts = json.dumps(safetyrules.read_facts(os.path.join(C.ROOT, args.facts)))
     if args.against:
