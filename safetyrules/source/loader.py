@@ -55,6 +55,9 @@ class _Scalar(tuple):
     end = property(operator.itemgetter(1))
     style = property(operator.itemgetter(2))
 
+    def __getnewargs__(self):  # copy and pickle call __new__ with these
+        return tuple(self)
+
     def __repr__(self) -> str:
         return f"_Scalar(start={self[0]!r}, end={self[1]!r}, style={self[2]!r})"
 

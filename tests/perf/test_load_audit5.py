@@ -10,6 +10,8 @@
   ``Loc(line, column)`` (made without attrs' ``__init__``).
 """
 
+import copy
+import pickle
 import random
 
 import pytest
@@ -178,3 +180,7 @@ def test_the_one_pass_reader_makes_plain_loc_objects():
     assert (s.start, s.end, s.style) == (12, 17, "'")
     with pytest.raises(Exception):
         doc.values[("a",)].line = 5  # still frozen
+    # a document copies and pickles as it did (the scalar records were attrs classes)
+    for clone in (copy.deepcopy(doc), pickle.loads(pickle.dumps(doc))):
+        assert clone.scalars == doc.scalars and type(clone.scalars[("a", "b", 1)]) is type(s)
+        assert clone.values == doc.values and clone.keys == doc.keys
