@@ -77,9 +77,9 @@ def refuse_early(text) -> None:
 
 # The grammar's terminal patterns (grammar.lark), by name.
 TERMINALS = {
-    "DATE": r"\d{4}-\d{2}-\d{2}(?![\w.])",
-    "NUMBER": r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?",
-    "UNIT": r"(%LEL|%|°C|\d+k_[A-Za-z]+|[A-Za-zµ°][A-Za-z0-9_]*(\/[A-Za-z][A-Za-z0-9]*)?[²³]?)",
+    "DATE": r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\w.])",
+    "NUMBER": r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?",
+    "UNIT": r"(%LEL|%|°C|[0-9]+k_[A-Za-z]+|[A-Za-zµ°][A-Za-z0-9_]*(\/[A-Za-z][A-Za-z0-9]*)?[²³]?)",
     "PATH": r"(?!(and|or|not|in|true|false)\b)[^\W\d]\w*(\.(?!(and|or|not|in|true|false)\b)[^\W\d]\w*)*",
     "STRING": r""""([^"\\]|\\.)*"|'([^'\\]|\\.)*'""",
 }
@@ -92,7 +92,7 @@ _OPERAND = re.compile(
 )
 _OPERATOR = re.compile(r"\s*(?:(?P<COMPOP>==|!=|<=|>=|<|>)|(?P<ADDOP>[+\-])|(?P<MULOP>[*/])|(?P<W>and|or|not|in)|(?P<P>[()\],:]))")
 _UNIT = re.compile(r"\s*(?P<UNIT>%s)" % TERMINALS["UNIT"])
-_INT = re.compile(r"\d+")
+_INT = re.compile(r"[0-9]+")
 
 # token kinds
 _END = "$END"

@@ -158,7 +158,7 @@ class _Builder(lark.Transformer):
     def number(self, items):
         tok = items[0]
         text = str(tok)
-        if re.fullmatch(r"\d+", text):
+        if re.fullmatch(r"[0-9]+", text):
             if not int_digits_ok(text):
                 # int() itself refuses past 4,300 digits, with a ValueError
                 raise _err(f"number {text[:10]}… has more than {MAX_INT_DIGITS} digits", _pos(tok))
