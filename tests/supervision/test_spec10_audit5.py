@@ -18,6 +18,7 @@ import safetyrules
 import safetyrules.supervision as sv
 
 from sv_fixtures import SEED, COMMITMENT, entity, inspectors, write_jsonl
+from cli_inproc import main_in_process
 
 AS_OF = "2025-03-01"
 
@@ -31,19 +32,10 @@ def compact(value):
 
 
 def run(*args):
-    import contextlib
-    import io
     import types
 
-    from safetyrules.cli.main import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse
-            code = exc.code
-    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+    code, out, err = main_in_process(str(a) for a in args)
+    return types.SimpleNamespace(returncode=code, stdout=out, stderr=err)
 
 
 def policy_file(d, body, name="policy.yaml"):
