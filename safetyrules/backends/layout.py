@@ -31,9 +31,10 @@ from typing import Any, Dict, Mapping, Tuple
 
 from safetyrules.dsl import ast as A
 from safetyrules.frozen import FrozenDict
+from safetyrules.frozen import adopt as _adopt
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanClause, family_gap_warnings
 
-__all__ = ["Layout", "FrozenList", "freeze_value", "thaw_value", "is_unknown"]
+__all__ = ["Layout", "FrozenList", "RawItems", "freeze_value", "freeze_raw", "materialise", "thaw_value", "is_unknown"]
 
 
 class FrozenList(tuple):
@@ -54,6 +55,42 @@ class FrozenList(tuple):
 
     def __repr__(self) -> str:
         return repr(list(self))
+
+
+class RawItems(tuple):
+    """A list fact's items as the generated program took them: a fresh
+    ``dict`` copy of each (``None`` fields still in), nothing shared with
+    the input.  Freezing every item in the program (a ``FrozenDict`` each,
+    made in Python) was a tenth of a decision's time; the decision does it
+    on first use instead (:func:`materialise`), and a caller who only reads
+    the level never pays it."""
+
+    __slots__ = ()
+
+
+def freeze_raw(items: RawItems) -> "FrozenList":
+    """:func:`freeze_value` of the items of a :class:`RawItems` (fresh
+    dicts no one else changes: each adopted as it is, a None field dropped)."""
+    return FrozenList([_adopt(i) if None not in i.values() else _adopt({k: x for k, x in i.items() if x is not None})
+                       for i in items])
+
+
+def materialise(result: tuple, list_at: Tuple[int, ...]) -> tuple:
+    """``result`` (a compact result) with each :class:`RawItems` among its
+    values (at the positions ``list_at``, the list facts) frozen as
+    :func:`freeze_value` freezes a list; ``result`` itself if none is."""
+    vals = result[1]
+    for i in list_at:
+        if type(vals[i]) is RawItems:
+            break
+    else:
+        return result
+    out = list(vals)
+    for i in list_at:
+        v = out[i]
+        if type(v) is RawItems:
+            out[i] = freeze_raw(v)
+    return (result[0], tuple(out)) + result[2:]
 
 
 def freeze_value(value: Any) -> Any:
@@ -89,7 +126,7 @@ class Layout:
     plan and in-force set."""
 
     __slots__ = ("plan", "in_force", "clauses", "keys", "index", "outputs", "clause_reads", "major", "major_at",
-                 "decision_at", "decision_reads", "decision_open", "subject_lists", "any_subjects", "_gaps",
+                 "decision_at", "decision_reads", "decision_open", "subject_lists", "any_subjects", "list_at", "_gaps",
                  "_pickled", "__weakref__")
 
     def __init__(self, plan: Plan, in_force: Tuple[str, ...]) -> None:
@@ -150,6 +187,9 @@ class Layout:
         keyed = {n: spec.key for n, spec in plan.facts.items() if getattr(spec, "key", None)}
         set_(self, "subject_lists", tuple(_keyed_lists(c.condition, keyed) if keyed else () for c in clauses))
         set_(self, "any_subjects", any(self.subject_lists))
+        # where the list facts stand in ``values`` (a program's RawItems: see materialise)
+        set_(self, "list_at", tuple(i for i, k in enumerate(keys)
+                                    if k in plan.facts and plan.facts[k].type == "list"))
         set_(self, "_gaps", {})  # day -> family_gap_warnings (a cache; not part of the value)
         set_(self, "_pickled", None)  # the plan's pickle, made on first pickling (a cache)
 

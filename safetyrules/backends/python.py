@@ -39,12 +39,12 @@ import warnings as _warnings
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules import dsl
-from safetyrules.backends.layout import FrozenList, Layout, freeze_value
+from safetyrules.backends.layout import FrozenList, Layout, RawItems, freeze_value
 from safetyrules.backends.pyexpr import CondGen, GenerationFailure
 from safetyrules.backends.pyread import ABSENT as _ABSENT, NAN as _NAN, Reader, build_trie, group_regular, items_regular, nest_input, read_group
 from safetyrules.backends.tables import decide_table, no_row_warning
 from safetyrules.errors import SafetyRulesError
-from safetyrules.frozen import FrozenDict, adopt as _adopt
+from safetyrules.frozen import FrozenDict
 from safetyrules.plan.model import FINDINGS_FACTS, Plan, PlanTable
 from safetyrules.limits import parse_date
 
@@ -131,13 +131,6 @@ def _counts(results: tuple, major) -> Tuple[int, int, int, int]:
     return n_major, found - n_major, und, m.count(None)
 
 
-def _freeze_items(items: list) -> FrozenList:
-    """:func:`~.layout.freeze_value` of a checked list of item dicts (the
-    same value, without a generator per item)."""
-    return FrozenList([_adopt(i.copy()) if None not in i.values() else _adopt({k: x for k, x in i.items() if x is not None})
-                       for i in items])
-
-
 class _Code:
     """A buffer of generated lines, with generated names and constants."""
 
@@ -148,7 +141,8 @@ class _Code:
             "_NAN": _NAN, "_ABSENT": _ABSENT, "_ONE": (1,), "_div": _div, "_divz": _divz, "_GiveUp": _GiveUp,
             "_date": datetime.date, "_fromiso": parse_date, "_fz": freeze_value,
             "_FrozenDict": FrozenDict, "SafetyRulesError": SafetyRulesError, "_nest": nest_input, "_TWO": (0, 1),
-            "_counts": _counts, "_grp": group_regular, "_rd": read_group, "_items": items_regular, "_fzi": _freeze_items, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
+            "_counts": _counts, "_grp": group_regular, "_rd": read_group, "_items": items_regular, "_fzv": FrozenList, "_EMPTY": FrozenList(()),
+            "_RI": RawItems, "_dcopy": dict.copy,
         }
         self.n = 0
 
@@ -284,8 +278,9 @@ class _Builder:
             if v is None:
                 values.append("None")
             elif k in inputs and inputs[k].type == "list":
-                fz = "_fzv" if not inputs[k].item and inputs[k].values else "_fzi"
-                values.append(f"(None if {v} is None else {fz}({v}) if {v} else _EMPTY)")
+                # a list of items: fresh copies, frozen by the decision on first use (layout.RawItems)
+                fz = f"_fzv({v})" if not inputs[k].item and inputs[k].values else f"_RI(map(_dcopy, {v}))"
+                values.append(f"(None if {v} is None else {fz} if {v} else _EMPTY)")
             else:
                 values.append(v)
         code.emit(ind, f"return ({tup(results)}, {tup(values)}, (), _W)")

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
-from safetyrules.backends.layout import FrozenList, Layout, is_unknown, thaw_value
+from safetyrules.backends.layout import FrozenList, Layout, is_unknown, materialise, thaw_value
 from safetyrules.backends import pyjson
 from safetyrules.backends.missing import decision_missing, explain_text
 from safetyrules import dsl
@@ -198,11 +198,11 @@ class Decision:
     def _make(cls, layout: Layout, result: tuple, as_of: datetime.date) -> "Decision":
         # the per-record hot path: no __init__ call
         d = _new(cls)
-        _set(d, "_layout", layout)
-        _set(d, "_result", result)
-        _set(d, "as_of", as_of)
-        _set(d, "_line", None)
-        _set(d, "_entity", _NO_ENTITY)
+        _set_layout(d, layout)
+        _set_result(d, result)
+        _set_as_of(d, as_of)
+        _set_line(d, None)
+        _set_entity(d, _NO_ENTITY)
         return d
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -214,9 +214,10 @@ class Decision:
     def __reduce__(self):
         line = self.line
         entity = self.entity
+        result = self._mat()
         if line is not None or entity:
-            return (_rebuild_with_line, (self._layout, self._result, self.as_of, entity or None, line))
-        return (Decision, (self._layout, self._result, self.as_of))
+            return (_rebuild_with_line, (self._layout, result, self.as_of, entity or None, line))
+        return (Decision, (self._layout, result, self.as_of))
 
     def attach_entity(self, facts: Mapping[str, Any]) -> "Decision":
         """For the engine: keep the entity facts of ``facts`` (already checked) for the
@@ -274,11 +275,22 @@ class Decision:
                 f"findings={len(self.findings)}, undetermined={len(self.undetermined)})")
 
     # -- values of the run ---------------------------------------------------
+    def _mat(self) -> tuple:
+        """The run's result with its list facts frozen (the program leaves
+        them as :class:`~safetyrules.backends.layout.RawItems`: see
+        :func:`~safetyrules.backends.layout.materialise`), kept.  Whatever
+        reads a value that may be a list fact reads it from here."""
+        r = self._result
+        m = materialise(r, self._layout.list_at)
+        if m is not r:
+            _set_result(self, m)  # a cache of the same value (two threads: equal results, either kept)
+        return m
+
     def _value(self, name: str) -> Any:
         i = self._layout.index.get(name)
         if i is None:
             return None
-        v = self._result[1][i]
+        v = self._mat()[1][i]
         return None if is_unknown(v) else v
 
     def env(self) -> Dict[str, Any]:
@@ -294,7 +306,7 @@ class Decision:
         if got is not None:
             return got
         # is_unknown and thaw_value, inlined (a NaN is the one float not equal to itself)
-        env = {k: (thaw_value(v) if type(v) is FrozenList else v) for k, v in zip(self._layout.keys, self._result[1])
+        env = {k: (thaw_value(v) if type(v) is FrozenList else v) for k, v in zip(self._layout.keys, self._mat()[1])
                if v is not None and (type(v) is not float or v == v)}
         env["as_of"] = self.as_of
         env.update(self._layout.counts(self._result[0]))
@@ -318,7 +330,7 @@ class Decision:
 
     def _build_findings(self) -> Tuple[Finding, ...]:
         lay = self._layout
-        vals = self._result[1]
+        vals = self._mat()[1]
         out = []
         for i, v in enumerate(self._result[0]):
             if v is True:
@@ -360,7 +372,7 @@ class Decision:
         return tuple(out)
 
     def _both_missing(self):
-        return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._result, self._env_map()))
+        return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._mat(), self._env_map()))
 
     def clause_keys(self) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
         """``("standard:clause", ...)`` of the clauses found and of those
@@ -568,7 +580,7 @@ class Decision:
         # (backends.pyjson), the empty lists of a complete run as constants
         lay = self._layout
         w = pyjson.writers(lay)
-        cv, vals, given, warns = self._result
+        cv, vals, given, warns = self._mat()
         scalar = pyjson.scalar
         dumps = pyjson.dumps
         as_of = self.as_of
@@ -612,3 +624,11 @@ class Decision:
         """For each finding and undetermined clause, its sub-conditions with
         their values, as indented text."""
         return explain_text(self._layout, self.env(), self.findings, self.undetermined)
+
+
+# the slots' own setters: the hot path (Decision._make) skips object.__setattr__'s lookup
+_set_layout = Decision._layout.__set__  # type: ignore[attr-defined]
+_set_result = Decision._result.__set__  # type: ignore[attr-defined]
+_set_as_of = Decision.as_of.__set__  # type: ignore[attr-defined]
+_set_line = Decision._line.__set__  # type: ignore[attr-defined]
+_set_entity = Decision._entity.__set__  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safetyrules.backends.layout import is_unknown, thaw_value
+from safetyrules.backends.layout import is_unknown, materialise, thaw_value
 from safetyrules.backends.missing import decision_missing
 from safetyrules.backends.pyjson import jsonable
 from safetyrules.engine import questions as Q
@@ -44,6 +44,7 @@ def canonical(data) -> str:
 
 def reference_dict(layout, result, day, entity=None, line=None):
     """SPEC §4/§8 decision data from a compact result, by the slow path only."""
+    result = materialise(result, layout.list_at)  # the program's lists of items, frozen as the decision does
     cv, vals, given_, warns = result
     plan = layout.plan
     env = {k: thaw_value(v) for k, v in zip(layout.keys, vals) if not is_unknown(v)}
