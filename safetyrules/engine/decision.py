@@ -143,6 +143,27 @@ def entity_of(facts: Mapping[str, Any]) -> FrozenDict:
 def _entity_dict(facts: Mapping[str, Any]) -> Optional[dict]:
     """:func:`entity_of` as a fresh dict (None if empty)."""
     nested = facts.get("entity")
+    if (type(nested) is dict and "entity.id" not in facts and "entity.name" not in facts
+            and "entity.grid" not in facts and "entity.status" not in facts and "entity.sector" not in facts):
+        # the usual nested record: the values straight from its entity group
+        # while they are text (anything else: the general path below)
+        out = None
+        get = nested.get
+        for k in _ENTITY_KEYS:
+            v = get(k)
+            if v is not None:
+                if type(v) is not str:
+                    break
+                if out is None:
+                    out = {}
+                out[k] = v
+        else:
+            return out
+    return _entity_dict_any(facts, nested)
+
+
+def _entity_dict_any(facts: Mapping[str, Any], nested: Any) -> Optional[dict]:
+    # dotted keys, values of other types, mappings of other kinds
     if nested is not None and type(nested) is not dict and not isinstance(nested, Mapping):
         nested = None
     out = None

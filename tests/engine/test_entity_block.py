@@ -7,6 +7,8 @@ import datetime
 import pickle
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import safetyrules
 from safetyrules.engine.decision import entity_of
@@ -59,3 +61,21 @@ def test_no_entity_facts(rules):
     d = rules.evaluate({"safety": {"any_staff": True}}, DAY)
     assert d.entity == {} and type(d.entity) is FrozenDict
     assert "entity" not in d.to_dict()
+
+
+_KEYS = ("id", "name", "grid", "status", "sector")
+_VALUES = st.one_of(st.none(), st.text(max_size=3), st.integers(-2, 2), st.just(float("nan")), st.just({}),
+                    st.just({"a": 1}))
+
+
+@given(nested=st.one_of(st.none(), st.dictionaries(st.sampled_from(_KEYS + ("other",)), _VALUES, max_size=6)),
+       dotted=st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=3))
+def test_entity_fast_path_is_the_general_one(nested, dotted):
+    # the nested-record shortcut of _entity_dict answers as the general path does
+    from safetyrules.engine.decision import _entity_dict, _entity_dict_any
+
+    facts = {"x": 1}
+    if nested is not None:
+        facts["entity"] = nested
+    facts.update({"entity." + k: v for k, v in dotted.items()})
+    assert _entity_dict(facts) == _entity_dict_any(facts, facts.get("entity"))
