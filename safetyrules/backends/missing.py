@@ -8,6 +8,8 @@ expanded to the inputs their table still needs.
 
 from __future__ import annotations
 
+import datetime
+from itertools import repeat
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from safetyrules import dsl
@@ -19,7 +21,7 @@ from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import FINDINGS_FACTS
 
-__all__ = ["decision_missing", "explain_text", "show", "row_values", "node_missing"]
+__all__ = ["decision_missing", "explain_text", "show", "row_values", "node_missing", "env_key", "MISSING_MEMO_SIZE"]
 
 
 def _value(node: A.Node, env: Mapping[str, Any]) -> Any:
@@ -292,18 +294,151 @@ def node_missing(node: A.Node, env: Mapping[str, Any], compiled: bool = True) ->
     return hit.missing(env)
 
 
-# id(plan) -> (plan, {table output: table})
-_BY_OUTPUT: Dict[int, Tuple[Any, Dict[str, Any]]] = {}
+class _Absent:
+    """The value :func:`env_key` puts for a name the environment lacks."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+_ABSENT = _Absent()
+_SIMPLE = frozenset({type(None), bool, int, str, datetime.date, _Absent})
+_FLOATY = _SIMPLE | {float}
+
+
+def _exact(v: Any) -> Any:
+    """``v`` as a hashable key equal only for values no expression can tell
+    apart (type kept: 1, 1.0 and True differ; a float by its hex, so 0.0
+    and -0.0 differ; lists and items in order, keys and values), or None
+    for a value of another kind."""
+    t = type(v)
+    if t in _SIMPLE:
+        return (t, v)
+    if t is float:
+        return (t, v.hex())
+    if t is list or t is tuple:
+        vals = tuple(v)
+        types = tuple(map(type, vals))
+        if _SIMPLE.issuperset(types):
+            return (t, vals, types)
+        out = []
+        for x in vals:
+            k = _exact(x)
+            if k is None:
+                return None
+            out.append(k)
+        return (t, tuple(out))
+    if t is dict:
+        keys = tuple(v)
+        for name in keys:
+            if type(name) is not str:
+                return None
+        vals = tuple(v.values())
+        types = tuple(map(type, vals))
+        if _SIMPLE.issuperset(types):
+            return (t, keys, vals, types)
+        out = []
+        for x in vals:
+            k = _exact(x)
+            if k is None:
+                return None
+            out.append(k)
+        return (t, keys, tuple(out))
+    return None
+
+
+def env_key(env: Mapping[str, Any], names: Tuple[str, ...]) -> Any:
+    """A hashable key of what ``env`` holds at ``names`` (absent, or each
+    value with its type, lists and items in order, floats exactly): two
+    environments with equal keys give every expression reading only
+    ``names`` the same value, missing facts and errors.  None when a value
+    is of a kind the key does not cover (then do not keep a result)."""
+    vals = tuple(map(env.get, names, repeat(_ABSENT)))
+    types = tuple(map(type, vals))
+    if _SIMPLE.issuperset(types):
+        return ("s", vals, types)
+    if _FLOATY.issuperset(types):
+        # floats as they are (equal floats of one type are one value) but
+        # for a zero, whose sign 0.0 == -0.0 hides
+        for v in vals:
+            if v == 0 and type(v) is float:
+                break
+        else:
+            return ("s", vals, types)
+    # a simple value stays as it is (its type is in `types`); any other
+    # becomes its exact key (a tuple, which no simple value equals)
+    out = list(vals)
+    for i, t in enumerate(types):
+        if t not in _SIMPLE:
+            k = _exact(out[i])
+            if k is None:
+                return None
+            out[i] = k
+    return ("x", tuple(out), types)
+
+
+#: results :func:`decision_missing` keeps per plan before it starts afresh
+MISSING_MEMO_SIZE = 20000
+
+
+class _PlanMissing:
+    """Per plan: each table by its output; per condition (a clause's, or a
+    decision fact's table), the names its missing facts depend on (its
+    reads and, through each table output it reads, that table's rows'
+    reads, transitively) and the outputs among them; and the missing facts
+    already worked out, keyed by the values at those names.  Entries are
+    built whole, then published (threads at worst build one twice)."""
+
+    __slots__ = ("plan", "by_output", "deps", "memo")
+
+    def __init__(self, plan: Any) -> None:
+        self.plan = plan
+        self.by_output = {t.output: t for t in plan.tables}
+        self.deps: Dict[Any, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+        self.memo: Dict[Any, Tuple[str, ...]] = {}
+
+    def depends(self, key: Any, nodes) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+        got = self.deps.get(key)
+        if got is None:
+            reads: Dict[str, None] = {}
+            outs: Dict[str, None] = {}
+            todo = list(nodes)
+            while todo:
+                n = todo.pop()
+                for p in A.fact_paths(n):
+                    if p in reads:
+                        continue
+                    reads[p] = None
+                    if p in self.by_output and p not in FINDINGS_FACTS and p not in outs:
+                        outs[p] = None
+                        todo.extend(c for c in self.by_output[p].conditions if c is not None)
+            got = self.deps[key] = (tuple(reads), tuple(outs))
+        return got
+
+    def remember(self, key: Any, names: Tuple[str, ...]) -> None:
+        if len(self.memo) >= MISSING_MEMO_SIZE:
+            self.memo = {}
+        self.memo[key] = names
+
+
+# id(plan) -> _PlanMissing
+_PLANS: Dict[int, _PlanMissing] = {}
+
+
+def _plan_missing(plan: Any) -> _PlanMissing:
+    hit = _PLANS.get(id(plan))
+    if hit is None or hit.plan is not plan:
+        if len(_PLANS) >= 256:
+            _PLANS.clear()
+        hit = _PLANS[id(plan)] = _PlanMissing(plan)
+    return hit
 
 
 def _by_output(plan: Any) -> Dict[str, Any]:
     """Each table of ``plan`` by its output (built once per plan; read only)."""
-    hit = _BY_OUTPUT.get(id(plan))
-    if hit is None or hit[0] is not plan:
-        if len(_BY_OUTPUT) >= 256:
-            _BY_OUTPUT.clear()
-        hit = _BY_OUTPUT[id(plan)] = (plan, {t.output: t for t in plan.tables})
-    return hit[1]
+    return _plan_missing(plan).by_output
 
 
 def _absent_known_paths(node: A.Node, env: Mapping[str, Any], was: Any) -> List[str]:
@@ -397,19 +532,61 @@ def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any], comp
     facts of an undetermined one (``()`` for the others); and every fact
     the decision lists as ``missing``.  ``compiled=False`` evaluates table
     rows one by one with the tree-walking evaluator (the reference)."""
-    m = _Missing(layout, env, result[2], compiled)
+    if not compiled:
+        m = _Missing(layout, env, result[2], compiled)
+    else:
+        # each clause's missing facts are a function of the values at the
+        # names they depend on (and of which of the outputs among them the
+        # input gave): kept per plan by those; the run's tables are decided
+        # again (_Missing) only for what is not kept
+        m = None
+        pm = _plan_missing(layout.plan)
+        memo = pm.memo
+        given = result[2]
     per: List[Tuple[str, ...]] = []
     overall = set()
     for c, v in zip(layout.clauses, result[0]):
         if v is None:
-            names = m.expand(node_missing(c.condition, env, compiled))
+            node = c.condition
+            if compiled:
+                reads, outs = pm.depends(id(node), (node,))
+                key = env_key(env, reads)
+                if key is not None:
+                    key = (id(node), tuple(o in given for o in outs) if outs else (), key)
+                    names = memo.get(key)
+                    if names is None:
+                        if m is None:
+                            m = _Missing(layout, env, given, compiled)
+                        names = m.expand(node_missing(node, env, compiled))
+                        pm.remember(key, names)
+                else:
+                    if m is None:
+                        m = _Missing(layout, env, given, compiled)
+                    names = m.expand(node_missing(node, env, compiled))
+            else:
+                names = m.expand(node_missing(node, env, compiled))
             overall.update(names)
             per.append(names)
         else:
             per.append(())
-    for fact in layout.plan.decision.values():
+    decision = layout.plan.decision
+    if decision and m is None:
+        m = _Missing(layout, env, given, compiled)
+    for fact in decision.values():
         if env.get(fact) is None:
             if fact in m.by_output:
+                if compiled:
+                    dkey = ("table", fact)
+                    reads, outs = pm.depends(dkey, [n for n in m.by_output[fact].conditions if n is not None])
+                    key = env_key(env, reads)
+                    if key is not None:
+                        key = (dkey, tuple(o in given for o in outs), fact in given, key)
+                        names = memo.get(key)
+                        if names is None:
+                            names = m.table(fact)
+                            pm.remember(key, names)
+                        overall.update(names)
+                        continue
                 overall.update(m.table(fact))
             else:
                 overall.add(fact)

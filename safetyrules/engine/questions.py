@@ -89,6 +89,13 @@ class Domains:
         self._clause_programs: Dict[Any, Any] = {}
         self._one_clause: Dict[Tuple[str, str], Any] = {}
         self._quants: Dict[Any, Any] = {}
+        self._settle_static: Dict[Any, Any] = {}
+        #: next_questions' answer per fact, by the fact, its clauses and
+        #: the values at the names the answer depends on (settle_static)
+        self.settled: Dict[Any, Any] = {}
+        self._questions_static: Dict[Any, Any] = {}
+        #: next_questions' whole answer, by questions_static's key and values
+        self.questions: Dict[Any, Any] = {}
         #: level_range's least, per after_key
         self.least: Dict[Any, Any] = {}
         after_out = [t.output for t in plan.tables_after]
@@ -177,6 +184,75 @@ class Domains:
         got = self._quants[key] = list_quantifiers(nodes, base)
         return got
 
+    def settle_static(self, fact: str, ckey: Tuple[Tuple[str, str], ...]) -> Tuple[Any, Any, Tuple[str, ...]]:
+        """``(try_order(fact), fed_programs(fact), names)`` for ``fact`` and
+        the clauses ``ckey``: ``names`` are what trying ``fact`` on those
+        clauses reads (the clauses' conditions' and the fed tables' rows'
+        fact paths, and ``fact``'s own, or its list's), so the questions'
+        answer is a function of the values there (and of which fed outputs
+        the input gave).  Kept per (fact, clauses); built whole, then
+        published."""
+        key = (fact, ckey)
+        got = self._settle_static.get(key)
+        if got is None:
+            values = self.try_order(fact)
+            fed = self.fed_programs(fact)
+            names: Dict[str, None] = {}
+            base = _split_item(fact)[0]
+            names[base] = None
+            names[fact] = None
+            for std, clause in ckey:
+                c = self.plan.clause(std, clause)
+                if c is not None:
+                    names.update(dict.fromkeys(A.fact_paths(c.condition)))
+            for t, _ in fed:
+                for n in t.conditions:
+                    if n is not None:
+                        names.update(dict.fromkeys(A.fact_paths(n)))
+                names[t.output] = None
+            if len(self._settle_static) > 20000:
+                self._settle_static = {}
+            got = self._settle_static[key] = (values, fed, tuple(names))
+        return got
+
+    def questions_static(self, skey: Tuple[Tuple[Any, ...], Tuple[str, ...]]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+        """``(names, fed outputs)`` of :func:`next_questions` for ``skey``
+        (its undetermined clauses and missing facts, as tuples): every name
+        the answer reads (each tried fact's :meth:`settle_static` names),
+        and the outputs of the tables those facts feed (whether the input
+        gave one changes the answer).  Raises TypeError when ``skey`` is not
+        hashable.  Kept per ``skey``; built whole, then published."""
+        got = self._questions_static.get(skey)
+        if got is None:
+            undetermined, missing = skey
+            wanted = set(missing)
+            needing: Dict[str, List[Tuple[str, str]]] = {}
+            for std, clause, _severity, needs in undetermined:
+                for fact in needs:
+                    if fact in wanted:
+                        needing.setdefault(fact, []).append((std, clause))
+            names: Dict[str, None] = {}
+            outs: Dict[str, None] = {}
+            for fact, clauses in needing.items():
+                values, fed, reads = self.settle_static(fact, tuple(clauses))
+                if values:
+                    names.update(dict.fromkeys(reads))
+                    outs.update(dict.fromkeys(t.output for t, _ in fed))
+            if len(self._questions_static) > 20000:
+                self._questions_static = {}
+            got = self._questions_static[skey] = (tuple(names), tuple(outs))
+        return got
+
+    def remember_questions(self, key: Any, got: Any) -> None:
+        if len(self.questions) >= SETTLED_MEMO_SIZE:
+            self.questions = {}
+        self.questions[key] = got
+
+    def remember_settled(self, key: Any, got: Any) -> None:
+        if len(self.settled) >= SETTLED_MEMO_SIZE:
+            self.settled = {}
+        self.settled[key] = got
+
     def fed_programs(self, fact: str) -> Tuple[Tuple[PlanTable, Any], ...]:
         """:meth:`tables_fed_by` ``fact``, each with the compiled program
         of its rows (a row without a condition as false), kept per fact."""
@@ -252,6 +328,9 @@ class _Each:
 #: calls of a set of clauses' :class:`_Each` after which the set gets one
 #: program of its own (Domains.clause_program)
 _PROMOTE = 3000
+
+#: next_questions answers (per fact) kept per plan before starting afresh
+SETTLED_MEMO_SIZE = 20000
 
 
 def _spread(n: int) -> List[int]:
@@ -527,6 +606,50 @@ def next_questions(
     fast: bool = True,
 ) -> List[Dict[str, Any]]:
     """Every fact of ``missing`` once, with the undetermined clauses
+    (``(standard, clause, severity, missing)``) it settles (see
+    :func:`_next_questions`, which works them out).  ``fast``: the answer
+    is kept per plan by the undetermined clauses, ``missing``, which fed
+    table outputs ``given`` has and the values at the names the answer
+    reads (:meth:`Domains.questions_static`), so an entity like one seen
+    before is answered from it; off, the reference."""
+    if not fast:
+        return _next_questions(plan, domains, env, day, undetermined, missing, given, reduce_lists, fast)
+    from safetyrules.backends.missing import env_key
+
+    skey = (tuple(undetermined), tuple(missing))
+    try:
+        names, fed_outputs = domains.questions_static(skey)
+    except TypeError:  # a part that is not hashable (a list of missing facts): worked out afresh
+        return _next_questions(plan, domains, env, day, undetermined, missing, given, reduce_lists, fast)
+    vkey = env_key(env, names)
+    if vkey is None:
+        return _next_questions(plan, domains, env, day, undetermined, missing, given, reduce_lists, fast)
+    if fed_outputs:
+        given_set = set(given)
+        gkey: Tuple[bool, ...] = tuple(o in given_set for o in fed_outputs)
+    else:
+        gkey = ()
+    qkey = (skey, gkey, reduce_lists, vkey)
+    got = domains.questions.get(qkey)
+    if got is None:
+        out = _next_questions(plan, domains, env, day, undetermined, missing, given, reduce_lists, fast)
+        domains.remember_questions(qkey, tuple((q["fact"], tuple(q["settles"]), q["major"]) for q in out))
+        return out
+    return [{"fact": f, "settles": list(s), "major": m} for f, s, m in got]
+
+
+def _next_questions(
+    plan: Plan,
+    domains: Domains,
+    env: Mapping[str, Any],
+    day: datetime.date,
+    undetermined: Sequence[Tuple[str, str, str, Sequence[str]]],
+    missing: Sequence[str],
+    given: Sequence[str] = (),
+    reduce_lists: bool = True,
+    fast: bool = True,
+) -> List[Dict[str, Any]]:
+    """Every fact of ``missing`` once, with the undetermined clauses
     (``(standard, clause, severity, missing)``) it settles.  ``env`` is the
     run's environment (inputs and derived facts); a tried value recomputes
     only the tables that fact feeds.  Ordered: facts that settle a major
@@ -539,7 +662,9 @@ def next_questions(
     answer)."""
     from safetyrules.backends.tables import decide_table
 
-    settles: Dict[str, List[Tuple[str, str]]] = {f: [] for f in missing}
+    from safetyrules.backends.missing import env_key
+
+    settles: Dict[str, Any] = {f: () for f in missing}
     given_set = set(given)
     # per fact: the undetermined clauses that need it, evaluated together by
     # one compiled program (cached per clause set) on each value tried
@@ -549,14 +674,33 @@ def next_questions(
             if fact in settles:
                 needing.setdefault(fact, []).append((std, clause, severity))
     # changed in place for each value, then restored (a mapping proxy's
-    # copy() is a dict copy; dict(proxy) goes key by key)
-    work = env.copy() if fast and type(env) in (dict, MappingProxyType) else dict(env)
+    # copy() is a dict copy; dict(proxy) goes key by key); made when first
+    # needed (an answer kept per plan needs none)
+    work: Any = None
     item_values: Dict[str, Any] = {}  # per list fact: its items' quantifier values
     for fact, clauses in needing.items():
-        values = domains.try_order(fact) if fast else domains.values(fact)
-        if not values:
-            continue
         ckey = tuple((s_, c_) for s_, c_, _ in clauses)
+        mkey = None
+        if fast:
+            values, fed_all, names = domains.settle_static(fact, ckey)
+            if not values:
+                continue
+            # the answer is a function of the values at `names` and of which
+            # fed outputs the input gave: kept per plan by those
+            vkey = env_key(env, names)
+            if vkey is not None:
+                mkey = (fact, tuple(clauses), tuple(t.output in given_set for t, _ in fed_all) if fed_all else (),
+                        reduce_lists, vkey)
+                got = domains.settled.get(mkey)
+                if got is not None:
+                    settles[fact] = got
+                    continue
+        else:
+            values = domains.values(fact)
+            if not values:
+                continue
+        if work is None:
+            work = env.copy() if fast and type(env) in (dict, MappingProxyType) else dict(env)
         if fast:
             nodes, prog = domains.clause_program(ckey)
         else:
@@ -566,7 +710,6 @@ def next_questions(
                 nodes.append(c.condition if c is not None else A.Boolean(False))
             prog = domains.program(("clauses",) + tuple((s_, c_) for s_, c_, _ in clauses), nodes)
         if fast:
-            fed_all = domains.fed_programs(fact)
             fed = [tp for tp in fed_all if tp[0].output not in given_set] if fed_all else fed_all
             if not fed and "[" not in fact:
                 # a plain fact nothing is derived from: only it changes
@@ -588,7 +731,10 @@ def next_questions(
                     work[fact] = old
                 else:
                     del work[fact]
-                settles[fact] = [(f"{s_}:{c_}", sev) for k, (s_, c_, sev) in enumerate(clauses) if k not in open_]
+                settles[fact] = got = tuple((f"{s_}:{c_}", sev) for k, (s_, c_, sev) in enumerate(clauses)
+                                            if k not in open_)
+                if mkey is not None:
+                    domains.remember_settled(mkey, got)
                 continue
         else:
             fed = [(t, None) for t in domains.tables_fed_by(fact) if t.output not in given_set]
@@ -638,7 +784,9 @@ def next_questions(
                 work[k] = saved[k]
             else:
                 work.pop(k, None)
-        settles[fact] = [(f"{s_}:{c_}", sev) for k, (s_, c_, sev) in enumerate(clauses) if k not in open_]
+        settles[fact] = got = tuple((f"{s_}:{c_}", sev) for k, (s_, c_, sev) in enumerate(clauses) if k not in open_)
+        if mkey is not None:
+            domains.remember_settled(mkey, got)
     out = []
     for fact in missing:
         got = settles[fact]
