@@ -22,7 +22,7 @@ import threading
 from json.encoder import encode_basestring
 from typing import Any, Callable, Dict, List, Mapping
 
-from safetyrules.backends.layout import FrozenList, Layout, is_unknown
+from safetyrules.backends.layout import FrozenList, Layout, RawItems, is_unknown
 from safetyrules.frozen import FrozenDict
 
 __all__ = ["findings_writer", "writers", "Writers", "dumps", "jsonable", "scalar", "questions", "entity"]
@@ -39,6 +39,8 @@ def jsonable(value: Any) -> Any:
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if t is RawItems:  # a program's list of items, not frozen yet: a None field is unknown, as if absent
+        return [{k: jsonable(x) for k, x in i.items() if x is not None} for i in value]
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, Mapping):
@@ -284,7 +286,8 @@ def _value_code(name: str, v: str, layout: Layout, ns: Dict[str, Any], n: List[i
     if kind == "list" or any(t.output == name and t.hit == "collect" for t in plan.tables):
         # a list of values (whatever its values' declared type): as the
         # general path writes it (jsonable, then dumps), texts directly
-        return f"_lst({v})", f"({v} is not None and {v} == {v})"
+        # (known: not None nor NaN; a list is never NaN, and its == is Python code)
+        return f"_lst({v})", f"({v} is not None and (type({v}) is not float or {v} == {v}))"
     if kind == "bool":
         return f"_B[{v}]", f"{v} is not None"
     if kind == "integer":

@@ -601,7 +601,7 @@ class Decision:
         # (backends.pyjson), the empty lists of a complete run as constants
         lay = self._layout
         w = pyjson.writers(lay)
-        cv, vals, given, warns = self._mat()
+        cv, vals, given, warns = self._result  # a list of items as RawItems: pyjson.jsonable writes it as frozen
         scalar = pyjson.scalar
         dumps = pyjson.dumps
         as_of = self.as_of
