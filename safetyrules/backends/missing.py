@@ -9,6 +9,7 @@ expanded to the inputs their table still needs.
 from __future__ import annotations
 
 import datetime
+import marshal
 from itertools import repeat
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -355,6 +356,14 @@ def env_key(env: Mapping[str, Any], names: Tuple[str, ...]) -> Any:
     environments with equal keys give every expression reading only
     ``names`` the same value, missing facts and errors.  None when a value
     is of a kind the key does not cover (then do not keep a result)."""
+    try:
+        # marshal writes exactly the core types (bool apart from int, a
+        # float by its digits, list apart from tuple, subclasses refused):
+        # equal bytes, equal values of equal types; version 0 writes no
+        # references and no interning, so equal values write equal bytes
+        return ("m", marshal.dumps(tuple(map(env.get, names)), 0), tuple(map(env.__contains__, names)))
+    except ValueError:  # a date, or another kind of value
+        pass
     vals = tuple(map(env.get, names, repeat(_ABSENT)))
     types = tuple(map(type, vals))
     if _SIMPLE.issuperset(types):
@@ -391,11 +400,12 @@ class _PlanMissing:
     already worked out, keyed by the values at those names.  Entries are
     built whole, then published (threads at worst build one twice)."""
 
-    __slots__ = ("plan", "by_output", "deps", "memo")
+    __slots__ = ("plan", "by_output", "decision", "deps", "memo")
 
     def __init__(self, plan: Any) -> None:
         self.plan = plan
         self.by_output = {t.output: t for t in plan.tables}
+        self.decision = tuple(plan.decision.values())
         self.deps: Dict[Any, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
         self.memo: Dict[Any, Tuple[str, ...]] = {}
 
@@ -552,7 +562,7 @@ def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any], comp
                 reads, outs = pm.depends(id(node), (node,))
                 key = env_key(env, reads)
                 if key is not None:
-                    key = (id(node), tuple(o in given for o in outs) if outs else (), key)
+                    key = (id(node), tuple([o in given for o in outs]) if given and outs else (), key)
                     names = memo.get(key)
                     if names is None:
                         if m is None:
@@ -569,10 +579,10 @@ def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any], comp
             per.append(names)
         else:
             per.append(())
-    decision = layout.plan.decision
+    decision = pm.decision if compiled else tuple(layout.plan.decision.values())
     if decision and m is None:
         m = _Missing(layout, env, given, compiled)
-    for fact in decision.values():
+    for fact in decision:
         if env.get(fact) is None:
             if fact in m.by_output:
                 if compiled:

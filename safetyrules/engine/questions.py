@@ -29,7 +29,8 @@ from safetyrules.plan.model import Plan, PlanTable
 
 _UNSET = object()
 
-__all__ = ["Domains", "domains_for", "derive", "inputs_of", "decide_level", "level_range", "next_questions", "set_fact"]
+__all__ = ["Domains", "domains_for", "derive", "inputs_of", "decide_level", "level_range", "next_questions",
+           "decision_questions", "set_fact"]
 
 _SCALARS = ("bool", "integer", "number", "enum", "string", "date")
 _FAR_DAYS = (datetime.date(1900, 1, 1), datetime.date(2999, 12, 31))
@@ -96,6 +97,9 @@ class Domains:
         self._questions_static: Dict[Any, Any] = {}
         #: next_questions' whole answer, by questions_static's key and values
         self.questions: Dict[Any, Any] = {}
+        self._decision_static: Dict[Any, Any] = {}
+        #: decision_questions' frozen answers
+        self.decided: Dict[Any, Any] = {}
         #: level_range's least, per after_key
         self.least: Dict[Any, Any] = {}
         after_out = [t.output for t in plan.tables_after]
@@ -636,6 +640,74 @@ def next_questions(
         domains.remember_questions(qkey, tuple((q["fact"], tuple(q["settles"]), q["major"]) for q in out))
         return out
     return [{"fact": f, "settles": list(s), "major": m} for f, s, m in got]
+
+
+def decision_questions(layout: Any, cvals: Sequence[Optional[bool]], per_clause: Optional[Sequence[Tuple[str, ...]]],
+                       env: Mapping[str, Any], day: datetime.date, missing: Sequence[str],
+                       given: Sequence[str] = ()) -> Tuple[Any, ...]:
+    """A decision's ``next_questions`` as ``Decision.next_questions`` has
+    them (a tuple of FrozenDicts), from its layout, its clause values
+    ``cvals``, ``per_clause`` (each clause's missing facts, as
+    ``decision_missing`` gives them; None when no clause is undetermined),
+    its environment and ``missing``: what ``Decision._build_questions``
+    works out with :func:`next_questions`, the undetermined clauses listed
+    and the answer frozen once per plan for a given (standards in force,
+    clause values, missing facts, values at the names the answer reads,
+    fed outputs given) and shared (it is immutable)."""
+    from safetyrules.backends.missing import env_key
+    from safetyrules.frozen import FrozenDict
+
+    if not missing:
+        return ()
+    plan = layout.plan
+    dom = domains_for(plan)
+    try:
+        skey = (layout.in_force, tuple(cvals), tuple(per_clause) if per_clause is not None else None, tuple(missing))
+        st = dom._decision_static.get(skey)
+    except TypeError:  # not hashable: worked out afresh
+        skey, st = None, None
+    if st is None:
+        if per_clause is not None and None in cvals:
+            und = tuple((c.standard, c.id, c.severity, per_clause[i])
+                        for i, (c, v) in enumerate(zip(layout.clauses, cvals)) if v is None)
+        else:
+            und = ()
+        names = fed_outputs = None
+        if und and skey is not None:
+            try:
+                names, fed_outputs = dom.questions_static((und, tuple(missing)))
+            except TypeError:
+                pass
+        st = (und, names, fed_outputs)
+        if skey is not None:
+            if len(dom._decision_static) > 20000:
+                dom._decision_static = {}
+            dom._decision_static[skey] = st
+    und, names, fed_outputs = st
+    if not und:  # nothing to settle: the facts in name order
+        return tuple(FrozenDict(fact=m, settles=(), major=0) for m in missing)
+    qkey = None
+    if names is not None:
+        vkey = env_key(env, names)
+        if vkey is not None:
+            if fed_outputs and given:
+                given_set = set(given)
+                gkey: Tuple[bool, ...] = tuple([o in given_set for o in fed_outputs])
+            else:
+                gkey = ()
+            # and the function that works them out (a test may put the
+            # reference in its place: its answers are its own)
+            qkey = (skey, gkey, vkey, next_questions)
+            got = dom.decided.get(qkey)
+            if got is not None:
+                return got
+    qs = next_questions(plan, dom, env, day, list(und), missing, given)
+    got = tuple(FrozenDict(fact=q["fact"], settles=tuple(q["settles"]), major=q["major"]) for q in qs)
+    if qkey is not None:
+        if len(dom.decided) >= SETTLED_MEMO_SIZE:
+            dom.decided = {}
+        dom.decided[qkey] = got
+    return got
 
 
 def _next_questions(

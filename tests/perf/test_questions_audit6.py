@@ -57,6 +57,16 @@ def _view(d):
     )
 
 
+def _decision_questions(d):
+    """Q.decision_questions of a decision (what Decision.next_questions
+    could ask it for), as _view has the questions."""
+    cv = d._result[0]
+    per = M.decision_missing(d._layout, d._result, d._env_map())[0] if None in cv else None
+    got = Q.decision_questions(d._layout, cv, per, d._env_map(), d.as_of, d.missing, d.given)
+    assert type(got) is tuple
+    return tuple((q["fact"], tuple(q["settles"]), q["major"]) for q in got)
+
+
 def _reference(rules, facts, day):
     """The decision's parts with the reference missing and questions."""
     fast_q, fast_m = Q.next_questions, DEC.decision_missing
@@ -96,23 +106,23 @@ class _Counting(dict):
 def _hits(plan):
     """Answers read back so far from what is kept (made counting first)."""
     dom, pm = _kept(plan)
-    kept = (dom.questions, dom.settled, pm.memo)
+    kept = (dom.questions, dom.settled, pm.memo, dom.decided)
     if not all(type(k) is _Counting for k in kept):
-        dom.questions, dom.settled, pm.memo = (k if type(k) is _Counting else _Counting(k) for k in kept)
-        kept = (dom.questions, dom.settled, pm.memo)
+        dom.questions, dom.settled, pm.memo, dom.decided = (k if type(k) is _Counting else _Counting(k) for k in kept)
+        kept = (dom.questions, dom.settled, pm.memo, dom.decided)
     return sum(k.hits for k in kept)
 
 
 def _sizes(plan):
     dom, pm = _kept(plan)
-    return len(dom.questions), len(dom.settled), len(pm.memo)
+    return len(dom.questions), len(dom.settled), len(pm.memo), len(dom.decided)
 
 
 def _swap(plan, kept=None):
     """Put ``kept`` (default: nothing) in place of what is kept; return what was."""
     dom, pm = _kept(plan)
-    was = dom.questions, dom.settled, pm.memo
-    dom.questions, dom.settled, pm.memo = kept if kept is not None else ({}, {}, {})
+    was = dom.questions, dom.settled, pm.memo, dom.decided
+    dom.questions, dom.settled, pm.memo, dom.decided = kept if kept is not None else ({}, {}, {}, {})
     return was
 
 
@@ -129,20 +139,24 @@ def compare(rules, facts, day, stats):
     stats["decisions"] += 1
     if not d.undetermined:
         assert _view(d) == want
+        assert _decision_questions(d) == want[2]
         return
     stats["undetermined"] += 1
     # read back from what earlier examples left (equal keys, other entities)
     before = _hits(rules.plan)
     got = _view(d)
     assert got == want, facts
+    assert _decision_questions(d) == want[2], facts
     stats["kept_hits"] += _hits(rules.plan) > before
     # worked out afresh (nothing kept), then read back (nothing added)
     was = _swap(rules.plan)
     try:
         assert _view(rules.evaluate(facts, day)) == want, facts
+        assert _decision_questions(rules.evaluate(facts, day)) == want[2], facts
         filled = _sizes(rules.plan)
-        assert filled[0] >= 1 and filled[2] >= 1  # both answers were kept
+        assert filled[0] >= 1 and filled[2] >= 1 and filled[3] >= 1  # the answers were kept
         assert _view(rules.evaluate(facts, day)) == want, facts
+        assert _decision_questions(rules.evaluate(facts, day)) == want[2], facts
         assert _sizes(rules.plan) == filled
     finally:
         _swap(rules.plan, was)
@@ -186,7 +200,14 @@ def test_env_key_tells_apart_what_an_expression_can():
     # a value of another kind: no key (nothing kept)
     assert M.env_key({"a": datetime.datetime(2024, 1, 1)}, ("a",)) is None
     assert M.env_key({"a": [object()]}, ("a",)) is None
-    assert M.env_key({"a": {1: True}}, ("a",)) is None
+    assert M.env_key({"a": {1: True}}, ("a",)) != M.env_key({"a": {"1": True}}, ("a",))
+    # dates (which marshal does not write) beside other values, top level and in lists
+    day = datetime.date(2024, 1, 1)
+    dated = [{"a": day, "b": 1}, {"a": day, "b": 1.0}, {"a": [day], "b": 1}, {"a": ["2024-01-01"], "b": 1},
+             {"a": [day, None]}, {"a": [day], "b": None}, {"a": [day], "b": [0.0]}, {"a": [day], "b": [-0.0]}]
+    keys = [M.env_key(v, names) for v in dated]
+    assert None not in keys and len(set(keys)) == len(keys)
+    assert M.env_key(dict(dated[2]), names) == keys[2]
 
 
 # -- the bundled set -------------------------------------------------------------
