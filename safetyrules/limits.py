@@ -66,7 +66,11 @@ def scaled_ok(value, factor) -> bool:
 
 def text_ok(value: str) -> bool:
     """Whether ``value`` can be written as UTF-8 (it holds no lone
-    surrogate, which Python strings allow and UTF-8 output cannot carry)."""
+    surrogate, which Python strings allow and UTF-8 output cannot carry).
+    A printable string has none (a surrogate is of category Cs, never
+    printable): most text is answered without encoding it."""
+    if str.isprintable(value):  # (str's own: a subclass cannot say otherwise)
+        return True
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -47,7 +47,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, MAX_FACT_DEPTH, text_ok, parse_date
 
-__all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "group_regular", "items_regular", "leaf_validator"]
+__all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "group_regular", "items_regular", "items_checker", "leaf_validator"]
 
 
 def flatten_input(facts: dict) -> Optional[dict]:
@@ -235,7 +235,8 @@ class Reader:
             g.emit(ind + 1, f"if {v} is None: {unk}")
             g.emit(ind + 1, f"else: {fail}")
             # lone surrogates could not be written out: the reference refuses them
-            g.emit(ind, f"elif not {v}.isascii() and not {g.const(text_ok)}({v}): {fail}")
+            # (a printable string has none: a surrogate is never printable)
+            g.emit(ind, f"elif not {v}.isascii() and not {v}.isprintable() and not {g.const(text_ok)}({v}): {fail}")
         elif t == "enum":
             values = g.const(frozenset(spec.values or ()))
             # an unhashable value raises TypeError: the program gives up
@@ -254,7 +255,7 @@ class Reader:
                 checker = g.const(item_validator(spec))
                 g.emit(ind, f"elif type({v}) is not list or not {checker}({v}): {fail}")
             else:
-                g.emit(ind, f"elif type({v}) is not list or not _items({v}, {g.const(item_tests(spec))}): {fail}")
+                g.emit(ind, f"elif type({v}) is not list or not {g.const(items_checker(item_tests(spec)))}({v}): {fail}")
         else:  # pragma: no cover - the vocabulary schema has no other types
             g.emit(ind, f"if {v} is not None: {fail}")
             if flag:
@@ -454,11 +455,8 @@ def others_regular(d: dict, keys, t: Tests) -> bool:
             if c == _TEXT:
                 if tx is not str:
                     return False
-                if not x.isascii():
-                    try:
-                        x.encode("utf-8")
-                    except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
-                        return False
+                if not x.isascii() and not x.isprintable() and not text_ok(x):  # a lone surrogate
+                    return False
             elif c == _BOOL:
                 if tx is not bool:
                     return False
@@ -545,9 +543,9 @@ def _shape_checker(sig: tuple, t: Tests, sample: Optional[dict] = None):
     (the mapping seen) is checked inline for the keys it has there (a
     length test and subscripts; any other keys: :func:`group_regular`)."""
     read, bools, tests = t.read, t.bools, t.tests
-    ns: Dict[str, Any] = {"_tok": text_ok, "_B": INT_BOUND, "_grp": group_regular, "_items": items_regular}
+    ns: Dict[str, Any] = {"_tok": text_ok, "_B": INT_BOUND, "_grp": group_regular}
     targets: List[str] = []
-    conds: List[str] = []
+    conds: List[Tuple[Any, str]] = []
     subs: List[Tuple[str, Tests, Any]] = []
     for i, k in enumerate(sig):
         if k in read:
@@ -564,12 +562,12 @@ def _shape_checker(sig: tuple, t: Tests, sample: Optional[dict] = None):
         if type(c) is Tests:
             subs.append((v, c, sample.get(k) if sample is not None else None))
         else:
-            conds.append(_shape_cond(c, v, ns))
+            conds.append((c, v))
     if not conds and not subs:
         return _always
     lines = ["def chk(d):", "    " + ", ".join(targets) + ", = d.values()"]
     if conds:
-        lines.append("    if not (" + " and ".join(conds) + "): return False")
+        lines.append("    if not (" + " and ".join(_shape_cond(c, v, ns) for c, v in conds) + "): return False")
     for v, c, smp in subs:
         _nested_check(v, c, smp, 1, 0, lines, ns)
     lines.append("    return True")
@@ -611,9 +609,9 @@ def _nested_check(v: str, t: Tests, sample: Any, ind: int, depth: int, lines: Li
         if type(c) is Tests:
             subs.append((n, c, sample[k]))
         else:
-            conds.append(_shape_cond(c, n, ns))
+            conds.append((c, n))
     if conds:
-        lines.append(f"{pad}    if not (" + " and ".join(conds) + "): return False")
+        lines.append(f"{pad}    if not (" + " and ".join(_shape_cond(c, v, ns) for c, v in conds) + "): return False")
     for n, c, smp in subs:
         _nested_check(n, c, smp, ind + 1, depth + 1, lines, ns)
     if not conds and not subs:
@@ -627,9 +625,9 @@ def _shape_cond(c: Any, v: str, ns: Dict[str, Any]) -> str:
     tc = type(c)
     if tc is int:
         if c == _BOOL:
-            return f"({v} is None or {v} is True or {v} is False)"
+            return f"({v} is False or {v} is True or {v} is None)"  # (the common values first)
         if c == _TEXT:
-            return f"({v} is None or (type({v}) is str and ({v}.isascii() or _tok({v}))))"
+            return f"({v} is None or (type({v}) is str and ({v}.isascii() or {v}.isprintable() or _tok({v}))))"
         lo = "0 <=" if c == _INT0 or c == _NUM0 else "-_B <"
         num = f"({v} is None or (type({v}) is int and {lo} {v} < _B)"
         if c == _INT or c == _INT0:
@@ -640,12 +638,32 @@ def _shape_cond(c: Any, v: str, ns: Dict[str, Any]) -> str:
         ns[name] = c
         return f"(type({v}) is dict and len({v}) != 0 and _grp({v}, {name}))"
     if tc is ItemTests:
-        ns[name] = c.fields
-        return f"({v} is None or (type({v}) is list and _items({v}, {name})))"
+        ns[name] = items_checker(c.fields)
+        return f"({v} is None or (type({v}) is list and (not {v} or {name}({v}))))"  # (an empty list: no call)
     if tc is frozenset:
         # an unhashable item raises TypeError: the program gives up
         ns[name] = c
         return f"({v} is None or (type({v}) is list and {name}.issuperset({v})))"
+    bounds = getattr(c, "bounds", None)
+    if bounds is not None:  # an integer or number with bounds (leaf_validator's test, inline)
+        t, lo, hi = bounds
+        ns[name] = c
+        bnd = ""
+        if lo is not None:
+            ns[name + "l"] = lo
+            bnd += f" and not {v} < {name}l"
+        if hi is not None:
+            ns[name + "h"] = hi
+            bnd += f" and not {v} > {name}h"
+        num = f"({v} is None or (type({v}) is int and -_B < {v} < _B{bnd})"
+        if t == "integer":
+            return num + ")"
+        return num + f" or (type({v}) is float and not {v} - {v}{bnd}))"
+    owner = getattr(c, "__self__", None)
+    if type(owner) is frozenset and getattr(c, "__name__", None) == "__contains__":
+        # an enum's values (None among them); an unhashable value raises TypeError: the program gives up
+        ns[name] = owner
+        return f"({v} in {name})"
     ns[name] = c
     return f"(not not {name}({v}))"
 
@@ -656,11 +674,8 @@ def _scalar_regular(c: int, x: Any) -> bool:
     if c == _TEXT:
         if tx is not str:
             return False
-        if not x.isascii():
-            try:
-                x.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
-                return False
+        if not x.isascii() and not x.isprintable() and not text_ok(x):  # a lone surrogate
+            return False
         return True
     if c == _BOOL:
         return x is True or x is False
@@ -709,11 +724,8 @@ def items_regular(items: list, fields) -> bool:
                 if c == _TEXT:
                     if tx is not str:
                         return False
-                    if not x.isascii():
-                        try:
-                            x.encode("utf-8")
-                        except UnicodeEncodeError:  # a lone surrogate (limits.text_ok)
-                            return False
+                    if not x.isascii() and not x.isprintable() and not text_ok(x):  # a lone surrogate
+                        return False
                 elif tx is int:
                     if not -_B < x < _B or (x < 0 and (c == _INT0 or c == _NUM0)):
                         return False
@@ -724,22 +736,43 @@ def items_regular(items: list, fields) -> bool:
     return True
 
 
+def items_checker(fields):
+    """``chk(items)``: :func:`items_regular` over ``fields`` as one
+    function (the checker compiled for :class:`ItemFields`), for generated
+    code to call directly."""
+    if type(fields) is ItemFields:
+        chk = fields.chk
+        if chk is None:
+            chk = fields.chk = _items_checker(fields)  # benign race: the same checker
+        return chk
+    return lambda items: items_regular(items, fields)
+
+
 def _items_checker(fields: Dict[str, Any]):
     """``chk(items)``: :func:`items_regular` over ``fields``, compiled: per
-    item, its keys against the declared fields (one set test), then each
-    declared field's value (``.get``: absent is None) tested inline.  The
-    source holds generated names and fixed text only (field names and tests
-    are named constants)."""
-    ns: Dict[str, Any] = {"_tok": text_ok, "_B": INT_BOUND, "_F": frozenset(fields)}
+    item, its values unpacked in order when its keys are the declared
+    fields in their declared order (the common item: one tuple test), else
+    its keys against the declared fields (one set test) and each declared
+    field's value by ``.get`` (absent is None); then each value tested
+    inline.  The source holds generated names and fixed text only (field
+    names and tests are named constants)."""
+    ns: Dict[str, Any] = {"_tok": text_ok, "_B": INT_BOUND, "_F": frozenset(fields), "_K": tuple(fields)}
+    if not fields:
+        return _define("def chk(items):\n    for it in items:\n"
+                       "        if type(it) is not dict or it: return False\n    return True\n", ns, "<safetyrules-items>")
+    names = [f"x{i}" for i in range(len(fields))]
     lines = ["def chk(items):", "    for it in items:",
-             "        if type(it) is not dict or not it.keys() <= _F: return False"]
+             "        if type(it) is not dict: return False",
+             "        if tuple(it) == _K:",
+             "            " + ", ".join(names) + ", = it.values()",
+             "        elif it.keys() <= _F:"]
     conds = []
     for i, (k, c) in enumerate(fields.items()):
         ns[f"_f{i}"] = k
-        lines.append(f"        x{i} = it.get(_f{i})")
+        lines.append(f"            x{i} = it.get(_f{i})")
         conds.append(_shape_cond(c, f"x{i}", ns))
-    if conds:
-        lines.append("        if not (" + " and ".join(conds) + "): return False")
+    lines.append("        else: return False")
+    lines.append("        if not (" + " and ".join(conds) + "): return False")
     lines.append("    return True")
     return _define("\n".join(lines) + "\n", ns, "<safetyrules-items>")
 
@@ -838,7 +871,7 @@ def read_group(d: dict, r: GroupRead) -> Optional[list]:
             if x not in a:
                 return None
         elif c == _R_TEXT:
-            if type(x) is not str or (not x.isascii() and not text_ok(x)):
+            if type(x) is not str or (not x.isascii() and not x.isprintable() and not text_ok(x)):
                 return None
         elif c == _R_INT or c == _R_NUM:
             tx = type(x)
@@ -900,7 +933,10 @@ def leaf_validator(spec: FactSpec, item: bool = False):
         return (lo is None or not x < lo) and (hi is None or not x > hi)
 
     if t == "integer":
-        return lambda x: x is None or (type(x) is int and -INT_BOUND < x < INT_BOUND and bounded(x))
+        def integer(x) -> bool:
+            return x is None or (type(x) is int and -INT_BOUND < x < INT_BOUND and bounded(x))
+        integer.bounds = (t, lo, hi)  # (for the compiled checkers: the same test inline, _shape_cond)
+        return integer
     if t == "number":
         def number(x) -> bool:
             tx = type(x)
@@ -909,6 +945,7 @@ def leaf_validator(spec: FactSpec, item: bool = False):
             if tx is float:
                 return not (x - x) and bounded(x)
             return x is None
+        number.bounds = (t, lo, hi)
         return number
     if t == "enum":
         # None (unknown) in the set; an unhashable value raises TypeError: the program gives up
