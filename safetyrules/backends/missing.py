@@ -22,7 +22,8 @@ from safetyrules.dsl.printer import unparse
 from safetyrules.errors import SafetyRulesError
 from safetyrules.plan.model import FINDINGS_FACTS
 
-__all__ = ["decision_missing", "explain_text", "show", "row_values", "node_missing", "env_key", "MISSING_MEMO_SIZE"]
+__all__ = ["decision_missing", "explain_text", "show", "row_values", "node_missing", "env_key",
+           "MISSING_MEMO_SIZE", "KEY_BYTES", "KEY_ITEMS"]
 
 
 def _value(node: A.Node, env: Mapping[str, Any]) -> Any:
@@ -320,6 +321,8 @@ def _exact(v: Any) -> Any:
     if t is float:
         return (t, v.hex())
     if t is list or t is tuple:
+        if len(v) > KEY_ITEMS:
+            return None
         vals = tuple(v)
         types = tuple(map(type, vals))
         if _SIMPLE.issuperset(types):
@@ -361,9 +364,13 @@ def env_key(env: Mapping[str, Any], names: Tuple[str, ...]) -> Any:
         # float by its digits, list apart from tuple, subclasses refused):
         # equal bytes, equal values of equal types; version 0 writes no
         # references and no interning, so equal values write equal bytes
-        return ("m", marshal.dumps(tuple(map(env.get, names)), 0), tuple(map(env.__contains__, names)))
+        data = marshal.dumps(tuple(map(env.get, names)), 0)
     except ValueError:  # a date, or another kind of value
         pass
+    else:
+        if len(data) > KEY_BYTES:  # long lists: seldom seen twice, and each key kept would hold them
+            return None
+        return ("m", data, tuple(map(env.__contains__, names)))
     vals = tuple(map(env.get, names, repeat(_ABSENT)))
     types = tuple(map(type, vals))
     if _SIMPLE.issuperset(types):
@@ -389,7 +396,11 @@ def env_key(env: Mapping[str, Any], names: Tuple[str, ...]) -> Any:
 
 
 #: results :func:`decision_missing` keeps per plan before it starts afresh
-MISSING_MEMO_SIZE = 20000
+MISSING_MEMO_SIZE = 10000
+#: :func:`env_key` makes no key longer than this (bytes), nor of a list
+#: longer than this (items): a result is then worked out, not kept
+KEY_BYTES = 1024
+KEY_ITEMS = 64
 
 
 class _PlanMissing:

@@ -6,12 +6,14 @@ decision fact's) per plan, keyed by the values at the names they depend on
 table's rows' paths, transitively) and by which of those outputs the input
 gave; ``next_questions`` keeps its whole answer, and each fact's, keyed by
 the names trying the fact reads (``Domains.questions_static`` /
-``settle_static``).  ``backends.missing.env_key`` makes the keys: equal
-keys must mean values no expression can tell apart.
+``settle_static``), and ``decision_questions`` a decision's questions
+frozen whole.  ``backends.missing.env_key`` makes the keys: equal keys
+must mean values no expression can tell apart.
 
 Compared here with the reference (``decision_missing(compiled=False)``, the
 tree walk, nothing kept; ``next_questions(fast=False, reduce_lists=False)``)
-— ``missing``, each undetermined clause's missing facts, ``next_questions``,
+— ``missing``, each undetermined clause's missing facts, ``next_questions``
+(the decision's and ``decision_questions``'),
 ``level_range`` and ``to_json()`` — once with the kept answers cleared (the
 answer worked out afresh) and once with them filled by everything decided
 before (the answer read back), on: the bundled set (golden entities
@@ -208,6 +210,11 @@ def test_env_key_tells_apart_what_an_expression_can():
     keys = [M.env_key(v, names) for v in dated]
     assert None not in keys and len(set(keys)) == len(keys)
     assert M.env_key(dict(dated[2]), names) == keys[2]
+    # long lists: no key (nothing kept that would hold them)
+    assert M.env_key({"a": ["t1"] * 40}, ("a",)) is not None
+    assert M.env_key({"a": ["some longer text"] * M.KEY_BYTES}, ("a",)) is None
+    assert M.env_key({"a": [day] * (M.KEY_ITEMS + 1)}, ("a",)) is None
+    assert M.env_key({"a": [{"d": day}] * M.KEY_ITEMS}, ("a",)) is not None
 
 
 # -- the bundled set -------------------------------------------------------------
