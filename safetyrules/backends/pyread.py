@@ -47,7 +47,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from safetyrules.dsl.types import FactSpec
 from safetyrules.limits import INT_BOUND, MAX_FACT_DEPTH, text_ok, parse_date
 
-__all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "group_regular", "items_regular", "items_checker", "leaf_validator"]
+__all__ = ["Trie", "build_trie", "Reader", "ABSENT", "NAN", "GroupRead", "read_group", "flatten_input", "nest_input", "others_regular", "group_regular", "read_values", "items_regular", "items_checker", "leaf_validator"]
 
 
 def flatten_input(facts: dict) -> Optional[dict]:
@@ -329,6 +329,9 @@ class Reader:
         read_keys = g.const(read_set)
         others = self.validators(trie)
         others.read = read_set
+        if leaves or subs:  # read_values gives the values read, in this order, and checks the rest
+            others.order = tuple([k for k, _, _ in leaves] + [k for k, _, _ in subs])
+            others.absent = tuple([None] * len(leaves) + [ABSENT] * len(subs))
         others = g.const(others)
         # as many keys as are read, all of them there (a complete group):
         # subscripts; otherwise .get, and the keys not read (usually few)
@@ -344,14 +347,14 @@ class Reader:
                 g.emit(ind + 2, f"{gv} = {d}[{key!r}]")
             g.emit(ind + 2, "_c = True")
             g.emit(ind + 1, "except KeyError: pass")
+            # otherwise the values read (absent: None, a sub-mapping _ABSENT)
+            # and every other key tested, by one call
             g.emit(ind, "if not _c:")
+            g.emit(ind + 1, f"_t = {g.const(read_values)}({d}, {others})")
+            g.emit(ind + 1, f"if not _t: {fail}")
+            g.emit(ind + 1, ", ".join([v for _, v, _ in leaves] + [gv for _, gv, _ in subs]) + ", = _t")
         else:
-            g.emit(ind, "if True:")
-        g.emit(ind + 1, f"if not {d}.keys() <= {read_keys} and not _grp({d}, {others}): {fail}")
-        for key, v, _ in leaves:
-            g.emit(ind + 1, f"{v} = {d}.get({key!r})")
-        for key, gv, _ in subs:
-            g.emit(ind + 1, f"{gv} = {d}.get({key!r}, _ABSENT)")
+            g.emit(ind, f"if not {d}.keys() <= {read_keys} and not _grp({d}, {others}): {fail}")
         g.emit(ind, f"{flag} = True")
         for key, v, spec in leaves:
             self.check(ind, v, spec, flag, fail)
@@ -409,7 +412,7 @@ class Tests:
     ``seen`` counts the sightings before.  Both bounded: key sequences are
     input."""
 
-    __slots__ = ("bools", "tests", "read", "shapes", "seen")
+    __slots__ = ("bools", "tests", "read", "shapes", "seen", "order", "absent")
 
     def __init__(self, bools: frozenset, tests: Dict[str, Any], read: frozenset = frozenset()) -> None:
         self.bools = bools
@@ -417,6 +420,11 @@ class Tests:
         self.read = read
         self.shapes: Dict[tuple, Any] = {}
         self.seen: Dict[tuple, int] = {}
+        # for read_values: the keys read (in the program's order) and their
+        # values where absent; a Tests given an order is read_values' alone
+        # (its shapes give the values), never group_regular's
+        self.order: Optional[tuple] = None
+        self.absent: Optional[tuple] = None
 
 
 class ItemTests:
@@ -527,6 +535,30 @@ def group_regular(d: dict, t: Tests) -> bool:
     return fn(d)
 
 
+def read_values(d: dict, t: Tests):
+    """The values of the keys ``t.order`` in mapping ``d`` (``t.absent``'s
+    where absent) as a tuple, if every other key of ``d`` is regular by
+    ``t`` (:func:`group_regular`'s test), else False or None.  A key
+    sequence seen ``_HOT`` times is read by a function compiled for it
+    (:func:`_shape_checker` with ``values``: the values unpacked in order,
+    the keys not read tested inline, the values read returned)."""
+    sig = tuple(d)
+    fn = t.shapes.get(sig)
+    if fn is None:
+        seen = t.seen
+        n = seen.get(sig, 0) + 1
+        if n < _HOT or len(t.shapes) >= _SHAPES_MAX:
+            if n < _HOT and (n > 1 or len(seen) < _SEEN_MAX):
+                seen[sig] = n
+            read = t.read
+            if not d.keys() <= read and not others_regular(d, d.keys() - read, t):
+                return None
+            return tuple(map(d.get, t.order, t.absent))
+        fn = t.shapes[sig] = _shape_checker(sig, t, d, values=True)  # benign race: the same reader
+        seen.pop(sig, None)
+    return fn(d)
+
+
 def _never(d: dict) -> bool:
     return False
 
@@ -535,21 +567,29 @@ def _always(d: dict) -> bool:
     return True
 
 
-def _shape_checker(sig: tuple, t: Tests, sample: Optional[dict] = None):
+def _shape_checker(sig: tuple, t: Tests, sample: Optional[dict] = None, values: bool = False):
     """``chk(d)``: :func:`group_regular` of a mapping whose keys are ``sig``
     in this order.  Its source holds generated names and fixed text only
     (no key, no value: keys and tests are named constants); a key neither
     read nor declared makes it ``_never``.  A sub-mapping of ``sample``
     (the mapping seen) is checked inline for the keys it has there (a
-    length test and subscripts; any other keys: :func:`group_regular`)."""
+    length test and subscripts; any other keys: :func:`group_regular`).
+    With ``values`` (:func:`read_values`), it returns the values of the
+    keys ``t.order`` (``t.absent``'s for those not in ``sig``) instead of
+    True."""
     read, bools, tests = t.read, t.bools, t.tests
     ns: Dict[str, Any] = {"_tok": text_ok, "_B": INT_BOUND, "_grp": group_regular}
     targets: List[str] = []
     conds: List[Tuple[Any, str]] = []
     subs: List[Tuple[str, Tests, Any]] = []
+    got: Dict[str, str] = {}
     for i, k in enumerate(sig):
         if k in read:
-            targets.append("_")
+            if values:
+                got[k] = f"v{i}"
+                targets.append(f"v{i}")
+            else:
+                targets.append("_")
             continue
         if k in bools:
             c: Any = _BOOL
@@ -563,14 +603,19 @@ def _shape_checker(sig: tuple, t: Tests, sample: Optional[dict] = None):
             subs.append((v, c, sample.get(k) if sample is not None else None))
         else:
             conds.append((c, v))
-    if not conds and not subs:
+    if not conds and not subs and not values:
         return _always
-    lines = ["def chk(d):", "    " + ", ".join(targets) + ", = d.values()"]
+    lines = ["def chk(d):", "    " + ", ".join(targets) + ", = d.values()"] if targets else ["def chk(d):"]
     if conds:
         lines.append("    if not (" + " and ".join(_shape_cond(c, v, ns) for c, v in conds) + "): return False")
     for v, c, smp in subs:
         _nested_check(v, c, smp, 1, 0, lines, ns)
-    lines.append("    return True")
+    if values:
+        ns["_A"] = ABSENT
+        out = [got.get(k) or ("_A" if a is ABSENT else "None") for k, a in zip(t.order, t.absent)]
+        lines.append("    return (" + ", ".join(out) + ",)")
+    else:
+        lines.append("    return True")
     return _define("\n".join(lines) + "\n", ns, "<safetyrules-shape>")
 
 
