@@ -359,18 +359,20 @@ def env_key(env: Mapping[str, Any], names: Tuple[str, ...]) -> Any:
     environments with equal keys give every expression reading only
     ``names`` the same value, missing facts and errors.  None when a value
     is of a kind the key does not cover (then do not keep a result)."""
+    vals = tuple(map(env.get, names))
     try:
         # marshal writes exactly the core types (bool apart from int, a
         # float by its digits, list apart from tuple, subclasses refused):
         # equal bytes, equal values of equal types; version 0 writes no
         # references and no interning, so equal values write equal bytes
-        data = marshal.dumps(tuple(map(env.get, names)), 0)
+        data = marshal.dumps(vals, 0)
     except ValueError:  # a date, or another kind of value
         pass
     else:
         if len(data) > KEY_BYTES:  # long lists: seldom seen twice, and each key kept would hold them
             return None
-        return ("m", data, tuple(map(env.__contains__, names)))
+        # which names are there, where a None may be absence (no None: all)
+        return ("m", data, tuple(map(env.__contains__, names)) if None in vals else ())
     vals = tuple(map(env.get, names, repeat(_ABSENT)))
     types = tuple(map(type, vals))
     if _SIMPLE.issuperset(types):
@@ -564,38 +566,49 @@ def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any], comp
         pm = _plan_missing(layout.plan)
         memo = pm.memo
         given = result[2]
-    per: List[Tuple[str, ...]] = []
-    overall = set()
-    for c, v in zip(layout.clauses, result[0]):
-        if v is None:
-            node = c.condition
-            if compiled:
-                reads, outs = pm.depends(id(node), (node,))
-                key = env_key(env, reads)
-                if key is not None:
-                    key = (id(node), tuple([o in given for o in outs]) if given and outs else (), key)
-                    names = memo.get(key)
-                    if names is None:
-                        if m is None:
-                            m = _Missing(layout, env, given, compiled)
-                        names = m.expand(node_missing(node, env, compiled))
-                        pm.remember(key, names)
-                else:
+    overall: set = set()
+    if not compiled:
+        per: List[Tuple[str, ...]] = []
+        for c, v in zip(layout.clauses, result[0]):
+            if v is None:
+                names = m.expand(node_missing(c.condition, env, compiled))
+                overall.update(names)
+                per.append(names)
+            else:
+                per.append(())
+    else:
+        cvals = result[0]
+        per = [()] * len(cvals)
+        clauses = layout.clauses
+        i = -1
+        while True:
+            try:  # the next undetermined clause (the values are True, False or None)
+                i = cvals.index(None, i + 1)
+            except ValueError:
+                break
+            node = clauses[i].condition
+            reads, outs = pm.depends(id(node), (node,))
+            key = env_key(env, reads)
+            if key is not None:
+                key = (id(node), tuple([o in given for o in outs]) if given and outs else (), key)
+                names = memo.get(key)
+                if names is None:
                     if m is None:
                         m = _Missing(layout, env, given, compiled)
                     names = m.expand(node_missing(node, env, compiled))
+                    pm.remember(key, names)
             else:
+                if m is None:
+                    m = _Missing(layout, env, given, compiled)
                 names = m.expand(node_missing(node, env, compiled))
             overall.update(names)
-            per.append(names)
-        else:
-            per.append(())
+            per[i] = names
     decision = pm.decision if compiled else tuple(layout.plan.decision.values())
-    if decision and m is None:
-        m = _Missing(layout, env, given, compiled)
     for fact in decision:
         if env.get(fact) is None:
-            if fact in m.by_output:
+            if fact in (pm.by_output if compiled else m.by_output):
+                if m is None:
+                    m = _Missing(layout, env, given, compiled)
                 if compiled:
                     dkey = ("table", fact)
                     reads, outs = pm.depends(dkey, [n for n in m.by_output[fact].conditions if n is not None])
