@@ -421,8 +421,9 @@ class Tests:
         self.shapes: Dict[tuple, Any] = {}
         self.seen: Dict[tuple, int] = {}
         # for read_values: the keys read (in the program's order) and their
-        # values where absent; a Tests given an order is read_values' alone
-        # (its shapes give the values), never group_regular's
+        # values where absent; the key sequences of a Tests given an order
+        # are compiled to give the values (group_regular's answer is then
+        # their truth)
         self.order: Optional[tuple] = None
         self.absent: Optional[tuple] = None
 
@@ -530,7 +531,8 @@ def group_regular(d: dict, t: Tests) -> bool:
                 seen[sig] = n
             read = t.read
             return others_regular(d, d.keys() - read if read else d.keys(), t)
-        fn = t.shapes[sig] = _shape_checker(sig, t, d)  # benign race: the same checker
+        # (a Tests of read_values shares its readers: their values are true)
+        fn = t.shapes[sig] = _shape_checker(sig, t, d, values=t.order is not None)  # benign race: the same checker
         seen.pop(sig, None)
     return fn(d)
 

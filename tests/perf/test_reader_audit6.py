@@ -368,7 +368,7 @@ def test_read_text_is_decided_on_the_generated_path_unless_it_holds_a_lone_surro
 def _read_values_old(d, t):
     """What the generated code did before read_values: the keys' test, then
     a .get per key read."""
-    twin = pyread.Tests(t.bools, t.tests, t.read)  # (a Tests given an order is read_values' alone)
+    twin = pyread.Tests(t.bools, t.tests, t.read)  # (no order: group_regular's own checkers)
     if not d.keys() <= t.read and not _outcome(pyread.group_regular, d, twin):
         return None
     return tuple(d.get(k, a) for k, a in zip(t.order, t.absent))
@@ -427,3 +427,21 @@ def test_read_values_is_the_test_and_the_gets(monkeypatch, hot):
     assert min(seen.values()) > 200, seen
     if hot < 10**9:
         assert t.shapes  # the compiled readers were used
+
+
+def test_group_regular_and_read_values_share_a_tests(monkeypatch):
+    """A Tests given an order answers both: group_regular compiles its key
+    sequences to give the values too, so read_values after it still gets
+    them (and group_regular's answer is their truth)."""
+    monkeypatch.setattr(pyread, "_HOT", 1)
+    bools, tests = _tests(_specs())
+    t = pyread.Tests(frozenset(k for k in bools if k != "b"), {k: c for k, c in tests.items() if k != "i"},
+                     frozenset({"b", "i"}))
+    t.order, t.absent = ("i", "b"), (None, None)
+    for d, want in [({"b": True, "s": "某", "i": 3}, (3, True)), ({"s": "\ud800", "i": 3}, None), ({"e": "x"}, (None, None)),
+                    ({"no_such_key": 1}, None), ({"i": "read: not tested here", "n": 2.5}, ("read: not tested here", None))]:
+        for first in (pyread.group_regular, pyread.read_values):
+            t.shapes.clear()
+            first(d, t)
+            assert (pyread.read_values(d, t) or None) == want, d
+            assert bool(pyread.group_regular(d, t)) is (want is not None), d
