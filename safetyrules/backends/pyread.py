@@ -20,12 +20,14 @@ code, which is faster per record.
 Every other key present in a mapping (few: an entity gives what it has) is
 tested for regularity by :func:`others_regular` against a test per declared
 fact (:class:`Tests`, built once per program): exactly what the reading
-code would take as is.  So an input fact no condition reads is checked as
+code would take as is.  A mapping that is not exactly its read keys is
+read by one call of :func:`read_values` (the values read, the other keys
+tested), a complete one by subscripts.  So an input fact no condition reads is checked as
 strictly as one that is read.  A mapping's key sequence seen often
 (records of a registry or a platform share few) gets a checker compiled for
 it (:func:`group_regular`): its values unpacked in order and tested inline,
 its sub-mappings inline too for the keys they had; a list of items is
-checked by code compiled once per list fact (:func:`items_regular`).  The
+checked by code compiled once per list fact (:func:`items_checker`).  The
 same tests, without a lookup and a dispatch per key.
 
 Anything the reference fact check would convert or refuse (an undeclared or
