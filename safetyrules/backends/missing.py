@@ -398,7 +398,7 @@ def env_key(env: Mapping[str, Any], names: Tuple[str, ...]) -> Any:
 
 
 #: results :func:`decision_missing` keeps per plan before it starts afresh
-MISSING_MEMO_SIZE = 10000
+MISSING_MEMO_SIZE = 4096
 #: :func:`env_key` makes no key longer than this (bytes), nor of a list
 #: longer than this (items): a result is then worked out, not kept
 KEY_BYTES = 1024
@@ -453,7 +453,7 @@ _PLANS: Dict[int, _PlanMissing] = {}
 def _plan_missing(plan: Any) -> _PlanMissing:
     hit = _PLANS.get(id(plan))
     if hit is None or hit.plan is not plan:
-        if len(_PLANS) >= 256:
+        if len(_PLANS) >= 64:
             _PLANS.clear()
         hit = _PLANS[id(plan)] = _PlanMissing(plan)
     return hit

@@ -334,7 +334,7 @@ class _Each:
 _PROMOTE = 3000
 
 #: next_questions answers (per fact) kept per plan before starting afresh
-SETTLED_MEMO_SIZE = 10000
+SETTLED_MEMO_SIZE = 4096
 
 
 def _spread(n: int) -> List[int]:

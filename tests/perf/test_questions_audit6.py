@@ -416,3 +416,20 @@ def test_entities_alike_but_for_a_value_get_their_own_answers(pair_rules, first,
     assert stats["undetermined"] == 4, stats
     assert answers[0] != answers[1]  # the two entities' answers do differ
     assert answers[2] == answers[0] and answers[3] == answers[1]
+
+
+def test_kept_answers_stay_bounded_and_right_when_started_afresh(missing_rules, monkeypatch):
+    # small bounds: each memo starts afresh many times over 150 entities,
+    # never holds more than its bound, and the answers stay the reference's
+    monkeypatch.setattr(M, "MISSING_MEMO_SIZE", 8)
+    monkeypatch.setattr(Q, "SETTLED_MEMO_SIZE", 8)
+    rng = random.Random(65)
+    stats = _stats()
+    was = _swap(missing_rules.plan)
+    try:
+        for _ in range(150):
+            compare(missing_rules, missing_record(rng), DAYS[0], stats)
+            assert all(n <= 8 for n in _sizes(missing_rules.plan)), _sizes(missing_rules.plan)
+    finally:
+        _swap(missing_rules.plan, was)
+    assert stats["undetermined"] >= 100 and stats["kept"] >= 90, stats
