@@ -328,7 +328,6 @@ class Reader:
                 g.emit(ind, f"else: {fail}")
             return
         read_set = frozenset([k for k, _, _ in leaves] + [k for k, _, _ in subs])
-        read_keys = g.const(read_set)
         others = self.validators(trie)
         others.read = read_set
         if leaves or subs:  # read_values gives the values read, in this order, and checks the rest
@@ -356,7 +355,7 @@ class Reader:
             g.emit(ind + 1, f"if not _t: {fail}")
             g.emit(ind + 1, ", ".join([v for _, v, _ in leaves] + [gv for _, gv, _ in subs]) + ", = _t")
         else:
-            g.emit(ind, f"if not {d}.keys() <= {read_keys} and not _grp({d}, {others}): {fail}")
+            g.emit(ind, f"if not {d}.keys() <= {g.const(read_set)} and not _grp({d}, {others}): {fail}")
         g.emit(ind, f"{flag} = True")
         for key, v, spec in leaves:
             self.check(ind, v, spec, flag, fail)
