@@ -521,7 +521,7 @@ class _Missing:
         self.cache[out] = ()  # cycle guard (the graph is acyclic, but be safe)
         res = self.result(out)
         t = self.by_output[out]
-        conds = t.conditions
+        conds = _table_program(self.plan, t)[0] if self.compiled else t.conditions
         vals = self.row_values(out)
         raw: List[str] = []
         rows = res.unknown_rows if res is not None and res.unknown_rows else range(len(conds))
@@ -611,7 +611,9 @@ def decision_missing(layout: Layout, result: tuple, env: Mapping[str, Any], comp
                     m = _Missing(layout, env, given, compiled)
                 if compiled:
                     dkey = ("table", fact)
-                    reads, outs = pm.depends(dkey, [n for n in m.by_output[fact].conditions if n is not None])
+                    got = pm.deps.get(dkey)
+                    reads, outs = got if got is not None else pm.depends(
+                        dkey, [n for n in pm.by_output[fact].conditions if n is not None])
                     key = env_key(env, reads)
                     if key is not None:
                         key = (dkey, tuple(o in given for o in outs), fact in given, key)
