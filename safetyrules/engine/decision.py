@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import attrs
 
-from safetyrules.backends.layout import FrozenList, Layout, is_unknown, materialise, thaw_value
+from safetyrules.backends.layout import FrozenList, Layout, RawItems, is_unknown, materialise, thaw_value
 from safetyrules.backends import pyjson
 from safetyrules.backends.missing import decision_missing, explain_text
 from safetyrules import dsl
@@ -182,6 +182,18 @@ def _entity_dict_any(facts: Mapping[str, Any], nested: Any) -> Optional[dict]:
     return out
 
 
+_LISTS = frozenset((FrozenList, RawItems))
+
+
+def _thaw(v: Any) -> list:
+    """A list value as the reference evaluator reads it: ``thaw_value`` of
+    a FrozenList, and of a program's RawItems straight from its dicts
+    (fresh copies, a None field dropped, as freezing them would)."""
+    if type(v) is RawItems:
+        return [i.copy() if None not in i.values() else {k: x for k, x in i.items() if x is not None} for i in v]
+    return thaw_value(v)
+
+
 def _rebuild_with_line(layout, result, as_of, entity, line):
     d = Decision(layout, result, as_of)
     if line is not None:
@@ -327,7 +339,7 @@ class Decision:
         if got is not None:
             return got
         # is_unknown and thaw_value, inlined (a NaN is the one float not equal to itself)
-        env = {k: (thaw_value(v) if type(v) is FrozenList else v) for k, v in zip(self._layout.keys, self._mat()[1])
+        env = {k: (_thaw(v) if type(v) in _LISTS else v) for k, v in zip(self._layout.keys, self._result[1])
                if v is not None and (type(v) is not float or v == v)}
         env["as_of"] = self.as_of
         env.update(self._layout.counts(self._result[0]))
@@ -393,7 +405,8 @@ class Decision:
         return tuple(out)
 
     def _both_missing(self):
-        return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._mat(), self._env_map()))
+        # (decision_missing reads the clause values and given; the values from the environment)
+        return self._lazy("missing_pair", lambda: decision_missing(self._layout, self._result, self._env_map()))
 
     def clause_keys(self) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
         """``("standard:clause", ...)`` of the clauses found and of those
@@ -528,23 +541,15 @@ class Decision:
         return self._lazy("next_questions", self._build_questions)
 
     def _build_questions(self) -> Tuple[FrozenDict, ...]:
-        from safetyrules.engine.questions import domains_for, next_questions
+        from safetyrules.engine.questions import decision_questions
 
         missing = self.missing
         if not missing:
             return ()
         cv = self._result[0]
-        if None in cv:  # (standard, clause, severity, missing) of each undetermined clause, as self.undetermined has them
-            per_clause = self._both_missing()[0]
-            und = [(c.standard, c.id, c.severity, per_clause[i])
-                   for i, (c, v) in enumerate(zip(self._layout.clauses, cv)) if v is None]
-        else:
-            und = []
-        if not und:  # nothing to settle: the facts in name order
-            return tuple(FrozenDict(fact=m, settles=(), major=0) for m in missing)
-        plan = self._layout.plan
-        qs = next_questions(plan, domains_for(plan), self._env_map(), self.as_of, und, missing, self.given)
-        return tuple(FrozenDict(fact=q["fact"], settles=tuple(q["settles"]), major=q["major"]) for q in qs)
+        # the questions frozen once per plan for what they depend on (questions.decision_questions)
+        return decision_questions(self._layout, cv, self._both_missing()[0] if None in cv else None,
+                                  self._env_map(), self.as_of, missing, self.given)
 
     def explanation(self) -> Dict[str, Any]:
         """The explanation as data: per clause the value of each
