@@ -110,8 +110,15 @@ def thaw_value(value: Any) -> Any:
     if type(value) is FrozenList:
         # a FrozenDict item copied by to_dict() (dict() of a Mapping goes key
         # by key through Python), tested by its type (isinstance of an ABC is slow)
+        # (a list of texts, an enum list or a table's list output, is copied whole:
+        # no ABC check per text)
+        if _TEXTS.issuperset(map(type, value)):
+            return list(value)
         return [i.to_dict() if type(i) is FrozenDict else dict(i) if isinstance(i, _Mapping) else i for i in value]
     return value
+
+
+_TEXTS = frozenset((str, int, float, bool))
 
 
 def is_unknown(value: Any) -> bool:
