@@ -327,13 +327,8 @@ def _exact(v: Any) -> Any:
         types = tuple(map(type, vals))
         if _SIMPLE.issuperset(types):
             return (t, vals, types)
-        out = []
-        for x in vals:
-            k = _exact(x)
-            if k is None:
-                return None
-            out.append(k)
-        return (t, tuple(out))
+        out = _exact_all(vals)
+        return None if out is None else (t, out)
     if t is dict:
         keys = tuple(v)
         for name in keys:
@@ -343,14 +338,20 @@ def _exact(v: Any) -> Any:
         types = tuple(map(type, vals))
         if _SIMPLE.issuperset(types):
             return (t, keys, vals, types)
-        out = []
-        for x in vals:
-            k = _exact(x)
-            if k is None:
-                return None
-            out.append(k)
-        return (t, keys, tuple(out))
+        out = _exact_all(vals)
+        return None if out is None else (t, keys, out)
     return None
+
+
+def _exact_all(vals: tuple) -> Optional[tuple]:
+    """:func:`_exact` of each of ``vals``, or None if one has no key."""
+    out = []
+    for x in vals:
+        k = _exact(x)
+        if k is None:
+            return None
+        out.append(k)
+    return tuple(out)
 
 
 def env_key(env: Mapping[str, Any], names: Tuple[str, ...]) -> Any:

@@ -525,17 +525,27 @@ def group_regular(d: dict, t: Tests) -> bool:
     sig = tuple(d)
     fn = t.shapes.get(sig)
     if fn is None:
-        seen = t.seen
-        n = seen.get(sig, 0) + 1
-        if n < _HOT or len(t.shapes) >= _SHAPES_MAX:
-            if n < _HOT and (n > 1 or len(seen) < _SEEN_MAX):
-                seen[sig] = n
+        # (a Tests of read_values shares its readers: their values are true)
+        fn = _sighted(t, sig, d, t.order is not None)
+        if fn is None:
             read = t.read
             return others_regular(d, d.keys() - read if read else d.keys(), t)
-        # (a Tests of read_values shares its readers: their values are true)
-        fn = t.shapes[sig] = _shape_checker(sig, t, d, values=t.order is not None)  # benign race: the same checker
-        seen.pop(sig, None)
     return fn(d)
+
+
+def _sighted(t: "Tests", sig: tuple, d: dict, values: bool):
+    """Count a sighting of key sequence ``sig`` in ``t``: the function
+    compiled for it (:func:`_shape_checker`) once seen ``_HOT`` times and
+    while ``t`` holds fewer than ``_SHAPES_MAX``, else None."""
+    seen = t.seen
+    n = seen.get(sig, 0) + 1
+    if n < _HOT or len(t.shapes) >= _SHAPES_MAX:
+        if n < _HOT and (n > 1 or len(seen) < _SEEN_MAX):
+            seen[sig] = n
+        return None
+    fn = t.shapes[sig] = _shape_checker(sig, t, d, values=values)  # benign race: the same function
+    seen.pop(sig, None)
+    return fn
 
 
 def read_values(d: dict, t: Tests):
@@ -548,17 +558,12 @@ def read_values(d: dict, t: Tests):
     sig = tuple(d)
     fn = t.shapes.get(sig)
     if fn is None:
-        seen = t.seen
-        n = seen.get(sig, 0) + 1
-        if n < _HOT or len(t.shapes) >= _SHAPES_MAX:
-            if n < _HOT and (n > 1 or len(seen) < _SEEN_MAX):
-                seen[sig] = n
+        fn = _sighted(t, sig, d, True)
+        if fn is None:
             read = t.read
             if not d.keys() <= read and not others_regular(d, d.keys() - read, t):
                 return None
             return tuple(map(d.get, t.order, t.absent))
-        fn = t.shapes[sig] = _shape_checker(sig, t, d, values=True)  # benign race: the same reader
-        seen.pop(sig, None)
     return fn(d)
 
 

@@ -33,6 +33,7 @@ from safetyrules.engine.ruleset import RuleSet
 from safetyrules.limits import INT_BOUND, text_ok
 
 from test_generated_differential import DAYS, compare, reached
+from test_shape_checkers import _regular as _scalar_regular
 from test_shape_checkers import _subset
 
 TEXTS_OK = ["", "a", "某", "甲类仓库1", "\u3000", "a\u200bb", "\u00ad", "a\nb", "\u2028", "e\u0301", "\U0001f600",
@@ -158,14 +159,10 @@ def _items(rng, fields, names):
 
 
 def _regular(test):
-    if test == pyread._BOOL:
-        return True
-    if test == pyread._TEXT:
-        return "某"
-    if test in (pyread._INT, pyread._INT0):
-        return 3
-    if test in (pyread._NUM, pyread._NUM0):
-        return 2.5
+    # a regular value of a field's test: test_shape_checkers' scalars, and enums and bounded numbers
+    got = _scalar_regular(test)
+    if got is not None:
+        return got
     if getattr(test, "__self__", None) is not None:
         return sorted(x for x in test.__self__ if x is not None)[0]
     if getattr(test, "bounds", None) is not None:
